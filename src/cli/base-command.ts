@@ -1,0 +1,60 @@
+// The one place where engine errors meet oclif: exit codes, the --json envelope, and human error text.
+// Every command extends BaseCommand; no other module under src/ imports @oclif/core except src/cli/.
+import {Command, Flags, Errors} from '@oclif/core'
+import {formatDiagnostic, sortDiagnostics, type Diagnostic} from '../diagnostics.js'
+import {EXIT, isMigrateError} from '../errors.js'
+
+export interface JsonEnvelope<T> {
+  status: number
+  result: T
+  warnings: string[]
+}
+
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+
+  static override baseFlags = {
+    debug: Flags.boolean({description: 'Show stack traces and internal detail on errors.', helpGroup: 'GLOBAL', default: false}),
+  }
+
+  protected warnings: string[] = []
+
+  protected debugEnabled(): boolean {
+    return this.argv.includes('--debug') || process.env.MIGRATE_DEBUG === '1'
+  }
+
+  protected override toSuccessJson(result: unknown): JsonEnvelope<unknown> {
+    return {status: typeof process.exitCode === 'number' ? process.exitCode : 0, result, warnings: this.warnings}
+  }
+
+  /** Print diagnostics to stderr, one `file:line:col: severity CODE: message. hint` per line. */
+  protected printDiagnostics(ds: Diagnostic[]): void {
+    for (const d of sortDiagnostics(ds)) process.stderr.write(formatDiagnostic(d) + '\n')
+  }
+
+  override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<any> {
+    let exit: number
+    let body: {code: string; message: string; hint?: string; diagnostics?: Diagnostic[]; data?: Record<string, unknown>}
+    if (isMigrateError(err)) {
+      exit = err.exitCode
+      body = {code: err.code, message: err.message, hint: err.hint, diagnostics: err.diagnostics.length > 0 ? sortDiagnostics(err.diagnostics) : undefined, data: err.data}
+    } else if (err instanceof Errors.ExitError) {
+      throw err
+    } else if (err instanceof Errors.CLIError) {
+      // Flag/argument parsing problems and this.error() calls.
+      exit = err.oclif?.exit === 2 || err.oclif?.exit === undefined ? EXIT.BAD_INPUT : err.oclif.exit
+      body = {code: 'USAGE', message: err.message.split('\n')[0], hint: `See \`migrate ${this.id?.replaceAll(':', ' ') ?? ''} --help\`${err.message.includes('\n') ? ': ' + err.message.split('\n').slice(1).join(' ').trim() : ''}`}
+    } else {
+      exit = EXIT.FAILURE
+      body = {code: 'INTERNAL', message: err.message || String(err), hint: 'This is a bug in migrate: run again with --debug and report the stack trace'}
+    }
+    if (this.jsonEnabled()) {
+      process.stdout.write(JSON.stringify({status: exit, error: body, warnings: this.warnings}, null, 2) + '\n')
+    } else {
+      if (body.diagnostics) this.printDiagnostics(body.diagnostics)
+      process.stderr.write(`Error [${body.code}]: ${body.message}${body.hint ? `\n  ${body.hint}` : ''}\n`)
+      if (this.debugEnabled() && err.stack) process.stderr.write(err.stack + '\n')
+    }
+    this.exit(exit)
+  }
+}

@@ -1,0 +1,39 @@
+// Atomic file writes: a reader sees the whole old file or the whole new one, never half (temp in the same
+// directory, fsync, rename, fsync the directory), as Terraform's replacefile.AtomicWriteFile.
+import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
+import path from 'node:path'
+
+export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+  const dir = path.dirname(file)
+  mkdirSync(dir, {recursive: true})
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
+  let fd = -1
+  try {
+    fd = openSync(tmp, 'w', 0o644)
+    const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
+    let off = 0
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    fsyncSync(fd)
+    closeSync(fd)
+    fd = -1
+    renameSync(tmp, file)
+    fsyncDir(dir)
+  } catch (error) {
+    if (fd >= 0) closeSync(fd)
+    rmSync(tmp, {force: true})
+    throw error
+  }
+}
+
+export function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r')
+    try {
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // Some filesystems do not allow fsync on a directory; the rename is still atomic.
+  }
+}

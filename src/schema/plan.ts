@@ -1,0 +1,178 @@
+// The plan: waves on a calendar, per-application strategy, target mapping and runbook, with the planner's reasons.
+// Written by `migrate plan` as plans/<name>/plan.yaml; reviewed in git; read by `migrate execute`.
+import {z} from 'zod'
+import {API_VERSION, Criticality, Environment, Id, IsoDate, IsoDateTime, Strategy, TargetCloud, TimeOfDay} from './common.js'
+
+export const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])
+
+export const Blackout = z.union([
+  z.strictObject({
+    name: z.string().min(1),
+    /** Every month from `fromDay` to `toDay` (a day number or "end"), e.g. the 25th to month end. */
+    monthly: z.strictObject({fromDay: z.number().int().min(1).max(31), toDay: z.union([z.number().int().min(1).max(31), z.literal('end')])}),
+  }),
+  z.strictObject({
+    name: z.string().min(1),
+    /** A fixed range of dates, both inclusive. */
+    from: IsoDate,
+    to: IsoDate,
+  }),
+])
+export type Blackout = z.infer<typeof Blackout>
+
+export const CutoverWindow = z.strictObject({
+  days: z.array(Weekday).min(1),
+  start: TimeOfDay,
+  /** May be earlier than start: the window crosses midnight. */
+  end: TimeOfDay,
+})
+
+export const Capacity = z.strictObject({
+  apps: z.number().int().positive().default(8),
+  servers: z.number().int().positive().default(80),
+  /** TiB of data replicated per wave. */
+  dataTiB: z.number().positive().default(20),
+  /** At most this many high/critical applications per wave. */
+  critical: z.number().int().nonnegative().default(2),
+})
+
+export const Constraint = z.union([
+  z.strictObject({before: z.tuple([z.string(), z.string()])}),
+  z.strictObject({together: z.array(z.string()).min(2)}),
+])
+
+export const Pin = z.strictObject({
+  app: z.string().min(1),
+  wave: z.number().int().positive().optional(),
+  notBefore: IsoDate.optional(),
+})
+
+export const Target = z.strictObject({
+  cloud: TargetCloud,
+  region: z.string().min(1),
+})
+
+export const StrategyRule = z.strictObject({
+  /** Matches on application fields or tags, e.g. {tag: {lifecycle: retire}} or {environment: dev}. */
+  match: z.strictObject({
+    app: z.string().optional(),
+    environment: Environment.optional(),
+    criticality: Criticality.optional(),
+    tag: z.record(z.string(), z.string()).optional(),
+  }),
+  strategy: Strategy,
+  template: z.string().optional(),
+})
+
+export const RuleName = z.enum([
+  'move-groups-together',
+  'dependencies-first',
+  'environments-not-mixed',
+  'dev-before-prod',
+  'critical-not-early',
+  'small-early-waves',
+  'capacity',
+  'minimise-split-dependencies',
+])
+
+export const PlanSettings = z.strictObject({
+  startDate: IsoDate,
+  deadline: IsoDate.optional(),
+  timezone: z.string().default('UTC'),
+  waveCadenceDays: z.number().int().positive().default(14),
+  cutoverWindows: z.array(CutoverWindow).default([{days: ['sat'], start: '01:00', end: '05:00'}]),
+  capacity: Capacity.default({apps: 8, servers: 80, dataTiB: 20, critical: 2}),
+  /** Early waves are kept small: waves 1..earlyWaves hold at most earlyServers servers. */
+  ramp: z.strictObject({earlyWaves: z.number().int().nonnegative().default(3), earlyServers: z.number().int().positive().default(10)}).default({earlyWaves: 3, earlyServers: 10}),
+  blackouts: z.array(Blackout).default([]),
+  pilot: z.strictObject({apps: z.number().int().nonnegative().default(2)}).default({apps: 2}),
+  pins: z.array(Pin).default([]),
+  constraints: z.array(Constraint).default([]),
+  target: Target.default({cloud: 'aws', region: 'ap-southeast-3'}),
+  targets: z.record(z.string(), Target).default({}),
+  strategyRules: z.array(StrategyRule).default([]),
+  /** Replication bandwidth available to one wave, Mbit/s. */
+  bandwidthMbps: z.number().positive().default(1000),
+  /** Days of testing before each cutover (MGN advises testing well before cutover). */
+  testDays: z.number().int().nonnegative().default(7),
+  /** Ranked rules; remove one to turn it off, reorder to change priority. */
+  rules: z.array(RuleName).default(RuleName.options),
+})
+export type PlanSettings = z.infer<typeof PlanSettings>
+export type PlanSettingsInput = z.input<typeof PlanSettings>
+
+/** A standalone settings file (`--settings FILE`). */
+export const SettingsFile = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('PlanSettings'),
+  settings: PlanSettings,
+})
+
+export const TimeWindow = z.strictObject({start: IsoDateTime, end: IsoDateTime})
+
+export const Wave = z.strictObject({
+  number: z.number().int().positive(),
+  name: z.string(),
+  pilot: z.boolean().default(false),
+  environment: Environment.optional(),
+  applications: z.array(z.string()),
+  replicationStart: IsoDateTime,
+  test: TimeWindow,
+  cutover: TimeWindow,
+  servers: z.number().int().nonnegative(),
+  databases: z.number().int().nonnegative(),
+  dataGiB: z.number().nonnegative(),
+  risk: z.enum(['low', 'medium', 'high']),
+  /** 1–5 stars, as Azure Migrate rates its assessments. */
+  confidence: z.number().int().min(1).max(5),
+  reasons: z.array(z.string()).default([]),
+})
+export type Wave = z.infer<typeof Wave>
+
+export const ServerTarget = z.strictObject({
+  id: z.string(),
+  instanceType: z.string(),
+  vcpus: z.number().int().positive(),
+  memoryMiB: z.number().int().positive(),
+  reason: z.string().optional(),
+})
+
+export const DatabaseTarget = z.strictObject({
+  id: z.string(),
+  /** e.g. aws:rds-postgres, aws:elasticache-redis, alicloud:polardb-mysql, alicloud:tair. */
+  service: z.string(),
+  instanceClass: z.string(),
+  reason: z.string().optional(),
+})
+
+export const AppPlan = z.strictObject({
+  name: z.string(),
+  wave: z.number().int().positive().nullable(),
+  moveGroup: z.string(),
+  strategy: Strategy,
+  template: z.string(),
+  target: Target,
+  servers: z.array(ServerTarget).default([]),
+  databases: z.array(DatabaseTarget).default([]),
+  reasons: z.array(z.string()).default([]),
+})
+export type AppPlan = z.infer<typeof AppPlan>
+
+export const Plan = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Plan'),
+  metadata: z.strictObject({
+    name: Id,
+    /** Path of the inventory, relative to the plan file. */
+    inventory: z.string(),
+    /** sha256 of the inventory the plan was made from; execute refuses a plan whose inventory changed. */
+    inventoryDigest: z.string(),
+    plannerVersion: z.string().optional(),
+  }),
+  settings: PlanSettings,
+  waves: z.array(Wave),
+  applications: z.array(AppPlan),
+  /** Quality figures: rules violated, dependency-days split across sites, waves used. */
+  metrics: z.record(z.string(), z.number()).default({}),
+})
+export type Plan = z.infer<typeof Plan>

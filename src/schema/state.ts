@@ -1,0 +1,49 @@
+// The plan-state journal: append-only JSON lines next to the plan (plans/<name>/state.journal). Every event carries
+// who ran it and the hash of the previous event, so the journal is a tamper-evident audit trail.
+import {z} from 'zod'
+import {IsoDateTime} from './common.js'
+
+export const EventType = z.enum([
+  'run-started',
+  'run-finished',
+  'step-started',
+  'step-succeeded',
+  'step-failed',
+  'step-skipped',
+  'rollback-started',
+  'rollback-succeeded',
+  'rollback-failed',
+  'gate-waiting',
+  'gate-approved',
+  'app-finished',
+  'app-failed',
+  'app-rolled-back',
+  'operator-skip',
+  'operator-retry',
+  'lock-forced',
+  'interrupted',
+])
+export type EventType = z.infer<typeof EventType>
+
+export const JournalEvent = z.strictObject({
+  seq: z.number().int().nonnegative(),
+  time: IsoDateTime,
+  type: EventType,
+  runId: z.string(),
+  wave: z.number().int().positive().optional(),
+  app: z.string().optional(),
+  step: z.string().optional(),
+  attempt: z.number().int().positive().optional(),
+  /** Dry-runs are never journaled; this marks a rollback run as opposed to execute. */
+  mode: z.enum(['execute', 'rollback']).optional(),
+  exitCode: z.number().int().optional(),
+  durationMs: z.number().nonnegative().optional(),
+  /** Last lines of output, secrets redacted. */
+  output: z.string().optional(),
+  error: z.string().optional(),
+  check: z.record(z.string(), z.unknown()).optional(),
+  actor: z.strictObject({user: z.string(), host: z.string(), pid: z.number().int()}),
+  prev: z.string(),
+  hash: z.string(),
+})
+export type JournalEvent = z.infer<typeof JournalEvent>
