@@ -154,6 +154,8 @@ export const AppPlan = z.strictObject({
   target: Target,
   servers: z.array(ServerTarget).default([]),
   databases: z.array(DatabaseTarget).default([]),
+  /** Template parameters for this application ({{ params.NAME }}): target endpoints, proxy admin ports, … Never secrets. */
+  params: z.record(z.string(), z.string()).default({}),
   reasons: z.array(z.string()).default([]),
 })
 export type AppPlan = z.infer<typeof AppPlan>
