@@ -30,7 +30,7 @@ export function formatPath(path: readonly (string | number)[] | undefined): stri
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.column ?? 1}` : ''}: ` : ''
   const at = d.path && d.path.length > 0 ? ` (at ${formatPath(d.path)})` : ''
-  const hint = d.hint ? ` ${d.hint.endsWith('.') ? d.hint : d.hint + '.'}` : ''
+  const hint = d.hint ? ` ${/[.?!]$/.test(d.hint) ? d.hint : d.hint + '.'}` : ''
   return `${where}${d.severity} ${d.code}: ${d.message}${at}.${hint}`.replace(/\.\.(\s|$)/g, '.$1')
 }
 

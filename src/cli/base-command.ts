@@ -42,8 +42,8 @@ export abstract class BaseCommand extends Command {
       throw err
     } else if (err instanceof Errors.CLIError) {
       // Flag/argument parsing problems and this.error() calls.
-      exit = err.oclif?.exit === 2 || err.oclif?.exit === undefined ? EXIT.BAD_INPUT : err.oclif.exit
-      body = {code: 'USAGE', message: err.message.split('\n')[0], hint: `See \`migrate ${this.id?.replaceAll(':', ' ') ?? ''} --help\`${err.message.includes('\n') ? ': ' + err.message.split('\n').slice(1).join(' ').trim() : ''}`}
+      exit = 'parse' in err || err.oclif?.exit === 2 || err.oclif?.exit === undefined ? EXIT.BAD_INPUT : err.oclif.exit
+      body = {code: 'USAGE', message: err.message.split('\n')[0], hint: `See \`migrate ${this.id?.replaceAll(':', ' ') ?? ''} --help\` for the flags and examples`}
     } else {
       exit = EXIT.FAILURE
       body = {code: 'INTERNAL', message: err.message || String(err), hint: 'This is a bug in migrate: run again with --debug and report the stack trace'}

@@ -124,7 +124,7 @@ export function zodDiagnostics(source: SourceDocument, error: z.ZodError): Diagn
         }
         break
       case 'invalid_type': {
-        const missing = (issue as {input?: unknown}).input === undefined
+        const missing = /received undefined$/.test(issue.message)
         out.push(
           diagnosticAt(source, path, {
             code: missing ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_INVALID_TYPE',

@@ -80,7 +80,19 @@ export function validateFile<T = unknown>(file: string, kindOverride?: KindName)
   if (diagnostics.some((d) => d.severity === 'error')) return {file, kind, value: undefined, source, diagnostics}
   const loaded = loadWithSchema(file, KINDS[kind].schema, text)
   const out: Diagnostic[] = loaded.diagnostics
-  if (loaded.value !== undefined && KINDS[kind].check) out.push(...issuesToDiagnostics(loaded.source, KINDS[kind].check!(loaded.value, file)))
+  const check = KINDS[kind].check
+  if (check && loaded.value !== undefined) out.push(...issuesToDiagnostics(loaded.source, check(loaded.value, file)))
+  else if (check) {
+    // Report reference problems too, not just the first layer: run the checker on the raw document, best effort
+    // (it may meet shapes the schema rejected), keeping only problems at paths the schema did not already flag.
+    try {
+      const flagged = new Set(out.map((d) => JSON.stringify(d.path ?? [])))
+      const raw = withArrayDefaults(loaded.source.doc.toJS({maxAliasCount: 1000}))
+      for (const d of issuesToDiagnostics(loaded.source, check(raw, file))) if (!flagged.has(JSON.stringify(d.path ?? []))) out.push(d)
+    } catch {
+      // The document is too broken for semantic checks; the schema errors above say why.
+    }
+  }
   return {file, kind, value: out.some((d) => d.severity === 'error') ? undefined : (loaded.value as T), source: loaded.source, diagnostics: out}
 }
 
@@ -118,4 +130,13 @@ export function loadKind<T>(kind: KindName, file: string): {value: T; source: So
 export function jsonSchemaOf(kind: KindName): Record<string, unknown> {
   const schema = z.toJSONSchema(KINDS[kind].schema, {io: 'input', unrepresentable: 'any'}) as Record<string, unknown>
   return {$id: `https://migrate.dev/schemas/${kind}.schema.json`, title: KINDS[kind].title, ...schema}
+}
+
+/** Top-level lists default to [] so checkers can walk a raw document. */
+function withArrayDefaults(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw
+  const o = {...(raw as Record<string, unknown>)}
+  for (const k of ['applications', 'servers', 'databases', 'dependencies', 'unassigned', 'waves', 'steps']) if (o[k] === undefined || o[k] === null) o[k] = []
+  for (const k of ['servers', 'databases', 'applications']) if (Array.isArray(o[k])) o[k] = (o[k] as unknown[]).filter((x) => x && typeof x === 'object')
+  return o
 }

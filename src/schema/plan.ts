@@ -122,6 +122,10 @@ export const Wave = z.strictObject({
   servers: z.number().int().nonnegative(),
   databases: z.number().int().nonnegative(),
   dataGiB: z.number().nonnegative(),
+  /** Days of initial replication estimated for the wave's data (size × 0.7 / bandwidth, slowed by the change rate). */
+  replicationDays: z.number().nonnegative().optional(),
+  /** Dependencies between an application of this wave and one in another wave (cross-site traffic while split). */
+  splitDependencies: z.number().int().nonnegative().optional(),
   risk: z.enum(['low', 'medium', 'high']),
   /** 1–5 stars, as Azure Migrate rates its assessments. */
   confidence: z.number().int().min(1).max(5),
@@ -142,6 +146,8 @@ export const DatabaseTarget = z.strictObject({
   /** e.g. aws:rds-postgres, aws:elasticache-redis, alicloud:polardb-mysql, alicloud:tair. */
   service: z.string(),
   instanceClass: z.string(),
+  /** The runbook template that moves this database (e.g. postgres-logical-replication). */
+  template: z.string().optional(),
   reason: z.string().optional(),
 })
 

@@ -15,6 +15,7 @@ export const EventType = z.enum([
   'rollback-failed',
   'gate-waiting',
   'gate-approved',
+  'app-started',
   'app-finished',
   'app-failed',
   'app-rolled-back',
@@ -37,6 +38,10 @@ export const JournalEvent = z.strictObject({
   /** Dry-runs are never journaled; this marks a rollback run as opposed to execute. */
   mode: z.enum(['execute', 'rollback']).optional(),
   exitCode: z.number().int().optional(),
+  /** The resolved command of a run step or rollback, secrets redacted. */
+  argv: z.array(z.string()).optional(),
+  /** Free-form note: why a step was skipped, who approved a gate, what a forced unlock risked. */
+  message: z.string().optional(),
   durationMs: z.number().nonnegative().optional(),
   /** Last lines of output, secrets redacted. */
   output: z.string().optional(),

@@ -28,6 +28,8 @@ export const HealthCheck = z.discriminatedUnion('type', [
     run: Argv,
     exitCode: z.number().int().default(0),
     outputContains: z.string().optional(),
+    /** A regular expression the trimmed output must match, e.g. "^0$". */
+    outputMatches: z.string().optional(),
     ...CheckBase,
   }),
   z.strictObject({
@@ -116,6 +118,10 @@ export const RunbookTemplate = z.strictObject({
     /** Variables the template expects beyond the built-in ones, with defaults. */
     params: z.record(z.string(), z.string()).default({}),
   }),
+  /** Checks run by the pre-flight before the first step of a wave (credentials work, tools answer, targets reachable). */
+  preflight: z
+    .array(z.strictObject({id: Id, description: z.string().optional(), check: HealthCheck, severity: z.enum(['blocker', 'warning', 'info']).default('blocker')}))
+    .default([]),
   steps: z.array(Step).min(1),
 })
 export type RunbookTemplate = z.infer<typeof RunbookTemplate>

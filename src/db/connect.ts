@@ -1,0 +1,184 @@
+// Connections to the databases a migration moves, from URLs that never hold a password in a file: the password
+// comes from an environment variable (passwordEnv, or the engine's usual one: PGPASSWORD, MYSQL_PWD, REDISCLI_AUTH).
+// Every message that names a server uses redactUrl(), so a password typed into a URL never reaches a log.
+import pg from 'pg'
+import mysql from 'mysql2/promise'
+import {Redis} from 'ioredis'
+import {MigrateError, badInput} from '../errors.js'
+
+export type Engine = 'postgres' | 'mysql' | 'mariadb' | 'redis'
+
+/** The URL with any password replaced by ***. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')
+  }
+}
+
+export function parseUrl(url: string, what = 'URL'): URL {
+  try {
+    return new URL(url)
+  } catch {
+    throw badInput(`${what} is not a URL: ${redactUrl(url)}`, 'DB_BAD_URL', 'Write it as postgres://user@host:port/db, mysql://user@host:port/db or redis://host:port')
+  }
+}
+
+export function engineOfUrl(url: string): Engine {
+  const p = parseUrl(url).protocol.replace(/:$/, '')
+  if (p === 'postgres' || p === 'postgresql') return 'postgres'
+  if (p === 'mysql') return 'mysql'
+  if (p === 'mariadb') return 'mariadb'
+  if (p === 'redis' || p === 'rediss') return 'redis'
+  throw badInput(`unknown database URL scheme ${p}: in ${redactUrl(url)}`, 'DB_BAD_URL', 'Use postgres://, mysql://, mariadb:// or redis://')
+}
+
+function passwordFrom(env: string | undefined, fallback: string): string | undefined {
+  if (env) {
+    const v = process.env[env]
+    if (v === undefined) throw badInput(`environment variable ${env} is not set`, 'DB_PASSWORD_ENV_MISSING', `Export ${env} with the password before running migrate`)
+    return v
+  }
+  return process.env[fallback]
+}
+
+/** Wraps a driver error as a MigrateError naming the server, never the password. */
+export function dbError(e: unknown, url: string, doing: string): MigrateError {
+  const msg = e instanceof Error ? e.message : String(e)
+  return new MigrateError(`${doing} on ${redactUrl(url)} failed: ${msg}`, {code: 'DB_ERROR', hint: 'Check the URL, that the server is up, and the privileges of the user', cause: e})
+}
+
+export async function pgConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number; applicationName?: string} = {}): Promise<pg.Client> {
+  const u = parseUrl(url)
+  const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'PGPASSWORD')
+  const hostParam = u.searchParams.get('host')
+  const client = new pg.Client({
+    host: hostParam ?? (u.hostname || '127.0.0.1'),
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username || 'postgres'),
+    database: decodeURIComponent(u.pathname.replace(/^\//, '') || 'postgres'),
+    password,
+    connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
+    application_name: opts.applicationName ?? 'migrate',
+  })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+  } catch (e) {
+    throw dbError(e, url, 'connecting')
+  }
+  return client
+}
+
+/** Runs fn with a connected client and always closes it. */
+export async function withPg<T>(url: string, passwordEnv: string | undefined, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = await pgConnect(url, passwordEnv)
+  try {
+    return await fn(c)
+  } catch (e) {
+    throw e instanceof MigrateError ? e : dbError(e, url, 'a query')
+  } finally {
+    await c.end().catch(() => {})
+  }
+}
+
+export async function mysqlConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number} = {}): Promise<mysql.Connection> {
+  const u = parseUrl(url)
+  const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'MYSQL_PWD')
+  try {
+    const c = await mysql.createConnection({
+      host: u.hostname || '127.0.0.1',
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username || 'root'),
+      password,
+      database: decodeURIComponent(u.pathname.replace(/^\//, '')) || undefined,
+      connectTimeout: opts.timeoutMs ?? 10_000,
+      socketPath: u.searchParams.get('socket') ?? undefined,
+      multipleStatements: false,
+    })
+    c.on('error', () => {})
+    return c
+  } catch (e) {
+    throw dbError(e, url, 'connecting')
+  }
+}
+
+export async function withMysql<T>(url: string, passwordEnv: string | undefined, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const c = await mysqlConnect(url, passwordEnv)
+  try {
+    return await fn(c)
+  } catch (e) {
+    throw e instanceof MigrateError ? e : dbError(e, url, 'a query')
+  } finally {
+    await c.end().catch(() => {})
+  }
+}
+
+/** Rows of a query as plain objects. */
+export async function myRows(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<Record<string, any>[]> {
+  const [rows] = await c.query(sql, params)
+  return rows as Record<string, any>[]
+}
+
+export async function redisConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number} = {}): Promise<Redis> {
+  const u = parseUrl(url)
+  const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'REDISCLI_AUTH')
+  const r = new Redis({
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password,
+    db: Number(u.pathname.replace(/^\//, '') || 0),
+    lazyConnect: true,
+    connectTimeout: opts.timeoutMs ?? 10_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  })
+  r.on('error', () => {})
+  try {
+    await r.connect()
+  } catch (e) {
+    r.disconnect()
+    throw dbError(e, url, 'connecting')
+  }
+  return r
+}
+
+export async function withRedis<T>(url: string, passwordEnv: string | undefined, fn: (r: Redis) => Promise<T>): Promise<T> {
+  const r = await redisConnect(url, passwordEnv)
+  try {
+    return await fn(r)
+  } catch (e) {
+    throw e instanceof MigrateError ? e : dbError(e, url, 'a command')
+  } finally {
+    r.disconnect()
+  }
+}
+
+/** `INFO section` parsed into key → value. */
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':')
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1)
+  }
+  return out
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), {once: true})
+  })
+}
+
+/** Host and port of a URL, for CHANGE MASTER / REPLICAOF / repointing. */
+export function hostPort(url: string, defPort: number): {host: string; port: number} {
+  const u = parseUrl(url)
+  return {host: u.hostname || '127.0.0.1', port: Number(u.port || defPort)}
+}

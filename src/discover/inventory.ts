@@ -1,0 +1,174 @@
+// The IO shell of discovery: merge the sources' records with the previous inventory at --out (keeping what other
+// sources found there), derive applications, validate against the schema, write atomically, and say what changed.
+import {existsSync} from 'node:fs'
+import path from 'node:path'
+import {formatDiagnostic, type Diagnostic} from '../diagnostics.js'
+import {badInput, MigrateError, EXIT} from '../errors.js'
+import {checkInventory} from '../inventory/check.js'
+import {writeYamlFile} from '../io/write-yaml.js'
+import {API_VERSION} from '../schema/common.js'
+import {Inventory, type Server} from '../schema/inventory.js'
+import {loadKind} from '../schema/kinds.js'
+import {assignServers, DEFAULT_TAG_KEYS, slug, type AssignRule, type TagKeys} from './assign.js'
+import {diffInventories, type InventoryDiff} from './diff.js'
+import {InventoryMerger} from './merge.js'
+import type {SourceFailure, SourceResult} from './types.js'
+
+export interface WriteOptions {
+  out: string
+  /** metadata.name; default: the plan directory's name. */
+  name?: string
+  tagKeys?: TagKeys
+  assignRule?: AssignRule
+  /** Start from nothing instead of keeping what other sources put in --out. The diff is still shown. */
+  replace?: boolean
+  /** Compute and report, but do not write. */
+  dryRun?: boolean
+  now?: Date
+}
+
+export interface DiscoverResult {
+  out: string
+  written: boolean
+  name: string
+  counts: {servers: number; databases: number; applications: number; dependencies: number; unassigned: number}
+  sources: {kind: string; scope: string[]; count: number}[]
+  /** Targets that could not be read (e.g. unreachable hosts); the rest went on. */
+  failures: SourceFailure[]
+  warnings: string[]
+  /** Changes against the previous file at --out; absent when there was none. */
+  diff?: InventoryDiff
+}
+
+/** Default name for --out when none given: plans/<name>/inventory.yaml. */
+export function defaultOut(name: string | undefined): string {
+  return path.join('plans', name ?? 'discovered', 'inventory.yaml')
+}
+
+function isCovered(s: Server, results: SourceResult[]): boolean {
+  const kind = s.source?.kind
+  const ref = s.source?.ref ?? ''
+  return results.some((r) => {
+    if (r.kind !== kind) return false
+    if (kind === 'aws' || kind === 'alicloud') return r.scope.some((region) => ref.startsWith(`${region}/`))
+    if (kind === 'file') return r.scope.some((f) => ref === f || ref.startsWith(`${f}:`))
+    return r.scope.some((h) => ref === h)
+  })
+}
+
+export function buildInventory(results: SourceResult[], previous: Inventory | undefined, o: WriteOptions): {inventory: Inventory; warnings: Diagnostic[]} {
+  const now = (o.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z')
+  const merger = new InventoryMerger()
+  const keep = previous && !o.replace ? previous : undefined
+  // Ids of the previous inventory stay: its servers go in first, so later sources merge into them.
+  if (keep) {
+    for (const a of keep.applications) merger.addApplication(a)
+    for (const s of keep.servers) if (!isCovered(s, results)) merger.addServer(s)
+  }
+  const prevCovered = new Map<string, string>()
+  if (previous) for (const s of previous.servers) if (isCovered(s, results)) for (const ip of s.privateIps) if (!prevCovered.has(ip)) prevCovered.set(ip, s.id)
+  for (const r of results) {
+    for (const a of r.applications) merger.addApplication(a)
+    for (const s of r.servers) {
+      // An on-premises host seen again under another name keeps its old id.
+      const old = !previous?.servers.some((p) => p.id === s.id) && (s.source?.kind === 'ssh' || s.source?.kind === 'file') ? s.privateIps.map((ip) => prevCovered.get(ip)).find(Boolean) : undefined
+      const id = merger.addServer(old ? {...s, id: old} : s)
+      if (old && s.id !== id) merger.renamed.set(s.id, id)
+    }
+  }
+  const keptServerIds = new Set(merger.servers.keys())
+  if (keep) {
+    for (const d of keep.databases) if (!d.serverId || keptServerIds.has(d.serverId) || d.host) merger.addDatabase(d)
+    for (const d of keep.dependencies) merger.addDependency(d)
+  }
+  for (const r of results) {
+    for (const d of r.databases) merger.addDatabase(d)
+    for (const d of r.dependencies) merger.addDependency(d)
+  }
+  const servers = [...merger.servers.values()]
+  const derived = assignServers(servers, o.tagKeys ?? DEFAULT_TAG_KEYS, o.assignRule)
+  for (const a of derived) merger.addApplication(a)
+  const serverById = new Map(servers.map((s) => [s.id, s]))
+  const databases = [...merger.databases.values()]
+  for (const d of databases) {
+    if (d.serverId && !serverById.has(d.serverId)) delete d.serverId
+    if (!d.application && d.serverId) {
+      const app = serverById.get(d.serverId)?.application
+      if (app) d.application = app
+    }
+    if (d.application && !merger.applications.has(d.application)) merger.addApplication({name: d.application, criticality: 'medium', environment: 'prod', complexity: 'medium', tags: {}})
+  }
+  const nodes = new Set<string>([...merger.applications.keys(), ...serverById.keys(), ...databases.map((d) => d.id)])
+  const warnings: Diagnostic[] = []
+  const dependencies = merger.dependencies().filter((d) => {
+    const ok = nodes.has(d.from) && nodes.has(d.to) && d.from !== d.to
+    if (!ok && d.from !== d.to) warnings.push({severity: 'warning', code: 'DEPENDENCY_DROPPED', message: `dependency ${d.from} → ${d.to} names something no longer in the inventory; dropped`})
+    return ok
+  })
+  const sources = [
+    ...(keep?.metadata.sources ?? []).filter((s) => !results.some((r) => r.kind === s.kind && s.scope.every((x) => r.scope.includes(x)))),
+    ...results.map((r) => ({kind: r.kind, scope: r.scope, at: now, count: r.servers.length + r.databases.length})),
+  ]
+  const name = slug(o.name ?? previous?.metadata.name ?? (path.basename(path.dirname(path.resolve(o.out))) || 'discovered')) || 'discovered'
+  servers.sort((a, b) => a.id.localeCompare(b.id))
+  databases.sort((a, b) => a.id.localeCompare(b.id))
+  const raw = {
+    apiVersion: API_VERSION,
+    kind: 'Inventory',
+    metadata: {name, ...(previous?.metadata.description ? {description: previous.metadata.description} : {}), generatedAt: now, sources},
+    applications: [...merger.applications.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    servers,
+    databases,
+    dependencies: dependencies.sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || (a.port ?? 0) - (b.port ?? 0)),
+    unassigned: servers.filter((s) => !s.application).map((s) => s.id),
+  }
+  const parsed = Inventory.safeParse(raw)
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]
+    throw new MigrateError(`the discovered inventory does not match the schema: ${first.path.join('.')}: ${first.message}`, {code: 'INTERNAL_INVENTORY_INVALID', exitCode: EXIT.FAILURE, hint: 'This is a bug in migrate discover: run again with --debug and report it'})
+  }
+  const issues = checkInventory(parsed.data).filter((i) => (i.severity ?? 'error') === 'error')
+  if (issues.length > 0) {
+    throw new MigrateError(`the discovered inventory is inconsistent: ${issues[0].path.join('.')}: ${issues[0].message}`, {code: 'INTERNAL_INVENTORY_INVALID', exitCode: EXIT.FAILURE, hint: 'This is a bug in migrate discover: run again with --debug and report it'})
+  }
+  return {inventory: parsed.data, warnings}
+}
+
+/** Reads the previous inventory at `out`, if any. A broken one stops discovery (it may hold hand edits). */
+export function readPrevious(out: string): Inventory | undefined {
+  if (!existsSync(out)) return undefined
+  try {
+    return loadKind<Inventory>('inventory', out).value
+  } catch (error) {
+    if (error instanceof MigrateError && !o_replace) {
+      throw badInput(`${out} exists but is not a valid inventory; not overwriting it`, 'PREVIOUS_INVENTORY_INVALID', `Fix it (\`migrate validate ${out}\`), or pass --replace to start from the sources alone`, error.diagnostics)
+    }
+    return undefined
+  }
+}
+let o_replace = false
+
+export function writeInventory(results: SourceResult[], o: WriteOptions): DiscoverResult {
+  o_replace = o.replace ?? false
+  const previous = readPrevious(o.out)
+  const {inventory, warnings} = buildInventory(results, previous, o)
+  const comment = `Written by migrate discover (${results.map((r) => r.kind).join(', ')}); edit freely: applications, roles and unassigned servers.\nRun discover again to refresh: it keeps other sources and shows what changed.`
+  if (!o.dryRun) writeYamlFile(o.out, 'inventory', inventory, comment)
+  const allWarnings = [...results.flatMap((r) => r.warnings), ...warnings]
+  return {
+    out: o.out,
+    written: !o.dryRun,
+    name: inventory.metadata.name,
+    counts: {
+      servers: inventory.servers.length,
+      databases: inventory.databases.length,
+      applications: inventory.applications.length,
+      dependencies: inventory.dependencies.length,
+      unassigned: inventory.unassigned.length,
+    },
+    sources: results.map((r) => ({kind: r.kind, scope: r.scope, count: r.servers.length + r.databases.length})),
+    failures: results.flatMap((r) => r.failures),
+    warnings: allWarnings.map(formatDiagnostic),
+    ...(previous ? {diff: diffInventories(previous, inventory)} : {}),
+  }
+}

@@ -1,0 +1,189 @@
+// AWS EC2 as a discovery source: instances (paged), their volumes, instance type sizes (cached), every region named
+// or all of them, regions in parallel. The SDK is imported lazily, inside discover(), so no other command pays the
+// ~0.7 s its import costs. Credentials come from the SDK's default chain (env, profiles, SSO, instance role).
+import type {Server} from '../schema/inventory.js'
+import {emptyResult, type DiscoverySource, type Emit, type SourceResult} from '../discover/types.js'
+import {badInput, MigrateError, EXIT} from '../errors.js'
+import {mapWithLimit} from '../discover/limit.js'
+
+export interface AwsOptions {
+  regions: string[]
+  allRegions?: boolean
+  profile?: string
+  /** Endpoint URL for every region (a VPC endpoint or a test fixture); AWS_ENDPOINT_URL_EC2 is honoured by the SDK. */
+  endpoint?: string
+  /** SDK attempts per call (throttling and 5xx are retried with backoff). */
+  maxAttempts?: number
+  /** Instances per DescribeInstances page, 5–1000. */
+  pageSize?: number
+  /** Regions read at once. */
+  concurrency?: number
+}
+
+/** The IAM actions discovery needs, named in access-denied errors. */
+export const AWS_PERMISSIONS = ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeInstanceTypes', 'ec2:DescribeRegions']
+
+type Ec2Module = typeof import('@aws-sdk/client-ec2')
+
+/** Instance type → [vCPUs, MiB], shared across regions and runs in one process. */
+const typeCache = new Map<string, [number, number]>()
+
+export const awsSource: DiscoverySource<AwsOptions> = {
+  kind: 'aws',
+  tasks: (o) => (o.allRegions ? ['aws (all regions)'] : o.regions.map((r) => `aws ${r}`)),
+  async discover(o, emit) {
+    if (!o.allRegions && o.regions.length === 0) {
+      throw badInput('aws: no region given', 'AWS_NO_REGION', 'Pass --region REGION (repeatable), e.g. --region ap-southeast-1, or --all-regions')
+    }
+    const sdk: Ec2Module = await import('@aws-sdk/client-ec2')
+    const profile = o.profile ?? process.env.AWS_PROFILE ?? 'default'
+    const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL
+    const client = (region: string) =>
+      new sdk.EC2Client({
+        region,
+        ...(o.profile ? {profile: o.profile} : {}),
+        ...(o.endpoint ? {endpoint: o.endpoint} : {}),
+        maxAttempts: o.maxAttempts ?? 5,
+        retryMode: 'standard',
+      })
+    let regions = o.regions
+    if (o.allRegions) {
+      const home = o.regions[0] ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1'
+      const task = 'aws (all regions)'
+      emit({task, status: 'start', message: `DescribeRegions in ${home}`})
+      try {
+        const r = await client(home).send(new sdk.DescribeRegionsCommand({}))
+        regions = (r.Regions ?? []).map((x) => x.RegionName!).filter(Boolean).sort()
+      } catch (error) {
+        emit({task, status: 'failed'})
+        throw awsError(error, {profile, region: home, action: 'DescribeRegions', endpoint})
+      }
+      emit({task, status: 'done', message: `${regions.length} regions: ${regions.join(', ')}`})
+    }
+    const result = emptyResult('aws', regions)
+    const perRegion = await mapWithLimit(regions, o.concurrency ?? 8, async (region) => {
+      const task = o.allRegions ? `aws ${region}` : `aws ${region}`
+      emit({task, status: 'start'})
+      try {
+        const servers = await discoverRegion(sdk, client(region), region, o.pageSize ?? 1000, (m) => emit({task, status: 'progress', message: m}))
+        emit({task, status: 'done', message: `${servers.length} instances`})
+        return servers
+      } catch (error) {
+        emit({task, status: 'failed', message: error instanceof Error ? error.message : String(error)})
+        throw awsError(error, {profile, region, action: (error as {$action?: string}).$action ?? 'DescribeInstances', endpoint})
+      }
+    })
+    for (const s of perRegion) result.servers.push(...s)
+    return result
+  },
+}
+
+async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC2Client']>, region: string, pageSize: number, progress: (m: string) => void): Promise<Server[]> {
+  const tag = <T>(action: string, p: Promise<T>): Promise<T> =>
+    p.catch((error) => {
+      if (error && typeof error === 'object') (error as {$action?: string}).$action = action
+      throw error
+    })
+  // Instances and volumes are listed concurrently; both are paged by the SDK's paginators.
+  const instancesP = tag('DescribeInstances', (async () => {
+    const out: import('@aws-sdk/client-ec2').Instance[] = []
+    for await (const page of sdk.paginateDescribeInstances({client, pageSize}, {})) {
+      for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(i)
+      progress(`${out.length} instances`)
+    }
+    return out
+  })())
+  const volumesP = tag('DescribeVolumes', (async () => {
+    const sizes = new Map<string, {size: number; type?: string}>()
+    for await (const page of sdk.paginateDescribeVolumes({client, pageSize: 500}, {})) {
+      for (const v of page.Volumes ?? []) if (v.VolumeId) sizes.set(v.VolumeId, {size: v.Size ?? 0, type: v.VolumeType})
+    }
+    return sizes
+  })())
+  const [instances, volumes] = await Promise.all([instancesP, volumesP])
+  const missing = [...new Set(instances.map((i) => i.InstanceType).filter((t): t is string => !!t && !typeCache.has(t)))]
+  for (let k = 0; k < missing.length; k += 100) {
+    const r = await tag('DescribeInstanceTypes', client.send(new sdk.DescribeInstanceTypesCommand({InstanceTypes: missing.slice(k, k + 100) as never})))
+    for (const t of r.InstanceTypes ?? []) {
+      if (t.InstanceType) typeCache.set(t.InstanceType, [t.VCpuInfo?.DefaultVCpus ?? 1, t.MemoryInfo?.SizeInMiB ?? 1])
+    }
+  }
+  const servers: Server[] = []
+  for (const i of instances) {
+    const state = i.State?.Name
+    if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') continue
+    const tags: Record<string, string> = {}
+    for (const t of i.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? ''
+    const spec = i.InstanceType ? typeCache.get(i.InstanceType) : undefined
+    const cpuFromOptions = (i.CpuOptions?.CoreCount ?? 0) * (i.CpuOptions?.ThreadsPerCore ?? 1)
+    const privateIps = new Set<string>()
+    if (i.PrivateIpAddress) privateIps.add(i.PrivateIpAddress)
+    for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
+    const windows = i.Platform === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
+    servers.push({
+      id: i.InstanceId,
+      name: tags.Name || i.InstanceId,
+      provider: 'aws',
+      region,
+      zone: i.Placement?.AvailabilityZone,
+      hostname: i.PrivateDnsName || undefined,
+      privateIps: [...privateIps],
+      publicIps: i.PublicIpAddress ? [i.PublicIpAddress] : [],
+      vcpus: spec?.[0] ?? (cpuFromOptions || 1),
+      memoryMiB: spec?.[1] ?? 1,
+      disks: (i.BlockDeviceMappings ?? []).map((b) => {
+        const v = b.Ebs?.VolumeId ? volumes.get(b.Ebs.VolumeId) : undefined
+        return {name: b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk', sizeGiB: v?.size ?? 0, ...(v?.type ? {type: v.type} : {})}
+      }),
+      os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: i.PlatformDetails} : {})},
+      instanceType: i.InstanceType,
+      state: state === 'running' ? 'running' : state === 'pending' ? 'pending' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
+      tags,
+      source: {kind: 'aws', ref: `${region}/${i.InstanceId}`},
+    })
+  }
+  return servers
+}
+
+interface AwsContext {
+  profile: string
+  region: string
+  action: string
+  endpoint?: string
+}
+
+/** One line of cause and remedy for whatever the SDK threw. Never includes keys or tokens. */
+export function awsError(error: unknown, ctx: AwsContext): MigrateError {
+  const e = error as {name?: string; code?: string; message?: string; $metadata?: {httpStatusCode?: number}; $response?: unknown; cause?: {code?: string}}
+  const name = e?.name ?? ''
+  const where = `aws (profile ${ctx.profile}, region ${ctx.region})`
+  const perm = `ec2:${ctx.action}`
+  const data = {profile: ctx.profile, region: ctx.region, action: ctx.action, awsCode: name}
+  const netCode = e?.code ?? e?.cause?.code ?? ''
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
+    return new MigrateError(`${where}: no AWS credentials found`, {code: 'AWS_NO_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: `Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile NAME from ~/.aws/config, or run \`aws sso login --profile ${ctx.profile}\``, data})
+  }
+  if (['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'Blocked', 'OptInRequired'].includes(name)) {
+    return new MigrateError(`${where}: access denied to ${perm} (${name})`, {code: 'AWS_ACCESS_DENIED', exitCode: EXIT.BAD_INPUT, hint: `Grant the profile's IAM identity ${AWS_PERMISSIONS.join(', ')} (read-only), or use a profile that has them`, data})
+  }
+  if (['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name) || /token.*expired|expired.*token/i.test(e?.message ?? '')) {
+    return new MigrateError(`${where}: the security token has expired (${name || 'expired'}) calling ${perm}`, {code: 'AWS_TOKEN_EXPIRED', exitCode: EXIT.BAD_INPUT, hint: `Refresh the credentials: \`aws sso login --profile ${ctx.profile}\`, or renew the session token in the environment`, data})
+  }
+  if (['AuthFailure', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'IncompleteSignature'].includes(name)) {
+    return new MigrateError(`${where}: the credentials were rejected (${name}) calling ${perm}`, {code: 'AWS_BAD_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: 'Check the access key and secret of this profile (and that the clock of this machine is right)', data})
+  }
+  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(netCode) || name === 'TimeoutError') {
+    return new MigrateError(`${where}: cannot reach the EC2 endpoint${ctx.endpoint ? ` ${ctx.endpoint}` : ''} (${netCode || name})`, {code: 'AWS_UNREACHABLE', exitCode: EXIT.FAILURE, hint: 'Check the network path, proxy and --endpoint / AWS_ENDPOINT_URL_EC2, then run discover again', data})
+  }
+  if (['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException'].includes(name)) {
+    return new MigrateError(`${where}: EC2 kept throttling ${perm} after the SDK's retries (${name})`, {code: 'AWS_THROTTLED', exitCode: EXIT.FAILURE, hint: 'Run again later, or with fewer regions at once (--concurrency)', data})
+  }
+  if (name === 'InvalidRegion' || name === 'UnknownEndpoint' || /region/i.test(name)) {
+    return new MigrateError(`${where}: ${name}`, {code: 'AWS_BAD_REGION', exitCode: EXIT.BAD_INPUT, hint: 'Check the region name (e.g. ap-southeast-1), or use --all-regions', data})
+  }
+  if (e?.$response !== undefined || /Deserialization error|XML|Unexpected end|char '|Invalid character/i.test(e?.message ?? '')) {
+    return new MigrateError(`${where}: the answer to ${perm} was not a valid EC2 response`, {code: 'AWS_BAD_RESPONSE', exitCode: EXIT.FAILURE, hint: 'The endpoint did not answer like EC2: check --endpoint / AWS_ENDPOINT_URL_EC2 and any proxy in between', data})
+  }
+  const status = e?.$metadata?.httpStatusCode
+  return new MigrateError(`${where}: ${perm} failed: ${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${(e?.message ?? String(error)).split('\n')[0]}`, {code: 'AWS_ERROR', exitCode: EXIT.FAILURE, hint: 'Run again with --debug for details', data})
+}

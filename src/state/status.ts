@@ -1,0 +1,193 @@
+// The status of every wave, application and step, derived from the journal alone (replay, latest event wins).
+// Both `migrate status` and the executor's resume logic read it, so what a person sees is what a rerun does.
+import type {JournalEvent} from '../schema/state.js'
+
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'waiting-gate'
+  | 'interrupted'
+  | 'rolling-back'
+  | 'rolled-back'
+  | 'rollback-failed'
+
+export type AppStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'failed' | 'rolled-back' | 'rollback-incomplete' | 'waiting-gate' | 'interrupted'
+
+export interface StepState {
+  id: string
+  status: StepStatus
+  attempts: number
+  startedAt?: string
+  finishedAt?: string
+  durationMs?: number
+  exitCode?: number
+  error?: string
+  message?: string
+  /** The run (runId) and actor of the last event: who to ask about an interrupted step. */
+  lastRun?: string
+  lastActor?: {user: string; host: string; pid: number}
+  /** A completed step that another run compensated: the step is back to pending for a new execute. */
+  approved?: boolean
+}
+
+export interface AppState {
+  name: string
+  wave: number
+  status: AppStatus
+  steps: StepState[]
+  startedAt?: string
+  finishedAt?: string
+  lastError?: string
+  /** Step ids waiting for a gate. */
+  waitingFor?: string
+}
+
+export interface WaveState {
+  number: number
+  apps: AppState[]
+}
+
+interface AppAcc {
+  name: string
+  wave: number
+  steps: Map<string, StepState>
+  lastAppEvent?: JournalEvent['type']
+  startedAt?: string
+  finishedAt?: string
+  lastError?: string
+}
+
+export interface Replay {
+  waves: Map<number, Map<string, AppAcc>>
+  /** Events of the last run-started … run-finished bracket: a run without run-finished was interrupted or crashed. */
+  lastRun?: {runId: string; finished: boolean; startedAt: string; message?: string}
+}
+
+/** Replays the journal into per-app step states. */
+export function replay(events: readonly JournalEvent[]): Replay {
+  const waves = new Map<number, Map<string, AppAcc>>()
+  let lastRun: Replay['lastRun']
+  for (const e of events) {
+    if (e.type === 'run-started') lastRun = {runId: e.runId, finished: false, startedAt: e.time, message: e.message}
+    if (e.type === 'run-finished' && lastRun && lastRun.runId === e.runId) lastRun.finished = true
+    if (e.wave === undefined || e.app === undefined) continue
+    let w = waves.get(e.wave)
+    if (!w) waves.set(e.wave, (w = new Map()))
+    let a = w.get(e.app)
+    if (!a) w.set(e.app, (a = {name: e.app, wave: e.wave, steps: new Map()}))
+    if (e.step === undefined) {
+      if (e.type === 'app-started') {
+        a.startedAt = e.time
+        a.finishedAt = undefined
+        a.lastAppEvent = e.type
+      } else if (e.type === 'app-finished' || e.type === 'app-failed' || e.type === 'app-rolled-back') {
+        a.lastAppEvent = e.type
+        a.finishedAt = e.time
+        if (e.type === 'app-failed' && e.error) a.lastError = e.error
+        if (e.type === 'app-rolled-back') {
+          // The application is back where it started: every step is pending again for a new execute.
+          for (const s of a.steps.values()) if (s.status !== 'rolled-back') s.status = 'rolled-back'
+        }
+      }
+      continue
+    }
+    let s = a.steps.get(e.step)
+    if (!s) a.steps.set(e.step, (s = {id: e.step, status: 'pending', attempts: 0}))
+    s.lastRun = e.runId
+    s.lastActor = e.actor
+    switch (e.type) {
+      case 'step-started':
+        s.status = 'running'
+        s.attempts = e.attempt ?? s.attempts + 1
+        s.startedAt = e.time
+        s.finishedAt = undefined
+        s.error = undefined
+        break
+      case 'step-succeeded':
+        s.status = 'succeeded'
+        s.finishedAt = e.time
+        s.durationMs = e.durationMs
+        s.exitCode = e.exitCode
+        s.message = e.message
+        break
+      case 'step-failed':
+        s.status = 'failed'
+        s.finishedAt = e.time
+        s.durationMs = e.durationMs
+        s.exitCode = e.exitCode
+        s.error = e.error
+        a.lastError = `${e.step}: ${e.error ?? 'failed'}`
+        break
+      case 'step-skipped':
+      case 'operator-skip':
+        s.status = 'skipped'
+        s.finishedAt = e.time
+        s.message = e.message
+        break
+      case 'operator-retry':
+        s.status = 'pending'
+        s.message = e.message
+        break
+      case 'gate-waiting':
+        s.status = 'waiting-gate'
+        s.message = e.message
+        break
+      case 'gate-approved':
+        s.approved = true
+        s.message = e.message
+        break
+      case 'interrupted':
+        s.status = 'interrupted'
+        s.finishedAt = e.time
+        s.error = e.error ?? 'interrupted'
+        break
+      case 'rollback-started':
+        s.status = 'rolling-back'
+        break
+      case 'rollback-succeeded':
+        s.status = 'rolled-back'
+        s.message = e.message
+        break
+      case 'rollback-failed':
+        s.status = 'rollback-failed'
+        s.error = e.error
+        a.lastError = `rollback of ${e.step}: ${e.error ?? 'failed'}`
+        break
+      default:
+        break
+    }
+  }
+  return {waves, lastRun}
+}
+
+/** The state of one application, with `stepOrder` (the template's step ids) listing steps not yet seen as pending. */
+export function appState(r: Replay, wave: number, app: string, stepOrder?: readonly string[], live = false): AppState {
+  const acc = r.waves.get(wave)?.get(app)
+  const seen = acc?.steps ?? new Map<string, StepState>()
+  const ids = stepOrder ? [...stepOrder, ...[...seen.keys()].filter((k) => !stepOrder.includes(k))] : [...seen.keys()]
+  const steps = ids.map((id) => seen.get(id) ?? {id, status: 'pending' as const, attempts: 0})
+  const st = (x: StepStatus): boolean => steps.some((s) => s.status === x)
+  let status: AppStatus
+  if (!acc || steps.every((s) => s.status === 'pending')) status = 'pending'
+  else if (st('running')) status = live ? 'running' : 'interrupted'
+  else if (st('interrupted')) status = 'interrupted'
+  else if (st('rolling-back') || st('rollback-failed')) status = 'rollback-incomplete'
+  else if (acc.lastAppEvent === 'app-rolled-back' || (steps.length > 0 && steps.every((s) => s.status === 'rolled-back' || s.status === 'pending') && st('rolled-back'))) status = 'rolled-back'
+  else if (st('waiting-gate')) status = 'waiting-gate'
+  else if (st('failed')) status = 'failed'
+  else if (steps.length > 0 && steps.every((s) => s.status === 'succeeded' || s.status === 'skipped')) status = 'done'
+  else status = 'in-progress'
+  return {
+    name: app,
+    wave,
+    status,
+    steps,
+    startedAt: acc?.startedAt,
+    finishedAt: acc?.finishedAt,
+    lastError: acc?.lastError,
+    waitingFor: steps.find((s) => s.status === 'waiting-gate')?.id,
+  }
+}
