@@ -66,6 +66,8 @@ export interface ValidatedFile<T = unknown> {
 export function validateFile<T = unknown>(file: string, kindOverride?: KindName): ValidatedFile<T> {
   const text = readText(file)
   if (kindOverride === 'state' || (!kindOverride && detectKind(file) === 'state')) return {file, kind: 'state', value: undefined, diagnostics: validateJournalText(file, text)}
+  const fast = fastJson<T>(file, text, kindOverride)
+  if (fast) return fast
   const {source, diagnostics} = parseSource(file, text)
   const kind = kindOverride ?? detectKind(file, source)
   if (!kind) {
@@ -117,10 +119,10 @@ export function validateJournalText(file: string, text: string): Diagnostic[] {
 }
 
 /** Load a file of a known kind or throw a BAD_INPUT error listing every problem. */
-export function loadKind<T>(kind: KindName, file: string): {value: T; source: SourceDocument; warnings: Diagnostic[]} {
+export function loadKind<T>(kind: KindName, file: string): {value: T; source?: SourceDocument; warnings: Diagnostic[]} {
   const r = validateFile<T>(file, kind)
   const errors = r.diagnostics.filter((d) => d.severity === 'error')
-  if (errors.length > 0 || r.value === undefined || !r.source) {
+  if (errors.length > 0 || r.value === undefined) {
     throw badInput(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in this ${KINDS[kind].title} file`, 'INVALID_FILE', `Fix the problems listed above, then run \`migrate validate ${file}\``, r.diagnostics)
   }
   return {value: r.value, source: r.source, warnings: r.diagnostics.filter((d) => d.severity !== 'error')}
@@ -139,4 +141,27 @@ function withArrayDefaults(raw: unknown): unknown {
   for (const k of ['applications', 'servers', 'databases', 'dependencies', 'unassigned', 'waves', 'steps']) if (o[k] === undefined || o[k] === null) o[k] = []
   for (const k of ['servers', 'databases', 'applications']) if (Array.isArray(o[k])) o[k] = (o[k] as unknown[]).filter((x) => x && typeof x === 'object')
   return o
+}
+
+/**
+ * JSON inventories of 100k servers are common machine output: JSON.parse is ~20× faster than a YAML parse with
+ * source positions. Take that path when the file is valid JSON and valid against its schema; any problem falls back
+ * to the positional parse, so diagnostics still carry file:line:column.
+ */
+function fastJson<T>(file: string, text: string, kindOverride?: KindName): ValidatedFile<T> | undefined {
+  if (!/^\s*\{/.test(text)) return undefined
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch {
+    return undefined
+  }
+  const docKind = (raw as {kind?: unknown}).kind
+  const kind = kindOverride ?? KIND_NAMES.find((k) => KINDS[k].docKind === docKind)
+  if (!kind) return undefined
+  const parsed = KINDS[kind].schema.safeParse(raw)
+  if (!parsed.success) return undefined
+  const issues = KINDS[kind].check?.(parsed.data, file) ?? []
+  if (issues.length > 0) return undefined
+  return {file, kind, value: parsed.data as T, diagnostics: []}
 }
