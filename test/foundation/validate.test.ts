@@ -79,3 +79,19 @@ describe('migrate validate', () => {
     expect(r.stderr).toContain('Error [USAGE]')
   })
 })
+
+describe('JSON files', () => {
+  it('loads a valid JSON inventory, and still reports a bad one with line and column', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mig-json-'))
+    const good = path.join(dir, 'good.json')
+    writeFileSync(good, JSON.stringify({apiVersion: 'migrate/v1', kind: 'Inventory', metadata: {name: 'j'}, applications: [{name: 'a'}]}, null, 2))
+    const r = validateFile<{applications: {criticality: string}[]}>(good)
+    expect(r.diagnostics).toEqual([])
+    expect(r.value?.applications[0].criticality).toBe('medium')
+
+    const bad = path.join(dir, 'bad.json')
+    writeFileSync(bad, JSON.stringify({apiVersion: 'migrate/v1', kind: 'Inventory', metadata: {name: 'j'}, applications: [{name: 'a', criticality: 'urgent'}]}, null, 2))
+    const b = validateFile(bad)
+    expect(b.diagnostics.map((d) => `${d.line}:${d.column} ${d.code}`)).toEqual(['10:22 SCHEMA_INVALID_VALUE'])
+  })
+})
