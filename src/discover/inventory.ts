@@ -135,22 +135,19 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
 }
 
 /** Reads the previous inventory at `out`, if any. A broken one stops discovery (it may hold hand edits). */
-export function readPrevious(out: string): Inventory | undefined {
+export function readPrevious(out: string, replace = false): Inventory | undefined {
   if (!existsSync(out)) return undefined
   try {
     return loadKind<Inventory>('inventory', out).value
   } catch (error) {
-    if (error instanceof MigrateError && !o_replace) {
+    if (error instanceof MigrateError && !replace) {
       throw badInput(`${out} exists but is not a valid inventory; not overwriting it`, 'PREVIOUS_INVENTORY_INVALID', `Fix it (\`migrate validate ${out}\`), or pass --replace to start from the sources alone`, error.diagnostics)
     }
     return undefined
   }
 }
-let o_replace = false
-
 export function writeInventory(results: SourceResult[], o: WriteOptions): DiscoverResult {
-  o_replace = o.replace ?? false
-  const previous = readPrevious(o.out)
+  const previous = readPrevious(o.out, o.replace)
   const {inventory, warnings} = buildInventory(results, previous, o)
   const comment = `Written by migrate discover (${results.map((r) => r.kind).join(', ')}); edit freely: applications, roles and unassigned servers.\nRun discover again to refresh: it keeps other sources and shows what changed.`
   if (!o.dryRun) writeYamlFile(o.out, 'inventory', inventory, comment)

@@ -35,6 +35,8 @@ export const awsSource: DiscoverySource<AwsOptions> = {
     if (!o.allRegions && o.regions.length === 0) {
       throw badInput('aws: no region given', 'AWS_NO_REGION', 'Pass --region REGION (repeatable), e.g. --region ap-southeast-1, or --all-regions')
     }
+    // The SDK's notice that future releases need Node 22 is for its maintainers, not for the user of a pinned SDK.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
     const sdk: Ec2Module = await import('@aws-sdk/client-ec2')
     const profile = o.profile ?? process.env.AWS_PROFILE ?? 'default'
     const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL
@@ -101,7 +103,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
     return sizes
   })())
   const [instances, volumes] = await Promise.all([instancesP, volumesP])
-  const missing = [...new Set(instances.map((i) => i.InstanceType).filter((t): t is string => !!t && !typeCache.has(t)))]
+  const missing = [...new Set(instances.map((i) => i.InstanceType as string | undefined).filter((t): t is string => !!t && !typeCache.has(t)))]
   for (let k = 0; k < missing.length; k += 100) {
     const r = await tag('DescribeInstanceTypes', client.send(new sdk.DescribeInstanceTypesCommand({InstanceTypes: missing.slice(k, k + 100) as never})))
     for (const t of r.InstanceTypes ?? []) {
@@ -119,7 +121,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
     const privateIps = new Set<string>()
     if (i.PrivateIpAddress) privateIps.add(i.PrivateIpAddress)
     for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
-    const windows = i.Platform === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
+    const windows = String(i.Platform ?? '').toLowerCase() === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
     servers.push({
       id: i.InstanceId,
       name: tags.Name || i.InstanceId,

@@ -1,0 +1,32 @@
+// One discovery run: the chosen sources (in order), then any --db endpoints, then one inventory written to --out.
+import type {Server} from '../schema/inventory.js'
+import {writeInventory, type DiscoverResult, type WriteOptions} from './inventory.js'
+import {withProgress, type ProgressMode} from './progress.js'
+import type {DiscoverySource, SourceResult} from './types.js'
+
+export interface SourceJob<O = any> {
+  source: DiscoverySource<O>
+  options: O
+}
+
+export interface RunOptions extends WriteOptions {
+  /** Database URLs to introspect read-only (passwords never reach output). */
+  dbUrls?: string[]
+  progress?: ProgressMode
+}
+
+export async function runDiscover(jobs: SourceJob[], o: RunOptions): Promise<DiscoverResult> {
+  const dbUrls = o.dbUrls ?? []
+  const {dbSource, dbTaskName} = dbUrls.length > 0 ? await import('../providers/db.js') : {dbSource: undefined, dbTaskName: undefined}
+  const taskNames = [...jobs.flatMap((j) => j.source.tasks(j.options)), ...(dbTaskName ? dbUrls.map(dbTaskName) : [])]
+  const results = await withProgress(o.progress ?? 'none', taskNames, async (emit) => {
+    const out: SourceResult[] = []
+    for (const j of jobs) out.push(await j.source.discover(j.options, emit))
+    if (dbSource) {
+      const known: Server[] = out.flatMap((r) => r.servers)
+      out.push(await dbSource.discover({urls: dbUrls, servers: known, ...(o.out ? {} : {})}, emit))
+    }
+    return out
+  })
+  return writeInventory(results, o)
+}
