@@ -1,0 +1,345 @@
+// A local lab of throwaway database servers for tests, the cutover benchmark and trying a migration locally: real PostgreSQL, MariaDB, Redis, PgBouncer and
+// HAProxy processes from Debian's binaries, each in its own temp dir on a port the caller picks from its range
+// (PostgreSQL 54300-54399, MariaDB 33300-33399, Redis 63300-63399, PgBouncer 64300-64399, HAProxy 65300-65399).
+// Every start returns a handle whose stop() kills the process and removes the dir; stopAll() stops whatever is left.
+import {execa} from 'execa'
+import {chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import net from 'node:net'
+import path from 'node:path'
+
+export const PG_BIN = '/usr/lib/postgresql/15/bin'
+
+export interface ServerHandle {
+  kind: 'postgres' | 'mariadb' | 'redis' | 'pgbouncer' | 'haproxy'
+  port: number
+  dir: string
+  /** Connection URL for an administrator (superuser / root), no password. */
+  url: string
+  stop(): Promise<void>
+}
+
+const running = new Set<ServerHandle>()
+
+export async function stopAll(): Promise<void> {
+  for (const h of [...running].reverse()) await h.stop().catch(() => {})
+}
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), `migrate-${prefix}-`))
+  chmodSync(dir, 0o755)
+  return dir
+}
+
+function postgresUid(): {uid: number; gid: number} {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
+  if (!line) throw new Error('user postgres is missing: apt-get install -y postgresql-15')
+  const [, , uid, gid] = line.split(':')
+  return {uid: Number(uid), gid: Number(gid)}
+}
+
+function asPostgres(argv: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', ...argv]] : [argv[0], argv.slice(1)]
+}
+
+export async function waitPort(port: number, host = '127.0.0.1', timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({port, host})
+      s.once('connect', () => (s.destroy(), resolve(true)))
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+async function killPidFile(pidFile: string, signal: NodeJS.Signals = 'SIGTERM', waitMs = 10_000): Promise<void> {
+  if (!existsSync(pidFile)) return
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0])
+  if (!pid) return
+  try {
+    process.kill(pid, signal)
+  } catch {
+    return
+  }
+  const deadline = Date.now() + waitMs
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {}
+}
+
+function track(h: ServerHandle): ServerHandle {
+  const stop = h.stop
+  let stopped = false
+  h.stop = async () => {
+    if (stopped) return
+    stopped = true
+    running.delete(h)
+    try {
+      await stop()
+    } finally {
+      rmSync(h.dir, {recursive: true, force: true})
+    }
+  }
+  running.add(h)
+  return h
+}
+
+export interface PgOptions {
+  port: number
+  /** Extra `-c name=value` settings. */
+  settings?: Record<string, string>
+  database?: string
+}
+
+/** A PostgreSQL 15 cluster with wal_level=logical, fsync off, trust auth on 127.0.0.1. */
+export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
+  const dir = tempDir(`pg${opts.port}`)
+  const {uid, gid} = postgresUid()
+  chownSync(dir, uid, gid)
+  const data = path.join(dir, 'data')
+  let [cmd, args] = asPostgres([`${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '-A', 'trust', '--no-instructions', '--no-sync', '-E', 'UTF8', '--locale=C'])
+  await execa(cmd, args)
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    port: String(opts.port),
+    unix_socket_directories: dir,
+    wal_level: 'logical',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_replication_slots: '10',
+    max_wal_senders: '10',
+    wal_writer_delay: '10ms',
+    wal_sender_timeout: '10s',
+    max_connections: '60',
+    shared_buffers: '32MB',
+    ...opts.settings,
+  }
+  const conf = Object.entries(settings).map(([k, v]) => `${k} = '${v}'`).join('\n') + '\n'
+  writeFileSync(path.join(data, 'postgresql.auto.conf'), conf)
+  chownSync(path.join(data, 'postgresql.auto.conf'), uid, gid)
+  ;[cmd, args] = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start'])
+  await execa(cmd, args)
+  const h = track({
+    kind: 'postgres',
+    port: opts.port,
+    dir,
+    url: `postgres://postgres@127.0.0.1:${opts.port}/${opts.database ?? 'postgres'}`,
+    async stop() {
+      const [c, a] = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'immediate', '-w', 'stop'])
+      await execa(c, a, {reject: false})
+    },
+  })
+  if (opts.database) await psql(h, 'postgres', `CREATE DATABASE ${opts.database}`)
+  return h
+}
+
+/** Runs SQL with psql as superuser (ON_ERROR_STOP); returns stdout (unaligned, tuples only). */
+export async function psql(h: ServerHandle, db: string, sql: string): Promise<string> {
+  const r = await execa('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-h', '127.0.0.1', '-p', String(h.port), '-U', 'postgres', '-d', db, '-c', sql])
+  return r.stdout
+}
+
+export interface MariaOptions {
+  port: number
+  serverId: number
+}
+
+/** A MariaDB server with binlog (ROW), GTID strict mode, log_slave_updates; root@127.0.0.1 without password. */
+export async function startMariadb(opts: MariaOptions): Promise<ServerHandle> {
+  const dir = tempDir(`maria${opts.port}`)
+  const data = path.join(dir, 'data')
+  const sock = path.join(dir, 'sock')
+  await execa('mariadb-install-db', ['--no-defaults', '--user=root', `--datadir=${data}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {env: {LC_ALL: 'C'}})
+  const child = execa(
+    'mariadbd',
+    [
+      '--no-defaults',
+      '--user=root',
+      `--datadir=${data}`,
+      `--socket=${sock}`,
+      `--port=${opts.port}`,
+      '--bind-address=127.0.0.1',
+      `--pid-file=${path.join(dir, 'pid')}`,
+      `--server-id=${opts.serverId}`,
+      `--log-bin=${path.join(data, 'bin')}`,
+      '--binlog-format=ROW',
+      '--gtid-strict-mode=1',
+      '--log-slave-updates=1',
+      '--skip-name-resolve',
+      '--innodb-flush-log-at-trx-commit=0',
+      '--sync-binlog=0',
+      '--innodb-buffer-pool-size=32M',
+      '--innodb-log-file-size=16M',
+      '--performance-schema=0',
+      `--log-error=${path.join(dir, 'err.log')}`,
+    ],
+    {reject: false, stdio: 'ignore', detached: false},
+  )
+  child.catch(() => {})
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    const r = await execa('mariadb', ['--no-defaults', '-S', sock, '-u', 'root', '-e', 'SELECT 1'], {reject: false})
+    if (r.exitCode === 0) break
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mariadbd on ${opts.port} did not start: ${existsSync(path.join(dir, 'err.log')) ? readFileSync(path.join(dir, 'err.log'), 'utf8').slice(-800) : ''}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  await execa('mariadb', ['--no-defaults', '-S', sock, '-u', 'root', '-e', "CREATE USER root@'127.0.0.1'; GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES"])
+  return track({
+    kind: 'mariadb',
+    port: opts.port,
+    dir,
+    url: `mysql://root@127.0.0.1:${opts.port}/`,
+    async stop() {
+      child.kill('SIGKILL')
+      await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
+      await child.catch(() => {})
+    },
+  })
+}
+
+/** Runs SQL with the mariadb client as root over the server's socket; returns stdout (batch, no headers). */
+export async function mariadb(h: ServerHandle, sql: string): Promise<string> {
+  const r = await execa('mariadb', ['--no-defaults', '-S', path.join(h.dir, 'sock'), '-u', 'root', '-N', '-B', '-e', sql])
+  return r.stdout
+}
+
+/** A Redis 7 server without persistence. */
+export async function startRedis(opts: {port: number}): Promise<ServerHandle> {
+  const dir = tempDir(`redis${opts.port}`)
+  await execa('redis-server', [
+    '--port', String(opts.port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
+    '--daemonize', 'yes', '--pidfile', path.join(dir, 'pid'), '--logfile', path.join(dir, 'log'),
+  ])
+  await waitPort(opts.port)
+  return track({
+    kind: 'redis',
+    port: opts.port,
+    dir,
+    url: `redis://127.0.0.1:${opts.port}`,
+    async stop() {
+      await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
+    },
+  })
+}
+
+export interface PgBouncerOptions {
+  port: number
+  /** database name → host:port/dbname it points at. */
+  databases: Record<string, {host: string; port: number; dbname: string}>
+}
+
+export interface PgBouncerHandle extends ServerHandle {
+  /** The ini file `migrate db pgbouncer-repoint --config` edits. */
+  config: string
+  /** Admin console URL (database pgbouncer). */
+  adminUrl: string
+}
+
+/** PgBouncer in transaction pooling, trust auth, admin user postgres; runs as user postgres (it refuses root). */
+export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerHandle> {
+  const dir = tempDir(`pgb${opts.port}`)
+  const {uid, gid} = postgresUid()
+  chownSync(dir, uid, gid)
+  const config = path.join(dir, 'pgbouncer.ini')
+  const dbs = Object.entries(opts.databases).map(([n, d]) => `${n} = host=${d.host} port=${d.port} dbname=${d.dbname}`)
+  writeFileSync(path.join(dir, 'users.txt'), '"postgres" ""\n"app" ""\n')
+  writeFileSync(
+    config,
+    [
+      '[databases]',
+      ...dbs,
+      '',
+      '[pgbouncer]',
+      'listen_addr = 127.0.0.1',
+      `listen_port = ${opts.port}`,
+      `unix_socket_dir = ${dir}`,
+      'auth_type = trust',
+      `auth_file = ${path.join(dir, 'users.txt')}`,
+      'admin_users = postgres',
+      'pool_mode = transaction',
+      'max_client_conn = 200',
+      'default_pool_size = 10',
+      'server_reset_query =',
+      'server_check_delay = 0',
+      'ignore_startup_parameters = extra_float_digits,options',
+      `pidfile = ${path.join(dir, 'pid')}`,
+      `logfile = ${path.join(dir, 'log')}`,
+      '',
+    ].join('\n'),
+  )
+  const [cmd, args] = asPostgres(['pgbouncer', '-d', config])
+  await execa(cmd, args)
+  await waitPort(opts.port)
+  const h = track({
+    kind: 'pgbouncer',
+    port: opts.port,
+    dir,
+    url: `postgres://postgres@127.0.0.1:${opts.port}/pgbouncer`,
+    async stop() {
+      await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
+    },
+  }) as PgBouncerHandle
+  h.config = config
+  h.adminUrl = `postgres://postgres@127.0.0.1:${opts.port}/pgbouncer`
+  return h
+}
+
+export interface HaproxyOptions {
+  /** The runtime API (stats socket, level admin) listens on 127.0.0.1:apiPort. */
+  apiPort: number
+  /** Frontend port → backend server address. */
+  frontends: {name: string; port: number; server: {host: string; port: number}}[]
+}
+
+export interface HaproxyHandle extends ServerHandle {
+  /** host:port of the runtime API. */
+  api: string
+}
+
+/** HAProxy in TCP mode, one backend per frontend with one server named `db`; the runtime API on apiPort. */
+export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyHandle> {
+  const dir = tempDir(`haproxy${opts.apiPort}`)
+  const cfg = path.join(dir, 'haproxy.cfg')
+  const lines = [
+    'global',
+    `  stats socket ipv4@127.0.0.1:${opts.apiPort} level admin`,
+    `  pidfile ${path.join(dir, 'pid')}`,
+    '  daemon',
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 2s',
+    '  timeout client 5m',
+    '  timeout server 5m',
+  ]
+  for (const f of opts.frontends) {
+    lines.push(`frontend ${f.name}`, `  bind 127.0.0.1:${f.port}`, `  default_backend ${f.name}_be`)
+    lines.push(`backend ${f.name}_be`, `  server db ${f.server.host}:${f.server.port}`)
+  }
+  writeFileSync(cfg, lines.join('\n') + '\n')
+  await execa('haproxy', ['-f', cfg])
+  await waitPort(opts.apiPort)
+  const h = track({
+    kind: 'haproxy',
+    port: opts.apiPort,
+    dir,
+    url: `tcp://127.0.0.1:${opts.apiPort}`,
+    async stop() {
+      await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
+    },
+  }) as HaproxyHandle
+  h.api = `127.0.0.1:${opts.apiPort}`
+  return h
+}

@@ -1,0 +1,137 @@
+// Redis REPLICAOF and cutover helpers: pre-flight (version for CLIENT PAUSE WRITE, persistence, memory, cluster
+// mode), replication start, the wait for link up and equal offsets, promotion, key-count verification, fail-back.
+import type {Redis} from 'ioredis'
+import {MigrateError} from '../errors.js'
+import {hostPort, parseInfo, redactUrl, sleep, withRedis} from './connect.js'
+import type {PgOpts} from './postgres.js'
+import {summarize, type Finding, type PreflightResult, type VerifyResult} from './types.js'
+
+export type RedisOpts = PgOpts
+
+async function info(r: Redis, section: string): Promise<Record<string, string>> {
+  return parseInfo(String(await r.info(section)))
+}
+
+function keyspace(i: Record<string, string>): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const [k, v] of Object.entries(i)) if (/^db\d+$/.test(k)) out.set(k, Number(/keys=(\d+)/.exec(v)?.[1] ?? 0))
+  return out
+}
+
+function versionAtLeast(v: string, want: [number, number]): boolean {
+  const [a, b] = v.split('.').map(Number)
+  return a > want[0] || (a === want[0] && b >= want[1])
+}
+
+export async function redisPreflight(source: string, target: string | undefined, opts: RedisOpts = {}): Promise<PreflightResult> {
+  const findings: Finding[] = []
+  let version = ''
+  let used = 0
+  await withRedis(source, opts.sourcePasswordEnv, async (r) => {
+    const s = await info(r, 'server')
+    const p = await info(r, 'persistence')
+    const m = await info(r, 'memory')
+    const cl = await info(r, 'cluster')
+    const ks = keyspace(await info(r, 'keyspace'))
+    version = s.redis_version
+    if (!versionAtLeast(version, [6, 2])) findings.push({severity: 'blocker', code: 'REDIS_VERSION', message: `Redis ${version} lacks CLIENT PAUSE WRITE (6.2+)`, hint: 'Upgrade the source, or accept a CLIENT PAUSE ALL at cutover'})
+    if (cl.cluster_enabled === '1') findings.push({severity: 'blocker', code: 'REDIS_CLUSTER', message: 'the source runs in cluster mode; REPLICAOF moves one node', hint: 'Migrate each shard, or use the target service’s online migration'})
+    const rdb = p.rdb_last_save_time && (await r.config('GET', 'save').catch(() => ['save', '']))
+    const aof = p.aof_enabled === '1'
+    const save = Array.isArray(rdb) ? String(rdb[1] ?? '') : ''
+    findings.push({severity: aof || save ? 'info' : 'warning', code: 'REDIS_PERSISTENCE', message: `persistence: ${aof ? 'AOF' : 'no AOF'}, RDB snapshots ${save ? `"${save}"` : 'off'}`, hint: aof || save ? undefined : 'A restart loses everything; the replica’s full sync still works (diskless or a temporary RDB)'})
+    used = Number(m.used_memory ?? 0)
+    findings.push({severity: 'info', code: 'REDIS_SIZE', message: `${[...ks.values()].reduce((a, b) => a + b, 0)} key(s) in ${ks.size} database(s), ${m.used_memory_human} used`})
+    if (m.maxmemory_policy && m.maxmemory_policy !== 'noeviction' && Number(m.maxmemory) > 0) findings.push({severity: 'warning', code: 'REDIS_EVICTION', message: `maxmemory-policy ${m.maxmemory_policy}: keys evicted on the source during the move make the key counts differ`})
+    const auth = await r.config('GET', 'requirepass').catch(() => ['requirepass', ''])
+    if (Array.isArray(auth) && auth[1]) findings.push({severity: 'info', code: 'REDIS_AUTH', message: 'the source requires a password: the target needs masterauth (migrate db redis-replicate --password-env)'})
+  })
+  if (target) {
+    await withRedis(target, opts.targetPasswordEnv, async (r) => {
+      const s = await info(r, 'server')
+      const m = await info(r, 'memory')
+      const ks = keyspace(await info(r, 'keyspace'))
+      const n = [...ks.values()].reduce((a, b) => a + b, 0)
+      if (n > 0) findings.push({severity: 'warning', code: 'REDIS_TARGET_NOT_EMPTY', message: `the target holds ${n} key(s); REPLICAOF discards them`})
+      if (Number(m.maxmemory) > 0 && Number(m.maxmemory) < used * 1.2) findings.push({severity: 'blocker', code: 'REDIS_TARGET_MEMORY', message: `target maxmemory ${m.maxmemory_human} is too small for the source's ${(used / 1048576).toFixed(1)} MiB`})
+      if (!versionAtLeast(s.redis_version, [version.split('.').map(Number)[0], 0])) findings.push({severity: 'blocker', code: 'REDIS_TARGET_OLDER', message: `target ${s.redis_version} is older than source ${version}; a replica cannot load a newer RDB`})
+    })
+  }
+  return summarize('redis', redactUrl(source), target ? redactUrl(target) : undefined, version, findings)
+}
+
+/** Key counts per logical database on both sides. */
+export async function redisVerify(source: string, target: string, opts: RedisOpts = {}): Promise<VerifyResult> {
+  const t0 = Date.now()
+  const measure = async (r: Redis) => new Map([...keyspace(await info(r, 'keyspace'))].map(([k, v]) => [k, {rows: v}]))
+  const [a, b] = await Promise.all([withRedis(source, opts.sourcePasswordEnv, measure), withRedis(target, opts.targetPasswordEnv, measure)])
+  const {compare} = await import('./postgres.js')
+  return compare('redis', source, target, a, b, t0)
+}
+
+/** REPLICAOF the source (addr as the target reaches it); masterauth from passwordEnv when the source needs one. */
+export async function redisReplicate(source: string, target: string, opts: RedisOpts & {sourceAddr?: string; masterauthEnv?: string; unpause?: boolean} = {}): Promise<{master: string}> {
+  const addr = opts.sourceAddr ? hostPort(`tcp://${opts.sourceAddr}`, 6379) : hostPort(source, 6379)
+  await withRedis(target, opts.targetPasswordEnv, async (r) => {
+    if (opts.masterauthEnv) await r.config('SET', 'masterauth', process.env[opts.masterauthEnv] ?? '')
+    await r.call('REPLICAOF', addr.host, String(addr.port))
+    if (opts.unpause) await r.call('CLIENT', 'UNPAUSE')
+  })
+  return {master: `${addr.host}:${addr.port}`}
+}
+
+/** REPLICAOF NO ONE: the replica becomes a primary and accepts writes. */
+export async function redisPromote(url: string, opts: {passwordEnv?: string} = {}): Promise<void> {
+  await withRedis(url, opts.passwordEnv, async (r) => {
+    await r.call('REPLICAOF', 'NO', 'ONE')
+  })
+}
+
+/** CLIENT PAUSE ms WRITE: writers wait (no error), readers go on, replication offsets stop moving. */
+export async function redisPause(url: string, ms: number, opts: {passwordEnv?: string} = {}): Promise<void> {
+  await withRedis(url, opts.passwordEnv, async (r) => {
+    await r.call('CLIENT', 'PAUSE', String(ms), 'WRITE')
+  })
+}
+
+export async function redisUnpause(url: string, opts: {passwordEnv?: string} = {}): Promise<void> {
+  await withRedis(url, opts.passwordEnv, async (r) => {
+    await r.call('CLIENT', 'UNPAUSE')
+  })
+}
+
+/** Lag in bytes between the primary's offset and the replica's, and the link state; null when `target` is no replica. */
+export async function redisLag(source: string, target: string, opts: RedisOpts = {}): Promise<{lagBytes: number; linkUp: boolean; syncing: boolean} | null> {
+  const t = await withRedis(target, opts.targetPasswordEnv, (r) => info(r, 'replication'))
+  if (t.role !== 'slave') return null
+  const s = await withRedis(source, opts.sourcePasswordEnv, (r) => info(r, 'replication'))
+  const lag = Number(s.master_repl_offset) - Number(t.slave_repl_offset)
+  return {lagBytes: Math.max(0, lag), linkUp: t.master_link_status === 'up', syncing: t.master_sync_in_progress === '1'}
+}
+
+/** Waits until the replica's link is up and its offset equals the primary's (run while writes are paused). */
+export async function redisWaitSync(source: string, target: string, opts: RedisOpts & {timeoutMs?: number} = {}): Promise<{offset: number; waitedMs: number}> {
+  const t0 = Date.now()
+  const deadline = t0 + (opts.timeoutMs ?? 60_000)
+  for (;;) {
+    const l = await redisLag(source, target, opts)
+    if (!l) throw new MigrateError(`${redactUrl(target)} is not a replica`, {code: 'REDIS_NOT_REPLICA', hint: 'Run migrate db redis-replicate first'})
+    if (l.linkUp && !l.syncing && l.lagBytes === 0) {
+      const s = await withRedis(source, opts.sourcePasswordEnv, (r) => info(r, 'replication'))
+      return {offset: Number(s.master_repl_offset), waitedMs: Date.now() - t0}
+    }
+    if (Date.now() > deadline) throw new MigrateError(`replica ${redactUrl(target)} still ${l.lagBytes} bytes behind (link ${l.linkUp ? 'up' : 'down'}) after ${Date.now() - t0} ms`, {code: 'REDIS_SYNC_TIMEOUT', hint: 'Check INFO replication on both and the target’s log'})
+    await sleep(10)
+  }
+}
+
+/**
+ * Fail back after cutover (the source replicates from the target): pause writes on the target, wait until the
+ * source has every byte, promote the source. Repointing clients and demoting the target are their steps' rollbacks.
+ */
+export async function redisFailback(source: string, target: string, opts: RedisOpts & {pauseMs?: number; timeoutMs?: number} = {}): Promise<{offset: number}> {
+  await redisPause(target, opts.pauseMs ?? 30_000, {passwordEnv: opts.targetPasswordEnv})
+  const {offset} = await redisWaitSync(target, source, {sourcePasswordEnv: opts.targetPasswordEnv, targetPasswordEnv: opts.sourcePasswordEnv, timeoutMs: opts.timeoutMs})
+  await redisPromote(source, {passwordEnv: opts.sourcePasswordEnv})
+  return {offset}
+}
