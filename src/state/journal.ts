@@ -116,6 +116,8 @@ export class JournalWriter {
   private flushing: Promise<void> | null = null
   private failed: unknown = null
   readonly actor: Actor
+  /** Called synchronously with each event as it is appended (before it is on disk). */
+  onAppend?: (e: JournalEvent) => void
 
   private constructor(
     readonly file: string,
@@ -162,6 +164,7 @@ export class JournalWriter {
     this.prev = hash
     const event = {...ordered, hash} as JournalEvent
     const line = JSON.stringify(event) + '\n'
+    this.onAppend?.(event)
     return new Promise<JournalEvent>((resolve, reject) => {
       this.queue.push({line, resolve: () => resolve(event), reject})
       if (!this.flushing) this.flushing = this.flush()

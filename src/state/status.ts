@@ -68,12 +68,18 @@ export interface Replay {
 
 /** Replays the journal into per-app step states. */
 export function replay(events: readonly JournalEvent[]): Replay {
-  const waves = new Map<number, Map<string, AppAcc>>()
-  let lastRun: Replay['lastRun']
-  for (const e of events) {
-    if (e.type === 'run-started') lastRun = {runId: e.runId, finished: false, startedAt: e.time, message: e.message}
-    if (e.type === 'run-finished' && lastRun && lastRun.runId === e.runId) lastRun.finished = true
-    if (e.wave === undefined || e.app === undefined) continue
+  const r: Replay = {waves: new Map()}
+  for (const e of events) applyEvent(r, e)
+  return r
+}
+
+/** Applies one event to a replay (the executor keeps its replay current this way as it appends). */
+export function applyEvent(r: Replay, e: JournalEvent): void {
+  const waves = r.waves
+  {
+    if (e.type === 'run-started') r.lastRun = {runId: e.runId, finished: false, startedAt: e.time, message: e.message}
+    if (e.type === 'run-finished' && r.lastRun && r.lastRun.runId === e.runId) r.lastRun.finished = true
+    if (e.wave === undefined || e.app === undefined) return
     let w = waves.get(e.wave)
     if (!w) waves.set(e.wave, (w = new Map()))
     let a = w.get(e.app)
@@ -92,7 +98,7 @@ export function replay(events: readonly JournalEvent[]): Replay {
           for (const s of a.steps.values()) if (s.status !== 'rolled-back') s.status = 'rolled-back'
         }
       }
-      continue
+      return
     }
     let s = a.steps.get(e.step)
     if (!s) a.steps.set(e.step, (s = {id: e.step, status: 'pending', attempts: 0}))
@@ -160,7 +166,6 @@ export function replay(events: readonly JournalEvent[]): Replay {
         break
     }
   }
-  return {waves, lastRun}
 }
 
 /** The state of one application, with `stepOrder` (the template's step ids) listing steps not yet seen as pending. */

@@ -1,0 +1,154 @@
+// Loading what a wave needs: the plan, its inventory (refusing a stale plan), each application's runbook template
+// (from <plan>/templates/ first, then the package's templates/), and the variable scope of each application.
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import path from 'node:path'
+import type {Diagnostic} from '../diagnostics.js'
+import type {SourceDocument} from '../io/documents.js'
+import {badInput, EXIT, MigrateError} from '../errors.js'
+import {PLAN_FILES, TEMPLATES_DIR} from '../paths.js'
+import {loadKind, validateFile} from '../schema/kinds.js'
+import type {Inventory} from '../schema/inventory.js'
+import type {AppPlan, Plan, Wave} from '../schema/plan.js'
+import type {RunbookTemplate} from '../schema/template.js'
+import type {VarScope} from '../runbook/vars.js'
+
+export interface PlanContext {
+  planDir: string
+  planFile: string
+  plan: Plan
+  inventory: Inventory
+  inventoryFile: string
+  /** Set when the inventory changed since planning and --allow-stale was given. */
+  staleWarning?: string
+}
+
+export function sha256File(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex')
+}
+
+export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = {}): PlanContext {
+  const planFile = path.join(planDir, PLAN_FILES.plan)
+  if (!existsSync(planFile)) throw badInput(`${planFile}: no such file`, 'PLAN_NOT_FOUND', 'Run `migrate plan --inventory … --plan ' + planDir + '` first, or pass --plan with the right directory')
+  const plan = loadKind<Plan>('plan', planFile).value
+  const inventoryFile = path.resolve(planDir, plan.metadata.inventory)
+  const inventory = loadKind<Inventory>('inventory', inventoryFile).value
+  const digest = sha256File(inventoryFile)
+  const want = plan.metadata.inventoryDigest.replace(/^sha256:/, '')
+  let staleWarning: string | undefined
+  if (want !== digest) {
+    const msg = `the plan was made from another version of ${path.relative(process.cwd(), inventoryFile) || inventoryFile} (inventory digest ${digest.slice(0, 12)}…, plan expects ${want.slice(0, 12)}…)`
+    if (!opts.allowStale) {
+      throw new MigrateError(`stale plan: ${msg}`, {code: 'STALE_PLAN', exitCode: EXIT.STALE_PLAN, hint: `Re-plan (\`migrate plan --inventory ${plan.metadata.inventory} --plan ${planDir}\`) and review the diff, or pass --allow-stale to run the plan as it is`})
+    }
+    staleWarning = msg
+  }
+  return {planDir, planFile, plan, inventory, inventoryFile, staleWarning}
+}
+
+export function findWave(plan: Plan, n: number): Wave {
+  const w = plan.waves.find((x) => x.number === n)
+  if (!w) throw badInput(`wave ${n} is not in the plan`, 'UNKNOWN_WAVE', `The plan has waves ${plan.waves.map((x) => x.number).join(', ') || '(none)'}`)
+  return w
+}
+
+export interface LoadedTemplate {
+  file: string
+  template?: RunbookTemplate
+  source?: SourceDocument
+  diagnostics: Diagnostic[]
+}
+
+/** Where a template name resolves: a path (relative to the plan), or <plan>/templates/NAME.yaml, or the package's. */
+export function resolveTemplateFile(planDir: string, name: string): string | undefined {
+  const candidates = name.includes('/') || /\.ya?ml$/.test(name)
+    ? [path.resolve(planDir, name)]
+    : [path.join(planDir, 'templates', `${name}.yaml`), path.join(planDir, 'templates', `${name}.yml`), path.join(TEMPLATES_DIR, `${name}.yaml`), path.join(TEMPLATES_DIR, `${name}.yml`)]
+  return candidates.find((c) => existsSync(c))
+}
+
+const templateCache = new Map<string, LoadedTemplate>()
+
+export function loadTemplate(planDir: string, name: string): LoadedTemplate {
+  const file = resolveTemplateFile(planDir, name)
+  if (!file) {
+    return {
+      file: name,
+      diagnostics: [{severity: 'error', code: 'TEMPLATE_NOT_FOUND', message: `runbook template "${name}" not found`, hint: `Looked in ${path.join(planDir, 'templates')} and ${TEMPLATES_DIR}; fix applications[].template in plan.yaml or add the file`}],
+    }
+  }
+  const st = statSync(file)
+  const key = `${file}\0${st.mtimeMs}\0${st.size}`
+  const cached = templateCache.get(key)
+  if (cached) return cached
+  const r = validateFile<RunbookTemplate>(file, 'template')
+  const out: LoadedTemplate = {file, template: r.value, source: r.source, diagnostics: r.diagnostics}
+  templateCache.set(key, out)
+  return out
+}
+
+export function clearTemplateCache(): void {
+  templateCache.clear()
+}
+
+/** The variable scope of one application in one wave. */
+export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template: RunbookTemplate, runId: string, env: (name: string) => string | undefined = (n) => process.env[n]): VarScope {
+  const values = new Map<string, string | undefined>()
+  const set = (k: string, v: unknown): void => {
+    values.set(k, v === undefined || v === null ? undefined : String(v))
+  }
+  const invApp = ctx.inventory.applications.find((a) => a.name === app.name)
+  set('app.name', app.name)
+  set('app.owner', invApp?.owner)
+  set('app.criticality', invApp?.criticality)
+  set('app.environment', invApp?.environment)
+  set('app.strategy', app.strategy)
+  set('app.moveGroup', app.moveGroup)
+  set('app.template', app.template)
+  for (const [k, v] of Object.entries(template.metadata.params)) set(`params.${k}`, v)
+  for (const [k, v] of Object.entries(app.params)) set(`params.${k}`, v)
+  set('target.cloud', app.target.cloud)
+  set('target.region', app.target.region)
+  set('wave.number', wave.number)
+  set('wave.name', wave.name)
+  set('plan.dir', ctx.planDir)
+  set('plan.name', ctx.plan.metadata.name)
+  set('run.id', runId)
+  set('servers', app.servers.length)
+  set('databases', app.databases.length)
+  const st = app.servers[0]
+  const s = st ? ctx.inventory.servers.find((x) => x.id === st.id) : undefined
+  if (st) {
+    set('server.id', st.id)
+    set('server.name', s?.name)
+    set('server.hostname', s?.hostname)
+    set('server.ip', s?.privateIps[0] ?? s?.publicIps[0])
+    set('server.privateIp', s?.privateIps[0])
+    set('server.publicIp', s?.publicIps[0])
+    set('server.provider', s?.provider)
+    set('server.region', s?.region)
+    set('server.zone', s?.zone)
+    set('server.os', s?.os.family)
+    set('server.osVersion', s?.os.version)
+    set('server.role', s?.role)
+    set('server.vcpus', st.vcpus)
+    set('server.memoryMiB', st.memoryMiB)
+    set('server.instanceType', st.instanceType)
+    set('server.sourceInstanceType', s?.instanceType)
+  }
+  const dt = app.databases[0]
+  const d = dt ? ctx.inventory.databases.find((x) => x.id === dt.id) : undefined
+  if (dt) {
+    set('database.id', dt.id)
+    set('database.name', d?.name)
+    set('database.engine', d?.engine)
+    const host = d?.host ?? (d?.serverId ? ctx.inventory.servers.find((x) => x.id === d.serverId)?.privateIps[0] : undefined)
+    set('database.host', host)
+    set('database.port', d?.port)
+    set('database.version', d?.version)
+    set('database.sizeGiB', d?.sizeGiB)
+    set('database.service', dt.service)
+    set('database.instanceClass', dt.instanceClass)
+  }
+  return {values, secrets: new Set(), env}
+}

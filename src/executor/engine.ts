@@ -1,0 +1,679 @@
+// The executor: runs the applications of a wave concurrently, each application's steps in order, with retries,
+// timeouts, `when`, gates and finalize soaks; a failed step rolls that application's completed steps back in
+// reverse. Every state change is journaled (fsynced) before the next action, so a rerun continues where a crash or
+// Ctrl-C stopped. The engine only emits events: the commands decide how they look.
+import {randomBytes} from 'node:crypto'
+import path from 'node:path'
+import {EXIT, MigrateError} from '../errors.js'
+import {describeCheck, quoteArg, runCheck as defaultRunCheck} from '../health/index.js'
+import type {CheckResult} from '../health/types.js'
+import {PLAN_FILES} from '../paths.js'
+import {evaluateWhen, redact, renderArgv, renderString, RenderError, type VarScope} from '../runbook/vars.js'
+import {durationMs} from '../schema/common.js'
+import type {HealthCheck, Step} from '../schema/template.js'
+import {JournalWriter, readJournal, type NewEvent} from '../state/journal.js'
+import {acquireLock, describeLock, type Lock} from '../state/lock.js'
+import {applyEvent, appState, replay, type AppState, type Replay, type StepState} from '../state/status.js'
+import {describeFailure, runProcess} from './process.js'
+import {matchesStep, prepareWave, renderCheck, renderEnv, stepKind, whichProgram, type AppWork, type WavePrep} from './prepare.js'
+import type {AppOutcome, AppReport, CommonOptions, ExecEvent, ExecuteOptions, ExecutorDeps, Finding, StepReport, WaveResult} from './types.js'
+
+export const DEFAULT_CONCURRENCY = 4
+
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`
+}
+
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve()
+    const t = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(t)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, {once: true})
+  })
+}
+
+export function defaultDeps(partial: Partial<ExecutorDeps> = {}): ExecutorDeps {
+  return {
+    runCommand: runProcess,
+    runCheck: defaultRunCheck,
+    sleep: abortableSleep,
+    which: (p) => whichProgram(p),
+    ...partial,
+  }
+}
+
+/** Throws a PREFLIGHT_BLOCKED error when any finding is a blocker. */
+function stopOnBlockers(findings: Finding[], wave: number): void {
+  const blockers = findings.filter((f) => f.severity === 'blocker')
+  if (blockers.length === 0) return
+  throw new MigrateError(`pre-flight found ${blockers.length} blocker${blockers.length === 1 ? '' : 's'}: wave ${wave} was not started, nothing was changed`, {
+    code: 'PREFLIGHT_BLOCKED',
+    exitCode: EXIT.BAD_INPUT,
+    hint: 'Fix the problems listed above and run again (`--dry-run` checks without running anything)',
+    diagnostics: findings.map((f) => ({severity: f.severity === 'blocker' ? 'error' : f.severity, code: f.code, message: `${f.app ? `${f.app}${f.step ? `/${f.step}` : ''}: ` : ''}${f.message}`, hint: f.hint, file: f.file, line: f.line, column: f.column})),
+    data: {preflight: findings},
+  })
+}
+
+function summarize(apps: AppReport[]): WaveResult['summary'] {
+  const s: WaveResult['summary'] = {}
+  for (const a of apps) s[a.outcome] = (s[a.outcome] ?? 0) + 1
+  return s
+}
+
+/** The wave's exit code: the most serious application outcome decides. */
+export function exitCodeFor(apps: AppReport[], interrupted: boolean): number {
+  const has = (o: AppOutcome): boolean => apps.some((a) => a.outcome === o)
+  if (interrupted || has('interrupted')) return EXIT.INTERRUPTED
+  if (has('needs-operator') || has('waiting-gate')) return EXIT.NEEDS_OPERATOR
+  if (has('failed') || has('rollback-failed')) return EXIT.FAILURE
+  if (has('rolled-back')) return EXIT.ROLLED_BACK
+  return EXIT.OK
+}
+
+function commandText(argv: readonly string[]): string {
+  return argv.map(quoteArg).join(' ')
+}
+
+/** For dry-runs: render with env values shown as <env.NAME>, never their content. */
+function dryScope(scope: VarScope): VarScope {
+  return {values: scope.values, secrets: scope.secrets, env: (n) => `<env.${n}>`}
+}
+
+function describeStep(s: Step, scope: VarScope): string {
+  try {
+    if ('run' in s) return commandText(renderArgv(s.run, scope))
+    if ('check' in s) return describeCheck(renderCheck(s.check, scope))
+    if ('wait' in s) return `wait up to ${s.wait.deadline} (every ${s.wait.interval}) for ${describeCheck(renderCheck(s.wait.check, scope))}`
+    return `gate: ${renderString(s.gate.message, scope)}`
+  } catch (e) {
+    return e instanceof RenderError ? `(cannot render: ${e.message})` : String(e)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dry-run
+
+function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: ExecEvent) => void): WaveResult {
+  const journal = readJournal(path.join(prep.ctx.planDir, PLAN_FILES.journal))
+  const r = replay(journal.events)
+  const apps: AppReport[] = []
+  let pending = 0
+  for (const w of prep.apps) {
+    const t = w.template
+    if (!t) continue
+    const ds = dryScope(w.scope)
+    const st = appState(r, prep.wave.number, w.name, t.steps.map((s) => s.id))
+    const fresh = st.status === 'rolled-back'
+    const steps: StepReport[] = []
+    t.steps.forEach((s, i) => {
+      const prev = st.steps.find((x) => x.id === s.id)
+      const done = !fresh && (prev?.status === 'succeeded' || prev?.status === 'skipped')
+      const when = s.when === undefined ? true : evaluateWhen(s.when, ds)
+      const kind = stepKind(s)
+      const detail = describeStep(s, ds)
+      const rollback = s.rollback ? describeStep({id: s.id, run: s.rollback} as Step, ds) : undefined
+      const needsGate = kind === 'gate' || s.finalize
+      const approved = prev?.approved || matchesStep(opts.approve, w.name, s.id) || (!!opts.yes && !s.finalize)
+      const status = done ? 'done' : !when ? 'skip' : needsGate && !approved ? 'gate' : 'pending'
+      if (status === 'pending' || status === 'gate') pending++
+      const note = status === 'skip' ? `when "${s.when}" is false` : status === 'gate' ? `needs approval: --approve ${s.id}${s.finalize ? ' (finalize: --yes does not approve it)' : ' or --yes'}` : s.finalize ? `finalize after a ${s.soak?.duration ?? '?'} soak` : undefined
+      emit({type: 'dry-step', app: w.name, step: s.id, index: i, total: t.steps.length, kind, status, detail: redact(detail, prep.secrets), rollback, note})
+      steps.push({id: s.id, kind, status: status === 'done' ? 'already-done' : status === 'skip' ? 'skipped' : 'pending', detail: redact(detail, prep.secrets), rollback})
+    })
+    const outcome: AppOutcome = steps.some((s) => s.status === 'pending') ? 'pending' : 'done'
+    apps.push({app: w.name, template: w.templateName, outcome, steps})
+  }
+  const exitCode = pending > 0 && opts.detailedExitcode ? EXIT.PENDING : EXIT.OK
+  return {wave: prep.wave.number, runId, mode: 'dry-run', planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: pending, exitCode, summary: summarize(apps), warnings: []}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared run machinery (execute and rollback)
+
+interface Run {
+  prep: WavePrep
+  opts: ExecuteOptions
+  deps: ExecutorDeps
+  journal: JournalWriter
+  signal: AbortSignal
+  emit: (e: ExecEvent) => void
+  replayed: Replay
+  R: (s: string) => string
+  /** Serialises interactive questions between concurrently running applications. */
+  asking: Promise<unknown>
+}
+
+async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operation: string, runId: string, fn: (journal: JournalWriter, lock: Lock) => Promise<T>): Promise<T> {
+  const lockFile = path.join(prep.ctx.planDir, PLAN_FILES.lock)
+  const lock = acquireLock(lockFile, operation, {force: opts.forceUnlock})
+  let journal: JournalWriter | undefined
+  try {
+    journal = JournalWriter.open(path.join(prep.ctx.planDir, PLAN_FILES.journal), runId, (s) => redact(s, prep.secrets))
+    if (lock.replaced) {
+      await journal.append({
+        type: 'lock-forced',
+        wave: prep.wave.number,
+        message: lock.replaced.reason === 'stale'
+          ? `took over a stale lock of ${lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'} (no longer running)`
+          : `--force-unlock: removed the lock of ${lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'}; if it was still running, two runs overlapped`,
+      })
+    }
+    return await fn(journal, lock)
+  } finally {
+    if (journal) await journal.close().catch(() => undefined)
+    lock.release()
+  }
+}
+
+/** Runs one attempt-loop of a step's action (run/check/wait). Journals step-started / step-failed per attempt. */
+async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total: number, extraCheck?: Record<string, unknown>): Promise<{status: 'succeeded' | 'failed' | 'interrupted'; error?: string; attempts: number; durationMs: number; detail?: string}> {
+  const {deps, journal, signal, emit, R} = run
+  const wave = run.prep.wave.number
+  const retries = s.retries?.count ?? 0
+  let backoff = s.retries ? durationMs(s.retries.backoff) : 1000
+  const factor = s.retries?.factor ?? 2
+  const timeoutMs = s.timeout !== undefined ? durationMs(s.timeout) : undefined
+  const kind = stepKind(s)
+  let env: Record<string, string> | undefined
+  let cwd: string | undefined
+  let argv: string[] | undefined
+  let check: HealthCheck | undefined
+  try {
+    env = renderEnv(s.env, w.scope)
+    cwd = s.cwd ? path.resolve(run.prep.ctx.planDir, renderString(s.cwd, w.scope)) : undefined
+    if ('run' in s) argv = renderArgv(s.run, w.scope)
+    if ('check' in s) check = renderCheck(s.check, w.scope)
+    if ('wait' in s) check = renderCheck(s.wait.check, w.scope)
+  } catch (e) {
+    const msg = R(e instanceof Error ? e.message : String(e))
+    await journal.append({type: 'step-failed', wave, app: w.name, step: s.id, attempt: 1, error: msg})
+    emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'failed', attempt: 1, message: msg})
+    return {status: 'failed', error: msg, attempts: 1, durationMs: 0}
+  }
+  const detail = R(argv ? commandText(argv) : check ? describeCheck(check) : '')
+  let lastError = ''
+  let total_ms = 0
+  for (let attempt = 1; attempt <= retries + 1; attempt++) {
+    if (signal.aborted) return {status: 'interrupted', error: 'interrupted before the attempt started', attempts: attempt - 1, durationMs: total_ms, detail}
+    await journal.append({type: 'step-started', wave, app: w.name, step: s.id, attempt, argv, check: attempt === 1 ? extraCheck : undefined})
+    emit({type: 'step-start', app: w.name, step: s.id, index, total, attempt, kind, command: detail})
+    const t0 = performance.now()
+    let ok = false
+    let exitCode: number | undefined
+    let output: string | undefined
+    let checkData: Record<string, unknown> | undefined
+    let interrupted = false
+    if (argv) {
+      const r = await deps.runCommand(argv, {cwd, env, timeoutMs, signal})
+      exitCode = r.exitCode
+      output = r.output ? R(r.output) : undefined
+      ok = r.exitCode === 0 && !r.canceled && !r.timedOut
+      interrupted = r.canceled
+      lastError = R(describeFailure(r, timeoutMs) + (r.output && !ok ? `: ${lastLine(r.output)}` : ''))
+    } else if (check && kind === 'check') {
+      const r = await runOneCheck(run, check, signal, timeoutMs, env, cwd)
+      ok = r.status === 'passed'
+      interrupted = signal.aborted && !ok
+      checkData = {status: r.status, message: R(r.message), ...(r.data ?? {})}
+      lastError = R(r.message)
+    } else if (check && 'wait' in s) {
+      const r = await pollUntil(run, check, durationMs(s.wait.interval), durationMs(s.wait.deadline), env, cwd)
+      ok = r.status === 'passed'
+      interrupted = signal.aborted && !ok
+      checkData = {status: r.status, message: R(r.message), polls: r.polls, ...(r.data ?? {})}
+      lastError = R(r.message)
+    }
+    const ms = Math.round(performance.now() - t0)
+    total_ms += ms
+    if (ok) {
+      await journal.append({type: 'step-succeeded', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, check: checkData})
+      emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'succeeded', attempt, durationMs: ms, message: checkData ? String(checkData.message) : undefined})
+      return {status: 'succeeded', attempts: attempt, durationMs: total_ms, detail}
+    }
+    if (interrupted) {
+      await journal.append({type: 'interrupted', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, error: 'stopped by Ctrl-C/SIGTERM while running'})
+      emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'interrupted', attempt, durationMs: ms, message: 'stopped while running'})
+      return {status: 'interrupted', error: 'interrupted while running', attempts: attempt, durationMs: total_ms, detail}
+    }
+    const retryIn = attempt <= retries ? backoff : undefined
+    await journal.append({type: 'step-failed', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, error: lastError, check: checkData, message: retryIn !== undefined ? `retrying in ${retryIn} ms (attempt ${attempt} of ${retries + 1})` : undefined})
+    emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'failed', attempt, durationMs: ms, message: lastError, retryInMs: retryIn})
+    if (retryIn !== undefined) {
+      await deps.sleep(retryIn, signal)
+      backoff = Math.round(backoff * factor)
+    }
+  }
+  return {status: 'failed', error: lastError, attempts: retries + 1, durationMs: total_ms, detail}
+}
+
+function lastLine(s: string): string {
+  const l = s.trim().split('\n')
+  return (l[l.length - 1] ?? '').slice(0, 300)
+}
+
+async function runOneCheck(run: Run, check: HealthCheck, signal: AbortSignal, timeoutMs: number | undefined, env?: Record<string, string>, cwd?: string): Promise<CheckResult> {
+  const c = timeoutMs !== undefined && check.timeout === undefined ? {...check, timeout: `${timeoutMs}ms`} : check
+  return run.deps.runCheck(c as HealthCheck, signal, {env, cwd})
+}
+
+async function pollUntil(run: Run, check: HealthCheck, intervalMs: number, deadlineMs: number, env?: Record<string, string>, cwd?: string): Promise<CheckResult & {polls: number}> {
+  const start = performance.now()
+  let polls = 0
+  let last: CheckResult = {status: 'failed', message: 'not checked', durationMs: 0}
+  while (!run.signal.aborted) {
+    polls++
+    last = await run.deps.runCheck(check, run.signal, {env, cwd})
+    if (last.status === 'passed') return {...last, polls}
+    if (performance.now() - start + intervalMs > deadlineMs) return {...last, status: 'failed', message: `not ready after ${Math.round((performance.now() - start) / 1000)}s (${polls} checks): ${last.message}`, polls}
+    await run.deps.sleep(intervalMs, run.signal)
+  }
+  return {...last, status: 'failed', message: 'stopped while waiting', polls}
+}
+
+/** Soak: the check must pass at every interval for the whole duration. */
+async function soak(run: Run, w: AppWork, s: Step): Promise<{ok: boolean; message: string; polls: number; durationMs: number}> {
+  const spec = s.soak!
+  const check = renderCheck(spec.check, w.scope)
+  const total = durationMs(spec.duration)
+  const interval = durationMs(spec.interval)
+  const start = performance.now()
+  let polls = 0
+  for (;;) {
+    if (run.signal.aborted) return {ok: false, message: 'soak stopped (interrupted)', polls, durationMs: performance.now() - start}
+    polls++
+    const r = await run.deps.runCheck(check, run.signal, {})
+    if (r.status !== 'passed') return {ok: false, message: run.R(`soak check failed after ${Math.round((performance.now() - start) / 1000)}s (check ${polls}): ${r.message}`), polls, durationMs: performance.now() - start}
+    if (performance.now() - start >= total) return {ok: true, message: `healthy for ${spec.duration} (${polls} checks)`, polls, durationMs: performance.now() - start}
+    await run.deps.sleep(Math.min(interval, Math.max(0, total - (performance.now() - start))), run.signal)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rollback of one application's completed steps, newest first
+
+async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string): Promise<{outcome: AppOutcome; message: string; steps: Map<string, StepReport['status']>}> {
+  const {journal, emit, R} = run
+  const wave = run.prep.wave.number
+  const t = w.template!
+  const results = new Map<string, StepReport['status']>()
+  const statusOf = (id: string): StepState | undefined => state.steps.find((x) => x.id === id)
+  const todo = t.steps
+    .map((s, i) => ({s, i, st: statusOf(s.id)}))
+    .filter(({st}) => st && (st.status === 'succeeded' || st.status === 'rolling-back' || st.status === 'rollback-failed' || st.status === 'interrupted' || st.status === 'running'))
+    .reverse()
+  for (const {s, st} of todo) {
+    if (s.finalize && st!.status === 'succeeded') {
+      const msg = `stopped at ${s.id}: it is a finalize step (point of no return); steps before it cannot be rolled back automatically`
+      await journal.append({type: 'app-failed', wave, app: w.name, error: msg})
+      emit({type: 'app-end', app: w.name, outcome: 'rollback-failed', message: msg})
+      return {outcome: 'rollback-failed', message: msg, steps: results}
+    }
+    if (!s.rollback) {
+      emit({type: 'rollback-step', app: w.name, step: s.id, status: 'none', message: 'no rollback command: nothing to undo'})
+      continue
+    }
+    if (run.signal.aborted) {
+      await journal.append({type: 'interrupted', wave, app: w.name, mode: 'rollback', error: 'interrupted during rollback'})
+      return {outcome: 'interrupted', message: 'interrupted during rollback; rerun `migrate rollback` to continue', steps: results}
+    }
+    let argv: string[]
+    let env: Record<string, string> | undefined
+    let cwd: string | undefined
+    try {
+      argv = renderArgv(s.rollback, w.scope)
+      env = renderEnv(s.env, w.scope)
+      cwd = s.cwd ? path.resolve(run.prep.ctx.planDir, renderString(s.cwd, w.scope)) : undefined
+    } catch (e) {
+      const msg = R((e as Error).message)
+      await journal.append({type: 'rollback-failed', wave, app: w.name, step: s.id, mode: 'rollback', error: msg})
+      results.set(s.id, 'rollback-failed')
+      emit({type: 'rollback-step', app: w.name, step: s.id, status: 'failed', message: msg})
+      await journal.append({type: 'app-failed', wave, app: w.name, error: `rollback of ${s.id} failed: ${msg}`})
+      return {outcome: 'rollback-failed', message: `rollback of ${s.id} failed: ${msg}`, steps: results}
+    }
+    const cmd = R(commandText(argv))
+    await journal.append({type: 'rollback-started', wave, app: w.name, step: s.id, mode: 'rollback', argv, message: reason})
+    emit({type: 'rollback-step', app: w.name, step: s.id, status: 'started', command: cmd})
+    const timeoutMs = s.timeout !== undefined ? durationMs(s.timeout) : undefined
+    let r = await run.deps.runCommand(argv, {cwd, env, timeoutMs, signal: run.signal})
+    for (let extra = 0; extra < (s.retries?.count ?? 0) && r.exitCode !== 0 && !r.canceled; extra++) {
+      await run.deps.sleep(durationMs(s.retries!.backoff) * s.retries!.factor ** extra, run.signal)
+      r = await run.deps.runCommand(argv, {cwd, env, timeoutMs, signal: run.signal})
+    }
+    const out = r.output ? R(r.output) : undefined
+    if (r.exitCode === 0 && !r.canceled && !r.timedOut) {
+      await journal.append({type: 'rollback-succeeded', wave, app: w.name, step: s.id, mode: 'rollback', exitCode: 0, durationMs: Math.round(r.durationMs), output: out})
+      results.set(s.id, 'rolled-back')
+      emit({type: 'rollback-step', app: w.name, step: s.id, status: 'succeeded'})
+      continue
+    }
+    if (r.canceled) {
+      await journal.append({type: 'interrupted', wave, app: w.name, step: s.id, mode: 'rollback', output: out, error: 'rollback stopped by Ctrl-C/SIGTERM'})
+      return {outcome: 'interrupted', message: `interrupted while rolling back ${s.id}; rerun \`migrate rollback\` to continue`, steps: results}
+    }
+    const msg = R(describeFailure(r, timeoutMs) + (r.output ? `: ${lastLine(r.output)}` : ''))
+    await journal.append({type: 'rollback-failed', wave, app: w.name, step: s.id, mode: 'rollback', exitCode: r.exitCode, output: out, error: msg})
+    results.set(s.id, 'rollback-failed')
+    emit({type: 'rollback-step', app: w.name, step: s.id, status: 'failed', message: msg})
+    const m = `rollback of ${s.id} failed (${msg}); the steps before it were not rolled back. Fix the cause, then run \`migrate rollback wave ${wave} --app ${w.name}\``
+    await journal.append({type: 'app-failed', wave, app: w.name, error: m})
+    emit({type: 'app-end', app: w.name, outcome: 'rollback-failed', message: m})
+    return {outcome: 'rollback-failed', message: m, steps: results}
+  }
+  await journal.append({type: 'app-rolled-back', wave, app: w.name, message: reason})
+  return {outcome: 'rolled-back', message: reason, steps: results}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Executing one application
+
+async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
+  const {journal, emit, opts, R} = run
+  const wave = run.prep.wave.number
+  const t = w.template!
+  const total = t.steps.length
+  const ids = t.steps.map((s) => s.id)
+  let state = appState(run.replayed, wave, w.name, ids)
+  const report: AppReport = {app: w.name, template: w.templateName, outcome: 'done', steps: t.steps.map((s) => ({id: s.id, kind: stepKind(s), status: 'not-run'}))}
+  const rep = (id: string): StepReport => report.steps.find((x) => x.id === id)!
+  const finish = (outcome: AppOutcome, message?: string): AppReport => {
+    report.outcome = outcome
+    report.message = message
+    emit({type: 'app-end', app: w.name, outcome, message})
+    return report
+  }
+
+  if (state.status === 'rollback-incomplete') {
+    return finish('needs-operator', `a rollback of ${w.name} did not finish (${state.lastError ?? 'interrupted'}): run \`migrate rollback wave ${wave} --app ${w.name}\` first`)
+  }
+  const fresh = state.status === 'rolled-back'
+  const stepState = (id: string): StepState | undefined => (fresh ? undefined : state.steps.find((x) => x.id === id))
+
+  // Steps that were running when a previous run died (or were stopped) need a decision before anything else.
+  for (const s of t.steps) {
+    const st = stepState(s.id)
+    if (!st || (st.status !== 'running' && st.status !== 'interrupted')) continue
+    const who = st.lastActor ? ` (run ${st.lastRun} by ${st.lastActor.user}@${st.lastActor.host} pid ${st.lastActor.pid})` : ''
+    if (matchesStep(opts.skipSteps, w.name, s.id)) {
+      await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: `--skip-step: the operator confirmed the interrupted step took effect${who}`})
+    } else if (matchesStep(opts.retrySteps, w.name, s.id)) {
+      await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, message: `--retry-step: the operator confirmed the interrupted step did not take effect${who}`})
+    } else if (s.idempotent) {
+      await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, message: `idempotent step interrupted${who}: running it again`})
+    } else {
+      return finish(
+        'needs-operator',
+        `step ${s.id} was running when a previous run stopped${who} and is not idempotent: check whether it took effect, then rerun with --skip-step ${w.name}/${s.id} (it did) or --retry-step ${w.name}/${s.id} (it did not)`,
+      )
+    }
+  }
+  // This application's state with the operator decisions applied (the replay follows every append).
+  state = appState(run.replayed, wave, w.name, ids)
+  const stAfter = (id: string): StepState | undefined => (fresh ? undefined : state.steps.find((x) => x.id === id))
+
+  if (!fresh && state.status === 'done') {
+    for (const s of t.steps) rep(s.id).status = 'already-done'
+    return finish('done', 'already done (nothing to run)')
+  }
+  const firstTodo = t.steps.find((s) => {
+    const st = stAfter(s.id)
+    return !(st && (st.status === 'succeeded' || st.status === 'skipped'))
+  })
+  await journal.append({type: 'app-started', wave, app: w.name, message: firstTodo && firstTodo.id !== t.steps[0].id ? `resuming at ${firstTodo.id}` : undefined})
+  emit({type: 'app-start', app: w.name, steps: total, resumeAt: firstTodo && firstTodo.id !== t.steps[0].id ? firstTodo.id : undefined})
+
+  for (let i = 0; i < total; i++) {
+    const s = t.steps[i]
+    const st = stAfter(s.id)
+    if (st && (st.status === 'succeeded' || st.status === 'skipped')) {
+      rep(s.id).status = 'already-done'
+      emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'already-done'})
+      continue
+    }
+    if (run.signal.aborted) {
+      await journal.append({type: 'interrupted', wave, app: w.name, message: `stopped before ${s.id}: no new step starts after Ctrl-C`})
+      return finish('interrupted', `stopped before ${s.id}`)
+    }
+    if (matchesStep(opts.skipSteps, w.name, s.id) && st && (st.status === 'failed' || st.status === 'waiting-gate')) {
+      await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: '--skip-step'})
+      rep(s.id).status = 'skipped'
+      continue
+    }
+    if (s.when !== undefined && !evaluateWhen(s.when, w.scope)) {
+      await journal.append({type: 'step-skipped', wave, app: w.name, step: s.id, message: R(`when "${s.when}" is false`)})
+      emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'skipped', message: `when "${s.when}" is false`})
+      rep(s.id).status = 'skipped'
+      continue
+    }
+    // Gates: gate steps and finalize steps need an approval. --yes approves gates, not finalize steps.
+    const isGate = stepKind(s) === 'gate'
+    let soakData: Record<string, unknown> | undefined
+    if (isGate || s.finalize) {
+      const flagApproved = matchesStep(opts.approve, w.name, s.id) || (!!opts.yes && !s.finalize) || !!st?.approved
+      if (!flagApproved && !run.deps.confirm) {
+        const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `finalize step ${s.id} is a point of no return`
+        await journal.append({type: 'gate-waiting', wave, app: w.name, step: s.id, message: R(msg)})
+        emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'waiting-gate', message: R(`${msg} — approve with --approve ${w.name}/${s.id}`)})
+        rep(s.id).status = 'waiting-gate'
+        return finish('waiting-gate', R(`waiting at ${s.id}: ${msg}. Rerun with --approve ${s.id}${s.finalize ? '' : ' (or --yes)'} to continue`))
+      }
+      if (s.finalize && s.soak) {
+        emit({type: 'step-start', app: w.name, step: s.id, index: i, total, attempt: 1, kind: stepKind(s), command: `soak ${s.soak.duration}: ${describeCheck(renderCheck(s.soak.check, w.scope))}`})
+        const sk = await soak(run, w, s)
+        soakData = {soak: {ok: sk.ok, message: sk.message, polls: sk.polls, durationMs: Math.round(sk.durationMs)}}
+        if (!sk.ok) {
+          if (run.signal.aborted) {
+            await journal.append({type: 'interrupted', wave, app: w.name, message: `stopped during the soak before ${s.id}`})
+            return finish('interrupted', `stopped during the soak before ${s.id}`)
+          }
+          await journal.append({type: 'step-failed', wave, app: w.name, step: s.id, attempt: 1, error: sk.message, check: soakData})
+          emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'failed', message: sk.message})
+          rep(s.id).status = 'failed'
+          rep(s.id).error = sk.message
+          return failApp(run, w, report, finish, sk.message)
+        }
+      }
+      let approvedBy = flagApproved ? (st?.approved ? 'an earlier run' : opts.approve?.length ? '--approve' : '--yes') : ''
+      if (!flagApproved && run.deps.confirm) {
+        const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `Finalize ${s.id} for ${w.name}? This is a point of no return.`
+        const ask = run.asking.then(() => run.deps.confirm!(R(`[${w.name}] ${msg}`)))
+        run.asking = ask.catch(() => undefined)
+        const yes = await ask.catch(() => false)
+        if (!yes) {
+          await journal.append({type: 'gate-waiting', wave, app: w.name, step: s.id, message: R(`${msg} (declined at the prompt)`)})
+          rep(s.id).status = 'waiting-gate'
+          return finish('waiting-gate', `not approved at ${s.id}; rerun and approve to continue`)
+        }
+        approvedBy = 'interactive confirmation'
+      }
+      if (!st?.approved) await journal.append({type: 'gate-approved', wave, app: w.name, step: s.id, message: `approved by ${journal.actor.user} via ${approvedBy}`})
+      if (isGate) {
+        await journal.append({type: 'step-succeeded', wave, app: w.name, step: s.id, attempt: 1, durationMs: 0, message: `approved via ${approvedBy}`})
+        emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'succeeded', message: `approved via ${approvedBy}`})
+        rep(s.id).status = 'succeeded'
+        continue
+      }
+    }
+    const r = await runStepAction(run, w, s, i, total, soakData)
+    const sr = rep(s.id)
+    sr.attempts = r.attempts
+    sr.durationMs = r.durationMs
+    sr.detail = r.detail
+    if (r.status === 'succeeded') {
+      sr.status = 'succeeded'
+      continue
+    }
+    if (r.status === 'interrupted') {
+      sr.status = 'interrupted'
+      return finish('interrupted', `stopped while running ${s.id}`)
+    }
+    sr.status = 'failed'
+    sr.error = r.error
+    return failApp(run, w, report, finish, `${s.id} failed: ${r.error}`)
+  }
+  await journal.append({type: 'app-finished', wave, app: w.name})
+  return finish('done')
+}
+
+async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppOutcome, m?: string) => AppReport, why: string): Promise<AppReport> {
+  const wave = run.prep.wave.number
+  if (run.opts.noRollback) {
+    await run.journal.append({type: 'app-failed', wave, app: w.name, error: why, message: '--no-rollback: completed steps were left in place'})
+    return finish('failed', `${why} (--no-rollback: nothing was rolled back; rerun to retry the failed step, or \`migrate rollback\`)`)
+  }
+  const state = appState(run.replayed, wave, w.name, w.template!.steps.map((s) => s.id))
+  const rb = await rollbackApp(run, w, state, `rolling back after: ${why}`)
+  for (const [id, st] of rb.steps) {
+    const r = report.steps.find((x) => x.id === id)
+    if (r) r.rollbackStatus = st
+  }
+  if (rb.outcome === 'rolled-back') return finish('rolled-back', `${why}; its completed steps were rolled back`)
+  report.outcome = rb.outcome
+  report.message = rb.message
+  if (rb.outcome !== 'rollback-failed') run.emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.message})
+  return report
+}
+
+async function pool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++
+      out[i] = await fn(items[i])
+    }
+  }
+  await Promise.all(Array.from({length: Math.max(1, Math.min(n, items.length))}, worker))
+  return out
+}
+
+/** Dynamic pre-flight: the template's own preflight checks, and reachability of tcp check targets. */
+async function dynamicPreflight(prep: WavePrep, deps: ExecutorDeps, signal: AbortSignal): Promise<Finding[]> {
+  const out: Finding[] = []
+  const seen = new Set<string>()
+  await pool(prep.apps, 4, async (w) => {
+    const t = w.template
+    if (!t) return
+    for (const p of t.preflight) {
+      let check: HealthCheck
+      try {
+        check = renderCheck(p.check, w.scope)
+      } catch {
+        continue
+      }
+      const key = JSON.stringify(check)
+      if (seen.has(key)) continue
+      seen.add(key)
+      const r = await deps.runCheck(check, signal, {})
+      if (r.status !== 'passed') out.push({severity: p.severity, code: 'PREFLIGHT_CHECK_FAILED', app: w.name, step: `preflight ${p.id}`, message: redact(`${p.description ?? p.id}: ${r.message}`, prep.secrets), hint: `Template ${w.loaded.file}, preflight ${p.id}`})
+    }
+    for (const s of t.steps) {
+      if (!('check' in s) || s.check.type !== 'tcp') continue
+      let check: HealthCheck
+      try {
+        check = renderCheck(s.check, w.scope)
+      } catch {
+        continue
+      }
+      const key = JSON.stringify(check)
+      if (seen.has(key)) continue
+      seen.add(key)
+      const r = await deps.runCheck(check, signal, {})
+      if (r.status !== 'passed') out.push({severity: 'warning', code: 'TARGET_UNREACHABLE', app: w.name, step: s.id, message: `${describeCheck(check)}: ${r.message}`})
+    }
+  })
+  return out
+}
+
+export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
+  const emit = opts.emit ?? (() => undefined)
+  const deps = defaultDeps(opts.deps)
+  const signal = opts.signal ?? new AbortController().signal
+  const runId = newRunId()
+  const stepRefs = [...(opts.approve ?? []), ...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]
+  const prep = prepareWave({...opts, deps, stepRefs}, runId)
+  if (opts.dryRun) {
+    for (const f of prep.findings) emit({type: 'preflight', finding: f})
+    stopOnBlockers(prep.findings, prep.wave.number)
+    emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'dry-run', apps: prep.apps.map((a) => a.name)})
+    const result = dryRun(prep, opts, runId, emit)
+    emit({type: 'run-end', exitCode: result.exitCode})
+    return result
+  }
+  stopOnBlockers(prep.findings, prep.wave.number)
+  return withLockAndJournal(prep, opts, `execute wave ${prep.wave.number}`, runId, async (journal) => {
+    const dyn = await dynamicPreflight(prep, deps, signal)
+    prep.findings.push(...dyn)
+    for (const f of prep.findings) emit({type: 'preflight', finding: f})
+    stopOnBlockers(prep.findings, prep.wave.number)
+    const run = newRun(prep, opts, deps, journal, signal, emit)
+    await journal.append({type: 'run-started', wave: prep.wave.number, mode: 'execute', message: `execute wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}${opts.noRollback ? ' --no-rollback' : ''}`})
+    emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'execute', apps: prep.apps.map((a) => a.name)})
+    const apps = await pool(prep.apps, opts.concurrency ?? DEFAULT_CONCURRENCY, (w) => executeApp(run, w))
+    const exitCode = exitCodeFor(apps, signal.aborted)
+    if (signal.aborted) await journal.append({type: 'interrupted', wave: prep.wave.number, message: 'Ctrl-C/SIGTERM: no new step was started; running steps were stopped'})
+    await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'execute', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})
+    emit({type: 'run-end', exitCode})
+    return {wave: prep.wave.number, runId, mode: 'execute' as const, planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: 0, exitCode, summary: summarize(apps), warnings: []}
+  })
+}
+
+function newRun(prep: WavePrep, opts: ExecuteOptions, deps: ExecutorDeps, journal: JournalWriter, signal: AbortSignal, emit: (e: ExecEvent) => void): Run {
+  const replayed = replay(readJournal(journal.file).events)
+  journal.onAppend = (e) => applyEvent(replayed, e)
+  return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), asking: Promise.resolve()}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// migrate rollback
+
+export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
+  const emit = opts.emit ?? (() => undefined)
+  const deps = defaultDeps(opts.deps)
+  const signal = opts.signal ?? new AbortController().signal
+  const runId = newRunId()
+  const prep = prepareWave({...opts, deps, dryRun: true}, runId)
+  // A rollback only needs the rollback commands to render; missing programs of forward steps do not matter.
+  const blockers = prep.findings.filter((f) => f.severity === 'blocker' && f.code !== 'PROGRAM_NOT_FOUND')
+  stopOnBlockers(blockers, prep.wave.number)
+  return withLockAndJournal(prep, opts, `rollback wave ${prep.wave.number}`, runId, async (journal) => {
+    const run = newRun(prep, opts, deps, journal, signal, emit)
+    const candidates = prep.apps.filter((w) => {
+      if (!w.template) return false
+      const st = appState(run.replayed, prep.wave.number, w.name, w.template.steps.map((s) => s.id))
+      return st.steps.some((s) => ['succeeded', 'rolling-back', 'rollback-failed', 'interrupted', 'running'].includes(s.status)) && st.status !== 'rolled-back'
+    })
+    const apps: AppReport[] = []
+    for (const w of prep.apps) {
+      if (!candidates.includes(w)) {
+        const msg = `nothing to roll back: no step of ${w.name} has run in wave ${prep.wave.number}${appState(run.replayed, prep.wave.number, w.name).status === 'rolled-back' ? ' since its last rollback' : ''}`
+        emit({type: 'app-end', app: w.name, outcome: 'nothing-to-do', message: msg})
+        apps.push({app: w.name, template: w.templateName, outcome: 'nothing-to-do', message: msg, steps: []})
+      }
+    }
+    if (candidates.length > 0) {
+      await journal.append({type: 'run-started', wave: prep.wave.number, mode: 'rollback', message: `rollback wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}`})
+      emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'rollback', apps: candidates.map((a) => a.name)})
+      const done = await pool(candidates, opts.concurrency ?? DEFAULT_CONCURRENCY, async (w) => {
+        const st = appState(run.replayed, prep.wave.number, w.name, w.template!.steps.map((s) => s.id))
+        const rb = await rollbackApp(run, w, st, 'migrate rollback')
+        const rep: AppReport = {app: w.name, template: w.templateName, outcome: rb.outcome, message: rb.message, steps: [...rb.steps].map(([id, status]) => ({id, kind: 'run' as const, status}))}
+        if (rb.outcome === 'rolled-back' || rb.outcome === 'interrupted') emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? 'rolled back' : rb.message})
+        return rep
+      })
+      apps.push(...done)
+    }
+    apps.sort((a, b) => prep.wave.applications.indexOf(a.app) - prep.wave.applications.indexOf(b.app))
+    const failed = apps.some((a) => a.outcome === 'rollback-failed')
+    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : failed ? EXIT.FAILURE : EXIT.OK
+    if (candidates.length > 0) await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'rollback', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})
+    emit({type: 'run-end', exitCode})
+    return {wave: prep.wave.number, runId, mode: 'rollback' as const, planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: 0, exitCode, summary: summarize(apps), warnings: []}
+  })
+}

@@ -1,0 +1,166 @@
+// Preparing a wave: load the plan and templates, build each application's variable scope, and run the static
+// pre-flight (templates and variables resolve, values exist, programs are on PATH, secrets are in the environment).
+// Nothing here changes anything or talks to the network.
+import {accessSync, constants, statSync} from 'node:fs'
+import path from 'node:path'
+import {badInput} from '../errors.js'
+import {diagnosticAt} from '../io/documents.js'
+import {requiredEnv, templateStrings} from '../runbook/check.js'
+import {RenderError, renderArgv, renderString, type VarScope} from '../runbook/vars.js'
+import type {AppPlan, Wave} from '../schema/plan.js'
+import type {HealthCheck, RunbookTemplate, Step} from '../schema/template.js'
+import {buildScope, findWave, loadPlanContext, loadTemplate, type LoadedTemplate, type PlanContext} from './context.js'
+import type {CommonOptions, Finding, StepKind} from './types.js'
+
+export interface AppWork {
+  name: string
+  plan: AppPlan
+  templateName: string
+  loaded: LoadedTemplate
+  template?: RunbookTemplate
+  scope: VarScope
+}
+
+export interface WavePrep {
+  ctx: PlanContext
+  wave: Wave
+  apps: AppWork[]
+  findings: Finding[]
+  /** Every secret value read while rendering, shared by all scopes: redacted from every output. */
+  secrets: Set<string>
+}
+
+export function stepKind(s: Step): StepKind {
+  return 'run' in s ? 'run' : 'check' in s ? 'check' : 'wait' in s ? 'wait' : 'gate'
+}
+
+/** Renders every string field of a check. A string port becomes a number. */
+export function renderCheck(c: HealthCheck, scope: VarScope): HealthCheck {
+  const walk = (v: unknown): unknown => (typeof v === 'string' ? renderString(v, scope) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v)
+  const out = walk(c) as HealthCheck
+  if (out.type === 'tcp' && typeof out.port === 'string' && /^\d+$/.test(out.port)) out.port = Number(out.port)
+  return out
+}
+
+export function renderEnv(env: Record<string, string> | undefined, scope: VarScope): Record<string, string> | undefined {
+  if (!env) return undefined
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, renderString(v, scope)]))
+}
+
+/** Is `program` runnable: an executable path, or found on PATH. */
+export function whichProgram(program: string, envPath = process.env.PATH ?? ''): boolean {
+  const ok = (p: string): boolean => {
+    try {
+      if (!statSync(p).isFile()) return false
+      accessSync(p, constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  }
+  if (program.includes('/')) return ok(program)
+  return envPath.split(path.delimiter).some((dir) => dir && ok(path.join(dir, program)))
+}
+
+/** Matches `--approve STEP` / `--approve APP/STEP` style lists. */
+export function matchesStep(list: readonly string[] | undefined, app: string, step: string): boolean {
+  return !!list && list.some((x) => x === step || x === `${app}/${step}`)
+}
+
+export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: string[]}, runId: string): WavePrep {
+  const ctx = loadPlanContext(opts.planDir, {allowStale: opts.allowStale})
+  const wave = findWave(ctx.plan, opts.wave)
+  let names = wave.applications
+  if (opts.apps && opts.apps.length > 0) {
+    const unknown = opts.apps.filter((a) => !names.includes(a))
+    if (unknown.length > 0) throw badInput(`not in wave ${wave.number}: ${unknown.join(', ')}`, 'UNKNOWN_APP', `Wave ${wave.number} has ${names.join(', ') || 'no applications'}`)
+    names = names.filter((a) => opts.apps!.includes(a))
+  }
+  const findings: Finding[] = []
+  const secrets = new Set<string>()
+  const envFn = opts.env ?? ((n: string) => process.env[n])
+  const which = opts.deps?.which ?? ((p: string) => whichProgram(p))
+  const apps: AppWork[] = []
+  if (ctx.staleWarning) findings.push({severity: 'warning', code: 'STALE_PLAN', message: `running a stale plan (--allow-stale): ${ctx.staleWarning}`})
+  for (const name of names) {
+    const plan = ctx.plan.applications.find((a) => a.name === name)
+    if (!plan) {
+      findings.push({severity: 'blocker', code: 'UNKNOWN_APP', app: name, message: `wave ${wave.number} lists "${name}", which is not in the plan's applications`, hint: 'Fix plan.yaml (migrate validate shows where)'})
+      continue
+    }
+    const loaded = loadTemplate(ctx.planDir, plan.template)
+    for (const d of loaded.diagnostics) {
+      findings.push({severity: d.severity === 'error' ? 'blocker' : d.severity, code: d.code, app: name, message: d.message, hint: d.hint, file: d.file ?? loaded.file, line: d.line, column: d.column})
+    }
+    const template = loaded.template
+    const scope = template ? buildScope(ctx, wave, plan, template, runId, envFn) : {values: new Map(), secrets, env: envFn}
+    scope.secrets = secrets
+    apps.push({name, plan, templateName: plan.template, loaded, template, scope})
+    if (!template) continue
+    for (const [k, v] of Object.entries(template.metadata.params)) {
+      if (v === '' && !plan.params[k]) {
+        const pos = loaded.source ? diagnosticAt(loaded.source, ['metadata', 'params', k], {code: 'MISSING_PARAM', message: ''}, true) : undefined
+        findings.push({severity: 'blocker', code: 'MISSING_PARAM', app: name, message: `template parameter "${k}" has no default and the plan gives none for ${name}`, hint: `Set applications[${name}].params.${k} in plan.yaml`, file: loaded.file, line: pos?.line, column: pos?.column})
+      }
+    }
+    for (const k of Object.keys(plan.params)) {
+      if (!(k in template.metadata.params)) findings.push({severity: 'info', code: 'UNUSED_PARAM', app: name, message: `the plan gives parameter "${k}", which template ${plan.template} does not declare`})
+    }
+    // Every interpolated string must resolve (env.* aside: checked below, and never shown).
+    const probe: VarScope = {values: scope.values, secrets: new Set(), env: () => 'x'}
+    for (const {path: p, text} of templateStrings(template)) {
+      if (p.includes('when')) continue
+      try {
+        renderString(text, probe)
+      } catch (e) {
+        if (!(e instanceof RenderError)) throw e
+        const pos = loaded.source ? diagnosticAt(loaded.source, p, {code: 'MISSING_VALUE', message: ''}) : undefined
+        findings.push({severity: 'blocker', code: 'MISSING_VALUE', app: name, step: stepAt(template, p), message: `{{ ${e.variable} }} has no value for ${name}`, hint: missingHint(e.variable), file: loaded.file, line: pos?.line, column: pos?.column})
+      }
+    }
+    for (const envName of requiredEnv(template)) {
+      const v = envFn(envName)
+      if (v === undefined || v === '') {
+        findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'MISSING_ENV', app: name, message: `environment variable ${envName} is not set (template ${plan.template} needs it)`, hint: `Export ${envName} before running (secrets come only from the environment)`})
+      } else secrets.add(v)
+    }
+    // Programs the steps call.
+    const programs = new Map<string, string>()
+    template.steps.forEach((s) => {
+      const argvs: (readonly string[])[] = []
+      if ('run' in s) argvs.push(s.run)
+      if (s.rollback) argvs.push(s.rollback)
+      for (const c of [('check' in s ? s.check : undefined), ('wait' in s ? s.wait.check : undefined), s.soak?.check]) if (c?.type === 'command') argvs.push(c.run)
+      for (const a of argvs) {
+        try {
+          const prog = renderArgv(a.slice(0, 1), probe)[0]
+          if (!programs.has(prog)) programs.set(prog, s.id)
+        } catch {
+          /* reported above */
+        }
+      }
+    })
+    for (const p of template.preflight) if (p.check.type === 'command') programs.set(p.check.run[0], `preflight ${p.id}`)
+    for (const [prog, step] of programs) {
+      if (!which(prog)) findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'PROGRAM_NOT_FOUND', app: name, step, message: `program "${prog}" (used by ${step}) is not on PATH`, hint: `Install it on this machine or fix the template ${loaded.file}`})
+    }
+  }
+  // --approve / --retry-step / --skip-step must name real steps: a typo must not silently approve nothing.
+  for (const ref of opts.stepRefs ?? []) {
+    const ok = apps.some((a) => a.template?.steps.some((s) => ref === s.id || ref === `${a.name}/${s.id}`))
+    if (!ok) findings.push({severity: 'blocker', code: 'UNKNOWN_STEP', message: `"${ref}" names no step of the applications in wave ${wave.number}`, hint: 'Use STEP or APP/STEP as `migrate execute wave N --dry-run` lists them'})
+  }
+  return {ctx, wave, apps, findings, secrets}
+}
+
+function stepAt(t: RunbookTemplate, p: (string | number)[]): string | undefined {
+  return p[0] === 'steps' && typeof p[1] === 'number' ? t.steps[p[1]]?.id : p[0] === 'preflight' && typeof p[1] === 'number' ? `preflight ${t.preflight[p[1]]?.id}` : undefined
+}
+
+function missingHint(v: string): string {
+  if (v.startsWith('server.')) return 'The application has no server in the plan, or the inventory server lacks that field: fix inventory.yaml, or guard the step with when:'
+  if (v.startsWith('database.')) return 'The application has no database in the plan, or the inventory database lacks that field: fix inventory.yaml, or guard the step with when:'
+  if (v.startsWith('params.') || v.startsWith('app.params.')) return 'Give the parameter a default in metadata.params or set it per application in plan.yaml'
+  if (v.startsWith('app.')) return 'Fill that field for the application in inventory.yaml'
+  return 'Fill that value in the plan or inventory'
+}

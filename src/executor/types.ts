@@ -1,0 +1,118 @@
+// The executor's contract with the commands: options in, events out (emit), a typed result back. The engine never
+// prints; commands render these events with listr2, plain lines or NDJSON.
+import type {CheckResult} from '../health/types.js'
+import type {HealthCheck} from '../schema/template.js'
+import type {ProcessOptions, ProcessResult} from './process.js'
+
+export type Severity = 'blocker' | 'warning' | 'info'
+
+/** One pre-flight result. Blockers stop the wave before its first step. */
+export interface Finding {
+  severity: Severity
+  code: string
+  message: string
+  hint?: string
+  app?: string
+  step?: string
+  file?: string
+  line?: number
+  column?: number
+}
+
+export type StepKind = 'run' | 'check' | 'wait' | 'gate'
+
+export type AppOutcome =
+  | 'done'
+  | 'failed'
+  | 'rolled-back'
+  | 'rollback-failed'
+  | 'waiting-gate'
+  | 'needs-operator'
+  | 'interrupted'
+  /** Dry-run: steps would run. */
+  | 'pending'
+  /** Rollback command: nothing had run. */
+  | 'nothing-to-do'
+
+export type ExecEvent =
+  | {type: 'preflight'; finding: Finding}
+  | {type: 'run-start'; runId: string; wave: number; mode: 'execute' | 'rollback' | 'dry-run'; apps: string[]}
+  | {type: 'app-start'; app: string; steps: number; resumeAt?: string}
+  | {type: 'step-start'; app: string; step: string; index: number; total: number; attempt: number; kind: StepKind; command?: string}
+  | {type: 'step-end'; app: string; step: string; index: number; total: number; status: 'succeeded' | 'failed' | 'skipped' | 'waiting-gate' | 'interrupted' | 'already-done'; attempt?: number; durationMs?: number; message?: string; retryInMs?: number}
+  | {type: 'rollback-step'; app: string; step: string; status: 'started' | 'succeeded' | 'failed' | 'none'; message?: string; command?: string}
+  | {type: 'app-end'; app: string; outcome: AppOutcome; message?: string}
+  | {type: 'dry-step'; app: string; step: string; index: number; total: number; kind: StepKind; status: 'done' | 'pending' | 'skip' | 'gate'; detail: string; rollback?: string; note?: string}
+  | {type: 'run-end'; exitCode: number}
+
+export interface StepReport {
+  id: string
+  kind: StepKind
+  status: 'succeeded' | 'failed' | 'skipped' | 'waiting-gate' | 'interrupted' | 'pending' | 'rolled-back' | 'rollback-failed' | 'already-done' | 'not-run'
+  attempts?: number
+  durationMs?: number
+  error?: string
+  /** Resolved command (secrets redacted) or check description. */
+  detail?: string
+  /** Dry-run: the resolved rollback command. */
+  rollback?: string
+  /** Execute: what happened to this step's rollback. */
+  rollbackStatus?: 'rolled-back' | 'rollback-failed' | StepReport['status']
+}
+
+export interface AppReport {
+  app: string
+  template: string
+  outcome: AppOutcome
+  message?: string
+  steps: StepReport[]
+}
+
+export interface WaveResult {
+  wave: number
+  runId: string
+  mode: 'execute' | 'rollback' | 'dry-run'
+  planDir: string
+  apps: AppReport[]
+  preflight: Finding[]
+  /** Dry-run: steps that would run. */
+  pendingSteps: number
+  exitCode: number
+  summary: Partial<Record<AppOutcome, number>>
+  warnings: string[]
+}
+
+export interface ExecutorDeps {
+  runCommand(argv: readonly string[], opts: ProcessOptions): Promise<ProcessResult>
+  runCheck(check: HealthCheck, signal: AbortSignal, ctx: {env?: Record<string, string>; cwd?: string}): Promise<CheckResult>
+  /** Interactive approval of a gate (a terminal); absent when nobody can answer. */
+  confirm?: (question: string) => Promise<boolean>
+  sleep(ms: number, signal: AbortSignal): Promise<void>
+  /** Is this program runnable (on PATH, or an existing executable path)? */
+  which(program: string): boolean
+}
+
+export interface CommonOptions {
+  planDir: string
+  wave: number
+  apps?: string[]
+  concurrency?: number
+  allowStale?: boolean
+  forceUnlock?: boolean
+  signal?: AbortSignal
+  emit?: (e: ExecEvent) => void
+  deps?: Partial<ExecutorDeps>
+  /** Environment variables for {{ env.* }} (process.env by default). */
+  env?: (name: string) => string | undefined
+}
+
+export interface ExecuteOptions extends CommonOptions {
+  dryRun?: boolean
+  /** Dry-run: exit 2 when steps are pending (terraform plan -detailed-exitcode). */
+  detailedExitcode?: boolean
+  yes?: boolean
+  approve?: string[]
+  noRollback?: boolean
+  retrySteps?: string[]
+  skipSteps?: string[]
+}
