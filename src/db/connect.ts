@@ -182,3 +182,10 @@ export function hostPort(url: string, defPort: number): {host: string; port: num
   const u = parseUrl(url)
   return {host: u.hostname || '127.0.0.1', port: Number(u.port || defPort)}
 }
+
+/** A duration flag (500ms, 30s, 5m) in ms; a bad value is the user's to fix. */
+export function flagDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim())
+  if (!m) throw badInput(`--${flag} ${value} is not a duration`, 'BAD_DURATION', `Write --${flag} as 500ms, 30s or 5m`)
+  return Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+}

@@ -1,0 +1,19 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../src/cli/base-command.js'
+import {mariadbPromote} from '../../src/db/mariadb.js'
+
+export default class DbMariadbPromote extends BaseCommand {
+  static override summary = 'Promote a caught-up replica: STOP SLAVE, RESET SLAVE ALL, read_only off.'
+  static override flags = {
+    url: Flags.string({required: true, description: 'server URL (an administrator)'}),
+    'password-env': Flags.string({description: 'environment variable holding the password'}),
+  }
+  static override examples = ['<%= config.bin %> db mariadb-promote --url mysql://root@10.0.0.7:3306/']
+
+  async run(): Promise<{url: string; done: true}> {
+    const {flags} = await this.parse(DbMariadbPromote)
+    await mariadbPromote(flags.url, {passwordEnv: flags['password-env']})
+    if (!this.jsonEnabled()) this.log('promoted')
+    return {url: flags.url.replace(/:[^:@/]*@/, ':***@'), done: true}
+  }
+}

@@ -1,0 +1,38 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../src/cli/base-command.js'
+import {MigrateError} from '../../src/errors.js'
+import {engineOfUrl} from '../../src/db/connect.js'
+import {pgPreflight} from '../../src/db/postgres.js'
+import {mariadbPreflight} from '../../src/db/mariadb.js'
+import {redisPreflight} from '../../src/db/redis.js'
+import type {PreflightResult} from '../../src/db/types.js'
+
+export default class DbPreflight extends BaseCommand {
+  static override summary = 'Find what breaks a database move before anything changes (blockers, warnings, info).'
+  static override description = 'PostgreSQL: wal_level, tables without primary key or replica identity, sequences, large objects, unlogged tables, leftover slots, extensions, superuser on the target. MariaDB: binlog format, GTID strict mode, server ids, keys, engines, target binlog. Redis: version, persistence, cluster mode, memory. Exits 1 when there is a blocker.'
+  static override flags = {
+    engine: Flags.option({options: ['postgres', 'mysql', 'mariadb', 'redis'] as const, description: 'engine (default: from the URL scheme)'})(),
+    source: Flags.string({required: true, description: 'source URL (no password: use --source-password-env)'}),
+    target: Flags.string({description: 'target URL, to check it too'}),
+    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
+    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+  }
+  static override examples = [
+    '<%= config.bin %> db preflight --source postgres://postgres@10.0.0.5:5432/app --target postgres://postgres@pg-new:5432/app',
+    '<%= config.bin %> db preflight --engine mariadb --source mysql://root@10.0.0.6:3306/app --json',
+  ]
+
+  async run(): Promise<PreflightResult> {
+    const {flags} = await this.parse(DbPreflight)
+    const engine = flags.engine ?? engineOfUrl(flags.source)
+    const opts = {sourcePasswordEnv: flags['source-password-env'], targetPasswordEnv: flags['target-password-env']}
+    const result = engine === 'postgres' ? await pgPreflight(flags.source, flags.target, opts) : engine === 'redis' ? await redisPreflight(flags.source, flags.target, opts) : await mariadbPreflight(flags.source, flags.target, opts)
+    if (!this.jsonEnabled()) {
+      this.log(`${result.engine} ${result.version ?? ''} ${result.source}${result.target ? ` → ${result.target}` : ''}`)
+      for (const f of result.findings) this.log(`${f.severity.padEnd(7)} ${f.code}: ${f.message}${f.objects?.length ? ` [${f.objects.slice(0, 10).join(', ')}${f.objects.length > 10 ? ', …' : ''}]` : ''}${f.hint ? `\n        ${f.hint}` : ''}`)
+      this.log(`${result.blockers} blocker(s), ${result.warnings} warning(s)`)
+    }
+    if (result.blockers > 0) throw new MigrateError(`${result.blockers} blocker(s) found on ${result.source}`, {code: 'DB_PREFLIGHT_BLOCKED', hint: 'Fix the blockers listed above, then run the pre-flight again', data: result as unknown as Record<string, unknown>})
+    return result
+  }
+}
