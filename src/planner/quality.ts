@@ -1,0 +1,171 @@
+// The plan's quality in numbers, and a simple baseline to hold it against: rules violated (per rule),
+// dependency-days spent split across the two sites, waves used. The baseline is what a spreadsheet does:
+// applications ordered by criticality (least critical first), packed into waves by capacity, same calendar.
+import type {Inventory} from '../schema/inventory.js'
+import type {Plan, PlanSettings} from '../schema/plan.js'
+import {scheduleWave} from './assign.js'
+import {Calendar, dayOfIso} from './calendar.js'
+import {buildGroups, type GroupGraph} from './graph.js'
+import {buildModel, CRIT_ORDER, ENV_ORDER, type EstateModel} from './model.js'
+
+export const VIOLATION_KINDS = [
+  'move-groups-together',
+  'dependencies-first',
+  'before-constraints',
+  'environments-not-mixed',
+  'dev-before-prod',
+  'critical-not-early',
+  'small-early-waves',
+  'capacity',
+  'blackout',
+  'pins',
+] as const
+export type ViolationKind = (typeof VIOLATION_KINDS)[number]
+
+export interface Quality {
+  rulesViolated: number
+  violations: Record<ViolationKind, number>
+  /** Σ over dependent application pairs in different waves of the days between their cutovers. */
+  dependencyDaysSplit: number
+  /** Dependent application pairs that move in different waves. */
+  splitDependencies: number
+  wavesUsed: number
+  /** Days from the start date to the last cutover. */
+  durationDays: number
+}
+
+export interface WaveFacts {
+  number: number
+  cutoverDay: number
+  inBlackout: boolean
+}
+
+/** Measures an assignment (appWave[a] = wave number, 0 = out of the waves). */
+export function measure(model: EstateModel, gg: GroupGraph, appWave: Int32Array, waves: WaveFacts[], cal: Calendar): Quality {
+  const s = model.settings
+  const v: Record<ViolationKind, number> = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>
+  const byNumber = new Map<number, WaveFacts>()
+  for (const w of waves) byNumber.set(w.number, w)
+  const day = (w: number) => byNumber.get(w)?.cutoverDay ?? cal.startDay
+  // Move groups split.
+  for (const ms of gg.members) {
+    const first = appWave[ms[0]]
+    if (ms.some((a) => appWave[a] !== first)) v['move-groups-together']++
+  }
+  let split = 0
+  let splitDays = 0
+  const {edges} = model
+  for (let e = 0; e < edges.count; e++) {
+    const a = edges.from[e]
+    const b = edges.to[e]
+    const wa = appWave[a]
+    const wb = appWave[b]
+    if (!wa || !wb) continue
+    if (wb > wa) v['dependencies-first']++
+    if (wa !== wb) {
+      split++
+      splitDays += Math.abs(day(wa) - day(wb))
+    }
+  }
+  for (const c of s.constraints) {
+    if (!('before' in c)) continue
+    const a = model.appIndex.get(c.before[0])
+    const b = model.appIndex.get(c.before[1])
+    if (a === undefined || b === undefined || !appWave[a] || !appWave[b]) continue
+    if (appWave[a] >= appWave[b]) v['before-constraints']++
+  }
+  // Per-wave tallies.
+  const tallies = new Map<number, {apps: number; servers: number; data: number; crit: number; envs: Set<number>}>()
+  let firstProd = Number.POSITIVE_INFINITY
+  model.apps.forEach((n, a) => {
+    const w = appWave[a]
+    if (!w) return
+    let t = tallies.get(w)
+    if (!t) tallies.set(w, (t = {apps: 0, servers: 0, data: 0, crit: 0, envs: new Set()}))
+    t.apps++
+    t.servers += n.servers.length
+    t.data += n.dataGiB
+    if (n.crit >= CRIT_ORDER.high) t.crit++
+    t.envs.add(n.env)
+    if (n.env === ENV_ORDER.prod && w < firstProd) firstProd = w
+    if (w <= s.ramp.earlyWaves && (n.crit >= CRIT_ORDER.high || n.complexity >= 2)) v['critical-not-early']++
+  })
+  model.apps.forEach((n, a) => {
+    if (appWave[a] && n.env !== ENV_ORDER.prod && appWave[a] > firstProd) v['dev-before-prod']++
+  })
+  for (const [w, t] of tallies) {
+    if (t.envs.size > 1) v['environments-not-mixed']++
+    if (w <= s.ramp.earlyWaves && t.servers > s.ramp.earlyServers) v['small-early-waves']++
+    if (t.apps > s.capacity.apps || t.servers > s.capacity.servers || t.data > s.capacity.dataTiB * 1024 || t.crit > s.capacity.critical) v.capacity++
+  }
+  for (const w of waves) if (w.inBlackout) v.blackout++
+  for (const p of s.pins) {
+    const a = model.appIndex.get(p.app)
+    if (a === undefined || !appWave[a]) continue
+    if (p.wave !== undefined && appWave[a] !== p.wave) v.pins++
+    if (p.notBefore !== undefined && day(appWave[a]) < dayOfIso(cal.timeZone, p.notBefore)) v.pins++
+  }
+  const used = new Set<number>()
+  for (const w of appWave) if (w) used.add(w)
+  const last = waves.reduce((m, w) => Math.max(m, w.cutoverDay), cal.startDay)
+  return {
+    rulesViolated: Object.values(v).reduce((x, y) => x + y, 0),
+    violations: v,
+    dependencyDaysSplit: splitDays,
+    splitDependencies: split,
+    wavesUsed: used.size,
+    durationDays: last - cal.startDay,
+  }
+}
+
+/** Quality of a written (possibly hand-edited) plan against its inventory. */
+export function planQuality(plan: Plan, inventory: Inventory): Quality {
+  const model = buildModel(inventory, plan.settings)
+  const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
+  const cal = new Calendar(plan.settings)
+  const appWave = new Int32Array(model.apps.length)
+  for (const a of plan.applications) {
+    const i = model.appIndex.get(a.name)
+    if (i !== undefined && a.wave !== null) appWave[i] = a.wave
+  }
+  const waves = plan.waves.map((w) => ({number: w.number, cutoverDay: dayOfIso(cal.timeZone, w.cutover.start), inBlackout: cal.cutoverBlackout(w.cutover.start, w.cutover.end) !== undefined}))
+  return measure(model, gg, appWave, waves, cal)
+}
+
+/** The baseline: in-scope applications by criticality (then name), packed into waves up to capacity. */
+export function baselineQuality(inventory: Inventory, settings: PlanSettings): Quality {
+  const model = buildModel(inventory, settings)
+  const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
+  const cal = new Calendar(settings)
+  const cap = settings.capacity
+  const order = model.apps.map((_, i) => i).filter((i) => model.apps[i].inScope)
+  order.sort((x, y) => model.apps[x].crit - model.apps[y].crit || (model.apps[x].name < model.apps[y].name ? -1 : 1))
+  const appWave = new Int32Array(model.apps.length)
+  const totals: {data: number; change: number}[] = []
+  let w = 0
+  let t = {apps: 0, servers: 0, data: 0, crit: 0, change: 0}
+  for (const a of order) {
+    const n = model.apps[a]
+    const c = n.crit >= CRIT_ORDER.high ? 1 : 0
+    if (w === 0 || t.apps + 1 > cap.apps || (t.apps > 0 && (t.servers + n.servers.length > cap.servers || t.data + n.dataGiB > cap.dataTiB * 1024 || t.crit + c > cap.critical))) {
+      if (w > 0) totals.push({data: t.data, change: t.change})
+      w++
+      t = {apps: 0, servers: 0, data: 0, crit: 0, change: 0}
+    }
+    appWave[a] = w
+    t.apps++
+    t.servers += n.servers.length
+    t.data += n.dataGiB
+    t.crit += c
+    t.change += n.changeGiBPerDay
+  }
+  if (w > 0) totals.push({data: t.data, change: t.change})
+  const waves: WaveFacts[] = []
+  let prev: number | undefined
+  totals.forEach((x, i) => {
+    const sch = scheduleWave(cal, settings, prev, x.data, x.change, i + 1)
+    prev = sch.slot.day
+    waves.push({number: i + 1, cutoverDay: sch.slot.day, inBlackout: false})
+  })
+  return measure(model, gg, appWave, waves, cal)
+}
