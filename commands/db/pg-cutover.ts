@@ -1,0 +1,67 @@
+import path from 'node:path'
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../src/cli/base-command.js'
+import {flagDuration, hostPort, parseUrl} from '../../src/db/connect.js'
+import {pgCutover, pgCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
+
+function endpoint(v: string | undefined, url: string): {host: string; port: number; dbname?: string} {
+  if (!v) return {...hostPort(url, 5432), dbname: parseUrl(url).pathname.replace(/^\//, '') || undefined}
+  const [hp, dbname] = v.split('/')
+  return {...hostPort(`tcp://${hp}`, 5432), dbname: dbname || undefined}
+}
+
+export default class DbPgCutover extends BaseCommand {
+  static override summary = 'PostgreSQL cutover behind PgBouncer in one step: pause, block, wait LSN, sync sequences, verify, reverse replication, repoint, resume.'
+  static override description = `Sub-steps, each undone in reverse if a later one fails:
+  pause-clients (PgBouncer PAUSE) → block-source-writes (REVOKE, NOLOGIN, end sessions) → wait-target-lsn (slot confirmed ≥ source's current LSN) → sync-sequences → verify (row counts + checksums) → stop-forward-replication → reverse-publication (target) → reverse-subscription (source, copy_data=false) → repoint-clients (pgbouncer.ini + RELOAD) → resume-clients.
+With --rollback (the same flags): pause, fail back through the reverse subscription (block the target, wait, sync sequences back), drop the reverse path, repoint to the source, unblock it, resume. Each of these is also its own \`migrate db\` command; running them in one process keeps the pause short.`
+  static override flags = {
+    source: Flags.string({required: true, description: 'source URL (superuser)'}),
+    target: Flags.string({required: true, description: 'target URL (superuser)'}),
+    role: Flags.string({required: true, multiple: true, description: 'application role(s) whose writes are blocked'}),
+    'state-dir': Flags.string({required: true, description: 'directory for the block records (source-block.json, target-block.json)'}),
+    subscription: Flags.string({default: 'mig_sub', description: 'forward subscription (and slot)'}),
+    'reverse-publication': Flags.string({default: 'mig_back_pub', description: 'reverse publication, on the target'}),
+    'reverse-subscription': Flags.string({default: 'mig_back', description: 'reverse subscription, on the source'}),
+    'target-conninfo': Flags.string({description: 'libpq string the source uses to reach the target (default: from --target; passwords via ~/.pgpass on the source)'}),
+    'pgbouncer-admin': Flags.string({required: true, description: 'PgBouncer admin console URL'}),
+    'pgbouncer-config': Flags.string({required: true, description: 'the pgbouncer.ini to rewrite'}),
+    'pgbouncer-database': Flags.string({required: true, description: 'the [databases] entry clients use'}),
+    'pgbouncer-source': Flags.string({description: 'host:port/db of the source as PgBouncer reaches it (default: from --source)'}),
+    'pgbouncer-target': Flags.string({description: 'host:port/db of the target as PgBouncer reaches it (default: from --target)'}),
+    'pgbouncer-password-env': Flags.string({description: 'environment variable holding the PgBouncer admin password'}),
+    verify: Flags.option({options: ['checksums', 'counts', 'off'] as const, default: 'checksums' as const, description: 'compare tables inside the pause'})(),
+    timeout: Flags.string({default: '60s', description: 'longest wait for PAUSE or the LSN'}),
+    rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent): fail back without losing writes made on the target'}),
+    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
+    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+  }
+  static override examples = [
+    '<%= config.bin %> db pg-cutover --source postgres://postgres@old:5432/app --target postgres://postgres@new:5432/app --role app --state-dir plans/x --pgbouncer-admin postgres://pgbouncer@127.0.0.1:6432/pgbouncer --pgbouncer-config /etc/pgbouncer/pgbouncer.ini --pgbouncer-database app',
+  ]
+
+  async run(): Promise<CutoverResult> {
+    const {flags} = await this.parse(DbPgCutover)
+    const t = parseUrl(flags.target)
+    const opts = {
+      source: flags.source,
+      target: flags.target,
+      subscription: flags.subscription,
+      reversePublication: flags['reverse-publication'],
+      reverseSubscription: flags['reverse-subscription'],
+      targetConninfo: flags['target-conninfo'] ?? `host=${t.searchParams.get('host') ?? t.hostname} port=${t.port || 5432} dbname=${decodeURIComponent(t.pathname.slice(1) || 'postgres')} user=${decodeURIComponent(t.username || 'postgres')}`,
+      roles: flags.role,
+      sourceState: path.join(flags['state-dir'], 'source-block.json'),
+      targetState: path.join(flags['state-dir'], 'target-block.json'),
+      pgbouncer: {admin: flags['pgbouncer-admin'], config: flags['pgbouncer-config'], database: flags['pgbouncer-database'], source: endpoint(flags['pgbouncer-source'], flags.source), target: endpoint(flags['pgbouncer-target'], flags.target), passwordEnv: flags['pgbouncer-password-env']},
+      verify: flags.verify,
+      timeoutMs: flagDuration(flags.timeout, 'timeout'),
+      sourcePasswordEnv: flags['source-password-env'],
+      targetPasswordEnv: flags['target-password-env'],
+    }
+    const log = (l: string) => this.jsonEnabled() || this.log(l)
+    const r = flags.rollback ? await pgCutoverRollback(opts, log) : await pgCutover(opts, log)
+    if (!this.jsonEnabled()) this.log(`${flags.rollback ? 'rolled back' : 'cut over'}: clients paused ${r.windowMs} ms, ${r.totalMs} ms in all`)
+    return r
+  }
+}

@@ -1,0 +1,48 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../src/cli/base-command.js'
+import {flagDuration, hostPort} from '../../src/db/connect.js'
+import {redisCutover, redisCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
+
+export default class DbRedisCutover extends BaseCommand {
+  static override summary = 'Redis cutover behind HAProxy in one step: CLIENT PAUSE WRITE, offsets equal, verify key counts, REPLICAOF NO ONE, repoint, reverse replication, unpause.'
+  static override description = `Sub-steps, each undone in reverse if a later one fails: pause-source-writes → wait-offsets-equal → verify → promote-target → repoint-clients (HAProxy set server addr, shutdown sessions) → reverse-replication (the source becomes a replica of the target) → unpause-source.
+With --rollback (the same flags): fail back (pause the target, wait until the source has every byte, promote the source), repoint to the source, unpause it, make the target a replica again.`
+  static override flags = {
+    source: Flags.string({required: true, description: 'source URL'}),
+    target: Flags.string({required: true, description: 'target URL'}),
+    'source-addr': Flags.string({description: 'host:port of the source as the target reaches it (default: from --source)'}),
+    'target-addr': Flags.string({description: 'host:port of the target as the source reaches it (default: from --target)'}),
+    'haproxy-api': Flags.string({required: true, description: 'HAProxy runtime API: host:port or socket path'}),
+    'haproxy-server': Flags.string({required: true, description: 'backend/server the clients go through'}),
+    'haproxy-source': Flags.string({description: 'host:port of the source as HAProxy reaches it (default: from --source)'}),
+    'haproxy-target': Flags.string({description: 'host:port of the target as HAProxy reaches it (default: from --target)'}),
+    'pause-for': Flags.string({default: '30s', description: 'CLIENT PAUSE safety limit'}),
+    verify: Flags.option({options: ['counts', 'off'] as const, default: 'counts' as const, description: 'compare key counts inside the pause'})(),
+    timeout: Flags.string({default: '60s', description: 'longest wait for equal offsets'}),
+    rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent)'}),
+    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
+    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+  }
+  static override examples = ['<%= config.bin %> db redis-cutover --source redis://10.0.0.8:6379 --target redis://10.1.0.8:6379 --haproxy-api 127.0.0.1:9999 --haproxy-server redis_be/db']
+
+  async run(): Promise<CutoverResult> {
+    const {flags} = await this.parse(DbRedisCutover)
+    const hp = (v: string | undefined, url: string) => (v ? hostPort(`tcp://${v}`, 6379) : hostPort(url, 6379))
+    const opts = {
+      source: flags.source,
+      target: flags.target,
+      sourceAddr: flags['source-addr'],
+      targetAddr: flags['target-addr'],
+      haproxy: {api: flags['haproxy-api'], server: flags['haproxy-server'], source: hp(flags['haproxy-source'], flags.source), target: hp(flags['haproxy-target'], flags.target)},
+      pauseMs: flagDuration(flags['pause-for'], 'pause-for'),
+      verify: flags.verify,
+      timeoutMs: flagDuration(flags.timeout, 'timeout'),
+      sourcePasswordEnv: flags['source-password-env'],
+      targetPasswordEnv: flags['target-password-env'],
+    }
+    const log = (l: string) => this.jsonEnabled() || this.log(l)
+    const r = flags.rollback ? await redisCutoverRollback(opts, log) : await redisCutover(opts, log)
+    if (!this.jsonEnabled()) this.log(`${flags.rollback ? 'rolled back' : 'cut over'}: writes paused ${r.windowMs} ms, ${r.totalMs} ms in all`)
+    return r
+  }
+}

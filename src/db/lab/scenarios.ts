@@ -1,0 +1,220 @@
+// Ready-made local estates for one database engine each: a real source and target server, the proxy clients go
+// through (PgBouncer or HAProxy), a seeded schema with an application user, and a plan directory whose one
+// application runs the shipped template with every parameter filled in. Used by the end-to-end tests, the
+// cutover benchmark, and docs/local-migration.md for a person to try a migration on one machine.
+import {createHash} from 'node:crypto'
+import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {stringify} from 'yaml'
+import {PACKAGE_ROOT} from '../../paths.js'
+import {MARIADB_LOAD_TABLE, PG_LOAD_TABLE} from './load.js'
+import {mariadb, psql, startHaproxy, startMariadb, startPgBouncer, startPostgres, startRedis, type ServerHandle} from './servers.js'
+import {execa} from 'execa'
+
+export interface Scenario {
+  engine: 'postgres' | 'mariadb' | 'redis'
+  /** The plan directory (plan.yaml, inventory.yaml; the journal goes here). */
+  planDir: string
+  /** A directory holding a `migrate` executable, to put first on PATH so templates find the CLI. */
+  binDir: string
+  /** Where the application's clients connect (the proxy). */
+  clientUrl: string
+  sourceUrl: string
+  targetUrl: string
+  /** Admin URLs for reading results (lost writes) directly. */
+  sourceAdminUrl: string
+  targetAdminUrl: string
+  params: Record<string, string>
+  servers: ServerHandle[]
+  /** Environment for running `migrate` (PATH with binDir first). */
+  env: Record<string, string>
+  stop(): Promise<void>
+}
+
+export interface Ports {
+  /** Source port; the target uses port + 1. */
+  db: number
+  /** PgBouncer port (PostgreSQL) or HAProxy runtime API port (frontend = api + 1). */
+  proxy: number
+}
+
+/** Writes plan.yaml + inventory.yaml for one application `app` in wave 1 running `template` with `params`. */
+export function writePlanDir(dir: string, engine: string, template: string, params: Record<string, string>, db: {host: string; port: number; name: string}): void {
+  mkdirSync(dir, {recursive: true})
+  const inventory = {
+    apiVersion: 'migrate/v1',
+    kind: 'Inventory',
+    metadata: {name: 'local-lab'},
+    applications: [{name: 'app', owner: 'team-app', criticality: 'high', environment: 'prod'}],
+    databases: [{id: 'db-app', name: db.name, engine, host: db.host, port: db.port, sizeGiB: 1, application: 'app'}],
+  }
+  const invText = stringify(inventory)
+  writeFileSync(path.join(dir, 'inventory.yaml'), invText)
+  const plan = {
+    apiVersion: 'migrate/v1',
+    kind: 'Plan',
+    metadata: {name: 'local-lab', inventory: 'inventory.yaml', inventoryDigest: createHash('sha256').update(invText).digest('hex')},
+    settings: {startDate: '2026-01-05'},
+    waves: [
+      {
+        number: 1,
+        name: 'wave 1',
+        applications: ['app'],
+        replicationStart: '2026-01-05T00:00:00Z',
+        test: {start: '2026-01-10T00:00:00Z', end: '2026-01-12T00:00:00Z'},
+        cutover: {start: '2026-01-17T01:00:00Z', end: '2026-01-17T05:00:00Z'},
+        servers: 0,
+        databases: 1,
+        dataGiB: 1,
+        risk: 'low',
+        confidence: 4,
+      },
+    ],
+    applications: [{name: 'app', wave: 1, moveGroup: 'app', strategy: 'replatform', template, target: {cloud: 'aws', region: 'ap-southeast-3'}, params}],
+  }
+  writeFileSync(path.join(dir, 'plan.yaml'), stringify(plan))
+}
+
+function shim(root: string): {binDir: string; env: Record<string, string>} {
+  const binDir = path.join(root, 'bin')
+  mkdirSync(binDir, {recursive: true})
+  symlinkSync(path.join(PACKAGE_ROOT, 'bin', 'run.js'), path.join(binDir, 'migrate'))
+  return {binDir, env: {PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`}}
+}
+
+async function cleanup(root: string, servers: ServerHandle[]): Promise<void> {
+  for (const s of [...servers].reverse()) await s.stop().catch(() => {})
+  rmSync(root, {recursive: true, force: true})
+}
+
+/** PostgreSQL 15 source and target, PgBouncer in front, table `writes` (bigserial) + seeded `orders` and a no-PK `audit` (REPLICA IDENTITY FULL). */
+export async function setupPostgres(ports: Ports, opts: {seedRows?: number} = {}): Promise<Scenario> {
+  const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-pg-'))
+  const servers: ServerHandle[] = []
+  try {
+    const src = await startPostgres({port: ports.db, database: 'app'})
+    servers.push(src)
+    const dst = await startPostgres({port: ports.db + 1, database: 'app'})
+    servers.push(dst)
+    const n = opts.seedRows ?? 2000
+    await psql(dst, 'postgres', 'CREATE ROLE app LOGIN')
+    await psql(
+      src,
+      'app',
+      [
+        'CREATE ROLE app LOGIN',
+        PG_LOAD_TABLE,
+        'CREATE TABLE orders (id bigserial PRIMARY KEY, customer int NOT NULL, amount numeric(12,2) NOT NULL, note text)',
+        'CREATE TABLE audit (at timestamptz DEFAULT now(), what text)',
+        'ALTER TABLE audit REPLICA IDENTITY FULL',
+        `INSERT INTO orders (customer, amount, note) SELECT i % 97, (i * 7 % 1000) / 10.0, md5(i::text) FROM generate_series(1, ${n}) i`,
+        "INSERT INTO audit (what) VALUES ('seeded')",
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app',
+        'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO app',
+      ].join('; '),
+    )
+    const bouncer = await startPgBouncer({port: ports.proxy, databases: {app: {host: '127.0.0.1', port: src.port, dbname: 'app'}}})
+    servers.push(bouncer)
+    const {binDir, env} = shim(root)
+    const sourceUrl = `postgres://postgres@127.0.0.1:${src.port}/app`
+    const targetUrl = `postgres://postgres@127.0.0.1:${dst.port}/app`
+    const params = {
+      source_url: sourceUrl,
+      target_url: targetUrl,
+      source_conninfo: `host=127.0.0.1 port=${src.port} dbname=app user=postgres`,
+      target_conninfo: `host=127.0.0.1 port=${dst.port} dbname=app user=postgres`,
+      app_role: 'app',
+      pgbouncer_admin: bouncer.url,
+      pgbouncer_config: path.join(bouncer.dir, 'pgbouncer.ini'),
+      pgbouncer_database: 'app',
+      pgbouncer_source: `127.0.0.1:${src.port}/app`,
+      pgbouncer_target: `127.0.0.1:${dst.port}/app`,
+      app_url: `postgres://app@127.0.0.1:${bouncer.port}/app`,
+      smoke_query: 'SELECT inet_server_port()',
+      smoke_expect: String(dst.port),
+    }
+    const planDir = path.join(root, 'plan')
+    writePlanDir(planDir, 'postgres', 'postgres-logical-replication', params, {host: '127.0.0.1', port: src.port, name: 'app'})
+    return {engine: 'postgres', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env, stop: () => cleanup(root, servers)}
+  } catch (e) {
+    await cleanup(root, servers)
+    throw e
+  }
+}
+
+/** MariaDB source (server_id 1) and target (2) with binlog + GTID, HAProxy in front; users app and repl on both. */
+export async function setupMariadb(ports: Ports, opts: {seedRows?: number} = {}): Promise<Scenario> {
+  const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-maria-'))
+  const servers: ServerHandle[] = []
+  try {
+    const [src, dst] = await Promise.all([startMariadb({port: ports.db, serverId: 1}), startMariadb({port: ports.db + 1, serverId: 2})])
+    servers.push(src, dst)
+    const users = "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1"
+    await mariadb(src, users)
+    await mariadb(dst, users)
+    const n = opts.seedRows ?? 2000
+    await mariadb(
+      src,
+      `CREATE DATABASE app; USE app; ${MARIADB_LOAD_TABLE}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL, amount decimal(12,2) NOT NULL, note varchar(64)) ENGINE=InnoDB; INSERT INTO orders (customer, amount, note) SELECT seq % 97, (seq * 7 % 1000) / 10.0, md5(seq) FROM seq_1_to_${n}`,
+    )
+    const proxy = await startHaproxy({apiPort: ports.proxy, frontends: [{name: 'mariadb', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}]})
+    servers.push(proxy)
+    const {binDir, env} = shim(root)
+    const sourceUrl = `mysql://root@127.0.0.1:${src.port}/app`
+    const targetUrl = `mysql://root@127.0.0.1:${dst.port}/app`
+    const params = {
+      source_host: '127.0.0.1',
+      source_port: String(src.port),
+      target_host: '127.0.0.1',
+      target_port: String(dst.port),
+      admin_user: 'root',
+      database: 'app',
+      app_user: 'app',
+      repl_user: 'repl',
+      haproxy_api: `127.0.0.1:${ports.proxy}`,
+      haproxy_server: 'mariadb_be/db',
+      app_url: `mysql://app@127.0.0.1:${ports.proxy + 1}/app`,
+      smoke_query: 'SELECT @@port',
+      smoke_expect: String(dst.port),
+    }
+    const planDir = path.join(root, 'plan')
+    writePlanDir(planDir, 'mariadb', 'mariadb-gtid-replication', params, {host: '127.0.0.1', port: src.port, name: 'app'})
+    return {engine: 'mariadb', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env, stop: () => cleanup(root, servers)}
+  } catch (e) {
+    await cleanup(root, servers)
+    throw e
+  }
+}
+
+/** Redis source and target, HAProxy in front, seeded keys. */
+export async function setupRedis(ports: Ports, opts: {seedKeys?: number} = {}): Promise<Scenario> {
+  const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-redis-'))
+  const servers: ServerHandle[] = []
+  try {
+    const [src, dst] = await Promise.all([startRedis({port: ports.db}), startRedis({port: ports.db + 1})])
+    servers.push(src, dst)
+    const n = opts.seedKeys ?? 2000
+    await execa('redis-cli', ['-p', String(src.port), 'EVAL', `for i=1,${n} do redis.call('SET', 'seed:'..i, i) end return 1`, '0'])
+    const proxy = await startHaproxy({apiPort: ports.proxy, frontends: [{name: 'redis', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}]})
+    servers.push(proxy)
+    const {binDir, env} = shim(root)
+    const sourceUrl = `redis://127.0.0.1:${src.port}`
+    const targetUrl = `redis://127.0.0.1:${dst.port}`
+    const params = {
+      source_url: sourceUrl,
+      target_url: targetUrl,
+      haproxy_api: `127.0.0.1:${ports.proxy}`,
+      haproxy_server: 'redis_be/db',
+      proxy_host: '127.0.0.1',
+      proxy_port: String(ports.proxy + 1),
+      smoke_expect: 'master',
+    }
+    const planDir = path.join(root, 'plan')
+    writePlanDir(planDir, 'redis', 'redis-replicaof', params, {host: '127.0.0.1', port: src.port, name: 'cache'})
+    return {engine: 'redis', planDir, binDir, clientUrl: `redis://127.0.0.1:${ports.proxy + 1}`, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env, stop: () => cleanup(root, servers)}
+  } catch (e) {
+    await cleanup(root, servers)
+    throw e
+  }
+}

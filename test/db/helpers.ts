@@ -1,0 +1,33 @@
+// Helpers for the database end-to-end tests: run `migrate` as a user would (node bin/run.js, built first) with the
+// scenario's PATH, and read the plan's journal.
+import {execa} from 'execa'
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import type {Scenario} from '../../src/db/lab/scenarios.js'
+
+export const ROOT = path.resolve(import.meta.dirname, '../..')
+
+export async function migrate(s: Scenario, args: string[]) {
+  return execa('node', [path.join(ROOT, 'bin/run.js'), ...args], {reject: false, env: {...s.env, MIGRATE_DEBUG: '1'}, cwd: s.planDir})
+}
+
+export interface JournalEvent {
+  type: string
+  step?: string
+  app?: string
+  [k: string]: unknown
+}
+
+export function journal(planDir: string): JournalEvent[] {
+  const f = path.join(planDir, 'state.journal')
+  if (!existsSync(f)) return []
+  return readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l))
+}
+
+/** Step ids with an event of `type`, in journal order. */
+export function stepsWith(events: JournalEvent[], type: string): string[] {
+  return events.filter((e) => e.type === type && e.step).map((e) => e.step as string)
+}
