@@ -124,9 +124,9 @@ function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: E
       if (status === 'pending' || status === 'gate') pending++
       const note = status === 'skip' ? `when "${s.when}" is false` : status === 'gate' ? `needs approval: --approve ${s.id}${s.finalize ? ' (finalize: --yes does not approve it)' : ' or --yes'}` : s.finalize ? `finalize after a ${s.soak?.duration ?? '?'} soak` : undefined
       emit({type: 'dry-step', app: w.name, step: s.id, index: i, total: t.steps.length, kind, status, detail: redact(detail, prep.secrets), rollback, note})
-      steps.push({id: s.id, kind, status: status === 'done' ? 'already-done' : status === 'skip' ? 'skipped' : 'pending', detail: redact(detail, prep.secrets), rollback})
+      steps.push({id: s.id, kind, status: status === 'done' ? 'already-done' : status === 'skip' ? 'skipped' : status === 'gate' ? 'waiting-gate' : 'pending', detail: redact(detail, prep.secrets), rollback, note})
     })
-    const outcome: AppOutcome = steps.some((s) => s.status === 'pending') ? 'pending' : 'done'
+    const outcome: AppOutcome = steps.some((s) => s.status === 'pending' || s.status === 'waiting-gate') ? 'pending' : 'done'
     apps.push({app: w.name, template: w.templateName, outcome, steps})
   }
   const exitCode = pending > 0 && opts.detailedExitcode ? EXIT.PENDING : EXIT.OK
@@ -575,6 +575,7 @@ async function dynamicPreflight(prep: WavePrep, deps: ExecutorDeps, signal: Abor
     }
     for (const s of t.steps) {
       if (!('check' in s) || s.check.type !== 'tcp') continue
+      if (s.when !== undefined && !evaluateWhen(s.when, w.scope)) continue
       let check: HealthCheck
       try {
         check = renderCheck(s.check, w.scope)
@@ -599,7 +600,6 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
   const stepRefs = [...(opts.approve ?? []), ...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]
   const prep = prepareWave({...opts, deps, stepRefs}, runId)
   if (opts.dryRun) {
-    for (const f of prep.findings) emit({type: 'preflight', finding: f})
     stopOnBlockers(prep.findings, prep.wave.number)
     emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'dry-run', apps: prep.apps.map((a) => a.name)})
     const result = dryRun(prep, opts, runId, emit)
@@ -610,8 +610,8 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
   return withLockAndJournal(prep, opts, `execute wave ${prep.wave.number}`, runId, async (journal) => {
     const dyn = await dynamicPreflight(prep, deps, signal)
     prep.findings.push(...dyn)
-    for (const f of prep.findings) emit({type: 'preflight', finding: f})
     stopOnBlockers(prep.findings, prep.wave.number)
+    for (const f of prep.findings) emit({type: 'preflight', finding: f})
     const run = newRun(prep, opts, deps, journal, signal, emit)
     await journal.append({type: 'run-started', wave: prep.wave.number, mode: 'execute', message: `execute wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}${opts.noRollback ? ' --no-rollback' : ''}`})
     emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'execute', apps: prep.apps.map((a) => a.name)})
@@ -663,7 +663,8 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
       const done = await pool(candidates, opts.concurrency ?? DEFAULT_CONCURRENCY, async (w) => {
         const st = appState(run.replayed, prep.wave.number, w.name, w.template!.steps.map((s) => s.id))
         const rb = await rollbackApp(run, w, st, 'migrate rollback')
-        const rep: AppReport = {app: w.name, template: w.templateName, outcome: rb.outcome, message: rb.message, steps: [...rb.steps].map(([id, status]) => ({id, kind: 'run' as const, status}))}
+        const n = [...rb.steps.values()].filter((x) => x === 'rolled-back').length
+        const rep: AppReport = {app: w.name, template: w.templateName, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? `${n} compensating step${n === 1 ? '' : 's'} ran` : rb.message, steps: [...rb.steps].map(([id, status]) => ({id, kind: 'run' as const, status}))}
         if (rb.outcome === 'rolled-back' || rb.outcome === 'interrupted') emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? 'rolled back' : rb.message})
         return rep
       })

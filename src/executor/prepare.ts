@@ -6,7 +6,7 @@ import path from 'node:path'
 import {badInput} from '../errors.js'
 import {diagnosticAt} from '../io/documents.js'
 import {requiredEnv, templateStrings} from '../runbook/check.js'
-import {RenderError, renderArgv, renderString, type VarScope} from '../runbook/vars.js'
+import {evaluateWhen, RenderError, renderArgv, renderString, type VarScope} from '../runbook/vars.js'
 import type {AppPlan, Wave} from '../schema/plan.js'
 import type {HealthCheck, RunbookTemplate, Step} from '../schema/template.js'
 import {buildScope, findWave, loadPlanContext, loadTemplate, type LoadedTemplate, type PlanContext} from './context.js'
@@ -97,12 +97,6 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
     scope.secrets = secrets
     apps.push({name, plan, templateName: plan.template, loaded, template, scope})
     if (!template) continue
-    for (const [k, v] of Object.entries(template.metadata.params)) {
-      if (v === '' && !plan.params[k]) {
-        const pos = loaded.source ? diagnosticAt(loaded.source, ['metadata', 'params', k], {code: 'MISSING_PARAM', message: ''}, true) : undefined
-        findings.push({severity: 'blocker', code: 'MISSING_PARAM', app: name, message: `template parameter "${k}" has no default and the plan gives none for ${name}`, hint: `Set applications[${name}].params.${k} in plan.yaml`, file: loaded.file, line: pos?.line, column: pos?.column})
-      }
-    }
     for (const k of Object.keys(plan.params)) {
       if (!(k in template.metadata.params)) findings.push({severity: 'info', code: 'UNUSED_PARAM', app: name, message: `the plan gives parameter "${k}", which template ${plan.template} does not declare`})
     }
@@ -118,6 +112,25 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
         findings.push({severity: 'blocker', code: 'MISSING_VALUE', app: name, step: stepAt(template, p), message: `{{ ${e.variable} }} has no value for ${name}`, hint: missingHint(e.variable), file: loaded.file, line: pos?.line, column: pos?.column})
       }
     }
+    // An argument that renders to nothing is almost always a missing parameter (`aws mgn … --source-server-id ""`).
+    template.steps.forEach((s, i) => {
+      if (s.when !== undefined && !evaluateWhen(s.when, probe)) return
+      const lists: [string, readonly string[] | undefined][] = [['run', 'run' in s ? s.run : undefined], ['rollback', s.rollback]]
+      for (const [key, argv] of lists) {
+        argv?.forEach((a, j) => {
+          if (!a.includes('{{')) return
+          let v: string
+          try {
+            v = renderString(a, probe)
+          } catch {
+            return
+          }
+          if (v.trim() !== '') return
+          const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, key, j], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
+          findings.push({severity: 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${key} argument ${JSON.stringify(a)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
+        })
+      }
+    })
     for (const envName of requiredEnv(template)) {
       const v = envFn(envName)
       if (v === undefined || v === '') {

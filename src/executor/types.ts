@@ -56,6 +56,8 @@ export interface StepReport {
   detail?: string
   /** Dry-run: the resolved rollback command. */
   rollback?: string
+  /** Why a step is skipped or waits (dry-run). */
+  note?: string
   /** Execute: what happened to this step's rollback. */
   rollbackStatus?: 'rolled-back' | 'rollback-failed' | StepReport['status']
 }

@@ -38,6 +38,8 @@ export interface ReadJournal {
   events: JournalEvent[]
   /** 1-based line of each event. */
   lines: number[]
+  /** Each event as written (key order of the line), for hash verification. */
+  raw: Record<string, unknown>[]
   /** A torn (incomplete) last line was found and ignored. */
   torn: boolean
   /** Lines in the middle that are not valid events: corruption, not a crash. */
@@ -48,13 +50,13 @@ export interface ReadJournal {
 
 /** Reads the journal; a missing file is an empty journal. Never throws on content. */
 export function readJournal(file: string): ReadJournal {
-  if (!existsSync(file)) return {events: [], lines: [], torn: false, bad: [], validBytes: 0}
+  if (!existsSync(file)) return {events: [], lines: [], raw: [], torn: false, bad: [], validBytes: 0}
   const buf = readFileSync(file)
   const lastNl = buf.lastIndexOf(0x0a)
   const validBytes = lastNl + 1
   const text = buf.subarray(0, validBytes).toString('utf8')
   const tail = buf.subarray(validBytes).toString('utf8')
-  const out: ReadJournal = {events: [], lines: [], torn: tail.trim().length > 0, bad: [], validBytes}
+  const out: ReadJournal = {events: [], lines: [], raw: [], torn: tail.trim().length > 0, bad: [], validBytes}
   const rows = text.split('\n')
   rows.forEach((row, i) => {
     if (row.trim() === '') return
@@ -76,6 +78,7 @@ export function readJournal(file: string): ReadJournal {
     }
     out.events.push(r.data)
     out.lines.push(i + 1)
+    out.raw.push(raw as Record<string, unknown>)
   })
   return out
 }
@@ -94,10 +97,10 @@ export function verifyJournal(file: string): VerifyResult {
   let prev = GENESIS
   j.events.forEach((e, i) => {
     const line = j.lines[i]
-    const {hash, ...rest} = e
+    const {hash, ...rest} = j.raw[i] as Record<string, unknown> & {hash: string}
     if (e.seq !== i) problems.push({line, seq: e.seq, problem: `sequence number ${e.seq}, expected ${i} (an event was removed or inserted)`})
     if (e.prev !== prev) problems.push({line, seq: e.seq, problem: 'prev does not match the hash of the event before it (an event was removed, reordered or edited)'})
-    if (hashEvent(rest) !== hash) problems.push({line, seq: e.seq, problem: 'hash does not match the event (the line was edited)'})
+    if (hashEvent(rest as Omit<JournalEvent, 'hash'>) !== hash) problems.push({line, seq: e.seq, problem: 'hash does not match the event (the line was edited)'})
     prev = hash
   })
   problems.sort((a, b) => a.line - b.line)

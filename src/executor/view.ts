@@ -1,0 +1,207 @@
+// How executor events and results look to a person: plain lines (logs, CI), a live listr2 view (a terminal), the
+// dry-run listing and the final summary. Pure formatting plus one listr2 adapter; commands choose and write.
+import {Listr} from 'listr2'
+import type {StatusResult} from '../state/report.js'
+import type {AppOutcome, ExecEvent, Finding, WaveResult} from './types.js'
+
+const OUTCOME_WORD: Record<AppOutcome, string> = {
+  done: 'done',
+  failed: 'FAILED',
+  'rolled-back': 'ROLLED BACK',
+  'rollback-failed': 'ROLLBACK FAILED',
+  'waiting-gate': 'waiting for approval',
+  'needs-operator': 'NEEDS OPERATOR',
+  interrupted: 'interrupted',
+  pending: 'pending',
+  'nothing-to-do': 'nothing to do',
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length)
+}
+
+function ms(n: number | undefined): string {
+  if (n === undefined) return ''
+  if (n < 1000) return `${Math.round(n)}ms`
+  if (n < 60_000) return `${(n / 1000).toFixed(1)}s`
+  return `${Math.floor(n / 60_000)}m${Math.round((n % 60_000) / 1000)}s`
+}
+
+export function formatFinding(f: Finding): string {
+  const where = f.file ? `${f.file}${f.line ? `:${f.line}:${f.column ?? 1}` : ''}: ` : ''
+  const who = f.app ? `${f.app}${f.step ? `/${f.step}` : ''}: ` : ''
+  return `${where}${f.severity} ${f.code}: ${who}${f.message}${f.hint ? `. ${f.hint}` : ''}`
+}
+
+/** One line per event for logs and CI (no colours, no cursor movement). */
+export function formatEventLine(e: ExecEvent, width = 14): string | undefined {
+  const t = new Date().toISOString().slice(11, 19)
+  switch (e.type) {
+    case 'preflight':
+      return e.finding.severity === 'info' ? undefined : `${t} preflight ${formatFinding(e.finding)}`
+    case 'run-start':
+      if (e.mode === 'dry-run') return undefined
+      return `${t} ${e.mode} wave ${e.wave} (run ${e.runId}): ${e.apps.join(', ') || 'no applications'}`
+    case 'app-start':
+      return `${t} ${pad(e.app, width)} started (${e.steps} steps${e.resumeAt ? `, resuming at ${e.resumeAt}` : ''})`
+    case 'step-start':
+      return `${t} ${pad(e.app, width)} [${e.index + 1}/${e.total}] ${e.step} started${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${e.command ? `: ${e.command}` : ''}`
+    case 'step-end':
+      if (e.status === 'already-done') return undefined
+      return `${t} ${pad(e.app, width)} [${e.index + 1}/${e.total}] ${e.step} ${e.status}${e.durationMs !== undefined ? ` in ${ms(e.durationMs)}` : ''}${e.message ? `: ${e.message}` : ''}${e.retryInMs !== undefined ? ` (retrying in ${ms(e.retryInMs)})` : ''}`
+    case 'rollback-step':
+      if (e.status === 'none') return undefined
+      return `${t} ${pad(e.app, width)} rollback ${e.step} ${e.status}${e.command ? `: ${e.command}` : ''}${e.message ? `: ${e.message}` : ''}`
+    case 'app-end':
+      return `${t} ${pad(e.app, width)} ${OUTCOME_WORD[e.outcome]}${e.message ? `: ${e.message}` : ''}`
+    case 'dry-step':
+      return undefined
+    case 'run-end':
+      return undefined
+    default:
+      return undefined
+  }
+}
+
+/** The dry-run listing: every step with its resolved command, grouped by application. */
+export function formatDryRun(r: WaveResult): string {
+  const out: string[] = [`Wave ${r.wave} dry-run: nothing is run, nothing is journaled.`]
+  for (const f of r.preflight) if (f.severity !== 'info') out.push(`  ${formatFinding(f)}`)
+  const mark = {'already-done': '✓', pending: '○', skipped: '-', 'waiting-gate': '⏸'} as Record<string, string>
+  for (const a of r.apps) {
+    out.push('', `${a.app} (${a.template})${a.outcome === 'done' ? ': already done' : ''}`)
+    const w = Math.max(...a.steps.map((s) => s.id.length), 4)
+    for (const s of a.steps) {
+      out.push(`  ${mark[s.status] ?? '○'} ${pad(s.id, w)}  ${s.detail ?? ''}${s.status === 'already-done' ? '  [done]' : ''}${s.note ? `  [${s.note}]` : ''}`)
+      if (s.rollback) out.push(`    ${pad('', w)}  ↩ ${s.rollback}`)
+    }
+  }
+  out.push('', `${r.pendingSteps} step${r.pendingSteps === 1 ? '' : 's'} pending in ${r.apps.filter((a) => a.outcome === 'pending').length} application(s).`)
+  return out.join('\n')
+}
+
+export function formatSummary(r: WaveResult): string {
+  const out: string[] = ['']
+  const w = Math.max(...r.apps.map((a) => a.app.length), 4)
+  for (const a of r.apps) out.push(`  ${pad(a.app, w)}  ${OUTCOME_WORD[a.outcome]}${a.message ? `: ${a.message}` : ''}`)
+  const counts = Object.entries(r.summary).map(([k, v]) => `${v} ${OUTCOME_WORD[k as AppOutcome]}`).join(', ')
+  out.push('', `${r.mode === 'rollback' ? 'Rollback of wave' : 'Wave'} ${r.wave}: ${counts || 'no applications'} (exit ${r.exitCode}). \`migrate status --plan ${r.planDir}\` shows every step.`)
+  return out.join('\n')
+}
+
+const STEP_MARK: Record<string, string> = {
+  pending: '○',
+  running: '▶',
+  succeeded: '✓',
+  failed: '✖',
+  skipped: '-',
+  'waiting-gate': '⏸',
+  interrupted: '!',
+  'rolling-back': '↩',
+  'rolled-back': '↩',
+  'rollback-failed': '✖',
+}
+
+export function formatStatus(s: StatusResult): string {
+  const out: string[] = []
+  out.push(`Plan ${s.planDir}: ${s.journal.events} journal event(s)${s.journal.torn ? ', torn last line ignored' : ''}${s.journal.corruptLines.length ? `, CORRUPT lines ${s.journal.corruptLines.join(', ')}` : ''}`)
+  if (s.lock) out.push(`Lock: ${s.lock.user}@${s.lock.host} pid ${s.lock.pid} (${s.lock.operation}, since ${s.lock.since})${s.lock.alive === false ? ' — that process is gone: stale, the next run takes it over' : ''}`)
+  if (s.journal.lastRun && !s.journal.lastRun.finished && !s.lock) out.push(`Last run ${s.journal.lastRun.runId} (${s.journal.lastRun.message ?? ''}) did not finish: it crashed or was killed; rerun it to resume.`)
+  for (const w of s.waves) {
+    out.push('', `Wave ${w.number}${w.name ? ` (${w.name})` : ''}: ${w.status} — ${Object.entries(w.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`)
+    for (const a of w.apps) {
+      const done = a.steps.filter((x) => x.status === 'succeeded' || x.status === 'skipped').length
+      out.push(`  ${a.name}: ${a.status} (${done}/${a.steps.length} steps${a.durationMs ? `, ${ms(a.durationMs)}` : ''})${a.waitingFor ? ` — waiting for approval at ${a.waitingFor}: --approve ${a.waitingFor}` : ''}`)
+      if (a.status !== 'pending' && a.status !== 'done') {
+        for (const st of a.steps) out.push(`    ${STEP_MARK[st.status] ?? '?'} ${st.id}: ${st.status}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}${st.durationMs !== undefined ? ` ${ms(st.durationMs)}` : ''}${st.error ? ` — ${st.error}` : ''}`)
+      }
+      if (a.lastError && a.status !== 'done') out.push(`    last error: ${a.lastError}`)
+    }
+  }
+  if (s.verify) {
+    out.push('', s.verify.ok ? `Journal verified: ${s.verify.events} events, hash chain intact.` : `Journal verification FAILED (${s.verify.problems.length} problem(s)):`)
+    for (const p of s.verify.problems) out.push(`  ${s.journal.file}:${p.line}: ${p.problem}`)
+  }
+  return out.join('\n')
+}
+
+/** A live per-application view on a terminal, driven by executor events (listr2). */
+export class LiveView {
+  private apps = new Map<string, {title: string; output?: string; end?: {outcome: AppOutcome; message?: string}; wake?: () => void; task?: {title: string; output?: string}}>()
+  private runPromise?: Promise<unknown>
+
+  constructor(private readonly stream: NodeJS.WriteStream) {}
+
+  start(apps: string[]): void {
+    for (const a of apps) this.apps.set(a, {title: `${a}: waiting for a slot`})
+    const tasks = apps.map((name) => ({
+      title: `${name}: waiting for a slot`,
+      task: async (_ctx: unknown, task: {title: string; output?: string; skip(msg?: string): void}) => {
+        const st = this.apps.get(name)!
+        st.task = task
+        task.title = st.title
+        await new Promise<void>((resolve) => {
+          if (st.end) return resolve()
+          st.wake = resolve
+        })
+        const end = st.end!
+        if (end.outcome === 'done' || end.outcome === 'nothing-to-do') {
+          task.title = `${name}: ${OUTCOME_WORD[end.outcome]}${end.message ? ` (${end.message})` : ''}`
+          return
+        }
+        if (end.outcome === 'waiting-gate' || end.outcome === 'pending') {
+          task.skip(`${name}: ${OUTCOME_WORD[end.outcome]}${end.message ? `: ${end.message}` : ''}`)
+          return
+        }
+        throw new Error(`${name}: ${OUTCOME_WORD[end.outcome]}${end.message ? `: ${end.message}` : ''}`)
+      },
+    }))
+    const list = new Listr(tasks as never, {concurrent: true, exitOnError: false, rendererOptions: {collapseErrors: false, showErrorMessage: true} as never, fallbackRenderer: 'simple', registerSignalListeners: false} as never)
+    this.runPromise = list.run().catch(() => undefined)
+  }
+
+  handle(e: ExecEvent): void {
+    const set = (app: string, title: string, output?: string): void => {
+      const st = this.apps.get(app)
+      if (!st) return
+      st.title = title
+      if (st.task) {
+        st.task.title = title
+        if (output !== undefined) st.task.output = output
+      }
+    }
+    switch (e.type) {
+      case 'app-start':
+        set(e.app, `${e.app}: started${e.resumeAt ? ` (resuming at ${e.resumeAt})` : ''}`)
+        break
+      case 'step-start':
+        set(e.app, `${e.app}: [${e.index + 1}/${e.total}] ${e.step}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`, e.command)
+        break
+      case 'step-end':
+        if (e.status === 'failed') set(e.app, `${e.app}: [${e.index + 1}/${e.total}] ${e.step} failed${e.retryInMs !== undefined ? `, retrying in ${ms(e.retryInMs)}` : ''}`, e.message)
+        break
+      case 'rollback-step':
+        set(e.app, `${e.app}: rolling back ${e.step} (${e.status})`, e.message ?? e.command)
+        break
+      case 'app-end': {
+        const st = this.apps.get(e.app)
+        if (!st) break
+        st.end = {outcome: e.outcome, message: e.message}
+        st.wake?.()
+        break
+      }
+      default:
+        break
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const st of this.apps.values()) {
+      if (!st.end) {
+        st.end = {outcome: 'interrupted'}
+        st.wake?.()
+      }
+    }
+    await this.runPromise
+  }
+}

@@ -1,0 +1,78 @@
+// `migrate status`: the status of every wave, application and step, derived from the journal (and the plan, for
+// what has not started yet), plus who holds the lock and whether the hash chain is intact.
+import {existsSync} from 'node:fs'
+import path from 'node:path'
+import {loadTemplate} from '../executor/context.js'
+import {PLAN_FILES} from '../paths.js'
+import {loadKind} from '../schema/kinds.js'
+import type {Plan} from '../schema/plan.js'
+import {readJournal, verifyJournal, type VerifyResult} from './journal.js'
+import {pidAlive, readLock, type LockInfo} from './lock.js'
+import {appState, replay, type AppState, type AppStatus} from './status.js'
+import os from 'node:os'
+
+export type WaveStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'attention'
+
+export interface StatusResult {
+  planDir: string
+  journal: {file: string; events: number; torn: boolean; corruptLines: number[]; lastRun?: {runId: string; finished: boolean; startedAt: string; message?: string}}
+  lock: (LockInfo & {alive: boolean | null}) | null
+  verify?: VerifyResult
+  waves: {number: number; name?: string; status: WaveStatus; counts: Partial<Record<AppStatus, number>>; apps: (AppState & {template?: string; durationMs?: number})[]}[]
+}
+
+export function planStatus(planDir: string, opts: {wave?: number; verify?: boolean} = {}): StatusResult {
+  const file = path.join(planDir, PLAN_FILES.journal)
+  const j = readJournal(file)
+  const r = replay(j.events)
+  const lockInfo = readLock(path.join(planDir, PLAN_FILES.lock))
+  const alive = lockInfo ? (lockInfo.host === os.hostname() ? pidAlive(lockInfo.pid) : null) : null
+  const live = !!lockInfo && alive !== false
+  let plan: Plan | undefined
+  const planFile = path.join(planDir, PLAN_FILES.plan)
+  if (existsSync(planFile)) {
+    try {
+      plan = loadKind<Plan>('plan', planFile).value
+    } catch {
+      plan = undefined
+    }
+  }
+  const waveNumbers = new Set<number>([...(plan?.waves.map((w) => w.number) ?? []), ...r.waves.keys()])
+  const waves: StatusResult['waves'] = []
+  for (const n of [...waveNumbers].sort((a, b) => a - b)) {
+    if (opts.wave !== undefined && n !== opts.wave) continue
+    const pw = plan?.waves.find((w) => w.number === n)
+    const names = [...new Set([...(pw?.applications ?? []), ...(r.waves.get(n)?.keys() ?? [])])]
+    const apps = names.map((name) => {
+      const ap = plan?.applications.find((a) => a.name === name)
+      let order: string[] | undefined
+      if (ap) {
+        const t = loadTemplate(planDir, ap.template).template
+        order = t?.steps.map((s) => s.id)
+      }
+      const st = appState(r, n, name, order, live)
+      const durationMs = st.steps.reduce((acc, s) => acc + (s.durationMs ?? 0), 0)
+      return {...st, template: ap?.template, durationMs}
+    })
+    const counts: Partial<Record<AppStatus, number>> = {}
+    for (const a of apps) counts[a.status] = (counts[a.status] ?? 0) + 1
+    const all = (s: AppStatus): boolean => apps.length > 0 && apps.every((a) => a.status === s)
+    const status: WaveStatus = all('pending')
+      ? 'pending'
+      : all('done')
+        ? 'done'
+        : apps.some((a) => a.status === 'running')
+          ? 'running'
+          : apps.some((a) => ['failed', 'rollback-incomplete', 'waiting-gate', 'interrupted', 'rolled-back'].includes(a.status))
+            ? 'attention'
+            : 'in-progress'
+    waves.push({number: n, name: pw?.name, status, counts, apps})
+  }
+  return {
+    planDir,
+    journal: {file, events: j.events.length, torn: j.torn, corruptLines: j.bad.map((b) => b.line), lastRun: r.lastRun},
+    lock: lockInfo ? {...lockInfo, alive} : null,
+    verify: opts.verify ? verifyJournal(file) : undefined,
+    waves,
+  }
+}
