@@ -123,7 +123,7 @@ async function introspect(t: DbTarget, timeoutMs: number): Promise<Database> {
   }
 }
 
-type Facts = Pick<Database, 'name' | 'engine' | 'version' | 'sizeGiB' | 'role' | 'settings'> & {id?: string}
+type Facts = Pick<Database, 'name' | 'engine' | 'version' | 'sizeGiB' | 'role' | 'settings'>
 
 async function postgres(t: DbTarget, timeoutMs: number): Promise<Facts> {
   const pg = (await import('pg')).default
@@ -217,7 +217,6 @@ async function mysql(t: DbTarget, timeoutMs: number): Promise<Facts> {
     }
     const engine = mariadb ? 'mariadb' : 'mysql'
     return {
-      id: `${engine}:${t.host}:${t.port}`,
       name: `${engine} ${t.host}:${t.port}`,
       engine,
       version: version.split('-')[0],
