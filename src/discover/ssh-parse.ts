@@ -210,7 +210,7 @@ const BY_PORT: Record<number, ServiceKind> = {22: 'ssh', 80: 'web', 443: 'web', 
 export function classifyService(port: number, process: string | undefined): ServiceKind | undefined {
   if (process) {
     for (const [re, kind] of BY_PROCESS) if (re.test(process)) return kind
-    if (/^(java|node|python[\d.]*|ruby|php-fpm.*|dotnet|gunicorn|uwsgi|puma|unicorn)$/.test(process)) return BY_PORT[port] ?? 'app'
+    if (/^(java|node|python[\d.]*|ruby|php-fpm.*|dotnet|gunicorn|uwsgi|puma|unicorn)$/.test(process)) return port === 80 || port === 443 ? 'web' : 'app'
   }
   return BY_PORT[port]
 }
