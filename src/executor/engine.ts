@@ -82,7 +82,7 @@ function commandText(argv: readonly string[]): string {
 
 /** For dry-runs: render with env values shown as <env.NAME>, never their content. */
 function dryScope(scope: VarScope): VarScope {
-  return {values: scope.values, secrets: scope.secrets, env: (n) => `<env.${n}>`}
+  return {values: scope.values, secrets: new Set(), env: (n) => `<env.${n}>`}
 }
 
 function describeStep(s: Step, scope: VarScope): string {

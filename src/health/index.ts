@@ -3,7 +3,6 @@
 import {durationMs} from '../schema/common.js'
 import type {HealthCheck} from '../schema/template.js'
 import {runCommandCheck} from './command.js'
-import {runReplicationLagCheck, runRedisCheck, runSqlCheck} from './db.js'
 import {runHttpCheck} from './http.js'
 import {runTcpCheck} from './tcp.js'
 import type {CheckResult} from './types.js'
@@ -32,11 +31,11 @@ export async function runCheck(check: HealthCheck, signal: AbortSignal, ctx: Che
       case 'command':
         return await runCommandCheck(check, signal, timeoutMs, ctx.env, ctx.cwd)
       case 'sql':
-        return await withTimeout(runSqlCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
+        return await withTimeout((await db()).runSqlCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
       case 'redis':
-        return await withTimeout(runRedisCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
+        return await withTimeout((await db()).runRedisCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
       case 'replication-lag':
-        return await withTimeout(runReplicationLagCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
+        return await withTimeout((await db()).runReplicationLagCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
       default:
         return assertNever(check)
     }
@@ -68,6 +67,11 @@ export function describeCheck(c: HealthCheck): string {
 /** Shows an argv element the way a person would type it in a POSIX shell (display only, never executed). */
 export function quoteArg(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`
+}
+
+/** The database drivers (pg, mysql2, ioredis) load only when a database check runs: they cost ~0.5 s of start-up. */
+function db(): Promise<typeof import('./db.js')> {
+  return import('./db.js')
 }
 
 function withTimeout(p: Promise<CheckResult>, ms: number): Promise<CheckResult> {

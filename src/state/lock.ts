@@ -1,7 +1,7 @@
-// The plan lock (plans/<name>/state.lock): created with exclusive create (O_EXCL), holding LockInfo JSON, so a
+// The plan lock (plans/<name>/state.lock): created exclusively (link of a complete temp file, as O_EXCL), holding LockInfo JSON, so a
 // second execute/rollback on the same plan is refused with who holds it. A lock left by a process that no longer
 // runs on this host is stale and taken over (the caller journals that); --force-unlock takes any lock, loudly.
-import {closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
 import os from 'node:os'
 import {EXIT, MigrateError} from '../errors.js'
 import {fsyncDir} from '../io/atomic.js'
@@ -32,9 +32,14 @@ export function describeLock(i: LockInfo): string {
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  // A zombie (killed, not yet reaped) is gone for our purposes.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
   }
 }
 
@@ -59,18 +64,23 @@ function staleReason(file: string, info: LockInfo | null): string | undefined {
 }
 
 function tryCreate(file: string, info: LockInfo): boolean {
-  let fd: number
-  try {
-    fd = openSync(file, 'wx', 0o644)
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw e
-  }
+  // Write the LockInfo to a private temp file first, then link it into place: link() fails if the lock exists (an
+  // exclusive create, like open(O_EXCL)), and a crash can never leave an empty lock behind.
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
+  const fd = openSync(tmp, 'wx', 0o644)
   try {
     writeSync(fd, JSON.stringify(info, null, 2) + '\n')
     fsyncSync(fd)
   } finally {
     closeSync(fd)
+  }
+  try {
+    linkSync(tmp, file)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
+    throw e
+  } finally {
+    rmSync(tmp, {force: true})
   }
   fsyncDir(path.dirname(file))
   return true

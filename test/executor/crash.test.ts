@@ -1,0 +1,106 @@
+// Crash test: a wave of real local commands (each step appends one line to a file) is killed with SIGKILL at 20+
+// random moments and resumed each time, as an operator would: an interrupted non-idempotent step is resolved with
+// --skip-step when its line is in the file, --retry-step when it is not. At the end every step's side effect
+// happened exactly once, and the journal replays to "done" with an intact hash chain.
+import {execa, type ResultPromise} from 'execa'
+import {readdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {verifyJournal} from '../../src/state/journal.js'
+import {planStatus} from '../../src/state/report.js'
+import {lines, makePlanDir, template} from './helpers.js'
+
+const ROOT = path.resolve(import.meta.dirname, '../..')
+const BIN = path.join(ROOT, 'bin/run.js')
+
+const APPS = ['alpha', 'bravo', 'charlie', 'delta']
+const STEPS = 8
+
+function appendStep(i: number, idempotent: boolean): Record<string, unknown> {
+  const token = '{{ app.name }}-s' + i
+  const file = '{{ plan.dir }}/effects.log'
+  // sh is the test's own program here: each step is "append my token" (only if absent when idempotent), followed by
+  // a short pause so kills land between the side effect and its journal line too.
+  const script = idempotent ? 'grep -qx "$1" "$2" || echo "$1" >> "$2"; sleep 0.0$3' : 'echo "$1" >> "$2"; sleep 0.0$3'
+  return {id: `s${i}`, run: ['sh', '-c', script, 'step', token, file, String((i * 7) % 9)], idempotent}
+}
+
+/** Pids of step processes still running (orphans of a killed CLI), found by the plan dir in their argv. */
+function orphans(planDir: string): number[] {
+  const out: number[] = []
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8')
+      if (cmd.includes(planDir) && !cmd.includes('bin/run.js')) out.push(Number(d))
+    } catch {
+      /* gone */
+    }
+  }
+  return out
+}
+
+async function waitForOrphans(planDir: string): Promise<void> {
+  for (let i = 0; i < 200 && orphans(planDir).length > 0; i++) await new Promise((r) => setTimeout(r, 25))
+}
+
+describe('crash safety', () => {
+  it('survives kill -9 at 20+ random moments: every side effect exactly once, journal replays to done', async () => {
+    const steps = Array.from({length: STEPS}, (_, i) => appendStep(i + 1, i % 2 === 0))
+    const dir = makePlanDir({apps: APPS.map((name) => ({name, template: 'crash'})), templates: {crash: template('crash', steps)}})
+    const effects = path.join(dir, 'effects.log')
+    let kills = 0
+    let operatorDecisions = 0
+    let runs = 0
+    let extra: string[] = []
+    let seed = 12345
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    for (;;) {
+      runs++
+      expect(runs).toBeLessThan(120)
+      const killAfterEvents = kills < 22 ? 1 + Math.floor(rand() * 6) : Infinity
+      const jitterMs = Math.floor(rand() * 40)
+      const sub: ResultPromise = execa('node', [BIN, 'execute', 'wave', '1', '--plan', dir, '--concurrency', '2', '--json', ...extra], {reject: false, cwd: dir, env: {MIGRATE_DEBUG: '0'}})
+      let events = 0
+      let killed = false
+      sub.stderr!.on('data', (chunk: Buffer) => {
+        events += chunk.toString().split('\n').filter((l) => l.startsWith('{') && l.includes('"step-')).length
+        if (!killed && events >= killAfterEvents) {
+          killed = true
+          setTimeout(() => sub.kill('SIGKILL'), jitterMs)
+        }
+      })
+      const r = await sub
+      extra = []
+      if (r.signal === 'SIGKILL') {
+        kills++
+        await waitForOrphans(dir)
+        continue
+      }
+      if (r.exitCode === 0) break
+      // Exit 6: an interrupted non-idempotent step. Decide as an operator would, by looking at the file.
+      expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(6)
+      const st = planStatus(dir, {wave: 1})
+      const seen = new Set(lines(effects))
+      for (const app of st.waves[0].apps) {
+        for (const s of app.steps) {
+          if (s.status !== 'running' && s.status !== 'interrupted') continue
+          extra.push(seen.has(`${app.name}-${s.id}`) ? '--skip-step' : '--retry-step', `${app.name}/${s.id}`)
+          operatorDecisions++
+        }
+      }
+      expect(extra.length).toBeGreaterThan(0)
+    }
+    expect(kills).toBeGreaterThanOrEqual(20)
+    // Every side effect exactly once.
+    const got = lines(effects)
+    const want = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `${a}-s${i + 1}`))
+    expect([...got].sort()).toEqual([...want].sort())
+    // The journal replays to done, and its hash chain is intact despite torn lines along the way.
+    const st = planStatus(dir, {verify: true})
+    expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'done'))
+    expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
+    expect(verifyJournal(path.join(dir, 'state.journal')).ok).toBe(true)
+    console.log(`crash test: ${runs} runs, ${kills} kills, ${operatorDecisions} operator decisions`)
+  }, 240_000)
+})
