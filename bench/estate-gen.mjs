@@ -110,24 +110,34 @@ export function generateEstate(o) {
     }
   }
   // Each application depends on up to 3 upstream applications within a window of 40; a few call back.
+  // Environments are separate networks: production calls production, each dev/test/staging its own kind.
   const upstream = []
   const back = new Set()
   const latent = new Set()
+  const byEnv = new Map()
   for (let k = 0; k < A; k++) {
+    const env = applications[k].environment
+    const peers = byEnv.get(env) ?? []
+    byEnv.set(env, peers)
     const ups = new Set()
-    if (k > 0) {
+    const m = peers.length
+    if (m > 0) {
       const count = 1 + Math.floor(r() * 3)
-      for (let t = 0; t < count; t++) ups.add(Math.max(0, k - 1 - Math.floor(r() * Math.min(k, 40))))
+      for (let t = 0; t < count; t++) ups.add(peers[m - 1 - Math.floor(r() * Math.min(m, 40))])
+      const prev = peers[m - 1]
       if (r() < cycleShare) {
-        ups.add(k - 1)
+        ups.add(prev)
         back.add(k)
       } else if (r() < latencyShare) {
-        ups.add(k - 1)
+        ups.add(prev)
         latent.add(k)
       }
     }
+    peers.push(k)
     upstream.push([...ups].sort((x, y) => x - y))
   }
+  const prevPeer = new Map()
+  for (const peers of byEnv.values()) for (let i = 1; i < peers.length; i++) prevPeer.set(peers[i], peers[i - 1])
   const dependencies = []
   const serverOf = (k, j) => servers[firstServer[k] + (j % appServers[k])].id
   for (let k = 0; k < A; k++) {
@@ -139,14 +149,14 @@ export function generateEstate(o) {
         const cross = ups.length > 0 && (e === 0 ? r() < 0.5 : r() < 0.15)
         if (cross) {
           const u = ups[Math.floor(r() * ups.length)]
-          const latencySensitive = latent.has(k) && u === k - 1
+          const latencySensitive = latent.has(k) && u === prevPeer.get(k)
           dependencies.push({from, to: serverOf(u, j + e), kind: 'calls', protocol: 'tcp', port: 443, learnt: e === 0 ? 'observed' : 'declared', latencySensitive, weight: 1})
         } else {
           dependencies.push({from, to: serverOf(k, j + e + 1), kind: 'calls', protocol: 'tcp', port: 8080, learnt: 'observed', latencySensitive: false, weight: 1})
         }
       }
     }
-    if (back.has(k)) dependencies.push({from: applications[k - 1].name, to: applications[k].name, kind: 'calls', learnt: 'declared', latencySensitive: false, weight: 1})
+    if (back.has(k)) dependencies.push({from: applications[prevPeer.get(k)].name, to: applications[k].name, kind: 'calls', learnt: 'declared', latencySensitive: false, weight: 1})
   }
   return {
     apiVersion: 'migrate/v1',

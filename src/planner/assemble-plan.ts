@@ -28,6 +28,8 @@ export interface AssembleOptions {
   /** sha256 of the inventory file; computed from the parsed inventory when absent. */
   inventoryDigest?: string
   catalogs?: Catalogs
+  /** When given, filled with milliseconds per phase (model, groups, waves, targets, report). */
+  timings?: Record<string, number>
 }
 
 const ENV_NAMES = ['dev', 'test', 'staging', 'prod'] as const
@@ -38,13 +40,23 @@ export function assemblePlan(inventory: Inventory, settings: PlanSettings, prior
 
 /** assemblePlan with the quality figures and internals, for the command's report and the benchmark. */
 export function assemble(inventory: Inventory, settings: PlanSettings, prior?: PriorState, options: AssembleOptions = {}): {plan: Plan; quality: Quality} {
+  const t = options.timings
+  let t0 = t ? performance.now() : 0
+  const lap = (name: string) => {
+    if (!t) return
+    const now = performance.now()
+    t[name] = (t[name] ?? 0) + now - t0
+    t0 = now
+  }
   const cal = new Calendar(settings)
   if (cal.deadlineDay !== undefined && cal.deadlineDay <= cal.startDay) {
     throw badInput(`the deadline ${settings.deadline} is not after the start date ${settings.startDate}`, 'BAD_SETTINGS', 'Set settings.deadline (or --deadline) after settings.startDate')
   }
   const model = buildModel(inventory, settings)
+  lap('model')
   const rules = rulesOf(settings)
   const gg = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
+  lap('groups')
 
   // Waves that have started keep their applications and dates.
   const fixedWaves: FixedWave[] = []
@@ -67,6 +79,7 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
   if (notBeforeBroken(input, asg)) asg = assignWaves(input, {improve: false})
   checkPinDates(input, asg)
   checkDeadline(input, asg)
+  lap('waves')
 
   const appWave = new Int32Array(model.apps.length)
   model.apps.forEach((_, a) => {
@@ -85,8 +98,11 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
     cal,
   )
   const catalogs = options.catalogs ?? loadCatalogs()
+  lap('quality')
   const applications = buildApps(model, gg, asg, appWave, catalogs, waveDay)
+  lap('targets')
   const waves = buildWaves(model, gg, asg, appWave, applications, cal)
+  lap('report')
   const metrics: Record<string, number> = {
     dependencyDaysSplit: quality.dependencyDaysSplit,
     durationDays: quality.durationDays,
@@ -177,7 +193,6 @@ function checkDeadline(input: AssignInput, asg: Assignment): void {
 function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave: Int32Array, catalogs: Catalogs, waveDay: (w: number) => number): AppPlan[] {
   const {inventory, settings, edges} = model
   const sizers = {aws: new Sizer(catalogs.aws), alicloud: new Sizer(catalogs.alicloud)}
-  const serverById = new Map(inventory.servers.map((s) => [s.id, s]))
   // Outgoing dependencies per application, heaviest first, for the reasons.
   const outStart = new Int32Array(model.apps.length + 1)
   for (let e = 0; e < edges.count; e++) outStart[edges.from[e] + 1]++
@@ -201,7 +216,8 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
       .filter((di) => n.replatformed.has(di))
       .map((di) => {
         const d = inventory.databases[di]
-        const host = d.serverId !== undefined ? serverById.get(d.serverId) : undefined
+        const hi = d.serverId !== undefined ? model.dbHosts.get(d.serverId) : undefined
+        const host = hi !== undefined ? inventory.servers[hi] : undefined
         const sized = sizer.sizeDatabase(d, host)
         return sized ? {id: d.id, service: sized.service, instanceClass: sized.instanceClass, template: DB_TEMPLATES[d.engine], reason: `${d.engine} ${d.version ?? ''}`.trim() + `, ${d.sizeGiB} GiB: ${sized.reason}`} : undefined
       })
@@ -215,8 +231,8 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
             const sz = sizer.sizeServer(s)
             return {id: s.id, instanceType: sz.instanceType, vcpus: sz.vcpus, memoryMiB: sz.memoryMiB, reason: sz.reason}
           })
-          .sort((x, y) => (x.id < y.id ? -1 : 1))
       : []
+    if (!sortedById(serverTargets)) serverTargets.sort((x, y) => (x.id < y.id ? -1 : 1))
     let template: string
     if (!n.inScope) template = NO_TEMPLATE
     else if (n.ruleTemplate) template = n.ruleTemplate
@@ -426,6 +442,11 @@ function buildWaves(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave
   }
   void parseDay
   return out
+}
+
+function sortedById(xs: {id: string}[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i - 1].id > xs[i].id) return false
+  return true
 }
 
 function list(names: string[]): string {

@@ -9,7 +9,7 @@ import {badInput} from '../errors.js'
 import type {PlanSettings} from '../schema/plan.js'
 import {Calendar, formatDay, replicationDays, type CutoverSlot} from './calendar.js'
 import type {GroupGraph} from './graph.js'
-import {describeGroup} from './graph.js'
+import {aggregatePairs, describeGroup} from './graph.js'
 import {CRIT_ORDER, type EstateModel} from './model.js'
 
 export interface GroupAttrs {
@@ -425,7 +425,8 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
         if (at.notBefore[g] > lbDay) return 'notBefore'
         if (pilot && (at.blocked[g] || slot.apps + at.apps[g] > pilotApps)) return 'pilot'
         if (rules.env && slot.env >= 0 && at.env[g] !== slot.env) return 'env'
-        const front = frontier(g)
+        // Only alone in a wave, so one such group per early wave at most.
+        const front = slot.groups.length === 0 && frontier(g)
         if (rules.critical && relax === 0 && early(w) && at.blocked[g] && !(front && envBeatsCritical)) return 'early'
         if (rules.capacity) {
           const what =
@@ -550,29 +551,22 @@ function improve(input: AssignInput, a: Assignment, rules: Rules, serverCap: (w:
   const day = (w: number): number => (waves[w - 1].fixed ? waves[w - 1].fixed!.cutoverDay : waves[w - 1].schedule!.slot.day)
   // Undirected group adjacency with edge counts (aggregated application edges).
   const {edges} = model
-  const nbMap = new Map<number, number>()
+  const xs = new Int32Array(edges.count * 2)
+  const ys = new Int32Array(edges.count * 2)
+  let m = 0
   for (let e = 0; e < edges.count; e++) {
     const x = gg.groupOf[edges.from[e]]
     const y = gg.groupOf[edges.to[e]]
     if (x < 0 || y < 0 || x === y) continue
-    const k1 = x * G + y
-    const k2 = y * G + x
-    nbMap.set(k1, (nbMap.get(k1) ?? 0) + 1)
-    nbMap.set(k2, (nbMap.get(k2) ?? 0) + 1)
+    xs[m] = x
+    ys[m++] = y
+    xs[m] = y
+    ys[m++] = x
   }
-  const nbStart = new Int32Array(G + 1)
-  for (const k of nbMap.keys()) nbStart[Math.floor(k / G) + 1]++
-  for (let i = 0; i < G; i++) nbStart[i + 1] += nbStart[i]
-  const fill = nbStart.slice(0, G)
-  const nbList = new Int32Array(nbMap.size)
-  const nbW = new Float64Array(nbMap.size)
-  const keys = [...nbMap.keys()].sort((p, q) => p - q)
-  for (const k of keys) {
-    const x = Math.floor(k / G)
-    const i = fill[x]++
-    nbList[i] = k - x * G
-    nbW[i] = nbMap.get(k)!
-  }
+  const agg = aggregatePairs(G, xs, ys, m)
+  const nbStart = agg.start
+  const nbList = agg.list
+  const nbW = agg.count
   const early = (w: number) => w <= settings.ramp.earlyWaves
   const nbDay = settings.pins.some((p) => p.notBefore)
   for (let pass = 0; pass < 3; pass++) {

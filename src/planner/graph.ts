@@ -63,6 +63,39 @@ function csr(n: number, src: Int32Array, dst: Int32Array, m: number): {start: In
   return {start, list}
 }
 
+/**
+ * Aggregates a multigraph into CSR with one entry per distinct (src, dst) pair and its multiplicity: bucket by
+ * src (counting sort), merge repeated dst with a stamp array. O(n + m), no hashing. Entries keep first-seen order.
+ */
+export function aggregatePairs(n: number, src: Int32Array, dst: Int32Array, m: number): {start: Int32Array; list: Int32Array; count: Float64Array} {
+  const bucket = new Int32Array(n + 1)
+  for (let e = 0; e < m; e++) bucket[src[e] + 1]++
+  for (let i = 0; i < n; i++) bucket[i + 1] += bucket[i]
+  const fill = bucket.slice(0, n)
+  const order = new Int32Array(m)
+  for (let e = 0; e < m; e++) order[fill[src[e]]++] = e
+  const stamp = new Int32Array(n).fill(-1)
+  const pos = new Int32Array(n)
+  const start = new Int32Array(n + 1)
+  const list = new Int32Array(m)
+  const count = new Float64Array(m)
+  let k = 0
+  for (let a = 0; a < n; a++) {
+    start[a] = k
+    for (let j = bucket[a]; j < bucket[a + 1]; j++) {
+      const b = dst[order[j]]
+      if (stamp[b] !== a) {
+        stamp[b] = a
+        pos[b] = k
+        list[k++] = b
+      }
+      count[pos[b]]++
+    }
+  }
+  start[n] = k
+  return {start, list: list.subarray(0, k), count: count.subarray(0, k)}
+}
+
 /** Strongly connected components, iteratively (Tarjan); returns comp[node] numbered in discovery order. */
 export function scc(n: number, start: Int32Array, list: Int32Array): {comp: Int32Array; count: number} {
   const index = new Int32Array(n).fill(-1)
@@ -216,18 +249,25 @@ export function buildGroups(model: EstateModel, opts: {mergeLinks: boolean; depe
   const ps: number[] = []
   const pd: number[] = []
   const pstrict: number[] = []
-  const seen = new Set<number>()
   if (opts.dependencyOrder) {
+    const xs = new Int32Array(edges.count)
+    const ys = new Int32Array(edges.count)
+    let k = 0
     for (let e = 0; e < edges.count; e++) {
       const ga = groupOf[edges.from[e]]
       const gb = groupOf[edges.to[e]]
       if (ga < 0 || gb < 0 || ga === gb) continue
-      const key = gb * G + ga
-      if (seen.has(key)) continue
-      seen.add(key)
-      ps.push(gb)
-      pd.push(ga)
-      pstrict.push(0)
+      xs[k] = gb
+      ys[k] = ga
+      k++
+    }
+    const agg = aggregatePairs(G, xs, ys, k)
+    for (let g = 0; g < G; g++) {
+      for (let j = agg.start[g]; j < agg.start[g + 1]; j++) {
+        ps.push(g)
+        pd.push(agg.list[j])
+        pstrict.push(0)
+      }
     }
   }
   for (const [a, b] of befores) {

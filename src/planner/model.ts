@@ -67,6 +67,8 @@ export interface EstateModel {
   apps: AppNode[]
   appIndex: Map<string, number>
   edges: AppEdges
+  /** Server index by id, for the servers databases run on. */
+  dbHosts: Map<string, number>
 }
 
 const MANAGED_ENGINES = new Set(Object.keys(DB_TEMPLATES))
@@ -129,14 +131,21 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     }
   })
 
+  // One map from every id a dependency may name (application, server, database) to its application.
+  const ownerOf = new Map<string, number>(appIndex)
+  const hostIds = new Set<string>()
+  for (const d of inventory.databases) if (d.serverId !== undefined) hostIds.add(d.serverId)
   const serverIdx = new Map<string, number>()
-  inventory.servers.forEach((s, i) => {
-    serverIdx.set(s.id, i)
+  const servers = inventory.servers
+  for (let i = 0; i < servers.length; i++) {
+    const s = servers[i]
     const ai = appIndex.get(s.application!)
     if (ai === undefined) throw unknownAppError(s.application!, `server ${s.id}`, appIndex)
+    ownerOf.set(s.id, ai)
+    if (hostIds.has(s.id)) serverIdx.set(s.id, i)
     apps[ai].servers.push(i)
     if (s.utilization?.cpuP95 !== undefined) apps[ai].utilKnown++
-  })
+  }
   const dbApp = (d: Database): number | undefined => {
     if (d.application !== undefined) return appIndex.get(d.application)
     const si = d.serverId !== undefined ? serverIdx.get(d.serverId) : undefined
@@ -144,7 +153,9 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
   }
   inventory.databases.forEach((d, i) => {
     const ai = dbApp(d)
-    if (ai !== undefined) apps[ai].dbs.push(i)
+    if (ai === undefined) return
+    apps[ai].dbs.push(i)
+    if (!ownerOf.has(d.id)) ownerOf.set(d.id, ai)
   })
 
   // Strategy: rules first, then the application's hint, then its lifecycle tag, then the defaults.
@@ -199,58 +210,55 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     node.changeGiBPerDay = change
   }
 
-  // Dependencies: resolve each end (application, server or database) to its application; aggregate per pair.
-  const owner = (ref: string): number | undefined => {
-    const a = appIndex.get(ref)
-    if (a !== undefined) return a
-    const si = serverIdx.get(ref)
-    if (si !== undefined) return appIndex.get(inventory.servers[si].application!)
-    return undefined
-  }
-  const dbOwner = new Map<string, number>()
-  inventory.databases.forEach((d) => {
-    const ai = dbApp(d)
-    if (ai !== undefined) dbOwner.set(d.id, ai)
-  })
+  // Dependencies: resolve each end to its application, then aggregate per (from, to) pair: bucket by `from`
+  // (counting sort) and merge repeated `to`s with a stamp array. O(edges), no hashing of pairs.
   const n = apps.length
-  const pairIndex = new Map<number, number>()
-  let cap = Math.max(16, inventory.dependencies.length)
-  let from = new Int32Array(cap)
-  let to = new Int32Array(cap)
-  let weight = new Float64Array(cap)
-  let latency = new Uint8Array(cap)
-  let count = 0
-  for (const dep of inventory.dependencies) {
-    const a = owner(dep.from) ?? dbOwner.get(dep.from)
-    const b = owner(dep.to) ?? dbOwner.get(dep.to)
-    if (a === undefined || b === undefined) continue
+  const deps = inventory.dependencies
+  const m = deps.length
+  const ea = new Int32Array(m)
+  const eb = new Int32Array(m)
+  for (let i = 0; i < m; i++) {
+    const dep = deps[i]
+    const a = ownerOf.get(dep.from)
+    const b = ownerOf.get(dep.to)
+    if (a === undefined || b === undefined) {
+      ea[i] = -1
+      continue
+    }
     if (dep.learnt === 'observed') {
       apps[a].observedDeps = true
       apps[b].observedDeps = true
     }
-    if (a === b) continue
-    const key = a * n + b
-    let e = pairIndex.get(key)
-    if (e === undefined) {
-      if (count === cap) {
-        cap *= 2
-        const grow = <T extends Int32Array | Float64Array | Uint8Array>(arr: T, C: new (n: number) => T): T => {
-          const x = new C(cap)
-          x.set(arr)
-          return x
-        }
-        from = grow(from, Int32Array)
-        to = grow(to, Int32Array)
-        weight = grow(weight, Float64Array)
-        latency = grow(latency, Uint8Array)
-      }
-      e = count++
-      pairIndex.set(key, e)
-      from[e] = a
-      to[e] = b
-    }
-    weight[e] += dep.weight
-    if (dep.latencySensitive) latency[e] = 1
+    ea[i] = a === b ? -1 : a
+    eb[i] = b
   }
-  return {inventory, settings, apps, appIndex, edges: {from, to, weight, latency, count}}
+  const bucket = new Int32Array(n + 1)
+  for (let i = 0; i < m; i++) if (ea[i] >= 0) bucket[ea[i] + 1]++
+  for (let i = 0; i < n; i++) bucket[i + 1] += bucket[i]
+  const fillPos = bucket.slice(0, n)
+  const byFrom = new Int32Array(bucket[n])
+  for (let i = 0; i < m; i++) if (ea[i] >= 0) byFrom[fillPos[ea[i]]++] = i
+  const from = new Int32Array(bucket[n])
+  const to = new Int32Array(bucket[n])
+  const weight = new Float64Array(bucket[n])
+  const latency = new Uint8Array(bucket[n])
+  const stamp = new Int32Array(n).fill(-1)
+  const pos = new Int32Array(n)
+  let count = 0
+  for (let a = 0; a < n; a++) {
+    for (let k = bucket[a]; k < bucket[a + 1]; k++) {
+      const i = byFrom[k]
+      const b = eb[i]
+      let e: number
+      if (stamp[b] !== a) {
+        stamp[b] = a
+        e = pos[b] = count++
+        from[e] = a
+        to[e] = b
+      } else e = pos[b]
+      weight[e] += deps[i].weight
+      if (deps[i].latencySensitive) latency[e] = 1
+    }
+  }
+  return {inventory, settings, apps, appIndex, edges: {from, to, weight, latency, count}, dbHosts: serverIdx}
 }

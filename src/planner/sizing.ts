@@ -68,13 +68,13 @@ export interface ServerSizing {
 
 /** Sizes servers against one catalog; memoised per shape, so 100k servers cost a few map lookups each. */
 export class Sizer {
-  private readonly memo = new Map<string, ServerSizing>()
+  private readonly memo = new Map<number, ServerSizing>()
   constructor(readonly catalog: Catalog) {}
 
   sizeServer(s: Server): ServerSizing {
     const cpu = s.utilization?.cpuP95
     const mem = s.utilization?.memoryP95
-    const key = `${s.vcpus}:${s.memoryMiB}:${cpu !== undefined && cpu < LOW_CPU_P95 ? (mem !== undefined && mem >= 50 ? 'c' : 'd') : 'n'}`
+    const key = (s.vcpus * 16_777_216 + s.memoryMiB) * 3 + (cpu !== undefined && cpu < LOW_CPU_P95 ? (mem !== undefined && mem >= 50 ? 1 : 2) : 0)
     const hit = this.memo.get(key)
     if (hit) return hit
     const types = this.catalog.instanceTypes

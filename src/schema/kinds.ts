@@ -28,7 +28,7 @@ export type KindName = (typeof KIND_NAMES)[number]
 
 export const KINDS: Record<KindName, FileKind<any>> = {
   inventory: {name: 'inventory', docKind: 'Inventory', title: 'migrate inventory', schema: Inventory, check: (v) => checkInventory(v)},
-  plan: {name: 'plan', docKind: 'Plan', title: 'migrate plan', schema: Plan, check: (v) => checkPlan(v)},
+  plan: {name: 'plan', docKind: 'Plan', title: 'migrate plan', schema: Plan, check: (v, file) => checkPlan(v, file)},
   settings: {name: 'settings', docKind: 'PlanSettings', title: 'migrate plan settings', schema: SettingsFile},
   template: {name: 'template', docKind: 'RunbookTemplate', title: 'migrate runbook template', schema: RunbookTemplate, check: (v) => checkTemplate(v)},
   state: {name: 'state', docKind: 'JournalEvent', title: 'migrate state journal event (one per line)', schema: JournalEvent},

@@ -1,0 +1,106 @@
+// Benchmark of `migrate plan`'s core (assemblePlan) on generated estates of 1k, 10k and 100k servers (10% as many
+// applications, 3 dependency edges per server): planner time (generating/reading the estate excluded) and peak
+// memory, each size in its own process; then the plan's quality beside the simple baseline.
+// Usage: npm run build && node bench/plan.bench.mjs [--sizes 1000,10000,100000]
+import {execFileSync} from 'node:child_process'
+import {readFileSync, existsSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, '..')
+const dist = (p) => path.join(root, 'dist', p)
+
+async function load() {
+  const {assemble} = await import(dist('src/planner/assemble-plan.js'))
+  const {baselineQuality} = await import(dist('src/planner/quality.js'))
+  const {PlanSettings} = await import(dist('src/schema/plan.js'))
+  const {generateEstate, generatedSettings} = await import(path.join(here, 'estate-gen.mjs'))
+  return {assemble, baselineQuality, PlanSettings, generateEstate, generatedSettings}
+}
+
+/** One size, in this process: prints a JSON line. */
+async function one(n) {
+  const {assemble, PlanSettings, generateEstate, generatedSettings} = await load()
+  const inv = generateEstate({servers: n, seed: 7})
+  const settings = PlanSettings.parse(generatedSettings(n))
+  const opts = {inventoryDigest: 'sha256:bench', inventoryPath: 'inventory.yaml'}
+  globalThis.gc?.()
+  const before = process.memoryUsage()
+  const runs = n >= 100_000 ? 3 : 5
+  const times = []
+  let peakHeap = 0
+  let plan
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint()
+    plan = assemble(inv, settings, undefined, opts).plan
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)
+    if (i < runs - 1) plan = undefined
+  }
+  times.sort((a, b) => a - b)
+  const maxRssMiB = process.resourceUsage().maxRSS / 1024
+  process.stdout.write(
+    JSON.stringify({
+      n,
+      apps: inv.applications.length,
+      edges: inv.dependencies.length,
+      waves: plan.waves.length,
+      medianMs: times[Math.floor(times.length / 2)],
+      minMs: times[0],
+      estateRssMiB: before.rss / 1048576,
+      peakRssMiB: maxRssMiB,
+      peakHeapMiB: peakHeap / 1048576,
+    }) + '\n',
+  )
+}
+
+async function main() {
+  const argv = process.argv.slice(2)
+  if (argv[0] === '--one') return one(Number(argv[1]))
+  const sizesArg = argv.indexOf('--sizes')
+  const sizes = sizesArg >= 0 ? argv[sizesArg + 1].split(',').map(Number) : [1000, 10000, 100000]
+  const rows = []
+  for (const n of sizes) {
+    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', fileURLToPath(import.meta.url), '--one', String(n)], {encoding: 'utf8'})
+    rows.push(JSON.parse(out.trim().split('\n').pop()))
+  }
+  console.log('migrate plan: planner time and memory on generated estates (10% apps, 3 edges/server)')
+  console.log('servers   apps  edges    waves  median ms  min ms  estate RSS MiB  peak RSS MiB  ms per n·log2(n) µs')
+  for (const r of rows) {
+    const nlogn = r.n * Math.log2(r.n)
+    console.log(
+      `${String(r.n).padEnd(9)} ${String(r.apps).padEnd(5)} ${String(r.edges).padEnd(8)} ${String(r.waves).padEnd(6)} ${r.medianMs.toFixed(1).padStart(9)} ${r.minMs.toFixed(1).padStart(7)} ${r.estateRssMiB.toFixed(0).padStart(15)} ${r.peakRssMiB.toFixed(0).padStart(13)} ${((r.medianMs * 1000) / nlogn).toFixed(4).padStart(12)}`,
+    )
+  }
+  const big = rows.find((r) => r.n === 100000)
+  if (big) console.log(`goal 100k servers: < 1000 ms and < 1536 MiB → ${big.medianMs.toFixed(0)} ms, ${big.peakRssMiB.toFixed(0)} MiB peak RSS (estate included) ${big.medianMs < 1000 && big.peakRssMiB < 1536 ? 'MET' : 'NOT MET'}`)
+
+  // Quality beside the baseline (applications by criticality, packed by capacity).
+  const {assemble, baselineQuality, PlanSettings, generateEstate, generatedSettings} = await load()
+  const cases = []
+  const example = path.join(root, 'plans/example/inventory.yaml')
+  if (existsSync(example)) {
+    const {parse} = await import('yaml')
+    const {Inventory} = await import(dist('src/schema/inventory.js'))
+    const {SettingsFile} = await import(dist('src/schema/plan.js'))
+    const inv = Inventory.parse(parse(readFileSync(example, 'utf8')))
+    const sfile = path.join(root, 'plans/example/settings.yaml')
+    const settings = existsSync(sfile) ? SettingsFile.parse(parse(readFileSync(sfile, 'utf8'))).settings : PlanSettings.parse({startDate: '2027-01-04', timezone: 'Asia/Jakarta'})
+    cases.push({name: 'example', inv, settings})
+  }
+  for (const n of [1000, 10000]) cases.push({name: `generated ${n / 1000}k`, inv: generateEstate({servers: n, seed: 7}), settings: PlanSettings.parse(generatedSettings(n))})
+  console.log('\nplan quality vs baseline (apps by criticality, packed by capacity)')
+  console.log('estate          planner: rules violated  dep-days split  split deps  waves | baseline: rules violated  dep-days split  split deps  waves')
+  for (const c of cases) {
+    const q = assemble(c.inv, c.settings, undefined, {inventoryDigest: 'sha256:bench'}).quality
+    const b = baselineQuality(c.inv, c.settings)
+    console.log(
+      `${c.name.padEnd(15)} ${String(q.rulesViolated).padStart(23)} ${String(q.dependencyDaysSplit).padStart(15)} ${String(q.splitDependencies).padStart(11)} ${String(q.wavesUsed).padStart(6)} | ${String(b.rulesViolated).padStart(24)} ${String(b.dependencyDaysSplit).padStart(15)} ${String(b.splitDependencies).padStart(11)} ${String(b.wavesUsed).padStart(6)}`,
+    )
+    const vs = (v) => Object.entries(v).filter(([, x]) => x > 0).map(([k, x]) => `${k} ${x}`).join(', ') || 'none'
+    console.log(`${''.padEnd(15)} violations: planner ${vs(q.violations)}; baseline ${vs(b.violations)}`)
+  }
+}
+
+await main()

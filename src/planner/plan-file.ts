@@ -1,0 +1,171 @@
+// The IO shell around assemblePlan: read the inventory, the settings (a settings file, the plan's own, flags on
+// top) and the state journal; plan; compare with the plan on disk; write plan.yaml atomically unless --diff.
+import {createHash} from 'node:crypto'
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {badInput} from '../errors.js'
+import {loadWithSchema, readText} from '../io/documents.js'
+import {schemaHeader, toYaml} from '../io/write-yaml.js'
+import {writeFileAtomic} from '../io/atomic.js'
+import {PLAN_FILES} from '../paths.js'
+import type {Inventory} from '../schema/inventory.js'
+import {loadKind} from '../schema/kinds.js'
+import {Plan, PlanSettings, type PlanSettingsInput, type SettingsFile} from '../schema/plan.js'
+import type {z} from 'zod'
+import {assemble, type PriorState} from './assemble-plan.js'
+import {baselineQuality, type Quality} from './quality.js'
+
+export interface PlanOverrides {
+  startDate?: string
+  deadline?: string
+  timezone?: string
+  waveCadenceDays?: number
+}
+
+export interface PlanRequest {
+  planDir: string
+  inventoryFile?: string
+  settingsFile?: string
+  overrides: PlanOverrides
+  /** Compute and compare only; write nothing. */
+  dryRun: boolean
+}
+
+export interface AppChange {
+  app: string
+  from: number | null
+  to: number | null
+}
+
+export interface WaveChange {
+  wave: number
+  what: 'added' | 'removed' | 'dates' | 'applications'
+  from?: string
+  to?: string
+}
+
+export interface PlanResult {
+  planFile: string
+  inventoryFile: string
+  settingsFrom: string
+  written: boolean
+  /** The new plan differs from the one on disk (or there was none). */
+  changed: boolean
+  keptWaves: number[]
+  changes: {apps: AppChange[]; waves: WaveChange[]}
+  plan: Plan
+  quality: Quality
+  baseline: Quality
+  warnings: string[]
+}
+
+/** Wave numbers the state journal shows as started or finished (any event naming the wave). */
+export function startedWaves(journalFile: string): number[] {
+  if (!existsSync(journalFile)) return []
+  const waves = new Set<number>()
+  for (const line of readFileSync(journalFile, 'utf8').split('\n')) {
+    if (line.trim() === '') continue
+    try {
+      const ev = JSON.parse(line) as {wave?: unknown}
+      if (typeof ev.wave === 'number' && Number.isInteger(ev.wave) && ev.wave > 0) waves.add(ev.wave)
+    } catch {
+      // A torn last line (crash mid-append) or a corrupt line: `migrate validate` reports it; it names no wave here.
+    }
+  }
+  return [...waves].sort((a, b) => a - b)
+}
+
+function settingsFrom(req: PlanRequest, planFile: string, existing: Plan | undefined): {base: PlanSettingsInput | undefined; from: string} {
+  const fromFile = (file: string) => ({base: loadKind<z.infer<typeof SettingsFile>>('settings', file).value.settings as PlanSettingsInput, from: file})
+  if (req.settingsFile) return fromFile(req.settingsFile)
+  const local = path.join(req.planDir, PLAN_FILES.settings)
+  if (existsSync(local)) return fromFile(local)
+  if (existing) return {base: existing.settings, from: `${planFile} (settings)`}
+  return {base: undefined, from: 'flags'}
+}
+
+export function runPlan(req: PlanRequest): PlanResult {
+  const planFile = path.join(req.planDir, PLAN_FILES.plan)
+  const inventoryFile = req.inventoryFile ?? path.join(req.planDir, PLAN_FILES.inventory)
+  const warnings: string[] = []
+  const invText = readText(inventoryFile)
+  const inventory = loadKind<Inventory>('inventory', inventoryFile).value
+
+  let existing: Plan | undefined
+  let existingText: string | undefined
+  if (existsSync(planFile)) {
+    existingText = readText(planFile)
+    const loaded = loadWithSchema(planFile, Plan, existingText)
+    if (loaded.value) existing = loaded.value
+    else warnings.push(`${planFile} does not match the plan schema; it is replaced (run \`migrate validate ${planFile}\` to see why)`)
+  }
+  const {base, from} = settingsFrom(req, planFile, existing)
+  const overrides = Object.fromEntries(Object.entries(req.overrides).filter(([, v]) => v !== undefined))
+  if (!base && overrides.startDate === undefined) {
+    throw badInput(
+      `no planning settings: neither ${path.join(req.planDir, PLAN_FILES.settings)} nor a plan.yaml exists, and no --start was given`,
+      'SETTINGS_REQUIRED',
+      `Pass --start YYYY-MM-DD (and --deadline), or --settings FILE, or write ${path.join(req.planDir, PLAN_FILES.settings)} (see \`migrate schema settings\`)`,
+    )
+  }
+  const parsed = PlanSettings.safeParse({...base, ...overrides})
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`)
+    throw badInput(`invalid planning settings (from ${from} and flags): ${issues.join('; ')}`, 'BAD_SETTINGS', 'Fix the value named (dates as YYYY-MM-DD), in the settings file or the flag')
+  }
+  const settings = parsed.data
+
+  const started = startedWaves(path.join(req.planDir, PLAN_FILES.journal))
+  let prior: PriorState | undefined
+  if (started.length > 0) {
+    if (existing) prior = {plan: existing, startedWaves: started}
+    else {
+      throw badInput(
+        `the state journal shows wave${started.length === 1 ? '' : 's'} ${started.join(', ')} started, but ${planFile} is missing or unreadable, so they cannot be kept`,
+        'STARTED_WAVES_WITHOUT_PLAN',
+        `Restore ${planFile} from git before re-planning`,
+      )
+    }
+  }
+  const rel = path.relative(req.planDir, inventoryFile).split(path.sep).join('/') || PLAN_FILES.inventory
+  const digest = `sha256:${createHash('sha256').update(invText).digest('hex')}`
+  const {plan, quality} = assemble(inventory, settings, prior, {name: path.basename(path.resolve(req.planDir)).replace(/[^A-Za-z0-9._:/-]/g, '-') || inventory.metadata.name, inventoryPath: rel, inventoryDigest: digest})
+  const checked = Plan.safeParse(plan)
+  if (!checked.success) throw new Error(`the planner produced a plan that fails its own schema: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`)
+  const text = schemaHeader('plan', planFile) + '# Written by `migrate plan`. Change the settings (settings.yaml or flags) and re-plan rather than editing waves by hand;\n# `migrate validate` checks a hand-edited plan.\n' + toYaml(plan)
+  const changed = text !== existingText
+  const changes = diffPlans(existing, plan)
+  const baseline = baselineQuality(inventory, settings)
+  let written = false
+  if (!req.dryRun && changed) {
+    writeFileAtomic(planFile, text)
+    written = true
+  }
+  return {planFile, inventoryFile, settingsFrom: from, written, changed, keptWaves: prior ? started.filter((n) => existing!.waves.some((w) => w.number === n)) : [], changes, plan, quality, baseline, warnings}
+}
+
+/** What moved between two plans: applications that changed wave, waves added, removed or moved in time. */
+export function diffPlans(before: Plan | undefined, after: Plan): {apps: AppChange[]; waves: WaveChange[]} {
+  const apps: AppChange[] = []
+  const waves: WaveChange[] = []
+  const old = new Map((before?.applications ?? []).map((a) => [a.name, a.wave]))
+  const now = new Map(after.applications.map((a) => [a.name, a.wave]))
+  for (const name of [...new Set([...old.keys(), ...now.keys()])].sort()) {
+    const f = old.has(name) ? old.get(name)! : null
+    const t = now.has(name) ? now.get(name)! : null
+    if (f !== t || old.has(name) !== now.has(name)) apps.push({app: name, from: f, to: t})
+  }
+  const ow = new Map((before?.waves ?? []).map((w) => [w.number, w]))
+  const nw = new Map(after.waves.map((w) => [w.number, w]))
+  for (const n of [...new Set([...ow.keys(), ...nw.keys()])].sort((a, b) => a - b)) {
+    const o = ow.get(n)
+    const w = nw.get(n)
+    if (!o) waves.push({wave: n, what: 'added', to: w!.cutover.start})
+    else if (!w) waves.push({wave: n, what: 'removed', from: o.cutover.start})
+    else {
+      if (o.cutover.start !== w.cutover.start) waves.push({wave: n, what: 'dates', from: o.cutover.start, to: w.cutover.start})
+      if (o.applications.join(',') !== w.applications.join(',')) waves.push({wave: n, what: 'applications', from: o.applications.join(', '), to: w.applications.join(', ')})
+    }
+  }
+  return {apps, waves}
+}

@@ -1,0 +1,144 @@
+// Views of a plan for people: a terminal table per wave, Markdown for a wiki or a pull request, and a Mermaid
+// Gantt chart of the waves over the months for a steering committee. Pure string builders.
+import type {Plan} from '../schema/plan.js'
+import {Calendar, dayOfIso, formatDay} from './calendar.js'
+import type {Quality} from './quality.js'
+
+export type PlanFormat = 'table' | 'markdown' | 'mermaid' | 'json'
+
+function localDate(iso: string): string {
+  return iso.slice(0, 10)
+}
+
+function localTime(iso: string): string {
+  return iso.slice(11, 16)
+}
+
+function tib(gib: number): string {
+  return gib >= 1024 ? `${(gib / 1024).toFixed(1)} TiB` : `${Math.round(gib)} GiB`
+}
+
+function stars(n: number): string {
+  return '★'.repeat(n) + '☆'.repeat(5 - n)
+}
+
+function appsCell(names: string[], max = 60): string {
+  let out = ''
+  for (let i = 0; i < names.length; i++) {
+    const next = out ? `${out}, ${names[i]}` : names[i]
+    if (next.length > max) return `${out} +${names.length - i}`
+    out = next
+  }
+  return out
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length)
+}
+
+/** A plain table, one row per wave, columns sized to fit. */
+export function renderTable(plan: Plan, quality?: Quality, baseline?: Quality): string {
+  const head = ['wave', 'cutover (local)', 'replicate from', 'test from', 'env', 'apps', 'servers', 'dbs', 'data', 'split', 'risk', 'conf', 'applications']
+  const rows = plan.waves.map((w) => [
+    `${w.number}${w.pilot ? ' pilot' : ''}`,
+    `${localDate(w.cutover.start)} ${localTime(w.cutover.start)}-${localTime(w.cutover.end)}`,
+    localDate(w.replicationStart),
+    localDate(w.test.start),
+    w.environment ?? 'mixed',
+    String(w.applications.length),
+    String(w.servers),
+    String(w.databases),
+    tib(w.dataGiB),
+    String(w.splitDependencies ?? 0),
+    w.risk,
+    `${w.confidence}/5`,
+    appsCell(w.applications),
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]))).join('  ').trimEnd()
+  const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
+  const outside = plan.applications.filter((a) => a.wave === null)
+  if (outside.length) out.push('', `not moving: ${outside.map((a) => `${a.name} (${a.strategy})`).join(', ')}`)
+  out.push(`timezone ${plan.settings.timezone}; ${plan.waves.reduce((s, w) => s + w.applications.length, 0)} applications, ${plan.waves.reduce((s, w) => s + w.servers, 0)} servers in ${plan.waves.length} waves`)
+  if (quality) out.push(qualityLine('plan', quality))
+  if (baseline) out.push(qualityLine('baseline (by criticality, packed by capacity)', baseline))
+  return out.join('\n')
+}
+
+export function qualityLine(label: string, q: Quality): string {
+  const v = Object.entries(q.violations)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ')
+  return `${label}: ${q.rulesViolated} rule violation${q.rulesViolated === 1 ? '' : 's'}${v ? ` (${v})` : ''}, ${q.dependencyDaysSplit} dependency-days split across sites (${q.splitDependencies} split dependencies), ${q.wavesUsed} waves, ${q.durationDays} days`
+}
+
+export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality): string {
+  const out: string[] = [`# Migration plan: ${plan.metadata.name}`, '']
+  const s = plan.settings
+  out.push(`Start ${s.startDate}${s.deadline ? `, deadline ${s.deadline}` : ''}, times in ${s.timezone}; a wave every ${s.waveCadenceDays} days; target ${s.target.cloud} ${s.target.region}.`)
+  if (s.blackouts.length) out.push(`Blackouts: ${s.blackouts.map((b) => ('monthly' in b ? `${b.name} (every month, ${b.monthly.fromDay}–${b.monthly.toDay})` : `${b.name} (${b.from} – ${b.to})`)).join('; ')}.`)
+  out.push('', '| Wave | Cutover | Replication from | Test from | Env | Apps | Servers | DBs | Data | Split deps | Risk | Confidence |', '|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|')
+  for (const w of plan.waves) {
+    out.push(`| ${w.number}${w.pilot ? ' (pilot)' : ''} | ${localDate(w.cutover.start)} ${localTime(w.cutover.start)}–${localTime(w.cutover.end)} | ${localDate(w.replicationStart)} | ${localDate(w.test.start)} | ${w.environment ?? 'mixed'} | ${w.applications.length} | ${w.servers} | ${w.databases} | ${tib(w.dataGiB)} | ${w.splitDependencies ?? 0} | ${w.risk} | ${stars(w.confidence)} |`)
+  }
+  if (quality || baseline) {
+    out.push('', '| | Rules violated | Dependency-days split | Split dependencies | Waves |', '|---|---:|---:|---:|---:|')
+    if (quality) out.push(`| Plan | ${quality.rulesViolated} | ${quality.dependencyDaysSplit} | ${quality.splitDependencies} | ${quality.wavesUsed} |`)
+    if (baseline) out.push(`| Baseline (by criticality, packed by capacity) | ${baseline.rulesViolated} | ${baseline.dependencyDaysSplit} | ${baseline.splitDependencies} | ${baseline.wavesUsed} |`)
+  }
+  const byName = new Map(plan.applications.map((a) => [a.name, a]))
+  for (const w of plan.waves) {
+    out.push('', `## ${w.name}${w.pilot ? ' (pilot)' : ''}: cutover ${w.cutover.start}`, '')
+    for (const r of w.reasons) out.push(`- ${r}`)
+    out.push('', '| Application | Strategy | Template | Servers | Databases | Why this wave |', '|---|---|---|---:|---|---|')
+    for (const name of w.applications) {
+      const a = byName.get(name)
+      if (!a) continue
+      out.push(`| ${a.name} | ${a.strategy} | ${a.template} | ${a.servers.length} | ${a.databases.map((d) => `${d.id} → ${d.instanceClass}`).join('<br>')} | ${(a.reasons[0] ?? '').replace(/\|/g, '\\|')} |`)
+    }
+  }
+  const outside = plan.applications.filter((a) => a.wave === null)
+  if (outside.length) {
+    out.push('', '## Not moving', '')
+    for (const a of outside) out.push(`- ${a.name}: ${a.reasons[0] ?? a.strategy}`)
+  }
+  return out.join('\n') + '\n'
+}
+
+/** A Mermaid Gantt chart: one section per wave (replication, test, cutover) and the blackouts. */
+export function renderMermaid(plan: Plan): string {
+  const s = plan.settings
+  const cal = new Calendar(s)
+  const out = ['gantt', `  title Migration waves: ${plan.metadata.name} (${s.timezone})`, '  dateFormat YYYY-MM-DD', '  axisFormat %d %b %Y', '  tickInterval 1month']
+  const start = cal.startDay
+  const end = plan.waves.reduce((m, w) => Math.max(m, dayOfIso(s.timezone, w.cutover.end)), start) + 7
+  if (s.blackouts.length) {
+    out.push('  section Blackouts')
+    let runStart = -1
+    let runName = ''
+    let k = 0
+    for (let d = start; d <= end + 1; d++) {
+      const b = d <= end ? cal.blackoutOn(d) : undefined
+      if (b && runStart < 0) {
+        runStart = d
+        runName = b
+      } else if ((!b || b !== runName) && runStart >= 0) {
+        out.push(`  ${runName.replace(/[:#;]/g, ' ')} :crit, b${++k}, ${formatDay(runStart)}, ${d - runStart}d`)
+        runStart = b ? d : -1
+        runName = b ?? ''
+      }
+    }
+  }
+  for (const w of plan.waves) {
+    const label = `${w.pilot ? 'Pilot' : `Wave ${w.number}`} (${w.applications.length} apps, ${w.servers} servers)`
+    out.push(`  section ${label}`)
+    const r = dayOfIso(s.timezone, w.replicationStart)
+    const t = dayOfIso(s.timezone, w.test.start)
+    const c = dayOfIso(s.timezone, w.cutover.start)
+    if (t > r) out.push(`  Replicate ${tib(w.dataGiB)} :w${w.number}r, ${formatDay(r)}, ${t - r}d`)
+    if (c > t) out.push(`  Test :w${w.number}t, ${formatDay(t)}, ${c - t}d`)
+    out.push(`  Cutover ${localTime(w.cutover.start)} :${w.risk === 'high' ? 'crit, ' : ''}milestone, w${w.number}c, ${formatDay(c)}, 0d`)
+  }
+  return out.join('\n') + '\n'
+}
