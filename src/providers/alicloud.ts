@@ -38,7 +38,11 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
   async discover(o, emit) {
     if (!o.allRegions && o.regions.length === 0) throw badInput('alicloud: no region given', 'ALICLOUD_NO_REGION', 'Pass --region REGION (repeatable), e.g. --region ap-southeast-5 (Jakarta), or --all-regions')
     const profile = o.profile ?? process.env.ALIBABA_CLOUD_PROFILE ?? 'default'
-    const [ecs, core, creds] = await Promise.all([import('@alicloud/ecs20140526'), import('@alicloud/openapi-core'), import('@alicloud/credentials')])
+    const [ecsMod, coreMod, credsMod] = await Promise.all([import('@alicloud/ecs20140526'), import('@alicloud/openapi-core'), import('@alicloud/credentials')])
+    // CommonJS packages: Node puts module.exports on .default; other loaders (vitest) expose the names directly.
+    const ecs = {default: cjs<typeof ecsMod.default>(ecsMod, 'DescribeInstancesRequest')}
+    const core = {default: cjs<typeof coreMod.default>(coreMod, '$OpenApiUtil')}
+    const creds = {default: cjs<typeof credsMod.default>(credsMod, 'Config')}
     const Ecs = ecs.default.default
     const ep = o.endpoint ? parseAlicloudEndpoint(o.endpoint) : undefined
     const env = process.env
@@ -170,6 +174,11 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
     for (const s of perRegion) result.servers.push(...s)
     return result
   },
+}
+
+function cjs<T>(mod: unknown, key: string): T {
+  const m = mod as Record<string, unknown> & {default?: Record<string, unknown>}
+  return (m.default && key in m.default ? m.default : m) as T
 }
 
 interface Ctx {
