@@ -165,7 +165,8 @@ function splitList(s: string | undefined): string[] {
 /** "k=v;k2=v2" or "k:v, k2:v2" → record. */
 export function parseTags(s: string | undefined): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const part of (s ?? '').split(/[;,|]/)) {
+  // Split at ; , | only where a new key=value starts, so values may contain commas.
+  for (const part of (s ?? '').split(/[;,|]\s*(?=[^=:;,|]+[=:])/)) {
     const m = /^\s*([^=:]+?)\s*[=:]\s*(.*?)\s*$/.exec(part)
     if (m && m[1]) out[m[1]] = m[2]
   }
