@@ -13,14 +13,16 @@ function endpoint(v: string | undefined, url: string): {host: string; port: numb
 export default class DbPgCutover extends BaseCommand {
   static override summary = 'PostgreSQL cutover behind PgBouncer in one step: pause, block, wait LSN, sync sequences, verify, reverse replication, repoint, resume.'
   static override description = `Sub-steps, each undone in reverse if a later one fails:
-  pause-clients (PgBouncer PAUSE) → block-source-writes (REVOKE, NOLOGIN, end sessions) → wait-target-lsn (slot confirmed ≥ source's current LSN) → sync-sequences → verify (row counts + checksums) → stop-forward-replication → reverse-publication (target) → reverse-subscription (source, copy_data=false) → repoint-clients (pgbouncer.ini + RELOAD) → resume-clients.
+  pause-clients (PgBouncer PAUSE) → block-source-writes (REVOKE, NOLOGIN, end sessions) → wait-target-lsn (slot confirmed ≥ source's current LSN) → sync-sequences → verify (row counts + checksums) → stop-forward-replication (the source slot stays) → reverse-publication and reverse-slot (target) → reverse-subscription (source, copy_data=false) → repoint-clients (pgbouncer.ini + RELOAD) → resume-clients → drop-forward-slot (after the window, best effort).
 With --rollback (the same flags): pause, fail back through the reverse subscription (block the target, wait, sync sequences back), drop the reverse path, repoint to the source, unblock it, resume. Each of these is also its own \`migrate db\` command; running them in one process keeps the pause short.`
   static override flags = {
     source: Flags.string({required: true, description: 'source URL (superuser)'}),
     target: Flags.string({required: true, description: 'target URL (superuser)'}),
     role: Flags.string({required: true, multiple: true, description: 'application role(s) whose writes are blocked'}),
     'state-dir': Flags.string({required: true, description: 'directory for the block records (source-block.json, target-block.json)'}),
+    publication: Flags.string({default: 'mig_pub', description: 'forward publication, on the source'}),
     subscription: Flags.string({default: 'mig_sub', description: 'forward subscription (and slot)'}),
+    'source-conninfo': Flags.string({description: 'libpq string the target uses to reach the source (default: from --source), to re-attach the forward path if the cutover is undone'}),
     'reverse-publication': Flags.string({default: 'mig_back_pub', description: 'reverse publication, on the target'}),
     'reverse-subscription': Flags.string({default: 'mig_back', description: 'reverse subscription, on the source'}),
     'target-conninfo': Flags.string({description: 'libpq string the source uses to reach the target (default: from --target; passwords via ~/.pgpass on the source)'}),
@@ -42,14 +44,19 @@ With --rollback (the same flags): pause, fail back through the reverse subscript
 
   async run(): Promise<CutoverResult> {
     const {flags} = await this.parse(DbPgCutover)
-    const t = parseUrl(flags.target)
+    const conninfo = (url: string) => {
+      const u = parseUrl(url)
+      return `host=${u.searchParams.get('host') ?? u.hostname} port=${u.port || 5432} dbname=${decodeURIComponent(u.pathname.slice(1) || 'postgres')} user=${decodeURIComponent(u.username || 'postgres')}`
+    }
     const opts = {
       source: flags.source,
       target: flags.target,
+      publication: flags.publication,
       subscription: flags.subscription,
+      sourceConninfo: flags['source-conninfo'] ?? conninfo(flags.source),
       reversePublication: flags['reverse-publication'],
       reverseSubscription: flags['reverse-subscription'],
-      targetConninfo: flags['target-conninfo'] ?? `host=${t.searchParams.get('host') ?? t.hostname} port=${t.port || 5432} dbname=${decodeURIComponent(t.pathname.slice(1) || 'postgres')} user=${decodeURIComponent(t.username || 'postgres')}`,
+      targetConninfo: flags['target-conninfo'] ?? conninfo(flags.target),
       roles: flags.role,
       sourceState: path.join(flags['state-dir'], 'source-block.json'),
       targetState: path.join(flags['state-dir'], 'target-block.json'),

@@ -73,16 +73,59 @@ export async function pgConnect(url: string, passwordEnv?: string, opts: {timeou
   return client
 }
 
-/** Runs fn with a connected client and always closes it. */
-export async function withPg<T>(url: string, passwordEnv: string | undefined, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = await pgConnect(url, passwordEnv)
+// Inside withSharedConnections, withPg/withMysql/withRedis keep one connection per server open and reuse it: a
+// cutover opens them before the pause, so the window holds queries only, not connection set-ups.
+type Closable = {close(): Promise<void>}
+let shared: Map<string, Promise<unknown>> | undefined
+const closers = new Map<string, Closable>()
+
+export async function withSharedConnections<T>(fn: () => Promise<T>): Promise<T> {
+  const outer = shared
+  if (!outer) shared = new Map()
+  try {
+    return await fn()
+  } finally {
+    if (!outer) {
+      const all = [...closers.values()]
+      shared = undefined
+      closers.clear()
+      await Promise.all(all.map((c) => c.close().catch(() => {})))
+    }
+  }
+}
+
+async function useConnection<C, T>(key: string, open: () => Promise<C>, close: (c: C) => Promise<void>, fn: (c: C) => Promise<T>, wrap: (e: unknown) => unknown): Promise<T> {
+  if (!shared) {
+    const c = await open()
+    try {
+      return await fn(c)
+    } catch (e) {
+      throw wrap(e)
+    } finally {
+      await close(c).catch(() => {})
+    }
+  }
+  let p = shared.get(key) as Promise<C> | undefined
+  if (!p) {
+    p = open()
+    shared.set(key, p)
+    p.then((c) => closers.set(key, {close: () => close(c)}), () => shared?.delete(key))
+  }
+  const c = await p
   try {
     return await fn(c)
   } catch (e) {
-    throw e instanceof MigrateError ? e : dbError(e, url, 'a query')
-  } finally {
-    await c.end().catch(() => {})
+    // A connection that saw an error may be in an aborted transaction or broken: never reuse it.
+    shared?.delete(key)
+    closers.delete(key)
+    await close(c).catch(() => {})
+    throw wrap(e)
   }
+}
+
+/** Runs fn with a connected client and closes it afterwards (or keeps it, inside withSharedConnections). */
+export async function withPg<T>(url: string, passwordEnv: string | undefined, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  return useConnection(`pg|${url}|${passwordEnv ?? ''}`, () => pgConnect(url, passwordEnv), (c) => c.end(), fn, (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a query')))
 }
 
 export async function mysqlConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number} = {}): Promise<mysql.Connection> {
@@ -107,14 +150,7 @@ export async function mysqlConnect(url: string, passwordEnv?: string, opts: {tim
 }
 
 export async function withMysql<T>(url: string, passwordEnv: string | undefined, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const c = await mysqlConnect(url, passwordEnv)
-  try {
-    return await fn(c)
-  } catch (e) {
-    throw e instanceof MigrateError ? e : dbError(e, url, 'a query')
-  } finally {
-    await c.end().catch(() => {})
-  }
+  return useConnection(`my|${url}|${passwordEnv ?? ''}`, () => mysqlConnect(url, passwordEnv), (c) => c.end(), fn, (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a query')))
 }
 
 /** Rows of a query as plain objects. */
@@ -150,14 +186,7 @@ export async function redisConnect(url: string, passwordEnv?: string, opts: {tim
 }
 
 export async function withRedis<T>(url: string, passwordEnv: string | undefined, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = await redisConnect(url, passwordEnv)
-  try {
-    return await fn(r)
-  } catch (e) {
-    throw e instanceof MigrateError ? e : dbError(e, url, 'a command')
-  } finally {
-    r.disconnect()
-  }
+  return useConnection(`redis|${url}|${passwordEnv ?? ''}`, () => redisConnect(url, passwordEnv), async (r) => void r.disconnect(), fn, (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a command')))
 }
 
 /** `INFO section` parsed into key → value. */

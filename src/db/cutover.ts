@@ -7,7 +7,7 @@
 // they fail back without losing a write made on the target.
 import {rmSync} from 'node:fs'
 import {MigrateError} from '../errors.js'
-import {parseInfo, withMysql, withPg, withRedis, myRows} from './connect.js'
+import {parseInfo, sleep, withMysql, withPg, withRedis, withSharedConnections, myRows} from './connect.js'
 import {haproxyRepoint} from './haproxy.js'
 import {mariadbBlockWrites, mariadbFailback, mariadbPromote, mariadbReplicate, mariadbStopReplica, mariadbUnblockWrites, mariadbVerify, mariadbWaitGtid} from './mariadb.js'
 import {pgbouncerPause, pgbouncerRepoint, pgbouncerResume} from './pgbouncer.js'
@@ -94,8 +94,11 @@ async function pgExec(url: string, pw: string | undefined, sql: string): Promise
 export interface PgCutoverOptions {
   source: string
   target: string
-  /** Subscription (and slot) of the forward path, on the target. */
+  /** Publication on the source and subscription (and slot) of the forward path, on the target. */
+  publication: string
   subscription: string
+  /** libpq connection string the target uses to reach the source (to re-attach the forward path on undo). */
+  sourceConninfo: string
   /** Reverse path: publication on the target, subscription on the source. */
   reversePublication: string
   reverseSubscription: string
@@ -118,64 +121,119 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
   const tp = o.targetPasswordEnv
   const pw = {sourcePasswordEnv: sp, targetPasswordEnv: tp}
   let verify: VerifyResult | undefined
-  const r = await runSubSteps(
-    [
-      {name: 'pause-clients', window: 'open', run: async () => pgbouncerPause(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv, timeoutMs: o.timeoutMs}), undo: () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
-      {
-        name: 'block-source-writes',
-        run: async () => {
-          const b = await pgBlockWrites(o.source, o.roles, o.sourceState, {passwordEnv: sp})
-          return `${b.revoked} grant(s) revoked, ${b.terminated} session(s) ended`
+  return withSharedConnections(async () => {
+    // Connections are opened before the pause: inside it, only queries run.
+    const [sub, rpub, rsub] = await Promise.all([pgIdent(o.target, tp, o.subscription), pgIdent(o.target, tp, o.reversePublication), pgIdent(o.source, sp, o.reverseSubscription)])
+    const pub = await pgIdent(o.source, sp, o.publication)
+    await withPg(o.pgbouncer.admin, o.pgbouncer.passwordEnv, async (c) => void (await c.query('SHOW VERSION')))
+    const r = await runSubSteps(
+      [
+        {name: 'pause-clients', window: 'open', run: async () => pgbouncerPause(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv, timeoutMs: o.timeoutMs}), undo: () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
+        {
+          name: 'block-source-writes',
+          run: async () => {
+            const b = await pgBlockWrites(o.source, o.roles, o.sourceState, {passwordEnv: sp})
+            return `${b.revoked} grant(s) revoked, ${b.terminated} session(s) ended`
+          },
+          undo: () => pgUnblockWrites(o.source, o.sourceState, {passwordEnv: sp}),
         },
-        undo: () => pgUnblockWrites(o.source, o.sourceState, {passwordEnv: sp}),
-      },
-      {name: 'wait-target-lsn', run: async () => {
-        const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: o.timeoutMs})
-        return `confirmed ${w.confirmed} ≥ ${w.lsn}`
-      }},
-      {name: 'sync-sequences', run: async () => `${(await pgSyncSequences(o.source, o.target, pw)).sequences.length} sequence(s)`},
-      ...(o.verify === 'off'
-        ? []
-        : [{name: 'verify', run: async () => {
-            verify = await pgVerify(o.source, o.target, {...pw, counts: o.verify === 'counts'})
-            if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-            return `${verify.tables.length} table(s) equal (${o.verify})`
-          }} satisfies SubStep]),
-      {name: 'stop-forward-replication', run: async () => pgExec(o.target, tp, `DROP SUBSCRIPTION IF EXISTS ${await pgIdent(o.target, tp, o.subscription)}`)},
-      {
-        name: 'reverse-publication',
-        run: async () => pgExec(o.target, tp, `CREATE PUBLICATION ${await pgIdent(o.target, tp, o.reversePublication)} FOR ALL TABLES`),
-        undo: async () => pgExec(o.target, tp, `DROP PUBLICATION IF EXISTS ${await pgIdent(o.target, tp, o.reversePublication)}`),
-      },
-      {
-        name: 'reverse-subscription',
-        run: async () =>
-          withPg(o.source, sp, async (c) => {
-            const sub = (await c.query('SELECT quote_ident($1) AS s, quote_literal($2) AS conn, quote_ident($3) AS p', [o.reverseSubscription, o.targetConninfo, o.reversePublication])).rows[0]
-            await c.query(`CREATE SUBSCRIPTION ${sub.s} CONNECTION ${sub.conn} PUBLICATION ${sub.p} WITH (copy_data = false)`)
-          }),
-        undo: async () => pgExec(o.source, sp, `DROP SUBSCRIPTION IF EXISTS ${await pgIdent(o.source, sp, o.reverseSubscription)}`),
-      },
-      {
-        name: 'repoint-clients',
-        run: async () => {
-          const r = await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.target, {passwordEnv: o.pgbouncer.passwordEnv})
-          return r.after
+        {name: 'wait-target-lsn', run: async () => {
+          const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: o.timeoutMs})
+          return `confirmed ${w.confirmed} ≥ ${w.lsn}`
+        }},
+        {name: 'sync-sequences', run: async () => `${(await pgSyncSequences(o.source, o.target, pw)).sequences.length} sequence(s)`},
+        ...(o.verify === 'off'
+          ? []
+          : [{name: 'verify', run: async () => {
+              verify = await pgVerify(o.source, o.target, {...pw, counts: o.verify === 'counts'})
+              if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
+              return `${verify.tables.length} table(s) equal (${o.verify})`
+            }} satisfies SubStep]),
+        {
+          // Detach without touching the source: the slot stays there until after the pause (and is the way back).
+          name: 'stop-forward-replication',
+          run: async () => {
+            await pgExec(o.target, tp, `ALTER SUBSCRIPTION ${sub} DISABLE`)
+            await pgExec(o.target, tp, `ALTER SUBSCRIPTION ${sub} SET (slot_name = NONE)`)
+            await pgExec(o.target, tp, `DROP SUBSCRIPTION ${sub}`)
+          },
+          undo: async () =>
+            withPg(o.target, tp, async (c) => {
+              const conn = (await c.query('SELECT quote_literal($1) AS q, quote_literal($2) AS s', [o.sourceConninfo, o.subscription])).rows[0]
+              await c.query(`CREATE SUBSCRIPTION ${sub} CONNECTION ${conn.q} PUBLICATION ${pub} WITH (create_slot = false, slot_name = ${conn.s}, copy_data = false)`)
+            }),
         },
-        undo: () => pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, {passwordEnv: o.pgbouncer.passwordEnv}),
-      },
-      {name: 'resume-clients', window: 'close', run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
-    ],
-    log,
-  )
-  return {...r, verify}
+        {
+          name: 'reverse-publication',
+          run: async () => pgExec(o.target, tp, `CREATE PUBLICATION ${rpub} FOR ALL TABLES`),
+          undo: async () => pgExec(o.target, tp, `DROP PUBLICATION IF EXISTS ${rpub}`),
+        },
+        {
+          name: 'reverse-slot',
+          run: async () =>
+            withPg(o.target, tp, async (c) => `slot at ${(await c.query("SELECT lsn::text AS l FROM pg_create_logical_replication_slot($1, 'pgoutput')", [o.reverseSubscription])).rows[0].l}`),
+          undo: async () => withPg(o.target, tp, async (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [o.reverseSubscription])),
+        },
+        {
+          name: 'reverse-subscription',
+          run: async () =>
+            withPg(o.source, sp, async (c) => {
+              const q = (await c.query('SELECT quote_literal($1) AS conn, quote_literal($2) AS slot', [o.targetConninfo, o.reverseSubscription])).rows[0]
+              await c.query(`CREATE SUBSCRIPTION ${rsub} CONNECTION ${q.conn} PUBLICATION ${rpub} WITH (create_slot = false, slot_name = ${q.slot}, copy_data = false)`)
+            }),
+          undo: async () =>
+            withPg(o.source, sp, async (c) => {
+              if ((await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [o.reverseSubscription])).rowCount === 0) return
+              await c.query(`ALTER SUBSCRIPTION ${rsub} DISABLE`)
+              await c.query(`ALTER SUBSCRIPTION ${rsub} SET (slot_name = NONE)`)
+              await c.query(`DROP SUBSCRIPTION ${rsub}`)
+            }),
+        },
+        {
+          name: 'repoint-clients',
+          run: async () => (await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.target, {passwordEnv: o.pgbouncer.passwordEnv})).after,
+          undo: () => pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, {passwordEnv: o.pgbouncer.passwordEnv}),
+        },
+        {name: 'resume-clients', window: 'close', run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
+        {
+          // After the window, best effort: the forward slot no longer has a subscriber; finalize drops it if this cannot.
+          name: 'drop-forward-slot',
+          run: async () => {
+            try {
+              return await dropSlotWhenIdle(o.source, sp, o.subscription, 5000)
+            } catch (e) {
+              return `left for finalize: ${e instanceof Error ? e.message : String(e)}`
+            }
+          },
+        },
+      ],
+      log,
+    )
+    return {...r, verify}
+  })
+}
+
+async function dropSlotWhenIdle(url: string, pw: string | undefined, slot: string, waitMs: number): Promise<string> {
+  const deadline = Date.now() + waitMs
+  return withPg(url, pw, async (c) => {
+    for (;;) {
+      const r = (await c.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot])).rows[0]
+      if (!r) return 'no slot'
+      if (!r.active) {
+        await c.query('SELECT pg_drop_replication_slot($1)', [slot])
+        return `slot ${slot} dropped`
+      }
+      if (Date.now() > deadline) return `slot ${slot} still in use; finalize drops it`
+      await sleep(50)
+    }
+  })
 }
 
 /** Undoes pgCutover from wherever it got: pause, fail back through the reverse path, repoint to the source, unblock, resume. */
 export async function pgCutoverRollback(o: PgCutoverOptions, log: Log): Promise<CutoverResult> {
   const sp = o.sourcePasswordEnv
   const tp = o.targetPasswordEnv
-  return runSubSteps(
+  return withSharedConnections(() => runSubSteps(
     [
       {name: 'pause-clients', window: 'open', run: async () => pgbouncerPause(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv, timeoutMs: o.timeoutMs})},
       {
@@ -196,7 +254,7 @@ export async function pgCutoverRollback(o: PgCutoverOptions, log: Log): Promise<
       {name: 'resume-clients', window: 'close', run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
     ],
     log,
-  )
+  ))
 }
 
 /** Finalize: drop the reverse path (subscription on the source, its slot and publication on the target) and the forward publication. */

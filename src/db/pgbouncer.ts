@@ -4,11 +4,31 @@
 import {readFileSync} from 'node:fs'
 import {MigrateError, badInput} from '../errors.js'
 import {writeFileAtomic} from '../io/atomic.js'
-import {pgConnect, redactUrl} from './connect.js'
+import type pg from 'pg'
+import {pgConnect, redactUrl, withPg} from './connect.js'
 
 async function admin(adminUrl: string, passwordEnv: string | undefined, sql: string, timeoutMs: number): Promise<void> {
-  const c = await pgConnect(adminUrl, passwordEnv, {timeoutMs})
   try {
+    await withPg(adminUrl, passwordEnv, (c) => adminQuery(c, sql, timeoutMs))
+  } catch (e) {
+    const cause = e instanceof MigrateError && e.code === 'DB_ERROR' && e.cause !== undefined ? e.cause : e
+    const msg = cause instanceof Error ? cause.message : String(cause)
+    // Idempotent on purpose: the executor may re-run a step, and a rollback may RESUME what is not paused.
+    if (/already (suspended|paused)|not paused|is not paused/i.test(msg)) return
+    if (cause instanceof MigrateError) {
+      if (cause.code === 'PGBOUNCER_TIMEOUT' && /^PAUSE/i.test(sql)) {
+        const r = await pgConnect(adminUrl, passwordEnv).catch(() => undefined)
+        await r?.query(sql.replace(/^PAUSE/i, 'RESUME')).catch(() => {})
+        await r?.end().catch(() => {})
+      }
+      throw cause
+    }
+    throw new MigrateError(`PgBouncer ${redactUrl(adminUrl)}: ${sql} failed: ${msg}`, {code: 'PGBOUNCER_ERROR', hint: 'Connect to the admin console (database pgbouncer) as a user listed in admin_users'})
+  }
+}
+
+async function adminQuery(c: pg.Client, sql: string, timeoutMs: number): Promise<void> {
+  {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new MigrateError(`PgBouncer did not finish ${sql} within ${timeoutMs} ms`, {code: 'PGBOUNCER_TIMEOUT', hint: 'A long transaction holds a server connection; end it or raise --timeout'})), timeoutMs)
@@ -18,21 +38,6 @@ async function admin(adminUrl: string, passwordEnv: string | undefined, sql: str
     } finally {
       clearTimeout(timer)
     }
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e)
-    // Idempotent on purpose: the executor may re-run a step, and a rollback may RESUME what is not paused.
-    if (/already (suspended|paused)|not paused|is not paused/i.test(msg)) return
-    if (e instanceof MigrateError) {
-      if (e.code === 'PGBOUNCER_TIMEOUT' && /^PAUSE/i.test(sql)) {
-        const r = await pgConnect(adminUrl, passwordEnv).catch(() => undefined)
-        await r?.query(sql.replace(/^PAUSE/i, 'RESUME')).catch(() => {})
-        await r?.end().catch(() => {})
-      }
-      throw e
-    }
-    throw new MigrateError(`PgBouncer ${redactUrl(adminUrl)}: ${sql} failed: ${msg}`, {code: 'PGBOUNCER_ERROR', hint: 'Connect to the admin console (database pgbouncer) as a user listed in admin_users'})
-  } finally {
-    await c.end().catch(() => {})
   }
 }
 
