@@ -140,17 +140,41 @@ function notBeforeBroken(input: AssignInput, asg: Assignment): boolean {
 
 function checkPinDates(input: AssignInput, asg: Assignment): void {
   const {gg, at, model} = input
+  const name = (g: number) => model.apps[gg.members[g][0]].name
   for (let g = 0; g < gg.count; g++) {
-    if (at.notBefore[g] === Number.NEGATIVE_INFINITY || !at.pin[g]) continue
+    if (at.notBefore[g] === Number.NEGATIVE_INFINITY) continue
     const s = asg.waves[asg.waveOf[g] - 1]
     const day = s.fixed ? s.fixed.cutoverDay : s.schedule!.slot.day
-    if (day < at.notBefore[g]) {
+    if (day >= at.notBefore[g]) continue
+    if (at.pin[g]) {
       throw badInput(
-        `"${model.apps[gg.members[g][0]].name}" is pinned to wave ${at.pin[g]}, which cuts over on ${formatDay(day)}, but also not before ${formatDay(at.notBefore[g])}`,
+        `"${name(g)}" is pinned to wave ${at.pin[g]}, which cuts over on ${formatDay(day)}, but also not before ${formatDay(at.notBefore[g])}`,
         'PIN_CONFLICT',
         'Pin it to a later wave, or drop one of the two in settings.pins',
       )
     }
+    // Pulled early by a pinned application that depends on it: find that one.
+    let culprit = -1
+    const seen = new Set<number>([g])
+    const queue = [g]
+    for (let q = 0; q < queue.length && culprit < 0; q++) {
+      const v = queue[q]
+      for (let k = gg.succStart[v]; k < gg.succStart[v + 1]; k++) {
+        const t = gg.succList[k]
+        if (seen.has(t)) continue
+        seen.add(t)
+        if (at.pin[t] || at.fixed[t]) {
+          culprit = t
+          break
+        }
+        queue.push(t)
+      }
+    }
+    throw badInput(
+      `"${name(g)}" may not move before ${formatDay(at.notBefore[g])}, but ${culprit >= 0 ? `"${name(culprit)}", which depends on it, is ${at.pin[culprit] ? 'pinned to' : 'already running in'} wave ${at.pin[culprit] || at.fixed[culprit]}` : `it had to move in wave ${asg.waveOf[g]}`} (cutover ${formatDay(day)})`,
+      'PIN_CONTRADICTS_ORDER',
+      'A dependency target moves in the same or an earlier wave: move the pin to a later wave, or drop the notBefore date in settings.pins',
+    )
   }
 }
 

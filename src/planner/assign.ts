@@ -134,6 +134,9 @@ class Heap {
   get size(): number {
     return this.a.length
   }
+  peek(): number {
+    return this.a[0]
+  }
   push(x: number): void {
     const a = this.a
     a.push(x)
@@ -374,9 +377,8 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
   for (const f of fixedWaves) slotOf(f.number).fixed = f
   let prevCutover: number | undefined
   for (let w = 1; w <= maxFixed; w++) if (slotOf(w).fixed) prevCutover = slotOf(w).fixed!.cutoverDay
-  const order = Array.from(gg.topo)
-  for (const g of order) if (at.fixed[g]) place(g, at.fixed[g])
-  for (let g = 0; g < G; g++) if (!waveOf[g] && remaining[g] === 0) ready.push(g)
+  for (let g = 0; g < G; g++) if (!at.fixed[g] && remaining[g] === 0) ready.push(g)
+  for (const g of gg.topo) if (at.fixed[g]) place(g, at.fixed[g])
   let placed = 0
   for (let g = 0; g < G; g++) if (waveOf[g]) placed++
 
@@ -463,11 +465,21 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
           } else deferred.push(g)
         }
         slot.pilot = slot.groups.length > 0
-        // Groups that became ready in the pilot wave wait for wave 2.
+        // Pinned groups that became ready meanwhile still go in; the rest wait for wave 2.
+        while (ready.size > 0 && ub[ready.peek()] <= w) {
+          const g = ready.pop()
+          if (waveOf[g]) continue
+          if (check(g) === 'force') {
+            notes.forced[g] = 1
+            place(g, w)
+            placed++
+          } else deferred.push(g)
+        }
         deferred.push(...ready.drain())
       } else {
         while (ready.size > 0 && failures < 256) {
           const g = ready.pop()
+          if (waveOf[g]) continue
           const v = check(g)
           if (v === 'ok' || v === 'force') {
             if (v === 'force') {
@@ -478,7 +490,8 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
             place(g, w)
             placed++
             failures = 0
-            if (rules.capacity && slot.apps >= cap.apps) break
+            // Full: stop, unless groups that must be in this wave (pins) are next in line.
+            if (rules.capacity && slot.apps >= cap.apps && !(ready.size > 0 && ub[ready.peek()] <= w)) break
           } else {
             if (v === 'early') notes.heldEarly[g] = 1
             if (v === 'env') notes.waitedEnv[g] = 1
