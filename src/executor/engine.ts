@@ -80,9 +80,24 @@ function commandText(argv: readonly string[]): string {
   return argv.map(quoteArg).join(' ')
 }
 
-/** For dry-runs: render with env values shown as <env.NAME>, never their content. */
-function dryScope(scope: VarScope): VarScope {
-  return {values: scope.values, secrets: new Set(), env: (n) => `<env.${n}>`}
+/** For dry-runs: render with env values shown as <env.NAME>, never their content; captures not made yet as <steps.NAME>. */
+function dryScope(scope: VarScope, t: {steps: Step[]}, st: AppState): VarScope {
+  const values = new Map(scope.values)
+  for (const s of t.steps) {
+    if (!s.capture) continue
+    const got = st.steps.find((x) => x.id === s.id)?.captured?.[s.capture]
+    values.set(`steps.${s.capture}`, got ?? `<steps.${s.capture}>`)
+  }
+  return {values, secrets: new Set(), env: (n) => `<env.${n}>`}
+}
+
+/** Puts the values earlier runs captured ({{ steps.NAME }}) back into an application's scope. */
+function restoreCaptures(w: AppWork, st: AppState): void {
+  for (const s of w.template?.steps ?? []) {
+    if (!s.capture) continue
+    const got = st.steps.find((x) => x.id === s.id && (x.status === 'succeeded' || x.status === 'rolling-back' || x.status === 'rollback-failed'))?.captured?.[s.capture]
+    if (got !== undefined) w.scope.values.set(`steps.${s.capture}`, got)
+  }
 }
 
 function describeStep(s: Step, scope: VarScope): string {
@@ -107,8 +122,8 @@ function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: E
   for (const w of prep.apps) {
     const t = w.template
     if (!t) continue
-    const ds = dryScope(w.scope)
     const st = appState(r, prep.wave.number, w.name, t.steps.map((s) => s.id))
+    const ds = dryScope(w.scope, t, st)
     const fresh = st.status === 'rolled-back'
     const steps: StepReport[] = []
     t.steps.forEach((s, i) => {
@@ -208,9 +223,11 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
     let exitCode: number | undefined
     let output: string | undefined
     let checkData: Record<string, unknown> | undefined
+    let captured: Record<string, string> | undefined
     let interrupted = false
     if (argv) {
       const r = await deps.runCommand(argv, {cwd, env, timeoutMs, signal})
+      if (s.capture) captured = {[s.capture]: R(r.stdout.trim())}
       exitCode = r.exitCode
       output = r.output ? R(r.output) : undefined
       ok = r.exitCode === 0 && !r.canceled && !r.timedOut
@@ -232,7 +249,8 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
     const ms = Math.round(performance.now() - t0)
     total_ms += ms
     if (ok) {
-      await journal.append({type: 'step-succeeded', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, check: checkData})
+      if (captured && s.capture) w.scope.values.set(`steps.${s.capture}`, captured[s.capture])
+      await journal.append({type: 'step-succeeded', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, check: checkData, captured})
       emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'succeeded', attempt, durationMs: ms, message: checkData ? String(checkData.message) : undefined})
       return {status: 'succeeded', attempts: attempt, durationMs: total_ms, detail}
     }
@@ -393,6 +411,7 @@ async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
     return finish('needs-operator', `a rollback of ${w.name} did not finish (${state.lastError ?? 'interrupted'}): run \`migrate rollback wave ${wave} --app ${w.name}\` first`)
   }
   const fresh = state.status === 'rolled-back'
+  if (!fresh) restoreCaptures(w, state)
   const stepState = (id: string): StepState | undefined => (fresh ? undefined : state.steps.find((x) => x.id === id))
 
   // Steps that were running when a previous run died (or were stopped) need a decision before anything else.
@@ -662,6 +681,7 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
       emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'rollback', apps: candidates.map((a) => a.name)})
       const done = await pool(candidates, opts.concurrency ?? DEFAULT_CONCURRENCY, async (w) => {
         const st = appState(run.replayed, prep.wave.number, w.name, w.template!.steps.map((s) => s.id))
+        restoreCaptures(w, st)
         const rb = await rollbackApp(run, w, st, 'migrate rollback')
         const n = [...rb.steps.values()].filter((x) => x === 'rolled-back').length
         const rep: AppReport = {app: w.name, template: w.templateName, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? `${n} compensating step${n === 1 ? '' : 's'} ran` : rb.message, steps: [...rb.steps].map(([id, status]) => ({id, kind: 'run' as const, status}))}

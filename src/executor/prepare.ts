@@ -101,7 +101,8 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
       if (!(k in template.metadata.params)) findings.push({severity: 'info', code: 'UNUSED_PARAM', app: name, message: `the plan gives parameter "${k}", which template ${plan.template} does not declare`})
     }
     // Every interpolated string must resolve (env.* aside: checked below, and never shown).
-    const probe: VarScope = {values: scope.values, secrets: new Set(), env: () => 'x'}
+    const probe: VarScope = {values: new Map(scope.values), secrets: new Set(), env: () => 'x'}
+    for (const st of template.steps) if (st.capture) probe.values.set(`steps.${st.capture}`, `<steps.${st.capture}>`)
     for (const {path: p, text} of templateStrings(template)) {
       if (p.includes('when')) continue
       try {
@@ -127,8 +128,27 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
           }
           if (v.trim() !== '') return
           const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, key, j], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
-          findings.push({severity: 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${key} argument ${JSON.stringify(a)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
+          findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${key} argument ${JSON.stringify(a)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
         })
+      }
+      const checks: [(string | number)[], HealthCheck | undefined][] = [
+        [['check'], 'check' in s ? s.check : undefined],
+        [['wait', 'check'], 'wait' in s ? s.wait.check : undefined],
+        [['soak', 'check'], s.soak?.check],
+      ]
+      for (const [sub, c] of checks) {
+        if (!c || (c.type !== 'http' && c.type !== 'tcp')) continue
+        const field = c.type === 'http' ? 'url' : 'host'
+        const raw = c.type === 'http' ? c.url : c.host
+        let v: string
+        try {
+          v = renderString(raw, probe)
+        } catch {
+          continue
+        }
+        if (v.trim() !== '') continue
+        const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, ...sub, field], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
+        findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${c.type} check ${field} ${JSON.stringify(raw)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
       }
     })
     for (const envName of requiredEnv(template)) {

@@ -58,12 +58,22 @@ export function checkTemplate(t: RunbookTemplate): PathIssue[] {
     }
   })
   const declared = new Set(Object.keys(t.metadata.params))
+  // {{ steps.X }} may only name a capture of an earlier step (a rollback may use its own step's capture).
+  const capturesBefore = (p: Path): Set<string> => {
+    const out = new Set<string>()
+    const limit = p[0] === 'steps' && typeof p[1] === 'number' ? (p[2] === 'rollback' ? p[1] + 1 : p[1]) : p[0] === 'preflight' ? 0 : t.steps.length
+    t.steps.slice(0, limit).forEach((s) => s.capture && out.add(s.capture))
+    return out
+  }
+  t.steps.forEach((s, i) => {
+    if (s.capture && !('run' in s)) issues.push({path: ['steps', i, 'capture'], code: 'CAPTURE_NOT_RUN', message: `step "${s.id}" captures output but is not a run step`, hint: 'Only run steps can capture their stdout'})
+  })
   for (const {path, text} of templateStrings(t)) {
     if (/\{\{/.test(text.replace(/\{\{\s*[^{}]*?\s*\}\}/g, ''))) {
       issues.push({path, code: 'TEMPLATE_SYNTAX', message: `unbalanced "{{" in ${JSON.stringify(text)}`, hint: 'Write variables as {{ app.name }}'})
     }
     for (const v of findVars(text)) {
-      const why = unknownVarReason(v.name, declared)
+      const why = unknownVarReason(v.name, declared, capturesBefore(path))
       if (why) issues.push({path, code: 'UNKNOWN_VARIABLE', message: `unknown variable ${why}`, hint: v.name.startsWith('params.') || v.name.startsWith('app.params.') ? 'Declare it under metadata.params with a default (the plan may override it per application)' : 'See docs/execute.md for the variables a template can use'})
     }
   }

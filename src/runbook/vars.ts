@@ -38,11 +38,12 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/
  * Why a variable name is not known, or undefined when it is. `declaredParams` are the template's metadata.params
  * keys: `{{ params.X }}` must name one of them (its default may be overridden per application in the plan).
  */
-export function unknownVarReason(name: string, declaredParams: ReadonlySet<string>): string | undefined {
+export function unknownVarReason(name: string, declaredParams: ReadonlySet<string>, captures: ReadonlySet<string> = new Set()): string | undefined {
   if (name === 'servers' || name === 'databases') return undefined
   const dot = name.indexOf('.')
   const root = dot < 0 ? name : name.slice(0, dot)
   const rest = dot < 0 ? '' : name.slice(dot + 1)
+  if (root === 'steps') return captures.has(rest) ? undefined : `"${name}": no earlier step has capture: ${rest || '(name)'}${captures.size ? ` (captured before this step: ${[...captures].join(', ')})` : ''}`
   if (root === 'env') return /^[A-Za-z_][A-Za-z0-9_]*$/.test(rest) ? undefined : `"${name}": env needs a variable name, e.g. {{ env.PGPASSWORD }}`
   if (root === 'params' || (root === 'app' && rest.startsWith('params.'))) {
     const p = root === 'params' ? rest : rest.slice('params.'.length)
@@ -51,7 +52,7 @@ export function unknownVarReason(name: string, declaredParams: ReadonlySet<strin
     return undefined
   }
   const fields = FIXED[root]
-  if (!fields) return `"${name}" is not a variable (known: app.*, params.*, target.*, wave.*, server.*, servers, database.*, databases, env.*, plan.*, run.id)`
+  if (!fields) return `"${name}" is not a variable (known: app.*, params.*, target.*, wave.*, server.*, servers, database.*, databases, env.*, steps.*, plan.*, run.id)`
   if (!fields.includes(rest)) return `"${name}" is not a variable: ${root}.* has ${fields.join(', ')}`
   return undefined
 }

@@ -47,6 +47,8 @@ export const JournalEvent = z.strictObject({
   output: z.string().optional(),
   error: z.string().optional(),
   check: z.record(z.string(), z.unknown()).optional(),
+  /** Values a run step captured from its stdout ({{ steps.NAME }}). */
+  captured: z.record(z.string(), z.string()).optional(),
   actor: z.strictObject({user: z.string(), host: z.string(), pid: z.number().int()}),
   prev: z.string(),
   hash: z.string(),

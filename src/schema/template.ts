@@ -98,6 +98,8 @@ const StepBase = {
   env: z.record(z.string(), z.string()).optional(),
   /** Run in this working directory. */
   cwd: z.string().optional(),
+  /** Run steps: keep the trimmed stdout as {{ steps.NAME }} for later steps (journaled, so a resume has it too). */
+  capture: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a capture name: letters, digits, _').optional(),
 }
 
 export const Step = z.union([

@@ -29,8 +29,10 @@ export interface StepState {
   /** The run (runId) and actor of the last event: who to ask about an interrupted step. */
   lastRun?: string
   lastActor?: {user: string; host: string; pid: number}
-  /** A completed step that another run compensated: the step is back to pending for a new execute. */
+  /** A gate (or finalize step) was approved. */
   approved?: boolean
+  /** Values captured from its stdout ({{ steps.NAME }}). */
+  captured?: Record<string, string>
 }
 
 export interface AppState {
@@ -118,6 +120,7 @@ export function applyEvent(r: Replay, e: JournalEvent): void {
         s.durationMs = e.durationMs
         s.exitCode = e.exitCode
         s.message = e.message
+        if (e.captured) s.captured = e.captured
         break
       case 'step-failed':
         s.status = 'failed'

@@ -238,6 +238,30 @@ steps:
 })
 
 /** Running (a zombie waiting for a parent that never reaps it counts as gone). */
+describe('captures', () => {
+  it('a run step captures stdout as {{ steps.NAME }}; later steps, rollbacks and resumed runs see it', async () => {
+    const t = template('cap', [
+      {id: 'create-job', run: [NODE, '-e', 'console.log("job-" + process.argv[1])', '{{ app.name }}'], capture: 'jobId', rollback: append('delete {{ steps.jobId }}')},
+      {id: 'use', run: append('use {{ steps.jobId }}'), rollback: append('undo-use {{ steps.jobId }}')},
+      {id: 'gate', gate: {message: 'continue?'}},
+      {id: 'check', check: {type: 'command', run: ['test', '-f', '{{ plan.dir }}/ok']}},
+    ])
+    const dir = makePlanDir({apps: [{name: 'c1', template: 'cap'}], templates: {cap: t}})
+    const dry = await executeWave({planDir: dir, wave: 1, dryRun: true})
+    expect(dry.apps[0].steps[1].detail).toContain('use <steps.jobId>')
+    const r1 = await executeWave({planDir: dir, wave: 1})
+    expect(r1.apps[0].outcome).toBe('waiting-gate')
+    // A new run (as a new process would) gets the captured value from the journal, without rerunning create-job.
+    const r2 = await executeWave({planDir: dir, wave: 1, yes: true})
+    expect(r2.apps[0].outcome).toBe('rolled-back')
+    expect(lines(path.join(dir, 'disk.log'))).toEqual(['use job-c1', 'undo-use job-c1', 'delete job-c1'])
+    const bad = template('bad', [{id: 'use', run: ['echo', '{{ steps.later }}']}, {id: 'later', run: ['echo'], capture: 'later'}])
+    const dir2 = makePlanDir({apps: [{name: 'c2', template: 'bad'}], templates: {bad}})
+    const e = await fails(executeWave({planDir: dir2, wave: 1, dryRun: true}))
+    expect(e.diagnostics.find((d) => d.code === 'UNKNOWN_VARIABLE')?.message).toMatch(/no earlier step has capture: later/)
+  })
+})
+
 function alive(pid: number): boolean {
   try {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
