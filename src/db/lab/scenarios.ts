@@ -180,7 +180,7 @@ export async function setupMariadb(ports: Ports, opts: {seedRows?: number} = {})
     }
     const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'mariadb', 'mariadb-gtid-replication', params, {host: '127.0.0.1', port: src.port, name: 'app'})
-    return {engine: 'mariadb', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env, stop: () => cleanup(root, servers)}
+    return {engine: 'mariadb', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env: {...env, MIGRATE_REPL_PASSWORD: ''}, stop: () => cleanup(root, servers)}
   } catch (e) {
     await cleanup(root, servers)
     throw e
