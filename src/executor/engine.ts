@@ -227,12 +227,18 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
     let interrupted = false
     if (argv) {
       const r = await deps.runCommand(argv, {cwd, env, timeoutMs, signal})
-      if (s.capture) captured = {[s.capture]: R(r.stdout.trim())}
       exitCode = r.exitCode
       output = r.output ? R(r.output) : undefined
       ok = r.exitCode === 0 && !r.canceled && !r.timedOut
       interrupted = r.canceled
       lastError = R(describeFailure(r, timeoutMs) + (r.output && !ok ? `: ${lastLine(r.output)}` : ''))
+      if (ok && s.capture) {
+        const value = capture(r.stdout, s.capturePattern)
+        if (value === undefined) {
+          ok = false
+          lastError = R(`the output does not match capturePattern /${s.capturePattern}/: ${lastLine(r.stdout) || '(no output)'}`)
+        } else captured = {[s.capture]: R(value)}
+      }
     } else if (check && kind === 'check') {
       const r = await runOneCheck(run, check, signal, timeoutMs, env, cwd)
       ok = r.status === 'passed'
@@ -268,6 +274,13 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
     }
   }
   return {status: 'failed', error: lastError, attempts: retries + 1, durationMs: total_ms, detail}
+}
+
+/** The captured value: trimmed stdout, or the first group (else the whole match) of the pattern. */
+export function capture(stdout: string, pattern?: string): string | undefined {
+  if (!pattern) return stdout.trim()
+  const m = new RegExp(pattern, 'm').exec(stdout)
+  return m ? (m[1] ?? m[0]) : undefined
 }
 
 function lastLine(s: string): string {

@@ -66,6 +66,14 @@ export function checkTemplate(t: RunbookTemplate): PathIssue[] {
     return out
   }
   t.steps.forEach((s, i) => {
+    if (s.capturePattern !== undefined) {
+      if (!s.capture) issues.push({path: ['steps', i, 'capturePattern'], code: 'CAPTURE_PATTERN_WITHOUT_CAPTURE', message: `step "${s.id}" has capturePattern but no capture name`, hint: 'Add capture: NAME'})
+      try {
+        new RegExp(s.capturePattern)
+      } catch (e) {
+        issues.push({path: ['steps', i, 'capturePattern'], code: 'BAD_PATTERN', message: `capturePattern is not a valid regular expression: ${(e as Error).message}`})
+      }
+    }
     if (s.capture && !('run' in s)) issues.push({path: ['steps', i, 'capture'], code: 'CAPTURE_NOT_RUN', message: `step "${s.id}" captures output but is not a run step`, hint: 'Only run steps can capture their stdout'})
   })
   for (const {path, text} of templateStrings(t)) {

@@ -100,6 +100,8 @@ const StepBase = {
   cwd: z.string().optional(),
   /** Run steps: keep the trimmed stdout as {{ steps.NAME }} for later steps (journaled, so a resume has it too). */
   capture: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a capture name: letters, digits, _').optional(),
+  /** With capture: a regular expression; its first group (or the whole match) is what is kept. No match fails the step. */
+  capturePattern: z.string().optional(),
 }
 
 export const Step = z.union([
