@@ -1,0 +1,36 @@
+// The fast inventory writer must write exactly what src/io/write-yaml.ts's toYaml() writes.
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+import fc from 'fast-check'
+import {parse} from 'yaml'
+import {describe, expect, it} from 'vitest'
+import {toYamlFast} from '../../src/discover/fast-yaml.js'
+import {toYaml} from '../../src/io/write-yaml.js'
+
+describe('toYamlFast', () => {
+  it('equals toYaml on the example estate', () => {
+    const inv = parse(readFileSync(path.join(__dirname, '../../plans/example/inventory.yaml'), 'utf8'))
+    expect(toYamlFast(inv)).toBe(toYaml(inv))
+  })
+
+  it('equals toYaml on awkward keys and values', () => {
+    const v = {
+      tags: {'aws:cloudformation:stack-name': 's', 'has space': 'v', 'x: y': 'z', '#c': '1', '-dash': '-1', multi: 'a\nb', '': 'e', q: `it's "q"`, n: '007', f: '1e5', t: 'true', at: '@home', u: 'ünï', e: '', tr: 'x ', h: 'a#b', d: '...x', nul: null},
+      list: [[1, 2], [], {}, null, 'a', '-x', {'k k': 1}, {'-': 2, b: 3}, {'x: y': 1, b: 2}],
+      num: [0.1, -0, 1e21, 1e-7, 3, -5, Number.NaN, Number.POSITIVE_INFINITY],
+      nested: {deep: {deeper: []}},
+      empty: {},
+    }
+    expect(toYamlFast(v)).toBe(toYaml(v))
+  })
+
+  it('equals toYaml for any strings as tag keys and values (property)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({unit: 'binary'}), fc.oneof(fc.string(), fc.string({unit: 'binary'}), fc.integer(), fc.double(), fc.boolean(), fc.constant(null))), fc.array(fc.oneof(fc.string(), fc.string({unit: 'binary'}))), (tags, list) => {
+        const v = {servers: [{id: 'x', tags, list}], tags}
+        expect(toYamlFast(v)).toBe(toYaml(v))
+      }),
+      {numRuns: 150},
+    )
+  })
+})
