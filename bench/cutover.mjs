@@ -47,7 +47,7 @@ for (const e of engines) {
       exit: r.exitCode,
       errors: stats.errors,
     })
-    if (process.env.BENCH_VERBOSE) process.stderr.write(`${e.name} cutover step output:\n${cut?.output}\n`)
+    if (process.env.BENCH_VERBOSE) process.stderr.write(`${e.name} cutover step: ${JSON.stringify(events.find((x) => x.type === "step-started" && x.step === "cutover"))}\n${cut?.output}\n`)
     if (!cut) process.stderr.write(`${e.name}: the cutover step did not succeed (exit ${r.exitCode})\n${r.stdout}\n${r.stderr}\n`)
   } finally {
     await s.stop()
