@@ -165,12 +165,20 @@ interface Run {
 }
 
 async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operation: string, runId: string, fn: (journal: JournalWriter, lock: Lock) => Promise<T>): Promise<T> {
+  const emit = opts.emit ?? (() => undefined)
   const lockFile = path.join(prep.ctx.planDir, PLAN_FILES.lock)
   const lock = acquireLock(lockFile, operation, {force: opts.forceUnlock})
   let journal: JournalWriter | undefined
   try {
     journal = JournalWriter.open(path.join(prep.ctx.planDir, PLAN_FILES.journal), runId, (s) => redact(s, prep.secrets))
     if (lock.replaced) {
+      const holder = lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'
+      emit({
+        type: 'preflight',
+        finding: lock.replaced.reason === 'stale'
+          ? {severity: 'info', code: 'STALE_LOCK', message: `took over the lock of ${holder}: that process is no longer running (a crash); resuming from the journal`}
+          : {severity: 'warning', code: 'LOCK_FORCED', message: `--force-unlock removed the lock of ${holder}: if that run is still alive, both runs execute the same steps and interleave the journal`},
+      })
       await journal.append({
         type: 'lock-forced',
         wave: prep.wave.number,
@@ -513,7 +521,7 @@ async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
       }
       let approvedBy = flagApproved ? (st?.approved ? 'an earlier run' : opts.approve?.length ? '--approve' : '--yes') : ''
       if (!flagApproved && run.deps.confirm) {
-        const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `Finalize ${s.id} for ${w.name}? This is a point of no return.`
+        const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `Run finalize step ${s.id} for ${w.name}${s.description ? ` (${renderString(s.description, w.scope)})` : ''}? It is a point of no return.`
         const ask = run.asking.then(() => run.deps.confirm!(R(`[${w.name}] ${msg}`)))
         run.asking = ask.catch(() => undefined)
         const yes = await ask.catch(() => false)
