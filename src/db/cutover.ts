@@ -297,7 +297,7 @@ export interface MariadbCutoverOptions {
 export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   let verify: VerifyResult | undefined
-  const r = await runSubSteps(
+  const r = await withSharedConnections(() => runSubSteps(
     [
       {name: 'block-source-writes', window: 'open', run: async () => `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv})).killed} connection(s) killed`, undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})},
       {name: 'wait-target-gtid', run: async () => `target reached ${(await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).gtid}`},
@@ -320,12 +320,12 @@ export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promis
       }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
     ],
     log,
-  )
+  ))
   return {...r, verify}
 }
 
 export async function mariadbCutoverRollback(o: MariadbCutoverOptions, log: Log): Promise<CutoverResult> {
-  return runSubSteps(
+  return withSharedConnections(() => runSubSteps(
     [
       {
         name: 'fail-back',
@@ -344,7 +344,7 @@ export async function mariadbCutoverRollback(o: MariadbCutoverOptions, log: Log)
       {name: 'unblock-source-writes', window: 'close', run: async () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})},
     ],
     log,
-  )
+  ))
 }
 
 export interface RedisCutoverOptions {
@@ -365,7 +365,7 @@ export interface RedisCutoverOptions {
 export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   let verify: VerifyResult | undefined
-  const r = await runSubSteps(
+  const r = await withSharedConnections(() => runSubSteps(
     [
       {name: 'pause-source-writes', window: 'open', run: async () => redisPause(o.source, o.pauseMs, {passwordEnv: o.sourcePasswordEnv}), undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
       {name: 'wait-offsets-equal', run: async () => `offset ${(await redisWaitSync(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).offset}`},
@@ -385,13 +385,13 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
       {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
     ],
     log,
-  )
+  ))
   return {...r, verify}
 }
 
 export async function redisCutoverRollback(o: RedisCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
-  return runSubSteps(
+  return withSharedConnections(() => runSubSteps(
     [
       {
         name: 'fail-back',
@@ -413,7 +413,7 @@ export async function redisCutoverRollback(o: RedisCutoverOptions, log: Log): Pr
       {name: 'demote-target', run: async () => `target replicates from ${(await redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, unpause: true, ...pw})).master}`},
     ],
     log,
-  )
+  ))
 }
 
 /** Removes a file the block steps wrote, once the way back is gone (finalize). */

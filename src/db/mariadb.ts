@@ -105,7 +105,7 @@ export async function mariadbReplicate(source: string, target: string, repl: {us
       if (s?.Slave_IO_Running === 'Yes' && s?.Slave_SQL_Running === 'Yes') break
       if (Date.now() > deadline || s?.Last_IO_Error || s?.Last_SQL_Error)
         throw new MigrateError(`replication ${addr.host}:${addr.port} → ${redactUrl(target)} did not start: ${s?.Last_IO_Error || s?.Last_SQL_Error || `IO ${s?.Slave_IO_Running}, SQL ${s?.Slave_SQL_Running}`}`, {code: 'MARIADB_REPLICA_START', hint: 'Check the replication user and its REPLICATION SLAVE grant, that the target reaches the source, and gtid_slave_pos'})
-      await sleep(50)
+      await sleep(10)
     }
     return {gtidSlavePos: (await vars(c, ['gtid_slave_pos'])).gtid_slave_pos, master: `${addr.host}:${addr.port}`}
   })
