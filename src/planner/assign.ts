@@ -243,6 +243,8 @@ export function checkPins(model: EstateModel, gg: GroupGraph, at: GroupAttrs): F
   const G = gg.count
   const lb = new Float64Array(G)
   const lbSrc = new Int32Array(G).fill(-1)
+  const lbVia = new Int32Array(G).fill(-1)
+  const name = (g: number) => model.apps[gg.members[g][0]].name
   for (let i = 0; i < G; i++) {
     const g = gg.topo[i]
     let v = 1
@@ -253,19 +255,21 @@ export function checkPins(model: EstateModel, gg: GroupGraph, at: GroupAttrs): F
       if (need > v) {
         v = need
         src = lbSrc[p] >= 0 ? lbSrc[p] : at.pin[p] || at.fixed[p] ? p : -1
+        lbVia[g] = p
       }
     }
     const own = at.pin[g] || at.fixed[g]
     if (own && own < v) {
-      const name = model.apps[gg.members[g][0]].name
-      const other = src >= 0 ? model.apps[gg.members[src][0]].name : undefined
+      const other = src >= 0 ? name(src) : undefined
       const otherWave = src >= 0 ? at.pin[src] || at.fixed[src] : 0
+      const chain: string[] = []
+      for (let x = lbVia[g]; x >= 0 && chain.length < 6; x = lbVia[x]) chain.push(name(x))
       throw badInput(
         other
-          ? `"${name}" is pinned to wave ${own}, but it depends (directly or through constraints) on "${other}", which is pinned to wave ${otherWave}`
-          : `"${name}" is pinned to wave ${own}, but \`before\` constraints need at least ${v - 1} earlier wave${v - 1 === 1 ? '' : 's'} for the applications it must follow`,
+          ? `"${name(g)}" is pinned to wave ${own}, but it depends (directly or through constraints) on "${other}", which is pinned to wave ${otherWave}${chain.length > 1 ? ` (via ${chain.join(' → ')})` : ''}`
+          : `"${name(g)}" is pinned to wave ${own}, but it must follow ${chain.map((c) => `"${c}"`).join(' → ')} (dependencies and \`before\` constraints), which needs at least ${v} waves`,
         'PIN_CONTRADICTS_ORDER',
-        'A dependency target moves in the same or an earlier wave: pin them consistently, or remove one pin in settings.pins',
+        'A dependency target moves in the same or an earlier wave, and `before` strictly earlier: pin them consistently, or remove a pin or constraint in settings',
       )
     }
     if (own) {

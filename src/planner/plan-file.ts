@@ -8,8 +8,9 @@ import {loadWithSchema, readText} from '../io/documents.js'
 import {schemaHeader, toYaml} from '../io/write-yaml.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {PLAN_FILES} from '../paths.js'
-import type {Inventory} from '../schema/inventory.js'
-import {loadKind} from '../schema/kinds.js'
+import {checkInventory} from '../inventory/check.js'
+import {Inventory} from '../schema/inventory.js'
+import {issuesToDiagnostics, loadKind} from '../schema/kinds.js'
 import {Plan, PlanSettings, type PlanSettingsInput, type SettingsFile} from '../schema/plan.js'
 import type {z} from 'zod'
 import {assemble, type PriorState} from './assemble-plan.js'
@@ -59,6 +60,18 @@ export interface PlanResult {
   warnings: string[]
 }
 
+/** Schema- and semantically checked inventory, parsed once (the file may be large). */
+function loadInventory(file: string, text: string): Inventory {
+  const loaded = loadWithSchema(file, Inventory, text)
+  const diagnostics = [...loaded.diagnostics]
+  if (loaded.value) diagnostics.push(...issuesToDiagnostics(loaded.source, checkInventory(loaded.value)))
+  const errors = diagnostics.filter((d) => d.severity === 'error')
+  if (errors.length > 0 || !loaded.value) {
+    throw badInput(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in this inventory`, 'INVALID_FILE', `Fix the problems listed above, then run \`migrate validate ${file}\``, diagnostics)
+  }
+  return loaded.value
+}
+
 /** Wave numbers the state journal shows as started or finished (any event naming the wave). */
 export function startedWaves(journalFile: string): number[] {
   if (!existsSync(journalFile)) return []
@@ -89,7 +102,7 @@ export function runPlan(req: PlanRequest): PlanResult {
   const inventoryFile = req.inventoryFile ?? path.join(req.planDir, PLAN_FILES.inventory)
   const warnings: string[] = []
   const invText = readText(inventoryFile)
-  const inventory = loadKind<Inventory>('inventory', inventoryFile).value
+  const inventory = loadInventory(inventoryFile, invText)
 
   let existing: Plan | undefined
   let existingText: string | undefined
