@@ -1,10 +1,17 @@
 // Connections to the databases a migration moves, from URLs that never hold a password in a file: the password
 // comes from an environment variable (passwordEnv, or the engine's usual one: PGPASSWORD, MYSQL_PWD, REDISCLI_AUTH).
 // Every message that names a server uses redactUrl(), so a password typed into a URL never reaches a log.
-import pg from 'pg'
-import mysql from 'mysql2/promise'
-import {Redis} from 'ioredis'
+import type pg from 'pg'
+import type mysql from 'mysql2/promise'
+import type {Redis} from 'ioredis'
 import {MigrateError, badInput} from '../errors.js'
+
+// Drivers load on first use: a `migrate db` command starts faster, and a cutover step's start is part of a window.
+const driver = {
+  pg: () => import('pg').then((m) => m.default),
+  mysql: () => import('mysql2/promise').then((m) => m.default),
+  redis: () => import('ioredis').then((m) => m.Redis),
+}
 
 export type Engine = 'postgres' | 'mysql' | 'mariadb' | 'redis'
 
@@ -55,7 +62,8 @@ export async function pgConnect(url: string, passwordEnv?: string, opts: {timeou
   const u = parseUrl(url)
   const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'PGPASSWORD')
   const hostParam = u.searchParams.get('host')
-  const client = new pg.Client({
+  const PgClient = (await driver.pg()).Client
+  const client = new PgClient({
     host: hostParam ?? (u.hostname || '127.0.0.1'),
     port: Number(u.port || 5432),
     user: decodeURIComponent(u.username || 'postgres'),
@@ -132,7 +140,7 @@ export async function mysqlConnect(url: string, passwordEnv?: string, opts: {tim
   const u = parseUrl(url)
   const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'MYSQL_PWD')
   try {
-    const c = await mysql.createConnection({
+    const c = await (await driver.mysql()).createConnection({
       host: u.hostname || '127.0.0.1',
       port: Number(u.port || 3306),
       user: decodeURIComponent(u.username || 'root'),
@@ -162,7 +170,8 @@ export async function myRows(c: mysql.Connection, sql: string, params: unknown[]
 export async function redisConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number} = {}): Promise<Redis> {
   const u = parseUrl(url)
   const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'REDISCLI_AUTH')
-  const r = new Redis({
+  const RedisClient = await driver.redis()
+  const r = new RedisClient({
     host: u.hostname || '127.0.0.1',
     port: Number(u.port || 6379),
     username: u.username ? decodeURIComponent(u.username) : undefined,
