@@ -310,15 +310,33 @@ function placementReason(
   if (slot.pilot) parts.push('pilot: among the lowest-risk applications, to prove the tooling first')
   if (pin?.wave) parts.push(`pinned to wave ${pin.wave}`)
   if (pin?.notBefore) parts.push(`pinned after ${pin.notBefore}`)
-  const deps: {name: string; wave: number; weight: number}[] = []
+  // The three latest-moving dependencies (then the heaviest), without allocating per edge.
+  const top = [-1, -1, -1]
+  let others = 0
+  const better = (e: number, f: number): boolean => {
+    const we = appWave[edges.to[e]]
+    const wf = appWave[edges.to[f]]
+    if (we !== wf) return we > wf
+    if (edges.weight[e] !== edges.weight[f]) return edges.weight[e] > edges.weight[f]
+    return model.apps[edges.to[e]].name < model.apps[edges.to[f]].name
+  }
   for (let k = outStart[a]; k < outStart[a + 1]; k++) {
     const e = outList[k]
     const b = edges.to[e]
     if (!appWave[b] || gg.groupOf[b] === g) continue
-    deps.push({name: model.apps[b].name, wave: appWave[b], weight: edges.weight[e]})
+    others++
+    let x = e
+    for (let t = 0; t < 3; t++) {
+      if (top[t] < 0 || better(x, top[t])) {
+        const y = top[t]
+        top[t] = x
+        x = y
+        if (x < 0) break
+      }
+    }
   }
-  deps.sort((x, y) => y.wave - x.wave || y.weight - x.weight || (x.name < y.name ? -1 : 1))
-  if (deps.length > 0) parts.push(`depends on ${deps.slice(0, 3).map((d) => `${d.name} (wave ${d.wave})`).join(', ')}${deps.length > 3 ? ` and ${deps.length - 3} more` : ''}`)
+  const shown = top.filter((e) => e >= 0)
+  if (shown.length > 0) parts.push(`depends on ${shown.map((e) => `${model.apps[edges.to[e]].name} (wave ${appWave[edges.to[e]]})`).join(', ')}${others > 3 ? ` and ${others - 3} more` : ''}`)
   for (const before of afterOf.get(a) ?? []) {
     const b = model.appIndex.get(before)
     if (b !== undefined && appWave[b]) parts.push(`after ${before} (wave ${appWave[b]}, a before constraint)`)
@@ -334,7 +352,7 @@ function placementReason(
   if (asg.notes.waitedNotBefore[g] && !pin?.notBefore) parts.push(`not before ${formatDay(waveDay(w))}`)
   if (asg.notes.forced[g] && !pin?.wave) parts.push('placed early so that applications pinned after it can keep their waves')
   if (slot.relaxed.length > 0 && !slot.pilot) parts.push(`nothing else could move in wave ${w} (early-wave rules relaxed)`)
-  if (parts.length === 0) parts.push(deps.length === 0 ? 'no dependencies to wait for: the first wave with room' : 'the first wave with room')
+  if (parts.length === 0) parts.push(others === 0 ? 'no dependencies to wait for: the first wave with room' : 'the first wave with room')
   return `wave ${w}: ${parts.join(', ')}`
 }
 

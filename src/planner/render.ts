@@ -89,7 +89,7 @@ export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality
   }
   const byName = new Map(plan.applications.map((a) => [a.name, a]))
   for (const w of plan.waves) {
-    out.push('', `## ${w.name}${w.pilot ? ' (pilot)' : ''}: cutover ${w.cutover.start}`, '')
+    out.push('', `## ${w.name}${w.pilot && w.name !== 'Pilot' ? ' (pilot)' : ''}: cutover ${w.cutover.start}`, '')
     for (const r of w.reasons) out.push(`- ${r}`)
     out.push('', '| Application | Strategy | Template | Servers | Databases | Why this wave |', '|---|---|---|---:|---|---|')
     for (const name of w.applications) {

@@ -106,7 +106,7 @@ describe("migrate plan", {timeout: 180_000}, () => {
     const dir = planDir('d')
     const md = await migrate(['plan', '--plan', dir, '--format', 'markdown'])
     expect(md.stdout).toContain('| Wave | Cutover |')
-    expect(md.stdout).toContain('## Pilot (pilot)')
+    expect(md.stdout).toContain('## Pilot: cutover 2027-01-16')
     const mm = await migrate(['plan', '--plan', dir, '--format', 'mermaid'])
     expect(mm.stdout.startsWith('gantt\n')).toBe(true)
     expect(mm.stdout).toMatch(/monthly sales event :crit, b1, 2027-01-25, 7d/)
