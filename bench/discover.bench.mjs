@@ -15,20 +15,21 @@ const N = Number(process.env.BENCH_INSTANCES ?? 10_000)
 const REGIONS = ['ap-southeast-1', 'ap-southeast-3', 'ap-southeast-5', 'ap-northeast-1']
 const per = Math.ceil(N / REGIONS.length)
 const dir = mkdtempSync(path.join(tmpdir(), 'migrate-bench-discover-'))
-const MAXRSS_HOOK = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nMAXRSS_KB "+process.resourceUsage().maxRSS+"\\n"))'
+const MAXRSS_HOOK = 'data:text/javascript,process.on("exit",()=>{const u=process.resourceUsage();process.stderr.write("\\nMAXRSS_KB "+u.maxRSS+" CPU_US "+(u.userCPUTime+u.systemCPUTime)+"\\n")})'
 
 async function run(label, args, env) {
   const t0 = performance.now()
   const r = await execa('node', ['--import', MAXRSS_HOOK, bin, ...args, '--json'], {reject: false, env: {AWS_EC2_METADATA_DISABLED: 'true', ...env}, cwd: dir})
   const ms = performance.now() - t0
   const rss = Number(/MAXRSS_KB (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024
+  const cpu = Number(/CPU_US (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1e6
   if (r.exitCode !== 0) {
     console.error(`${label}: exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`)
     process.exitCode = 1
-    return {label, ms, rss, servers: 0}
+    return {label, ms, rss, cpu, servers: 0}
   }
   const servers = JSON.parse(r.stdout).result.counts.servers
-  return {label, ms, rss, servers}
+  return {label, ms, rss, cpu, servers}
 }
 
 const rows = []
@@ -55,10 +56,11 @@ try {
   rmSync(dir, {recursive: true, force: true})
 }
 
-console.log('\nmigrate discover benchmark (goal: < 3 s wall, < 300 MB peak RSS)')
-console.log('source'.padEnd(40), 'servers'.padStart(8), 'requests'.padStart(9), 'wall s'.padStart(8), 'peak MB'.padStart(8), '  ok')
+const [load1] = (await import('node:os')).loadavg()
+console.log(`\nmigrate discover benchmark (goal: < 3 s wall, < 300 MB peak RSS); ${(await import('node:os')).cpus().length} CPUs, load average ${load1.toFixed(1)}`)
+console.log('source'.padEnd(40), 'servers'.padStart(8), 'requests'.padStart(9), 'wall s'.padStart(8), 'CPU s'.padStart(7), 'peak MB'.padStart(8), '  ok')
 for (const r of rows) {
   const ok = r.ms < 3000 && r.rss < 300
-  console.log(r.label.padEnd(40), String(r.servers).padStart(8), String(r.requests ?? '-').padStart(9), (r.ms / 1000).toFixed(2).padStart(8), r.rss.toFixed(0).padStart(8), ok ? '  yes' : '  NO')
+  console.log(r.label.padEnd(40), String(r.servers).padStart(8), String(r.requests ?? '-').padStart(9), (r.ms / 1000).toFixed(2).padStart(8), r.cpu.toFixed(2).padStart(7), r.rss.toFixed(0).padStart(8), ok ? '  yes' : '  NO')
 }
-console.log(JSON.stringify({discover: rows.map((r) => ({source: r.label, servers: r.servers, wallMs: Math.round(r.ms), peakRssMB: Math.round(r.rss)}))}))
+console.log(JSON.stringify({discover: rows.map((r) => ({source: r.label, servers: r.servers, wallMs: Math.round(r.ms), cpuMs: Math.round(r.cpu * 1000), peakRssMB: Math.round(r.rss)}))}))
