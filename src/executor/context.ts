@@ -92,7 +92,7 @@ export function clearTemplateCache(): void {
 }
 
 /** The variable scope of one application in one wave. */
-export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template: RunbookTemplate, runId: string, env: (name: string) => string | undefined = (n) => process.env[n]): VarScope {
+export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template: RunbookTemplate, runId: string, env: (name: string) => string | undefined = (n) => process.env[n], dbIndex = 0): VarScope {
   const values = new Map<string, string | undefined>()
   const set = (k: string, v: unknown): void => {
     values.set(k, v === undefined || v === null ? undefined : String(v))
@@ -136,7 +136,7 @@ export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template:
     set('server.instanceType', st.instanceType)
     set('server.sourceInstanceType', s?.instanceType)
   }
-  const dt = app.databases[0]
+  const dt = app.databases[dbIndex]
   const d = dt ? ctx.inventory.databases.find((x) => x.id === dt.id) : undefined
   if (dt) {
     set('database.id', dt.id)

@@ -711,7 +711,8 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
       })
       apps.push(...done)
     }
-    apps.sort((a, b) => prep.wave.applications.indexOf(a.app) - prep.wave.applications.indexOf(b.app))
+    const order = prep.apps.map((w) => w.name)
+    apps.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))
     const failed = apps.some((a) => a.outcome === 'rollback-failed')
     const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : failed ? EXIT.FAILURE : EXIT.OK
     if (candidates.length > 0) await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'rollback', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})

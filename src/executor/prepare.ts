@@ -1,7 +1,6 @@
 // Preparing a wave: load the plan and templates, build each application's variable scope, and run the static
 // pre-flight (templates and variables resolve, values exist, programs are on PATH, secrets are in the environment).
 // Nothing here changes anything or talks to the network.
-import {accessSync, constants, statSync} from 'node:fs'
 import path from 'node:path'
 import {badInput} from '../errors.js'
 import {diagnosticAt} from '../io/documents.js'
@@ -11,9 +10,18 @@ import type {AppPlan, Wave} from '../schema/plan.js'
 import type {HealthCheck, RunbookTemplate, Step} from '../schema/template.js'
 import {buildScope, findWave, loadPlanContext, loadTemplate, type LoadedTemplate, type PlanContext} from './context.js'
 import type {CommonOptions, Finding, StepKind} from './types.js'
+import {whichProgram} from './which.js'
 
+export {whichProgram}
+
+/**
+ * One unit of work in a wave: an application's own runbook (name = the application), or the runbook of one of its
+ * databases that the plan gives a template (name = APP:DATABASE_ID, {{ database.* }} bound to that database).
+ */
 export interface AppWork {
   name: string
+  /** The plan application it belongs to. */
+  app: string
   plan: AppPlan
   templateName: string
   loaded: LoadedTemplate
@@ -47,21 +55,6 @@ export function renderEnv(env: Record<string, string> | undefined, scope: VarSco
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, renderString(v, scope)]))
 }
 
-/** Is `program` runnable: an executable path, or found on PATH. */
-export function whichProgram(program: string, envPath = process.env.PATH ?? ''): boolean {
-  const ok = (p: string): boolean => {
-    try {
-      if (!statSync(p).isFile()) return false
-      accessSync(p, constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  }
-  if (program.includes('/')) return ok(program)
-  return envPath.split(path.delimiter).some((dir) => dir && ok(path.join(dir, program)))
-}
-
 /** Matches `--approve STEP` / `--approve APP/STEP` style lists. */
 export function matchesStep(list: readonly string[] | undefined, app: string, step: string): boolean {
   return !!list && list.some((x) => x === step || x === `${app}/${step}`)
@@ -79,103 +72,124 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
   const findings: Finding[] = []
   const secrets = new Set<string>()
   const envFn = opts.env ?? ((n: string) => process.env[n])
-  const which = opts.deps?.which ?? ((p: string) => whichProgram(p))
+  const which = (p: string): boolean => p === 'migrate' || (opts.deps?.which ?? whichProgram)(p)
   const apps: AppWork[] = []
   if (ctx.staleWarning) findings.push({severity: 'warning', code: 'STALE_PLAN', message: `running a stale plan (--allow-stale): ${ctx.staleWarning}`})
-  for (const name of names) {
-    const plan = ctx.plan.applications.find((a) => a.name === name)
+  for (const appName of names) {
+    const plan = ctx.plan.applications.find((a) => a.name === appName)
     if (!plan) {
-      findings.push({severity: 'blocker', code: 'UNKNOWN_APP', app: name, message: `wave ${wave.number} lists "${name}", which is not in the plan's applications`, hint: 'Fix plan.yaml (migrate validate shows where)'})
+      findings.push({severity: 'blocker', code: 'UNKNOWN_APP', app: appName, message: `wave ${wave.number} lists "${appName}", which is not in the plan's applications`, hint: 'Fix plan.yaml (migrate validate shows where)'})
       continue
     }
-    const loaded = loadTemplate(ctx.planDir, plan.template)
-    for (const d of loaded.diagnostics) {
-      findings.push({severity: d.severity === 'error' ? 'blocker' : d.severity, code: d.code, app: name, message: d.message, hint: d.hint, file: d.file ?? loaded.file, line: d.line, column: d.column})
-    }
-    const template = loaded.template
-    const scope = template ? buildScope(ctx, wave, plan, template, runId, envFn) : {values: new Map(), secrets, env: envFn}
-    scope.secrets = secrets
-    apps.push({name, plan, templateName: plan.template, loaded, template, scope})
-    if (!template) continue
-    for (const k of Object.keys(plan.params)) {
-      if (!(k in template.metadata.params)) findings.push({severity: 'info', code: 'UNUSED_PARAM', app: name, message: `the plan gives parameter "${k}", which template ${plan.template} does not declare`})
-    }
-    // Every interpolated string must resolve (env.* aside: checked below, and never shown).
-    const probe: VarScope = {values: new Map(scope.values), secrets: new Set(), env: () => 'x'}
-    for (const st of template.steps) if (st.capture) probe.values.set(`steps.${st.capture}`, `<steps.${st.capture}>`)
-    for (const {path: p, text} of templateStrings(template)) {
-      if (p.includes('when')) continue
-      try {
-        renderString(text, probe)
-      } catch (e) {
-        if (!(e instanceof RenderError)) throw e
-        const pos = loaded.source ? diagnosticAt(loaded.source, p, {code: 'MISSING_VALUE', message: ''}) : undefined
-        findings.push({severity: 'blocker', code: 'MISSING_VALUE', app: name, step: stepAt(template, p), message: `{{ ${e.variable} }} has no value for ${name}`, hint: missingHint(e.variable), file: loaded.file, line: pos?.line, column: pos?.column})
+    const units: {name: string; template: string; dbIndex: number}[] = [{name: appName, template: plan.template, dbIndex: 0}]
+    plan.databases.forEach((d, k) => {
+      const t = (d as {template?: string}).template
+      if (t) units.push({name: `${appName}:${d.id}`, template: t, dbIndex: k})
+    })
+    for (const unit of units) {
+      const name = unit.name
+      const loaded = loadTemplate(ctx.planDir, unit.template)
+      for (const d of loaded.diagnostics) {
+        findings.push({severity: d.severity === 'error' ? 'blocker' : d.severity, code: d.code, app: name, message: d.message, hint: d.hint, file: d.file ?? loaded.file, line: d.line, column: d.column})
       }
-    }
-    // An argument that renders to nothing is almost always a missing parameter (`aws mgn … --source-server-id ""`).
-    template.steps.forEach((s, i) => {
-      if (s.when !== undefined && !evaluateWhen(s.when, probe)) return
-      const lists: [string, readonly string[] | undefined][] = [['run', 'run' in s ? s.run : undefined], ['rollback', s.rollback]]
-      for (const [key, argv] of lists) {
-        argv?.forEach((a, j) => {
-          if (!a.includes('{{')) return
+      const template = loaded.template
+      const scope = template ? buildScope(ctx, wave, plan, template, runId, envFn, unit.dbIndex) : {values: new Map(), secrets, env: envFn}
+      scope.secrets = secrets
+      apps.push({name, app: appName, plan, templateName: unit.template, loaded, template, scope})
+      if (!template) continue
+      for (const k of Object.keys(plan.params)) {
+        if (!(k in template.metadata.params)) findings.push({severity: 'info', code: 'UNUSED_PARAM', app: name, message: `the plan gives parameter "${k}", which template ${plan.template} does not declare`})
+      }
+      // Every interpolated string must resolve (env.* aside: checked below, and never shown).
+      const probe: VarScope = {values: new Map(scope.values), secrets: new Set(), env: () => 'x'}
+      for (const st of template.steps) if (st.capture) probe.values.set(`steps.${st.capture}`, `<steps.${st.capture}>`)
+      for (const {path: p, text} of templateStrings(template)) {
+        if (p.includes('when')) continue
+        try {
+          renderString(text, probe)
+        } catch (e) {
+          if (!(e instanceof RenderError)) throw e
+          const pos = loaded.source ? diagnosticAt(loaded.source, p, {code: 'MISSING_VALUE', message: ''}) : undefined
+          findings.push({severity: 'blocker', code: 'MISSING_VALUE', app: name, step: stepAt(template, p), message: `{{ ${e.variable} }} has no value for ${name}`, hint: missingHint(e.variable), file: loaded.file, line: pos?.line, column: pos?.column})
+        }
+      }
+      // An argument that renders to nothing is almost always a missing parameter (`aws mgn … --source-server-id ""`).
+      const empties: Finding[] = []
+      template.steps.forEach((s, i) => {
+        if (s.when !== undefined && !evaluateWhen(s.when, probe)) return
+        const lists: [string, readonly string[] | undefined][] = [['run', 'run' in s ? s.run : undefined], ['rollback', s.rollback]]
+        for (const [key, argv] of lists) {
+          argv?.forEach((a, j) => {
+            if (!a.includes('{{')) return
+            let v: string
+            try {
+              v = renderString(a, probe)
+            } catch {
+              return
+            }
+            if (v.trim() !== '') return
+            const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, key, j], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
+            empties.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${key} argument ${JSON.stringify(a)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
+          })
+        }
+        const checks: [(string | number)[], HealthCheck | undefined][] = [
+          [['check'], 'check' in s ? s.check : undefined],
+          [['wait', 'check'], 'wait' in s ? s.wait.check : undefined],
+          [['soak', 'check'], s.soak?.check],
+        ]
+        for (const [sub, c] of checks) {
+          if (!c || (c.type !== 'http' && c.type !== 'tcp')) continue
+          const field = c.type === 'http' ? 'url' : 'host'
+          const raw = c.type === 'http' ? c.url : c.host
           let v: string
           try {
-            v = renderString(a, probe)
+            v = renderString(raw, probe)
           } catch {
-            return
+            continue
           }
-          if (v.trim() !== '') return
-          const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, key, j], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
-          findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${key} argument ${JSON.stringify(a)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
-        })
-      }
-      const checks: [(string | number)[], HealthCheck | undefined][] = [
-        [['check'], 'check' in s ? s.check : undefined],
-        [['wait', 'check'], 'wait' in s ? s.wait.check : undefined],
-        [['soak', 'check'], s.soak?.check],
-      ]
-      for (const [sub, c] of checks) {
-        if (!c || (c.type !== 'http' && c.type !== 'tcp')) continue
-        const field = c.type === 'http' ? 'url' : 'host'
-        const raw = c.type === 'http' ? c.url : c.host
-        let v: string
-        try {
-          v = renderString(raw, probe)
-        } catch {
-          continue
+          if (v.trim() !== '') continue
+          const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, ...sub, field], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
+          empties.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${c.type} check ${field} ${JSON.stringify(raw)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
         }
-        if (v.trim() !== '') continue
-        const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, ...sub, field], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
-        findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${c.type} check ${field} ${JSON.stringify(raw)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
-      }
-    })
-    for (const envName of requiredEnv(template)) {
-      const v = envFn(envName)
-      if (v === undefined || v === '') {
-        findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'MISSING_ENV', app: name, message: `environment variable ${envName} is not set (template ${plan.template} needs it)`, hint: `Export ${envName} before running (secrets come only from the environment)`})
-      } else secrets.add(v)
-    }
-    // Programs the steps call.
-    const programs = new Map<string, string>()
-    template.steps.forEach((s) => {
-      const argvs: (readonly string[])[] = []
-      if ('run' in s) argvs.push(s.run)
-      if (s.rollback) argvs.push(s.rollback)
-      for (const c of [('check' in s ? s.check : undefined), ('wait' in s ? s.wait.check : undefined), s.soak?.check]) if (c?.type === 'command') argvs.push(c.run)
-      for (const a of argvs) {
-        try {
-          const prog = renderArgv(a.slice(0, 1), probe)[0]
-          if (!programs.has(prog)) programs.set(prog, s.id)
-        } catch {
-          /* reported above */
+      })
+      if (empties.length <= 2) findings.push(...empties)
+      else {
+        // One finding per unit, naming the parameters to set, rather than one per argument.
+        const names = new Set<string>()
+        for (const s of template.steps) {
+          for (const str of templateStrings({...template, steps: [s], preflight: []}).map((x) => x.text)) {
+            for (const m of str.matchAll(/\{\{\s*((?:app\.)?params\.[A-Za-z0-9_.-]+)\s*\}\}/g)) if ((scope.values.get(m[1].replace(/^app\./, '')) ?? '') === '') names.add(m[1].replace(/^app\./, ''))
+          }
         }
+        const first = empties[0]
+        findings.push({...first, step: undefined, message: `${empties.length} arguments render to empty strings for ${name}, in steps ${[...new Set(empties.map((e) => e.step))].join(', ')}${names.size ? `: set ${[...names].join(', ')}` : ''}`, hint: `Set them per application in plan.yaml (applications[${plan.name}].params), or guard the steps with when:`})
       }
-    })
-    for (const p of template.preflight) if (p.check.type === 'command') programs.set(p.check.run[0], `preflight ${p.id}`)
-    for (const [prog, step] of programs) {
-      if (!which(prog)) findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'PROGRAM_NOT_FOUND', app: name, step, message: `program "${prog}" (used by ${step}) is not on PATH`, hint: `Install it on this machine or fix the template ${loaded.file}`})
+      for (const envName of requiredEnv(template)) {
+        const v = envFn(envName)
+        if (v === undefined || v === '') {
+          findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'MISSING_ENV', app: name, message: `environment variable ${envName} is not set (template ${plan.template} needs it)`, hint: `Export ${envName} before running (secrets come only from the environment)`})
+        } else secrets.add(v)
+      }
+      // Programs the steps call.
+      const programs = new Map<string, string>()
+      template.steps.forEach((s) => {
+        const argvs: (readonly string[])[] = []
+        if ('run' in s) argvs.push(s.run)
+        if (s.rollback) argvs.push(s.rollback)
+        for (const c of [('check' in s ? s.check : undefined), ('wait' in s ? s.wait.check : undefined), s.soak?.check]) if (c?.type === 'command') argvs.push(c.run)
+        for (const a of argvs) {
+          try {
+            const prog = renderArgv(a.slice(0, 1), probe)[0]
+            if (!programs.has(prog)) programs.set(prog, s.id)
+          } catch {
+            /* reported above */
+          }
+        }
+      })
+      for (const p of template.preflight) if (p.check.type === 'command') programs.set(p.check.run[0], `preflight ${p.id}`)
+      for (const [prog, step] of programs) {
+        if (!which(prog)) findings.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'PROGRAM_NOT_FOUND', app: name, step, message: `program "${prog}" (used by ${step}) is not on PATH`, hint: `Install it on this machine or fix the template ${loaded.file}`})
+      }
     }
   }
   // --approve / --retry-step / --skip-step must name real steps: a typo must not silently approve nothing.

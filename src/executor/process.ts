@@ -1,6 +1,9 @@
 // Running one external program as an argv list (never a shell string), in its own process group so a timeout or
 // Ctrl-C stops the whole tree it started (SIGTERM, then SIGKILL after a grace period). Failures are values.
 import {execa} from 'execa'
+import path from 'node:path'
+import {PACKAGE_ROOT} from '../paths.js'
+import {whichProgram} from './which.js'
 
 export interface ProcessResult {
   exitCode: number | undefined
@@ -33,7 +36,17 @@ export function tail(text: string, maxLines = 20, maxChars = 2000): string {
   return t
 }
 
-export async function runProcess(argv: readonly string[], opts: ProcessOptions = {}): Promise<ProcessResult> {
+/**
+ * Templates call this tool as `migrate …` (e.g. `migrate db pg-wait-lag`). When no `migrate` is on PATH (running from
+ * a checkout), that is this very CLI: run it with the same node.
+ */
+export function resolveArgv(argv: readonly string[]): readonly string[] {
+  if (argv[0] === 'migrate' && !whichProgram('migrate')) return [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'run.js'), ...argv.slice(1)]
+  return argv
+}
+
+export async function runProcess(argvIn: readonly string[], opts: ProcessOptions = {}): Promise<ProcessResult> {
+  const argv = resolveArgv(argvIn)
   const started = performance.now()
   if (opts.signal?.aborted) return {exitCode: undefined, output: '', stdout: '', timedOut: false, canceled: true, durationMs: 0}
   const child = execa(argv[0], argv.slice(1), {

@@ -42,17 +42,25 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
   for (const n of [...waveNumbers].sort((a, b) => a - b)) {
     if (opts.wave !== undefined && n !== opts.wave) continue
     const pw = plan?.waves.find((w) => w.number === n)
-    const names = [...new Set([...(pw?.applications ?? []), ...(r.waves.get(n)?.keys() ?? [])])]
-    const apps = names.map((name) => {
+    // Units: each application's own runbook, and one per database the plan gives a template (APP:DATABASE_ID).
+    const templates = new Map<string, string>()
+    for (const name of pw?.applications ?? []) {
       const ap = plan?.applications.find((a) => a.name === name)
-      let order: string[] | undefined
-      if (ap) {
-        const t = loadTemplate(planDir, ap.template).template
-        order = t?.steps.map((s) => s.id)
+      if (!ap) continue
+      templates.set(name, ap.template)
+      for (const d of ap.databases) {
+        const t = (d as {template?: string}).template
+        if (t) templates.set(`${name}:${d.id}`, t)
       }
+    }
+    const names = [...new Set([...(pw?.applications ?? []).flatMap((a) => [...templates.keys()].filter((k) => k === a || k.startsWith(`${a}:`))), ...(r.waves.get(n)?.keys() ?? [])])]
+    const apps = names.map((name) => {
+      const tname = templates.get(name)
+      let order: string[] | undefined
+      if (tname) order = loadTemplate(planDir, tname).template?.steps.map((s) => s.id)
       const st = appState(r, n, name, order, live)
       const durationMs = st.steps.reduce((acc, s) => acc + (s.durationMs ?? 0), 0)
-      return {...st, template: ap?.template, durationMs}
+      return {...st, template: tname, durationMs}
     })
     const counts: Partial<Record<AppStatus, number>> = {}
     for (const a of apps) counts[a.status] = (counts[a.status] ?? 0) + 1

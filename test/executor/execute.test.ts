@@ -238,6 +238,31 @@ steps:
 })
 
 /** Running (a zombie waiting for a parent that never reaps it counts as gone). */
+describe('database units', () => {
+  it('a database with its own template runs as APP:DB with {{ database.* }} bound to that database', async () => {
+    const app = template('app', [{id: 'app-step', run: append('{{ app.name }} app {{ databases }}')}])
+    const db = template('db', [{id: 'db-step', run: append('{{ app.name }} db {{ database.id }} {{ database.engine }} {{ database.host }}:{{ database.port }}')}])
+    const dir = makePlanDir({
+      apps: [{name: 'shop', template: 'app', databases: [{id: 'shop-pg', engine: 'postgres', host: '10.0.0.5', port: 5432, template: 'db'}, {id: 'shop-redis', engine: 'redis', host: '10.0.0.6', port: 6379, template: 'db'}, {id: 'shop-plain', engine: 'mysql'}]}],
+      templates: {app, db},
+    })
+    const r = await executeWave({planDir: dir, wave: 1, concurrency: 1})
+    expect(r.apps.map((a) => [a.app, a.template, a.outcome])).toEqual([
+      ['shop', 'app', 'done'],
+      ['shop:shop-pg', 'db', 'done'],
+      ['shop:shop-redis', 'db', 'done'],
+    ])
+    expect(lines(path.join(dir, 'disk.log'))).toEqual(['shop app 3', 'shop db shop-pg postgres 10.0.0.5:5432', 'shop db shop-redis redis 10.0.0.6:6379'])
+    expect(planStatus(dir).waves[0].apps.map((a) => [a.name, a.status])).toEqual([
+      ['shop', 'done'],
+      ['shop:shop-pg', 'done'],
+      ['shop:shop-redis', 'done'],
+    ])
+    const rb = await rollbackWave({planDir: dir, wave: 1, apps: ['shop']})
+    expect(rb.apps.map((a) => a.app)).toEqual(['shop', 'shop:shop-pg', 'shop:shop-redis'])
+  })
+})
+
 describe('captures', () => {
   it('a run step captures stdout as {{ steps.NAME }}; later steps, rollbacks and resumed runs see it', async () => {
     const t = template('cap', [

@@ -10,6 +10,7 @@ export interface AppSpec {
   template: string
   params?: Record<string, string>
   servers?: {id: string; name?: string; hostname?: string; ip?: string}[]
+  databases?: {id: string; engine: string; host?: string; port?: number; template?: string}[]
 }
 
 export interface PlanSpec {
@@ -28,6 +29,7 @@ export function makePlanDir(spec: PlanSpec, dir = mkdtempSync(path.join(os.tmpdi
     servers: spec.apps.flatMap((a) =>
       (a.servers ?? []).map((s) => ({id: s.id, name: s.name ?? s.id, hostname: s.hostname, provider: 'onprem', privateIps: s.ip ? [s.ip] : [], vcpus: 2, memoryMiB: 4096, os: {family: 'linux'}, application: a.name})),
     ),
+    databases: spec.apps.flatMap((a) => (a.databases ?? []).map((d) => ({id: d.id, name: d.id, engine: d.engine, host: d.host, port: d.port, sizeGiB: 10, application: a.name}))),
   }
   const invText = stringify(inventory)
   writeFileSync(path.join(dir, 'inventory.yaml'), invText)
@@ -60,6 +62,7 @@ export function makePlanDir(spec: PlanSpec, dir = mkdtempSync(path.join(os.tmpdi
       template: a.template,
       target: {cloud: 'aws', region: 'ap-southeast-3'},
       servers: (a.servers ?? []).map((s) => ({id: s.id, instanceType: 't3.small', vcpus: 2, memoryMiB: 2048})),
+      databases: (a.databases ?? []).map((d) => ({id: d.id, service: 'aws:rds-postgres', instanceClass: 'db.t3.medium', ...(d.template ? {template: d.template} : {})})),
       params: a.params ?? {},
     })),
   }
