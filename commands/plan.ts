@@ -50,6 +50,7 @@ export default class PlanCommand extends BaseCommand {
       const say = (s: string) => (flags.format === 'table' ? this.log(s) : this.logToStderr(s))
       if (flags.diff) {
         if (!r.changed) say(`\nno changes: ${r.planFile} is up to date`)
+        else if (!r.previous) say(`\n${r.planFile} does not exist yet: it would be written with ${r.plan.waves.length} waves`)
         else {
           say(`\n${r.planFile} would change:`)
           for (const c of r.changes.apps) say(`  ${c.app}: wave ${c.from ?? '-'} → ${c.to ?? '-'}`)

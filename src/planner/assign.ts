@@ -24,6 +24,8 @@ export interface GroupAttrs {
   risk: Float64Array
   /** Pinned wave, 0 when not pinned. */
   pin: Int32Array
+  /** The pinned application's name, for messages. */
+  pinName: (string | undefined)[]
   /** Earliest cutover day from notBefore pins, or -Infinity. */
   notBefore: Float64Array
   /** Wave kept from a previous plan because it has started, 0 when free. */
@@ -186,6 +188,7 @@ export function groupAttrs(model: EstateModel, gg: GroupGraph, cal: Calendar, fi
     blocked: new Uint8Array(G),
     risk: new Float64Array(G),
     pin: new Int32Array(G),
+    pinName: new Array<string | undefined>(G),
     notBefore: new Float64Array(G).fill(-INF),
     fixed: new Int32Array(G),
   }
@@ -221,6 +224,7 @@ export function groupAttrs(model: EstateModel, gg: GroupGraph, cal: Calendar, fi
         )
       }
       at.pin[g] = p.wave
+      at.pinName[g] = p.app
       pinApp.set(g, p.app)
     }
     if (p.notBefore !== undefined) at.notBefore[g] = Math.max(at.notBefore[g], dayNumber(p.notBefore))
@@ -244,7 +248,7 @@ export function checkPins(model: EstateModel, gg: GroupGraph, at: GroupAttrs): F
   const lb = new Float64Array(G)
   const lbSrc = new Int32Array(G).fill(-1)
   const lbVia = new Int32Array(G).fill(-1)
-  const name = (g: number) => model.apps[gg.members[g][0]].name
+  const name = (g: number) => at.pinName[g] ?? model.apps[gg.members[g][0]].name
   for (let i = 0; i < G; i++) {
     const g = gg.topo[i]
     let v = 1

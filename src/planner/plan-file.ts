@@ -8,6 +8,7 @@ import {loadWithSchema, readText} from '../io/documents.js'
 import {schemaHeader, toYaml} from '../io/write-yaml.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {PLAN_FILES} from '../paths.js'
+import {parseYamlFast} from '../discover/fast-yaml-read.js'
 import {checkInventory} from '../inventory/check.js'
 import {Inventory} from '../schema/inventory.js'
 import {issuesToDiagnostics, loadKind} from '../schema/kinds.js'
@@ -50,6 +51,8 @@ export interface PlanResult {
   inventoryFile: string
   settingsFrom: string
   written: boolean
+  /** A plan.yaml existed before this run. */
+  previous: boolean
   /** The new plan differs from the one on disk (or there was none). */
   changed: boolean
   keptWaves: number[]
@@ -60,8 +63,23 @@ export interface PlanResult {
   warnings: string[]
 }
 
+/** Parses with the fast reader of the subset the tool writes; undefined when outside it (then the yaml library). */
+function parseFast(text: string): unknown {
+  try {
+    return text.trimStart().startsWith('{') ? JSON.parse(text) : parseYamlFast(text)
+  } catch {
+    return undefined
+  }
+}
+
 /** Schema- and semantically checked inventory, parsed once (the file may be large). */
 function loadInventory(file: string, text: string): Inventory {
+  const fast = parseFast(text)
+  if (fast !== undefined) {
+    const r = Inventory.safeParse(fast)
+    if (r.success && !checkInventory(r.data).some((i) => (i.severity ?? 'error') === 'error')) return r.data
+  }
+  // Outside the fast subset, or invalid: the positioned loader reports every problem with file:line.
   const loaded = loadWithSchema(file, Inventory, text)
   const diagnostics = [...loaded.diagnostics]
   if (loaded.value) diagnostics.push(...issuesToDiagnostics(loaded.source, checkInventory(loaded.value)))
@@ -108,7 +126,9 @@ export function runPlan(req: PlanRequest): PlanResult {
   let existingText: string | undefined
   if (existsSync(planFile)) {
     existingText = readText(planFile)
-    const loaded = loadWithSchema(planFile, Plan, existingText)
+    const fast = parseFast(existingText)
+    const quick = fast === undefined ? undefined : Plan.safeParse(fast)
+    const loaded = quick?.success ? {value: quick.data} : loadWithSchema(planFile, Plan, existingText)
     if (loaded.value) existing = loaded.value
     else warnings.push(`${planFile} does not match the plan schema; it is replaced (run \`migrate validate ${planFile}\` to see why)`)
   }
@@ -154,7 +174,7 @@ export function runPlan(req: PlanRequest): PlanResult {
     writeFileAtomic(planFile, text)
     written = true
   }
-  return {planFile, inventoryFile, settingsFrom: from, written, changed, keptWaves: prior ? started.filter((n) => existing!.waves.some((w) => w.number === n)) : [], changes, plan, quality, baseline, warnings}
+  return {planFile, inventoryFile, settingsFrom: from, written, previous: existingText !== undefined, changed, keptWaves: prior ? started.filter((n) => existing!.waves.some((w) => w.number === n)) : [], changes, plan, quality, baseline, warnings}
 }
 
 /** What moved between two plans: applications that changed wave, waves added, removed or moved in time. */
