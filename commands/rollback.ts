@@ -45,7 +45,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
     }
     const json = this.jsonEnabled()
     const tty = !!process.stderr.isTTY && !json
-    const cli = startCliRun({json, live: tty, interactive: false, write: (l) => process.stderr.write(l + '\n')})
+    const cli = await startCliRun({json, live: tty, interactive: false, write: (l) => process.stderr.write(l + '\n')})
     let result: WaveResult
     try {
       result = await rollbackWave({planDir, wave, apps: flags.app, concurrency: flags.concurrency, allowStale: flags['allow-stale'], forceUnlock: flags['force-unlock'], signal: cli.signal, emit: cli.emit})

@@ -60,7 +60,7 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
       const probe = await executeWave({...options, dryRun: true}).catch(() => undefined)
       if (probe?.apps.some((a) => a.steps.some((s) => s.status === 'waiting-gate'))) live = false
     }
-    const cli = startCliRun({json, live, interactive, write: (l) => process.stderr.write(l + '\n')})
+    const cli = await startCliRun({json, live, interactive, write: (l) => process.stderr.write(l + '\n')})
     let result: WaveResult
     try {
       result = await executeWave({

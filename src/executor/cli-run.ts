@@ -1,7 +1,8 @@
 // Glue shared by `migrate execute wave` and `migrate rollback`: signals (Ctrl-C stops cleanly), the choice of view
 // (listr2 on a terminal, plain lines otherwise, NDJSON events on stderr with --json) and interactive confirmation.
 import readline from 'node:readline'
-import {formatEventLine, LiveView} from './view.js'
+import type {LiveView} from './live-view.js'
+import {formatEventLine} from './view.js'
 import type {ExecEvent} from './types.js'
 
 export interface CliRun {
@@ -11,7 +12,8 @@ export interface CliRun {
   finish(): Promise<void>
 }
 
-export function startCliRun(opts: {json: boolean; live: boolean; interactive: boolean; write: (line: string) => void}): CliRun {
+export async function startCliRun(opts: {json: boolean; live: boolean; interactive: boolean; write: (line: string) => void}): Promise<CliRun> {
+  const Live = opts.live ? (await import('./live-view.js')).LiveView : undefined
   const ac = new AbortController()
   let signals = 0
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -33,8 +35,8 @@ export function startCliRun(opts: {json: boolean; live: boolean; interactive: bo
       return
     }
     if (e.type === 'run-start') width = Math.min(28, Math.max(8, ...e.apps.map((a) => a.length)))
-    if (opts.live && e.type === 'run-start' && e.mode !== 'dry-run') {
-      view = new LiveView(process.stderr)
+    if (Live && e.type === 'run-start' && e.mode !== 'dry-run') {
+      view = new Live(process.stderr)
       view.start(e.apps)
       return
     }
