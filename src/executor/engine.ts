@@ -428,6 +428,7 @@ async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
     return report
   }
 
+  if (run.signal.aborted) return finish('interrupted', 'not started: Ctrl-C came first')
   if (state.status === 'rollback-incomplete') {
     return finish('needs-operator', `a rollback of ${w.name} did not finish (${state.lastError ?? 'interrupted'}): run \`migrate rollback wave ${wave} --app ${w.name}\` first`)
   }
