@@ -297,7 +297,9 @@ export interface MariadbCutoverOptions {
 export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   let verify: VerifyResult | undefined
-  const r = await withSharedConnections(() => runSubSteps(
+  const r = await withSharedConnections(async () => {
+   await Promise.all([withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')), withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1'))])
+   return runSubSteps(
     [
       {name: 'block-source-writes', window: 'open', run: async () => `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv})).killed} connection(s) killed`, undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})},
       {name: 'wait-target-gtid', run: async () => `target reached ${(await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).gtid}`},
@@ -320,7 +322,7 @@ export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promis
       }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
     ],
     log,
-  ))
+  )})
   return {...r, verify}
 }
 
@@ -365,7 +367,9 @@ export interface RedisCutoverOptions {
 export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   let verify: VerifyResult | undefined
-  const r = await withSharedConnections(() => runSubSteps(
+  const r = await withSharedConnections(async () => {
+   await Promise.all([withRedis(o.source, o.sourcePasswordEnv, (c) => c.ping()), withRedis(o.target, o.targetPasswordEnv, (c) => c.ping())])
+   return runSubSteps(
     [
       {name: 'pause-source-writes', window: 'open', run: async () => redisPause(o.source, o.pauseMs, {passwordEnv: o.sourcePasswordEnv}), undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
       {name: 'wait-offsets-equal', run: async () => `offset ${(await redisWaitSync(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).offset}`},
@@ -385,7 +389,7 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
       {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
     ],
     log,
-  ))
+  )})
   return {...r, verify}
 }
 
