@@ -247,15 +247,17 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
       })
       .filter((x): x is NonNullable<typeof x> => x !== undefined)
       .sort((x, y) => (x.id < y.id ? -1 : 1))
-    const serverTargets = n.inScope
-      ? n.servers
-          .filter((si) => !n.replaced.has(si))
-          .map((si) => {
-            const s = inventory.servers[si]
-            const sz = sizer.sizeServer(s)
-            return {id: s.id, instanceType: sz.instanceType, vcpus: sz.vcpus, memoryMiB: sz.memoryMiB, reason: sz.reason}
-          })
-      : []
+    const serverTargets: AppPlan['servers'] = []
+    if (n.inScope) {
+      const replaced = n.replaced.size > 0 ? n.replaced : undefined
+      for (let k = 0; k < n.servers.length; k++) {
+        const si = n.servers[k]
+        if (replaced?.has(si)) continue
+        const s = inventory.servers[si]
+        const sz = sizer.sizeServer(s)
+        serverTargets.push({id: s.id, instanceType: sz.instanceType, vcpus: sz.vcpus, memoryMiB: sz.memoryMiB, reason: sz.reason})
+      }
+    }
     if (!sortedById(serverTargets)) serverTargets.sort((x, y) => (x.id < y.id ? -1 : 1))
     let template: string
     if (!n.inScope) template = NO_TEMPLATE

@@ -88,7 +88,8 @@ function matches(rule: PlanSettings['strategyRules'][number]['match'], a: Applic
 
 function serverDataGiB(s: Server): number {
   let sum = 0
-  for (const d of s.disks) sum += d.usedGiB ?? d.sizeGiB
+  const disks = s.disks
+  for (let i = 0; i < disks.length; i++) sum += disks[i].usedGiB ?? disks[i].sizeGiB
   return sum
 }
 
@@ -200,7 +201,10 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     }
     let data = 0
     let change = 0
-    for (const si of node.servers) if (!node.replaced.has(si)) data += serverDataGiB(inventory.servers[si])
+    for (let k = 0; k < node.servers.length; k++) {
+      const si = node.servers[k]
+      if (node.replaced.size === 0 || !node.replaced.has(si)) data += serverDataGiB(inventory.servers[si])
+    }
     for (const di of node.dbs) {
       const d = inventory.databases[di]
       if (node.replatformed.has(di) || d.serverId === undefined || !serverIdx.has(d.serverId)) data += d.sizeGiB
