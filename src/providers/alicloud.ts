@@ -2,6 +2,7 @@
 // tags, specs (Cpu/Memory), private IPs and EIPs, for every --region, regions in parallel. Credentials through
 // @alicloud/credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/…SECRET (and …SECURITY_TOKEN), the profile file, or a RAM role.
 // The SDK loads lazily (its import costs ~1.2 s).
+import {createRequire} from 'node:module'
 import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
@@ -38,11 +39,14 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
   async discover(o, emit) {
     if (!o.allRegions && o.regions.length === 0) throw badInput('alicloud: no region given', 'ALICLOUD_NO_REGION', 'Pass --region REGION (repeatable), e.g. --region ap-southeast-5 (Jakarta), or --all-regions')
     const profile = o.profile ?? process.env.ALIBABA_CLOUD_PROFILE ?? 'default'
-    const [ecsMod, coreMod, credsMod] = await Promise.all([import('@alicloud/ecs20140526'), import('@alicloud/openapi-core'), import('@alicloud/credentials')])
+    const require = createRequire(import.meta.url)
+    const ecsMod: typeof import('@alicloud/ecs20140526') = require('@alicloud/ecs20140526')
+    const coreMod: typeof import('@alicloud/openapi-core') = require('@alicloud/openapi-core')
+    const credsMod: typeof import('@alicloud/credentials') = require('@alicloud/credentials')
     // CommonJS packages: Node puts module.exports on .default; other loaders (vitest) expose the names directly.
-    const ecs = {default: cjs<typeof ecsMod.default>(ecsMod, 'DescribeInstancesRequest')}
-    const core = {default: cjs<typeof coreMod.default>(coreMod, '$OpenApiUtil')}
-    const creds = {default: cjs<typeof credsMod.default>(credsMod, 'Config')}
+    const ecs = {default: cjs<typeof ecsMod>(ecsMod, 'DescribeInstancesRequest')}
+    const core = {default: cjs<typeof coreMod>(coreMod, '$OpenApiUtil')}
+    const creds = {default: cjs<typeof credsMod>(credsMod, 'Config')}
     const Ecs = ecs.default.default
     const ep = o.endpoint ? parseAlicloudEndpoint(o.endpoint) : undefined
     const env = process.env

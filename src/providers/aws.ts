@@ -1,6 +1,7 @@
 // AWS EC2 as a discovery source: instances (paged), their volumes, instance type sizes (cached), every region named
 // or all of them, regions in parallel. The SDK is imported lazily, inside discover(), so no other command pays the
 // ~0.7 s its import costs. Credentials come from the SDK's default chain (env, profiles, SSO, instance role).
+import {createRequire} from 'node:module'
 import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource, type Emit, type SourceResult} from '../discover/types.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
@@ -37,7 +38,8 @@ export const awsSource: DiscoverySource<AwsOptions> = {
     }
     // The SDK's notice that future releases need Node 22 is for its maintainers, not for the user of a pinned SDK.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-    const sdk: Ec2Module = await import('@aws-sdk/client-ec2')
+    // require() loads the SDK's single-file CommonJS build: ~0.3 s less CPU than import() of its many ESM files.
+    const sdk: Ec2Module = createRequire(import.meta.url)('@aws-sdk/client-ec2')
     const profile = o.profile ?? process.env.AWS_PROFILE ?? 'default'
     const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL
     const client = (region: string) =>
