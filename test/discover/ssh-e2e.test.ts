@@ -80,8 +80,10 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
     expect(text).not.toContain('not-a-real-password')
   })
 
-  it('reports a refusing host and a rejected user, and goes on with the rest', async () => {
-    const r = await migrate(['discover', 'ssh', '--host', `root@127.0.0.1:${PORT}`, '--host', `root@127.0.0.1:${DEAD_PORT}`, '--host', `nobody@127.0.0.1:${PORT}`, '--identity', key, '--known-hosts', knownHosts, '--out', path.join(t.dir, 'p2/inventory.yaml'), '--json'])
+  it('reports a refusing host and a rejected user (from a hosts file), and goes on with the rest', async () => {
+    const hosts = path.join(t.dir, 'hosts.txt')
+    writeFileSync(hosts, `# dc1\nroot@127.0.0.1:${DEAD_PORT}\n\nnobody@127.0.0.1:${PORT}  # no key for this user\n`)
+    const r = await migrate(['discover', 'ssh', '--host', `root@127.0.0.1:${PORT}`, '--hosts', hosts, '--identity', key, '--known-hosts', knownHosts, '--out', path.join(t.dir, 'p2/inventory.yaml'), '--json'])
     expect(r.exitCode).toBe(0)
     const res = JSON.parse(r.stdout).result
     expect(res.counts.servers).toBe(1)
