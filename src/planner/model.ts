@@ -6,6 +6,7 @@ import {nearest} from '../inventory/check.js'
 import type {Strategy, TargetCloud} from '../schema/common.js'
 import type {Application, Database, Inventory, Server} from '../schema/inventory.js'
 import type {PlanSettings} from '../schema/plan.js'
+import {StrTable} from './str-table.js'
 
 export const ENV_ORDER = {dev: 0, test: 1, staging: 2, prod: 3} as const
 export const CRIT_ORDER = {low: 0, medium: 1, high: 2, critical: 3} as const
@@ -133,7 +134,8 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
   })
 
   // One map from every id a dependency may name (application, server, database) to its application.
-  const ownerOf = new Map<string, number>(appIndex)
+  const ownerOf = new StrTable(appIndex.size + inventory.servers.length + inventory.databases.length)
+  for (const [name, i] of appIndex) ownerOf.add(name, i)
   const hostIds = new Set<string>()
   for (const d of inventory.databases) if (d.serverId !== undefined) hostIds.add(d.serverId)
   const serverIdx = new Map<string, number>()
@@ -142,7 +144,7 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     const s = servers[i]
     const ai = appIndex.get(s.application!)
     if (ai === undefined) throw unknownAppError(s.application!, `server ${s.id}`, appIndex)
-    ownerOf.set(s.id, ai)
+    ownerOf.add(s.id, ai)
     if (hostIds.has(s.id)) serverIdx.set(s.id, i)
     apps[ai].servers.push(i)
     if (s.utilization?.cpuP95 !== undefined) apps[ai].utilKnown++
@@ -156,7 +158,7 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     const ai = dbApp(d)
     if (ai === undefined) return
     apps[ai].dbs.push(i)
-    if (!ownerOf.has(d.id)) ownerOf.set(d.id, ai)
+    ownerOf.add(d.id, ai)
   })
 
   // Strategy: rules first, then the application's hint, then its lifecycle tag, then the defaults.
@@ -225,7 +227,7 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     const dep = deps[i]
     const a = ownerOf.get(dep.from)
     const b = ownerOf.get(dep.to)
-    if (a === undefined || b === undefined) {
+    if (a < 0 || b < 0) {
       ea[i] = -1
       continue
     }
