@@ -89,8 +89,8 @@ async function cleanup(root: string, servers: ServerHandle[]): Promise<void> {
 }
 
 /** PostgreSQL 15 source and target, PgBouncer in front, table `writes` (bigserial) + seeded `orders` and a no-PK `audit` (REPLICA IDENTITY FULL). */
-export async function setupPostgres(ports: Ports, opts: {seedRows?: number} = {}): Promise<Scenario> {
-  const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-pg-'))
+export async function setupPostgres(ports: Ports, opts: {seedRows?: number; root?: string} = {}): Promise<Scenario> {
+  const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'migrate-lab-pg-'))
   const servers: ServerHandle[] = []
   try {
     const src = await startPostgres({port: ports.db, database: 'app'})
@@ -144,11 +144,11 @@ export async function setupPostgres(ports: Ports, opts: {seedRows?: number} = {}
 }
 
 /** MariaDB source (server_id 1) and target (2) with binlog + GTID, HAProxy in front; users app and repl on both. */
-export async function setupMariadb(ports: Ports, opts: {seedRows?: number} = {}): Promise<Scenario> {
-  const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-maria-'))
+export async function setupMariadb(ports: Ports, opts: {seedRows?: number; root?: string; detached?: boolean} = {}): Promise<Scenario> {
+  const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'migrate-lab-maria-'))
   const servers: ServerHandle[] = []
   try {
-    const [src, dst] = await Promise.all([startMariadb({port: ports.db, serverId: 1}), startMariadb({port: ports.db + 1, serverId: 2})])
+    const [src, dst] = await Promise.all([startMariadb({port: ports.db, serverId: 1, detached: opts.detached}), startMariadb({port: ports.db + 1, serverId: 2, detached: opts.detached})])
     servers.push(src, dst)
     const users = "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1"
     await mariadb(src, users)
@@ -188,8 +188,8 @@ export async function setupMariadb(ports: Ports, opts: {seedRows?: number} = {})
 }
 
 /** Redis source and target, HAProxy in front, seeded keys. */
-export async function setupRedis(ports: Ports, opts: {seedKeys?: number} = {}): Promise<Scenario> {
-  const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-redis-'))
+export async function setupRedis(ports: Ports, opts: {seedKeys?: number; root?: string} = {}): Promise<Scenario> {
+  const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'migrate-lab-redis-'))
   const servers: ServerHandle[] = []
   try {
     const [src, dst] = await Promise.all([startRedis({port: ports.db}), startRedis({port: ports.db + 1})])

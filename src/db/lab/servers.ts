@@ -155,6 +155,8 @@ export async function psql(h: ServerHandle, db: string, sql: string): Promise<st
 export interface MariaOptions {
   port: number
   serverId: number
+  /** Keep running after this process exits (the local lab); stop it from its pid file. */
+  detached?: boolean
 }
 
 /** A MariaDB server with binlog (ROW), GTID strict mode, log_slave_updates; root@127.0.0.1 without password. */
@@ -186,9 +188,10 @@ export async function startMariadb(opts: MariaOptions): Promise<ServerHandle> {
       '--performance-schema=0',
       `--log-error=${path.join(dir, 'err.log')}`,
     ],
-    {reject: false, stdio: 'ignore', detached: false},
+    {reject: false, stdio: 'ignore', detached: !!opts.detached, cleanup: !opts.detached},
   )
   child.catch(() => {})
+  if (opts.detached) child.unref()
   const deadline = Date.now() + 30_000
   for (;;) {
     const r = await execa('mariadb', ['--no-defaults', '-S', sock, '-u', 'root', '-e', 'SELECT 1'], {reject: false})
