@@ -79,10 +79,13 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
       if (old && s.id !== id) merger.renamed.set(s.id, id)
     }
   }
-  const keptServerIds = new Set(merger.servers.keys())
   if (keep) {
-    for (const d of keep.databases) if (!d.serverId || keptServerIds.has(d.serverId) || d.host) merger.addDatabase(d)
-    for (const d of keep.dependencies) merger.addDependency(d)
+    // A database on a server this run looked at again is kept only if it was found again (then the fresh facts
+    // merge into it, keeping settings an earlier --db run recorded); on other servers, or standalone, it stays.
+    const coveredIds = new Set(keep.servers.filter((s) => isCovered(s, results)).map((s) => s.id))
+    const fresh = new Set(results.flatMap((r) => r.databases.map((d) => d.id)))
+    for (const d of keep.databases) if (!(d.serverId && coveredIds.has(d.serverId) && !fresh.has(d.id))) merger.addDatabase(d)
+    for (const d of keep.dependencies) if (!(d.learnt === 'observed' && (coveredIds.has(d.from) || coveredIds.has(d.to)))) merger.addDependency(d)
   }
   for (const r of results) {
     for (const d of r.databases) merger.addDatabase(d)

@@ -76,6 +76,20 @@ export function classifySshFailure(stderr: string, exitCode: number | undefined,
   return {code: 'SSH_FAILED', message: first || `ssh exited with ${exitCode ?? 'no status'}`, badInput: false}
 }
 
+/** Two different machines may share a hostname (cloned VMs, "localhost"): tell them apart by address. */
+export function disambiguateHosts(hosts: HostFacts[]): void {
+  const byId = new Map<string, HostFacts[]>()
+  for (const h of hosts) byId.set(h.server.id, [...(byId.get(h.server.id) ?? []), h])
+  for (const same of byId.values()) {
+    if (same.length < 2 || same.every((h) => h.server.privateIps.join() === same[0].server.privateIps.join())) continue
+    for (const h of same) {
+      const id = `${h.server.id}-${h.server.privateIps[0] ?? h.server.source?.ref ?? 'host'}`.replace(/[^A-Za-z0-9._:/-]/g, '-')
+      for (const d of h.databases) d.serverId = id
+      h.server.id = id
+    }
+  }
+}
+
 export const sshSource: DiscoverySource<SshOptions> = {
   kind: 'ssh',
   tasks: (o) => o.targets.map((t) => `ssh ${t.label}`),
@@ -99,6 +113,7 @@ export const sshSource: DiscoverySource<SshOptions> = {
       return h
     })
     const ok = facts.filter((f): f is HostFacts => f !== undefined)
+    disambiguateHosts(ok)
     result.failures.push(...failures.map(({target, code, message}) => ({target, code, message})))
     if (ok.length === 0) {
       const f = failures[0]

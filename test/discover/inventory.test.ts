@@ -69,6 +69,21 @@ describe('writing over a previous inventory', () => {
     expect(replaced.diff?.removed).toEqual(['i-2', 'i-3', 'web-1'])
   })
 
+  it('a database gone from a re-probed server is dropped; one found again keeps what --db recorded', () => {
+    const o = path.join(dir, 'dbs/inventory.yaml')
+    const host = server('h1', {provider: 'onprem', privateIps: ['10.0.0.1'], source: {kind: 'ssh', ref: 'root@10.0.0.1'}})
+    const db = (id: string, extra = {}) => ({id, name: id, engine: 'postgres' as const, serverId: 'h1', host: '10.0.0.1', port: 5432, sizeGiB: 0, managed: false, role: 'primary' as const, tags: {}, ...extra})
+    const first = result('ssh', ['root@10.0.0.1'], [host])
+    first.databases.push(db('postgres:10.0.0.1:5432', {settings: {wal_level: 'logical'}}), db('redis:10.0.0.1:6379', {engine: 'redis', port: 6379}))
+    writeInventory([first], {out: o})
+    const again = result('ssh', ['root@10.0.0.1'], [host])
+    again.databases.push(db('postgres:10.0.0.1:5432'))
+    const r = writeInventory([again], {out: o})
+    expect(r.diff?.databasesRemoved).toEqual(['redis:10.0.0.1:6379'])
+    const inv = Inventory.parse(parse(readFileSync(o, 'utf8')))
+    expect(inv.databases).toEqual([expect.objectContaining({id: 'postgres:10.0.0.1:5432', settings: {wal_level: 'logical'}})])
+  })
+
   it('refuses to overwrite a previous file that is not a valid inventory', () => {
     const broken = path.join(dir, 'broken/inventory.yaml')
     writeInventory([result('aws', ['r1'], [server('i-1')])], {out: broken})

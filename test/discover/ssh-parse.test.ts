@@ -3,7 +3,7 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {classifySshFailure, parseTarget, sshArgs} from '../../src/providers/ssh.js'
+import {classifySshFailure, disambiguateHosts, parseTarget, sshArgs} from '../../src/providers/ssh.js'
 import {factsFromProbe, observedDependencies, parseEndpoint, parseListening, splitSections} from '../../src/discover/ssh-parse.js'
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/ssh', name), 'utf8')
@@ -61,6 +61,13 @@ describe('ssh probe parsers on recorded outputs', () => {
       {from: 'orders-app-01', to: 'postgres:10.20.0.21:5432', kind: 'writes', protocol: 'postgres', port: 5432, learnt: 'observed', latencySensitive: true, weight: 2},
       {from: 'orders-app-01', to: 'redis:10.20.0.31:6379', kind: 'reads', protocol: 'redis', port: 6379, learnt: 'observed', latencySensitive: true, weight: 1},
     ])
+  })
+
+  it('two machines with one hostname keep distinct ids', () => {
+    const hosts = [probe('ubuntu2204.txt', '10.20.0.21'), probe('ubuntu2204.txt', '10.20.0.99')]
+    disambiguateHosts(hosts)
+    expect(hosts.map((h) => h.server.id)).toEqual(['orders-db-01-10.20.0.21', 'orders-db-01-10.20.0.99'])
+    expect(hosts[1].databases[0].serverId).toBe('orders-db-01-10.20.0.99')
   })
 
   it('sections, endpoints and listeners in all their spellings', () => {
