@@ -54,6 +54,17 @@ describe('alicloud provider against the ECS RPC fixture', () => {
     }
   })
 
+  it('--all-regions asks DescribeRegions and reads each', async () => {
+    const f = await startEcsFixture({regions: REGIONS})
+    try {
+      const r = await alicloudSource.discover({regions: [], allRegions: true, endpoint: f.host, maxAttempts: 1}, () => {})
+      expect(r.scope).toEqual(['ap-southeast-1', 'ap-southeast-5'])
+      expect(r.servers).toHaveLength(25)
+    } finally {
+      await f.close()
+    }
+  })
+
   it('endpoint forms', () => {
     expect(parseAlicloudEndpoint('127.0.0.1:8080')).toEqual({host: '127.0.0.1:8080', protocol: 'http'})
     expect(parseAlicloudEndpoint('ecs-vpc.ap-southeast-5.aliyuncs.com')).toEqual({host: 'ecs-vpc.ap-southeast-5.aliyuncs.com', protocol: 'https'})
