@@ -459,6 +459,18 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
         }
         return 'ok'
       }
+      // Pins are hard: a pinned group (or one that must precede it) goes in, or the pins cannot be met.
+      const force = (g: number): void => {
+        notes.forced[g] = 1
+        const over = rules.capacity && (slot.apps + at.apps[g] > cap.apps || slot.servers + at.servers[g] > cap.servers || slot.dataGiB + at.dataGiB[g] > capData || slot.crit + at.crit[g] > cap.critical)
+        if (!over) return
+        const pinned = at.pin[g] ? `"${at.pinName[g]}" is pinned to wave ${w}` : `applications pinned to wave ${ub[g]} depend on "${model.apps[gg.members[g][0]].name}"`
+        throw badInput(
+          `${pinned}, but wave ${w} is full (${slot.apps} applications, ${slot.servers} servers already): the pins need more than settings.capacity allows`,
+          'PIN_OVER_CAPACITY',
+          `Pin fewer applications to wave ${w} (or to waves that need these dependencies first), or raise settings.capacity`,
+        )
+      }
       const deferred: number[] = []
       let failures = 0
       if (pilot) {
@@ -467,7 +479,7 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
         for (const g of cands) {
           const v = check(g)
           if (v === 'ok' || v === 'force') {
-            if (v === 'force') notes.forced[g] = 1
+            if (v === 'force') force(g)
             place(g, w)
             placed++
           } else deferred.push(g)
@@ -478,7 +490,7 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
           const g = ready.pop()
           if (waveOf[g]) continue
           if (check(g) === 'force') {
-            notes.forced[g] = 1
+            force(g)
             place(g, w)
             placed++
           } else deferred.push(g)
@@ -490,11 +502,7 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
           if (waveOf[g]) continue
           const v = check(g)
           if (v === 'ok' || v === 'force') {
-            if (v === 'force') {
-              notes.forced[g] = 1
-              const over = rules.capacity && (slot.apps + at.apps[g] > cap.apps || slot.servers + at.servers[g] > cap.servers || slot.dataGiB + at.dataGiB[g] > capData)
-              if (over) slot.forced.push(`${model.apps[gg.members[g][0]].name} placed over capacity to keep its pin`)
-            }
+            if (v === 'force') force(g)
             place(g, w)
             placed++
             failures = 0
