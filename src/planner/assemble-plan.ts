@@ -284,7 +284,7 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
       target,
       servers: serverTargets,
       databases: dbTargets,
-      params: {},
+      params: n.inScope && dbTargets.length === 1 ? sourceParams(inventory, dbTargets[0].id, model) : {},
       reasons,
     }
     return out
@@ -486,6 +486,31 @@ function buildWaves(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave
   }
   void parseDay
   return out
+}
+
+/**
+ * Source-side template parameters of an application's one replatformed database (host, port, database name; never
+ * credentials). With several databases the names would collide (params are per application): left to the operator.
+ */
+function sourceParams(inventory: Inventory, dbId: string, model: EstateModel): Record<string, string> {
+  const d = inventory.databases.find((x) => x.id === dbId)
+  if (!d) return {}
+  const hi = d.serverId !== undefined ? model.dbHosts.get(d.serverId) : undefined
+  const hostServer = hi !== undefined ? inventory.servers[hi] : undefined
+  const host = d.host ?? hostServer?.privateIps[0] ?? hostServer?.hostname
+  if (!host) return {}
+  const port = d.port ?? {postgres: 5432, mysql: 3306, mariadb: 3306, redis: 6379}[d.engine as 'postgres']
+  switch (d.engine) {
+    case 'postgres':
+      return {source_conninfo: `host=${host} port=${port} dbname=${d.name}`, source_url: `postgresql://${host}:${port}/${d.name}`}
+    case 'mysql':
+    case 'mariadb':
+      return {database: d.name, source_host: host, source_port: String(port)}
+    case 'redis':
+      return {source_url: `redis://${host}:${port}`}
+    default:
+      return {}
+  }
 }
 
 function sortedById(xs: {id: string}[]): boolean {
