@@ -23,7 +23,7 @@ afterAll(async () => {
 })
 
 describe('mariadb gtid replication cutover', () => {
-  test('cutover under load: zero lost, every step journaled', async () => {
+  test('cutover under load: zero lost, every step journaled', {timeout: 180_000}, async () => {
     const s = await setupMariadb({db: 33300, proxy: 65300})
     scenarios.push(s)
     const load = startMariadbLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
@@ -43,7 +43,7 @@ describe('mariadb gtid replication cutover', () => {
     expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 33301])
   })
 
-  test('a failing verify after cutover rolls back: clients on the source, nothing lost', async () => {
+  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
     const s = await setupMariadb({db: 33310, proxy: 65310})
     scenarios.push(s)
     writePlanDir(s.planDir, 'mariadb', 'mariadb-gtid-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 33310, name: 'app'})

@@ -27,7 +27,7 @@ afterAll(async () => {
 })
 
 describe('postgres logical replication cutover', () => {
-  test('cutover under load: zero lost, zero failed, every step journaled', async () => {
+  test('cutover under load: zero lost, zero failed, every step journaled', {timeout: 180_000}, async () => {
     const s = await setupPostgres({db: 54300, proxy: 64300})
     scenarios.push(s)
     const load = startPgLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
@@ -62,7 +62,7 @@ describe('postgres logical replication cutover', () => {
     expect(await q(s.sourceUrl, 'SELECT subname FROM pg_subscription')).toEqual([])
   })
 
-  test('a failing verify after cutover rolls back: clients on the source, nothing lost', async () => {
+  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
     const s = await setupPostgres({db: 54310, proxy: 64310})
     scenarios.push(s)
     writePlanDir(s.planDir, 'postgres', 'postgres-logical-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 54310, name: 'app'})

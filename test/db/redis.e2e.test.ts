@@ -24,7 +24,7 @@ afterAll(async () => {
 })
 
 describe('redis replicaof cutover', () => {
-  test('cutover under load: zero lost, every step journaled', async () => {
+  test('cutover under load: zero lost, every step journaled', {timeout: 180_000}, async () => {
     const s = await setupRedis({db: 63300, proxy: 65320})
     scenarios.push(s)
     const load = startRedisLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
@@ -42,7 +42,7 @@ describe('redis replicaof cutover', () => {
     expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63301')
   })
 
-  test('a failing verify after cutover rolls back: clients on the source, nothing lost', async () => {
+  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
     const s = await setupRedis({db: 63310, proxy: 65330})
     scenarios.push(s)
     writePlanDir(s.planDir, 'redis', 'redis-replicaof', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 63310, name: 'cache'})
