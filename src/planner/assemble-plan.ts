@@ -284,7 +284,7 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
       target,
       servers: serverTargets,
       databases: dbTargets,
-      params: n.inScope && dbTargets.length === 1 ? sourceParams(inventory, dbTargets[0].id, model) : {},
+      params: n.inScope && dbTargets.length === 1 ? sourceParams(inventory, n.dbs.find((di) => inventory.databases[di].id === dbTargets[0].id)!, model) : {},
       reasons,
     }
     return out
@@ -492,9 +492,8 @@ function buildWaves(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave
  * Source-side template parameters of an application's one replatformed database (host, port, database name; never
  * credentials). With several databases the names would collide (params are per application): left to the operator.
  */
-function sourceParams(inventory: Inventory, dbId: string, model: EstateModel): Record<string, string> {
-  const d = inventory.databases.find((x) => x.id === dbId)
-  if (!d) return {}
+function sourceParams(inventory: Inventory, dbIndex: number, model: EstateModel): Record<string, string> {
+  const d = inventory.databases[dbIndex]
   const hi = d.serverId !== undefined ? model.dbHosts.get(d.serverId) : undefined
   const hostServer = hi !== undefined ? inventory.servers[hi] : undefined
   const host = d.host ?? hostServer?.privateIps[0] ?? hostServer?.hostname
