@@ -13,6 +13,7 @@ import {redisPreflight, redisReplicate} from '../../src/db/redis.js'
 import {pgbouncerPause, pgbouncerRepoint, pgbouncerResume, rewriteDatabaseEntry} from '../../src/db/pgbouncer.js'
 import {haproxyRepoint, haproxyServerAddr} from '../../src/db/haproxy.js'
 import {redactUrl} from '../../src/db/connect.js'
+import {redisCutover} from '../../src/db/cutover.js'
 import {runRedisCheck, runReplicationLagCheck, runSqlCheck} from '../../src/health/db.js'
 import {ROOT} from './helpers.js'
 
@@ -201,6 +202,19 @@ describe('health checks', () => {
     const my = await runReplicationLagCheck({type: 'replication-lag', engine: 'mariadb', source: 'mysql://root@127.0.0.1:33320/', target: 'mysql://root@127.0.0.1:33320/', maxLag: 0}, signal)
     expect(my.message).toContain('is not a replica')
   })
+})
+
+test('a cutover sub-step that fails undoes the earlier ones in reverse: the source takes writes again', async () => {
+  // r2 replicates r1 since the health-check tests; the repoint names a server HAProxy does not have.
+  const lines: string[] = []
+  const opts = {source: 'redis://127.0.0.1:63320', target: 'redis://127.0.0.1:63321', haproxy: {api: proxy.api, server: 'redis_be/missing', source: {host: '127.0.0.1', port: 63320}, target: {host: '127.0.0.1', port: 63321}}, pauseMs: 30_000, verify: 'counts' as const, timeoutMs: 10_000}
+  const err = await redisCutover(opts, (l) => lines.push(l)).catch((e) => e)
+  expect(err).toMatchObject({code: 'HAPROXY_NO_SERVER', message: expect.stringContaining('cutover stopped at repoint-clients')})
+  expect(lines.filter((l) => l.startsWith('undo'))).toEqual(['undo promote-target', 'undo pause-source-writes'])
+  const w = await execa('redis-cli', ['-p', '63320', 'SET', 'after-undo', '1'], {timeout: 5000})
+  expect(w.stdout).toBe('OK')
+  expect((await execa('redis-cli', ['-p', '63321', 'INFO', 'replication'])).stdout).toContain('role:slave')
+  expect(await haproxyServerAddr(proxy.api, 'redis_be/db')).toEqual({host: '127.0.0.1', port: 63320})
 })
 
 test('a password in a URL never reaches output', async () => {
