@@ -88,11 +88,20 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
       if (error && typeof error === 'object') (error as {$action?: string}).$action = action
       throw error
     })
-  // Instances and volumes are listed concurrently; both are paged by the SDK's paginators.
+  // Instances and volumes are listed concurrently; both are paged by the SDK's paginators. Each page becomes small
+  // records at once, so the SDK's large response objects die young (less memory, less GC).
+  const volumeIds = new Map<Server, (string | undefined)[]>()
   const instancesP = tag('DescribeInstances', (async () => {
-    const out: import('@aws-sdk/client-ec2').Instance[] = []
+    const out: Server[] = []
     for await (const page of sdk.paginateDescribeInstances({client, pageSize}, {})) {
-      for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(i)
+      for (const r of page.Reservations ?? []) {
+        for (const i of r.Instances ?? []) {
+          const s = toServer(i, region)
+          if (!s) continue
+          out.push(s)
+          volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId))
+        }
+      }
       progress(`${out.length} instances`)
     }
     return out
@@ -104,49 +113,62 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
     }
     return sizes
   })())
-  const [instances, volumes] = await Promise.all([instancesP, volumesP])
-  const missing = [...new Set(instances.map((i) => i.InstanceType as string | undefined).filter((t): t is string => !!t && !typeCache.has(t)))]
+  const [servers, volumes] = await Promise.all([instancesP, volumesP])
+  const missing = [...new Set(servers.map((s) => s.instanceType).filter((t): t is string => !!t && !typeCache.has(t)))]
   for (let k = 0; k < missing.length; k += 100) {
     const r = await tag('DescribeInstanceTypes', client.send(new sdk.DescribeInstanceTypesCommand({InstanceTypes: missing.slice(k, k + 100) as never})))
     for (const t of r.InstanceTypes ?? []) {
       if (t.InstanceType) typeCache.set(t.InstanceType, [t.VCpuInfo?.DefaultVCpus ?? 1, t.MemoryInfo?.SizeInMiB ?? 1])
     }
   }
-  const servers: Server[] = []
-  for (const i of instances) {
-    const state = i.State?.Name
-    if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') continue
-    const tags: Record<string, string> = {}
-    for (const t of i.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? ''
-    const spec = i.InstanceType ? typeCache.get(i.InstanceType) : undefined
-    const cpuFromOptions = (i.CpuOptions?.CoreCount ?? 0) * (i.CpuOptions?.ThreadsPerCore ?? 1)
-    const privateIps = new Set<string>()
-    if (i.PrivateIpAddress) privateIps.add(i.PrivateIpAddress)
-    for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
-    const windows = String(i.Platform ?? '').toLowerCase() === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
-    servers.push({
-      id: i.InstanceId,
-      name: tags.Name || i.InstanceId,
-      provider: 'aws',
-      region,
-      zone: i.Placement?.AvailabilityZone,
-      hostname: i.PrivateDnsName || undefined,
-      privateIps: [...privateIps],
-      publicIps: i.PublicIpAddress ? [i.PublicIpAddress] : [],
-      vcpus: spec?.[0] ?? (cpuFromOptions || 1),
-      memoryMiB: spec?.[1] ?? 1,
-      disks: (i.BlockDeviceMappings ?? []).map((b) => {
-        const v = b.Ebs?.VolumeId ? volumes.get(b.Ebs.VolumeId) : undefined
-        return {name: b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk', sizeGiB: v?.size ?? 0, ...(v?.type ? {type: v.type} : {})}
-      }),
-      os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: i.PlatformDetails} : {})},
-      instanceType: i.InstanceType,
-      state: state === 'running' ? 'running' : state === 'pending' ? 'pending' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
-      tags,
-      source: {kind: 'aws', ref: `${region}/${i.InstanceId}`},
+  for (const s of servers) {
+    const spec = s.instanceType ? typeCache.get(s.instanceType) : undefined
+    if (spec) {
+      s.vcpus = spec[0]
+      s.memoryMiB = spec[1]
+    }
+    const ids = volumeIds.get(s) ?? []
+    s.disks.forEach((d, k) => {
+      const v = ids[k] ? volumes.get(ids[k]!) : undefined
+      if (v) {
+        d.sizeGiB = v.size
+        if (v.type) d.type = v.type
+      }
     })
   }
   return servers
+}
+
+/** One EC2 instance as a server (sizes and disk sizes are filled in once the types and volumes are known). */
+function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string): Server | undefined {
+  const state = i.State?.Name
+  if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') return undefined
+  const tags: Record<string, string> = {}
+  for (const t of i.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? ''
+  const cpuFromOptions = (i.CpuOptions?.CoreCount ?? 0) * (i.CpuOptions?.ThreadsPerCore ?? 1)
+  const privateIps = new Set<string>()
+  if (i.PrivateIpAddress) privateIps.add(i.PrivateIpAddress)
+  for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
+  const windows = String(i.Platform ?? '').toLowerCase() === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
+  const s: Server = {
+    id: i.InstanceId,
+    name: tags.Name || i.InstanceId,
+    provider: 'aws',
+    region,
+    zone: i.Placement?.AvailabilityZone,
+    hostname: i.PrivateDnsName || undefined,
+    privateIps: [...privateIps],
+    publicIps: i.PublicIpAddress ? [i.PublicIpAddress] : [],
+    vcpus: cpuFromOptions || 1,
+    memoryMiB: 1,
+    disks: (i.BlockDeviceMappings ?? []).map((b) => ({name: b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk', sizeGiB: 0})),
+    os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: i.PlatformDetails} : {})},
+    instanceType: i.InstanceType,
+    state: state === 'running' ? 'running' : state === 'pending' ? 'pending' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
+    tags,
+    source: {kind: 'aws', ref: `${region}/${i.InstanceId}`},
+  }
+  return s
 }
 
 interface AwsContext {
