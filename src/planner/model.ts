@@ -42,9 +42,9 @@ export interface AppNode {
   servers: number[]
   dbs: number[]
   /** Servers replaced by a managed database (not rehosted). */
-  replaced: Set<number>
+  replaced: ReadonlySet<number>
   /** Databases moved to a managed service. */
-  replatformed: Set<number>
+  replatformed: ReadonlySet<number>
   dataGiB: number
   changeGiBPerDay: number
   cloud: TargetCloud
@@ -73,6 +73,8 @@ export interface EstateModel {
 }
 
 const MANAGED_ENGINES = new Set(Object.keys(DB_TEMPLATES))
+/** Shared by the applications that replace nothing (most of them); never written to. */
+const NONE: ReadonlySet<number> = new Set<number>()
 
 export function unknownAppError(name: string, where: string, known: Map<string, number>): Error {
   const near = nearest(name, [...known.keys()])
@@ -122,8 +124,8 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
       complexity: COMPLEXITY_ORDER[a.complexity],
       servers: [],
       dbs: [],
-      replaced: new Set(),
-      replatformed: new Set(),
+      replaced: NONE,
+      replatformed: NONE,
       dataGiB: 0,
       changeGiBPerDay: 0,
       cloud: t.cloud,
@@ -188,17 +190,21 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     if (node.strategy === 'replatform') {
       let sql = false
       let kv = false
+      const replaced = new Set<number>()
+      const replatformed = new Set<number>()
+      node.replaced = replaced
+      node.replatformed = replatformed
       for (const i of managedDbs) {
-        node.replatformed.add(i)
+        replatformed.add(i)
         const d = inventory.databases[i]
         if (d.engine === 'redis') kv = true
         else sql = true
         const si = d.serverId !== undefined ? serverIdx.get(d.serverId) : undefined
-        if (si !== undefined) node.replaced.add(si)
+        if (si !== undefined) replaced.add(si)
       }
       for (const si of node.servers) {
         const role = inventory.servers[si].role
-        if ((role === 'database' && sql) || (role === 'cache' && kv)) node.replaced.add(si)
+        if ((role === 'database' && sql) || (role === 'cache' && kv)) replaced.add(si)
       }
     }
     let data = 0
