@@ -126,9 +126,10 @@ describe("migrate plan", {timeout: 180_000}, () => {
       ['unknown', (s) => (s.pins = [{app: 'paymnets', wave: 4}]), 'UNKNOWN_APP', /paymnets/],
       ['toobig', (s) => (s.capacity = {apps: 1, servers: 60, dataTiB: 20, critical: 2}), 'MOVE_GROUP_TOO_BIG', /larger than a wave: 2 applications/],
     ]
-    for (const [name, edit, code, message] of cases) {
-      const dir = planDir(`bad-${name}`, edit)
-      const r = await migrate(['plan', '--plan', dir, '--json'])
+    const runs = await Promise.all(cases.map(([name, edit]) => migrate(['plan', '--plan', planDir(`bad-${name}`, edit), '--json'])))
+    for (const [k, [name, , code, message]] of cases.entries()) {
+      const dir = path.join(tmp, `bad-${name}`)
+      const r = runs[k]
       expect(r.exitCode, `${name}: ${r.stdout}`).toBe(64)
       const env = JSON.parse(r.stdout)
       expect(env.error.code).toBe(code)
@@ -141,7 +142,7 @@ describe("migrate plan", {timeout: 180_000}, () => {
         expect(human.stderr).not.toMatch(/at .*\.js:\d+/)
       }
     }
-    const dl = JSON.parse((await migrate(['plan', '--plan', path.join(tmp, 'bad-deadline'), '--json'])).stdout)
+    const dl = JSON.parse(runs[cases.findIndex(([name]) => name === 'deadline')].stdout)
     expect(dl.error.hint).toMatch(/raise settings.capacity to about apps \d+/)
   }, 180_000)
 
