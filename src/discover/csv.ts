@@ -90,6 +90,19 @@ export function parseCsv(input: string, delimiter?: string): CsvTable {
       col++
       continue
     }
+    if (field === '' && !afterQuote && ch !== '"' && ch !== d && ch !== '\r' && ch !== '\n') {
+      // An unquoted field: take it in one slice up to the next delimiter or line end.
+      let j = i
+      while (j < text.length) {
+        const c = text[j]
+        if (c === d || c === '\r' || c === '\n') break
+        j++
+      }
+      field = text.slice(i, j)
+      col += j - i
+      i = j
+      continue
+    }
     if (ch === '"' && field === '' && !afterQuote) {
       quoted = true
       quoteStart = {line, column: col}

@@ -5,8 +5,8 @@
 import {toYaml} from '../io/write-yaml.js'
 
 // Strings that stay plain scalars and read back as strings: start with a letter, digit or one of _ / . (; only
-// "quiet" characters after that; no ': ' or ' #'; no trailing space or colon.
-const SAFE = /^[A-Za-z0-9_/.(][A-Za-z0-9 _./@()+,=;~'"-]*$/
+// "quiet" characters after that (':' and '#' too, but no ': ' or ' #'); no trailing space or colon.
+const SAFE = /^[A-Za-z0-9_/.(][A-Za-z0-9 _./@()+,=;~'"#:-]*$/
 const UNSAFE_INSIDE = /: |:$| #| $|^\.\.\./
 // YAML 1.2 core schema scalars that would not read back as strings.
 const NUMBER_LIKE = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/

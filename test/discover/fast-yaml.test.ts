@@ -16,6 +16,7 @@ describe('toYamlFast', () => {
 
   it('equals toYaml on awkward keys and values', () => {
     const v = {
+      colons: ['a:b', 'a#b', 'x:', 'a :b', 'http://x:80/p#f', '::1', 'fd00::2', '1:2', 'file.csv:12', 'a: b', 'a #b', '#x', ':x', 'k:v:'],
       tags: {'aws:cloudformation:stack-name': 's', 'has space': 'v', 'x: y': 'z', '#c': '1', '-dash': '-1', multi: 'a\nb', '': 'e', q: `it's "q"`, n: '007', f: '1e5', t: 'true', at: '@home', u: 'ünï', e: '', tr: 'x ', h: 'a#b', d: '...x', nul: null},
       list: [[1, 2], [], {}, null, 'a', '-x', {'k k': 1}, {'-': 2, b: 3}, {'x: y': 1, b: 2}],
       num: [0.1, -0, 1e21, 1e-7, 3, -5, Number.NaN, Number.POSITIVE_INFINITY],
