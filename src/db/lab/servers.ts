@@ -3,7 +3,7 @@
 // (PostgreSQL 54300-54399, MariaDB 33300-33399, Redis 63300-63399, PgBouncer 64300-64399, HAProxy 65300-65399).
 // Every start returns a handle whose stop() kills the process and removes the dir; stopAll() stops whatever is left.
 import {execa} from 'execa'
-import {chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
@@ -164,13 +164,17 @@ export async function startMariadb(opts: MariaOptions): Promise<ServerHandle> {
   const dir = tempDir(`maria${opts.port}`)
   const data = path.join(dir, 'data')
   const sock = path.join(dir, 'sock')
-  await execa('mariadb-install-db', ['--no-defaults', '--user=root', `--datadir=${data}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {env: {LC_ALL: 'C'}})
+  // Each server gets its own tmpdir: two bootstraps sharing /tmp can trip over each other's temporary tables.
+  const tmp = path.join(dir, 'tmp')
+  mkdirSync(tmp)
+  await execa('mariadb-install-db', ['--no-defaults', '--user=root', `--datadir=${data}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {env: {LC_ALL: 'C', TMPDIR: tmp}})
   const child = execa(
     'mariadbd',
     [
       '--no-defaults',
       '--user=root',
       `--datadir=${data}`,
+      `--tmpdir=${tmp}`,
       `--socket=${sock}`,
       `--port=${opts.port}`,
       '--bind-address=127.0.0.1',
