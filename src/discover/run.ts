@@ -24,7 +24,7 @@ export async function runDiscover(jobs: SourceJob[], o: RunOptions): Promise<Dis
     for (const j of jobs) out.push(await j.source.discover(j.options, emit))
     if (dbSource) {
       const known: Server[] = out.flatMap((r) => r.servers)
-      out.push(await dbSource.discover({urls: dbUrls, servers: known, ...(o.out ? {} : {})}, emit))
+      out.push(await dbSource.discover({urls: dbUrls, servers: known}, emit))
     }
     return out
   })

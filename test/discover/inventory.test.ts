@@ -84,6 +84,13 @@ describe('writing over a previous inventory', () => {
     expect(inv.databases).toEqual([expect.objectContaining({id: 'postgres:10.0.0.1:5432', settings: {wal_level: 'logical'}})])
   })
 
+  it('--dry-run computes the result and the diff but writes nothing', () => {
+    const o = path.join(dir, 'dry/inventory.yaml')
+    const r = writeInventory([result('aws', ['r1'], [server('i-1')])], {out: o, dryRun: true})
+    expect(r).toMatchObject({written: false, counts: {servers: 1}})
+    expect(existsSync(o)).toBe(false)
+  })
+
   it('refuses to overwrite a previous file that is not a valid inventory', () => {
     const broken = path.join(dir, 'broken/inventory.yaml')
     writeInventory([result('aws', ['r1'], [server('i-1')])], {out: broken})
