@@ -31,3 +31,10 @@ export function journal(planDir: string): JournalEvent[] {
 export function stepsWith(events: JournalEvent[], type: string): string[] {
   return events.filter((e) => e.type === type && e.step).map((e) => e.step as string)
 }
+
+/** The events of the newest run (from its run-started on). */
+export function lastRun(events: JournalEvent[]): JournalEvent[] {
+  let i = events.length - 1
+  while (i > 0 && events[i].type !== 'run-started') i--
+  return events.slice(i)
+}

@@ -1,12 +1,12 @@
-// MariaDB end to end: `migrate execute wave 1` runs the shipped GTID template against a real source under
-// continuous writes through HAProxy; afterwards every acknowledged write is on the target and the journal holds
-// every step. A failing verify after cutover rolls back automatically: clients go back to the source through
-// HAProxy and the writes they made on the target came back with the reverse replication.
-import {afterAll, describe, expect, test} from 'vitest'
+// MariaDB end to end, on one pair of real servers behind HAProxy with a writer running throughout:
+// 1. a verify that fails after cutover rolls back automatically: clients go back to the source through HAProxy
+//    and the writes they made on the target came back with the reverse replication;
+// 2. fixed and run again, the wave cuts over: every acknowledged write is on the target, the journal holds every step.
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import mysql from 'mysql2/promise'
 import {setupMariadb, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
-import {journal, migrate, stepsWith} from './helpers.js'
+import {journal, lastRun, migrate, stepsWith} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = await mysql.createConnection({uri: url})
@@ -17,36 +17,17 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
-const scenarios: Scenario[] = []
+let s: Scenario
+beforeAll(async () => {
+  s = await setupMariadb({db: 33300, proxy: 65300})
+}, 120_000)
 afterAll(async () => {
-  for (const s of scenarios) await s.stop()
+  await s?.stop()
 })
 
-describe('mariadb gtid replication cutover', () => {
-  test('cutover under load: zero lost, every step journaled', {timeout: 180_000}, async () => {
-    const s = await setupMariadb({db: 33300, proxy: 65300})
-    scenarios.push(s)
-    const load = startMariadbLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    await new Promise((r) => setTimeout(r, 300))
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
-    const events = journal(s.planDir)
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'dump', 'load', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
-    expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(33301)
-    // The source is read-only and replicates from the target: the way back is open.
-    expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
-    const st = (await q(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
-    expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 33301])
-  })
-
+describe.sequential('mariadb gtid replication cutover', () => {
   test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
-    const s = await setupMariadb({db: 33310, proxy: 65310})
-    scenarios.push(s)
-    writePlanDir(s.planDir, 'mariadb', 'mariadb-gtid-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 33310, name: 'app'})
+    writePlanDir(s.planDir, 'mariadb', 'mariadb-gtid-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 33300, name: 'app'})
     const load = startMariadbLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
     const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
     await new Promise((r) => setTimeout(r, 300))
@@ -56,9 +37,28 @@ describe('mariadb gtid replication cutover', () => {
     expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate', 'load'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(33310)
+    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(33300)
     expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(0)
     expect(await q(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])
     expect(await lostWrites('mariadb', s.sourceUrl, stats.acks)).toEqual([])
+  })
+
+  test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
+    writePlanDir(s.planDir, 'mariadb', 'mariadb-gtid-replication', s.params, {host: '127.0.0.1', port: 33300, name: 'app'})
+    const load = startMariadbLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
+    await new Promise((r) => setTimeout(r, 300))
+    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
+    await new Promise((r) => setTimeout(r, 300))
+    const stats = await load.stop()
+    const events = lastRun(journal(s.planDir))
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'dump', 'load', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
+    expect(stats.committed).toBeGreaterThan(50)
+    expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])
+    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(33301)
+    // The source is read-only and replicates from the target: the way back is open.
+    expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
+    const st = (await q(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
+    expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 33301])
   })
 })

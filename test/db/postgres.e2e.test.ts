@@ -1,15 +1,16 @@
-// PostgreSQL end to end: `migrate execute wave 1` runs the shipped logical-replication template against a real
-// source under continuous writes through PgBouncer; afterwards every acknowledged write is on the target, the
-// client saw no failed transaction, and the journal holds every step. Then a failing verify after cutover rolls
-// back automatically: clients are on the source again and nothing written on the target in between is lost.
-import {afterAll, describe, expect, test} from 'vitest'
-import {writeFileSync} from 'node:fs'
+// PostgreSQL end to end, on one pair of real servers behind PgBouncer with a writer running throughout:
+// 1. `migrate execute wave 1` with a verify that fails after cutover rolls back automatically: clients are on the
+//    source again, and nothing written (also on the target, in between) is lost;
+// 2. fixed and run again, the wave cuts over: every acknowledged write is on the target, the client saw no failed
+//    transaction, and the journal holds every step; then finalize leaves no slot behind.
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {stringify} from 'yaml'
+import {parse, stringify} from 'yaml'
 import pg from 'pg'
 import {setupPostgres, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
-import {journal, migrate, stepsWith} from './helpers.js'
+import {journal, lastRun, migrate, stepsWith} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = new pg.Client({connectionString: url})
@@ -21,51 +22,17 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
-const scenarios: Scenario[] = []
+let s: Scenario
+beforeAll(async () => {
+  s = await setupPostgres({db: 54300, proxy: 64300})
+}, 120_000)
 afterAll(async () => {
-  for (const s of scenarios) await s.stop()
+  await s?.stop()
 })
 
-describe('postgres logical replication cutover', () => {
-  test('cutover under load: zero lost, zero failed, every step journaled', {timeout: 180_000}, async () => {
-    const s = await setupPostgres({db: 54300, proxy: 64300})
-    scenarios.push(s)
-    const load = startPgLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    await new Promise((r) => setTimeout(r, 300))
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
-    const events = journal(s.planDir)
-    const succeeded = stepsWith(events, 'step-succeeded')
-    expect(succeeded, r.stdout + r.stderr).toEqual(['preflight', 'schema-dump', 'schema-load', 'publication', 'subscription', 'wait-initial-copy', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
-    // finalize is a point of no return: --yes does not approve it.
-    expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
-    expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
-    expect(stats.committed).toBeGreaterThan(50)
-    const lost = await lostWrites('postgres', s.targetUrl, stats.acks)
-    expect(lost).toEqual([])
-    // Clients are on the target; writes after cutover flow back to the source through the reverse subscription.
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(54301)
-    const seq = await q(s.targetUrl, "SELECT last_value FROM writes_id_seq")
-    const max = await q(s.targetUrl, 'SELECT max(id) AS m FROM writes')
-    expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))
-
-    // Finalize with a short soak (a plan-local copy of the template): the reverse path and every slot are gone.
-    const tpl = (await import('yaml')).parse((await import('node:fs')).readFileSync(path.join(import.meta.dirname, '../../templates/postgres-logical-replication.yaml'), 'utf8'))
-    tpl.steps.find((x: any) => x.id === 'finalize').soak = {duration: '1s', interval: '500ms', check: tpl.steps.find((x: any) => x.id === 'finalize').soak.check}
-    ;(await import('node:fs')).mkdirSync(path.join(s.planDir, 'templates'), {recursive: true})
-    writeFileSync(path.join(s.planDir, 'templates', 'postgres-logical-replication.yaml'), stringify(tpl))
-    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
-    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
-    expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
-    expect(await q(s.targetUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
-    expect(await q(s.sourceUrl, 'SELECT subname FROM pg_subscription')).toEqual([])
-  })
-
+describe.sequential('postgres logical replication cutover', () => {
   test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
-    const s = await setupPostgres({db: 54310, proxy: 64310})
-    scenarios.push(s)
-    writePlanDir(s.planDir, 'postgres', 'postgres-logical-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 54310, name: 'app'})
+    writePlanDir(s.planDir, 'postgres', 'postgres-logical-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 54300, name: 'app'})
     const load = startPgLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
     const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
     await new Promise((r) => setTimeout(r, 300))
@@ -77,10 +44,43 @@ describe('postgres logical replication cutover', () => {
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'subscription', 'publication', 'schema-load'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
     // Clients are back on the source, and every acknowledged write (also those made on the target) is there.
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(54310)
+    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(54300)
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
     expect(await lostWrites('postgres', s.sourceUrl, stats.acks)).toEqual([])
     expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
     expect(await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'")).toEqual([{rolcanlogin: true}])
+  })
+
+  test('fixed and run again: cutover under load, zero lost, zero failed, every step journaled, finalize', {timeout: 180_000}, async () => {
+    writePlanDir(s.planDir, 'postgres', 'postgres-logical-replication', s.params, {host: '127.0.0.1', port: 54300, name: 'app'})
+    const load = startPgLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
+    await new Promise((r) => setTimeout(r, 300))
+    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
+    await new Promise((r) => setTimeout(r, 300))
+    const stats = await load.stop()
+    const events = lastRun(journal(s.planDir))
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'schema-dump', 'schema-load', 'publication', 'subscription', 'wait-initial-copy', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    // finalize is a point of no return: --yes does not approve it.
+    expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
+    expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
+    expect(stats.committed).toBeGreaterThan(50)
+    expect(await lostWrites('postgres', s.targetUrl, stats.acks)).toEqual([])
+    // Clients are on the target; sequences were synced (no duplicate keys), writes flow back to the source.
+    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(54301)
+    const seq = await q(s.targetUrl, 'SELECT last_value FROM writes_id_seq')
+    const max = await q(s.targetUrl, 'SELECT max(id) AS m FROM writes')
+    expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))
+
+    // Finalize with a short soak (a plan-local copy of the template): the reverse path and every slot are gone.
+    const tpl = parse(readFileSync(path.join(import.meta.dirname, '../../templates/postgres-logical-replication.yaml'), 'utf8'))
+    const fin = tpl.steps.find((x: any) => x.id === 'finalize')
+    fin.soak = {duration: '1s', interval: '500ms', check: fin.soak.check}
+    mkdirSync(path.join(s.planDir, 'templates'), {recursive: true})
+    writeFileSync(path.join(s.planDir, 'templates', 'postgres-logical-replication.yaml'), stringify(tpl))
+    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+    expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
+    expect(await q(s.targetUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
+    expect(await q(s.sourceUrl, 'SELECT subname FROM pg_subscription')).toEqual([])
   })
 })

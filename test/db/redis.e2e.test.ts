@@ -1,12 +1,12 @@
-// Redis end to end: `migrate execute wave 1` runs the shipped REPLICAOF template against a real source under
-// continuous writes through HAProxy; afterwards every acknowledged write is on the target and the journal holds
-// every step. A failing verify after cutover rolls back automatically: clients go back to the source, and the
-// keys they wrote on the target in between came back with the reverse replication.
-import {afterAll, describe, expect, test} from 'vitest'
+// Redis end to end, on one pair of real servers behind HAProxy with a writer running throughout:
+// 1. a verify that fails after cutover rolls back automatically: clients go back to the source, and the keys they
+//    wrote on the target in between came back with the reverse replication;
+// 2. fixed and run again, the wave cuts over: every acknowledged write is on the target, the journal holds every step.
+import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {Redis} from 'ioredis'
 import {setupRedis, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
-import {journal, migrate, stepsWith} from './helpers.js'
+import {journal, lastRun, migrate, stepsWith} from './helpers.js'
 
 async function info(url: string, section = 'replication'): Promise<string> {
   const u = new URL(url)
@@ -18,34 +18,17 @@ async function info(url: string, section = 'replication'): Promise<string> {
   }
 }
 
-const scenarios: Scenario[] = []
+let s: Scenario
+beforeAll(async () => {
+  s = await setupRedis({db: 63300, proxy: 65320})
+}, 120_000)
 afterAll(async () => {
-  for (const s of scenarios) await s.stop()
+  await s?.stop()
 })
 
-describe('redis replicaof cutover', () => {
-  test('cutover under load: zero lost, every step journaled', {timeout: 180_000}, async () => {
-    const s = await setupRedis({db: 63300, proxy: 65320})
-    scenarios.push(s)
-    const load = startRedisLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    await new Promise((r) => setTimeout(r, 300))
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
-    const events = journal(s.planDir)
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'replicate', 'wait-link-up', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
-    expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('redis', s.targetUrl, stats.acks)).toEqual([])
-    expect(await info(s.targetUrl)).toContain('role:master')
-    expect(await info(s.sourceUrl)).toMatch(/role:slave[\s\S]*master_port:63301[\s\S]*master_link_status:up/)
-    expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63301')
-  })
-
+describe.sequential('redis replicaof cutover', () => {
   test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
-    const s = await setupRedis({db: 63310, proxy: 65330})
-    scenarios.push(s)
-    writePlanDir(s.planDir, 'redis', 'redis-replicaof', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 63310, name: 'cache'})
+    writePlanDir(s.planDir, 'redis', 'redis-replicaof', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 63300, name: 'cache'})
     const load = startRedisLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
     const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
     await new Promise((r) => setTimeout(r, 300))
@@ -56,9 +39,26 @@ describe('redis replicaof cutover', () => {
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
     expect(await info(s.sourceUrl)).toContain('role:master')
-    expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63310')
+    expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63300')
     // The replicate step's own rollback ended the target's replication last.
     expect(await info(s.targetUrl)).toContain('role:master')
     expect(await lostWrites('redis', s.sourceUrl, stats.acks)).toEqual([])
+  })
+
+  test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
+    writePlanDir(s.planDir, 'redis', 'redis-replicaof', s.params, {host: '127.0.0.1', port: 63300, name: 'cache'})
+    const load = startRedisLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
+    await new Promise((r) => setTimeout(r, 300))
+    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
+    await new Promise((r) => setTimeout(r, 300))
+    const stats = await load.stop()
+    const events = lastRun(journal(s.planDir))
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'replicate', 'wait-link-up', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
+    expect(stats.committed).toBeGreaterThan(50)
+    expect(await lostWrites('redis', s.targetUrl, stats.acks)).toEqual([])
+    expect(await info(s.targetUrl)).toContain('role:master')
+    expect(await info(s.sourceUrl)).toMatch(/role:slave[\s\S]*master_port:63301[\s\S]*master_link_status:up/)
+    expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63301')
   })
 })

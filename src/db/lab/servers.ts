@@ -228,7 +228,7 @@ export async function startRedis(opts: {port: number}): Promise<ServerHandle> {
   const dir = tempDir(`redis${opts.port}`)
   await execa('redis-server', [
     '--port', String(opts.port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-    '--daemonize', 'yes', '--pidfile', path.join(dir, 'pid'), '--logfile', path.join(dir, 'log'),
+    '--repl-diskless-sync-delay', '0', '--daemonize', 'yes', '--pidfile', path.join(dir, 'pid'), '--logfile', path.join(dir, 'log'),
   ])
   await waitPort(opts.port)
   return track({
