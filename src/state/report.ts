@@ -10,6 +10,7 @@ import {readJournal, verifyJournal, type VerifyResult} from './journal.js'
 import {pidAlive, readLock, type LockInfo} from './lock.js'
 import {appState, replay, type AppState, type AppStatus} from './status.js'
 import os from 'node:os'
+import {badInput} from '../errors.js'
 
 export type WaveStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'attention'
 
@@ -23,6 +24,9 @@ export interface StatusResult {
 
 export function planStatus(planDir: string, opts: {wave?: number; verify?: boolean} = {}): StatusResult {
   const file = path.join(planDir, PLAN_FILES.journal)
+  if (!existsSync(path.join(planDir, PLAN_FILES.plan)) && !existsSync(file)) {
+    throw badInput(`${planDir} has neither a plan.yaml nor a state journal`, 'PLAN_NOT_FOUND', 'Pass --plan with a plan directory (made by `migrate plan`)')
+  }
   const j = readJournal(file)
   const r = replay(j.events)
   const lockInfo = readLock(path.join(planDir, PLAN_FILES.lock))
