@@ -42,6 +42,18 @@ describe('migrate execute wave / rollback / status (CLI)', () => {
     expect(env.result.pendingSteps).toBe(27)
   })
 
+  it('migrate validate reports an unknown template variable with the template file:line', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-cli-'))
+    const file = path.join(dir, 'templates', 'typo.yaml')
+    cpSync(path.join(ROOT, 'templates/local-demo.yaml'), file)
+    writeFileSync(file, readFileSync(file, 'utf8').replace('(owner {{ app.owner }})', '(owner {{ app.ownr }})'))
+    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('app.ownr')) + 1
+    const r = await cli(['validate', file])
+    expect(r.exitCode).toBe(64)
+    expect(r.stderr).toContain(`${file}:${line}:`)
+    expect(r.stderr).toMatch(/UNKNOWN_VARIABLE: unknown variable "app.ownr" is not a variable: app\.\* has name, owner/)
+  })
+
   it('runs the demo wave for real, resumes, verifies the journal, and rolls back', async () => {
     const dir = demoPlan()
     const r1 = await cli(['execute', 'wave', '1', '--plan', dir, '--yes'])
