@@ -99,13 +99,19 @@ function indentOf(line: string): number {
 
 function skipEmpty(c: Cursor): void {
   while (c.i < c.lines.length) {
-    const t = c.lines[c.i].trim()
-    if (t === '' || t.startsWith('#')) c.i++
+    const line = c.lines[c.i]
+    let k = 0
+    while (line.charCodeAt(k) === 32) k++
+    // Past the end (NaN) means a blank line; 35 is '#'.
+    const ch = line.charCodeAt(k)
+    if (Number.isNaN(ch) || ch === 35 || line.slice(k).trim() === '') c.i++
     else return
   }
 }
 
 /** Splits "key: value" / "key:" into the key and the rest, or undefined when the text is not a map entry. */
+const keyMemo = new Map<string, string | null>()
+
 function splitKey(text: string): {key: string; rest: string} | undefined {
   if (text.startsWith('"') || text.startsWith("'")) {
     const q = text[0]
@@ -120,15 +126,22 @@ function splitKey(text: string): {key: string; rest: string} | undefined {
     if (after === ':' || after.startsWith(': ')) return {key: String(scalar(text.slice(0, i + 1))), rest: after.slice(1).trimStart()}
     return undefined
   }
-  if (/^[\s#?&*!|>%@`{[\]},]/.test(text) || /^-(\s|$)/.test(text)) return undefined
   const sep = text.indexOf(': ')
   const end = sep >= 0 ? sep : text.endsWith(':') ? text.length - 1 : -1
   if (end <= 0) return undefined
   const raw = text.slice(0, end)
-  if (raw.includes(' #')) return undefined
-  const v = plain(raw)
-  if (typeof v !== 'string') throw new Unsupported(`non-string key ${raw}`)
-  return {key: v, rest: sep >= 0 ? text.slice(sep + 2) : ''}
+  let key = keyMemo.get(raw)
+  if (key === undefined) {
+    if (/^[\s#?&*!|>%@`{[\]},]/.test(raw) || /^-(\s|$)/.test(raw) || raw.includes(' #')) key = null
+    else {
+      const v = plain(raw)
+      if (typeof v !== 'string') throw new Unsupported(`non-string key ${raw}`)
+      key = v
+    }
+    if (keyMemo.size < 100_000) keyMemo.set(raw, key)
+  }
+  if (key === null) return undefined
+  return {key, rest: sep >= 0 ? text.slice(sep + 2) : ''}
 }
 
 function blockScalar(c: Cursor, header: string, parentIndent: number): string {

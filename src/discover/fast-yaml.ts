@@ -12,11 +12,17 @@ const UNSAFE_INSIDE = /: |:$| #| $|^\.\.\./
 const NUMBER_LIKE = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/
 const KEYWORD = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~)$/
 
+// Keys and many values repeat thousands of times (field names, states, regions): decide each text once.
+const memo = new Map<string, string | null>()
+
 function scalarString(s: string): string | undefined {
   if (s === '') return '""'
-  if (!SAFE.test(s) || UNSAFE_INSIDE.test(s)) return undefined
-  if (NUMBER_LIKE.test(s) || KEYWORD.test(s)) return JSON.stringify(s)
-  return s
+  let r = memo.get(s)
+  if (r === undefined) {
+    r = !SAFE.test(s) || UNSAFE_INSIDE.test(s) ? null : NUMBER_LIKE.test(s) || KEYWORD.test(s) ? JSON.stringify(s) : s
+    if (s.length <= 64 && memo.size < 200_000) memo.set(s, r)
+  }
+  return r ?? undefined
 }
 
 function scalar(v: unknown): string | undefined {
