@@ -186,14 +186,15 @@ export function awsError(error: unknown, ctx: AwsContext): MigrateError {
   const perm = `ec2:${ctx.action}`
   const data = {profile: ctx.profile, region: ctx.region, action: ctx.action, awsCode: name}
   const netCode = e?.code ?? e?.cause?.code ?? ''
+  // First: an expired SSO session also comes as a CredentialsProviderError, whose message says it expired.
+  if (['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name) || /token.*expired|expired.*token|session.*expired|sso.*expired/i.test(e?.message ?? '')) {
+    return new MigrateError(`${where}: the security token has expired (${name || 'expired'}) calling ${perm}`, {code: 'AWS_TOKEN_EXPIRED', exitCode: EXIT.BAD_INPUT, hint: `Refresh the credentials: \`aws sso login --profile ${ctx.profile}\`, or renew the session token in the environment`, data})
+  }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
     return new MigrateError(`${where}: no AWS credentials found`, {code: 'AWS_NO_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: `Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile NAME from ~/.aws/config, or run \`aws sso login --profile ${ctx.profile}\``, data})
   }
   if (['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'Blocked', 'OptInRequired'].includes(name)) {
     return new MigrateError(`${where}: access denied to ${perm} (${name})`, {code: 'AWS_ACCESS_DENIED', exitCode: EXIT.BAD_INPUT, hint: `Grant the profile's IAM identity ${AWS_PERMISSIONS.join(', ')} (read-only), or use a profile that has them`, data})
-  }
-  if (['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name) || /token.*expired|expired.*token/i.test(e?.message ?? '')) {
-    return new MigrateError(`${where}: the security token has expired (${name || 'expired'}) calling ${perm}`, {code: 'AWS_TOKEN_EXPIRED', exitCode: EXIT.BAD_INPUT, hint: `Refresh the credentials: \`aws sso login --profile ${ctx.profile}\`, or renew the session token in the environment`, data})
   }
   if (['AuthFailure', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'IncompleteSignature'].includes(name)) {
     return new MigrateError(`${where}: the credentials were rejected (${name}) calling ${perm}`, {code: 'AWS_BAD_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: 'Check the access key and secret of this profile (and that the clock of this machine is right)', data})

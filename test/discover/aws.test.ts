@@ -7,7 +7,7 @@ import {parse} from 'yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 // @ts-expect-error plain ESM fixture shared with the benchmark
 import {makeEc2Region, startEc2Fixture} from '../fixtures/ec2-server.mjs'
-import {awsSource} from '../../src/providers/aws.js'
+import {awsError, awsSource} from '../../src/providers/aws.js'
 import {Inventory} from '../../src/schema/inventory.js'
 import {migrate, tempDir} from './helpers.js'
 
@@ -67,6 +67,19 @@ describe('aws provider against the EC2 Query fixture', () => {
     } finally {
       await f.close()
     }
+  })
+})
+
+describe('aws error mapping', () => {
+  const ctx = {profile: 'prod-sso', region: 'ap-southeast-3', action: 'DescribeInstances'}
+  it('an expired SSO session is an expired token, not missing credentials', () => {
+    const e = awsError(Object.assign(new Error('The SSO session associated with this profile has expired or is otherwise invalid. To refresh this SSO session run aws sso login with the corresponding profile.'), {name: 'CredentialsProviderError'}), ctx)
+    expect(e).toMatchObject({code: 'AWS_TOKEN_EXPIRED', exitCode: 64})
+    expect(e.hint).toContain('aws sso login --profile prod-sso')
+  })
+  it('a profile that does not exist is missing credentials', () => {
+    const e = awsError(Object.assign(new Error('Could not resolve credentials using profile: [prod-sso] in configuration/credentials file(s).'), {name: 'CredentialsProviderError'}), ctx)
+    expect(e).toMatchObject({code: 'AWS_NO_CREDENTIALS', exitCode: 64, message: 'aws (profile prod-sso, region ap-southeast-3): no AWS credentials found'})
   })
 })
 
