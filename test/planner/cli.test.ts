@@ -49,7 +49,7 @@ function planDir(name: string, settings?: (s: Record<string, any>) => void, full
 
 describe("migrate plan", {timeout: 180_000}, () => {
   it('writes plan.yaml, byte-identical on a second run, and --diff reports no change', async () => {
-    const dir = planDir('a', undefined, true)
+    const dir = planDir('a')
     const r1 = await migrate(['plan', '--plan', dir])
     expect(r1.exitCode, r1.stderr).toBe(0)
     expect(r1.stdout).toMatch(/^wave\s+cutover \(local\)/)
