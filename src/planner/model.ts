@@ -135,34 +135,40 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     }
   })
 
-  // One map from every id a dependency may name (application, server, database) to its application.
-  const ownerOf = new StrTable(appIndex.size + inventory.servers.length + inventory.databases.length)
-  for (const [name, i] of appIndex) ownerOf.add(name, i)
-  const hostIds = new Set<string>()
-  for (const d of inventory.databases) if (d.serverId !== undefined) hostIds.add(d.serverId)
-  const serverIdx = new Map<string, number>()
+  // One table from every id a dependency may name to a slot: servers 0..S-1, applications S.., databases S+A..;
+  // ownerApp[slot] is the application. Database hosts resolve through the same table (no second map).
   const servers = inventory.servers
-  for (let i = 0; i < servers.length; i++) {
+  const S = servers.length
+  const A = apps.length
+  const ownerOf = new StrTable(A + S + inventory.databases.length)
+  const ownerApp = new Int32Array(S + A + inventory.databases.length).fill(-1)
+  for (let i = 0; i < S; i++) {
     const s = servers[i]
     const ai = appIndex.get(s.application!)
     if (ai === undefined) throw unknownAppError(s.application!, `server ${s.id}`, appIndex)
-    ownerOf.add(s.id, ai)
-    if (hostIds.has(s.id)) serverIdx.set(s.id, i)
+    ownerOf.add(s.id, i)
+    ownerApp[i] = ai
     apps[ai].servers.push(i)
     if (s.utilization?.cpuP95 !== undefined) apps[ai].utilKnown++
   }
-  const dbApp = (d: Database): number | undefined => {
-    if (d.application !== undefined) return appIndex.get(d.application)
-    const si = d.serverId !== undefined ? serverIdx.get(d.serverId) : undefined
-    return si === undefined ? undefined : appIndex.get(inventory.servers[si].application!)
+  for (const [name, i] of appIndex) {
+    ownerOf.add(name, S + i)
+    ownerApp[S + i] = i
+  }
+  const serverIdx = new Map<string, number>()
+  const hostOf = (d: Database): number | undefined => {
+    if (d.serverId === undefined) return undefined
+    const slot = ownerOf.get(d.serverId)
+    return slot >= 0 && slot < S ? slot : undefined
   }
   inventory.databases.forEach((d, i) => {
-    const ai = dbApp(d)
+    const host = hostOf(d)
+    if (host !== undefined) serverIdx.set(d.serverId!, host)
+    const ai = d.application !== undefined ? appIndex.get(d.application) : host !== undefined ? ownerApp[host] : undefined
     if (ai === undefined) return
     apps[ai].dbs.push(i)
-    ownerOf.add(d.id, ai)
+    if (ownerOf.add(d.id, S + A + i)) ownerApp[S + A + i] = ai
   })
-
   // Strategy: rules first, then the application's hint, then its lifecycle tag, then the defaults.
   for (const node of apps) {
     const a = node.app
@@ -231,8 +237,10 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
   const eb = new Int32Array(m)
   for (let i = 0; i < m; i++) {
     const dep = deps[i]
-    const a = ownerOf.get(dep.from)
-    const b = ownerOf.get(dep.to)
+    const sa = ownerOf.get(dep.from)
+    const sb = ownerOf.get(dep.to)
+    const a = sa < 0 ? -1 : ownerApp[sa]
+    const b = sb < 0 ? -1 : ownerApp[sb]
     if (a < 0 || b < 0) {
       ea[i] = -1
       continue
