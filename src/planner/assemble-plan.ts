@@ -272,7 +272,7 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
       const ms = gg.members[g]
       if (ms.length > 1) reasons.push(`moves with ${describeGroup(model, ms.filter((x) => x !== a), gg.why[g]).replace(/^move group /, '')}`)
       reasons.push(n.strategyReason)
-      const replaced = n.servers.filter((si) => n.replaced.has(si)).length
+      const replaced = n.replaced.size === 0 ? 0 : n.servers.filter((si) => n.replaced.has(si)).length
       if (replaced > 0) reasons.push(`${replaced} database/cache server${replaced === 1 ? '' : 's'} replaced by the managed service${dbTargets.length === 1 ? '' : 's'} (${[...new Set(dbTargets.map((d) => d.service))].join(', ')})`)
     }
     const out: AppPlan = {
