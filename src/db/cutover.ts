@@ -190,6 +190,14 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
             }),
         },
         {
+          // A earlier rolled-back cutover left the target blocked (fail-back); it takes writes again from now on.
+          name: 'unblock-target-writes',
+          run: async () => {
+            const u = await pgUnblockWrites(o.target, o.targetState, {passwordEnv: tp})
+            return u.roles.length ? `${u.granted} grant(s) restored from an earlier fail-back` : 'nothing was blocked'
+          },
+        },
+        {
           name: 'repoint-clients',
           run: async () => (await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.target, {passwordEnv: o.pgbouncer.passwordEnv})).after,
           undo: () => pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, {passwordEnv: o.pgbouncer.passwordEnv}),
