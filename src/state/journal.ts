@@ -58,7 +58,10 @@ export function readJournal(file: string): ReadJournal {
   const tail = buf.subarray(validBytes).toString('utf8')
   const out: ReadJournal = {events: [], lines: [], raw: [], torn: tail.trim().length > 0, bad: [], validBytes}
   const rows = text.split('\n')
+  let offset = 0
   rows.forEach((row, i) => {
+    const rowStart = offset
+    offset += Buffer.byteLength(row, 'utf8') + 1
     if (row.trim() === '') return
     let raw: unknown
     try {
@@ -67,8 +70,10 @@ export function readJournal(file: string): ReadJournal {
       // A line that ends with a newline but is not JSON: only acceptable as the very last line (a crash that wrote
       // the newline of a partial page). Anything earlier is corruption.
       const isLast = rows.slice(i + 1).every((r) => r.trim() === '')
-      if (isLast && !out.torn) out.torn = true
-      else out.bad.push({line: i + 1, reason: 'not valid JSON'})
+      if (isLast && !out.torn) {
+        out.torn = true
+        out.validBytes = rowStart
+      } else out.bad.push({line: i + 1, reason: 'not valid JSON'})
       return
     }
     const r = JournalEvent.safeParse(raw)

@@ -50,6 +50,18 @@ describe('journal', () => {
     expect(verifyJournal(file).ok).toBe(true)
   })
 
+  it('a complete but garbled last line (power loss) is ignored and cut before the next append', async () => {
+    const file = path.join(tmp(), 'state.journal')
+    await writeSome(file, 3)
+    appendFileSync(file, '\u0000\u0000{"seq":3,"ti\n')
+    expect(readJournal(file)).toMatchObject({torn: true, bad: []})
+    await writeSome(file, 1, 'r2')
+    const after = readJournal(file)
+    expect(after).toMatchObject({torn: false, bad: []})
+    expect(after.events.map((e) => e.seq)).toEqual([0, 1, 2, 3])
+    expect(verifyJournal(file).ok).toBe(true)
+  })
+
   it('detects an edited, a removed and a reordered event', async () => {
     const file = path.join(tmp(), 'state.journal')
     await writeSome(file, 8)
