@@ -2,7 +2,7 @@
 // yaml library's document model). It writes exactly what src/io/write-yaml.ts's toYaml() writes — a test compares
 // the two on the example estate and on generated data — by handling the common shapes itself (maps, sequences,
 // numbers, booleans, strings that are plainly safe) and asking the yaml library for anything else.
-import {toYaml} from '../io/write-yaml.js'
+import {toYaml} from './write-yaml.js'
 
 // Strings that stay plain scalars and read back as strings: start with a letter, digit or one of _ / . (; only
 // "quiet" characters after that (':' and '#' too, but no ': ' or ' #'); no trailing space or colon.

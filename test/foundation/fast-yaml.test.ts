@@ -4,8 +4,8 @@ import path from 'node:path'
 import fc from 'fast-check'
 import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
-import {toYamlFast} from '../../src/discover/fast-yaml.js'
-import {parseYamlFast, Unsupported} from '../../src/discover/fast-yaml-read.js'
+import {toYamlFast} from '../../src/io/fast-yaml-write.js'
+import {parseYamlFast, Unsupported} from '../../src/io/fast-yaml-read.js'
 import {toYaml} from '../../src/io/write-yaml.js'
 
 describe('toYamlFast', () => {
