@@ -38,8 +38,10 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
     if (wave === undefined) {
       if (!flags.app?.length) throw badInput('say what to roll back: `wave N` or --app NAME', 'USAGE', 'e.g. `migrate rollback wave 2` or `migrate rollback --app payments`')
       const {plan} = loadPlanContext(planDir, {allowStale: flags['allow-stale']})
-      const waves = new Set(flags.app.map((a) => plan.applications.find((x) => x.name === a)?.wave))
-      if (waves.has(undefined) || waves.has(null)) throw badInput(`not in any wave of the plan: ${flags.app.filter((a) => !plan.applications.find((x) => x.name === a)?.wave).join(', ')}`, 'UNKNOWN_APP', 'Check the application names in plan.yaml')
+      // An application, or one of its database runbooks (APP:DATABASE_ID).
+      const waveOf = (a: string): number | null | undefined => plan.applications.find((x) => x.name === a || a.startsWith(`${x.name}:`))?.wave
+      const waves = new Set(flags.app.map(waveOf))
+      if (waves.has(undefined) || waves.has(null)) throw badInput(`not in any wave of the plan: ${flags.app.filter((a) => !waveOf(a)).join(', ')}`, 'UNKNOWN_APP', 'Check the application names in plan.yaml')
       if (waves.size > 1) throw badInput(`the applications are in different waves (${[...waves].join(', ')})`, 'USAGE', 'Roll back one wave at a time: `migrate rollback wave N --app …`')
       wave = [...waves][0] as number
     }

@@ -64,10 +64,22 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
   const ctx = loadPlanContext(opts.planDir, {allowStale: opts.allowStale})
   const wave = findWave(ctx.plan, opts.wave)
   let names = wave.applications
+  // --app selects an application with its database units, or one unit (APP:DATABASE_ID).
+  const onlyUnits = new Map<string, Set<string>>()
   if (opts.apps && opts.apps.length > 0) {
-    const unknown = opts.apps.filter((a) => !names.includes(a))
-    if (unknown.length > 0) throw badInput(`not in wave ${wave.number}: ${unknown.join(', ')}`, 'UNKNOWN_APP', `Wave ${wave.number} has ${names.join(', ') || 'no applications'}`)
-    names = names.filter((a) => opts.apps!.includes(a))
+    const whole = new Set<string>()
+    const unknown: string[] = []
+    for (const a of opts.apps) {
+      if (names.includes(a)) whole.add(a)
+      else {
+        const owner = names.find((n) => a.startsWith(`${n}:`))
+        if (owner) onlyUnits.set(owner, (onlyUnits.get(owner) ?? new Set()).add(a))
+        else unknown.push(a)
+      }
+    }
+    if (unknown.length > 0) throw badInput(`not in wave ${wave.number}: ${unknown.join(', ')}`, 'UNKNOWN_APP', `Wave ${wave.number} has ${names.join(', ') || 'no applications'} (a database runbook is APP:DATABASE_ID)`)
+    for (const w of whole) onlyUnits.delete(w)
+    names = names.filter((a) => whole.has(a) || onlyUnits.has(a))
   }
   const findings: Finding[] = []
   const secrets = new Set<string>()
@@ -86,7 +98,9 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
       const t = (d as {template?: string}).template
       if (t) units.push({name: `${appName}:${d.id}`, template: t, dbIndex: k})
     })
+    const selected = onlyUnits.get(appName)
     for (const unit of units) {
+      if (selected && !selected.has(unit.name)) continue
       const name = unit.name
       const loaded = loadTemplate(ctx.planDir, unit.template)
       for (const d of loaded.diagnostics) {

@@ -258,8 +258,14 @@ describe('database units', () => {
       ['shop:shop-pg', 'done'],
       ['shop:shop-redis', 'done'],
     ])
+    const one = await rollbackWave({planDir: dir, wave: 1, apps: ['shop:shop-redis']})
+    expect(one.apps.map((a) => [a.app, a.outcome])).toEqual([['shop:shop-redis', 'rolled-back']])
     const rb = await rollbackWave({planDir: dir, wave: 1, apps: ['shop']})
-    expect(rb.apps.map((a) => a.app)).toEqual(['shop', 'shop:shop-pg', 'shop:shop-redis'])
+    expect(rb.apps.map((a) => [a.app, a.outcome])).toEqual([
+      ['shop', 'rolled-back'],
+      ['shop:shop-pg', 'rolled-back'],
+      ['shop:shop-redis', 'nothing-to-do'],
+    ])
   })
 })
 
