@@ -4,7 +4,7 @@ import {pgBlockWrites} from '../../src/db/postgres.js'
 
 export default class DbPgBlockWrites extends BaseCommand {
   static override summary = 'Block writes by application roles for real: REVOKE their table write privileges, NOLOGIN, end their sessions.'
-  static override description = 'What was revoked is recorded in --state so that `migrate db pg-unblock-writes` restores exactly that. A read-only default is not used: any client can switch it off.'
+  static override description = 'What was revoked is recorded in --state so that `migrate db pg-unblock-writes` restores exactly that. A read-only default is not used: any client can switch it off. Privileges a role inherits from another role are not revoked; NOLOGIN and ending its sessions block the role all the same. A superuser role is refused: nothing blocks it.'
   static override flags = {
     url: Flags.string({required: true, description: 'server URL (a superuser)'}),
     role: Flags.string({required: true, multiple: true, description: 'application role to block (repeatable)'}),

@@ -32,7 +32,9 @@ export async function pgPreflight(source: string, target: string | undefined, op
   const findings: Finding[] = []
   let version: string | undefined
   let sourceExtensions: string[] = []
+  let sourceRoles: string[] = []
   await withPg(source, opts.sourcePasswordEnv, async (c) => {
+    sourceRoles = (await c.query(`SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' AND rolname <> current_user ORDER BY 1`)).rows.map((r) => r.rolname)
     version = await setting(c, 'server_version')
     const wal = await setting(c, 'wal_level')
     if (wal !== 'logical') findings.push({severity: 'blocker', code: 'PG_WAL_LEVEL', message: `wal_level is ${wal}, logical replication needs logical`, hint: 'ALTER SYSTEM SET wal_level = logical and restart the source'})
@@ -71,6 +73,9 @@ export async function pgPreflight(source: string, target: string | undefined, op
       if (missing.length > 0) findings.push({severity: 'blocker', code: 'PG_TARGET_EXTENSIONS', message: `the target lacks extension(s) ${missing.join(', ')}`, objects: missing})
       const existing = (await c.query(USER_TABLES)).rows
       if (existing.length > 0) findings.push({severity: 'warning', code: 'PG_TARGET_NOT_EMPTY', message: `the target already has ${existing.length} table(s); the schema copy expects an empty database`, objects: existing.map((t) => t.qname).slice(0, 20)})
+      const targetRoles = new Set((await c.query('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname))
+      const missingRoles = sourceRoles.filter((r) => !targetRoles.has(r))
+      if (missingRoles.length > 0) findings.push({severity: 'blocker', code: 'PG_TARGET_ROLES_MISSING', message: `${missingRoles.length} role(s) of the source do not exist on the target; pg_dump does not copy roles and the schema's GRANTs to them fail`, hint: 'Create them first (pg_dumpall --roles-only on the source, reviewed, then psql on the target)', objects: missingRoles})
       const wal = await setting(c, 'wal_level')
       if (wal !== 'logical') findings.push({severity: 'warning', code: 'PG_TARGET_WAL_LEVEL', message: `target wal_level is ${wal}: reverse replication (for a rollback after cutover) needs logical`, hint: 'Set wal_level = logical on the target too'})
     })

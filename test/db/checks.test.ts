@@ -59,7 +59,8 @@ describe('pre-flight', () => {
   test('PostgreSQL: no replica identity, large objects and leftover slots are found; wal_level too', async () => {
     const r = await pgPreflight(A(), `postgres://postgres@127.0.0.1:54321/app`)
     const codes = r.findings.map((f) => `${f.severity}:${f.code}`)
-    expect(codes).toEqual(expect.arrayContaining(['blocker:PG_NO_REPLICA_IDENTITY', 'blocker:PG_LARGE_OBJECTS', 'warning:PG_SLOT_LEFTOVER', 'info:PG_SEQUENCES', 'warning:PG_TARGET_WAL_LEVEL']))
+    expect(codes).toEqual(expect.arrayContaining(['blocker:PG_NO_REPLICA_IDENTITY', 'blocker:PG_LARGE_OBJECTS', 'warning:PG_SLOT_LEFTOVER', 'info:PG_SEQUENCES', 'warning:PG_TARGET_WAL_LEVEL', 'blocker:PG_TARGET_ROLES_MISSING']))
+    expect(r.findings.find((f) => f.code === 'PG_TARGET_ROLES_MISSING')?.objects).toEqual(['app'])
     expect(r.findings.find((f) => f.code === 'PG_NO_REPLICA_IDENTITY')?.objects).toEqual(['nopk'])
     expect(r.findings.find((f) => f.code === 'PG_SLOT_LEFTOVER')?.objects).toEqual(['forgotten'])
     expect(codes).not.toContain('blocker:PG_WAL_LEVEL')
