@@ -125,7 +125,13 @@ describe('execute wave', () => {
     ])
     const dir = makePlanDir({apps: [{name: 'c', template: 'c'}], templates: {c: t}})
     const ac = new AbortController()
-    const p = executeWave({planDir: dir, wave: 1, signal: ac.signal, emit: (e) => e.type === 'step-start' && setTimeout(() => ac.abort(), 300)})
+    // Ctrl-C once the step's process tree is up (its background child wrote its pid).
+    const abortWhenRunning = async (): Promise<void> => {
+      for (let i = 0; i < 200 && !existsSync(path.join(dir, 'child.pid')); i++) await new Promise((res) => setTimeout(res, 25))
+      await new Promise((res) => setTimeout(res, 50))
+      ac.abort()
+    }
+    const p = executeWave({planDir: dir, wave: 1, signal: ac.signal, emit: (e) => void (e.type === 'step-start' && abortWhenRunning())})
     const r = await p
     expect(r.exitCode).toBe(EXIT.INTERRUPTED)
     expect(r.apps[0].outcome).toBe('interrupted')
@@ -146,7 +152,7 @@ describe('execute wave', () => {
   })
 
   it('a timeout kills the whole process tree and fails the step', async () => {
-    const t = template('to', [{id: 'slow', timeout: '300ms', run: ['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'slow', '{{ plan.dir }}/child.pid']}])
+    const t = template('to', [{id: 'slow', timeout: '1500ms', run: ['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'slow', '{{ plan.dir }}/child.pid']}])
     const dir = makePlanDir({apps: [{name: 'to', template: 'to'}], templates: {to: t}})
     const r = await executeWave({planDir: dir, wave: 1})
     expect(r.apps[0].outcome).toBe('rolled-back')
