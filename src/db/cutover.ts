@@ -39,7 +39,26 @@ interface SubStep {
 
 export type Log = (line: string) => void
 
+/** Set when SIGTERM/SIGINT arrives during a cutover: no new sub-step starts, the done ones are undone. */
+const interrupt = new AbortController()
+
 async function runSubSteps(steps: SubStep[], log: Log): Promise<CutoverResult> {
+  // The executor stops a step with SIGTERM (SIGKILL a few seconds later): undo instead of dying mid-window.
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping after the current sub-step`)
+    interrupt.abort()
+  }
+  process.once('SIGTERM', onSignal)
+  process.once('SIGINT', onSignal)
+  try {
+    return await runSubStepsInner(steps, log)
+  } finally {
+    process.removeListener('SIGTERM', onSignal)
+    process.removeListener('SIGINT', onSignal)
+  }
+}
+
+async function runSubStepsInner(steps: SubStep[], log: Log): Promise<CutoverResult> {
   const t0 = performance.now()
   const done: SubStepResult[] = []
   let opened: number | undefined
@@ -49,6 +68,7 @@ async function runSubSteps(steps: SubStep[], log: Log): Promise<CutoverResult> {
     const st = performance.now()
     if (s.window === 'open') opened = st
     try {
+      if (interrupt.signal.aborted) throw new MigrateError('interrupted', {code: 'INTERRUPTED'})
       const note = (await s.run()) ?? undefined
       const ms = Math.round(performance.now() - st)
       done.push({name: s.name, ms, note})
@@ -138,7 +158,7 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
           undo: () => pgUnblockWrites(o.source, o.sourceState, {passwordEnv: sp}),
         },
         {name: 'wait-target-lsn', run: async () => {
-          const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: o.timeoutMs})
+          const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: o.timeoutMs, signal: interrupt.signal})
           return `confirmed ${w.confirmed} ≥ ${w.lsn}`
         }},
         {name: 'sync-sequences', run: async () => `${(await pgSyncSequences(o.source, o.target, pw)).sequences.length} sequence(s)`},

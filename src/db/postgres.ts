@@ -220,7 +220,8 @@ export async function pgWaitLsn(source: string, slot: string, opts: {passwordEnv
       const r = (await c.query('SELECT confirmed_flush_lsn::text AS f, confirmed_flush_lsn >= $2::pg_lsn AS done FROM pg_replication_slots WHERE slot_name = $1', [slot, lsn])).rows[0]
       if (!r) throw new MigrateError(`replication slot ${slot} does not exist on ${redactUrl(source)}`, {code: 'PG_SLOT_MISSING', hint: 'Check the subscription name (the slot is named after it) and that the subscription was created'})
       if (r.done) return {lsn, confirmed: r.f, waitedMs: Date.now() - t0}
-      if (Date.now() > deadline || opts.signal?.aborted)
+      if (opts.signal?.aborted) throw new MigrateError(`interrupted while slot ${slot} was at ${r.f ?? 'nothing'} and the source at ${lsn}`, {code: 'INTERRUPTED'})
+      if (Date.now() > deadline)
         throw new MigrateError(`slot ${slot} confirmed ${r.f ?? 'nothing'} but the source is at ${lsn} after ${Date.now() - t0} ms`, {code: 'PG_LSN_TIMEOUT', hint: 'Check the subscription on the target (pg_stat_subscription) and its log; raise --timeout'})
       await sleep(10, opts.signal)
     }
