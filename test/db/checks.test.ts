@@ -175,6 +175,30 @@ describe('repointing', () => {
   })
 })
 
+test('SIGTERM during a cutover (as the executor sends on Ctrl-C): the pause and the write block are undone', async () => {
+  // The slot "forgotten" never confirms anything, so the cutover waits at wait-target-lsn until it is stopped.
+  await psql(pgA, 'app', 'INSERT INTO orders (amount) VALUES (4)')
+  const child = execa('node', [path.join(ROOT, 'bin/run.js'), 'db', 'pg-cutover', '--source', A(), '--target', 'postgres://postgres@127.0.0.1:54321/app', '--role', 'app', '--state-dir', mkdtempSync(path.join(tmpdir(), 'migrate-int-')), '--subscription', 'forgotten', '--pgbouncer-admin', bouncer.adminUrl, '--pgbouncer-config', bouncer.config, '--pgbouncer-database', 'app'], {reject: false, all: true})
+  let out = ''
+  child.all!.on('data', (d) => (out += d))
+  for (let i = 0; i < 200 && !out.includes('ok   block-source-writes'); i++) await new Promise((r) => setTimeout(r, 50))
+  expect(out).toContain('ok   block-source-writes')
+  child.kill('SIGTERM')
+  const r = await child
+  expect(r.exitCode).toBe(1)
+  expect(r.all).toContain('undo block-source-writes')
+  expect(r.all).toContain('undo pause-clients')
+  const admin = new pg.Client({connectionString: bouncer.adminUrl})
+  await admin.connect()
+  const dbs = (await admin.query('SHOW DATABASES')).rows
+  await admin.end()
+  expect(dbs.find((d) => d.name === 'app')?.paused).toBe(0)
+  const app = new pg.Client({connectionString: 'postgres://app@127.0.0.1:54320/app'})
+  await app.connect()
+  await app.query('INSERT INTO orders (amount) VALUES (5)')
+  await app.end()
+})
+
 describe('health checks', () => {
   const signal = new AbortController().signal
   test('sql: expect and max; a refused connection is a failed result, not an exception', async () => {
