@@ -20,8 +20,9 @@ const engines = [
 
 const rows = []
 for (const e of engines) {
-  const s = await e.setup()
+  let s
   try {
+    s = await e.setup()
     const load = e.load({url: s.clientUrl, workers: 2, intervalMs: 5})
     await new Promise((r) => setTimeout(r, 500))
     const t0 = performance.now()
@@ -49,8 +50,11 @@ for (const e of engines) {
     })
     if (process.env.BENCH_VERBOSE) process.stderr.write(`${e.name} cutover step: ${JSON.stringify(events.find((x) => x.type === "step-started" && x.step === "cutover"))}\n${cut?.output}\n`)
     if (!cut) process.stderr.write(`${e.name}: the cutover step did not succeed (exit ${r.exitCode})\n${r.stdout}\n${r.stderr}\n`)
+  } catch (err) {
+    process.stderr.write(`${e.name}: ${err instanceof Error ? err.message : String(err)}\n`)
+    rows.push({engine: e.name, windowMs: null, failed: null, lost: null, committed: null, cutoverStepMs: null, serverWindowMs: null, waveMs: null, goalMs: e.goal, ok: false, exit: null, errors: {}})
   } finally {
-    await s.stop()
+    await s?.stop()
   }
 }
 
