@@ -1,7 +1,8 @@
 // Helpers for the database end-to-end tests: run `migrate` as a user would (node bin/run.js, built first) with the
 // scenario's PATH, and read the plan's journal.
 import {execa} from 'execa'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {parse, stringify} from 'yaml'
 import path from 'node:path'
 import type {Scenario} from '../../src/db/lab/scenarios.js'
 
@@ -37,4 +38,13 @@ export function lastRun(events: JournalEvent[]): JournalEvent[] {
   let i = events.length - 1
   while (i > 0 && events[i].type !== 'run-started') i--
   return events.slice(i)
+}
+
+/** Copies a shipped template into <plan>/templates/ with a short finalize soak, so a test can run finalize. */
+export function shortSoakTemplate(planDir: string, name: string): void {
+  const tpl = parse(readFileSync(path.join(ROOT, 'templates', `${name}.yaml`), 'utf8'))
+  const fin = tpl.steps.find((x: {id: string}) => x.id === 'finalize')
+  fin.soak = {duration: '1s', interval: '500ms', check: fin.soak.check}
+  mkdirSync(path.join(planDir, 'templates'), {recursive: true})
+  writeFileSync(path.join(planDir, 'templates', `${name}.yaml`), stringify(tpl))
 }

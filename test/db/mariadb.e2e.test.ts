@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import mysql from 'mysql2/promise'
 import {setupMariadb, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
-import {journal, lastRun, migrate, stepsWith} from './helpers.js'
+import {journal, lastRun, migrate, shortSoakTemplate, stepsWith} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = await mysql.createConnection({uri: url})
@@ -60,5 +60,11 @@ describe.sequential('mariadb gtid replication cutover', () => {
     expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
     const st = (await q(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
     expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 33301])
+
+    // Finalize (short soak): the source stops replicating from the target.
+    shortSoakTemplate(s.planDir, 'mariadb-gtid-replication')
+    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+    expect(await q(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])
   })
 })

@@ -4,13 +4,10 @@
 // 2. fixed and run again, the wave cuts over: every acknowledged write is on the target, the client saw no failed
 //    transaction, and the journal holds every step; then finalize leaves no slot behind.
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
-import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
-import path from 'node:path'
-import {parse, stringify} from 'yaml'
 import pg from 'pg'
 import {setupPostgres, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
-import {journal, lastRun, migrate, stepsWith} from './helpers.js'
+import {journal, lastRun, migrate, shortSoakTemplate, stepsWith} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = new pg.Client({connectionString: url})
@@ -72,11 +69,7 @@ describe.sequential('postgres logical replication cutover', () => {
     expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))
 
     // Finalize with a short soak (a plan-local copy of the template): the reverse path and every slot are gone.
-    const tpl = parse(readFileSync(path.join(import.meta.dirname, '../../templates/postgres-logical-replication.yaml'), 'utf8'))
-    const fin = tpl.steps.find((x: any) => x.id === 'finalize')
-    fin.soak = {duration: '1s', interval: '500ms', check: fin.soak.check}
-    mkdirSync(path.join(s.planDir, 'templates'), {recursive: true})
-    writeFileSync(path.join(s.planDir, 'templates', 'postgres-logical-replication.yaml'), stringify(tpl))
+    shortSoakTemplate(s.planDir, 'postgres-logical-replication')
     const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
     expect(f.exitCode, f.stdout + f.stderr).toBe(0)
     expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])

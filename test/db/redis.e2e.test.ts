@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {Redis} from 'ioredis'
 import {setupRedis, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
-import {journal, lastRun, migrate, stepsWith} from './helpers.js'
+import {journal, lastRun, migrate, shortSoakTemplate, stepsWith} from './helpers.js'
 
 async function info(url: string, section = 'replication'): Promise<string> {
   const u = new URL(url)
@@ -60,5 +60,11 @@ describe.sequential('redis replicaof cutover', () => {
     expect(await info(s.targetUrl)).toContain('role:master')
     expect(await info(s.sourceUrl)).toMatch(/role:slave[\s\S]*master_port:63301[\s\S]*master_link_status:up/)
     expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63301')
+
+    // Finalize (short soak): the source stops replicating from the target.
+    shortSoakTemplate(s.planDir, 'redis-replicaof')
+    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+    expect(await info(s.sourceUrl)).toContain('role:master')
   })
 })
