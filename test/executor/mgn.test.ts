@@ -110,7 +110,7 @@ describe.skipIf(!HAS_AWS)('aws-mgn-rehost template (real AWS CLI, local MGN endp
       {name: 'payments', host: 'pay-01.dc1.example', health: 'up'},
       {name: 'cart', host: 'cart-01.dc1.example', health: 'down'},
     ])
-    const r1 = await executeWave({planDir: dir, wave: 1, yes: true, concurrency: 1})
+    const r1 = await executeWave({planDir: dir, wave: 1, yes: true, concurrency: 2})
     expect(r1.preflight.filter((f) => f.severity === 'blocker')).toEqual([])
     expect(calls).toContain('sts:GetCallerIdentity')
     const pay = r1.apps.find((a) => a.app === 'payments')!
