@@ -598,36 +598,31 @@ async function pool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Prom
 async function dynamicPreflight(prep: WavePrep, deps: ExecutorDeps, signal: AbortSignal): Promise<Finding[]> {
   const out: Finding[] = []
   const seen = new Set<string>()
+  /** Renders a check and runs it, unless it does not render or the same rendered check already ran (for any app). */
+  const runOnce = async (raw: HealthCheck, scope: VarScope): Promise<{check: HealthCheck; r: CheckResult} | undefined> => {
+    let check: HealthCheck
+    try {
+      check = renderCheck(raw, scope)
+    } catch {
+      return undefined
+    }
+    const key = JSON.stringify(check)
+    if (seen.has(key)) return undefined
+    seen.add(key)
+    return {check, r: await deps.runCheck(check, signal, {})}
+  }
   await pool(prep.apps, 4, async (w) => {
     const t = w.template
     if (!t) return
     for (const p of t.preflight) {
-      let check: HealthCheck
-      try {
-        check = renderCheck(p.check, w.scope)
-      } catch {
-        continue
-      }
-      const key = JSON.stringify(check)
-      if (seen.has(key)) continue
-      seen.add(key)
-      const r = await deps.runCheck(check, signal, {})
-      if (r.status !== 'passed') out.push({severity: p.severity, code: 'PREFLIGHT_CHECK_FAILED', app: w.name, step: `preflight ${p.id}`, message: redact(`${p.description ?? p.id}: ${r.message}`, prep.secrets), hint: `Template ${w.loaded.file}, preflight ${p.id}`})
+      const ran = await runOnce(p.check, w.scope)
+      if (ran && ran.r.status !== 'passed') out.push({severity: p.severity, code: 'PREFLIGHT_CHECK_FAILED', app: w.name, step: `preflight ${p.id}`, message: redact(`${p.description ?? p.id}: ${ran.r.message}`, prep.secrets), hint: `Template ${w.loaded.file}, preflight ${p.id}`})
     }
     for (const s of t.steps) {
       if (!('check' in s) || s.check.type !== 'tcp') continue
       if (s.when !== undefined && !evaluateWhen(s.when, w.scope)) continue
-      let check: HealthCheck
-      try {
-        check = renderCheck(s.check, w.scope)
-      } catch {
-        continue
-      }
-      const key = JSON.stringify(check)
-      if (seen.has(key)) continue
-      seen.add(key)
-      const r = await deps.runCheck(check, signal, {})
-      if (r.status !== 'passed') out.push({severity: 'warning', code: 'TARGET_UNREACHABLE', app: w.name, step: s.id, message: `${describeCheck(check)}: ${r.message}`})
+      const ran = await runOnce(s.check, w.scope)
+      if (ran && ran.r.status !== 'passed') out.push({severity: 'warning', code: 'TARGET_UNREACHABLE', app: w.name, step: s.id, message: `${describeCheck(ran.check)}: ${ran.r.message}`})
     }
   })
   return out
