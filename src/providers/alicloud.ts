@@ -7,17 +7,13 @@ import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
 import {mapWithLimit} from '../discover/limit.js'
+import type {CloudOptions} from './cloud-options.js'
 
-export interface AlicloudOptions {
-  regions: string[]
-  allRegions?: boolean
-  profile?: string
+export interface AlicloudOptions extends CloudOptions {
   /** host[:port] of the ECS endpoint, or a URL (http:// for a plain-HTTP endpoint). Default ecs.<region>.aliyuncs.com. */
   endpoint?: string
   /** Attempts per call when throttled. */
   maxAttempts?: number
-  pageSize?: number
-  concurrency?: number
 }
 
 export const ALICLOUD_PERMISSIONS = ['ecs:DescribeInstances', 'ecs:DescribeDisks', 'ecs:DescribeRegions']

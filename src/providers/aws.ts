@@ -6,19 +6,15 @@ import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource, type Emit, type SourceResult} from '../discover/types.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
 import {mapWithLimit} from '../discover/limit.js'
+import type {CloudOptions} from './cloud-options.js'
 
-export interface AwsOptions {
-  regions: string[]
-  allRegions?: boolean
-  profile?: string
+export interface AwsOptions extends CloudOptions {
   /** Endpoint URL for every region (a VPC endpoint or a test fixture); AWS_ENDPOINT_URL_EC2 is honoured by the SDK. */
   endpoint?: string
   /** SDK attempts per call (throttling and 5xx are retried with backoff). */
   maxAttempts?: number
   /** Instances per DescribeInstances page, 5–1000. */
   pageSize?: number
-  /** Regions read at once. */
-  concurrency?: number
 }
 
 /** The IAM actions discovery needs, named in access-denied errors. */
