@@ -1,11 +1,9 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../src/cli/base-command.js'
-import {discoverFlags, runOptionsFrom} from '../../src/discover/flags.js'
+import {DiscoverCommand} from '../../src/cli/discover-command.js'
+import {discoverFlags} from '../../src/discover/flags.js'
 import type {DiscoverResult} from '../../src/discover/inventory.js'
-import {renderDiscover} from '../../src/discover/render.js'
-import {runDiscover} from '../../src/discover/run.js'
 
-export default class DiscoverDb extends BaseCommand {
+export default class DiscoverDb extends DiscoverCommand {
   static override summary = 'Introspect databases read-only: engine, exact version, size, replication role, wal_level / binlog_format / GTID / Redis persistence.'
   static override description =
     'Connects with pg, mysql2 or ioredis in a read-only session and records what matters for migration. URLs: postgres://user[:password]@host:5432/db, mysql:// or mariadb://user@host:3306, redis://[:password@]host:6379. Passwords never reach the output, the inventory or an error. The same works as --db URL on every discover source; a database on a host already in the inventory is attached to that server.'
@@ -19,10 +17,6 @@ export default class DiscoverDb extends BaseCommand {
 
   async run(): Promise<DiscoverResult> {
     const {argv, flags} = await this.parse(DiscoverDb)
-    const o = runOptionsFrom(flags, !this.jsonEnabled() && process.stdout.isTTY ? 'tty' : 'none')
-    o.dbUrls = [...(argv as string[]), ...(o.dbUrls ?? [])]
-    const result = await runDiscover([], o)
-    if (!this.jsonEnabled()) for (const l of renderDiscover(result)) this.log(l)
-    return result
+    return this.discover([], flags, argv as string[])
   }
 }

@@ -1,12 +1,10 @@
 import {Args, Flags} from '@oclif/core'
-import {BaseCommand} from '../../src/cli/base-command.js'
-import {discoverFlags, runOptionsFrom} from '../../src/discover/flags.js'
+import {DiscoverCommand} from '../../src/cli/discover-command.js'
+import {discoverFlags} from '../../src/discover/flags.js'
 import type {DiscoverResult} from '../../src/discover/inventory.js'
-import {renderDiscover} from '../../src/discover/render.js'
-import {runDiscover} from '../../src/discover/run.js'
 import {FILE_FORMATS, fileSource} from '../../src/providers/file.js'
 
-export default class DiscoverFile extends BaseCommand {
+export default class DiscoverFile extends DiscoverCommand {
   static override summary = 'Inventory from CMDB exports: our YAML/JSON, generic CSV, ADS import template, Azure Migrate CSV, RVTools vInfo, CMF intake form.'
   static override description =
     'The format of each CSV is detected from its header (or pass --format). Generic CSV columns: name, vcpus, memory_mib (or memory_gb) required; id, ip, disk_gb or disks (sda:100;sdb:500), os, os_version, app, role, env, owner, criticality, region, zone, state, instance_type, tags (k=v;k=v) and tag:KEY columns optional. Unknown and missing columns are reported by name and line.'
@@ -24,9 +22,6 @@ export default class DiscoverFile extends BaseCommand {
 
   async run(): Promise<DiscoverResult> {
     const {argv, flags} = await this.parse(DiscoverFile)
-    const o = runOptionsFrom(flags, !this.jsonEnabled() && process.stdout.isTTY ? 'tty' : 'none')
-    const result = await runDiscover([{source: fileSource, options: {files: argv as string[], format: flags.format}}], o)
-    if (!this.jsonEnabled()) for (const l of renderDiscover(result)) this.log(l)
-    return result
+    return this.discover([{source: fileSource, options: {files: argv as string[], format: flags.format}}], flags)
   }
 }

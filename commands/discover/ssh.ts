@@ -1,12 +1,10 @@
 import {Flags} from '@oclif/core'
-import {BaseCommand} from '../../src/cli/base-command.js'
-import {discoverFlags, runOptionsFrom} from '../../src/discover/flags.js'
+import {DiscoverCommand} from '../../src/cli/discover-command.js'
+import {discoverFlags} from '../../src/discover/flags.js'
 import type {DiscoverResult} from '../../src/discover/inventory.js'
-import {renderDiscover} from '../../src/discover/render.js'
-import {runDiscover} from '../../src/discover/run.js'
 import {parseTarget, readHostsFile, sshSource} from '../../src/providers/ssh.js'
 
-export default class DiscoverSsh extends BaseCommand {
+export default class DiscoverSsh extends DiscoverCommand {
   static override summary = 'Probe on-premises hosts over SSH (agentless): CPUs, memory, disks, OS, listening services, connections.'
   static override description =
     'Runs read-only commands (nproc, /proc/meminfo, df, lsblk, /etc/os-release, ss -tlnp, ss -tnp) with the system ssh client in BatchMode, host key checking on. Listening PostgreSQL/MySQL/MariaDB/Redis become databases; connections between probed hosts become observed dependencies. Hosts that cannot be reached are reported and the rest go on. Run as a user that may see process names (root or sudo-less ss shows fewer) for the best service detection.'
@@ -29,10 +27,7 @@ export default class DiscoverSsh extends BaseCommand {
   async run(): Promise<DiscoverResult> {
     const {flags} = await this.parse(DiscoverSsh)
     const targets = [...(flags.host ?? []).map((h) => parseTarget(h)), ...(flags.hosts ? readHostsFile(flags.hosts) : [])]
-    const o = runOptionsFrom(flags, !this.jsonEnabled() && process.stdout.isTTY ? 'tty' : 'none')
     const options = {targets, identity: flags.identity, knownHosts: flags['known-hosts'], acceptNewHostKeys: flags['accept-new-host-keys'], concurrency: flags.concurrency, connectTimeoutS: flags['connect-timeout']}
-    const result = await runDiscover([{source: sshSource, options}], o)
-    if (!this.jsonEnabled()) for (const l of renderDiscover(result)) this.log(l)
-    return result
+    return this.discover([{source: sshSource, options}], flags)
   }
 }

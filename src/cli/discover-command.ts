@@ -1,0 +1,39 @@
+// What the `migrate discover …` commands share: running their sources with the shared discover flags and printing
+// the summary, and the flags of the cloud sources (aws, alicloud), whose help text names each provider's own terms.
+import {Flags} from '@oclif/core'
+import {BaseCommand} from './base-command.js'
+import {runOptionsFrom, type DiscoverFlagValues} from '../discover/flags.js'
+import type {DiscoverResult} from '../discover/inventory.js'
+import {renderDiscover} from '../discover/render.js'
+import {runDiscover, type SourceJob} from '../discover/run.js'
+import type {CloudOptions} from '../providers/cloud-options.js'
+
+export abstract class DiscoverCommand extends BaseCommand {
+  // Restated: oclif's manifest reads static properties of a command's direct parent only.
+  static override enableJsonFlag = true
+
+  /** Runs `jobs` with the options of the shared flags (and `dbUrls` before any --db), prints the summary unless --json. */
+  protected async discover(jobs: SourceJob[], flags: DiscoverFlagValues, dbUrls: string[] = []): Promise<DiscoverResult> {
+    const o = runOptionsFrom(flags, !this.jsonEnabled() && process.stdout.isTTY ? 'tty' : 'none')
+    o.dbUrls = [...dbUrls, ...(o.dbUrls ?? [])]
+    const result = await runDiscover(jobs, o)
+    if (!this.jsonEnabled()) for (const l of renderDiscover(result)) this.log(l)
+    return result
+  }
+}
+
+/** --region, --all-regions, --profile, --endpoint and --concurrency, with the provider's own descriptions. */
+export function cloudFlags(d: {region: string; allRegions: string; profile: string; endpoint: string; endpointValue: string}) {
+  return {
+    region: Flags.string({char: 'r', description: d.region, multiple: true, helpValue: 'REGION'}),
+    'all-regions': Flags.boolean({description: d.allRegions, default: false}),
+    profile: Flags.string({description: d.profile, helpValue: 'NAME'}),
+    endpoint: Flags.string({description: d.endpoint, helpValue: d.endpointValue}),
+    concurrency: Flags.integer({description: 'regions read at once', default: 8, min: 1}),
+  }
+}
+
+/** The source options of the cloudFlags() values. */
+export function cloudOptions(f: {region?: string[]; 'all-regions': boolean; profile?: string; endpoint?: string; concurrency: number}): CloudOptions {
+  return {regions: f.region ?? [], allRegions: f['all-regions'], profile: f.profile, endpoint: f.endpoint, concurrency: f.concurrency}
+}
