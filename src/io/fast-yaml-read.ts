@@ -209,23 +209,29 @@ function node(c: Cursor, ind: number): unknown {
   return map(c, ind)
 }
 
+/** The next non-empty line of the block at indentation `ind`, without it; undefined where the block ends. */
+function blockLine(c: Cursor, ind: number): string | undefined {
+  skipEmpty(c)
+  if (c.i >= c.lines.length) return undefined
+  const line = c.lines[c.i]
+  const li = indentOf(line)
+  if (li < ind) return undefined
+  if (li > ind) throw new Unsupported('unexpected indentation')
+  return line.slice(li)
+}
+
 function seq(c: Cursor, ind: number): unknown[] {
   const out: unknown[] = []
   for (;;) {
-    skipEmpty(c)
-    if (c.i >= c.lines.length) return out
-    const line = c.lines[c.i]
-    const li = indentOf(line)
-    if (li < ind) return out
-    if (li > ind) throw new Unsupported('unexpected indentation')
-    const t = line.slice(li)
+    const t = blockLine(c, ind)
+    if (t === undefined) return out
     if (!(t.startsWith('- ') || t === '-')) return out
     if (t === '-') {
-      out.push(value(c, '', li))
+      out.push(value(c, '', ind))
       continue
     }
     const content = t.slice(2).replace(/^ +/, '')
-    const inner = li + (t.length - content.length)
+    const inner = ind + (t.length - content.length)
     if (content.startsWith('- ') || content === '-') {
       c.lines[c.i] = ' '.repeat(inner) + content
       out.push(seq(c, inner))
@@ -233,7 +239,7 @@ function seq(c: Cursor, ind: number): unknown[] {
       c.lines[c.i] = ' '.repeat(inner) + content
       out.push(map(c, inner))
     } else {
-      out.push(value(c, content, li))
+      out.push(value(c, content, ind))
     }
   }
 }
@@ -241,19 +247,14 @@ function seq(c: Cursor, ind: number): unknown[] {
 function map(c: Cursor, ind: number): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (;;) {
-    skipEmpty(c)
-    if (c.i >= c.lines.length) return out
-    const line = c.lines[c.i]
-    const li = indentOf(line)
-    if (li < ind) return out
-    if (li > ind) throw new Unsupported('unexpected indentation')
-    const t = line.slice(li)
+    const t = blockLine(c, ind)
+    if (t === undefined) return out
     if (t.startsWith('- ') || t === '-') return out
     if (t.startsWith('---') || t.startsWith('...')) throw new Unsupported('document marker')
     const kv = splitKey(t)
     if (!kv) throw new Unsupported(`not a map entry: ${t}`)
     if (Object.hasOwn(out, kv.key) || kv.key === '__proto__') throw new Unsupported('duplicate or reserved key')
-    out[kv.key] = value(c, kv.rest, li)
+    out[kv.key] = value(c, kv.rest, ind)
   }
 }
 
