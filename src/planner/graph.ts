@@ -4,7 +4,7 @@
 // precedence edges: a dependency target moves in the same or an earlier wave, `before` strictly earlier. A cycle
 // through a `before` constraint, or a pin that contradicts the order, is the user's error and named as such.
 import {badInput} from '../errors.js'
-import type {EstateModel} from './model.js'
+import type {AppEdges, EstateModel} from './model.js'
 import {unknownAppError} from './model.js'
 
 export interface GroupGraph {
@@ -152,6 +152,25 @@ export function scc(n: number, start: Int32Array, list: Int32Array): {comp: Int3
 }
 
 /** Builds move groups and their precedence DAG; throws on `before` cycles. */
+/**
+ * Each edge a→b as the pair (part[a], part[b]), or (part[b], part[a]) when `reversed`, leaving out the edges with an
+ * end in no part (-1) or both ends in one part. The pairs are xs[i], ys[i] for i < k.
+ */
+function edgesBetween(edges: AppEdges, part: Int32Array, reversed: boolean): {xs: Int32Array; ys: Int32Array; k: number} {
+  const xs = new Int32Array(edges.count)
+  const ys = new Int32Array(edges.count)
+  let k = 0
+  for (let e = 0; e < edges.count; e++) {
+    const a = part[edges.from[e]]
+    const b = part[edges.to[e]]
+    if (a < 0 || b < 0 || a === b) continue
+    xs[k] = reversed ? b : a
+    ys[k] = reversed ? a : b
+    k++
+  }
+  return {xs, ys, k}
+}
+
 export function buildGroups(model: EstateModel, opts: {mergeLinks: boolean; dependencyOrder: boolean}): GroupGraph {
   const {apps, edges, settings, appIndex} = model
   const n = apps.length
@@ -206,18 +225,8 @@ export function buildGroups(model: EstateModel, opts: {mergeLinks: boolean; depe
     if (rootId[f] === -1) rootId[f] = r++
     root[i] = rootId[f]
   }
-  const qs = new Int32Array(edges.count)
-  const qd = new Int32Array(edges.count)
-  let qm = 0
-  for (let e = 0; e < edges.count; e++) {
-    const a = root[edges.from[e]]
-    const b = root[edges.to[e]]
-    if (a < 0 || b < 0 || a === b) continue
-    qs[qm] = a
-    qd[qm] = b
-    qm++
-  }
-  const q = csr(r, qs, qd, qm)
+  const pairs = edgesBetween(edges, root, false)
+  const q = csr(r, pairs.xs, pairs.ys, pairs.k)
   const {comp} = opts.dependencyOrder ? scc(r, q.start, q.list) : {comp: Int32Array.from({length: r}, (_, i) => i)}
   // Number groups by their first (alphabetical) application, for stable ids.
   const groupOf = new Int32Array(n).fill(-1)
@@ -250,17 +259,7 @@ export function buildGroups(model: EstateModel, opts: {mergeLinks: boolean; depe
   const pd: number[] = []
   const pstrict: number[] = []
   if (opts.dependencyOrder) {
-    const xs = new Int32Array(edges.count)
-    const ys = new Int32Array(edges.count)
-    let k = 0
-    for (let e = 0; e < edges.count; e++) {
-      const ga = groupOf[edges.from[e]]
-      const gb = groupOf[edges.to[e]]
-      if (ga < 0 || gb < 0 || ga === gb) continue
-      xs[k] = gb
-      ys[k] = ga
-      k++
-    }
+    const {xs, ys, k} = edgesBetween(edges, groupOf, true)
     const agg = aggregatePairs(G, xs, ys, k)
     for (let g = 0; g < G; g++) {
       for (let j = agg.start[g]; j < agg.start[g + 1]; j++) {
