@@ -307,6 +307,15 @@ export interface AssignInput {
   fixedWaves: FixedWave[]
 }
 
+/** Adds group g's apps, servers, data, change rate and critical count to a wave's totals (sign 1), or takes them off (-1). */
+function addGroupTotals(s: WaveSlot, at: GroupAttrs, g: number, sign: 1 | -1): void {
+  s.apps += sign * at.apps[g]
+  s.servers += sign * at.servers[g]
+  s.dataGiB += sign * at.dataGiB[g]
+  s.changeGiB += sign * at.changeGiB[g]
+  s.crit += sign * at.crit[g]
+}
+
 /** The list scheduler. */
 export function assignWaves(input: AssignInput, opts: {improve: boolean} = {improve: true}): Assignment {
   const {model, gg, at, ub, cal, fixedWaves} = input
@@ -365,11 +374,7 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
     unplacedPerEnv[at.env[g]]--
     const s = slotOf(w)
     s.groups.push(g)
-    s.apps += at.apps[g]
-    s.servers += at.servers[g]
-    s.dataGiB += at.dataGiB[g]
-    s.changeGiB += at.changeGiB[g]
-    s.crit += at.crit[g]
+    addGroupTotals(s, at, g, 1)
     if (s.env < 0) s.env = at.env[g]
     for (let k = gg.succStart[g]; k < gg.succStart[g + 1]; k++) {
       const t = gg.succList[k]
@@ -643,17 +648,9 @@ function improve(input: AssignInput, a: Assignment, rules: Rules, serverCap: (w:
         const from = waves[w - 1]
         const to = waves[best - 1]
         from.groups.splice(from.groups.indexOf(g), 1)
-        from.apps -= at.apps[g]
-        from.servers -= at.servers[g]
-        from.dataGiB -= at.dataGiB[g]
-        from.changeGiB -= at.changeGiB[g]
-        from.crit -= at.crit[g]
+        addGroupTotals(from, at, g, -1)
         to.groups.push(g)
-        to.apps += at.apps[g]
-        to.servers += at.servers[g]
-        to.dataGiB += at.dataGiB[g]
-        to.changeGiB += at.changeGiB[g]
-        to.crit += at.crit[g]
+        addGroupTotals(to, at, g, 1)
         waveOf[g] = best
         moved++
       }
