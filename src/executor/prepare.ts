@@ -129,21 +129,23 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
       }
       // An argument that renders to nothing is almost always a missing parameter (`aws mgn … --source-server-id ""`).
       const empties: Finding[] = []
+      const rendersEmpty = (text: string): boolean => {
+        try {
+          return renderString(text, probe).trim() === ''
+        } catch {
+          return false
+        }
+      }
+      const emptyArgument = (s: {id: string}, at: (string | number)[], message: string): void => {
+        const pos = loaded.source ? diagnosticAt(loaded.source, at, {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
+        empties.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
+      }
       template.steps.forEach((s, i) => {
         if (s.when !== undefined && !evaluateWhen(s.when, probe)) return
         const lists: [string, readonly string[] | undefined][] = [['run', 'run' in s ? s.run : undefined], ['rollback', s.rollback]]
         for (const [key, argv] of lists) {
           argv?.forEach((a, j) => {
-            if (!a.includes('{{')) return
-            let v: string
-            try {
-              v = renderString(a, probe)
-            } catch {
-              return
-            }
-            if (v.trim() !== '') return
-            const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, key, j], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
-            empties.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${key} argument ${JSON.stringify(a)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
+            if (a.includes('{{') && rendersEmpty(a)) emptyArgument(s, ['steps', i, key, j], `${key} argument ${JSON.stringify(a)} renders to an empty string for ${name}`)
           })
         }
         const checks: [(string | number)[], HealthCheck | undefined][] = [
@@ -155,15 +157,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
           if (!c || (c.type !== 'http' && c.type !== 'tcp')) continue
           const field = c.type === 'http' ? 'url' : 'host'
           const raw = c.type === 'http' ? c.url : c.host
-          let v: string
-          try {
-            v = renderString(raw, probe)
-          } catch {
-            continue
-          }
-          if (v.trim() !== '') continue
-          const pos = loaded.source ? diagnosticAt(loaded.source, ['steps', i, ...sub, field], {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
-          empties.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message: `${c.type} check ${field} ${JSON.stringify(raw)} renders to an empty string for ${name}`, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
+          if (rendersEmpty(raw)) emptyArgument(s, ['steps', i, ...sub, field], `${c.type} check ${field} ${JSON.stringify(raw)} renders to an empty string for ${name}`)
         }
       })
       if (empties.length <= 2) findings.push(...empties)
