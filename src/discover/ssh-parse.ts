@@ -157,16 +157,27 @@ function processOf(rest: string): string | undefined {
   return ns ? ns[1].replace(/:$/, '') : undefined
 }
 
+interface SocketLine {
+  line: string
+  local: string | undefined
+  peer: string | undefined
+}
+
+/** The lines of `ss` (state `ssState` first) or `netstat` output (state `netstatState` sixth) with a socket in that
+ * state, and their local and peer address fields. */
+function socketLines(text: string | undefined, ssState: string, netstatState: string): SocketLine[] {
+  const out: SocketLine[] = []
+  for (const line of (text ?? '').split('\n')) {
+    const f = line.trim().split(/\s+/)
+    if (f[0] === ssState || (/^tcp6?$/.test(f[0]) && f[5] === netstatState)) out.push({line, local: f[3], peer: f[4]})
+  }
+  return out
+}
+
 /** Listening TCP sockets from `ss -tlnp` (any iproute2 version) or `netstat -tlnp` (net-tools or busybox). */
 export function parseListening(text: string | undefined): Socket[] {
   const out: Socket[] = []
-  for (const line of (text ?? '').split('\n')) {
-    const f = line.trim().split(/\s+/)
-    let local: string | undefined
-    let peer: string | undefined
-    if (f[0] === 'LISTEN') [local, peer] = [f[3], f[4]]
-    else if (/^tcp6?$/.test(f[0]) && f[5] === 'LISTEN') [local, peer] = [f[3], f[4]]
-    else continue
+  for (const {line, local, peer} of socketLines(text, 'LISTEN', 'LISTEN')) {
     const l = local ? parseEndpoint(local) : undefined
     const p = peer ? (parseEndpoint(peer) ?? {address: '*', port: 0}) : {address: '*', port: 0}
     if (l) out.push({local: l, peer: p, process: processOf(line)})
@@ -177,13 +188,7 @@ export function parseListening(text: string | undefined): Socket[] {
 /** Established TCP connections from `ss -tnp` or `netstat -tnp`. */
 export function parseEstablished(text: string | undefined): Socket[] {
   const out: Socket[] = []
-  for (const line of (text ?? '').split('\n')) {
-    const f = line.trim().split(/\s+/)
-    let local: string | undefined
-    let peer: string | undefined
-    if (f[0] === 'ESTAB') [local, peer] = [f[3], f[4]]
-    else if (/^tcp6?$/.test(f[0]) && f[5] === 'ESTABLISHED') [local, peer] = [f[3], f[4]]
-    else continue
+  for (const {line, local, peer} of socketLines(text, 'ESTAB', 'ESTABLISHED')) {
     const l = local ? parseEndpoint(local) : undefined
     const p = peer ? parseEndpoint(peer) : undefined
     if (l && p) out.push({local: l, peer: p, process: processOf(line)})
