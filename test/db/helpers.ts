@@ -4,7 +4,8 @@ import {execa} from 'execa'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {parse, stringify} from 'yaml'
 import path from 'node:path'
-import type {Scenario} from '../../src/db/lab/scenarios.js'
+import {writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
+import type {Load, LoadOptions, LoadStats} from '../../src/db/lab/load.js'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
 
@@ -47,4 +48,25 @@ export function shortSoakTemplate(planDir: string, name: string): void {
   fin.soak = {duration: '1s', interval: '500ms', check: fin.soak.check}
   mkdirSync(path.join(planDir, 'templates'), {recursive: true})
   writeFileSync(path.join(planDir, 'templates', `${name}.yaml`), stringify(tpl))
+}
+
+/** What an engine's end-to-end file runs: its template, the source database in the inventory and its writer. */
+export interface Lab {
+  template: string
+  db: {host: string; port: number; name: string}
+  startLoad: (opts: LoadOptions) => Load
+}
+
+/**
+ * Writes the plan (template `lab.template` with `params`) and runs `execute wave 1 --yes` while a writer runs
+ * against the clients' URL; with `warmup` the writer runs 300ms before. The writer stops 300ms after the run.
+ */
+export async function executeWaveUnderLoad(s: Scenario, lab: Lab, params: Record<string, string>, opts: {warmup?: boolean} = {}): Promise<{r: Awaited<ReturnType<typeof migrate>>; stats: LoadStats}> {
+  writePlanDir(s.planDir, s.engine, lab.template, params, lab.db)
+  const load = lab.startLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
+  if (opts.warmup) await new Promise((r) => setTimeout(r, 300))
+  const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
+  await new Promise((r) => setTimeout(r, 300))
+  const stats = await load.stop()
+  return {r, stats}
 }

@@ -4,9 +4,9 @@
 // 2. fixed and run again, the wave cuts over: every acknowledged write is on the target, the journal holds every step.
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import mysql from 'mysql2/promise'
-import {setupMariadb, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
+import {setupMariadb, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
-import {journal, lastRun, migrate, shortSoakTemplate, stepsWith} from './helpers.js'
+import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = await mysql.createConnection({uri: url})
@@ -17,6 +17,7 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
+const lab: Lab = {template: 'mariadb-gtid-replication', db: {host: '127.0.0.1', port: 33300, name: 'app'}, startLoad: startMariadbLoad}
 let s: Scenario
 beforeAll(async () => {
   s = await setupMariadb({db: 33300, proxy: 65300})
@@ -27,11 +28,7 @@ afterAll(async () => {
 
 describe.sequential('mariadb gtid replication cutover', () => {
   test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
-    writePlanDir(s.planDir, 'mariadb', 'mariadb-gtid-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 33300, name: 'app'})
-    const load = startMariadbLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
+    const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
     expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
@@ -44,12 +41,7 @@ describe.sequential('mariadb gtid replication cutover', () => {
   })
 
   test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
-    writePlanDir(s.planDir, 'mariadb', 'mariadb-gtid-replication', s.params, {host: '127.0.0.1', port: 33300, name: 'app'})
-    const load = startMariadbLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    await new Promise((r) => setTimeout(r, 300))
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
+    const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
     expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'dump', 'load', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
@@ -62,7 +54,7 @@ describe.sequential('mariadb gtid replication cutover', () => {
     expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 33301])
 
     // Finalize (short soak): the source stops replicating from the target.
-    shortSoakTemplate(s.planDir, 'mariadb-gtid-replication')
+    shortSoakTemplate(s.planDir, lab.template)
     const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
     expect(f.exitCode, f.stdout + f.stderr).toBe(0)
     expect(await q(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])

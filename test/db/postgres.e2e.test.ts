@@ -5,9 +5,9 @@
 //    transaction, and the journal holds every step; then finalize leaves no slot behind.
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import pg from 'pg'
-import {setupPostgres, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
+import {setupPostgres, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
-import {journal, lastRun, migrate, shortSoakTemplate, stepsWith} from './helpers.js'
+import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = new pg.Client({connectionString: url})
@@ -19,6 +19,7 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
+const lab: Lab = {template: 'postgres-logical-replication', db: {host: '127.0.0.1', port: 54300, name: 'app'}, startLoad: startPgLoad}
 let s: Scenario
 beforeAll(async () => {
   s = await setupPostgres({db: 54300, proxy: 64300})
@@ -29,11 +30,7 @@ afterAll(async () => {
 
 describe.sequential('postgres logical replication cutover', () => {
   test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
-    writePlanDir(s.planDir, 'postgres', 'postgres-logical-replication', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 54300, name: 'app'})
-    const load = startPgLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
+    const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
     expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
@@ -49,12 +46,7 @@ describe.sequential('postgres logical replication cutover', () => {
   })
 
   test('fixed and run again: cutover under load, zero lost, zero failed, every step journaled, finalize', {timeout: 180_000}, async () => {
-    writePlanDir(s.planDir, 'postgres', 'postgres-logical-replication', s.params, {host: '127.0.0.1', port: 54300, name: 'app'})
-    const load = startPgLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    await new Promise((r) => setTimeout(r, 300))
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
+    const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
     expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'schema-dump', 'schema-load', 'publication', 'subscription', 'wait-initial-copy', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
     // finalize is a point of no return: --yes does not approve it.
@@ -69,7 +61,7 @@ describe.sequential('postgres logical replication cutover', () => {
     expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))
 
     // Finalize with a short soak (a plan-local copy of the template): the reverse path and every slot are gone.
-    shortSoakTemplate(s.planDir, 'postgres-logical-replication')
+    shortSoakTemplate(s.planDir, lab.template)
     const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
     expect(f.exitCode, f.stdout + f.stderr).toBe(0)
     expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])

@@ -4,9 +4,9 @@
 // 2. fixed and run again, the wave cuts over: every acknowledged write is on the target, the journal holds every step.
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {Redis} from 'ioredis'
-import {setupRedis, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
+import {setupRedis, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
-import {journal, lastRun, migrate, shortSoakTemplate, stepsWith} from './helpers.js'
+import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
 
 async function info(url: string, section = 'replication'): Promise<string> {
   const u = new URL(url)
@@ -18,6 +18,7 @@ async function info(url: string, section = 'replication'): Promise<string> {
   }
 }
 
+const lab: Lab = {template: 'redis-replicaof', db: {host: '127.0.0.1', port: 63300, name: 'cache'}, startLoad: startRedisLoad}
 let s: Scenario
 beforeAll(async () => {
   s = await setupRedis({db: 63300, proxy: 65320})
@@ -28,11 +29,7 @@ afterAll(async () => {
 
 describe.sequential('redis replicaof cutover', () => {
   test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
-    writePlanDir(s.planDir, 'redis', 'redis-replicaof', {...s.params, smoke_expect: 'not-this'}, {host: '127.0.0.1', port: 63300, name: 'cache'})
-    const load = startRedisLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
+    const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
     expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
@@ -46,12 +43,7 @@ describe.sequential('redis replicaof cutover', () => {
   })
 
   test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
-    writePlanDir(s.planDir, 'redis', 'redis-replicaof', s.params, {host: '127.0.0.1', port: 63300, name: 'cache'})
-    const load = startRedisLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
-    await new Promise((r) => setTimeout(r, 300))
-    const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-    await new Promise((r) => setTimeout(r, 300))
-    const stats = await load.stop()
+    const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
     expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'replicate', 'wait-link-up', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
@@ -62,7 +54,7 @@ describe.sequential('redis replicaof cutover', () => {
     expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63301')
 
     // Finalize (short soak): the source stops replicating from the target.
-    shortSoakTemplate(s.planDir, 'redis-replicaof')
+    shortSoakTemplate(s.planDir, lab.template)
     const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
     expect(f.exitCode, f.stdout + f.stderr).toBe(0)
     expect(await info(s.sourceUrl)).toContain('role:master')
