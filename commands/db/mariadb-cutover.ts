@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {haproxyFlags, passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {flagDuration, hostPort} from '../../src/db/connect.js'
 import {mariadbCutover, mariadbCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
 
@@ -14,15 +15,11 @@ With --rollback (the same flags): fail back (block the target, wait until the so
     'repl-user': Flags.string({required: true, description: 'replication user on the target, for the reverse path'}),
     'repl-password-env': Flags.string({description: 'environment variable holding its password'}),
     'target-addr': Flags.string({description: 'host:port of the target as the source reaches it (default: from --target)'}),
-    'haproxy-api': Flags.string({required: true, description: 'HAProxy runtime API: host:port or socket path'}),
-    'haproxy-server': Flags.string({required: true, description: 'backend/server the clients go through'}),
-    'haproxy-source': Flags.string({description: 'host:port of the source as HAProxy reaches it (default: from --source)'}),
-    'haproxy-target': Flags.string({description: 'host:port of the target as HAProxy reaches it (default: from --target)'}),
+    ...haproxyFlags,
     verify: Flags.option({options: ['checksums', 'off'] as const, default: 'checksums' as const, description: 'compare tables inside the block'})(),
     timeout: Flags.string({default: '60s', description: 'longest wait for the GTID'}),
     rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent)'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db mariadb-cutover --source mysql://root@old:3306/app --target mysql://root@new:3306/app --user app --repl-user repl --repl-password-env REPL_PASSWORD --haproxy-api 127.0.0.1:9999 --haproxy-server mariadb_be/db']
 

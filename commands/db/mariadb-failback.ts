@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {flagDuration} from '../../src/db/connect.js'
 import {mariadbFailback} from '../../src/db/mariadb.js'
 
@@ -10,8 +11,7 @@ export default class DbMariadbFailback extends BaseCommand {
     target: Flags.string({required: true, description: 'target URL'}),
     user: Flags.string({multiple: true, default: [], description: 'application user whose connections to the target are killed'}),
     timeout: Flags.string({default: '60s', description: 'how long to wait for the source to catch up'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db mariadb-failback --source mysql://root@old:3306/ --target mysql://root@new:3306/ --user app']
 

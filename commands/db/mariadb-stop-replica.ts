@@ -1,12 +1,12 @@
-import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {adminUrlFlag, passwordEnvFlag} from '../../src/cli/db-flags.js'
 import {mariadbStopReplica} from '../../src/db/mariadb.js'
 
 export default class DbMariadbStopReplica extends BaseCommand {
   static override summary = 'Stop replication and forget the master: STOP SLAVE; RESET SLAVE ALL.'
   static override flags = {
-    url: Flags.string({required: true, description: 'server URL (an administrator)'}),
-    'password-env': Flags.string({description: 'environment variable holding the password'}),
+    ...adminUrlFlag,
+    ...passwordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db mariadb-stop-replica --url mysql://root@10.0.0.7:3306/']
 

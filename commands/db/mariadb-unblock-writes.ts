@@ -1,12 +1,12 @@
-import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {adminUrlFlag, passwordEnvFlag} from '../../src/cli/db-flags.js'
 import {mariadbUnblockWrites} from '../../src/db/mariadb.js'
 
 export default class DbMariadbUnblockWrites extends BaseCommand {
   static override summary = 'Allow writes again: SET GLOBAL read_only = 0.'
   static override flags = {
-    url: Flags.string({required: true, description: 'server URL (an administrator)'}),
-    'password-env': Flags.string({description: 'environment variable holding the password'}),
+    ...adminUrlFlag,
+    ...passwordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db mariadb-unblock-writes --url mysql://root@10.0.0.7:3306/']
 

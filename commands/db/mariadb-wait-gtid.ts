@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {flagDuration} from '../../src/db/connect.js'
 import {mariadbWaitGtid} from '../../src/db/mariadb.js'
 
@@ -9,8 +10,7 @@ export default class DbMariadbWaitGtid extends BaseCommand {
     source: Flags.string({required: true, description: 'source URL'}),
     target: Flags.string({required: true, description: 'target (replica) URL'}),
     timeout: Flags.string({default: '60s', description: 'give up after this long'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db mariadb-wait-gtid --source mysql://root@old:3306/ --target mysql://root@new:3306/ --timeout 30s']
 

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlag} from '../../src/cli/db-flags.js'
 import {pgBlockWrites} from '../../src/db/postgres.js'
 
 export default class DbPgBlockWrites extends BaseCommand {
@@ -10,7 +11,7 @@ export default class DbPgBlockWrites extends BaseCommand {
     role: Flags.string({required: true, multiple: true, description: 'application role to block (repeatable)'}),
     state: Flags.string({required: true, description: 'file recording what was revoked'}),
     schema: Flags.string({multiple: true, description: 'only tables in these schemas (default: all)'}),
-    'password-env': Flags.string({description: 'environment variable holding the password'}),
+    ...passwordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db pg-block-writes --url postgres://postgres@old:5432/app --role app --state plans/x/app.block.json']
 

@@ -1,6 +1,7 @@
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {flagDuration, hostPort, parseUrl} from '../../src/db/connect.js'
 import {pgCutover, pgCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
 
@@ -35,8 +36,7 @@ With --rollback (the same flags): pause, fail back through the reverse subscript
     verify: Flags.option({options: ['checksums', 'counts', 'off'] as const, default: 'checksums' as const, description: 'compare tables inside the pause'})(),
     timeout: Flags.string({default: '60s', description: 'longest wait for PAUSE or the LSN'}),
     rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent): fail back without losing writes made on the target'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = [
     '<%= config.bin %> db pg-cutover --source postgres://postgres@old:5432/app --target postgres://postgres@new:5432/app --role app --state-dir plans/x --pgbouncer-admin postgres://pgbouncer@127.0.0.1:6432/pgbouncer --pgbouncer-config /etc/pgbouncer/pgbouncer.ini --pgbouncer-database app',

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {flagDuration} from '../../src/db/connect.js'
 import {pgFailback} from '../../src/db/postgres.js'
 
@@ -13,8 +14,7 @@ export default class DbPgFailback extends BaseCommand {
     role: Flags.string({required: true, multiple: true, description: 'application role(s) to block on the target'}),
     state: Flags.string({required: true, description: 'file recording what was revoked on the target'}),
     timeout: Flags.string({default: '60s', description: 'how long to wait for the reverse path'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db pg-failback --source postgres://postgres@old/app --target postgres://postgres@new/app --role app --state plans/x/target.block.json']
 

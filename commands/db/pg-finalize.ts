@@ -1,19 +1,18 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags, sourceTargetFlags} from '../../src/cli/db-flags.js'
 import {pgFinalize, type CutoverResult} from '../../src/db/cutover.js'
 
 export default class DbPgFinalize extends BaseCommand {
   static override summary = 'Finalize a PostgreSQL move: drop the reverse subscription and publication, the forward publication and any slot left behind.'
   static override description = 'A point of no return: afterwards a rollback can no longer bring writes made on the target back to the source.'
   static override flags = {
-    source: Flags.string({required: true, description: 'source URL'}),
-    target: Flags.string({required: true, description: 'target URL'}),
+    ...sourceTargetFlags,
     publication: Flags.string({default: 'mig_pub', description: 'forward publication, on the source'}),
     subscription: Flags.string({default: 'mig_sub', description: 'forward subscription (its slot on the source)'}),
     'reverse-publication': Flags.string({default: 'mig_back_pub', description: 'reverse publication, on the target'}),
     'reverse-subscription': Flags.string({default: 'mig_back', description: 'reverse subscription, on the source'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db pg-finalize --source postgres://postgres@old:5432/app --target postgres://postgres@new:5432/app']
 

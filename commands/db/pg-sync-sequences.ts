@@ -1,14 +1,12 @@
-import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags, sourceTargetFlags} from '../../src/cli/db-flags.js'
 import {pgSyncSequences} from '../../src/db/postgres.js'
 
 export default class DbPgSyncSequences extends BaseCommand {
   static override summary = 'Set every sequence on the target to its value on the source (logical replication does not carry them).'
   static override flags = {
-    source: Flags.string({required: true, description: 'source URL'}),
-    target: Flags.string({required: true, description: 'target URL'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...sourceTargetFlags,
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db pg-sync-sequences --source postgres://postgres@old:5432/app --target postgres://postgres@new:5432/app']
 

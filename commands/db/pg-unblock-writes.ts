@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlag} from '../../src/cli/db-flags.js'
 import {pgUnblockWrites} from '../../src/db/postgres.js'
 
 export default class DbPgUnblockWrites extends BaseCommand {
@@ -7,7 +8,7 @@ export default class DbPgUnblockWrites extends BaseCommand {
   static override flags = {
     url: Flags.string({required: true, description: 'server URL (a superuser)'}),
     state: Flags.string({required: true, description: 'the file pg-block-writes wrote'}),
-    'password-env': Flags.string({description: 'environment variable holding the password'}),
+    ...passwordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db pg-unblock-writes --url postgres://postgres@old:5432/app --state plans/x/app.block.json']
 

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {adminPasswordEnvFlag} from '../../src/cli/db-flags.js'
 import {flagDuration} from '../../src/db/connect.js'
 import {pgbouncerPause} from '../../src/db/pgbouncer.js'
 
@@ -9,7 +10,7 @@ export default class DbPgbouncerPause extends BaseCommand {
     admin: Flags.string({required: true, description: 'admin console URL, e.g. postgres://pgbouncer@host:6432/pgbouncer'}),
     database: Flags.string({required: true, description: 'the [databases] entry to pause'}),
     timeout: Flags.string({default: '30s', description: 'resume and fail when the pause takes longer'}),
-    'password-env': Flags.string({description: 'environment variable holding the admin password'}),
+    ...adminPasswordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db pgbouncer-pause --admin postgres://pgbouncer@127.0.0.1:6432/pgbouncer --database app']
 

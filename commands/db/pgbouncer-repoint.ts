@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {adminPasswordEnvFlag} from '../../src/cli/db-flags.js'
 import {pgbouncerRepoint} from '../../src/db/pgbouncer.js'
 
 export default class DbPgbouncerRepoint extends BaseCommand {
@@ -12,7 +13,7 @@ export default class DbPgbouncerRepoint extends BaseCommand {
     host: Flags.string({required: true, description: 'new server host'}),
     port: Flags.integer({required: true, description: 'new server port'}),
     dbname: Flags.string({description: 'new database name (default: unchanged)'}),
-    'password-env': Flags.string({description: 'environment variable holding the admin password'}),
+    ...adminPasswordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db pgbouncer-repoint --config /etc/pgbouncer/pgbouncer.ini --admin postgres://pgbouncer@127.0.0.1:6432/pgbouncer --database app --host 10.1.0.9 --port 5432']
 

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {adminPasswordEnvFlag} from '../../src/cli/db-flags.js'
 import {pgbouncerResume} from '../../src/db/pgbouncer.js'
 
 export default class DbPgbouncerResume extends BaseCommand {
@@ -7,7 +8,7 @@ export default class DbPgbouncerResume extends BaseCommand {
   static override flags = {
     admin: Flags.string({required: true, description: 'admin console URL'}),
     database: Flags.string({required: true, description: 'the [databases] entry to resume'}),
-    'password-env': Flags.string({description: 'environment variable holding the admin password'}),
+    ...adminPasswordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db pgbouncer-resume --admin postgres://pgbouncer@127.0.0.1:6432/pgbouncer --database app']
 

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {MigrateError} from '../../src/errors.js'
 import {engineOfUrl} from '../../src/db/connect.js'
 import {pgPreflight} from '../../src/db/postgres.js'
@@ -14,8 +15,7 @@ export default class DbPreflight extends BaseCommand {
     engine: Flags.option({options: ['postgres', 'mysql', 'mariadb', 'redis'] as const, description: 'engine (default: from the URL scheme)'})(),
     source: Flags.string({required: true, description: 'source URL (no password: use --source-password-env)'}),
     target: Flags.string({description: 'target URL, to check it too'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = [
     '<%= config.bin %> db preflight --source postgres://postgres@10.0.0.5:5432/app --target postgres://postgres@pg-new:5432/app',

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {haproxyFlags, passwordEnvFlags, sourceTargetFlags} from '../../src/cli/db-flags.js'
 import {flagDuration, hostPort} from '../../src/db/connect.js'
 import {redisCutover, redisCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
 
@@ -8,20 +9,15 @@ export default class DbRedisCutover extends BaseCommand {
   static override description = `Sub-steps, each undone in reverse if a later one fails: pause-source-writes → wait-offsets-equal → verify → promote-target → repoint-clients (HAProxy set server addr, shutdown sessions) → reverse-replication (the source becomes a replica of the target) → unpause-source.
 With --rollback (the same flags): fail back (pause the target, wait until the source has every byte, promote the source), repoint to the source, unpause it, make the target a replica again.`
   static override flags = {
-    source: Flags.string({required: true, description: 'source URL'}),
-    target: Flags.string({required: true, description: 'target URL'}),
+    ...sourceTargetFlags,
     'source-addr': Flags.string({description: 'host:port of the source as the target reaches it (default: from --source)'}),
     'target-addr': Flags.string({description: 'host:port of the target as the source reaches it (default: from --target)'}),
-    'haproxy-api': Flags.string({required: true, description: 'HAProxy runtime API: host:port or socket path'}),
-    'haproxy-server': Flags.string({required: true, description: 'backend/server the clients go through'}),
-    'haproxy-source': Flags.string({description: 'host:port of the source as HAProxy reaches it (default: from --source)'}),
-    'haproxy-target': Flags.string({description: 'host:port of the target as HAProxy reaches it (default: from --target)'}),
+    ...haproxyFlags,
     'pause-for': Flags.string({default: '30s', description: 'CLIENT PAUSE safety limit'}),
     verify: Flags.option({options: ['counts', 'off'] as const, default: 'counts' as const, description: 'compare key counts inside the pause'})(),
     timeout: Flags.string({default: '60s', description: 'longest wait for equal offsets'}),
     rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent)'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db redis-cutover --source redis://10.0.0.8:6379 --target redis://10.1.0.8:6379 --haproxy-api 127.0.0.1:9999 --haproxy-server redis_be/db']
 

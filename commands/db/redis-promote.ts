@@ -1,12 +1,12 @@
-import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlag, urlFlag} from '../../src/cli/db-flags.js'
 import {redisPromote} from '../../src/db/redis.js'
 
 export default class DbRedisPromote extends BaseCommand {
   static override summary = 'REPLICAOF NO ONE: the replica becomes a primary and accepts writes.'
   static override flags = {
-    url: Flags.string({required: true, description: 'server URL'}),
-    'password-env': Flags.string({description: 'environment variable holding the password'}),
+    ...urlFlag,
+    ...passwordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db redis-promote --url redis://10.1.0.8:6379']
 

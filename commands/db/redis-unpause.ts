@@ -1,12 +1,12 @@
-import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlag, urlFlag} from '../../src/cli/db-flags.js'
 import {redisUnpause} from '../../src/db/redis.js'
 
 export default class DbRedisUnpause extends BaseCommand {
   static override summary = 'CLIENT UNPAUSE: waiting writers go on.'
   static override flags = {
-    url: Flags.string({required: true, description: 'server URL'}),
-    'password-env': Flags.string({description: 'environment variable holding the password'}),
+    ...urlFlag,
+    ...passwordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db redis-unpause --url redis://10.0.0.8:6379']
 

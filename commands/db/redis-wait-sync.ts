@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {flagDuration} from '../../src/db/connect.js'
 import {redisWaitSync} from '../../src/db/redis.js'
 
@@ -9,8 +10,7 @@ export default class DbRedisWaitSync extends BaseCommand {
     source: Flags.string({required: true, description: 'primary URL'}),
     target: Flags.string({required: true, description: 'replica URL'}),
     timeout: Flags.string({default: '60s', description: 'give up after this long'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db redis-wait-sync --source redis://10.0.0.8:6379 --target redis://10.1.0.8:6379']
 

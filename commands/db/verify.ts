@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlags, sourceTargetFlags} from '../../src/cli/db-flags.js'
 import {MigrateError} from '../../src/errors.js'
 import {engineOfUrl} from '../../src/db/connect.js'
 import {pgVerify} from '../../src/db/postgres.js'
@@ -11,11 +12,9 @@ export default class DbVerify extends BaseCommand {
   static override summary = 'Compare source and target: row counts and checksums per table (PostgreSQL, MariaDB), key counts per database (Redis).'
   static override description = 'Run it while writes are blocked (or paused) for an exact answer. PostgreSQL checksums are an order-independent sum of md5(row::text); MariaDB uses CHECKSUM TABLE. Exits 1 on any mismatch.'
   static override flags = {
-    source: Flags.string({required: true, description: 'source URL'}),
-    target: Flags.string({required: true, description: 'target URL'}),
+    ...sourceTargetFlags,
     'counts-only': Flags.boolean({default: false, description: 'PostgreSQL: compare row counts only (faster on big tables)'}),
-    'source-password-env': Flags.string({description: 'environment variable holding the source password'}),
-    'target-password-env': Flags.string({description: 'environment variable holding the target password'}),
+    ...passwordEnvFlags,
   }
   static override examples = ['<%= config.bin %> db verify --source postgres://postgres@old:5432/app --target postgres://postgres@new:5432/app']
 

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {passwordEnvFlag} from '../../src/cli/db-flags.js'
 import {flagDuration} from '../../src/db/connect.js'
 import {pgWaitLsn} from '../../src/db/postgres.js'
 
@@ -10,7 +11,7 @@ export default class DbWaitLsn extends BaseCommand {
     source: Flags.string({required: true, description: 'source (publisher) URL'}),
     slot: Flags.string({required: true, description: 'replication slot (the subscription name)'}),
     timeout: Flags.string({default: '60s', description: 'give up after this long'}),
-    'password-env': Flags.string({description: 'environment variable holding the password'}),
+    ...passwordEnvFlag,
   }
   static override examples = ['<%= config.bin %> db wait-lsn --source postgres://postgres@old:5432/app --slot mig_sub --timeout 30s']
 
