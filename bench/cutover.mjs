@@ -13,8 +13,8 @@ import {lostWrites, startMariadbLoad, startPgLoad, startRedisLoad} from '../dist
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const only = process.argv.slice(2)
 const engines = [
-  {name: 'postgres', setup: () => setupPostgres({db: 54390, proxy: 64390}), load: startPgLoad, goal: 1000},
-  {name: 'mariadb', setup: () => setupMariadb({db: 33390, proxy: 65390}), load: startMariadbLoad, goal: 2000},
+  {name: 'postgres', setup: () => setupPostgres({db: 24390, proxy: 64390}), load: startPgLoad, goal: 1000},
+  {name: 'mariadb', setup: () => setupMariadb({db: 23390, proxy: 65390}), load: startMariadbLoad, goal: 2000},
   {name: 'redis', setup: () => setupRedis({db: 63390, proxy: 65380}), load: startRedisLoad, goal: 2000},
 ].filter((e) => only.length === 0 || only.includes(e.name))
 

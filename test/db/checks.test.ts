@@ -24,17 +24,17 @@ let r1: ServerHandle
 let r2: ServerHandle
 let bouncer: PgBouncerHandle
 let proxy: HaproxyHandle
-const A = (db = 'app') => `postgres://postgres@127.0.0.1:54320/${db}`
+const A = (db = 'app') => `postgres://postgres@127.0.0.1:24320/${db}`
 
 beforeAll(async () => {
   ;[pgA, pgB, maria, r1, r2] = await Promise.all([
-    startPostgres({port: 54320, database: 'app'}),
-    startPostgres({port: 54321, database: 'app', settings: {wal_level: 'replica'}}),
-    startMariadb({port: 33320, serverId: 1}),
+    startPostgres({port: 24320, database: 'app'}),
+    startPostgres({port: 24321, database: 'app', settings: {wal_level: 'replica'}}),
+    startMariadb({port: 23320, serverId: 1}),
     startRedis({port: 63320}),
     startRedis({port: 63321}),
   ])
-  bouncer = await startPgBouncer({port: 64320, databases: {app: {host: '127.0.0.1', port: 54320, dbname: 'app'}}})
+  bouncer = await startPgBouncer({port: 64320, databases: {app: {host: '127.0.0.1', port: 24320, dbname: 'app'}}})
   proxy = await startHaproxy({apiPort: 65340, frontends: [{name: 'redis', port: 65341, server: {host: '127.0.0.1', port: 63320}}]})
   await psql(pgA, 'app', [
     'CREATE ROLE app LOGIN',
@@ -57,14 +57,14 @@ afterAll(async () => {
 
 describe('pre-flight', () => {
   test('PostgreSQL: no replica identity, large objects and leftover slots are found; wal_level too', async () => {
-    const r = await pgPreflight(A(), `postgres://postgres@127.0.0.1:54321/app`)
+    const r = await pgPreflight(A(), `postgres://postgres@127.0.0.1:24321/app`)
     const codes = r.findings.map((f) => `${f.severity}:${f.code}`)
     expect(codes).toEqual(expect.arrayContaining(['blocker:PG_NO_REPLICA_IDENTITY', 'blocker:PG_LARGE_OBJECTS', 'warning:PG_SLOT_LEFTOVER', 'info:PG_SEQUENCES', 'warning:PG_TARGET_WAL_LEVEL', 'blocker:PG_TARGET_ROLES_MISSING']))
     expect(r.findings.find((f) => f.code === 'PG_TARGET_ROLES_MISSING')?.objects).toEqual(['app'])
     expect(r.findings.find((f) => f.code === 'PG_NO_REPLICA_IDENTITY')?.objects).toEqual(['nopk'])
     expect(r.findings.find((f) => f.code === 'PG_SLOT_LEFTOVER')?.objects).toEqual(['forgotten'])
     expect(codes).not.toContain('blocker:PG_WAL_LEVEL')
-    const b = await pgPreflight('postgres://postgres@127.0.0.1:54321/app', undefined)
+    const b = await pgPreflight('postgres://postgres@127.0.0.1:24321/app', undefined)
     expect(b.findings.map((f) => f.code)).toContain('PG_WAL_LEVEL')
   })
 
@@ -77,12 +77,12 @@ describe('pre-flight', () => {
   })
 
   test('MariaDB: a healthy source passes; a target with the same server_id is a blocker', async () => {
-    const ok = await mariadbPreflight('mysql://root@127.0.0.1:33320/', undefined)
+    const ok = await mariadbPreflight('mysql://root@127.0.0.1:23320/', undefined)
     expect(ok.blockers).toBe(0)
-    const same = await mariadbPreflight('mysql://root@127.0.0.1:33320/', 'mysql://root@127.0.0.1:33320/')
+    const same = await mariadbPreflight('mysql://root@127.0.0.1:23320/', 'mysql://root@127.0.0.1:23320/')
     expect(same.findings.map((f) => f.code)).toContain('MARIADB_SAME_SERVER_ID')
     await mariadb(maria, 'SET GLOBAL binlog_format = STATEMENT')
-    const stmt = await mariadbPreflight('mysql://root@127.0.0.1:33320/', undefined)
+    const stmt = await mariadbPreflight('mysql://root@127.0.0.1:23320/', undefined)
     await mariadb(maria, 'SET GLOBAL binlog_format = ROW')
     expect(stmt.findings.filter((f) => f.severity === 'blocker').map((f) => f.code)).toEqual(['MARIADB_BINLOG_FORMAT'])
   })
@@ -114,19 +114,19 @@ describe('verify', () => {
 describe('write block', () => {
   test('REVOKE + NOLOGIN + sessions ended; unblock restores exactly what was there', async () => {
     const state = path.join(mkdtempSync(path.join(tmpdir(), 'migrate-block-')), 'block.json')
-    const app = new pg.Client({connectionString: 'postgres://app@127.0.0.1:54320/app'})
+    const app = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
     app.on('error', () => {})
     await app.connect()
     await app.query('INSERT INTO orders (amount) VALUES (1)')
     const b = await pgBlockWrites(A(), ['app'], state)
     expect(b).toMatchObject({revoked: 1, terminated: 1})
     await expect(app.query('SELECT 1')).rejects.toThrow()
-    const again = new pg.Client({connectionString: 'postgres://app@127.0.0.1:54320/app'})
+    const again = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
     again.on('error', () => {})
     await expect(again.connect()).rejects.toThrow(/not permitted to log in/)
     // Even a session that switches off read-only defaults cannot write: privileges are gone.
     await psql(pgA, 'app', "ALTER ROLE app LOGIN")
-    const sneaky = new pg.Client({connectionString: 'postgres://app@127.0.0.1:54320/app'})
+    const sneaky = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
     sneaky.on('error', () => {})
     await sneaky.connect()
     await expect(sneaky.query('SET default_transaction_read_only = off; INSERT INTO orders (amount) VALUES (2)')).rejects.toThrow(/permission denied/)
@@ -135,7 +135,7 @@ describe('write block', () => {
     expect(JSON.parse(readFileSync(state, 'utf8')).roles[0].grants).toEqual([{table: 'orders', privileges: ['INSERT']}])
     const u = await pgUnblockWrites(A(), state)
     expect(u).toEqual({granted: 1, roles: ['app']})
-    const back = new pg.Client({connectionString: 'postgres://app@127.0.0.1:54320/app'})
+    const back = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
     back.on('error', () => {})
     await back.connect()
     await back.query('INSERT INTO orders (amount) VALUES (3)')
@@ -155,13 +155,13 @@ describe('repointing', () => {
       await c.end()
       return p
     }
-    expect(await port()).toBe(54320)
+    expect(await port()).toBe(24320)
     await pgbouncerPause(bouncer.adminUrl, 'app')
     await pgbouncerPause(bouncer.adminUrl, 'app')
-    await pgbouncerRepoint(bouncer.config, bouncer.adminUrl, 'app', {host: '127.0.0.1', port: 54321})
+    await pgbouncerRepoint(bouncer.config, bouncer.adminUrl, 'app', {host: '127.0.0.1', port: 24321})
     await pgbouncerResume(bouncer.adminUrl, 'app')
     await pgbouncerResume(bouncer.adminUrl, 'app')
-    expect(await port()).toBe(54321)
+    expect(await port()).toBe(24321)
   })
 
   test('HAProxy: set server addr through the runtime API, old sessions ended; bad names are errors', async () => {
@@ -178,7 +178,7 @@ describe('repointing', () => {
 test('SIGTERM during a cutover (as the executor sends on Ctrl-C): the pause and the write block are undone', async () => {
   // The slot "forgotten" never confirms anything, so the cutover waits at wait-target-lsn until it is stopped.
   await psql(pgA, 'app', 'INSERT INTO orders (amount) VALUES (4)')
-  const child = execa('node', [path.join(ROOT, 'bin/run.js'), 'db', 'pg-cutover', '--source', A(), '--target', 'postgres://postgres@127.0.0.1:54321/app', '--role', 'app', '--state-dir', mkdtempSync(path.join(tmpdir(), 'migrate-int-')), '--subscription', 'forgotten', '--pgbouncer-admin', bouncer.adminUrl, '--pgbouncer-config', bouncer.config, '--pgbouncer-database', 'app'], {reject: false, all: true})
+  const child = execa('node', [path.join(ROOT, 'bin/run.js'), 'db', 'pg-cutover', '--source', A(), '--target', 'postgres://postgres@127.0.0.1:24321/app', '--role', 'app', '--state-dir', mkdtempSync(path.join(tmpdir(), 'migrate-int-')), '--subscription', 'forgotten', '--pgbouncer-admin', bouncer.adminUrl, '--pgbouncer-config', bouncer.config, '--pgbouncer-database', 'app'], {reject: false, all: true})
   let out = ''
   child.all!.on('data', (d) => (out += d))
   for (let i = 0; i < 200 && !out.includes('ok   block-source-writes'); i++) await new Promise((r) => setTimeout(r, 50))
@@ -193,7 +193,7 @@ test('SIGTERM during a cutover (as the executor sends on Ctrl-C): the pause and 
   const dbs = (await admin.query('SHOW DATABASES')).rows
   await admin.end()
   expect(dbs.find((d) => d.name === 'app')?.paused).toBe(0)
-  const app = new pg.Client({connectionString: 'postgres://app@127.0.0.1:54320/app'})
+  const app = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
   await app.connect()
   await app.query('INSERT INTO orders (amount) VALUES (5)')
   await app.end()
@@ -205,8 +205,8 @@ describe('health checks', () => {
     expect((await runSqlCheck({type: 'sql', engine: 'postgres', url: A(), query: 'SELECT count(*) FROM orders', expect: undefined, max: 1000}, signal)).status).toBe('passed')
     const f = await runSqlCheck({type: 'sql', engine: 'postgres', url: A(), query: 'SELECT 41', expect: '42'}, signal)
     expect(f).toMatchObject({status: 'failed', message: expect.stringContaining('returned 41, expected 42')})
-    expect((await runSqlCheck({type: 'sql', engine: 'mariadb', url: 'mysql://root@127.0.0.1:33320/', query: 'SELECT @@binlog_format', expect: 'ROW'}, signal)).status).toBe('passed')
-    const down = await runSqlCheck({type: 'sql', engine: 'postgres', url: 'postgres://x:hunter2@127.0.0.1:54399/app', query: 'SELECT 1'}, signal)
+    expect((await runSqlCheck({type: 'sql', engine: 'mariadb', url: 'mysql://root@127.0.0.1:23320/', query: 'SELECT @@binlog_format', expect: 'ROW'}, signal)).status).toBe('passed')
+    const down = await runSqlCheck({type: 'sql', engine: 'postgres', url: 'postgres://x:hunter2@127.0.0.1:24399/app', query: 'SELECT 1'}, signal)
     expect(down.status).toBe('failed')
     expect(down.message).not.toContain('hunter2')
   })
@@ -224,7 +224,7 @@ describe('health checks', () => {
     expect((await runRedisCheck({type: 'redis', url: 'redis://127.0.0.1:63321', expect: 'master'}, signal)).message).toContain('is a replica, expected master')
     const pgLag = await runReplicationLagCheck({type: 'replication-lag', engine: 'postgres', source: A(), target: A('copy'), slot: 'forgotten', maxLag: 0}, signal)
     expect(pgLag).toMatchObject({status: 'failed', message: expect.stringContaining('not in use')})
-    const my = await runReplicationLagCheck({type: 'replication-lag', engine: 'mariadb', source: 'mysql://root@127.0.0.1:33320/', target: 'mysql://root@127.0.0.1:33320/', maxLag: 0}, signal)
+    const my = await runReplicationLagCheck({type: 'replication-lag', engine: 'mariadb', source: 'mysql://root@127.0.0.1:23320/', target: 'mysql://root@127.0.0.1:23320/', maxLag: 0}, signal)
     expect(my.message).toContain('is not a replica')
   })
 })
@@ -244,7 +244,7 @@ test('a cutover sub-step that fails undoes the earlier ones in reverse: the sour
 
 test('a password in a URL never reaches output', async () => {
   expect(redactUrl('postgres://u:s3cret@h:5432/db')).toBe('postgres://u:***@h:5432/db')
-  const r = await execa('node', [path.join(ROOT, 'bin/run.js'), 'db', 'verify', '--source', 'postgres://u:s3cret@127.0.0.1:54398/x', '--target', 'postgres://u:s3cret@127.0.0.1:54397/x', '--json'], {reject: false})
+  const r = await execa('node', [path.join(ROOT, 'bin/run.js'), 'db', 'verify', '--source', 'postgres://u:s3cret@127.0.0.1:24398/x', '--target', 'postgres://u:s3cret@127.0.0.1:24397/x', '--json'], {reject: false})
   expect(r.exitCode).toBe(1)
   expect(r.stdout + r.stderr).not.toContain('s3cret')
   expect(JSON.parse(r.stdout).error.message).toContain('u:***@127.0.0.1')

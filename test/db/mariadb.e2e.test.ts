@@ -17,10 +17,10 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
-const lab: Lab = {template: 'mariadb-gtid-replication', db: {host: '127.0.0.1', port: 33300, name: 'app'}, startLoad: startMariadbLoad}
+const lab: Lab = {template: 'mariadb-gtid-replication', db: {host: '127.0.0.1', port: 23300, name: 'app'}, startLoad: startMariadbLoad}
 let s: Scenario
 beforeAll(async () => {
-  s = await setupMariadb({db: 33300, proxy: 65300})
+  s = await setupMariadb({db: 23300, proxy: 65300})
 }, 120_000)
 afterAll(async () => {
   await s?.stop()
@@ -34,7 +34,7 @@ describe.sequential('mariadb gtid replication cutover', () => {
     expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate', 'load'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(33300)
+    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(23300)
     expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(0)
     expect(await q(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])
     expect(await lostWrites('mariadb', s.sourceUrl, stats.acks)).toEqual([])
@@ -47,11 +47,11 @@ describe.sequential('mariadb gtid replication cutover', () => {
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(33301)
+    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(23301)
     // The source is read-only and replicates from the target: the way back is open.
     expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
     const st = (await q(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
-    expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 33301])
+    expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 23301])
 
     // Finalize (short soak): the source stops replicating from the target.
     shortSoakTemplate(s.planDir, lab.template)

@@ -19,10 +19,10 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
-const lab: Lab = {template: 'postgres-logical-replication', db: {host: '127.0.0.1', port: 54300, name: 'app'}, startLoad: startPgLoad}
+const lab: Lab = {template: 'postgres-logical-replication', db: {host: '127.0.0.1', port: 24300, name: 'app'}, startLoad: startPgLoad}
 let s: Scenario
 beforeAll(async () => {
-  s = await setupPostgres({db: 54300, proxy: 64300})
+  s = await setupPostgres({db: 24300, proxy: 64300})
 }, 120_000)
 afterAll(async () => {
   await s?.stop()
@@ -38,7 +38,7 @@ describe.sequential('postgres logical replication cutover', () => {
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'subscription', 'publication', 'schema-load'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
     // Clients are back on the source, and every acknowledged write (also those made on the target) is there.
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(54300)
+    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(24300)
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
     expect(await lostWrites('postgres', s.sourceUrl, stats.acks)).toEqual([])
     expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
@@ -55,7 +55,7 @@ describe.sequential('postgres logical replication cutover', () => {
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('postgres', s.targetUrl, stats.acks)).toEqual([])
     // Clients are on the target; sequences were synced (no duplicate keys), writes flow back to the source.
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(54301)
+    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(24301)
     const seq = await q(s.targetUrl, 'SELECT last_value FROM writes_id_seq')
     const max = await q(s.targetUrl, 'SELECT max(id) AS m FROM writes')
     expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))

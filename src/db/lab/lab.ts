@@ -25,7 +25,7 @@ export interface LabInfo {
 }
 
 /** Default ports: the upper end of each range, away from the tests. */
-const PORTS: Record<LabEngine, {db: number; proxy: number}> = {postgres: {db: 54398, proxy: 64398}, mariadb: {db: 33398, proxy: 65396}, redis: {db: 63398, proxy: 65398}}
+const PORTS: Record<LabEngine, {db: number; proxy: number}> = {postgres: {db: 24398, proxy: 64398}, mariadb: {db: 23398, proxy: 65396}, redis: {db: 63398, proxy: 65398}}
 
 export async function labUp(engine: LabEngine, dir: string): Promise<LabInfo> {
   if (existsSync(path.join(dir, 'lab.json'))) throw badInput(`${dir} already holds a lab`, 'LAB_EXISTS', `Stop it first: migrate db lab down --dir ${dir}`)

@@ -1,6 +1,8 @@
 // A local lab of throwaway database servers for tests, the cutover benchmark and trying a migration locally: real PostgreSQL, MariaDB, Redis, PgBouncer and
 // HAProxy processes from Debian's binaries, each in its own temp dir on a port the caller picks from its range
-// (PostgreSQL 54300-54399, MariaDB 33300-33399, Redis 63300-63399, PgBouncer 64300-64399, HAProxy 65300-65399).
+// (PostgreSQL 24300-24399, MariaDB 23300-23399, Redis 63300-63399, PgBouncer 64300-64399, HAProxy 65300-65399).
+// All of them lie outside Linux's default range for outgoing ports (32768-60999), so a test's own client connections
+// can never already hold one of them.
 // Every start returns a handle whose stop() kills the process and removes the dir; stopAll() stops whatever is left.
 import {execa} from 'execa'
 import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
