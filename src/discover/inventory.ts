@@ -1,6 +1,6 @@
 // The IO shell of discovery: merge the sources' records with the previous inventory at --out (keeping what other
 // sources found there), derive applications, validate against the schema, write atomically, and say what changed.
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {formatDiagnostic, type Diagnostic} from '../diagnostics.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
@@ -8,7 +8,6 @@ import {checkInventory} from '../inventory/check.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {schemaHeader} from '../io/write-yaml.js'
 import {toYamlFast} from '../io/fast-yaml-write.js'
-import {parseYamlFast} from '../io/fast-yaml-read.js'
 import {API_VERSION} from '../schema/common.js'
 import {Inventory, type Server} from '../schema/inventory.js'
 import {loadKind} from '../schema/kinds.js'
@@ -143,8 +142,6 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
 /** Reads the previous inventory at `out`, if any. A broken one stops discovery (it may hold hand edits). */
 export function readPrevious(out: string, replace = false): Inventory | undefined {
   if (!existsSync(out)) return undefined
-  const fast = readInventoryFast(out)
-  if (fast) return fast
   try {
     return loadKind<Inventory>('inventory', out).value
   } catch (error) {
@@ -154,24 +151,6 @@ export function readPrevious(out: string, replace = false): Inventory | undefine
     return undefined
   }
 }
-/**
- * A valid inventory read without the yaml library's document model (fast-yaml-read.ts), or undefined when the
- * file is outside that subset or has any problem: then the positioned loader (loadKind) reads it and reports.
- */
-export function readInventoryFast(file: string): Inventory | undefined {
-  let raw: unknown
-  try {
-    const text = readFileSync(file, 'utf8')
-    raw = text.trimStart().startsWith('{') ? JSON.parse(text) : parseYamlFast(text)
-  } catch {
-    return undefined
-  }
-  const r = Inventory.safeParse(raw)
-  if (!r.success) return undefined
-  if (checkInventory(r.data).some((i) => (i.severity ?? 'error') === 'error')) return undefined
-  return r.data
-}
-
 export function writeInventory(results: SourceResult[], o: WriteOptions): DiscoverResult {
   const previous = readPrevious(o.out, o.replace)
   const {inventory, warnings} = buildInventory(results, previous, o)

@@ -272,3 +272,15 @@ export function parseYamlFast(text: string): unknown {
   if (c.i < lines.length) throw new Unsupported(`unexpected content at line ${c.i + 1}`)
   return result
 }
+
+/**
+ * JSON, or the YAML subset above: the fast way to read what the tool wrote. Undefined when the text is neither (or
+ * broken); then the caller uses the positioned loader (src/io/documents.ts), which reports every problem.
+ */
+export function parseFast(text: string): unknown {
+  try {
+    return /^\s*\{/.test(text) ? JSON.parse(text) : parseYamlFast(text)
+  } catch {
+    return undefined
+  }
+}

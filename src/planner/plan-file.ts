@@ -1,6 +1,5 @@
 // The IO shell around assemblePlan: read the inventory, the settings (a settings file, the plan's own, flags on
 // top) and the state journal; plan; compare with the plan on disk; write plan.yaml atomically unless --diff.
-import {createHash} from 'node:crypto'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {badInput} from '../errors.js'
@@ -8,10 +7,10 @@ import {loadWithSchema, readText} from '../io/documents.js'
 import {schemaHeader, toYaml} from '../io/write-yaml.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {PLAN_FILES} from '../paths.js'
-import {parseYamlFast} from '../io/fast-yaml-read.js'
-import {checkInventory} from '../inventory/check.js'
+import {inventoryDigest} from '../inventory/digest.js'
+import {parseFast} from '../io/fast-yaml-read.js'
 import {Inventory} from '../schema/inventory.js'
-import {issuesToDiagnostics, loadKind} from '../schema/kinds.js'
+import {loadKind} from '../schema/kinds.js'
 import {Plan, PlanSettings, type PlanSettingsInput, type SettingsFile} from '../schema/plan.js'
 import type {z} from 'zod'
 import {assemble, type PriorState} from './assemble-plan.js'
@@ -63,33 +62,6 @@ export interface PlanResult {
   warnings: string[]
 }
 
-/** Parses with the fast reader of the subset the tool writes; undefined when outside it (then the yaml library). */
-function parseFast(text: string): unknown {
-  try {
-    return text.trimStart().startsWith('{') ? JSON.parse(text) : parseYamlFast(text)
-  } catch {
-    return undefined
-  }
-}
-
-/** Schema- and semantically checked inventory, parsed once (the file may be large). */
-function loadInventory(file: string, text: string): Inventory {
-  const fast = parseFast(text)
-  if (fast !== undefined) {
-    const r = Inventory.safeParse(fast)
-    if (r.success && !checkInventory(r.data).some((i) => (i.severity ?? 'error') === 'error')) return r.data
-  }
-  // Outside the fast subset, or invalid: the positioned loader reports every problem with file:line.
-  const loaded = loadWithSchema(file, Inventory, text)
-  const diagnostics = [...loaded.diagnostics]
-  if (loaded.value) diagnostics.push(...issuesToDiagnostics(loaded.source, checkInventory(loaded.value)))
-  const errors = diagnostics.filter((d) => d.severity === 'error')
-  if (errors.length > 0 || !loaded.value) {
-    throw badInput(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in this inventory`, 'INVALID_FILE', `Fix the problems listed above, then run \`migrate validate ${file}\``, diagnostics)
-  }
-  return loaded.value
-}
-
 /** Wave numbers the state journal shows as started or finished (any event naming the wave). */
 export function startedWaves(journalFile: string): number[] {
   if (!existsSync(journalFile)) return []
@@ -120,7 +92,7 @@ export function runPlan(req: PlanRequest): PlanResult {
   const inventoryFile = req.inventoryFile ?? path.join(req.planDir, PLAN_FILES.inventory)
   const warnings: string[] = []
   const invText = readText(inventoryFile)
-  const inventory = loadInventory(inventoryFile, invText)
+  const inventory = loadKind<Inventory>('inventory', inventoryFile, invText).value
 
   let existing: Plan | undefined
   let existingText: string | undefined
@@ -161,7 +133,7 @@ export function runPlan(req: PlanRequest): PlanResult {
     }
   }
   const rel = path.relative(req.planDir, inventoryFile).split(path.sep).join('/') || PLAN_FILES.inventory
-  const digest = `sha256:${createHash('sha256').update(invText).digest('hex')}`
+  const digest = inventoryDigest(invText)
   const {plan, quality} = assemble(inventory, settings, prior, {name: path.basename(path.resolve(req.planDir)).replace(/[^A-Za-z0-9._:/-]/g, '-') || inventory.metadata.name, inventoryPath: rel, inventoryDigest: digest})
   const checked = Plan.safeParse(plan)
   if (!checked.success) throw new Error(`the planner produced a plan that fails its own schema: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`)

@@ -10,7 +10,6 @@ import {loadKind} from '../schema/kinds.js'
 import {parseCsv} from '../discover/csv.js'
 import {CSV_FORMATS, detectCsvFormat, FORMAT_TITLES, mapCsv, type CsvFormat} from '../discover/formats.js'
 import {emptyResult, type DiscoverySource, type SourceResult} from '../discover/types.js'
-import {readInventoryFast} from '../discover/inventory.js'
 
 export type FileFormat = 'auto' | 'inventory' | CsvFormat
 export const FILE_FORMATS: readonly FileFormat[] = ['auto', 'inventory', ...CSV_FORMATS]
@@ -53,8 +52,7 @@ export interface ReadFileResult extends Pick<SourceResult, 'servers' | 'database
 export function readFile(file: string, format: FileFormat): ReadFileResult {
   const ext = path.extname(file).toLowerCase()
   if (format === 'inventory' || (format === 'auto' && ['.yaml', '.yml', '.json'].includes(ext))) {
-    const fast = readInventoryFast(file)
-    const {value, warnings} = fast ? {value: fast, warnings: []} : loadKind<Inventory>('inventory', file)
+    const {value, warnings} = loadKind<Inventory>('inventory', file)
     const tagged = value.servers.map((s) => ({...s, source: {kind: 'file', ref: `${file}:${s.id}`}}))
     return {format: 'inventory', servers: tagged, databases: value.databases, applications: value.applications, dependencies: value.dependencies, diagnostics: warnings}
   }

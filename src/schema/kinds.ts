@@ -4,7 +4,7 @@ import path from 'node:path'
 import {z} from 'zod'
 import type {Diagnostic} from '../diagnostics.js'
 import {badInput} from '../errors.js'
-import {parseYamlFast} from '../io/fast-yaml-read.js'
+import {parseFast} from '../io/fast-yaml-read.js'
 import {diagnosticAt, loadWithSchema, parseSource, readText, type SourceDocument} from '../io/documents.js'
 import {checkInventory} from '../inventory/check.js'
 import {checkPlan} from '../planner/check.js'
@@ -64,8 +64,7 @@ export interface ValidatedFile<T = unknown> {
 }
 
 /** Load, schema-check and semantically check one file. Never throws on bad content. */
-export function validateFile<T = unknown>(file: string, kindOverride?: KindName): ValidatedFile<T> {
-  const text = readText(file)
+export function validateFile<T = unknown>(file: string, kindOverride?: KindName, text = readText(file)): ValidatedFile<T> {
   if (kindOverride === 'state' || (!kindOverride && detectKind(file) === 'state')) return {file, kind: 'state', value: undefined, diagnostics: validateJournalText(file, text)}
   const fast = fastPath<T>(file, text, kindOverride)
   if (fast) return fast
@@ -120,8 +119,8 @@ export function validateJournalText(file: string, text: string): Diagnostic[] {
 }
 
 /** Load a file of a known kind or throw a BAD_INPUT error listing every problem. */
-export function loadKind<T>(kind: KindName, file: string): {value: T; source?: SourceDocument; warnings: Diagnostic[]} {
-  const r = validateFile<T>(file, kind)
+export function loadKind<T>(kind: KindName, file: string, text?: string): {value: T; source?: SourceDocument; warnings: Diagnostic[]} {
+  const r = validateFile<T>(file, kind, text)
   const errors = r.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length > 0 || r.value === undefined) {
     throw badInput(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in this ${KINDS[kind].title} file`, 'INVALID_FILE', `Fix the problems listed above, then run \`migrate validate ${file}\``, r.diagnostics)
@@ -151,12 +150,7 @@ function withArrayDefaults(raw: unknown): unknown {
  * still carry file:line:column.
  */
 function fastPath<T>(file: string, text: string, kindOverride?: KindName): ValidatedFile<T> | undefined {
-  let raw: unknown
-  try {
-    raw = /^\s*\{/.test(text) ? JSON.parse(text) : parseYamlFast(text)
-  } catch {
-    return undefined
-  }
+  const raw = parseFast(text)
   if (raw === null || typeof raw !== 'object') return undefined
   const docKind = (raw as {kind?: unknown}).kind
   const kind = kindOverride ?? KIND_NAMES.find((k) => KINDS[k].docKind === docKind)
@@ -164,6 +158,8 @@ function fastPath<T>(file: string, text: string, kindOverride?: KindName): Valid
   const parsed = KINDS[kind].schema.safeParse(raw)
   if (!parsed.success) return undefined
   const issues = KINDS[kind].check?.(parsed.data, file) ?? []
-  if (issues.length > 0) return undefined
-  return {file, kind, value: parsed.data as T, diagnostics: []}
+  if (issues.some((i) => (i.severity ?? 'error') === 'error')) return undefined
+  // Warnings keep their path; only the positioned parse would give them a line, and they do not warrant its cost.
+  const diagnostics: Diagnostic[] = issues.map((i) => ({severity: i.severity ?? 'warning', code: i.code, message: i.message, hint: i.hint, file, path: i.path}))
+  return {file, kind, value: parsed.data as T, diagnostics}
 }
