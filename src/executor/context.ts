@@ -1,6 +1,6 @@
 // Loading what a wave needs: the plan, its inventory (refusing a stale plan), each application's runbook template
 // (from <plan>/templates/ first, then the package's templates/), and the variable scope of each application.
-import {createHash} from 'node:crypto'
+import {inventoryDigest, sameDigest} from '../inventory/digest.js'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import type {Diagnostic} from '../diagnostics.js'
@@ -23,20 +23,16 @@ export interface PlanContext {
   staleWarning?: string
 }
 
-export function sha256File(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex')
-}
-
 export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = {}): PlanContext {
   const planFile = path.join(planDir, PLAN_FILES.plan)
   if (!existsSync(planFile)) throw badInput(`${planFile}: no such file`, 'PLAN_NOT_FOUND', 'Run `migrate plan --inventory … --plan ' + planDir + '` first, or pass --plan with the right directory')
   const plan = loadKind<Plan>('plan', planFile).value
   const inventoryFile = path.resolve(planDir, plan.metadata.inventory)
   const inventory = loadKind<Inventory>('inventory', inventoryFile).value
-  const digest = sha256File(inventoryFile)
+  const digest = inventoryDigest(readFileSync(inventoryFile)).replace(/^sha256:/, '')
   const want = plan.metadata.inventoryDigest.replace(/^sha256:/, '')
   let staleWarning: string | undefined
-  if (want !== digest) {
+  if (!sameDigest(want, digest)) {
     const msg = `the plan was made from another version of ${path.relative(process.cwd(), inventoryFile) || inventoryFile} (inventory digest ${digest.slice(0, 12)}…, plan expects ${want.slice(0, 12)}…)`
     if (!opts.allowStale) {
       throw new MigrateError(`stale plan: ${msg}`, {code: 'STALE_PLAN', exitCode: EXIT.STALE_PLAN, hint: `Re-plan (\`migrate plan --inventory ${plan.metadata.inventory} --plan ${planDir}\`) and review the diff, or pass --allow-stale to run the plan as it is`})

@@ -2,7 +2,7 @@
 // through (PgBouncer or HAProxy), a seeded schema with an application user, and a plan directory whose one
 // application runs the shipped template with every parameter filled in. Used by the end-to-end tests, the
 // cutover benchmark, and docs/local-migration.md for a person to try a migration on one machine.
-import {createHash} from 'node:crypto'
+import {inventoryDigest} from '../../inventory/digest.js'
 import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -54,7 +54,7 @@ export function writePlanDir(dir: string, engine: string, template: string, para
   const plan = {
     apiVersion: 'migrate/v1',
     kind: 'Plan',
-    metadata: {name: 'local-lab', inventory: 'inventory.yaml', inventoryDigest: createHash('sha256').update(invText).digest('hex')},
+    metadata: {name: 'local-lab', inventory: 'inventory.yaml', inventoryDigest: inventoryDigest(invText)},
     settings: {startDate: '2026-01-05'},
     waves: [
       {
