@@ -10,7 +10,7 @@ const steps = [
   ['validate', 'plans/example/inventory.yaml'],
   ['plan', '--plan', 'plans/example'],
   ['execute', 'wave', '1', '--plan', 'plans/example', '--dry-run'],
-  ['status', '--plan', 'plans/example'],
+  ['status', '--plan', 'plans/example', '--wave', '1'],
 ]
 for (const args of steps) {
   console.log(`\n\x1b[1m$ migrate ${args.join(' ')}\x1b[0m`)
