@@ -7,6 +7,7 @@ import {emptyResult, type DiscoverySource, type Emit, type SourceResult} from '.
 import {badInput, MigrateError, EXIT} from '../errors.js'
 import {mapWithLimit} from '../discover/limit.js'
 import type {CloudOptions} from './cloud-options.js'
+import {fastEc2Protocol} from './aws-xml.js'
 
 export interface AwsOptions extends CloudOptions {
   /** Endpoint URL for every region (a VPC endpoint or a test fixture); AWS_ENDPOINT_URL_EC2 is honoured by the SDK. */
@@ -35,7 +36,10 @@ export const awsSource: DiscoverySource<AwsOptions> = {
     // The SDK's notice that future releases need Node 22 is for its maintainers, not for the user of a pinned SDK.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
     // require() loads the SDK's single-file CommonJS build: ~0.3 s less CPU than import() of its many ESM files.
-    const sdk: Ec2Module = createRequire(import.meta.url)('@aws-sdk/client-ec2')
+    const require = createRequire(import.meta.url)
+    const sdk: Ec2Module = require('@aws-sdk/client-ec2')
+    // The same SDK protocol class, with a faster XML parser in its deserializer (see aws-xml.ts for why and how).
+    const protocol = fastEc2Protocol(sdkProtocols(require))
     const profile = o.profile ?? process.env.AWS_PROFILE ?? 'default'
     const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL
     const client = (region: string) =>
@@ -45,6 +49,7 @@ export const awsSource: DiscoverySource<AwsOptions> = {
         ...(o.endpoint ? {endpoint: o.endpoint} : {}),
         maxAttempts: o.maxAttempts ?? 5,
         retryMode: 'standard',
+        ...(protocol ? {protocol: protocol as never} : {}),
       })
     let regions = o.regions
     if (o.allRegions) {
@@ -133,6 +138,15 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
     })
   }
   return servers
+}
+
+/** @aws-sdk/core/protocols as the EC2 client itself resolves it (one copy of the SDK), or undefined. */
+function sdkProtocols(require: NodeJS.Require): Parameters<typeof fastEc2Protocol>[0] {
+  try {
+    return createRequire(require.resolve('@aws-sdk/client-ec2'))('@aws-sdk/core/protocols')
+  } catch {
+    return undefined
+  }
 }
 
 /** One EC2 instance as a server (sizes and disk sizes are filled in once the types and volumes are known). */
