@@ -3,16 +3,22 @@
 import {closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
 import path from 'node:path'
 
-export function writeFileAtomic(file: string, content: string | Uint8Array): void {
+/** The text of a file, or a function that hands it over in pieces (written as they come, never held whole). */
+export type FileContent = string | Uint8Array | ((write: (chunk: string) => void) => void)
+
+export function writeFileAtomic(file: string, content: FileContent): void {
   const dir = path.dirname(file)
   mkdirSync(dir, {recursive: true})
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`)
   let fd = -1
   try {
     fd = openSync(tmp, 'w', 0o644)
-    const buf = typeof content === 'string' ? Buffer.from(content, 'utf8') : content
-    let off = 0
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    const put = (buf: Uint8Array) => {
+      let off = 0
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off)
+    }
+    if (typeof content === 'function') content((chunk) => put(Buffer.from(chunk, 'utf8')))
+    else put(typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
     fsyncSync(fd)
     closeSync(fd)
     fd = -1

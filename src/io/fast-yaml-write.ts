@@ -80,8 +80,16 @@ function writeMap(obj: Record<string, unknown>, indent: string, out: string[], f
   if (first && firstPrefix !== undefined) out.push(`${firstPrefix}{}`)
 }
 
+// Where toYamlChunks sends finished text, or undefined when the whole text is collected.
+let sink: ((chunk: string) => void) | undefined
+
 function writeSeq(arr: unknown[], indent: string, out: string[]): void {
   for (const item of arr) {
+    // Between the items of a top-level sequence (servers, databases, …) nothing is open, so the lines so far can go.
+    if (sink !== undefined && indent === '  ' && out.length >= 4096) {
+      sink(out.join('\n') + '\n')
+      out.length = 0
+    }
     if (isPlainObject(item)) {
       const mark = out.length
       try {
@@ -113,4 +121,20 @@ export function toYamlFast(value: Record<string, unknown>): string {
   const out: string[] = []
   writeMap(value, '', out)
   return out.join('\n') + '\n'
+}
+
+/**
+ * The text of toYamlFast(value), handed to `write` in pieces of a few thousand lines as it is made, so a 10,000-server
+ * inventory never exists as one string (or one array of its 300,000 lines) in memory.
+ */
+export function toYamlChunks(value: Record<string, unknown>, write: (chunk: string) => void): void {
+  const out: string[] = []
+  if (sink !== undefined) throw new Error('toYamlChunks is not re-entrant')
+  sink = write
+  try {
+    writeMap(value, '', out)
+  } finally {
+    sink = undefined
+  }
+  write(out.join('\n') + '\n')
 }

@@ -4,7 +4,7 @@ import path from 'node:path'
 import fc from 'fast-check'
 import {parse} from 'yaml'
 import {describe, expect, it} from 'vitest'
-import {toYamlFast} from '../../src/io/fast-yaml-write.js'
+import {toYamlChunks, toYamlFast} from '../../src/io/fast-yaml-write.js'
 import {parseYamlFast, Unsupported} from '../../src/io/fast-yaml-read.js'
 import {toYaml} from '../../src/io/write-yaml.js'
 
@@ -34,6 +34,20 @@ describe('toYamlFast', () => {
       }),
       {numRuns: 150},
     )
+  })
+})
+
+describe('toYamlChunks', () => {
+  it('hands over, in several pieces, exactly the text of toYamlFast (pieces end between top-level items)', () => {
+    const inv = parse(readFileSync(path.join(__dirname, '../../plans/example/inventory.yaml'), 'utf8'))
+    // Awkward items (the library renders those) between plain ones, so a piece boundary may fall next to them.
+    inv.servers.splice(100, 0, {id: 'k k', tags: {'x: y': 1}}, [1, [2]], null, {'': 'empty key first'})
+    const chunks: string[] = []
+    toYamlChunks(inv, (c) => chunks.push(c))
+    expect(chunks.length).toBeGreaterThan(2)
+    for (const c of chunks.slice(0, -1)) expect(c.endsWith('\n')).toBe(true)
+    expect(chunks.join('')).toBe(toYamlFast(inv))
+    expect(chunks.join('')).toBe(toYaml(inv))
   })
 })
 
