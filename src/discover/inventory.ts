@@ -69,11 +69,12 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
   }
   const prevCovered = new Map<string, string>()
   if (previous) for (const s of previous.servers) if (isCovered(s, results)) for (const ip of s.privateIps) if (!prevCovered.has(ip)) prevCovered.set(ip, s.id)
+  const previousIds = new Set(previous?.servers.map((p) => p.id))
   for (const r of results) {
     for (const a of r.applications) merger.addApplication(a)
     for (const s of r.servers) {
       // An on-premises host seen again under another name keeps its old id.
-      const old = !previous?.servers.some((p) => p.id === s.id) && (s.source?.kind === 'ssh' || s.source?.kind === 'file') ? s.privateIps.map((ip) => prevCovered.get(ip)).find(Boolean) : undefined
+      const old = (s.source?.kind === 'ssh' || s.source?.kind === 'file') && !previousIds.has(s.id) ? s.privateIps.map((ip) => prevCovered.get(ip)).find(Boolean) : undefined
       const id = merger.addServer(old ? {...s, id: old} : s)
       if (old && s.id !== id) merger.renamed.set(s.id, id)
     }
