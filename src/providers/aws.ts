@@ -100,7 +100,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
           const s = toServer(i, region)
           if (!s) continue
           out.push(s)
-          volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId))
+          volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => own(b.Ebs?.VolumeId)))
         }
       }
       progress(`${out.length} instances`)
@@ -110,7 +110,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
   const volumesP = tag('DescribeVolumes', (async () => {
     const sizes = new Map<string, {size: number; type?: string}>()
     for await (const page of sdk.paginateDescribeVolumes({client, pageSize: 500}, {})) {
-      for (const v of page.Volumes ?? []) if (v.VolumeId) sizes.set(v.VolumeId, {size: v.Size ?? 0, type: v.VolumeType})
+      for (const v of page.Volumes ?? []) if (v.VolumeId) sizes.set(own(v.VolumeId), {size: v.Size ?? 0, type: own(v.VolumeType)})
     }
     return sizes
   })())
@@ -149,34 +149,46 @@ function sdkProtocols(require: NodeJS.Require): Parameters<typeof fastEc2Protoco
   }
 }
 
+/**
+ * A copy of an SDK string that does not keep its response alive. The strings the SDK hands back are slices of the
+ * whole XML answer (~1.4 MB a page), so keeping one id would keep the page: for 10,000 instances, ~20 MB of XML.
+ * Short strings (under 13 characters) are always copied by V8; longer ones get their own small backing store here.
+ */
+function own(s: string): string
+function own(s: string | undefined): string | undefined
+function own(s: string | undefined): string | undefined {
+  return s === undefined || s.length < 13 ? s : (s + ' ').slice(0, -1)
+}
+
 /** One EC2 instance as a server (sizes and disk sizes are filled in once the types and volumes are known). */
 function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string): Server | undefined {
   const state = i.State?.Name
   if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') return undefined
   const tags: Record<string, string> = {}
-  for (const t of i.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? ''
+  for (const t of i.Tags ?? []) if (t.Key !== undefined) tags[own(t.Key)] = own(t.Value ?? '')
   const cpuFromOptions = (i.CpuOptions?.CoreCount ?? 0) * (i.CpuOptions?.ThreadsPerCore ?? 1)
   const privateIps = new Set<string>()
-  if (i.PrivateIpAddress) privateIps.add(i.PrivateIpAddress)
-  for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
+  if (i.PrivateIpAddress) privateIps.add(own(i.PrivateIpAddress))
+  for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(own(a.PrivateIpAddress))
   const windows = String(i.Platform ?? '').toLowerCase() === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
+  const id = own(i.InstanceId)
   const s: Server = {
-    id: i.InstanceId,
-    name: tags.Name || i.InstanceId,
+    id,
+    name: tags.Name || id,
     provider: 'aws',
     region,
-    zone: i.Placement?.AvailabilityZone,
-    hostname: i.PrivateDnsName || undefined,
+    zone: own(i.Placement?.AvailabilityZone),
+    hostname: own(i.PrivateDnsName) || undefined,
     privateIps: [...privateIps],
-    publicIps: i.PublicIpAddress ? [i.PublicIpAddress] : [],
+    publicIps: i.PublicIpAddress ? [own(i.PublicIpAddress)] : [],
     vcpus: cpuFromOptions || 1,
     memoryMiB: 1,
-    disks: (i.BlockDeviceMappings ?? []).map((b) => ({name: b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk', sizeGiB: 0})),
-    os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: i.PlatformDetails} : {})},
-    instanceType: i.InstanceType,
+    disks: (i.BlockDeviceMappings ?? []).map((b) => ({name: own(b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk'), sizeGiB: 0})),
+    os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: own(i.PlatformDetails)} : {})},
+    instanceType: own(i.InstanceType),
     state: state === 'running' ? 'running' : state === 'pending' ? 'pending' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
     tags,
-    source: {kind: 'aws', ref: `${region}/${i.InstanceId}`},
+    source: {kind: 'aws', ref: `${region}/${id}`},
   }
   return s
 }
