@@ -90,23 +90,28 @@ function ruleApp(s: Server, rule: AssignRule | undefined): string | undefined {
   }
 }
 
+/** What the previous inventory said of a server found again (hand edits included). */
+export type Assignment = Pick<Server, 'application' | 'role' | 'environment'>
+
 /**
- * Sets application/role/environment on each server from its tags (keeping values a source already set),
- * then the assign rule for the rest. Returns the applications seen, with the most common environment.
+ * Sets application/role/environment on each server. The first that has a value wins: what the source itself set,
+ * the server's tags, what the previous inventory said of it (so a hand assignment survives the next discover), then
+ * the assign rule. Returns the applications seen, with the most common environment.
  */
-export function assignServers(servers: Server[], keys: TagKeys, rule?: AssignRule): Application[] {
+export function assignServers(servers: Server[], keys: TagKeys, rule?: AssignRule, previous?: ReadonlyMap<string, Assignment>): Application[] {
   const envVotes = new Map<string, Map<Environment, number>>()
   for (const s of servers) {
+    const before = previous?.get(s.id)
     const fromTag = s.tags[keys.app]
-    const app = s.application ?? (fromTag ? slug(fromTag) : undefined) ?? (() => {
+    const app = s.application ?? (fromTag ? slug(fromTag) : undefined) ?? before?.application ?? (() => {
       const r = ruleApp(s, rule)
       return r ? slug(r) : undefined
     })()
     // Assign only defined values: deleting properties would turn 10,000 objects into slow dictionary-mode ones.
     if (app) s.application = app
-    const role = s.role ?? normaliseRole(s.tags[keys.role])
+    const role = s.role ?? normaliseRole(s.tags[keys.role]) ?? before?.role
     if (role) s.role = role
-    const env = s.environment ?? normaliseEnv(s.tags[keys.env])
+    const env = s.environment ?? normaliseEnv(s.tags[keys.env]) ?? before?.environment
     if (env) s.environment = env
     if (s.application) {
       const votes = envVotes.get(s.application) ?? new Map<Environment, number>()

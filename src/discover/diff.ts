@@ -12,6 +12,8 @@ export interface InventoryDiff {
   added: string[]
   removed: string[]
   resized: {id: string; from: ServerSize; to: ServerSize}[]
+  /** Servers whose application changed (a tag changed, or an assignment was made or undone). */
+  reassigned: {id: string; from?: string; to?: string}[]
   databasesAdded: string[]
   databasesRemoved: string[]
   unchanged: number
@@ -24,7 +26,7 @@ export function sizeOf(s: Server): ServerSize {
 export function diffInventories(before: Pick<Inventory, 'servers' | 'databases'>, after: Pick<Inventory, 'servers' | 'databases'>): InventoryDiff {
   const old = new Map(before.servers.map((s) => [s.id, s]))
   const now = new Map(after.servers.map((s) => [s.id, s]))
-  const diff: InventoryDiff = {added: [], removed: [], resized: [], databasesAdded: [], databasesRemoved: [], unchanged: 0}
+  const diff: InventoryDiff = {added: [], removed: [], resized: [], reassigned: [], databasesAdded: [], databasesRemoved: [], unchanged: 0}
   for (const [id, s] of now) {
     const o = old.get(id)
     if (!o) {
@@ -33,8 +35,10 @@ export function diffInventories(before: Pick<Inventory, 'servers' | 'databases'>
     }
     const a = sizeOf(o)
     const b = sizeOf(s)
-    if (a.vcpus !== b.vcpus || a.memoryMiB !== b.memoryMiB || a.diskGiB !== b.diskGiB) diff.resized.push({id, from: a, to: b})
-    else diff.unchanged++
+    const resized = a.vcpus !== b.vcpus || a.memoryMiB !== b.memoryMiB || a.diskGiB !== b.diskGiB
+    if (resized) diff.resized.push({id, from: a, to: b})
+    if (o.application !== s.application) diff.reassigned.push({id, ...(o.application ? {from: o.application} : {}), ...(s.application ? {to: s.application} : {})})
+    if (!resized && o.application === s.application) diff.unchanged++
   }
   for (const id of old.keys()) if (!now.has(id)) diff.removed.push(id)
   const oldDb = new Set(before.databases.map((d) => d.id))
@@ -42,10 +46,11 @@ export function diffInventories(before: Pick<Inventory, 'servers' | 'databases'>
   diff.databasesAdded = [...nowDb].filter((id) => !oldDb.has(id))
   diff.databasesRemoved = [...oldDb].filter((id) => !nowDb.has(id))
   for (const k of ['added', 'removed', 'databasesAdded', 'databasesRemoved'] as const) diff[k].sort()
-  diff.resized.sort((x, y) => x.id.localeCompare(y.id))
+  diff.resized.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
+  diff.reassigned.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
   return diff
 }
 
 export function diffIsEmpty(d: InventoryDiff): boolean {
-  return d.added.length + d.removed.length + d.resized.length + d.databasesAdded.length + d.databasesRemoved.length === 0
+  return d.added.length + d.removed.length + d.resized.length + d.reassigned.length + d.databasesAdded.length + d.databasesRemoved.length === 0
 }

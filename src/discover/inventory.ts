@@ -11,7 +11,7 @@ import {toYamlChunks} from '../io/fast-yaml-write.js'
 import {API_VERSION} from '../schema/common.js'
 import {Inventory, type Server} from '../schema/inventory.js'
 import {loadKind} from '../schema/kinds.js'
-import {assignServers, DEFAULT_TAG_KEYS, slug, type AssignRule, type TagKeys} from './assign.js'
+import {assignServers, DEFAULT_TAG_KEYS, slug, type AssignRule, type Assignment, type TagKeys} from './assign.js'
 import {diffInventories, type InventoryDiff} from './diff.js'
 import {InventoryMerger} from './merge.js'
 import type {SourceFailure, SourceResult} from './types.js'
@@ -92,7 +92,11 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
     for (const d of r.dependencies) merger.addDependency(d)
   }
   const servers = [...merger.servers.values()]
-  const derived = assignServers(servers, o.tagKeys ?? DEFAULT_TAG_KEYS, o.assignRule)
+  // Servers this run found again keep the application, role and environment the previous inventory gave them
+  // (an unassigned server assigned by hand stays assigned) unless their tags now say otherwise.
+  const assigned = new Map<string, Assignment>()
+  if (keep) for (const p of keep.servers) if (isCovered(p, results) && (p.application || p.role || p.environment)) assigned.set(p.id, {application: p.application, role: p.role, environment: p.environment})
+  const derived = assignServers(servers, o.tagKeys ?? DEFAULT_TAG_KEYS, o.assignRule, assigned)
   for (const a of derived) merger.addApplication(a)
   const serverById = new Map(servers.map((s) => [s.id, s]))
   const databases = [...merger.databases.values()]

@@ -13,7 +13,7 @@ export function renderDiscover(r: DiscoverResult): string[] {
   )
   const d = r.diff
   if (d) {
-    const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.resized.length} resized`, `${d.unchanged} unchanged`]
+    const parts = [`${d.added.length} added`, `${d.removed.length} removed`, `${d.resized.length} resized`, ...(d.reassigned.length > 0 ? [`${d.reassigned.length} reassigned`] : []), `${d.unchanged} unchanged`]
     if (d.databasesAdded.length + d.databasesRemoved.length > 0) parts.push(`databases ${d.databasesAdded.length} added / ${d.databasesRemoved.length} removed`)
     lines.push(`Changes since the previous inventory: ${parts.join(', ')}`)
     const show = (label: string, ids: string[]) => {
@@ -24,6 +24,8 @@ export function renderDiscover(r: DiscoverResult): string[] {
     show('-', d.removed)
     for (const x of d.resized.slice(0, 10)) lines.push(`  ~ ${x.id}: ${x.from.vcpus} → ${x.to.vcpus} vCPU, ${x.from.memoryMiB} → ${x.to.memoryMiB} MiB, ${x.from.diskGiB} → ${x.to.diskGiB} GiB disk`)
     if (d.resized.length > 10) lines.push(`  ~ … and ${d.resized.length - 10} more`)
+    for (const x of d.reassigned.slice(0, 10)) lines.push(`  > ${x.id}: application ${x.from ?? '(unassigned)'} → ${x.to ?? '(unassigned)'}`)
+    if (d.reassigned.length > 10) lines.push(`  > … and ${d.reassigned.length - 10} more`)
     show('+db', d.databasesAdded)
     show('-db', d.databasesRemoved)
   }

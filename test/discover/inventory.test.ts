@@ -57,7 +57,7 @@ describe('writing over a previous inventory', () => {
     expect(first.diff).toBeUndefined()
     expect(existsSync(out)).toBe(true)
     const second = writeInventory([result('aws', ['r1'], [server('i-2', {vcpus: 4}), server('i-3')])], {out})
-    expect(second.diff).toEqual({added: ['i-3'], removed: ['i-1'], resized: [{id: 'i-2', from: {vcpus: 2, memoryMiB: 4096, diskGiB: 10}, to: {vcpus: 4, memoryMiB: 4096, diskGiB: 10}}], databasesAdded: [], databasesRemoved: [], unchanged: 1})
+    expect(second.diff).toEqual({added: ['i-3'], removed: ['i-1'], resized: [{id: 'i-2', from: {vcpus: 2, memoryMiB: 4096, diskGiB: 10}, to: {vcpus: 4, memoryMiB: 4096, diskGiB: 10}}], reassigned: [], databasesAdded: [], databasesRemoved: [], unchanged: 1})
     const inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
     expect(inv.servers.map((s) => s.id)).toEqual(['i-2', 'i-3', 'web-1'])
     expect(inv.metadata.sources.map((s) => s.kind).sort()).toEqual(['aws', 'file'])
@@ -82,6 +82,36 @@ describe('writing over a previous inventory', () => {
     expect(r.diff?.databasesRemoved).toEqual(['redis:10.0.0.1:6379'])
     const inv = Inventory.parse(parse(readFileSync(o, 'utf8')))
     expect(inv.databases).toEqual([expect.objectContaining({id: 'postgres:10.0.0.1:5432', settings: {wal_level: 'logical'}})])
+  })
+
+  it('an application assigned by hand survives the next discover; a tag still wins, and the diff says so', () => {
+    const o = path.join(dir, 'hand/inventory.yaml')
+    const fresh = () => result('aws', ['r1'], [server('i-1'), server('i-2'), server('i-3', {tags: {app: 'orders'}})])
+    const first = writeInventory([fresh()], {out: o})
+    expect(first.counts.unassigned).toBe(2)
+    // What a reviewer does in git: give the unassigned servers an application, a role and an environment.
+    const edited = readFileSync(o, 'utf8')
+      .replace(/^(  - id: i-1\n)/m, '$1    application: payments\n    role: api\n    environment: staging\n')
+      .replace(/^(  - id: i-2\n)/m, '$1    application: search\n')
+      .replace(/^unassigned:\n(  - .*\n)+/m, 'unassigned: []\n')
+      .replace(/^applications:\n/m, 'applications:\n  - name: payments\n    criticality: high\n  - name: search\n')
+    writeFileSync(o, edited)
+    // Next run: i-2 got an app tag in the meantime (the tag wins); an --assign-by rule does not undo a hand edit.
+    const again = result('aws', ['r1'], [server('i-1', {name: 'billing-01'}), server('i-2', {tags: {app: 'catalog'}}), server('i-3', {tags: {app: 'orders'}})])
+    const r = writeInventory([again], {out: o, assignRule: parseAssignRule('regex:^([a-z]+)-')})
+    const inv = Inventory.parse(parse(readFileSync(o, 'utf8')))
+    expect(inv.servers.find((s) => s.id === 'i-1')).toMatchObject({application: 'payments', role: 'api', environment: 'staging'})
+    expect(inv.servers.find((s) => s.id === 'i-2')?.application).toBe('catalog')
+    expect(inv.unassigned).toEqual([])
+    expect(inv.applications.find((a) => a.name === 'payments')?.criticality).toBe('high')
+    expect(r.diff?.reassigned).toEqual([{id: 'i-2', from: 'search', to: 'catalog'}])
+    expect(r.diff?.unchanged).toBe(2)
+    // --replace starts over: the hand edits go, and the diff shows each server that lost its application.
+    const replaced = writeInventory([fresh()], {out: o, replace: true})
+    expect(replaced.diff?.reassigned).toEqual([
+      {id: 'i-1', from: 'payments'},
+      {id: 'i-2', from: 'catalog'},
+    ])
   })
 
   it('--dry-run computes the result and the diff but writes nothing', () => {
