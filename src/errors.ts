@@ -18,6 +18,8 @@ export const EXIT = {
   STALE_PLAN: 5,
   /** An operator must decide: an interrupted non-idempotent step, or a gate waiting for approval. */
   NEEDS_OPERATOR: 6,
+  /** Partly done: discover wrote what it could read, but some targets (hosts, databases) could not be read. */
+  PARTIAL: 7,
   /** Bad input or usage: broken YAML, a schema violation, a dependency cycle, unknown flag, missing credentials. */
   BAD_INPUT: 64,
   /** Interrupted by Ctrl-C / SIGTERM; state says where it stopped. */

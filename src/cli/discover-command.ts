@@ -2,6 +2,7 @@
 // the summary, and the flags of the cloud sources (aws, alicloud), whose help text names each provider's own terms.
 import {Flags} from '@oclif/core'
 import {BaseCommand} from './base-command.js'
+import {EXIT} from '../errors.js'
 import {runOptionsFrom, type DiscoverFlagValues} from '../discover/flags.js'
 import type {DiscoverResult} from '../discover/inventory.js'
 import {renderDiscover} from '../discover/render.js'
@@ -18,6 +19,14 @@ export abstract class DiscoverCommand extends BaseCommand {
     o.dbUrls = [...dbUrls, ...(o.dbUrls ?? [])]
     const result = await runDiscover(jobs, o)
     if (!this.jsonEnabled()) for (const l of renderDiscover(result)) this.log(l)
+    // Some targets could not be read: the inventory holds the rest, and the exit code says it is not complete.
+    if (result.failures.length > 0 && !flags['allow-partial']) {
+      process.exitCode = EXIT.PARTIAL
+      const n = result.failures.length
+      const line = (where: string) => `${n} target(s) could not be read (${where}); exit ${EXIT.PARTIAL}. Fix them and run discover again (the inventory keeps the rest), or pass --allow-partial to accept this.`
+      if (this.jsonEnabled()) this.warnings.push(line('result.failures'))
+      else process.stderr.write(line('the FAILED lines above') + '\n')
+    }
     return result
   }
 }

@@ -22,7 +22,8 @@ const EXAMPLES = `EXAMPLES
 
 EXIT CODES
   0 ok · 1 failed · 2 work pending (--detailed-exitcode) · 3 rolled back · 4 locked · 5 stale plan
-  6 operator decision needed · 64 bad input or usage · 130 interrupted
+  6 operator decision needed · 7 partly done (discover: some targets unreadable) · 64 bad input or usage
+  130 interrupted
 `
 
 export default class MigrateHelp extends Help {

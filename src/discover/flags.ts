@@ -14,6 +14,7 @@ export function discoverFlags(Flags: typeof OclifFlags) {
     db: Flags.string({description: 'also introspect this database read-only (postgres://, mysql://, mariadb://, redis://); repeatable', multiple: true, helpValue: 'URL'}),
     replace: Flags.boolean({description: 'start from the sources alone instead of keeping what other sources put in --out', default: false}),
     'dry-run': Flags.boolean({description: 'discover and show the changes, but do not write --out', default: false}),
+    'allow-partial': Flags.boolean({description: 'exit 0 even when some hosts or databases could not be read (they are listed either way; without this flag the exit code is 7)', default: false}),
   }
 }
 
@@ -25,6 +26,7 @@ export interface DiscoverFlagValues {
   db?: string[]
   replace: boolean
   'dry-run': boolean
+  'allow-partial'?: boolean
 }
 
 export function runOptionsFrom(f: DiscoverFlagValues, progress: RunOptions['progress']): RunOptions {

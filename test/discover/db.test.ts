@@ -1,5 +1,6 @@
 // Database introspection against the real servers of this machine: PostgreSQL 127.0.0.1:5432 (trust, user
 // postgres), MariaDB 127.0.0.1:3306 (root, no password), Redis 127.0.0.1:6379. Passwords never reach output.
+import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {dbSource, parseDbUrl} from '../../src/providers/db.js'
@@ -49,5 +50,26 @@ describe('database introspection (real servers)', () => {
     const ok = await migrate(['discover', 'db', 'postgres://postgres@127.0.0.1:5432/postgres', 'redis://127.0.0.1:6379', '--out', path.join(t.dir, 'y/inventory.yaml'), '--json'])
     expect(ok.exitCode).toBe(0)
     expect(JSON.parse(ok.stdout).result.counts.databases).toBe(2)
+  })
+
+  it('CLI: some endpoints failing writes the rest and exits 7 (partial), or 0 with --allow-partial', async () => {
+    const args = ['discover', 'db', 'redis://127.0.0.1:6379', 'postgres://admin:hunter2-secret@127.0.0.1:1/postgres']
+    const out = path.join(t.dir, 'partial/inventory.yaml')
+    const r = await migrate([...args, '--out', out])
+    expect(r.exitCode).toBe(7)
+    expect(r.stdout).toContain('FAILED   postgres://admin@127.0.0.1:1/postgres')
+    expect(r.stderr).toContain('1 target(s) could not be read (the FAILED lines above); exit 7.')
+    expect(r.stderr).toContain('--allow-partial')
+    expect(readFileSync(out, 'utf8')).toContain('id: redis:127.0.0.1:6379')
+    const j = await migrate([...args, '--out', out, '--json'])
+    expect(j.exitCode).toBe(7)
+    const env = JSON.parse(j.stdout)
+    expect(env.status).toBe(7)
+    expect(env.result.failures).toEqual([expect.objectContaining({target: 'postgres://admin@127.0.0.1:1/postgres', code: 'DB_UNREACHABLE'})])
+    expect(env.warnings).toEqual([expect.stringContaining('could not be read (result.failures); exit 7')])
+    const allowed = await migrate([...args, '--out', out, '--allow-partial', '--json'])
+    expect(allowed.exitCode).toBe(0)
+    expect(JSON.parse(allowed.stdout).status).toBe(0)
+    expect(r.stdout + r.stderr + j.stdout + allowed.stdout).not.toContain('hunter2-secret')
   })
 })
