@@ -1,6 +1,6 @@
 // Loading what a wave needs: the plan, its inventory (refusing a stale plan), each application's runbook template
 // (from <plan>/templates/ first, then the package's templates/), and the variable scope of each application.
-import {inventoryDigest, sameDigest} from '../inventory/digest.js'
+import {digestLike, digestMatches} from '../inventory/digest.js'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import type {Diagnostic} from '../diagnostics.js'
@@ -29,11 +29,12 @@ export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = 
   const plan = loadKind<Plan>('plan', planFile).value
   const inventoryFile = path.resolve(planDir, plan.metadata.inventory)
   const inventory = loadKind<Inventory>('inventory', inventoryFile).value
-  const digest = inventoryDigest(readFileSync(inventoryFile)).replace(/^sha256:/, '')
-  const want = plan.metadata.inventoryDigest.replace(/^sha256:/, '')
+  const want = plan.metadata.inventoryDigest
+  const bytes = () => readFileSync(inventoryFile)
   let staleWarning: string | undefined
-  if (!sameDigest(want, digest)) {
-    const msg = `the plan was made from another version of ${path.relative(process.cwd(), inventoryFile) || inventoryFile} (inventory digest ${digest.slice(0, 12)}…, plan expects ${want.slice(0, 12)}…)`
+  if (!digestMatches(want, inventory, bytes)) {
+    const short = (d: string) => d.replace(/^(content-)?sha256:/, '').slice(0, 12)
+    const msg = `the plan was made from another version of ${path.relative(process.cwd(), inventoryFile) || inventoryFile} (inventory digest ${short(digestLike(want, inventory, bytes))}…, plan expects ${short(want)}…)`
     if (!opts.allowStale) {
       throw new MigrateError(`stale plan: ${msg}`, {code: 'STALE_PLAN', exitCode: EXIT.STALE_PLAN, hint: `Re-plan (\`migrate plan --inventory ${plan.metadata.inventory} --plan ${planDir}\`) and review the diff, or pass --allow-stale to run the plan as it is`})
     }

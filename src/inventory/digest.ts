@@ -1,12 +1,41 @@
-// The digest that binds a plan to the inventory it was made from: sha256 of the file's bytes, written as
-// `sha256:<hex>` in plan.yaml. One function, so `plan` (writes it), `execute` (checks it) and the lab agree.
+// The digest that binds a plan to the inventory it was made from, written in plan.yaml as `metadata.inventoryDigest`.
+// One module, so `plan` (writes it) and `execute`/`status` (check it) agree.
+//
+// Plans written now carry `content-sha256:<hex>`: a hash of what the plan depends on — applications, servers,
+// databases, dependencies, unassigned — as the schema reads them (zod's output has a fixed key order and the
+// defaults filled in). A comment, a reformatted line, or `discover` run again with nothing changed (which only
+// rewrites metadata.generatedAt and the source times) leaves it alone; a resized server or a new dependency does
+// not. Older plans carry `sha256:<hex>` (or bare hex) of the file's bytes; those are still checked that way.
 import {createHash} from 'node:crypto'
+import type {Inventory} from '../schema/inventory.js'
 
-export function inventoryDigest(content: string | Uint8Array): string {
+const CONTENT = 'content-sha256:'
+
+/** The content digest of a (schema-parsed) inventory. */
+export function inventoryDigest(inventory: Pick<Inventory, 'applications' | 'servers' | 'databases' | 'dependencies' | 'unassigned'>): string {
+  const {applications, servers, databases, dependencies, unassigned} = inventory
+  const hash = createHash('sha256')
+  // Piece by piece: 100,000 servers never become one JSON string.
+  hash.update(JSON.stringify({applications, databases, dependencies, unassigned}))
+  for (const s of servers) hash.update(JSON.stringify(s))
+  return CONTENT + hash.digest('hex')
+}
+
+/** The legacy digest: sha256 of the file's bytes. */
+export function fileDigest(content: string | Uint8Array): string {
   return `sha256:${createHash('sha256').update(content).digest('hex')}`
 }
 
-/** Compares two digests, with or without the `sha256:` prefix (plans written by hand may omit it). */
-export function sameDigest(a: string, b: string): boolean {
-  return a.replace(/^sha256:/, '') === b.replace(/^sha256:/, '')
+/**
+ * Whether the digest a plan recorded still describes this inventory: by content for `content-sha256:` digests, by the
+ * file's bytes for older ones (`sha256:` or bare hex, as plans written by hand may have).
+ */
+export function digestMatches(recorded: string, inventory: Inventory, fileBytes: () => string | Uint8Array): boolean {
+  if (recorded.startsWith(CONTENT)) return recorded === inventoryDigest(inventory)
+  return recorded.replace(/^sha256:/, '') === fileDigest(fileBytes()).replace(/^sha256:/, '')
+}
+
+/** The digest of this inventory in the scheme of `recorded` (for messages that show both). */
+export function digestLike(recorded: string, inventory: Inventory, fileBytes: () => string | Uint8Array): string {
+  return recorded.startsWith(CONTENT) ? inventoryDigest(inventory) : fileDigest(fileBytes())
 }

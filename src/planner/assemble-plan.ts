@@ -1,8 +1,8 @@
 // The planner's pure core: (inventory, settings, prior state) → Plan, synchronous and deterministic.
 // It builds the application graph and its move groups, assigns them to waves by the ranked rules, puts the waves on
 // the calendar, sizes the targets, and writes down every reason. Same input, same output, byte for byte.
-import {createHash} from 'node:crypto'
 import {badInput} from '../errors.js'
+import {inventoryDigest} from '../inventory/digest.js'
 import {API_VERSION} from '../schema/common.js'
 import type {Inventory} from '../schema/inventory.js'
 import type {AppPlan, Plan, PlanSettings, Wave} from '../schema/plan.js'
@@ -117,7 +117,7 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
     metadata: {
       name: options.name ?? inventory.metadata.name,
       inventory: options.inventoryPath ?? 'inventory.yaml',
-      inventoryDigest: options.inventoryDigest ?? `sha256:${createHash('sha256').update(JSON.stringify(inventory)).digest('hex')}`,
+      inventoryDigest: options.inventoryDigest ?? inventoryDigest(inventory),
       plannerVersion: PLANNER_VERSION,
     },
     settings,

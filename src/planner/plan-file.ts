@@ -133,7 +133,7 @@ export function runPlan(req: PlanRequest): PlanResult {
     }
   }
   const rel = path.relative(req.planDir, inventoryFile).split(path.sep).join('/') || PLAN_FILES.inventory
-  const digest = inventoryDigest(invText)
+  const digest = inventoryDigest(inventory)
   const {plan, quality} = assemble(inventory, settings, prior, {name: path.basename(path.resolve(req.planDir)).replace(/[^A-Za-z0-9._:/-]/g, '-') || inventory.metadata.name, inventoryPath: rel, inventoryDigest: digest})
   const checked = Plan.safeParse(plan)
   if (!checked.success) throw new Error(`the planner produced a plan that fails its own schema: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`)

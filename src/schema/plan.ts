@@ -174,7 +174,7 @@ export const Plan = z.strictObject({
     /** Path of the inventory, relative to the plan file. */
     inventory: z.string(),
     /** sha256 of the inventory the plan was made from; execute refuses a plan whose inventory changed. */
-    inventoryDigest: z.string(),
+    inventoryDigest: z.string().describe('What the plan was made from: content-sha256:<hex> of the inventory as the schema reads it (older plans: sha256:<hex> of the file). A different inventory makes the plan stale (exit 5).'),
     plannerVersion: z.string().optional(),
   }),
   settings: PlanSettings,

@@ -4,6 +4,9 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {EXIT, type MigrateError} from '../../src/errors.js'
+import {inventoryDigest} from '../../src/inventory/digest.js'
+import {loadKind} from '../../src/schema/kinds.js'
+import type {Inventory} from '../../src/schema/inventory.js'
 import {executeWave, rollbackWave} from '../../src/executor/engine.js'
 import type {ExecEvent} from '../../src/executor/types.js'
 import {readJournal} from '../../src/state/journal.js'
@@ -213,7 +216,7 @@ steps:
     expect(existsSync(path.join(dir, 'state.journal'))).toBe(false)
   })
 
-  it('refuses a stale plan (inventory changed since planning) unless --allow-stale', async () => {
+  it('refuses a stale plan (inventory changed since planning) unless --allow-stale; an older plan\'s file digest sees any edit', async () => {
     const dir = makePlanDir({apps: [{name: 'st', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
     writeFileSync(path.join(dir, 'inventory.yaml'), readFileSync(path.join(dir, 'inventory.yaml'), 'utf8') + '# edited\n')
     const e = await fails(executeWave({planDir: dir, wave: 1}))
@@ -222,6 +225,27 @@ steps:
     const r = await executeWave({planDir: dir, wave: 1, allowStale: true})
     expect(r.exitCode).toBe(0)
     expect(r.preflight.some((f) => f.code === 'STALE_PLAN' && f.severity === 'warning')).toBe(true)
+  })
+
+  it('a plan made now is bound to the inventory\'s content: comments, formatting and a new generatedAt are not a change', async () => {
+    const dir = makePlanDir({apps: [{name: 'ct', template: 't', servers: [{id: 'ct-1', ip: '10.0.0.9'}]}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
+    const invFile = path.join(dir, 'inventory.yaml')
+    const planFile = path.join(dir, 'plan.yaml')
+    // What `migrate plan` writes today: the content digest.
+    const digest = inventoryDigest(loadKind<Inventory>('inventory', invFile).value)
+    expect(digest).toMatch(/^content-sha256:[0-9a-f]{64}$/)
+    writeFileSync(planFile, readFileSync(planFile, 'utf8').replace(/inventoryDigest: .*/, `inventoryDigest: ${digest}`))
+    // `discover` run again with nothing new: another generatedAt, a comment, other quoting and key order.
+    const text = readFileSync(invFile, 'utf8')
+    const same = `# refreshed by discover\n${text.replace('name: test', 'name: "test"\n  generatedAt: 2027-02-01T00:00:00Z')}`.replace('vcpus: 2\n    memoryMiB: 4096', 'memoryMiB: 4096\n    vcpus: 2')
+    expect(same).not.toBe(text)
+    writeFileSync(invFile, same)
+    expect((await executeWave({planDir: dir, wave: 1, dryRun: true})).exitCode).toBe(0)
+    // A resized server is a change.
+    writeFileSync(invFile, same.replace('vcpus: 2', 'vcpus: 8'))
+    const e = await fails(executeWave({planDir: dir, wave: 1, dryRun: true}))
+    expect(e.code).toBe('STALE_PLAN')
+    expect(e.message).toMatch(/inventory digest [0-9a-f]{12}…, plan expects [0-9a-f]{12}…/)
   })
 
   it('finalize needs its own approval (--yes is not enough) and a healthy soak', async () => {

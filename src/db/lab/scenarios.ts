@@ -3,6 +3,7 @@
 // application runs the shipped template with every parameter filled in. Used by the end-to-end tests, the
 // cutover benchmark, and docs/local-migration.md for a person to try a migration on one machine.
 import {inventoryDigest} from '../../inventory/digest.js'
+import {Inventory} from '../../schema/inventory.js'
 import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -54,7 +55,7 @@ export function writePlanDir(dir: string, engine: string, template: string, para
   const plan = {
     apiVersion: 'migrate/v1',
     kind: 'Plan',
-    metadata: {name: 'local-lab', inventory: 'inventory.yaml', inventoryDigest: inventoryDigest(invText)},
+    metadata: {name: 'local-lab', inventory: 'inventory.yaml', inventoryDigest: inventoryDigest(Inventory.parse(inventory))},
     settings: {startDate: '2026-01-05'},
     waves: [
       {
