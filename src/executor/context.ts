@@ -88,8 +88,33 @@ export function clearTemplateCache(): void {
   templateCache.clear()
 }
 
+/**
+ * The units an application's plan entry runs as: its own runbook (named after the application) — or, for a
+ * per-server template, one per server (APP:SERVER_ID, grouped) — and one per database the plan gives a template
+ * (APP:DATABASE_ID). execute, rollback and status all name units this way.
+ */
+export interface UnitSpec {
+  name: string
+  template: string
+  dbIndex: number
+  serverIndex?: number
+  group?: string
+}
+
+export function unitsOf(planDir: string, app: AppPlan): UnitSpec[] {
+  const perServer = app.servers.length > 0 && loadTemplate(planDir, app.template).template?.metadata.perServer === true
+  const units: UnitSpec[] = perServer
+    ? app.servers.map((srv, k) => ({name: `${app.name}:${srv.id}`, template: app.template, dbIndex: 0, serverIndex: k, group: app.name}))
+    : [{name: app.name, template: app.template, dbIndex: 0}]
+  app.databases.forEach((d, k) => {
+    const t = (d as {template?: string}).template
+    if (t) units.push({name: `${app.name}:${d.id}`, template: t, dbIndex: k})
+  })
+  return units
+}
+
 /** The variable scope of one application in one wave. */
-export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template: RunbookTemplate, runId: string, env: (name: string) => string | undefined = (n) => process.env[n], dbIndex = 0): VarScope {
+export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template: RunbookTemplate, runId: string, env: (name: string) => string | undefined = (n) => process.env[n], dbIndex = 0, serverIndex = 0): VarScope {
   const values = new Map<string, string | undefined>()
   const set = (k: string, v: unknown): void => {
     values.set(k, v === undefined || v === null ? undefined : String(v))
@@ -113,7 +138,7 @@ export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template:
   set('run.id', runId)
   set('servers', app.servers.length)
   set('databases', app.databases.length)
-  const st = app.servers[0]
+  const st = app.servers[serverIndex]
   const s = st ? ctx.inventory.servers.find((x) => x.id === st.id) : undefined
   if (st) {
     set('server.id', st.id)

@@ -73,6 +73,7 @@ export function exitCodeFor(apps: AppReport[], interrupted: boolean): number {
   if (has('needs-operator') || has('waiting-gate')) return EXIT.NEEDS_OPERATOR
   if (has('failed') || has('rollback-failed')) return EXIT.FAILURE
   if (has('rolled-back')) return EXIT.ROLLED_BACK
+  if (has('held')) return EXIT.FAILURE
   return EXIT.OK
 }
 
@@ -412,7 +413,17 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
 // ---------------------------------------------------------------------------------------------------------------
 // Executing one application
 
-async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
+/** How the group runner steers one server's runbook (see executeGroup). */
+interface UnitControl {
+  /** Stop before this step (unless it already ran), with outcome 'held' and no app-end event: the cutover barrier. */
+  holdAt?: number
+  /** Asked before each step: a reason to roll back instead of going on (another server of the application failed). */
+  stop?: () => string | undefined
+  /** Going on after the barrier: the unit already started in this run. */
+  continuing?: boolean
+}
+
+async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<AppReport> {
   const {journal, emit, opts, R} = run
   const wave = run.prep.wave.number
   const t = w.template!
@@ -466,8 +477,10 @@ async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
     const st = stAfter(s.id)
     return !(st && (st.status === 'succeeded' || st.status === 'skipped'))
   })
-  await journal.append({type: 'app-started', wave, app: w.name, message: firstTodo && firstTodo.id !== t.steps[0].id ? `resuming at ${firstTodo.id}` : undefined})
-  emit({type: 'app-start', app: w.name, steps: total, resumeAt: firstTodo && firstTodo.id !== t.steps[0].id ? firstTodo.id : undefined})
+  if (!ctl.continuing) {
+    await journal.append({type: 'app-started', wave, app: w.name, message: firstTodo && firstTodo.id !== t.steps[0].id ? `resuming at ${firstTodo.id}` : undefined})
+    emit({type: 'app-start', app: w.name, steps: total, resumeAt: firstTodo && firstTodo.id !== t.steps[0].id ? firstTodo.id : undefined})
+  }
 
   for (let i = 0; i < total; i++) {
     const s = t.steps[i]
@@ -481,6 +494,13 @@ async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
       await journal.append({type: 'interrupted', wave, app: w.name, message: `stopped before ${s.id}: no new step starts after Ctrl-C`})
       return finish('interrupted', `stopped before ${s.id}`)
     }
+    if (ctl.holdAt === i) {
+      report.outcome = 'held'
+      report.message = `at the cutover barrier (before ${s.id})`
+      return report
+    }
+    const stopWhy = ctl.stop?.()
+    if (stopWhy) return failApp(run, w, report, finish, stopWhy)
     if (matchesStep(opts.skipSteps, w.name, s.id) && st && (st.status === 'failed' || st.status === 'waiting-gate')) {
       await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: '--skip-step'})
       rep(s.id).status = 'skipped'
@@ -560,6 +580,92 @@ async function executeApp(run: Run, w: AppWork): Promise<AppReport> {
   }
   await journal.append({type: 'app-finished', wave, app: w.name})
   return finish('done')
+}
+
+/** Phases from which an application no longer serves from its source alone: its servers enter them together. */
+const BARRIER_PHASES = new Set(['freeze', 'final-sync', 'cutover', 'verify', 'finalize'])
+
+export function barrierIndex(steps: readonly Step[]): number | undefined {
+  const i = steps.findIndex((s) => s.phase !== undefined && BARRIER_PHASES.has(s.phase))
+  return i < 0 ? undefined : i
+}
+
+/**
+ * The servers of one application under a per-server runbook (units APP:SERVER_ID). They run side by side up to the
+ * cutover barrier (the first freeze/final-sync/cutover/verify/finalize step), and go on only if every one of them got
+ * there: an application is not left half on the source and half on the target. Servers that did get there while
+ * another failed stop there ('held'; their replication stays, a rerun goes on from there). After the barrier, a
+ * server that fails rolls back as always, the others roll back at their next step, and those already done roll
+ * back too: the application as a whole is back on its source.
+ */
+async function executeGroup(run: Run, group: string, members: AppWork[], limit: number): Promise<AppReport[]> {
+  const indexed = members.map((w, i) => ({w, i}))
+  const first = await pool(indexed, limit, ({w}) => executeApp(run, w, {holdAt: barrierIndex(w.template!.steps)}))
+  const stuck = first.filter((r) => r.outcome !== 'held' && r.outcome !== 'done')
+  if (stuck.length > 0) {
+    const why = stuck.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
+    for (const r of first) {
+      if (r.outcome !== 'held') continue
+      r.message = `held before cutover: ${why}; the servers of ${group} cut over together — fix that and run the wave again (this server goes on from here)`
+      run.emit({type: 'app-end', app: r.app, outcome: 'held', message: r.message})
+    }
+    return first
+  }
+  let failure: string | undefined
+  const second = await pool(indexed, limit, async ({w, i}) => {
+    if (first[i].outcome === 'done') return first[i]
+    const r = await executeApp(run, w, {stop: () => failure, continuing: true})
+    // The steps before the barrier ran in the first half: report them as such.
+    for (const st of r.steps) {
+      const before = first[i].steps.find((x) => x.id === st.id)
+      if (st.status === 'already-done' && before && before.status !== 'not-run') Object.assign(st, before)
+    }
+    if (!failure && (r.outcome === 'rolled-back' || r.outcome === 'failed' || r.outcome === 'rollback-failed')) failure = `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}${r.message ? ` (${r.message})` : ''}`
+    return r
+  })
+  if (failure === undefined || run.opts.noRollback) return second
+  const wave = run.prep.wave.number
+  return Promise.all(
+    second.map(async (r, i) => {
+      if (r.outcome !== 'done' && r.outcome !== 'waiting-gate') return r
+      const w = members[i]
+      const st = appState(run.replayed, wave, w.name, w.template!.steps.map((s) => s.id))
+      restoreCaptures(w, st)
+      const rb = await rollbackApp(run, w, st, `rolling back with the other servers of ${group}: ${failure}`)
+      for (const [id, status] of rb.steps) {
+        const x = r.steps.find((y) => y.id === id)
+        if (x) x.rollbackStatus = status
+      }
+      r.outcome = rb.outcome
+      r.message = rb.outcome === 'rolled-back' ? `rolled back with the other servers of ${group}: ${failure}` : rb.message
+      run.emit({type: 'app-end', app: w.name, outcome: r.outcome, message: r.message})
+      return r
+    }),
+  )
+}
+
+const OUTCOME_TEXT: Partial<Record<AppOutcome, string>> = {failed: 'failed', 'rolled-back': 'failed and was rolled back', 'rollback-failed': 'failed and its rollback failed', 'waiting-gate': 'waits for an approval', 'needs-operator': 'needs an operator', interrupted: 'was interrupted'}
+
+/** Every unit of the wave, with at most `limit` applications at once; the servers of a per-server runbook as one. */
+async function executeUnits(run: Run, units: AppWork[], limit: number): Promise<AppReport[]> {
+  const jobs: AppWork[][] = []
+  const byGroup = new Map<string, AppWork[]>()
+  for (const w of units) {
+    if (w.group === undefined) jobs.push([w])
+    else {
+      let g = byGroup.get(w.group)
+      if (!g) {
+        g = []
+        byGroup.set(w.group, g)
+        jobs.push(g)
+      }
+      g.push(w)
+    }
+  }
+  const done = await pool(jobs, limit, (job) => (job[0].group === undefined ? executeApp(run, job[0]).then((r) => [r]) : executeGroup(run, job[0].group, job, limit)))
+  const reports = done.flat()
+  const order = units.map((w) => w.name)
+  return reports.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))
 }
 
 async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppOutcome, m?: string) => AppReport, why: string): Promise<AppReport> {
@@ -651,7 +757,7 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
     const run = newRun(prep, opts, deps, journal, signal, emit)
     await journal.append({type: 'run-started', wave: prep.wave.number, mode: 'execute', message: `execute wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}${opts.noRollback ? ' --no-rollback' : ''}`})
     emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'execute', apps: prep.apps.map((a) => a.name)})
-    const apps = await pool(prep.apps, opts.concurrency ?? DEFAULT_CONCURRENCY, (w) => executeApp(run, w))
+    const apps = await executeUnits(run, prep.apps, opts.concurrency ?? DEFAULT_CONCURRENCY)
     const exitCode = exitCodeFor(apps, signal.aborted)
     if (signal.aborted) await journal.append({type: 'interrupted', wave: prep.wave.number, message: 'Ctrl-C/SIGTERM: no new step was started; running steps were stopped'})
     await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'execute', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})

@@ -8,20 +8,23 @@ import {requiredEnv, templateStrings} from '../runbook/check.js'
 import {evaluateWhen, RenderError, renderArgv, renderString, type VarScope} from '../runbook/vars.js'
 import type {AppPlan, Wave} from '../schema/plan.js'
 import type {HealthCheck, RunbookTemplate, Step} from '../schema/template.js'
-import {buildScope, findWave, loadPlanContext, loadTemplate, type LoadedTemplate, type PlanContext} from './context.js'
+import {buildScope, findWave, loadPlanContext, loadTemplate, unitsOf, type LoadedTemplate, type PlanContext} from './context.js'
 import type {CommonOptions, Finding, StepKind} from './types.js'
 import {whichProgram} from './which.js'
 
 export {whichProgram}
 
 /**
- * One unit of work in a wave: an application's own runbook (name = the application), or the runbook of one of its
- * databases that the plan gives a template (name = APP:DATABASE_ID, {{ database.* }} bound to that database).
+ * One unit of work in a wave: an application's own runbook (name = the application), the runbook of one of its
+ * databases that the plan gives a template (name = APP:DATABASE_ID, {{ database.* }} bound to that database), or,
+ * for a per-server template, the runbook of one of its servers (name = APP:SERVER_ID, {{ server.* }} bound to it).
  */
 export interface AppWork {
   name: string
   /** The plan application it belongs to. */
   app: string
+  /** Set on the units of a per-server template: they wait for each other before cutover and roll back together. */
+  group?: string
   plan: AppPlan
   templateName: string
   loaded: LoadedTemplate
@@ -93,23 +96,20 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
       findings.push({severity: 'blocker', code: 'UNKNOWN_APP', app: appName, message: `wave ${wave.number} lists "${appName}", which is not in the plan's applications`, hint: 'Fix plan.yaml (migrate validate shows where)'})
       continue
     }
-    const units: {name: string; template: string; dbIndex: number}[] = [{name: appName, template: plan.template, dbIndex: 0}]
-    plan.databases.forEach((d, k) => {
-      const t = (d as {template?: string}).template
-      if (t) units.push({name: `${appName}:${d.id}`, template: t, dbIndex: k})
-    })
+    const units = unitsOf(ctx.planDir, plan)
     const selected = onlyUnits.get(appName)
     for (const unit of units) {
       if (selected && !selected.has(unit.name)) continue
       const name = unit.name
       const loaded = loadTemplate(ctx.planDir, unit.template)
-      for (const d of loaded.diagnostics) {
+      // A template's own problems once per application, not once per server.
+      if (unit.serverIndex === undefined || unit.serverIndex === 0) for (const d of loaded.diagnostics) {
         findings.push({severity: d.severity === 'error' ? 'blocker' : d.severity, code: d.code, app: name, message: d.message, hint: d.hint, file: d.file ?? loaded.file, line: d.line, column: d.column})
       }
       const template = loaded.template
-      const scope = template ? buildScope(ctx, wave, plan, template, runId, envFn, unit.dbIndex) : {values: new Map(), secrets, env: envFn}
+      const scope = template ? buildScope(ctx, wave, plan, template, runId, envFn, unit.dbIndex, unit.serverIndex) : {values: new Map(), secrets, env: envFn}
       scope.secrets = secrets
-      apps.push({name, app: appName, plan, templateName: unit.template, loaded, template, scope})
+      apps.push({name, app: appName, ...(unit.group ? {group: unit.group} : {}), plan, templateName: unit.template, loaded, template, scope})
       if (!template) continue
       for (const k of Object.keys(plan.params)) {
         if (!(k in template.metadata.params)) findings.push({severity: 'info', code: 'UNUSED_PARAM', app: name, message: `the plan gives parameter "${k}", which template ${plan.template} does not declare`})

@@ -33,6 +33,8 @@ export type AppOutcome =
   | 'pending'
   /** Rollback command: nothing had run. */
   | 'nothing-to-do'
+  /** A server of a per-server runbook stopped before cutover because another server of its application did not get there. */
+  | 'held'
 
 export type ExecEvent =
   | {type: 'preflight'; finding: Finding}

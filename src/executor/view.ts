@@ -13,6 +13,7 @@ export const OUTCOME_WORD: Record<AppOutcome, string> = {
   interrupted: 'interrupted',
   pending: 'pending',
   'nothing-to-do': 'nothing to do',
+  held: 'HELD before cutover',
 }
 
 function pad(s: string, n: number): string {

@@ -121,6 +121,14 @@ export const RunbookTemplate = z.strictObject({
     strategies: z.array(Strategy).default([]),
     /** Variables the template expects beyond the built-in ones, with defaults. */
     params: z.record(z.string(), z.string()).default({}),
+    /**
+     * One instance of the runbook per server of the application ({{ server.* }} bound to each in turn), run side by
+     * side; the servers of an application cut over together (see docs/execute.md). Rehost templates set it.
+     */
+    perServer: z
+      .boolean()
+      .default(false)
+      .describe('Run one instance of this runbook per server of the application (APP:SERVER_ID), side by side; the servers wait for each other before the first freeze/final-sync/cutover step, and roll back together if one fails after it.'),
   }),
   /** Checks run by the pre-flight before the first step of a wave (credentials work, tools answer, targets reachable). */
   preflight: z

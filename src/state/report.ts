@@ -2,7 +2,7 @@
 // what has not started yet), plus who holds the lock and whether the hash chain is intact.
 import {existsSync} from 'node:fs'
 import path from 'node:path'
-import {loadTemplate} from '../executor/context.js'
+import {loadTemplate, unitsOf} from '../executor/context.js'
 import {PLAN_FILES} from '../paths.js'
 import {loadKind} from '../schema/kinds.js'
 import type {Plan} from '../schema/plan.js'
@@ -46,16 +46,13 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
   for (const n of [...waveNumbers].sort((a, b) => a - b)) {
     if (opts.wave !== undefined && n !== opts.wave) continue
     const pw = plan?.waves.find((w) => w.number === n)
-    // Units: each application's own runbook, and one per database the plan gives a template (APP:DATABASE_ID).
+    // Units: each application's own runbook (or one per server, APP:SERVER_ID), and one per database the plan gives
+    // a template (APP:DATABASE_ID).
     const templates = new Map<string, string>()
     for (const name of pw?.applications ?? []) {
       const ap = plan?.applications.find((a) => a.name === name)
       if (!ap) continue
-      templates.set(name, ap.template)
-      for (const d of ap.databases) {
-        const t = (d as {template?: string}).template
-        if (t) templates.set(`${name}:${d.id}`, t)
-      }
+      for (const u of unitsOf(planDir, ap)) templates.set(u.name, u.template)
     }
     const names = [...new Set([...(pw?.applications ?? []).flatMap((a) => [...templates.keys()].filter((k) => k === a || k.startsWith(`${a}:`))), ...(r.waves.get(n)?.keys() ?? [])])]
     const apps = names.map((name) => {

@@ -24,6 +24,8 @@ interface Server {
 
 const servers = new Map<string, Server>()
 const calls: string[] = []
+/** "Operation source-server-id" pairs that answer 409 ConflictException (a launch MGN refuses) while listed. */
+const refuse = new Set<string>()
 let endpoint = ''
 let srv: http.Server
 
@@ -59,6 +61,11 @@ beforeAll(async () => {
       if (op !== 'DescribeSourceServers') calls.push(`${label} ${ids.join(',')}`)
       for (const id of ids) {
         const s = servers.get(id)
+        if (refuse.has(`${label} ${id}`)) {
+          calls.push(`refused ${label} ${id}`)
+          res.writeHead(409, {'x-amzn-errortype': 'ConflictException', 'content-type': 'application/json'})
+          return res.end(JSON.stringify({message: `Cannot ${op} source server ${id} in its current state`, code: 'ConflictException'}))
+        }
         if (!s) {
           res.writeHead(404, {'x-amzn-errortype': 'ResourceNotFoundException'})
           return json({message: `no source server ${id}`})
@@ -94,9 +101,9 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => srv.close(() => r())))
 
 /** The shipped template with its 30 min soak and long waits shortened (a plan-local template overrides the package's). */
-function planWith(apps: {name: string; host: string; health: string}[]): string {
+function planWith(apps: {name: string; host: string; health: string; hosts?: string[]}[]): string {
   const text = readFileSync(path.join(ROOT, 'templates/aws-mgn-rehost.yaml'), 'utf8').replace('duration: 30m', 'duration: 1s').replace(/interval: (1m|30s|2m)/g, 'interval: 500ms').replace(/deadline: 30m/g, 'deadline: 2s')
-  const dir = makePlanDir({apps: apps.map((a) => ({name: a.name, template: 'aws-mgn-rehost', servers: [{id: `${a.name}-01`, hostname: a.host}], params: {healthUrl: `${endpoint}/health/${a.health}`}}))})
+  const dir = makePlanDir({apps: apps.map((a) => ({name: a.name, template: 'aws-mgn-rehost', servers: (a.hosts ?? [a.host]).map((h, k) => ({id: `${a.name}-0${k + 1}`, hostname: h})), params: {healthUrl: `${endpoint}/health/${a.health}`}}))})
   mkdirSync(path.join(dir, 'templates'), {recursive: true})
   writeFileSync(path.join(dir, 'templates', 'aws-mgn-rehost.yaml'), text)
   return dir
@@ -113,11 +120,11 @@ describe.skipIf(!HAS_AWS)('aws-mgn-rehost template (real AWS CLI, local MGN endp
     const r1 = await executeWave({planDir: dir, wave: 1, yes: true, concurrency: 2})
     expect(r1.preflight.filter((f) => f.severity === 'blocker')).toEqual([])
     expect(calls).toContain('sts:GetCallerIdentity')
-    const pay = r1.apps.find((a) => a.app === 'payments')!
+    const pay = r1.apps.find((a) => a.app === 'payments:payments-01')!
     expect(pay.outcome, pay.message).toBe('waiting-gate')
     expect(pay.message).toMatch(/finalize-cutover/)
     expect(servers.get('s-0aaaaaaaaaaaaaaa1')!.lifeCycle.state).toBe('CUTTING_OVER')
-    const cart = r1.apps.find((a) => a.app === 'cart')!
+    const cart = r1.apps.find((a) => a.app === 'cart:cart-01')!
     expect(cart.outcome, cart.message).toBe('rolled-back')
     expect(cart.message).toMatch(/verify failed/)
     expect(calls.filter((c) => c.endsWith('s-0bbbbbbbbbbbbbbb2'))).toEqual([
@@ -141,5 +148,40 @@ describe.skipIf(!HAS_AWS)('aws-mgn-rehost template (real AWS CLI, local MGN endp
       'StartCutover s-0aaaaaaaaaaaaaaa1',
       'FinalizeCutover s-0aaaaaaaaaaaaaaa1',
     ])
+  }, 180_000)
+
+  it('an application on three servers: one unit each; a refused test launch holds the others before cutover; the rerun cuts all three over', async () => {
+    const ids = ['s-0ddddddddddddddd1', 's-0ddddddddddddddd2', 's-0ddddddddddddddd3']
+    const hosts = ['ord-01.dc1.example', 'ord-02.dc1.example', 'ord-03.dc1.example']
+    ids.forEach((id, k) => addServer(id, hosts[k]))
+    refuse.add(`StartTest ${ids[1]}`)
+    const dir = planWith([{name: 'orders', host: hosts[0], hosts, health: 'up'}])
+    const mine = () => calls.filter((c) => ids.some((id) => c.endsWith(id)))
+    const r1 = await executeWave({planDir: dir, wave: 1, yes: true, concurrency: 3})
+    expect(r1.apps.map((a) => [a.app, a.outcome])).toEqual([
+      ['orders:orders-01', 'held'],
+      ['orders:orders-02', 'rolled-back'],
+      ['orders:orders-03', 'held'],
+    ])
+    expect(r1.apps[0].message).toMatch(/held before cutover: orders:orders-02 failed and was rolled back/)
+    expect(mine().filter((c) => c.startsWith('StartCutover'))).toEqual([])
+    expect(servers.get(ids[0])!.lifeCycle.state).toBe('READY_FOR_CUTOVER')
+    expect(servers.get(ids[2])!.lifeCycle.state).toBe('READY_FOR_CUTOVER')
+    expect(servers.get(ids[1])!.lifeCycle.state).toBe('READY_FOR_TEST')
+
+    refuse.clear()
+    const r2 = await executeWave({planDir: dir, wave: 1, yes: true, concurrency: 3})
+    expect(r2.apps.map((a) => [a.app, a.outcome])).toEqual([
+      ['orders:orders-01', 'waiting-gate'],
+      ['orders:orders-02', 'waiting-gate'],
+      ['orders:orders-03', 'waiting-gate'],
+    ])
+    expect(mine().filter((c) => c.startsWith('StartCutover')).sort()).toEqual(ids.map((id) => `StartCutover ${id}`))
+    // The held servers were tested once; the refused one after it was refused.
+    expect(mine().filter((c) => c === `StartTest ${ids[0]}`)).toHaveLength(1)
+    const refusals = mine().filter((c) => c === `refused StartTest ${ids[1]}`).length
+    expect(refusals).toBeGreaterThan(0)
+    expect(mine().filter((c) => c === `StartTest ${ids[1]}`)).toHaveLength(refusals + 1)
+    for (const id of ids) expect(servers.get(id)!.lifeCycle.state).toBe('CUTTING_OVER')
   }, 180_000)
 })

@@ -56,6 +56,8 @@ describe('alicloud-smc-rehost template', () => {
     mkdirSync(path.join(dir, 'templates'), {recursive: true})
     writeFileSync(path.join(dir, 'templates', 'alicloud-smc-rehost.yaml'), text)
     const r1 = await executeWave({planDir: dir, wave: 1, yes: true})
+    // One unit per server of the application (a per-server runbook).
+    expect(r1.apps.map((a) => a.app)).toEqual(['search:search-01'])
     expect(r1.apps[0].outcome, r1.apps[0].message).toBe('waiting-gate')
     const r2 = await executeWave({planDir: dir, wave: 1, approve: ['finalize']})
     expect(r2.apps[0].outcome, r2.apps[0].message).toBe('done')
@@ -72,10 +74,10 @@ describe('alicloud-smc-rehost template', () => {
       'ecs DescribeRegions',
       'smc DeleteReplicationJob',
     ])
-    expect(calls).toContain('smc CreateReplicationJob --RegionId ap-southeast-3 --SourceId s-bp1smc000000001 --TargetType Image --Name migrate-search-w1 --ImageName migrate-search --RunOnce false --Frequency 12 --MaxNumberOfImageToKeep 3')
-    expect(calls).toContain('ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1test000000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search-test --Amount 1')
-    expect(calls).toContain('ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1final00000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search --Amount 1')
-    expect(calls).toContain('ecs DeleteInstance --InstanceId i-search-test --Force true')
+    expect(calls).toContain('smc CreateReplicationJob --RegionId ap-southeast-3 --SourceId s-bp1smc000000001 --TargetType Image --Name migrate-search-search-01-w1 --ImageName migrate-search-search-01 --RunOnce false --Frequency 12 --MaxNumberOfImageToKeep 3')
+    expect(calls).toContain('ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1test000000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search-01-test --Amount 1')
+    expect(calls).toContain('ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1final00000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search-01 --Amount 1')
+    expect(calls).toContain('ecs DeleteInstance --InstanceId i-search-01-test --Force true')
     expect(calls.at(-1)).toBe('smc DeleteReplicationJob --RegionId ap-southeast-3 --JobId j-bp1job000000001')
   }, 120_000)
 })
