@@ -93,6 +93,30 @@ function ruleApp(s: Server, rule: AssignRule | undefined): string | undefined {
 /** What the previous inventory said of a server found again (hand edits included). */
 export type Assignment = Pick<Server, 'application' | 'role' | 'environment'>
 
+/** What a server's tags (and the assign rule) alone make of it, without what a source or a person set. */
+export function derivedAssignment(s: Server, keys: TagKeys, rule?: AssignRule): Assignment {
+  const fromTag = s.tags[keys.app]
+  const byRule = ruleApp(s, rule)
+  return {
+    application: (fromTag ? slug(fromTag) || undefined : undefined) ?? (byRule ? slug(byRule) || undefined : undefined),
+    role: normaliseRole(s.tags[keys.role]),
+    environment: normaliseEnv(s.tags[keys.env]),
+  }
+}
+
+/**
+ * The part of a previous record's assignment its tags and the rule do not explain: what a person set (or an earlier
+ * rule). That is what a server found again keeps; what came from tags follows the tags.
+ */
+export function handAssignment(p: Server, keys: TagKeys, rule?: AssignRule): Assignment | undefined {
+  const d = derivedAssignment(p, keys, rule)
+  const a: Assignment = {}
+  if (p.application && p.application !== d.application) a.application = p.application
+  if (p.role && p.role !== d.role) a.role = p.role
+  if (p.environment && p.environment !== d.environment) a.environment = p.environment
+  return a.application || a.role || a.environment ? a : undefined
+}
+
 /**
  * Sets application/role/environment on each server. The first that has a value wins: what the source itself set,
  * the server's tags, what the previous inventory said of it (so a hand assignment survives the next discover), then
@@ -103,9 +127,9 @@ export function assignServers(servers: Server[], keys: TagKeys, rule?: AssignRul
   for (const s of servers) {
     const before = previous?.get(s.id)
     const fromTag = s.tags[keys.app]
-    const app = s.application ?? (fromTag ? slug(fromTag) : undefined) ?? before?.application ?? (() => {
+    const app = s.application ?? (fromTag ? slug(fromTag) || undefined : undefined) ?? before?.application ?? (() => {
       const r = ruleApp(s, rule)
-      return r ? slug(r) : undefined
+      return r ? slug(r) || undefined : undefined
     })()
     // Assign only defined values: deleting properties would turn 10,000 objects into slow dictionary-mode ones.
     if (app) s.application = app

@@ -11,7 +11,7 @@ import {toYamlChunks} from '../io/fast-yaml-write.js'
 import {API_VERSION} from '../schema/common.js'
 import {Inventory, type Server} from '../schema/inventory.js'
 import {loadKind} from '../schema/kinds.js'
-import {assignServers, DEFAULT_TAG_KEYS, slug, type AssignRule, type Assignment, type TagKeys} from './assign.js'
+import {assignServers, DEFAULT_TAG_KEYS, handAssignment, slug, type AssignRule, type Assignment, type TagKeys} from './assign.js'
 import {diffInventories, type InventoryDiff} from './diff.js'
 import {InventoryMerger} from './merge.js'
 import type {SourceFailure, SourceResult} from './types.js'
@@ -47,28 +47,47 @@ export function defaultOut(name: string | undefined): string {
   return path.join('plans', name ?? 'discovered', 'inventory.yaml')
 }
 
-function isCovered(s: Server, results: SourceResult[]): boolean {
-  const kind = s.source?.kind
-  const ref = s.source?.ref ?? ''
-  return results.some((r) => {
-    if (r.kind !== kind) return false
-    if (kind === 'aws' || kind === 'alicloud') return r.scope.some((region) => ref.startsWith(`${region}/`))
-    if (kind === 'file') return r.scope.some((f) => ref === f || ref.startsWith(`${f}:`))
-    return r.scope.some((h) => ref === h)
-  })
+/**
+ * Whether a record of the previous inventory is one this run looked at again (so this run's view replaces it): its
+ * source kind ran, over its region, file or host. Targets a source could not read (an unreachable host, a refused
+ * database) are not covered: what the previous run found there stays. Sets, so 100,000 records check in O(n).
+ */
+export function coverage(results: SourceResult[]): (s: Server) => boolean {
+  const scopes = new Map<string, Set<string>>()
+  for (const r of results) {
+    const failed = new Set(r.failures.map((f) => f.target))
+    let set = scopes.get(r.kind)
+    if (!set) scopes.set(r.kind, (set = new Set()))
+    for (const x of r.scope) if (!failed.has(x)) set.add(x)
+  }
+  return (s) => {
+    const kind = s.source?.kind
+    const set = kind ? scopes.get(kind) : undefined
+    if (!set) return false
+    const ref = s.source?.ref ?? ''
+    if (kind === 'aws' || kind === 'alicloud') {
+      const slash = ref.indexOf('/')
+      return slash >= 0 && set.has(ref.slice(0, slash))
+    }
+    if (set.has(ref)) return true
+    // A CMDB row: FILE:ROW, where the file's name may itself hold colons.
+    if (kind === 'file') for (let i = ref.indexOf(':'); i >= 0; i = ref.indexOf(':', i + 1)) if (set.has(ref.slice(0, i))) return true
+    return false
+  }
 }
 
 export function buildInventory(results: SourceResult[], previous: Inventory | undefined, o: WriteOptions): {inventory: Inventory; warnings: Diagnostic[]} {
   const now = (o.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z')
   const merger = new InventoryMerger()
+  const isCovered = coverage(results)
   const keep = previous && !o.replace ? previous : undefined
   // Ids of the previous inventory stay: its servers go in first, so later sources merge into them.
   if (keep) {
     for (const a of keep.applications) merger.addApplication(a)
-    for (const s of keep.servers) if (!isCovered(s, results)) merger.addServer(s)
+    for (const s of keep.servers) if (!isCovered(s)) merger.addServer(s)
   }
   const prevCovered = new Map<string, string>()
-  if (previous) for (const s of previous.servers) if (isCovered(s, results)) for (const ip of s.privateIps) if (!prevCovered.has(ip)) prevCovered.set(ip, s.id)
+  if (previous) for (const s of previous.servers) if (isCovered(s)) for (const ip of s.privateIps) if (!prevCovered.has(ip)) prevCovered.set(ip, s.id)
   const previousIds = new Set(previous?.servers.map((p) => p.id))
   for (const r of results) {
     for (const a of r.applications) merger.addApplication(a)
@@ -82,7 +101,7 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
   if (keep) {
     // A database on a server this run looked at again is kept only if it was found again (then the fresh facts
     // merge into it, keeping settings an earlier --db run recorded); on other servers, or standalone, it stays.
-    const coveredIds = new Set(keep.servers.filter((s) => isCovered(s, results)).map((s) => s.id))
+    const coveredIds = new Set(keep.servers.filter((s) => isCovered(s)).map((s) => s.id))
     const fresh = new Set(results.flatMap((r) => r.databases.map((d) => d.id)))
     for (const d of keep.databases) if (!(d.serverId && coveredIds.has(d.serverId) && !fresh.has(d.id))) merger.addDatabase(d)
     for (const d of keep.dependencies) if (!(d.learnt === 'observed' && (coveredIds.has(d.from) || coveredIds.has(d.to)))) merger.addDependency(d)
@@ -92,11 +111,19 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
     for (const d of r.dependencies) merger.addDependency(d)
   }
   const servers = [...merger.servers.values()]
-  // Servers this run found again keep the application, role and environment the previous inventory gave them
-  // (an unassigned server assigned by hand stays assigned) unless their tags now say otherwise.
+  // Servers this run found again keep the application, role and environment a person gave them (what their tags
+  // and the rule do not explain; an unassigned server assigned by hand stays assigned) unless their tags now say
+  // otherwise. What came from tags follows the tags: a removed app tag leaves the server unassigned again.
+  const keys = o.tagKeys ?? DEFAULT_TAG_KEYS
   const assigned = new Map<string, Assignment>()
-  if (keep) for (const p of keep.servers) if (isCovered(p, results) && (p.application || p.role || p.environment)) assigned.set(p.id, {application: p.application, role: p.role, environment: p.environment})
-  const derived = assignServers(servers, o.tagKeys ?? DEFAULT_TAG_KEYS, o.assignRule, assigned)
+  if (keep) {
+    for (const p of keep.servers) {
+      if (!isCovered(p)) continue
+      const hand = handAssignment(p, keys, o.assignRule)
+      if (hand) assigned.set(p.id, hand)
+    }
+  }
+  const derived = assignServers(servers, keys, o.assignRule, assigned)
   for (const a of derived) merger.addApplication(a)
   const serverById = new Map(servers.map((s) => [s.id, s]))
   const databases = [...merger.databases.values()]

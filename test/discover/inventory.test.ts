@@ -106,12 +106,36 @@ describe('writing over a previous inventory', () => {
     expect(inv.applications.find((a) => a.name === 'payments')?.criticality).toBe('high')
     expect(r.diff?.reassigned).toEqual([{id: 'i-2', from: 'search', to: 'catalog'}])
     expect(r.diff?.unchanged).toBe(2)
+    // What came from a tag follows the tag: i-3's app tag was removed, so it is unassigned again.
+    const untagged = writeInventory([result('aws', ['r1'], [server('i-1'), server('i-2', {tags: {app: 'catalog'}}), server('i-3')])], {out: o})
+    expect(untagged.diff?.reassigned).toEqual([{id: 'i-3', from: 'orders'}])
+    expect(untagged.counts.unassigned).toBe(1)
     // --replace starts over: the hand edits go, and the diff shows each server that lost its application.
     const replaced = writeInventory([fresh()], {out: o, replace: true})
     expect(replaced.diff?.reassigned).toEqual([
       {id: 'i-1', from: 'payments'},
       {id: 'i-2', from: 'catalog'},
+      {id: 'i-3', to: 'orders'},
     ])
+  })
+
+  it('a host that could not be read this time keeps what the previous run found (and its hand assignment)', () => {
+    const o = path.join(dir, 'partial/inventory.yaml')
+    const host = (id: string, ip: string) => server(id, {provider: 'onprem', privateIps: [ip], source: {kind: 'ssh', ref: `root@${ip}`}})
+    writeInventory([result('ssh', ['root@10.0.0.1', 'root@10.0.0.2'], [host('h1', '10.0.0.1'), host('h2', '10.0.0.2')])], {out: o})
+    writeFileSync(o, readFileSync(o, 'utf8').replace(/^(  - id: h2\n)/m, '$1    application: shop\n').replace(/^unassigned:\n(  - .*\n)+/m, 'unassigned:\n  - h1\n').replace(/^applications: \[\]\n/m, 'applications:\n  - name: shop\n'))
+    const again = result('ssh', ['root@10.0.0.1', 'root@10.0.0.2'], [host('h1', '10.0.0.1')])
+    again.failures.push({target: 'root@10.0.0.2', code: 'SSH_TIMEOUT', message: 'timed out'})
+    const r = writeInventory([again], {out: o})
+    expect(r.diff?.removed).toEqual([])
+    const inv = Inventory.parse(parse(readFileSync(o, 'utf8')))
+    expect(inv.servers.map((s) => [s.id, s.application])).toEqual([
+      ['h1', undefined],
+      ['h2', 'shop'],
+    ])
+    // Read again, and gone: then it is removed.
+    const gone = writeInventory([result('ssh', ['root@10.0.0.1', 'root@10.0.0.2'], [host('h1', '10.0.0.1')])], {out: o})
+    expect(gone.diff?.removed).toEqual(['h2'])
   })
 
   it('--dry-run computes the result and the diff but writes nothing', () => {
