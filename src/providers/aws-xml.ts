@@ -7,6 +7,8 @@
 // indexOf/charCodeAt and cuts them with slice. test/discover/aws-xml.test.ts checks that equivalence against the
 // SDK's own parser on generated documents, malformed ones included; everything else (signing, retries, paging, the
 // schema-driven deserializer) stays the SDK's. `MIGRATE_AWS_SDK_XML=1` switches back to the SDK's parser.
+// One known difference: both recurse per element, and this one's frames are larger, so a document nested more than
+// ~2,100 levels deep overflows the stack here where the SDK's limit is ~2,500 (EC2 answers nest about 8 deep).
 
 type XmlValue = string | XmlObject | XmlValue[]
 interface XmlObject {
@@ -48,6 +50,8 @@ function internalize(s: string): string {
 }
 
 const isSpace = (c: number) => c === SP || c === TAB || c === CR || c === LF
+/** Whether String.prototype.trim might remove this character (a superset: controls, space, and all non-ASCII). */
+const mayTrim = (c: number) => c <= SP || c >= 0x7f
 
 class Parser {
   private readonly x: string
@@ -118,6 +122,8 @@ class Parser {
     let list = this.names.get(key)
     if (list !== undefined) {
       for (const n of list) if (this.x.startsWith(n, start)) return n
+      // Many names alike (a hostile or broken answer): stop sharing rather than scan ever longer lists.
+      if (list.length >= 16) return this.x.slice(start, end)
     } else {
       list = []
       this.names.set(key, list)
@@ -214,8 +220,9 @@ class Parser {
     }
     if (!x.startsWith('</', this.i)) throw new Error(`@aws-sdk XML parse error: missing closing tag </${tag}>.`)
     this.i += 2
-    // The usual case, "</tag>", without cutting and trimming a copy of it.
-    if (x.startsWith(tag, this.i) && x.charCodeAt(this.i + tag.length) === GT) {
+    // The usual case, "</tag>", without cutting and trimming a copy of it. Only for names trim() would not change
+    // (the SDK trims the closing name, so "<a\f>…</a\f>" must fail as it does there): else the SDK's way.
+    if (x.startsWith(tag, this.i) && x.charCodeAt(this.i + tag.length) === GT && !mayTrim(tag.charCodeAt(0)) && !mayTrim(tag.charCodeAt(tag.length - 1))) {
       this.i += tag.length + 1
     } else {
       const closeTag = this.readTo('>').trim()

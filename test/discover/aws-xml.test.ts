@@ -63,7 +63,7 @@ function expectSame(xml: string): void {
 // A grammar of XML-ish documents with what the SDK parser treats specially: attributes (quoted both ways, unquoted,
 // "__proto__"), entities (named, decimal, hex, unknown, a bare &), CDATA, comments, processing instructions, a
 // DOCTYPE, CRLF and whitespace-only text, repeated children (→ arrays), names that live on Object.prototype.
-const NAMES = ['item', 'a', 'b', 'instanceId', 'tagSet', 'key', 'value', '__proto__', 'toString', 'constructor', '#text', 'x:y', 'member']
+const NAMES = ['item', 'a', 'b', 'instanceId', 'tagSet', 'key', 'value', '__proto__', 'toString', 'constructor', '#text', 'x:y', 'member', 'a\f', '\vb', 'c\u00a0', '\ufeffd', 'é', 'aa', 'ab', 'ac']
 const name = fc.constantFrom(...NAMES)
 const text = fc
   .array(fc.constantFrom('abc', ' ', '\n', '\r\n', '\r', '\t', '&amp;', '&lt;', '&#65;', '&#x42;', '&nbsp;', '&', '>', '"', "'", 'é', '10.0.0.1', 'i-0abc'), {maxLength: 6})
@@ -137,9 +137,16 @@ describe('the fast XML parser gives what the SDK parser gives', () => {
       '<?xml version="1.0"?>',
       '<!DOCTYPE x [ <!ELEMENT x ANY> ]><x>1</x>',
       '<!DOCTYPE x [',
+      '<a\f>x</a\f>',
+      '<a\f>x</a>',
+      '<a>x</a\u00a0>',
+      '<r><b\u2028>1</b\u2028></r>',
+      '<\ufeffa>1</\ufeffa>',
     ]) {
       expectSame(xml)
     }
+    // Many names of one length and first letter (the name cache must not change results past its limit).
+    expectSame(`<r>${Array.from({length: 300}, (_, i) => `<a${String(i).padStart(4, '0')}>${i}</a${String(i).padStart(4, '0')}>`).join('')}<a0001>again</a0001></r>`)
   })
 
   it('through the SDK deserializer: deserializerParseXml is XmlShapeDeserializer.parseXml', () => {
