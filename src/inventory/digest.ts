@@ -11,13 +11,27 @@ import type {Inventory} from '../schema/inventory.js'
 
 const CONTENT = 'content-sha256:'
 
+/**
+ * Records (tags, database settings) in key order: their order in the file means nothing (the cloud may list an
+ * instance's tags in another order each time), while every other object comes out of the schema in its own order.
+ */
+function sortedRecords(key: string, value: unknown): unknown {
+  if ((key === 'tags' || key === 'settings') && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(o).sort()) out[k] = o[k]
+    return out
+  }
+  return value
+}
+
 /** The content digest of a (schema-parsed) inventory. */
 export function inventoryDigest(inventory: Pick<Inventory, 'applications' | 'servers' | 'databases' | 'dependencies' | 'unassigned'>): string {
   const {applications, servers, databases, dependencies, unassigned} = inventory
   const hash = createHash('sha256')
   // Piece by piece: 100,000 servers never become one JSON string.
-  hash.update(JSON.stringify({applications, databases, dependencies, unassigned}))
-  for (const s of servers) hash.update(JSON.stringify(s))
+  hash.update(JSON.stringify({applications, databases, dependencies, unassigned}, sortedRecords))
+  for (const s of servers) hash.update(JSON.stringify(s, sortedRecords))
   return CONTENT + hash.digest('hex')
 }
 

@@ -241,6 +241,15 @@ steps:
     expect(same).not.toBe(text)
     writeFileSync(invFile, same)
     expect((await executeWave({planDir: dir, wave: 1, dryRun: true})).exitCode).toBe(0)
+    // Tags listed in another order (as a cloud API may do from one run to the next) are the same tags.
+    const tagged = (tags: string) => same.replace('    application: ct', `    application: ct\n    tags:\n${tags}`)
+    writeFileSync(invFile, tagged('      app: ct\n      env: prod\n'))
+    const withTags = inventoryDigest(loadKind<Inventory>('inventory', invFile).value)
+    writeFileSync(invFile, tagged('      env: prod\n      app: ct\n'))
+    expect(inventoryDigest(loadKind<Inventory>('inventory', invFile).value)).toBe(withTags)
+    writeFileSync(invFile, tagged('      env: staging\n      app: ct\n'))
+    expect(inventoryDigest(loadKind<Inventory>('inventory', invFile).value)).not.toBe(withTags)
+    writeFileSync(invFile, same)
     // A resized server is a change.
     writeFileSync(invFile, same.replace('vcpus: 2', 'vcpus: 8'))
     const e = await fails(executeWave({planDir: dir, wave: 1, dryRun: true}))

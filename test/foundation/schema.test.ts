@@ -55,6 +55,30 @@ describe('atomic writes', () => {
     expect(readFileSync(file, 'utf8')).toBe('old\n')
     expect(readdirSync(dir).sort()).toEqual(['plan.yaml', 'sub'])
   })
+
+  it('a writer that throws half-way leaves the old file and no temp file; a nested write of the same file is its own', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mig-atomic-'))
+    const file = path.join(dir, 'inventory.yaml')
+    writeFileSync(file, 'old\n')
+    expect(() =>
+      writeFileAtomic(file, (write) => {
+        write('half of the new\n')
+        throw new Error('source went away')
+      }),
+    ).toThrow('source went away')
+    expect(readFileSync(file, 'utf8')).toBe('old\n')
+    expect(readdirSync(dir)).toEqual(['inventory.yaml'])
+    // Same file, same millisecond, from inside the writer: the outer write still lands whole.
+    writeFileAtomic(file, (write) => {
+      write('OUTER-1\n')
+      writeFileAtomic(file, 'INNER\n')
+      write('OUTER-2\n')
+    })
+    expect(readFileSync(file, 'utf8')).toBe('OUTER-1\nOUTER-2\n')
+    expect(readdirSync(dir)).toEqual(['inventory.yaml'])
+    expect(() => writeFileAtomic(file, (async () => {}) as never)).toThrow(/synchronous/)
+    expect(readFileSync(file, 'utf8')).toBe('OUTER-1\nOUTER-2\n')
+  })
 })
 
 describe('plan directory resolution', () => {
