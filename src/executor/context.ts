@@ -101,8 +101,10 @@ export interface UnitSpec {
   group?: string
 }
 
-export function unitsOf(planDir: string, app: AppPlan): UnitSpec[] {
-  const perServer = app.servers.length > 0 && loadTemplate(planDir, app.template).template?.metadata.perServer === true
+export function unitsOf(planDir: string, app: AppPlan, journaledAsOne = false): UnitSpec[] {
+  // A wave the journal shows under the application's own name (started before its template became per-server)
+  // goes on as one unit: splitting it now would strand what was done.
+  const perServer = !journaledAsOne && app.servers.length > 0 && loadTemplate(planDir, app.template).template?.metadata.perServer === true
   const units: UnitSpec[] = perServer
     ? app.servers.map((srv, k) => ({name: `${app.name}:${srv.id}`, template: app.template, dbIndex: 0, serverIndex: k, group: app.name}))
     : [{name: app.name, template: app.template, dbIndex: 0}]

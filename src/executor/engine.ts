@@ -20,6 +20,11 @@ import type {AppOutcome, AppReport, CommonOptions, ExecEvent, ExecuteOptions, Ex
 
 export const DEFAULT_CONCURRENCY = 4
 
+/** The names a --approve/--skip-step/--retry-step APP/STEP may use for a unit: its own, and its application's. */
+function refNames(w: AppWork): string[] {
+  return w.group !== undefined ? [w.name, w.group] : [w.name]
+}
+
 export function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`
 }
@@ -135,7 +140,7 @@ function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: E
       const detail = describeStep(s, ds)
       const rollback = s.rollback ? describeStep({id: s.id, run: s.rollback} as Step, ds) : undefined
       const needsGate = kind === 'gate' || s.finalize
-      const approved = prev?.approved || matchesStep(opts.approve, w.name, s.id) || (!!opts.yes && !s.finalize)
+      const approved = prev?.approved || matchesStep(opts.approve, refNames(w), s.id) || (!!opts.yes && !s.finalize)
       const status = done ? 'done' : !when ? 'skip' : needsGate && !approved ? 'gate' : 'pending'
       if (status === 'pending' || status === 'gate') pending++
       const note = status === 'skip' ? `when "${s.when}" is false` : status === 'gate' ? `needs approval: --approve ${s.id}${s.finalize ? ' (finalize: --yes does not approve it)' : ' or --yes'}` : s.finalize ? `finalize after a ${s.soak?.duration ?? '?'} soak` : undefined
@@ -337,8 +342,11 @@ async function soak(run: Run, w: AppWork, s: Step): Promise<{ok: boolean; messag
 // ---------------------------------------------------------------------------------------------------------------
 // Rollback of one application's completed steps, newest first
 
-async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string): Promise<{outcome: AppOutcome; message: string; steps: Map<string, StepReport['status']>}> {
-  const {journal, emit, R} = run
+async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string, quiet = false): Promise<{outcome: AppOutcome; message: string; steps: Map<string, StepReport['status']>}> {
+  const {journal, R} = run
+  const emit = (e: ExecEvent): void => {
+    if (!(quiet && e.type === 'app-end')) run.emit(e)
+  }
   const wave = run.prep.wave.number
   const t = w.template!
   const results = new Map<string, StepReport['status']>()
@@ -415,12 +423,20 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
 
 /** How the group runner steers one server's runbook (see executeGroup). */
 interface UnitControl {
-  /** Stop before this step (unless it already ran), with outcome 'held' and no app-end event: the cutover barrier. */
+  /** Stop before the first step still to do at or after this index (outcome 'held', no app-end): a barrier. */
   holdAt?: number
-  /** Asked before each step: a reason to roll back instead of going on (another server of the application failed). */
+  /** At this finalize step: its soak and approval, then stop before its action (outcome 'held'). */
+  holdAfterSoakAt?: number
+  /** Soaks that passed in an earlier pass of this run, by step index: not soaked again. */
+  soaked?: Map<number, Record<string, unknown>>
+  /** Asked before each step and before each action: a reason to roll back instead (another server failed). */
   stop?: () => string | undefined
-  /** Going on after the barrier: the unit already started in this run. */
+  /** Told first when this unit fails, before its rollback runs, so the others stop at their next step. */
+  onFail?: (why: string) => void
+  /** Going on after a barrier: the unit already started in this run. */
   continuing?: boolean
+  /** No app-end event: the group sends it once the whole application is settled. */
+  quiet?: boolean
 }
 
 async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<AppReport> {
@@ -435,7 +451,12 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
   const finish = (outcome: AppOutcome, message?: string): AppReport => {
     report.outcome = outcome
     report.message = message
-    emit({type: 'app-end', app: w.name, outcome, message})
+    if (!ctl.quiet) emit({type: 'app-end', app: w.name, outcome, message})
+    return report
+  }
+  const hold = (message: string): AppReport => {
+    report.outcome = 'held'
+    report.message = message
     return report
   }
 
@@ -452,9 +473,9 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
     const st = stepState(s.id)
     if (!st || (st.status !== 'running' && st.status !== 'interrupted')) continue
     const who = st.lastActor ? ` (run ${st.lastRun} by ${st.lastActor.user}@${st.lastActor.host} pid ${st.lastActor.pid})` : ''
-    if (matchesStep(opts.skipSteps, w.name, s.id)) {
+    if (matchesStep(opts.skipSteps, refNames(w), s.id)) {
       await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: `--skip-step: the operator confirmed the interrupted step took effect${who}`})
-    } else if (matchesStep(opts.retrySteps, w.name, s.id)) {
+    } else if (matchesStep(opts.retrySteps, refNames(w), s.id)) {
       await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, message: `--retry-step: the operator confirmed the interrupted step did not take effect${who}`})
     } else if (s.idempotent) {
       await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, message: `idempotent step interrupted${who}: running it again`})
@@ -494,14 +515,10 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
       await journal.append({type: 'interrupted', wave, app: w.name, message: `stopped before ${s.id}: no new step starts after Ctrl-C`})
       return finish('interrupted', `stopped before ${s.id}`)
     }
-    if (ctl.holdAt === i) {
-      report.outcome = 'held'
-      report.message = `at the cutover barrier (before ${s.id})`
-      return report
-    }
+    if (ctl.holdAt !== undefined && i >= ctl.holdAt) return hold(`at the barrier before ${s.id}`)
     const stopWhy = ctl.stop?.()
-    if (stopWhy) return failApp(run, w, report, finish, stopWhy)
-    if (matchesStep(opts.skipSteps, w.name, s.id) && st && (st.status === 'failed' || st.status === 'waiting-gate')) {
+    if (stopWhy) return failApp(run, w, report, finish, stopWhy, ctl)
+    if (matchesStep(opts.skipSteps, refNames(w), s.id) && st && (st.status === 'failed' || st.status === 'waiting-gate')) {
       await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: '--skip-step'})
       rep(s.id).status = 'skipped'
       continue
@@ -516,7 +533,7 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
     const isGate = stepKind(s) === 'gate'
     let soakData: Record<string, unknown> | undefined
     if (isGate || s.finalize) {
-      const flagApproved = matchesStep(opts.approve, w.name, s.id) || (!!opts.yes && !s.finalize) || !!st?.approved
+      const flagApproved = matchesStep(opts.approve, refNames(w), s.id) || (!!opts.yes && !s.finalize) || !!st?.approved
       if (!flagApproved && !run.deps.confirm) {
         const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `finalize step ${s.id} is a point of no return`
         await journal.append({type: 'gate-waiting', wave, app: w.name, step: s.id, message: R(msg)})
@@ -524,7 +541,8 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         rep(s.id).status = 'waiting-gate'
         return finish('waiting-gate', R(`waiting at ${s.id}: ${msg}. Rerun with --approve ${s.id}${s.finalize ? '' : ' (or --yes)'} to continue`))
       }
-      if (s.finalize && s.soak) {
+      soakData = ctl.soaked?.get(i)
+      if (s.finalize && s.soak && soakData === undefined) {
         emit({type: 'step-start', app: w.name, step: s.id, index: i, total, attempt: 1, kind: stepKind(s), command: `soak ${s.soak.duration}: ${describeCheck(renderCheck(s.soak.check, w.scope))}`})
         const sk = await soak(run, w, s)
         soakData = {soak: {ok: sk.ok, message: sk.message, polls: sk.polls, durationMs: Math.round(sk.durationMs)}}
@@ -537,7 +555,7 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
           emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'failed', message: sk.message})
           rep(s.id).status = 'failed'
           rep(s.id).error = sk.message
-          return failApp(run, w, report, finish, sk.message)
+          return failApp(run, w, report, finish, sk.message, ctl)
         }
       }
       let approvedBy = flagApproved ? (st?.approved ? 'an earlier run' : opts.approve?.length ? '--approve' : '--yes') : ''
@@ -554,6 +572,10 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         approvedBy = 'interactive confirmation'
       }
       if (!st?.approved) await journal.append({type: 'gate-approved', wave, app: w.name, step: s.id, message: `approved by ${journal.actor.user} via ${approvedBy}`})
+      if (ctl.holdAfterSoakAt === i) {
+        if (soakData) (ctl.soaked ??= new Map()).set(i, soakData)
+        return hold(`soaked and approved, at the barrier before the action of ${s.id}`)
+      }
       if (isGate) {
         await journal.append({type: 'step-succeeded', wave, app: w.name, step: s.id, attempt: 1, durationMs: 0, message: `approved via ${approvedBy}`})
         emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'succeeded', message: `approved via ${approvedBy}`})
@@ -561,6 +583,8 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         continue
       }
     }
+    const lateStop = ctl.stop?.()
+    if (lateStop) return failApp(run, w, report, finish, lateStop, ctl)
     const r = await runStepAction(run, w, s, i, total, soakData)
     const sr = rep(s.id)
     sr.attempts = r.attempts
@@ -576,7 +600,7 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
     }
     sr.status = 'failed'
     sr.error = r.error
-    return failApp(run, w, report, finish, `${s.id} failed: ${r.error}`)
+    return failApp(run, w, report, finish, `${s.id} failed: ${r.error}`, ctl)
   }
   await journal.append({type: 'app-finished', wave, app: w.name})
   return finish('done')
@@ -585,63 +609,107 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
 /** Phases from which an application no longer serves from its source alone: its servers enter them together. */
 const BARRIER_PHASES = new Set(['freeze', 'final-sync', 'cutover', 'verify', 'finalize'])
 
+/**
+ * The cutover barrier of a per-server runbook: the first step, at or after the first freeze/final-sync/cutover/
+ * verify/finalize step, that is not a gate. Gates before it (approve the cutover) are decided by every server first.
+ */
 export function barrierIndex(steps: readonly Step[]): number | undefined {
-  const i = steps.findIndex((s) => s.phase !== undefined && BARRIER_PHASES.has(s.phase))
+  const first = steps.findIndex((s) => s.phase !== undefined && BARRIER_PHASES.has(s.phase))
+  if (first < 0) return undefined
+  const i = steps.findIndex((s, k) => k >= first && stepKind(s) !== 'gate')
   return i < 0 ? undefined : i
 }
 
+/** The first finalize step (the point of no return): every server soaks and is approved before any runs it. */
+function finalizeIndex(steps: readonly Step[]): number | undefined {
+  const i = steps.findIndex((s) => s.finalize)
+  return i < 0 ? undefined : i
+}
+
+const failedOutcome = (o: AppOutcome): boolean => o === 'rolled-back' || o === 'failed' || o === 'rollback-failed'
+
 /**
- * The servers of one application under a per-server runbook (units APP:SERVER_ID). They run side by side up to the
- * cutover barrier (the first freeze/final-sync/cutover/verify/finalize step), and go on only if every one of them got
- * there: an application is not left half on the source and half on the target. Servers that did get there while
- * another failed stop there ('held'; their replication stays, a rerun goes on from there). After the barrier, a
- * server that fails rolls back as always, the others roll back at their next step, and those already done roll
- * back too: the application as a whole is back on its source.
+ * The servers of one application under a per-server runbook (units APP:SERVER_ID), so that the application moves as
+ * a whole. In passes, each running the members side by side:
+ *  1. up to the cutover barrier (see barrierIndex): if any member does not get there (failed, waiting for an
+ *     approval, needs an operator, interrupted), or only some members are in this run (--app APP:SERVER_ID), the
+ *     others stop there, 'held': nothing is cut over, their replication stays, and the next run goes on from there;
+ *  2. from the barrier up to the first finalize step, then its soak and approval for every member;
+ *  3. the finalize actions and the rest.
+ * From pass 2 on, a member that fails rolls back as always; the others stop at their next step and roll back, and
+ * those that got further (done, or held before finalize) are rolled back too: the application is back on its source.
+ * A member that already finalized cannot be rolled back; it is reported as such. The app-end events are sent once
+ * the whole group is settled, so no view shows a server as done that is rolled back a moment later.
  */
 async function executeGroup(run: Run, group: string, members: AppWork[], limit: number): Promise<AppReport[]> {
   const indexed = members.map((w, i) => ({w, i}))
-  const first = await pool(indexed, limit, ({w}) => executeApp(run, w, {holdAt: barrierIndex(w.template!.steps)}))
-  const stuck = first.filter((r) => r.outcome !== 'held' && r.outcome !== 'done')
-  if (stuck.length > 0) {
-    const why = stuck.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
-    for (const r of first) {
-      if (r.outcome !== 'held') continue
-      r.message = `held before cutover: ${why}; the servers of ${group} cut over together — fix that and run the wave again (this server goes on from here)`
-      run.emit({type: 'app-end', app: r.app, outcome: 'held', message: r.message})
-    }
-    return first
+  // One control per member for the whole run: the soaks it passed stay known from one pass to the next.
+  const ctls = members.map((): UnitControl => ({quiet: true, soaked: new Map()}))
+  const settle = (reports: AppReport[]): AppReport[] => {
+    for (const r of reports) run.emit({type: 'app-end', app: r.app, outcome: r.outcome, message: r.message})
+    return reports
   }
+  const cut = members.map((w) => barrierIndex(w.template!.steps))
+  const fin = members.map((w) => finalizeIndex(w.template!.steps))
+
+  // Pass 1: up to the cutover barrier.
+  const first = await pool(indexed, limit, ({w, i}) => executeApp(run, w, {...ctls[i], holdAt: cut[i]}))
+  const all = members[0].plan.servers.length
+  const stuck = first.filter((r) => r.outcome !== 'held' && r.outcome !== 'done')
+  if (stuck.length > 0 || (members.length < all && first.some((r) => r.outcome === 'held'))) {
+    const why =
+      stuck.length > 0
+        ? stuck.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
+        : `only ${members.length} of the ${all} servers of ${group} are in this run (--app); run \`--app ${group}\` to cut them over together`
+    for (const r of first) if (r.outcome === 'held') r.message = `held before cutover: ${why}; the servers of ${group} cut over together — this server goes on from here in the next run`
+    return settle(first)
+  }
+
+  // Passes 2 and 3, with the group's failure shared: the first failure stops the others at their next step.
   let failure: string | undefined
-  const second = await pool(indexed, limit, async ({w, i}) => {
-    if (first[i].outcome === 'done') return first[i]
-    const r = await executeApp(run, w, {stop: () => failure, continuing: true})
-    // The steps before the barrier ran in the first half: report them as such.
-    for (const st of r.steps) {
-      const before = first[i].steps.find((x) => x.id === st.id)
-      if (st.status === 'already-done' && before && before.status !== 'not-run') Object.assign(st, before)
+  const shared = (i: number): UnitControl => ({...ctls[i], continuing: true, stop: () => failure, onFail: (why) => (failure ??= why)})
+  const merge = (before: AppReport, after: AppReport): AppReport => {
+    for (const st of after.steps) {
+      const b = before.steps.find((x) => x.id === st.id)
+      if (st.status === 'already-done' && b && b.status !== 'not-run' && b.status !== 'already-done') Object.assign(st, b)
     }
-    if (!failure && (r.outcome === 'rolled-back' || r.outcome === 'failed' || r.outcome === 'rollback-failed')) failure = `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}${r.message ? ` (${r.message})` : ''}`
+    return after
+  }
+  const pass = async (prev: AppReport[], extra: (i: number) => UnitControl): Promise<AppReport[]> =>
+    pool(indexed, limit, async ({w, i}) => {
+      if (prev[i].outcome !== 'held' || failure) return prev[i]
+      const r = merge(prev[i], await executeApp(run, w, {...shared(i), ...extra(i)}))
+      if (failedOutcome(r.outcome)) failure ??= `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`
+      return r
+    })
+  const second = await pass(first, (i) => (fin[i] !== undefined ? {holdAt: undefined, holdAfterSoakAt: fin[i]} : {}))
+  // Everyone soaked and approved at their finalize step (or finished): only then the finalize actions.
+  const waiting = second.filter((r) => r.outcome !== 'held' && r.outcome !== 'done' && !failedOutcome(r.outcome))
+  let reports = second
+  if (failure === undefined && waiting.length === 0) reports = await pass(second, () => ({}))
+  else if (failure === undefined) {
+    const why = waiting.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
+    for (const r of reports) if (r.outcome === 'held') r.message = `held before finalize: ${why}; the servers of ${group} finalize together — this server goes on from here in the next run`
+  }
+  if (failure === undefined || run.opts.noRollback) return settle(reports)
+
+  // Roll back the members that got further than the failure: the application goes back to its source as a whole.
+  const wave = run.prep.wave.number
+  const back = await pool(indexed, limit, async ({w, i}) => {
+    const r = reports[i]
+    if (failedOutcome(r.outcome) || r.outcome === 'interrupted' || r.outcome === 'needs-operator') return r
+    const st = appState(run.replayed, wave, w.name, w.template!.steps.map((s) => s.id))
+    restoreCaptures(w, st)
+    const rb = await rollbackApp(run, w, st, `rolling back with the other servers of ${group}: ${failure}`, true)
+    for (const [id, status] of rb.steps) {
+      const x = r.steps.find((y) => y.id === id)
+      if (x) x.rollbackStatus = status
+    }
+    r.outcome = rb.outcome
+    r.message = rb.outcome === 'rolled-back' ? `rolled back with the other servers of ${group}: ${failure}` : rb.message
     return r
   })
-  if (failure === undefined || run.opts.noRollback) return second
-  const wave = run.prep.wave.number
-  return Promise.all(
-    second.map(async (r, i) => {
-      if (r.outcome !== 'done' && r.outcome !== 'waiting-gate') return r
-      const w = members[i]
-      const st = appState(run.replayed, wave, w.name, w.template!.steps.map((s) => s.id))
-      restoreCaptures(w, st)
-      const rb = await rollbackApp(run, w, st, `rolling back with the other servers of ${group}: ${failure}`)
-      for (const [id, status] of rb.steps) {
-        const x = r.steps.find((y) => y.id === id)
-        if (x) x.rollbackStatus = status
-      }
-      r.outcome = rb.outcome
-      r.message = rb.outcome === 'rolled-back' ? `rolled back with the other servers of ${group}: ${failure}` : rb.message
-      run.emit({type: 'app-end', app: w.name, outcome: r.outcome, message: r.message})
-      return r
-    }),
-  )
+  return settle(back)
 }
 
 const OUTCOME_TEXT: Partial<Record<AppOutcome, string>> = {failed: 'failed', 'rolled-back': 'failed and was rolled back', 'rollback-failed': 'failed and its rollback failed', 'waiting-gate': 'waits for an approval', 'needs-operator': 'needs an operator', interrupted: 'was interrupted'}
@@ -668,14 +736,15 @@ async function executeUnits(run: Run, units: AppWork[], limit: number): Promise<
   return reports.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))
 }
 
-async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppOutcome, m?: string) => AppReport, why: string): Promise<AppReport> {
+async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppOutcome, m?: string) => AppReport, why: string, ctl: UnitControl = {}): Promise<AppReport> {
   const wave = run.prep.wave.number
+  ctl.onFail?.(`${w.name}: ${why}`)
   if (run.opts.noRollback) {
     await run.journal.append({type: 'app-failed', wave, app: w.name, error: why, message: '--no-rollback: completed steps were left in place'})
     return finish('failed', `${why} (--no-rollback: nothing was rolled back; rerun to retry the failed step, or \`migrate rollback\`)`)
   }
   const state = appState(run.replayed, wave, w.name, w.template!.steps.map((s) => s.id))
-  const rb = await rollbackApp(run, w, state, `rolling back after: ${why}`)
+  const rb = await rollbackApp(run, w, state, `rolling back after: ${why}`, ctl.quiet)
   for (const [id, st] of rb.steps) {
     const r = report.steps.find((x) => x.id === id)
     if (r) r.rollbackStatus = st
@@ -683,7 +752,7 @@ async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppO
   if (rb.outcome === 'rolled-back') return finish('rolled-back', `${why}; its completed steps were rolled back`)
   report.outcome = rb.outcome
   report.message = rb.message
-  if (rb.outcome !== 'rollback-failed') run.emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.message})
+  if (rb.outcome !== 'rollback-failed' && !ctl.quiet) run.emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.message})
   return report
 }
 

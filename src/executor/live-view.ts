@@ -27,7 +27,7 @@ export class LiveView {
           task.title = `${name}: ${OUTCOME_WORD[end.outcome]}${end.message ? ` (${end.message})` : ''}`
           return
         }
-        if (end.outcome === 'waiting-gate' || end.outcome === 'pending') {
+        if (end.outcome === 'waiting-gate' || end.outcome === 'pending' || end.outcome === 'held') {
           task.skip(`${name}: ${OUTCOME_WORD[end.outcome]}${end.message ? `: ${end.message}` : ''}`)
           return
         }

@@ -11,6 +11,9 @@ import type {HealthCheck, RunbookTemplate, Step} from '../schema/template.js'
 import {buildScope, findWave, loadPlanContext, loadTemplate, unitsOf, type LoadedTemplate, type PlanContext} from './context.js'
 import type {CommonOptions, Finding, StepKind} from './types.js'
 import {whichProgram} from './which.js'
+import {PLAN_FILES} from '../paths.js'
+import {readJournal} from '../state/journal.js'
+import {replay} from '../state/status.js'
 
 export {whichProgram}
 
@@ -58,9 +61,10 @@ export function renderEnv(env: Record<string, string> | undefined, scope: VarSco
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, renderString(v, scope)]))
 }
 
-/** Matches `--approve STEP` / `--approve APP/STEP` style lists. */
-export function matchesStep(list: readonly string[] | undefined, app: string, step: string): boolean {
-  return !!list && list.some((x) => x === step || x === `${app}/${step}`)
+/** Matches `--approve STEP` / `--approve APP/STEP` style lists (APP: any of the unit's names). */
+export function matchesStep(list: readonly string[] | undefined, app: string | readonly string[], step: string): boolean {
+  const names = typeof app === 'string' ? [app] : app
+  return !!list && list.some((x) => x === step || names.some((n) => x === `${n}/${step}`))
 }
 
 export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: string[]}, runId: string): WavePrep {
@@ -85,6 +89,8 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
     names = names.filter((a) => whole.has(a) || onlyUnits.has(a))
   }
   const findings: Finding[] = []
+  // Which units the journal already knows (by name), for applications whose template became per-server mid-wave.
+  const journaled = replay(readJournal(path.join(ctx.planDir, PLAN_FILES.journal)).events).waves
   const secrets = new Set<string>()
   const envFn = opts.env ?? ((n: string) => process.env[n])
   const which = (p: string): boolean => p === 'migrate' || (opts.deps?.which ?? whichProgram)(p)
@@ -96,7 +102,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
       findings.push({severity: 'blocker', code: 'UNKNOWN_APP', app: appName, message: `wave ${wave.number} lists "${appName}", which is not in the plan's applications`, hint: 'Fix plan.yaml (migrate validate shows where)'})
       continue
     }
-    const units = unitsOf(ctx.planDir, plan)
+    const units = unitsOf(ctx.planDir, plan, journaled.get(wave.number)?.has(appName) ?? false)
     const selected = onlyUnits.get(appName)
     for (const unit of units) {
       if (selected && !selected.has(unit.name)) continue
@@ -202,7 +208,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
   }
   // --approve / --retry-step / --skip-step must name real steps: a typo must not silently approve nothing.
   for (const ref of opts.stepRefs ?? []) {
-    const ok = apps.some((a) => a.template?.steps.some((s) => ref === s.id || ref === `${a.name}/${s.id}`))
+    const ok = apps.some((a) => a.template?.steps.some((s) => ref === s.id || ref === `${a.name}/${s.id}` || (a.group !== undefined && ref === `${a.group}/${s.id}`)))
     if (!ok) findings.push({severity: 'blocker', code: 'UNKNOWN_STEP', message: `"${ref}" names no step of the applications in wave ${wave.number}`, hint: 'Use STEP or APP/STEP as `migrate execute wave N --dry-run` lists them'})
   }
   return {ctx, wave, apps, findings, secrets}

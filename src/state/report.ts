@@ -52,7 +52,7 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
     for (const name of pw?.applications ?? []) {
       const ap = plan?.applications.find((a) => a.name === name)
       if (!ap) continue
-      for (const u of unitsOf(planDir, ap)) templates.set(u.name, u.template)
+      for (const u of unitsOf(planDir, ap, r.waves.get(n)?.has(name) ?? false)) templates.set(u.name, u.template)
     }
     const names = [...new Set([...(pw?.applications ?? []).flatMap((a) => [...templates.keys()].filter((k) => k === a || k.startsWith(`${a}:`))), ...(r.waves.get(n)?.keys() ?? [])])]
     const apps = names.map((name) => {
