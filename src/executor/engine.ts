@@ -626,6 +626,11 @@ function finalizeIndex(steps: readonly Step[]): number | undefined {
   return i < 0 ? undefined : i
 }
 
+/** Held servers, with why, in the journal: `migrate status` shows them as held rather than as in progress. */
+async function journalHeld(run: Run, reports: AppReport[]): Promise<void> {
+  for (const r of reports) if (r.outcome === 'held') await run.journal.append({type: 'app-held', wave: run.prep.wave.number, app: r.app, message: r.message})
+}
+
 const failedOutcome = (o: AppOutcome): boolean => o === 'rolled-back' || o === 'failed' || o === 'rollback-failed'
 
 /**
@@ -662,6 +667,7 @@ async function executeGroup(run: Run, group: string, members: AppWork[], limit: 
         ? stuck.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
         : `only ${members.length} of the ${all} servers of ${group} are in this run (--app); run \`--app ${group}\` to cut them over together`
     for (const r of first) if (r.outcome === 'held') r.message = `held before cutover: ${why}; the servers of ${group} cut over together — this server goes on from here in the next run`
+    await journalHeld(run, first)
     return settle(first)
   }
 
@@ -690,6 +696,7 @@ async function executeGroup(run: Run, group: string, members: AppWork[], limit: 
   else if (failure === undefined) {
     const why = waiting.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
     for (const r of reports) if (r.outcome === 'held') r.message = `held before finalize: ${why}; the servers of ${group} finalize together — this server goes on from here in the next run`
+    await journalHeld(run, reports)
   }
   if (failure === undefined || run.opts.noRollback) return settle(reports)
 

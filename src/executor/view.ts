@@ -116,6 +116,7 @@ export function formatStatus(s: StatusResult): string {
         for (const st of a.steps) out.push(`    ${STEP_MARK[st.status] ?? '?'} ${st.id}: ${st.status}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}${st.durationMs !== undefined ? ` ${ms(st.durationMs)}` : ''}${st.error ? ` — ${st.error}` : ''}`)
       }
       if (a.lastError && a.status !== 'done') out.push(`    last error: ${a.lastError}`)
+      if (a.heldBecause) out.push(`    ${a.heldBecause}`)
     }
   }
   if (s.verify) {

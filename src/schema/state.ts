@@ -19,6 +19,7 @@ export const EventType = z.enum([
   'app-finished',
   'app-failed',
   'app-rolled-back',
+  'app-held',
   'operator-skip',
   'operator-retry',
   'lock-forced',

@@ -72,7 +72,7 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
         ? 'done'
         : apps.some((a) => a.status === 'running')
           ? 'running'
-          : apps.some((a) => ['failed', 'rollback-incomplete', 'waiting-gate', 'interrupted', 'rolled-back'].includes(a.status))
+          : apps.some((a) => ['failed', 'rollback-incomplete', 'waiting-gate', 'interrupted', 'rolled-back', 'held'].includes(a.status))
             ? 'attention'
             : 'in-progress'
     waves.push({number: n, name: pw?.name, status, counts, apps})

@@ -14,7 +14,7 @@ export type StepStatus =
   | 'rolled-back'
   | 'rollback-failed'
 
-export type AppStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'failed' | 'rolled-back' | 'rollback-incomplete' | 'waiting-gate' | 'interrupted'
+export type AppStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'failed' | 'rolled-back' | 'rollback-incomplete' | 'waiting-gate' | 'interrupted' | 'held'
 
 export interface StepState {
   id: string
@@ -45,6 +45,8 @@ export interface AppState {
   lastError?: string
   /** Step ids waiting for a gate. */
   waitingFor?: string
+  /** Why a server of a per-server runbook stopped at a barrier (another server of its application did not get there). */
+  heldBecause?: string
 }
 
 export interface WaveState {
@@ -60,6 +62,7 @@ interface AppAcc {
   startedAt?: string
   finishedAt?: string
   lastError?: string
+  heldBecause?: string
 }
 
 export interface Replay {
@@ -91,6 +94,9 @@ export function applyEvent(r: Replay, e: JournalEvent): void {
         a.startedAt = e.time
         a.finishedAt = undefined
         a.lastAppEvent = e.type
+      } else if (e.type === 'app-held') {
+        a.lastAppEvent = e.type
+        a.heldBecause = e.message
       } else if (e.type === 'app-finished' || e.type === 'app-failed' || e.type === 'app-rolled-back') {
         a.lastAppEvent = e.type
         a.finishedAt = e.time
@@ -187,6 +193,7 @@ export function appState(r: Replay, wave: number, app: string, stepOrder?: reado
   else if (st('waiting-gate')) status = 'waiting-gate'
   else if (st('failed')) status = 'failed'
   else if (steps.length > 0 && steps.every((s) => s.status === 'succeeded' || s.status === 'skipped')) status = 'done'
+  else if (acc.lastAppEvent === 'app-held') status = 'held'
   else status = 'in-progress'
   return {
     name: app,
@@ -197,5 +204,6 @@ export function appState(r: Replay, wave: number, app: string, stepOrder?: reado
     finishedAt: acc?.finishedAt,
     lastError: acc?.lastError,
     waitingFor: steps.find((s) => s.status === 'waiting-gate')?.id,
+    ...(status === 'held' && acc?.heldBecause ? {heldBecause: acc.heldBecause} : {}),
   }
 }

@@ -87,6 +87,10 @@ describe('per-server runbooks', () => {
       ['single:one-01', 'done'],
     ])
     expect(r.apps[0].message).toMatch(/held before cutover: orders:ord-02 failed and was rolled back; the servers of orders cut over together/)
+    // `migrate status` says so too (from the journal).
+    const held = planStatus(dir).waves[0].apps.find((a) => a.name === 'orders:ord-01')!
+    expect(held.status).toBe('held')
+    expect(held.heldBecause).toMatch(/orders:ord-02 failed/)
     expect(log(dir).filter((l) => l.startsWith('cutover ord-'))).toEqual([])
     // The held servers keep what they did (their replication runs on); the failed one undid its own.
     expect(log(dir)).toContain('stop-replication ord-02')
