@@ -1,7 +1,7 @@
 // Benchmark: `migrate discover aws` and `migrate discover alicloud` over 10,000 instances in 4 regions, served by
 // the local wire-protocol fixtures (in this process), run as a user would run the CLI (a child process), plus a
 // 10,000-row CMDB CSV. Reports wall time and the CLI's peak memory (maxRSS). Goal: < 3 s and < 300 MB each.
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -33,23 +33,37 @@ async function once(args, env) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 
-/** `prepare` runs before each timed run (e.g. to remove or restore the previous inventory at --out). */
-async function run(label, args, env, {runs = RUNS, prepare = () => {}} = {}) {
-  const samples = []
+/**
+ * Runs the cases interleaved (a, b, c, a, b, c, …) after one warm-up each, so that a machine that slows down or speeds
+ * up during the benchmark (this one is shared) affects every case alike. `prepare` runs before each run of its case.
+ */
+async function runInterleaved(cases, runs = RUNS) {
+  const samples = cases.map(() => [])
+  const failed = new Set()
   for (let k = 0; k <= runs; k++) {
-    prepare()
-    const s = await once(args, env)
-    if (s.r.exitCode !== 0) {
-      console.error(`${label}: exit ${s.r.exitCode}\n${s.r.stdout}\n${s.r.stderr}`)
-      process.exitCode = 1
-      return {label, ms: s.ms, rss: s.rss, cpu: s.cpu, servers: 0, runs: 0}
+    for (const [c, spec] of cases.entries()) {
+      if (failed.has(c)) continue
+      spec.prepare?.()
+      const s = await once(spec.args, spec.env)
+      if (s.r.exitCode !== 0) {
+        console.error(`${spec.label}: exit ${s.r.exitCode}\n${s.r.stdout}\n${s.r.stderr}`)
+        process.exitCode = 1
+        failed.add(c)
+        continue
+      }
+      if (k > 0) samples[c].push({...s, servers: JSON.parse(s.r.stdout).result.counts.servers})
     }
-    if (k > 0) samples.push({...s, servers: JSON.parse(s.r.stdout).result.counts.servers})
   }
-  const ms = samples.map((x) => x.ms)
-  const rss = samples.map((x) => x.rss)
-  return {label, ms: median(ms), msMin: Math.min(...ms), msMax: Math.max(...ms), rss: median(rss), rssMax: Math.max(...rss), cpu: median(samples.map((x) => x.cpu)), servers: samples[0].servers, runs: samples.length}
+  return cases.map((spec, c) => {
+    const xs = samples[c]
+    if (xs.length === 0) return {label: spec.label, ms: 0, rss: 0, cpu: 0, servers: 0, runs: 0}
+    const ms = xs.map((x) => x.ms)
+    const rss = xs.map((x) => x.rss)
+    return {label: spec.label, ms: median(ms), msMin: Math.min(...ms), msMax: Math.max(...ms), rss: median(rss), rssMax: Math.max(...rss), cpu: median(xs.map((x) => x.cpu)), servers: xs[0].servers, runs: xs.length}
+  })
 }
+
+const run = async (label, args, env, {runs = RUNS, prepare} = {}) => (await runInterleaved([{label, args, env, prepare}], runs))[0]
 
 const rows = []
 const fresh = (sub) => () => rmSync(path.join(dir, sub), {recursive: true, force: true})
@@ -58,17 +72,16 @@ try {
   try {
     const awsArgs = (out) => ['discover', 'aws', ...REGIONS.flatMap((r) => ['--region', r]), '--endpoint', ec2.url, '--out', out]
     const awsEnv = {AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret'}
-    let before = ec2.requests.length
-    rows.push(await run(`aws: ${N} instances, ${REGIONS.length} regions`, awsArgs('aws/inventory.yaml'), awsEnv, {prepare: fresh('aws')}))
-    rows.at(-1).requests = Math.round((ec2.requests.length - before) / (RUNS + 1))
-    // Discover again over the inventory just written: reads it, merges, and reports what changed.
-    before = ec2.requests.length
-    rows.push(await run('aws again: diff against that inventory', awsArgs('aws/inventory.yaml'), awsEnv))
-    rows.at(-1).requests = Math.round((ec2.requests.length - before) / (RUNS + 1))
-    // The same first run with the SDK's own XML parser (src/providers/aws-xml.ts is what differs).
-    before = ec2.requests.length
-    rows.push(await run('aws, with the SDK\'s own XML parser', awsArgs('aws-sdkxml/inventory.yaml'), {...awsEnv, MIGRATE_AWS_SDK_XML: '1'}, {runs: 3, prepare: fresh('aws-sdkxml')}))
-    rows.at(-1).requests = Math.round((ec2.requests.length - before) / 4)
+    const before = ec2.requests.length
+    // The first discovery; discovering again over the inventory it wrote (read, merge, diff); and the first
+    // discovery with the SDK's own XML parser (src/providers/aws-xml.ts is what differs), interleaved.
+    const got = await runInterleaved([
+      {label: `aws: ${N} instances, ${REGIONS.length} regions`, args: awsArgs('aws/inventory.yaml'), env: awsEnv, prepare: fresh('aws')},
+      {label: 'aws again: diff against that inventory', args: awsArgs('aws-again/inventory.yaml'), env: awsEnv, prepare: () => cpSync(path.join(dir, 'aws'), path.join(dir, 'aws-again'), {recursive: true})},
+      {label: 'aws, with the SDK\'s own XML parser', args: awsArgs('aws-sdkxml/inventory.yaml'), env: {...awsEnv, MIGRATE_AWS_SDK_XML: '1'}, prepare: fresh('aws-sdkxml')},
+    ])
+    const perRun = Math.round((ec2.requests.length - before) / ((RUNS + 1) * got.length))
+    for (const g of got) rows.push({...g, requests: perRun})
   } finally {
     await ec2.close()
   }
