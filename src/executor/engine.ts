@@ -143,7 +143,11 @@ function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: E
       const approved = prev?.approved || matchesStep(opts.approve, refNames(w), s.id) || (!!opts.yes && !s.finalize)
       const status = done ? 'done' : !when ? 'skip' : needsGate && !approved ? 'gate' : 'pending'
       if (status === 'pending' || status === 'gate') pending++
-      const note = status === 'skip' ? `when "${s.when}" is false` : status === 'gate' ? `needs approval: --approve ${s.id}${s.finalize ? ' (finalize: --yes does not approve it)' : ' or --yes'}` : s.finalize ? `finalize after a ${s.soak?.duration ?? '?'} soak` : undefined
+      const own = status === 'skip' ? `when "${s.when}" is false` : status === 'gate' ? `needs approval: --approve ${s.id}${s.finalize ? ' (finalize: --yes does not approve it)' : ' or --yes'}` : s.finalize ? `finalize after a ${s.soak?.duration ?? '?'} soak` : undefined
+      // The servers of a per-server runbook meet at two barriers: say where, so the plan's reviewer sees it.
+      const servers = w.group !== undefined ? prep.apps.filter((x) => x.group === w.group).length : 0
+      const barrier = w.group === undefined || done ? undefined : i === barrierIndex(t.steps) ? `barrier: the ${servers} server(s) of ${w.group} cut over together` : i === finalizeIndex(t.steps) ? `barrier: the servers of ${w.group} finalize only when all soaked and were approved` : undefined
+      const note = [own, barrier].filter(Boolean).join('; ') || undefined
       emit({type: 'dry-step', app: w.name, step: s.id, index: i, total: t.steps.length, kind, status, detail: redact(detail, prep.secrets), rollback, note})
       steps.push({id: s.id, kind, status: status === 'done' ? 'already-done' : status === 'skip' ? 'skipped' : status === 'gate' ? 'waiting-gate' : 'pending', detail: redact(detail, prep.secrets), rollback, note})
     })

@@ -164,6 +164,10 @@ describe('per-server runbooks', () => {
     const dir = plan()
     const dry = await executeWave({planDir: dir, wave: 1, dryRun: true})
     expect(dry.apps.map((a) => a.app)).toEqual(['orders:ord-01', 'orders:ord-02', 'orders:ord-03', 'single:one-01'])
+    const steps = dry.apps[1].steps
+    expect(steps.find((x) => x.id === 'cutover')?.note).toBe('barrier: the 3 server(s) of orders cut over together')
+    expect(steps.find((x) => x.id === 'finalize')?.note).toMatch(/barrier: the servers of orders finalize only when all soaked/)
+    expect(steps.find((x) => x.id === 'replicate')?.detail).toContain('replicate ord-02 ord-02.dc1')
     const one = await executeWave({planDir: dir, wave: 1, yes: true, apps: ['orders:ord-02']})
     expect(outcomes(one)).toEqual([['orders:ord-02', 'held']])
     expect(one.apps[0].message).toMatch(/only 1 of the 3 servers of orders are in this run/)
