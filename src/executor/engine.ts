@@ -172,6 +172,8 @@ interface Run {
   R: (s: string) => string
   /** Serialises interactive questions between concurrently running applications. */
   asking: Promise<unknown>
+  /** The answer for an application's servers, by APP/STEP: a per-server runbook asks once. */
+  groupAsks: Map<string, Promise<boolean>>
 }
 
 async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operation: string, runId: string, fn: (journal: JournalWriter, lock: Lock) => Promise<T>): Promise<T> {
@@ -565,8 +567,15 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
       let approvedBy = flagApproved ? (st?.approved ? 'an earlier run' : opts.approve?.length ? '--approve' : '--yes') : ''
       if (!flagApproved && run.deps.confirm) {
         const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `Run finalize step ${s.id} for ${w.name}${s.description ? ` (${renderString(s.description, w.scope)})` : ''}? It is a point of no return.`
-        const ask = run.asking.then(() => run.deps.confirm!(R(`[${w.name}] ${msg}`)))
-        run.asking = ask.catch(() => undefined)
+        // The servers of a per-server runbook are asked once, for the whole application.
+        const key = w.group !== undefined ? `${w.group}/${s.id}` : undefined
+        let ask = key !== undefined ? run.groupAsks.get(key) : undefined
+        if (!ask) {
+          const who = w.group !== undefined ? `${w.group}, all ${run.prep.apps.filter((x) => x.group === w.group).length} server(s)` : w.name
+          ask = run.asking.then(() => run.deps.confirm!(R(`[${who}] ${msg}`)))
+          run.asking = ask.catch(() => undefined)
+          if (key !== undefined) run.groupAsks.set(key, ask)
+        }
         const yes = await ask.catch(() => false)
         if (!yes) {
           await journal.append({type: 'gate-waiting', wave, app: w.name, step: s.id, message: R(`${msg} (declined at the prompt)`)})
@@ -849,7 +858,7 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
 function newRun(prep: WavePrep, opts: ExecuteOptions, deps: ExecutorDeps, journal: JournalWriter, signal: AbortSignal, emit: (e: ExecEvent) => void): Run {
   const replayed = replay(readJournal(journal.file).events)
   journal.onAppend = (e) => applyEvent(replayed, e)
-  return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), asking: Promise.resolve()}
+  return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), asking: Promise.resolve(), groupAsks: new Map()}
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -122,6 +122,18 @@ describe('per-server runbooks', () => {
     expect(log(dir).filter((l) => l.startsWith('finalize ord-'))).toHaveLength(3)
   })
 
+  it('at a terminal, the servers of an application are asked once per gate, for all of them', async () => {
+    const dir = plan()
+    const asked: string[] = []
+    const r = await executeWave({planDir: dir, wave: 1, deps: {confirm: async (q: string) => (asked.push(q), true)}})
+    expect(r.exitCode).toBe(0)
+    const orders = asked.filter((q) => q.startsWith('[orders'))
+    expect(orders).toHaveLength(2)
+    expect(orders[0]).toMatch(/^\[orders, all 3 server\(s\)\] cut ord-0\d over\?$/)
+    expect(orders[1]).toMatch(/^\[orders, all 3 server\(s\)\] Run finalize step finalize/)
+    expect(asked.filter((q) => q.startsWith('[single'))).toHaveLength(2)
+  })
+
   it('a server that fails after cutover rolls the whole application back to its source', async () => {
     const dir = plan()
     put(dir, 'fail-verify', 'ord-03\n')
