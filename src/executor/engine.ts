@@ -15,7 +15,7 @@ import {JournalWriter, readJournal, type NewEvent} from '../state/journal.js'
 import {acquireLock, describeLock, type Lock} from '../state/lock.js'
 import {applyEvent, appState, replay, type AppState, type Replay, type StepState} from '../state/status.js'
 import {describeFailure, runProcess} from './process.js'
-import {matchesStep, prepareWave, renderCheck, renderEnv, stepKind, whichProgram, type AppWork, type WavePrep} from './prepare.js'
+import {barrierIndex, finalizeIndex, matchesStep, prepareWave, renderCheck, renderEnv, stepKind, whichProgram, type AppWork, type WavePrep} from './prepare.js'
 import type {AppOutcome, AppReport, CommonOptions, ExecEvent, ExecuteOptions, ExecutorDeps, Finding, StepReport, WaveResult} from './types.js'
 
 export const DEFAULT_CONCURRENCY = 4
@@ -617,26 +617,6 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
   }
   await journal.append({type: 'app-finished', wave, app: w.name})
   return finish('done')
-}
-
-/** Phases from which an application no longer serves from its source alone: its servers enter them together. */
-const BARRIER_PHASES = new Set(['freeze', 'final-sync', 'cutover', 'verify', 'finalize'])
-
-/**
- * The cutover barrier of a per-server runbook: the first step, at or after the first freeze/final-sync/cutover/
- * verify/finalize step, that is not a gate. Gates before it (approve the cutover) are decided by every server first.
- */
-export function barrierIndex(steps: readonly Step[]): number | undefined {
-  const first = steps.findIndex((s) => s.phase !== undefined && BARRIER_PHASES.has(s.phase))
-  if (first < 0) return undefined
-  const i = steps.findIndex((s, k) => k >= first && stepKind(s) !== 'gate')
-  return i < 0 ? undefined : i
-}
-
-/** The first finalize step (the point of no return): every server soaks and is approved before any runs it. */
-function finalizeIndex(steps: readonly Step[]): number | undefined {
-  const i = steps.findIndex((s) => s.finalize)
-  return i < 0 ? undefined : i
 }
 
 /** Held servers, with why, in the journal: `migrate status` shows them as held rather than as in progress. */

@@ -61,6 +61,26 @@ export function renderEnv(env: Record<string, string> | undefined, scope: VarSco
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, renderString(v, scope)]))
 }
 
+/** Phases from which an application no longer serves from its source alone: its servers enter them together. */
+const BARRIER_PHASES = new Set(['freeze', 'final-sync', 'cutover', 'verify', 'finalize'])
+
+/**
+ * The cutover barrier of a per-server runbook: the first step, at or after the first freeze/final-sync/cutover/
+ * verify/finalize step, that is not a gate. Gates before it (approve the cutover) are decided by every server first.
+ */
+export function barrierIndex(steps: readonly Step[]): number | undefined {
+  const first = steps.findIndex((s) => s.phase !== undefined && BARRIER_PHASES.has(s.phase))
+  if (first < 0) return undefined
+  const i = steps.findIndex((s, k) => k >= first && stepKind(s) !== 'gate')
+  return i < 0 ? undefined : i
+}
+
+/** The first finalize step (the point of no return): every server soaks and is approved before any runs it. */
+export function finalizeIndex(steps: readonly Step[]): number | undefined {
+  const i = steps.findIndex((s) => s.finalize)
+  return i < 0 ? undefined : i
+}
+
 /** Matches `--approve STEP` / `--approve APP/STEP` style lists (APP: any of the unit's names). */
 export function matchesStep(list: readonly string[] | undefined, app: string | readonly string[], step: string): boolean {
   const names = typeof app === 'string' ? [app] : app
@@ -113,6 +133,9 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
         findings.push({severity: d.severity === 'error' ? 'blocker' : d.severity, code: d.code, app: name, message: d.message, hint: d.hint, file: d.file ?? loaded.file, line: d.line, column: d.column})
       }
       const template = loaded.template
+      if (template?.metadata.perServer && unit.serverIndex === 0 && barrierIndex(template.steps) === undefined) {
+        findings.push({severity: 'warning', code: 'NO_BARRIER', app: appName, message: `template ${unit.template} runs per server but has no freeze/final-sync/cutover/verify/finalize step, so the servers of ${appName} do not wait for each other`, hint: 'Give the steps that switch traffic a phase (cutover, verify, …) so that the servers of an application cut over together', file: loaded.file})
+      }
       const scope = template ? buildScope(ctx, wave, plan, template, runId, envFn, unit.dbIndex, unit.serverIndex) : {values: new Map(), secrets, env: envFn}
       scope.secrets = secrets
       apps.push({name, app: appName, ...(unit.group ? {group: unit.group} : {}), plan, templateName: unit.template, loaded, template, scope})

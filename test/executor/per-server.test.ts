@@ -186,6 +186,14 @@ describe('per-server runbooks', () => {
     expect(log(dir)).toEqual(['replicate ord-02 ord-02.dc1', 'test ord-02'])
   })
 
+  it('a per-server template without a cutover-like phase gets a pre-flight warning (its servers would not wait for each other)', async () => {
+    const flat = template('flat', [{id: 'copy', run: append('copy {{ server.id }}')}])
+    ;(flat.metadata as Record<string, unknown>).perServer = true
+    const dir = makePlanDir({apps: [{name: 'orders', template: 'flat', servers: SERVERS}], templates: {flat}})
+    const dry = await executeWave({planDir: dir, wave: 1, dryRun: true})
+    expect(dry.preflight.filter((f) => f.code === 'NO_BARRIER')).toEqual([expect.objectContaining({severity: 'warning', app: 'orders'})])
+  })
+
   it('a wave journaled under the application\'s own name goes on as one unit after its template became per-server', async () => {
     const dir = plan()
     const single = {...rehost, metadata: {name: 'rehost', params: {}}}
