@@ -25,14 +25,19 @@ function appendStep(i: number, idempotent: boolean): Record<string, unknown> {
   return {id: `s${i}`, run: ['sh', '-c', script, 'step', token, file, String(2 + ((i * 7) % 7))], idempotent}
 }
 
-/** Pids of step processes still running (orphans of a killed CLI), found by the plan dir in their argv. */
+/**
+ * Pids of step processes still running (orphans of a killed CLI), found by the plan dir in their argv. The killed CLI
+ * itself is gone by the time this is asked (its exit was awaited), so a process that still shows the CLI's own argv is
+ * a child it forked just before the kill that has not yet exec'd its step command: that one counts too (under load it
+ * would otherwise append its line after the operator looked, and the step would run twice).
+ */
 function orphans(planDir: string): number[] {
   const out: number[] = []
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8')
-      if (cmd.includes(planDir) && !cmd.includes('bin/run.js')) out.push(Number(d))
+      if (cmd.includes(planDir) && Number(d) !== process.pid) out.push(Number(d))
     } catch {
       /* gone */
     }
