@@ -6,6 +6,7 @@ import {formatDiagnostic, type Diagnostic} from '../diagnostics.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
 import {checkInventory} from '../inventory/check.js'
 import {writeFileAtomic} from '../io/atomic.js'
+import {collectGarbage} from '../io/gc.js'
 import {schemaHeader} from '../io/write-yaml.js'
 import {toYamlChunks} from '../io/fast-yaml-write.js'
 import {API_VERSION} from '../schema/common.js'
@@ -184,8 +185,13 @@ export function readPrevious(out: string, replace = false): Inventory | undefine
   }
 }
 export function writeInventory(results: SourceResult[], o: WriteOptions): DiscoverResult {
-  const previous = readPrevious(o.out, o.replace)
+  // Every source is done: what their SDKs allocated is garbage now; collect it before the big allocations below.
+  collectGarbage()
+  let previous = readPrevious(o.out, o.replace)
   const {inventory, warnings} = buildInventory(results, previous, o)
+  // What changed, now: then the previous inventory (10,000 servers) can go before the new one is written.
+  const diff = previous ? diffInventories(previous, inventory) : undefined
+  previous = undefined
   const comment = `Written by migrate discover (${results.map((r) => r.kind).join(', ')}); edit freely: applications, roles and unassigned servers.\nRun discover again to refresh: it keeps other sources and shows what changed.`
   // The layout of src/io/write-yaml.ts (schema header, comment, toYaml text), with the fast writer: same bytes.
   // Written in pieces as it is made: 10,000 servers never sit in memory as one 7 MB string.
@@ -210,6 +216,6 @@ export function writeInventory(results: SourceResult[], o: WriteOptions): Discov
     sources: results.map((r) => ({kind: r.kind, scope: r.scope, count: r.servers.length + r.databases.length})),
     failures: results.flatMap((r) => r.failures),
     warnings: allWarnings.map(formatDiagnostic),
-    ...(previous ? {diff: diffInventories(previous, inventory)} : {}),
+    ...(diff ? {diff} : {}),
   }
 }
