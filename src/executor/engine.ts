@@ -3,6 +3,7 @@
 // reverse. Every state change is journaled (fsynced) before the next action, so a rerun continues where a crash or
 // Ctrl-C stopped. The engine only emits events: the commands decide how they look.
 import {randomBytes} from 'node:crypto'
+import {existsSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 import {EXIT, MigrateError} from '../errors.js'
 import {describeCheck, quoteArg, runCheck as defaultRunCheck} from '../health/index.js'
@@ -181,8 +182,10 @@ async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operat
   const lockFile = path.join(prep.ctx.planDir, PLAN_FILES.lock)
   const lock = acquireLock(lockFile, operation, {force: opts.forceUnlock})
   let journal: JournalWriter | undefined
+  const journalFile = path.join(prep.ctx.planDir, PLAN_FILES.journal)
+  const hadJournal = existsSync(journalFile)
   try {
-    journal = JournalWriter.open(path.join(prep.ctx.planDir, PLAN_FILES.journal), runId, (s) => redact(s, prep.secrets))
+    journal = JournalWriter.open(journalFile, runId, (s) => redact(s, prep.secrets))
     if (lock.replaced) {
       const holder = lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'
       emit({
@@ -202,6 +205,12 @@ async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operat
     return await fn(journal, lock)
   } finally {
     if (journal) await journal.close().catch(() => undefined)
+    // A run that did nothing (a rollback with nothing to undo) leaves no empty journal behind.
+    try {
+      if (!hadJournal && statSync(journalFile).size === 0) rmSync(journalFile)
+    } catch {
+      // Not there: nothing to tidy.
+    }
     lock.release()
   }
 }
@@ -863,7 +872,7 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
     const apps: AppReport[] = []
     for (const w of prep.apps) {
       if (!candidates.includes(w)) {
-        const msg = `nothing to roll back: no step of ${w.name} has run in wave ${prep.wave.number}${appState(run.replayed, prep.wave.number, w.name).status === 'rolled-back' ? ' since its last rollback' : ''}`
+        const msg = `no step has run in wave ${prep.wave.number}${appState(run.replayed, prep.wave.number, w.name).status === 'rolled-back' ? ' since its last rollback' : ''}, so nothing to roll back`
         emit({type: 'app-end', app: w.name, outcome: 'nothing-to-do', message: msg})
         apps.push({app: w.name, template: w.templateName, outcome: 'nothing-to-do', message: msg, steps: []})
       }

@@ -216,6 +216,15 @@ steps:
     expect(existsSync(path.join(dir, 'state.journal'))).toBe(false)
   })
 
+  it('a rollback with nothing to undo says so once and leaves no empty journal behind', async () => {
+    const dir = makePlanDir({apps: [{name: 'idle', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
+    const rb = await rollbackWave({planDir: dir, wave: 1})
+    expect(rb.exitCode).toBe(0)
+    expect(rb.apps[0]).toMatchObject({outcome: 'nothing-to-do', message: 'no step has run in wave 1, so nothing to roll back'})
+    expect(existsSync(path.join(dir, 'state.journal'))).toBe(false)
+    expect(existsSync(path.join(dir, 'state.lock'))).toBe(false)
+  })
+
   it('refuses a stale plan (inventory changed since planning) unless --allow-stale; an older plan\'s file digest sees any edit', async () => {
     const dir = makePlanDir({apps: [{name: 'st', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
     writeFileSync(path.join(dir, 'inventory.yaml'), readFileSync(path.join(dir, 'inventory.yaml'), 'utf8') + '# edited\n')
