@@ -107,7 +107,19 @@ export function formatStatus(s: StatusResult): string {
   out.push(`Plan ${s.planDir}: ${s.journal.events} journal event(s)${s.journal.torn ? ', torn last line ignored' : ''}${s.journal.corruptLines.length ? `, CORRUPT lines ${s.journal.corruptLines.join(', ')}` : ''}`)
   if (s.lock) out.push(`Lock: ${s.lock.user}@${s.lock.host} pid ${s.lock.pid} (${s.lock.operation}, since ${s.lock.since})${s.lock.alive === false ? ' — that process is gone: stale, the next run takes it over' : ''}`)
   if (s.journal.lastRun && !s.journal.lastRun.finished && !s.lock) out.push(`Last run ${s.journal.lastRun.runId} (${s.journal.lastRun.message ?? ''}) did not finish: it crashed or was killed; rerun it to resume.`)
+  // A wave nobody has started is one line (an 11-wave plan reads at a glance); `--wave N` lists its units.
+  const oneLine = (w: StatusResult['waves'][number]): boolean => s.waves.length > 1 && w.status === 'pending'
+  let previousOneLine = false
   for (const w of s.waves) {
+    if (oneLine(w)) {
+      const apps = [...new Set(w.apps.map((a) => a.name.split(':')[0]))]
+      const units = w.apps.length
+      if (!previousOneLine) out.push('')
+      out.push(`Wave ${w.number}${w.name ? ` (${w.name})` : ''}: pending — ${apps.length} application${apps.length === 1 ? '' : 's'}${units !== apps.length ? ` (${units} units)` : ''}: ${apps.slice(0, 6).join(', ')}${apps.length > 6 ? `, … ${apps.length - 6} more` : ''}`)
+      previousOneLine = true
+      continue
+    }
+    previousOneLine = false
     out.push('', `Wave ${w.number}${w.name ? ` (${w.name})` : ''}: ${w.status} — ${Object.entries(w.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`)
     for (const a of w.apps) {
       const done = a.steps.filter((x) => x.status === 'succeeded' || x.status === 'skipped').length
