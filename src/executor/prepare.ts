@@ -133,6 +133,11 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
         findings.push({severity: d.severity === 'error' ? 'blocker' : d.severity, code: d.code, app: name, message: d.message, hint: d.hint, file: d.file ?? loaded.file, line: d.line, column: d.column})
       }
       const template = loaded.template
+      // A template that is not per-server but names {{ server.* }}, for an application on several servers, drives the
+      // first of them only: say so before anything runs.
+      if (template && !unit.group && unit.name === appName && plan.servers.length > 1 && templateStrings(template).some(({text}) => /\{\{\s*server\./.test(text))) {
+        findings.push({severity: 'warning', code: 'FIRST_SERVER_ONLY', app: appName, message: `template ${unit.template} uses {{ server.* }} but is not per-server, so of the ${plan.servers.length} servers of ${appName} it drives ${plan.servers[0].id} only`, hint: 'Set metadata.perServer: true in the template to run it once per server (they then cut over together), or give each server its own application', file: loaded.file})
+      }
       if (template?.metadata.perServer && unit.serverIndex === 0 && barrierIndex(template.steps) === undefined) {
         findings.push({severity: 'warning', code: 'NO_BARRIER', app: appName, message: `template ${unit.template} runs per server but has no freeze/final-sync/cutover/verify/finalize step, so the servers of ${appName} do not wait for each other`, hint: 'Give the steps that switch traffic a phase (cutover, verify, …) so that the servers of an application cut over together', file: loaded.file})
       }

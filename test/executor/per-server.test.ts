@@ -194,6 +194,13 @@ describe('per-server runbooks', () => {
     expect(dry.preflight.filter((f) => f.code === 'NO_BARRIER')).toEqual([expect.objectContaining({severity: 'warning', app: 'orders'})])
   })
 
+  it('a template that is not per-server but names {{ server.* }} gets a warning for an application on several servers', async () => {
+    const first = template('first', [{id: 'copy', run: append('copy {{ server.id }}')}])
+    const dir = makePlanDir({apps: [{name: 'orders', template: 'first', servers: SERVERS}, {name: 'single', template: 'first', servers: [{id: 'one-01', hostname: 'one.dc1'}]}], templates: {first}})
+    const dry = await executeWave({planDir: dir, wave: 1, dryRun: true})
+    expect(dry.preflight.filter((f) => f.code === 'FIRST_SERVER_ONLY')).toEqual([expect.objectContaining({severity: 'warning', app: 'orders', message: expect.stringContaining('it drives ord-01 only')})])
+  })
+
   it('a wave journaled under the application\'s own name goes on as one unit after its template became per-server', async () => {
     const dir = plan()
     const single = {...rehost, metadata: {name: 'rehost', params: {}}}
