@@ -532,7 +532,7 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
     }
     if (ctl.holdAt !== undefined && i >= ctl.holdAt) return hold(`at the barrier before ${s.id}`)
     const stopWhy = ctl.stop?.()
-    if (stopWhy) return failApp(run, w, report, finish, stopWhy, ctl)
+    if (stopWhy) return failApp(run, w, report, finish, `stopped with the other servers of ${w.group ?? w.app}: ${stopWhy}`, ctl)
     if (matchesStep(opts.skipSteps, refNames(w), s.id) && st && (st.status === 'failed' || st.status === 'waiting-gate')) {
       await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: '--skip-step'})
       rep(s.id).status = 'skipped'
@@ -606,7 +606,7 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
       }
     }
     const lateStop = ctl.stop?.()
-    if (lateStop) return failApp(run, w, report, finish, lateStop, ctl)
+    if (lateStop) return failApp(run, w, report, finish, `stopped with the other servers of ${w.group ?? w.app}: ${lateStop}`, ctl)
     const r = await runStepAction(run, w, s, i, total, soakData)
     const sr = rep(s.id)
     sr.attempts = r.attempts

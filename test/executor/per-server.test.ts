@@ -154,6 +154,19 @@ describe('per-server runbooks', () => {
     expect(rb.apps.map((a) => a.outcome)).toEqual(['nothing-to-do', 'nothing-to-do', 'nothing-to-do'])
   })
 
+  it('with --no-rollback, a failure after cutover stops the other servers and undoes nothing', async () => {
+    const dir = plan()
+    put(dir, 'fail-verify', 'ord-03\n')
+    const r = await executeWave({planDir: dir, wave: 1, yes: true, noRollback: true, apps: ['orders'], approve: ['orders/finalize']})
+    expect(r.exitCode).toBe(EXIT.FAILURE)
+    expect(r.apps.find((a) => a.app === 'orders:ord-03')!.outcome).toBe('failed')
+    // The others stop at their next step (or, if they got to finalize first, before its action): none finalizes.
+    expect(r.apps.filter((a) => a.app !== 'orders:ord-03').every((a) => a.outcome === 'failed' || a.outcome === 'held')).toBe(true)
+    expect(log(dir).filter((l) => l.startsWith('finalize'))).toEqual([])
+    for (const a of r.apps.filter((x) => x.app !== 'orders:ord-03' && x.outcome === 'failed')) expect(a.message).toMatch(/^stopped with the other servers of orders: orders:ord-03/)
+    expect(log(dir).filter((l) => l.startsWith('revert-cutover') || l.startsWith('stop-replication'))).toEqual([])
+  })
+
   it('on a later run, a soak that fails on one server keeps every server from finalizing, and rolls them all back', async () => {
     const dir = plan()
     // First run: everything up to finalize, which waits for its own approval.
