@@ -81,6 +81,36 @@ export function finalizeIndex(steps: readonly Step[]): number | undefined {
   return i < 0 ? undefined : i
 }
 
+/**
+ * The servers of a per-server runbook share their template and parameters, so most findings are the same for each of
+ * them but for the unit's name: such a finding is said once, for the application, with how many servers it concerns.
+ * A finding about one server only (an empty {{ server.hostname }} of that server) stays that server's.
+ */
+function perApplication(findings: Finding[], apps: readonly AppWork[]): Finding[] {
+  const groupOf = new Map(apps.flatMap((a) => (a.group !== undefined ? [[a.name, a.group] as const] : [])))
+  const servers = new Map<string, number>()
+  for (const g of groupOf.values()) servers.set(g, (servers.get(g) ?? 0) + 1)
+  const keyed = findings.map((f) => {
+    const group = f.app !== undefined ? groupOf.get(f.app) : undefined
+    if (group === undefined) return {f}
+    const message = f.message.split(f.app!).join(group)
+    return {f, group, message, key: [f.severity, f.code, f.step, f.file, f.line, f.column, message].join('\u0000')}
+  })
+  const count = new Map<string, number>()
+  for (const k of keyed) if (k.key !== undefined) count.set(k.key, (count.get(k.key) ?? 0) + 1)
+  const said = new Set<string>()
+  const out: Finding[] = []
+  for (const k of keyed) {
+    const n = k.key !== undefined ? count.get(k.key)! : 1
+    if (k.key === undefined || n === 1) out.push(k.f)
+    else if (!said.has(k.key)) {
+      said.add(k.key)
+      out.push({...k.f, app: k.group, message: `${k.message} (the same for ${n === servers.get(k.group!) ? 'all ' : ''}${n} of its servers)`})
+    }
+  }
+  return out
+}
+
 /** Matches `--approve STEP` / `--approve APP/STEP` style lists (APP: any of the unit's names). */
 export function matchesStep(list: readonly string[] | undefined, app: string | readonly string[], step: string): boolean {
   const names = typeof app === 'string' ? [app] : app
@@ -239,7 +269,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
     const ok = apps.some((a) => a.template?.steps.some((s) => ref === s.id || ref === `${a.name}/${s.id}` || (a.group !== undefined && ref === `${a.group}/${s.id}`)))
     if (!ok) findings.push({severity: 'blocker', code: 'UNKNOWN_STEP', message: `"${ref}" names no step of the applications in wave ${wave.number}`, hint: 'Use STEP or APP/STEP as `migrate execute wave N --dry-run` lists them'})
   }
-  return {ctx, wave, apps, findings, secrets}
+  return {ctx, wave, apps, findings: perApplication(findings, apps), secrets}
 }
 
 function stepAt(t: RunbookTemplate, p: (string | number)[]): string | undefined {
