@@ -93,12 +93,22 @@ function ruleApp(s: Server, rule: AssignRule | undefined): string | undefined {
 /** What the previous inventory said of a server found again (hand edits included). */
 export type Assignment = Pick<Server, 'application' | 'role' | 'environment'>
 
+/** The application a server's app tag names, as a slug (an empty slug is no application). */
+function tagApp(s: Server, keys: TagKeys): string | undefined {
+  const v = s.tags[keys.app]
+  return v ? slug(v) || undefined : undefined
+}
+
+/** The application the assign rule gives a server, as a slug. */
+function ruleAppSlug(s: Server, rule: AssignRule | undefined): string | undefined {
+  const v = ruleApp(s, rule)
+  return v ? slug(v) || undefined : undefined
+}
+
 /** What a server's tags (and the assign rule) alone make of it, without what a source or a person set. */
 export function derivedAssignment(s: Server, keys: TagKeys, rule?: AssignRule): Assignment {
-  const fromTag = s.tags[keys.app]
-  const byRule = ruleApp(s, rule)
   return {
-    application: (fromTag ? slug(fromTag) || undefined : undefined) ?? (byRule ? slug(byRule) || undefined : undefined),
+    application: tagApp(s, keys) ?? ruleAppSlug(s, rule),
     role: normaliseRole(s.tags[keys.role]),
     environment: normaliseEnv(s.tags[keys.env]),
   }
@@ -126,11 +136,7 @@ export function assignServers(servers: Server[], keys: TagKeys, rule?: AssignRul
   const envVotes = new Map<string, Map<Environment, number>>()
   for (const s of servers) {
     const before = previous?.get(s.id)
-    const fromTag = s.tags[keys.app]
-    const app = s.application ?? (fromTag ? slug(fromTag) || undefined : undefined) ?? before?.application ?? (() => {
-      const r = ruleApp(s, rule)
-      return r ? slug(r) || undefined : undefined
-    })()
+    const app = s.application ?? tagApp(s, keys) ?? before?.application ?? ruleAppSlug(s, rule)
     // Assign only defined values: deleting properties would turn 10,000 objects into slow dictionary-mode ones.
     if (app) s.application = app
     const role = s.role ?? normaliseRole(s.tags[keys.role]) ?? before?.role
