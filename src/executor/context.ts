@@ -1,6 +1,6 @@
 // Loading what a wave needs: the plan, its inventory (refusing a stale plan), each application's runbook template
 // (from <plan>/templates/ first, then the package's templates/), and the variable scope of each application.
-import {digestLike, digestMatches} from '../inventory/digest.js'
+import {checkDigest} from '../inventory/digest.js'
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 import type {Diagnostic} from '../diagnostics.js'
@@ -32,9 +32,10 @@ export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = 
   const want = plan.metadata.inventoryDigest
   const bytes = () => readFileSync(inventoryFile)
   let staleWarning: string | undefined
-  if (!digestMatches(want, inventory, bytes)) {
+  const digest = checkDigest(want, inventory, bytes)
+  if (!digest.ok) {
     const short = (d: string) => d.replace(/^(content-)?sha256:/, '').slice(0, 12)
-    const msg = `the plan was made from another version of ${path.relative(process.cwd(), inventoryFile) || inventoryFile} (inventory digest ${short(digestLike(want, inventory, bytes))}…, plan expects ${short(want)}…)`
+    const msg = `the plan was made from another version of ${path.relative(process.cwd(), inventoryFile) || inventoryFile} (inventory digest ${short(digest.current)}…, plan expects ${short(want)}…)`
     if (!opts.allowStale) {
       throw new MigrateError(`stale plan: ${msg}`, {code: 'STALE_PLAN', exitCode: EXIT.STALE_PLAN, hint: `Re-plan (\`migrate plan --inventory ${plan.metadata.inventory} --plan ${planDir}\`) and review the diff, or pass --allow-stale to run the plan as it is`})
     }

@@ -41,15 +41,15 @@ export function fileDigest(content: string | Uint8Array): string {
 }
 
 /**
- * Whether the digest a plan recorded still describes this inventory: by content for `content-sha256:` digests, by the
- * file's bytes for older ones (`sha256:` or bare hex, as plans written by hand may have).
+ * This inventory's digest in the scheme of the one a plan recorded, and whether they match: by content for
+ * `content-sha256:` digests, by the file's bytes for older ones (`sha256:` or bare hex, as plans written by hand may
+ * have). `current` is for messages that show both.
  */
-export function digestMatches(recorded: string, inventory: Inventory, fileBytes: () => string | Uint8Array): boolean {
-  if (recorded.startsWith(CONTENT)) return recorded === inventoryDigest(inventory)
-  return recorded.replace(/^sha256:/, '') === fileDigest(fileBytes()).replace(/^sha256:/, '')
-}
-
-/** The digest of this inventory in the scheme of `recorded` (for messages that show both). */
-export function digestLike(recorded: string, inventory: Inventory, fileBytes: () => string | Uint8Array): string {
-  return recorded.startsWith(CONTENT) ? inventoryDigest(inventory) : fileDigest(fileBytes())
+export function checkDigest(recorded: string, inventory: Inventory, fileBytes: () => string | Uint8Array): {ok: boolean; current: string} {
+  if (recorded.startsWith(CONTENT)) {
+    const current = inventoryDigest(inventory)
+    return {ok: recorded === current, current}
+  }
+  const current = fileDigest(fileBytes())
+  return {ok: recorded.replace(/^sha256:/, '') === current.replace(/^sha256:/, ''), current}
 }
