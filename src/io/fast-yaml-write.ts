@@ -41,7 +41,8 @@ function viaLibrary(key: string, value: unknown, indent: string, out: string[]):
   for (const line of text.split('\n')) out.push(line === '' ? line : indent + line)
 }
 
-function writeMap(obj: Record<string, unknown>, indent: string, out: string[], firstPrefix?: string): void {
+/** `sink`, given only for the top-level mapping, receives the finished lines between the items of its sequences. */
+function writeMap(obj: Record<string, unknown>, indent: string, out: string[], firstPrefix?: string, sink?: (chunk: string) => void): void {
   let first = true
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined) continue
@@ -61,7 +62,7 @@ function writeMap(obj: Record<string, unknown>, indent: string, out: string[], f
       if (v.length === 0) out.push(`${lead}${key}: []`)
       else {
         out.push(`${lead}${key}:`)
-        writeSeq(v, indent + '  ', out)
+        writeSeq(v, indent + '  ', out, sink)
       }
     } else if (isPlainObject(v)) {
       if (Object.values(v).every((x) => x === undefined)) out.push(`${lead}${key}: {}`)
@@ -80,13 +81,10 @@ function writeMap(obj: Record<string, unknown>, indent: string, out: string[], f
   if (first && firstPrefix !== undefined) out.push(`${firstPrefix}{}`)
 }
 
-// Where toYamlChunks sends finished text, or undefined when the whole text is collected.
-let sink: ((chunk: string) => void) | undefined
-
-function writeSeq(arr: unknown[], indent: string, out: string[]): void {
+function writeSeq(arr: unknown[], indent: string, out: string[], sink?: (chunk: string) => void): void {
   for (const item of arr) {
     // Between the items of a top-level sequence (servers, databases, …) nothing is open, so the lines so far can go.
-    if (sink !== undefined && indent === '  ' && out.length >= 4096) {
+    if (sink !== undefined && out.length >= 4096) {
       sink(out.join('\n') + '\n')
       out.length = 0
     }
@@ -129,12 +127,6 @@ export function toYamlFast(value: Record<string, unknown>): string {
  */
 export function toYamlChunks(value: Record<string, unknown>, write: (chunk: string) => void): void {
   const out: string[] = []
-  if (sink !== undefined) throw new Error('toYamlChunks is not re-entrant')
-  sink = write
-  try {
-    writeMap(value, '', out)
-  } finally {
-    sink = undefined
-  }
+  writeMap(value, '', out, undefined, write)
   write(out.join('\n') + '\n')
 }
