@@ -122,8 +122,8 @@ function describeStep(s: Step, scope: VarScope): string {
 // Dry-run
 
 function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: ExecEvent) => void): WaveResult {
-  const journal = readJournal(path.join(prep.ctx.planDir, PLAN_FILES.journal))
-  const r = replay(journal.events)
+  // A dry-run takes no lock: the journal as prepareWave read it is the one to show.
+  const r = prep.journal
   const apps: AppReport[] = []
   let pending = 0
   for (const w of prep.apps) {

@@ -13,7 +13,7 @@ import type {CommonOptions, Finding, StepKind} from './types.js'
 import {whichProgram} from './which.js'
 import {PLAN_FILES} from '../paths.js'
 import {readJournal} from '../state/journal.js'
-import {replay} from '../state/status.js'
+import {replay, type Replay} from '../state/status.js'
 
 export {whichProgram}
 
@@ -42,6 +42,8 @@ export interface WavePrep {
   findings: Finding[]
   /** Every secret value read while rendering, shared by all scopes: redacted from every output. */
   secrets: Set<string>
+  /** The journal as it was when the wave was prepared (before any lock: execute reads it again once it holds one). */
+  journal: Replay
 }
 
 export function stepKind(s: Step): StepKind {
@@ -140,7 +142,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
   }
   const findings: Finding[] = []
   // Which units the journal already knows (by name), for applications whose template became per-server mid-wave.
-  const journaled = replay(readJournal(path.join(ctx.planDir, PLAN_FILES.journal)).events).waves
+  const journal = replay(readJournal(path.join(ctx.planDir, PLAN_FILES.journal)).events)
   const secrets = new Set<string>()
   const envFn = opts.env ?? ((n: string) => process.env[n])
   const which = (p: string): boolean => p === 'migrate' || (opts.deps?.which ?? whichProgram)(p)
@@ -152,7 +154,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
       findings.push({severity: 'blocker', code: 'UNKNOWN_APP', app: appName, message: `wave ${wave.number} lists "${appName}", which is not in the plan's applications`, hint: 'Fix plan.yaml (migrate validate shows where)'})
       continue
     }
-    const units = unitsOf(ctx.planDir, plan, journaled.get(wave.number)?.has(appName) ?? false)
+    const units = unitsOf(ctx.planDir, plan, journal.waves.get(wave.number)?.has(appName) ?? false)
     const selected = onlyUnits.get(appName)
     for (const unit of units) {
       if (selected && !selected.has(unit.name)) continue
@@ -269,7 +271,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
     const ok = apps.some((a) => a.template?.steps.some((s) => ref === s.id || ref === `${a.name}/${s.id}` || (a.group !== undefined && ref === `${a.group}/${s.id}`)))
     if (!ok) findings.push({severity: 'blocker', code: 'UNKNOWN_STEP', message: `"${ref}" names no step of the applications in wave ${wave.number}`, hint: 'Use STEP or APP/STEP as `migrate execute wave N --dry-run` lists them'})
   }
-  return {ctx, wave, apps, findings: perApplication(findings, apps), secrets}
+  return {ctx, wave, apps, findings: perApplication(findings, apps), secrets, journal}
 }
 
 function stepAt(t: RunbookTemplate, p: (string | number)[]): string | undefined {
