@@ -3,7 +3,7 @@
 // ~0.7 s its import costs. Credentials come from the SDK's default chain (env, profiles, SSO, instance role).
 import {createRequire} from 'node:module'
 import type {Server} from '../schema/inventory.js'
-import {emptyResult, type DiscoverySource, type Emit, type SourceResult} from '../discover/types.js'
+import {emptyResult, type DiscoverySource} from '../discover/types.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
 import {mapWithLimit} from '../discover/limit.js'
 import type {CloudOptions} from './cloud-options.js'
