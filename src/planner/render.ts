@@ -106,11 +106,28 @@ export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality
   return out.join('\n') + '\n'
 }
 
+/**
+ * Text for a Mermaid Gantt line. Mermaid splits a task at its first colon, ends a statement at `;` or `#`, reads `%`
+ * as a comment and `#name;` as an entity, and takes a line that starts with a keyword (`title`, `section`,
+ * `excludes`, a date, …) as that statement: so every character outside letters, digits and a few plain marks is
+ * written as a numeric entity (`#58;` for `:`), which Mermaid turns back into the character when it draws, and a
+ * leading keyword loses its first letter to an entity. Line breaks and other control characters become spaces.
+ */
+export function mermaidText(name: string): string {
+  const plain = name.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim() || '(unnamed)'
+  let out = plain.replace(/[^\p{L}\p{N} .,_\-–()/+]/gu, (c) => `#${c.codePointAt(0)};`)
+  if (MERMAID_KEYWORD.test(out)) out = `#${out.codePointAt(0)};${out.slice(String.fromCodePoint(out.codePointAt(0)!).length)}`
+  return out
+}
+
+const MERMAID_KEYWORD = /^(gantt|dateFormat|inclusiveEndDates|topAxis|axisFormat|tickInterval|includes|excludes|todayMarker|weekday|weekend|title|accTitle|accDescr|accDescription|section|click|href|call)\b|^\d{4}-\d{2}-\d{2}/i
+
 /** A Mermaid Gantt chart: one section per wave (replication, test, cutover) and the blackouts. */
 export function renderMermaid(plan: Plan): string {
   const s = plan.settings
   const cal = new Calendar(s)
-  const out = ['gantt', `  title Migration waves: ${plan.metadata.name} (${s.timezone})`, '  dateFormat YYYY-MM-DD', '  axisFormat %d %b %Y', '  tickInterval 1month']
+  const out = ['gantt', `  title ${mermaidText(`Migration waves: ${plan.metadata.name} (${s.timezone})`)}`, '  dateFormat YYYY-MM-DD', '  axisFormat %d %b %Y', '  tickInterval 1month']
+  const task = (name: string, meta: string) => out.push(`  ${mermaidText(name)} :${meta}`)
   const start = cal.startDay
   const end = plan.waves.reduce((m, w) => Math.max(m, dayOfIso(s.timezone, w.cutover.end)), start) + 7
   if (s.blackouts.length) {
@@ -124,21 +141,20 @@ export function renderMermaid(plan: Plan): string {
         runStart = d
         runName = b
       } else if ((!b || b !== runName) && runStart >= 0) {
-        out.push(`  ${runName.replace(/[:#;]/g, ' ')} :crit, b${++k}, ${formatDay(runStart)}, ${d - runStart}d`)
+        task(runName, `crit, b${++k}, ${formatDay(runStart)}, ${d - runStart}d`)
         runStart = b ? d : -1
         runName = b ?? ''
       }
     }
   }
   for (const w of plan.waves) {
-    const label = `${w.pilot ? 'Pilot' : `Wave ${w.number}`} (${w.applications.length} apps, ${w.servers} servers)`
-    out.push(`  section ${label}`)
+    out.push(`  section ${mermaidText(`${w.pilot ? 'Pilot' : `Wave ${w.number}`} (${w.applications.length} apps, ${w.servers} servers)`)}`)
     const r = dayOfIso(s.timezone, w.replicationStart)
     const t = dayOfIso(s.timezone, w.test.start)
     const c = dayOfIso(s.timezone, w.cutover.start)
-    if (t > r) out.push(`  Replicate ${tib(w.dataGiB)} :w${w.number}r, ${formatDay(r)}, ${t - r}d`)
-    if (c > t) out.push(`  Test :w${w.number}t, ${formatDay(t)}, ${c - t}d`)
-    out.push(`  Cutover ${localTime(w.cutover.start)} :${w.risk === 'high' ? 'crit, ' : ''}milestone, w${w.number}c, ${formatDay(c)}, 0d`)
+    if (t > r) task(`Replicate ${tib(w.dataGiB)}`, `w${w.number}r, ${formatDay(r)}, ${t - r}d`)
+    if (c > t) task('Test', `w${w.number}t, ${formatDay(t)}, ${c - t}d`)
+    task(`Cutover ${localTime(w.cutover.start)}`, `${w.risk === 'high' ? 'crit, ' : ''}milestone, w${w.number}c, ${formatDay(c)}, 0d`)
   }
   return out.join('\n') + '\n'
 }

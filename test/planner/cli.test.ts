@@ -110,7 +110,7 @@ describe("migrate plan", {timeout: 180_000}, () => {
     const mm = await migrate(['plan', '--plan', dir, '--format', 'mermaid'])
     expect(mm.stdout.startsWith('gantt\n')).toBe(true)
     expect(mm.stdout).toMatch(/monthly sales event :crit, b1, 2027-01-25, 7d/)
-    expect(mm.stdout).toMatch(/Cutover 01:00 :(crit, )?milestone, w1c, 2027-01-16, 0d/)
+    expect(mm.stdout).toMatch(/Cutover 01#58;00 :(crit, )?milestone, w1c, 2027-01-16, 0d/)
     const js = await migrate(['plan', '--plan', dir, '--format', 'json'])
     const out = JSON.parse(js.stdout)
     expect(out.plan.kind).toBe('Plan')
