@@ -1,11 +1,22 @@
 // The planner's calendar: civil days in the plan's time zone, blackout windows, cutover windows, and replication
-// time estimates. Days are integers (days since 1970-01-01 of the local calendar), so the planner never does
-// time-zone arithmetic except when it writes a timestamp; offsets come from Intl (no tz database dependency).
+// time estimates. Days are integers (days since 1970-01-01 of the local calendar), so the planner reasons in civil
+// days and meets time zones only where a local time becomes an instant (a timestamp in plan.yaml) or back.
+//
+// Zoned time goes through Temporal (the `temporal-polyfill` package, on the tz database of Node's ICU), with one rule
+// for local times that a daylight-saving change skips or repeats, RFC 5545's and Temporal's 'compatible':
+// - a local time in a gap (spring forward) is moved forward by the length of the gap: New York's 02:00 on
+//   2027-03-14 is 03:00-04:00, Lord Howe's 02:15 on 2027-10-03 is 02:45+11:00;
+// - a local time in an overlap (fall back) is the earlier of its two instants, the one before the clocks go back:
+//   New York's 01:30 on 2027-11-07 is 01:30-04:00.
+// The planner writes instants with the offset in force at them, so the local time a person reads in plan.yaml is
+// the wall-clock time at that instant; `migrate validate` checks that this still holds after a hand edit.
+import {Temporal} from 'temporal-polyfill'
 import {badInput} from '../errors.js'
 import type {Blackout, PlanSettings} from '../schema/plan.js'
 
 const DAY_MS = 86_400_000
 const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const
+export type WeekdayName = (typeof WEEKDAYS)[number]
 
 /** 'YYYY-MM-DD' → civil day number. */
 export function parseDay(iso: string): number {
@@ -18,64 +29,76 @@ export function formatDay(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10)
 }
 
-export function weekdayOf(day: number): (typeof WEEKDAYS)[number] {
+export function weekdayOf(day: number): WeekdayName {
   return WEEKDAYS[(((day + 4) % 7) + 7) % 7]
 }
 
-function minutesOf(hhmm: string): number {
+export function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number)
   return h * 60 + m
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
+function plainDateTime(day: number, minutes: number): Temporal.PlainDateTime {
+  const d = new Date(day * DAY_MS + minutes * 60_000)
+  return new Temporal.PlainDateTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes())
+}
 
-/** Offset of `timeZone` from UTC in minutes at the instant `utcMs` (e.g. +420 for Asia/Jakarta). */
+/** Offset of `timeZone` from UTC in minutes at the instant `utcMs` (e.g. +420 for Asia/Jakarta, +630 at Lord Howe). */
 export function tzOffsetMinutes(timeZone: string, utcMs: number): number {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'})
-    formatters.set(timeZone, f)
-  }
-  const p: Record<string, number> = {}
-  for (const part of f.formatToParts(new Date(utcMs))) if (part.type !== 'literal') p[part.type] = Number(part.value)
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
-  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000)
+  return Temporal.Instant.fromEpochMilliseconds(utcMs).toZonedDateTimeISO(timeZone).offsetNanoseconds / 60e9
 }
 
 export function checkTimezone(timeZone: string): void {
   try {
-    new Intl.DateTimeFormat('en-US', {timeZone})
+    Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(timeZone)
   } catch {
-    throw badInput(`unknown time zone "${timeZone}"`, 'BAD_TIMEZONE', 'Set settings.timezone to an IANA zone name such as Asia/Jakarta, Asia/Singapore or UTC')
+    throw badInput(`unknown time zone "${timeZone}"`, 'BAD_TIMEZONE', 'Set settings.timezone to an IANA zone name such as Asia/Jakarta, America/New_York or UTC')
   }
 }
 
-/** The UTC instant of a local civil day + minutes in `timeZone`. */
+/** The instant of a local civil day + minutes in `timeZone`, by the 'compatible' rule for gaps and overlaps. */
 export function localToUtcMs(timeZone: string, day: number, minutes: number): number {
-  const guess = day * DAY_MS + minutes * 60_000
-  const off1 = tzOffsetMinutes(timeZone, guess)
-  let t = guess - off1 * 60_000
-  const off2 = tzOffsetMinutes(timeZone, t)
-  if (off2 !== off1) t = guess - off2 * 60_000
-  return t
+  return plainDateTime(day, minutes).toZonedDateTime(timeZone, {disambiguation: 'compatible'}).epochMilliseconds
+}
+
+function offsetString(offsetMinutes: number): string {
+  if (offsetMinutes === 0) return 'Z'
+  const a = Math.abs(offsetMinutes)
+  return `${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`
+}
+
+/** An instant as people read it: the wall-clock time in `timeZone` with the offset then in force (…T01:00:00+07:00). */
+export function isoAt(timeZone: string, utcMs: number): string {
+  const z = Temporal.Instant.fromEpochMilliseconds(utcMs).toZonedDateTimeISO(timeZone)
+  return `${z.toPlainDateTime().toString({smallestUnit: 'second'})}${offsetString(z.offsetNanoseconds / 60e9)}`
 }
 
 /** A local timestamp with its offset, as people read them: 2027-01-09T01:00:00+07:00. */
 export function localIso(timeZone: string, day: number, minutes: number): string {
-  const t = localToUtcMs(timeZone, day, minutes)
-  const off = tzOffsetMinutes(timeZone, t)
-  const local = new Date(t + off * 60_000).toISOString().slice(0, 19)
-  if (off === 0) return `${local}Z`
-  const sign = off < 0 ? '-' : '+'
-  const a = Math.abs(off)
-  return `${local}${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`
+  return isoAt(timeZone, localToUtcMs(timeZone, day, minutes))
+}
+
+/** Whether an ISO timestamp carries its own offset (Z or ±HH:MM); without one it is a local time of the plan's zone. */
+export function hasOffset(iso: string): boolean {
+  return /([zZ]|[+-]\d{2}:\d{2})$/.test(iso)
+}
+
+/** The instant of an ISO timestamp: with an offset as written, without one as a local time of `timeZone`. */
+export function instantOfIso(timeZone: string, iso: string): number {
+  if (hasOffset(iso)) return Temporal.Instant.from(iso).epochMilliseconds
+  return Temporal.PlainDateTime.from(iso).toZonedDateTime(timeZone, {disambiguation: 'compatible'}).epochMilliseconds
+}
+
+/** The wall-clock date, minutes and offset in `timeZone` of an ISO timestamp. */
+export function localOfIso(timeZone: string, iso: string): {day: number; minutes: number; offsetMinutes: number} {
+  const z = Temporal.Instant.fromEpochMilliseconds(instantOfIso(timeZone, iso)).toZonedDateTimeISO(timeZone)
+  return {day: parseDay(z.toPlainDate().toString()), minutes: z.hour * 60 + z.minute, offsetMinutes: z.offsetNanoseconds / 60e9}
 }
 
 /** Civil day (in the plan's time zone) of an ISO timestamp with or without offset. */
 export function dayOfIso(timeZone: string, iso: string): number {
-  if (!/[zZ]|[+-]\d{2}:\d{2}$/.test(iso)) return parseDay(iso)
-  const t = Date.parse(iso)
-  return Math.floor((t + tzOffsetMinutes(timeZone, t) * 60_000) / DAY_MS)
+  if (!hasOffset(iso)) return parseDay(iso)
+  return localOfIso(timeZone, iso).day
 }
 
 function daysInMonth(day: number): {dom: number; last: number} {

@@ -1,17 +1,19 @@
 // Views of a plan for people: a terminal table per wave, Markdown for a wiki or a pull request, and a Mermaid
 // Gantt chart of the waves over the months for a steering committee. Pure string builders.
 import type {Plan} from '../schema/plan.js'
-import {Calendar, dayOfIso, formatDay} from './calendar.js'
+import {Calendar, dayOfIso, formatDay, localOfIso} from './calendar.js'
 import type {Quality} from './quality.js'
 
 export type PlanFormat = 'table' | 'markdown' | 'mermaid' | 'json'
 
-function localDate(iso: string): string {
-  return iso.slice(0, 10)
+/** The wall-clock date of a plan timestamp in the plan's zone (a hand edit may have written it with another offset). */
+function localDate(timeZone: string, iso: string): string {
+  return formatDay(localOfIso(timeZone, iso).day)
 }
 
-function localTime(iso: string): string {
-  return iso.slice(11, 16)
+function localTime(timeZone: string, iso: string): string {
+  const m = localOfIso(timeZone, iso).minutes
+  return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`
 }
 
 function tib(gib: number): string {
@@ -38,12 +40,13 @@ function pad(s: string, n: number): string {
 
 /** A plain table, one row per wave, columns sized to fit. */
 export function renderTable(plan: Plan, quality?: Quality, baseline?: Quality): string {
+  const tz = plan.settings.timezone
   const head = ['wave', 'cutover (local)', 'replicate from', 'test from', 'env', 'apps', 'servers', 'dbs', 'data', 'split', 'risk', 'conf', 'applications']
   const rows = plan.waves.map((w) => [
     `${w.number}${w.pilot ? ' pilot' : ''}`,
-    `${localDate(w.cutover.start)} ${localTime(w.cutover.start)}-${localTime(w.cutover.end)}`,
-    localDate(w.replicationStart),
-    localDate(w.test.start),
+    `${localDate(tz, w.cutover.start)} ${localTime(tz, w.cutover.start)}-${localTime(tz, w.cutover.end)}`,
+    localDate(tz, w.replicationStart),
+    localDate(tz, w.test.start),
     w.environment ?? 'mixed',
     String(w.applications.length),
     String(w.servers),
@@ -74,13 +77,14 @@ export function qualityLine(label: string, q: Quality): string {
 }
 
 export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality): string {
+  const tz = plan.settings.timezone
   const out: string[] = [`# Migration plan: ${plan.metadata.name}`, '']
   const s = plan.settings
   out.push(`Start ${s.startDate}${s.deadline ? `, deadline ${s.deadline}` : ''}, times in ${s.timezone}; a wave every ${s.waveCadenceDays} days; target ${s.target.cloud} ${s.target.region}.`)
   if (s.blackouts.length) out.push(`Blackouts: ${s.blackouts.map((b) => ('monthly' in b ? `${b.name} (every month, ${b.monthly.fromDay}–${b.monthly.toDay})` : `${b.name} (${b.from} – ${b.to})`)).join('; ')}.`)
   out.push('', '| Wave | Cutover | Replication from | Test from | Env | Apps | Servers | DBs | Data | Split deps | Risk | Confidence |', '|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|')
   for (const w of plan.waves) {
-    out.push(`| ${w.number}${w.pilot ? ' (pilot)' : ''} | ${localDate(w.cutover.start)} ${localTime(w.cutover.start)}–${localTime(w.cutover.end)} | ${localDate(w.replicationStart)} | ${localDate(w.test.start)} | ${w.environment ?? 'mixed'} | ${w.applications.length} | ${w.servers} | ${w.databases} | ${tib(w.dataGiB)} | ${w.splitDependencies ?? 0} | ${w.risk} | ${stars(w.confidence)} |`)
+    out.push(`| ${w.number}${w.pilot ? ' (pilot)' : ''} | ${localDate(tz, w.cutover.start)} ${localTime(tz, w.cutover.start)}–${localTime(tz, w.cutover.end)} | ${localDate(tz, w.replicationStart)} | ${localDate(tz, w.test.start)} | ${w.environment ?? 'mixed'} | ${w.applications.length} | ${w.servers} | ${w.databases} | ${tib(w.dataGiB)} | ${w.splitDependencies ?? 0} | ${w.risk} | ${stars(w.confidence)} |`)
   }
   if (quality || baseline) {
     out.push('', '| | Rules violated | Dependency-days split | Split dependencies | Waves |', '|---|---:|---:|---:|---:|')
@@ -125,6 +129,7 @@ const MERMAID_KEYWORD = /^(gantt|dateFormat|inclusiveEndDates|topAxis|axisFormat
 /** A Mermaid Gantt chart: one section per wave (replication, test, cutover) and the blackouts. */
 export function renderMermaid(plan: Plan): string {
   const s = plan.settings
+  const tz = s.timezone
   const cal = new Calendar(s)
   const out = ['gantt', `  title ${mermaidText(`Migration waves: ${plan.metadata.name} (${s.timezone})`)}`, '  dateFormat YYYY-MM-DD', '  axisFormat %d %b %Y', '  tickInterval 1month']
   const task = (name: string, meta: string) => out.push(`  ${mermaidText(name)} :${meta}`)
@@ -154,7 +159,7 @@ export function renderMermaid(plan: Plan): string {
     const c = dayOfIso(s.timezone, w.cutover.start)
     if (t > r) task(`Replicate ${tib(w.dataGiB)}`, `w${w.number}r, ${formatDay(r)}, ${t - r}d`)
     if (c > t) task('Test', `w${w.number}t, ${formatDay(t)}, ${c - t}d`)
-    task(`Cutover ${localTime(w.cutover.start)}`, `${w.risk === 'high' ? 'crit, ' : ''}milestone, w${w.number}c, ${formatDay(c)}, 0d`)
+    task(`Cutover ${localTime(tz, w.cutover.start)}`, `${w.risk === 'high' ? 'crit, ' : ''}milestone, w${w.number}c, ${formatDay(c)}, 0d`)
   }
   return out.join('\n') + '\n'
 }
