@@ -29,7 +29,7 @@ export interface CutoverResult {
   verify?: VerifyResult
 }
 
-interface SubStep {
+export interface SubStep {
   name: string
   run: () => Promise<string | void>
   undo?: () => Promise<unknown>
@@ -42,7 +42,7 @@ export type Log = (line: string) => void
 /** Set when SIGTERM/SIGINT arrives during a cutover: no new sub-step starts, the done ones are undone. */
 const interrupt = new AbortController()
 
-async function runSubSteps(steps: SubStep[], log: Log): Promise<CutoverResult> {
+export async function runSubSteps(steps: SubStep[], log: Log): Promise<CutoverResult> {
   // The executor stops a step with SIGTERM (SIGKILL a few seconds later): undo instead of dying mid-window.
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping after the current sub-step`)
