@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
+import {dateFlag} from '../src/cli/flags.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {EXIT} from '../src/errors.js'
 import {runPlan, type PlanResult} from '../src/planner/plan-file.js'
@@ -16,8 +17,8 @@ export default class PlanCommand extends BaseCommand {
     format: Flags.option({options: ['table', 'markdown', 'mermaid', 'json'] as const, default: 'table' as const, description: 'how to print the plan'})(),
     diff: Flags.boolean({description: 'show what would change in plan.yaml without writing it', default: false}),
     'detailed-exitcode': Flags.boolean({description: 'with --diff: exit 2 when the plan would change, 0 when not', default: false}),
-    start: Flags.string({description: 'start date, YYYY-MM-DD (overrides settings.startDate)'}),
-    deadline: Flags.string({description: 'last cutover no later than YYYY-MM-DD (overrides settings.deadline)'}),
+    start: dateFlag({description: 'start date, YYYY-MM-DD (overrides settings.startDate)'}),
+    deadline: dateFlag({description: 'last cutover no later than YYYY-MM-DD (overrides settings.deadline)'}),
     timezone: Flags.string({description: 'IANA time zone of the cutover windows, e.g. Asia/Jakarta'}),
     cadence: Flags.integer({description: 'days between waves (overrides settings.waveCadenceDays)', min: 1}),
   }
@@ -50,7 +51,7 @@ export default class PlanCommand extends BaseCommand {
       const say = (s: string) => (flags.format === 'table' ? this.log(s) : this.logToStderr(s))
       if (flags.diff) {
         if (!r.changed) say(`\nno changes: ${r.planFile} is up to date`)
-        else if (!r.previous) say(`\n${r.planFile} does not exist yet: it would be written with ${r.plan.waves.length} waves`)
+        else if (!r.previous) say(`\n${r.planFile} does not exist yet: it would be written with ${r.plan.waves.length} wave${r.plan.waves.length === 1 ? '' : 's'}`)
         else {
           say(`\n${r.planFile} would change:`)
           for (const c of r.changes.apps) say(`  ${c.app}: wave ${c.from ?? '-'} → ${c.to ?? '-'}`)

@@ -7,6 +7,7 @@ import {DEFAULT_CONCURRENCY, rollbackWave} from '../src/executor/engine.js'
 import type {WaveResult} from '../src/executor/types.js'
 import {formatSummary} from '../src/executor/view.js'
 import {badInput} from '../src/errors.js'
+import {didYouMean} from '../src/suggest.js'
 
 export default class Rollback extends BaseCommand {
   static override summary = 'Undo what execute did: run the compensating steps of completed steps, newest first.'
@@ -41,7 +42,10 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
       // An application, or one of its database runbooks (APP:DATABASE_ID).
       const waveOf = (a: string): number | null | undefined => plan.applications.find((x) => x.name === a || a.startsWith(`${x.name}:`))?.wave
       const waves = new Set(flags.app.map(waveOf))
-      if (waves.has(undefined) || waves.has(null)) throw badInput(`not in any wave of the plan: ${flags.app.filter((a) => !waveOf(a)).join(', ')}`, 'UNKNOWN_APP', 'Check the application names in plan.yaml')
+      if (waves.has(undefined) || waves.has(null)) {
+        const unknown = flags.app.filter((a) => !waveOf(a))
+        throw badInput(`not in any wave of the plan: ${unknown.map((a) => `${a}${didYouMean(a, plan.applications.map((x) => x.name))}`).join(', ')}`, 'UNKNOWN_APP', 'Check the application names in plan.yaml')
+      }
       if (waves.size > 1) throw badInput(`the applications are in different waves (${[...waves].join(', ')})`, 'USAGE', 'Roll back one wave at a time: `migrate rollback wave N --app …`')
       wave = [...waves][0] as number
     }

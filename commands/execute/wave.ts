@@ -5,7 +5,7 @@ import {startCliRun} from '../../src/executor/cli-run.js'
 import {DEFAULT_CONCURRENCY, executeWave} from '../../src/executor/engine.js'
 import {writeJunit} from '../../src/executor/junit.js'
 import type {WaveResult} from '../../src/executor/types.js'
-import {formatDryRun, formatSummary} from '../../src/executor/view.js'
+import {formatDryRun, formatFinding, formatSummary} from '../../src/executor/view.js'
 
 export default class ExecuteWave extends BaseCommand {
   static override summary = 'Run the runbooks of every application in a wave: pre-flight, steps, health checks, automatic rollback.'
@@ -77,6 +77,8 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
     } finally {
       await cli.finish()
     }
+    // The envelope's warnings are the pre-flight's, as the text output shows them.
+    this.warnings.push(...result.preflight.filter((f) => f.severity === 'warning').map((f) => formatFinding(f)))
     if (flags.junit) writeJunit(flags.junit, result)
     if (!json) this.log(result.mode === 'dry-run' ? formatDryRun(result) : formatSummary(result))
     if (result.exitCode !== 0) process.exitCode = result.exitCode

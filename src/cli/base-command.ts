@@ -1,8 +1,13 @@
 // The one place where engine errors meet oclif: exit codes, the --json envelope, and human error text.
 // Every command extends BaseCommand; no other module under src/ imports @oclif/core except src/cli/.
-import {Command, Flags, Errors} from '@oclif/core'
+import {Command, Flags, Errors, type Interfaces} from '@oclif/core'
 import {formatDiagnostic, sortDiagnostics, type Diagnostic} from '../diagnostics.js'
 import {EXIT, isMigrateError} from '../errors.js'
+import {usageError, type CommandSpec, type ParseToken} from './usage-error.js'
+
+/** oclif's FlagOutput/ArgOutput (not exported by name). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Output = {[name: string]: any}
 
 export interface JsonEnvelope<T> {
   status: number
@@ -18,6 +23,20 @@ export abstract class BaseCommand extends Command {
   }
 
   protected warnings: string[] = []
+
+  /** Parse errors become usage errors (exit 64) that say what was wrong, and what was meant for a mistyped flag. */
+  protected override async parse<F extends Output, B extends Output, A extends Output>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const self = this as unknown as {token?: ParseToken}
+    self.token = undefined
+    try {
+      return await super.parse(options, argv)
+    } catch (error) {
+      throw usageError(error, {...(options ?? this.ctor), id: this.id} as CommandSpec, self.token)
+    }
+  }
 
   protected debugEnabled(): boolean {
     return this.argv.includes('--debug') || process.env.MIGRATE_DEBUG === '1'

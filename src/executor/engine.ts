@@ -554,7 +554,7 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         await journal.append({type: 'gate-waiting', wave, app: w.name, step: s.id, message: R(msg)})
         emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'waiting-gate', message: R(`${msg} — approve with --approve ${w.name}/${s.id}`)})
         rep(s.id).status = 'waiting-gate'
-        return finish('waiting-gate', R(`waiting at ${s.id}: ${msg}. Rerun with --approve ${s.id}${s.finalize ? '' : ' (or --yes)'} to continue`))
+        return finish('waiting-gate', R(`waiting at ${s.id}: ${msg}${/[.?!]$/.test(msg) ? '' : '.'} Rerun with --approve ${s.id}${s.finalize ? '' : ' (or --yes)'} to continue`))
       }
       soakData = ctl.soaked?.get(i)
       if (s.finalize && s.soak && soakData === undefined) {

@@ -13,6 +13,7 @@ import type {CommonOptions, Finding, StepKind} from './types.js'
 import {whichProgram} from './which.js'
 import {PLAN_FILES} from '../paths.js'
 import {readJournal} from '../state/journal.js'
+import {didYouMean} from '../suggest.js'
 import {replay, type Replay} from '../state/status.js'
 
 export {whichProgram}
@@ -269,7 +270,8 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
   // --approve / --retry-step / --skip-step must name real steps: a typo must not silently approve nothing.
   for (const ref of opts.stepRefs ?? []) {
     const ok = apps.some((a) => a.template?.steps.some((s) => ref === s.id || ref === `${a.name}/${s.id}` || (a.group !== undefined && ref === `${a.group}/${s.id}`)))
-    if (!ok) findings.push({severity: 'blocker', code: 'UNKNOWN_STEP', message: `"${ref}" names no step of the applications in wave ${wave.number}`, hint: 'Use STEP or APP/STEP as `migrate execute wave N --dry-run` lists them'})
+    const names = apps.flatMap((a) => a.template?.steps.flatMap((s) => [s.id, `${a.name}/${s.id}`, ...(a.group !== undefined ? [`${a.group}/${s.id}`] : [])]) ?? [])
+    if (!ok) findings.push({severity: 'blocker', code: 'UNKNOWN_STEP', message: `"${ref}" names no step of the applications in wave ${wave.number}${didYouMean(ref, names)}`, hint: 'Use STEP or APP/STEP as `migrate execute wave N --dry-run` lists them'})
   }
   return {ctx, wave, apps, findings: perApplication(findings, apps), secrets, journal}
 }

@@ -24,7 +24,8 @@ export function ms(n: number | undefined): string {
   if (n === undefined) return ''
   if (n < 1000) return `${Math.round(n)}ms`
   if (n < 60_000) return `${(n / 1000).toFixed(1)}s`
-  return `${Math.floor(n / 60_000)}m${Math.round((n % 60_000) / 1000)}s`
+  const sec = Math.round(n / 1000)
+  return `${Math.floor(sec / 60)}m${sec % 60}s`
 }
 
 export function formatFinding(f: Finding): string {

@@ -1,4 +1,5 @@
 // Semantic checks of an inventory that a schema cannot express: unique ids, references that resolve.
+import {closestNames} from '../suggest.js'
 import type {Inventory} from '../schema/inventory.js'
 import type {PathIssue} from '../schema/issues.js'
 
@@ -50,32 +51,7 @@ function unknownApp(path: PathIssue['path'], name: string, apps: Map<string, num
   return {path, code: 'UNKNOWN_APP', message: `application "${name}" is not defined in applications`, hint: near ? `Did you mean "${near}"? Otherwise add it under applications` : 'Add it under applications, or fix the name'}
 }
 
-/** The closest candidate by edit distance, if it is close enough to be a likely typo. */
+/** The closest candidate by edit distance, if it is close enough to be a likely typo (the rule of src/suggest.ts). */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1
-  for (const c of candidates) {
-    if (Math.abs(c.length - word.length) >= bestD) continue
-    const d = editDistance(word, c, bestD)
-    if (d < bestD) {
-      bestD = d
-      best = c
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string, cap: number): number {
-  let prev = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    let rowMin = i
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-      rowMin = Math.min(rowMin, cur[j])
-    }
-    if (rowMin >= cap) return cap
-    prev = cur
-  }
-  return prev[b.length]
+  return closestNames(word, candidates, 1)[0]
 }

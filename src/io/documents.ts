@@ -5,6 +5,8 @@ import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Documen
 import type {z} from 'zod'
 import type {Diagnostic} from '../diagnostics.js'
 import {badInput} from '../errors.js'
+import {knownKeys} from '../schema/known-keys.js'
+import {didYouMean} from '../suggest.js'
 
 export interface SourceDocument {
   file: string
@@ -31,12 +33,12 @@ export function parseSource(file: string, text: string): {source: SourceDocument
   const lines = new LineCounter()
   const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true})
   const diagnostics: Diagnostic[] = []
-  for (const e of doc.errors) {
+  for (const {e, followOn} of withoutCascade(doc.errors)) {
     const pos = lines.linePos(e.pos[0])
     diagnostics.push({
       severity: 'error',
       code: 'YAML_SYNTAX',
-      message: firstLine(e.message),
+      message: firstLine(e.message) + (followOn ? ` (and ${followOn} more syntax error${followOn === 1 ? '' : 's'} after it, most likely caused by this one)` : ''),
       hint: yamlHint(e.code),
       file,
       line: pos.line,
@@ -48,6 +50,23 @@ export function parseSource(file: string, text: string): {source: SourceDocument
     diagnostics.push({severity: 'warning', code: 'YAML_WARNING', message: firstLine(w.message), file, line: pos.line, column: pos.col})
   }
   return {source: {file, text, doc, lines}, diagnostics}
+}
+
+/**
+ * The parser's errors without the cascade that follows a broken structure: after a tab used as indentation or a bad
+ * indent it reports the lines below again and again (one tab gave 21 errors). The first structural error is kept,
+ * with the number of those after it; errors that do not derail the parse (a duplicate key, an alias) are all kept.
+ */
+function withoutCascade<E extends {code: string}>(errors: E[]): {e: E; followOn: number}[] {
+  const standalone = new Set(['DUPLICATE_KEY', 'BAD_ALIAS', 'DUPLICATE_ANCHOR'])
+  const out: {e: E; followOn: number}[] = []
+  let first: {e: E; followOn: number} | undefined
+  for (const e of errors) {
+    if (standalone.has(e.code)) out.push({e, followOn: 0})
+    else if (!first) out.push((first = {e, followOn: 0}))
+    else first.followOn++
+  }
+  return out
 }
 
 function firstLine(s: string): string {
@@ -113,14 +132,15 @@ export function diagnosticAt(
 }
 
 /** Maps zod issues to positioned diagnostics, every one of them. */
-export function zodDiagnostics(source: SourceDocument, error: z.ZodError): Diagnostic[] {
+export function zodDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z.ZodType): Diagnostic[] {
   const out: Diagnostic[] = []
   for (const issue of error.issues) {
     const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as Path
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys) {
-          out.push(diagnosticAt(source, [...path, key], {code: 'SCHEMA_UNKNOWN_FIELD', message: `unknown field "${key}"`, hint: 'Remove it or check its spelling; `migrate schema` lists the fields'}, true))
+          const near = schema ? didYouMean(key, knownKeys(schema, path)) : ''
+          out.push(diagnosticAt(source, [...path, key], {code: 'SCHEMA_UNKNOWN_FIELD', message: `unknown field "${key}"${near}`, hint: 'Remove it or check its spelling; `migrate schema` lists the fields'}, true))
         }
         break
       case 'invalid_type': {
@@ -129,7 +149,7 @@ export function zodDiagnostics(source: SourceDocument, error: z.ZodError): Diagn
           diagnosticAt(source, path, {
             code: missing ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_INVALID_TYPE',
             message: missing ? `required field "${String(path.at(-1) ?? '')}" is missing` : `${issue.message.replace(/^Invalid input: /, '')}`,
-            hint: missing ? `Add ${String(path.at(-1) ?? 'it')} (expected ${issue.expected})` : `Write a ${issue.expected} here`,
+            hint: missing ? `Add ${String(path.at(-1) ?? 'it')} (expected ${issue.expected})` : `Write ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected} here`,
           }),
         )
         break
@@ -170,6 +190,6 @@ export function loadWithSchema<T>(file: string, schema: z.ZodType<T>, text = rea
   if (diagnostics.some((d) => d.severity === 'error')) return {source, value: undefined, diagnostics}
   const raw = source.doc.toJS({maxAliasCount: 1000})
   const parsed = schema.safeParse(raw)
-  if (!parsed.success) return {source, value: undefined, diagnostics: [...diagnostics, ...zodDiagnostics(source, parsed.error)]}
+  if (!parsed.success) return {source, value: undefined, diagnostics: [...diagnostics, ...zodDiagnostics(source, parsed.error, schema)]}
   return {source, value: parsed.data, diagnostics}
 }

@@ -62,7 +62,7 @@ export function renderTable(plan: Plan, quality?: Quality, baseline?: Quality): 
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
   const outside = plan.applications.filter((a) => a.wave === null)
   if (outside.length) out.push('', `not moving: ${outside.map((a) => `${a.name} (${a.strategy})`).join(', ')}`)
-  out.push(`timezone ${plan.settings.timezone}; ${plan.waves.reduce((s, w) => s + w.applications.length, 0)} applications, ${plan.waves.reduce((s, w) => s + w.servers, 0)} servers in ${plan.waves.length} waves`)
+  out.push(`timezone ${plan.settings.timezone}; ${plan.waves.reduce((s, w) => s + w.applications.length, 0)} applications, ${plan.waves.reduce((s, w) => s + w.servers, 0)} servers in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`)
   if (quality) out.push(qualityLine('plan', quality))
   if (baseline) out.push(qualityLine('baseline (by criticality, packed by capacity)', baseline))
   return out.join('\n')
@@ -73,7 +73,7 @@ export function qualityLine(label: string, q: Quality): string {
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ')
-  return `${label}: ${q.rulesViolated} rule violation${q.rulesViolated === 1 ? '' : 's'}${v ? ` (${v})` : ''}, ${q.dependencyDaysSplit} dependency-days split across sites (${q.splitDependencies} split dependencies), ${q.wavesUsed} waves, ${q.durationDays} days`
+  return `${label}: ${q.rulesViolated} rule violation${q.rulesViolated === 1 ? '' : 's'}${v ? ` (${v})` : ''}, ${q.dependencyDaysSplit} dependency-days split across sites (${q.splitDependencies} split dependenc${q.splitDependencies === 1 ? 'y' : 'ies'}), ${q.wavesUsed} wave${q.wavesUsed === 1 ? '' : 's'}, ${q.durationDays} day${q.durationDays === 1 ? '' : 's'}`
 }
 
 export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality): string {

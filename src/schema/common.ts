@@ -1,6 +1,7 @@
 // Shapes shared by every file kind. zod is the single source of truth: TypeScript types are inferred from these,
 // and the JSON Schema for editors is generated from them (`migrate schema`).
 import {z} from 'zod'
+import {calendarDateProblem} from './calendar-date.js'
 
 export const API_VERSION = 'migrate/v1' as const
 
@@ -11,7 +12,10 @@ export const Id = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'ids use letters, digits and . _ : / - and start with a letter or digit')
 
-export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+export const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || calendarDateProblem(d) === undefined, {error: (i) => `not a real date: ${calendarDateProblem(String(i.input))}`})
 export const IsoDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/, 'a date-time as YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]')
 export const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM (24h)')
 

@@ -42,6 +42,9 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
     }
   }
   const waveNumbers = new Set<number>([...(plan?.waves.map((w) => w.number) ?? []), ...r.waves.keys()])
+  if (opts.wave !== undefined && !waveNumbers.has(opts.wave)) {
+    throw badInput(`wave ${opts.wave} is not in the plan`, 'UNKNOWN_WAVE', `The plan has wave${waveNumbers.size === 1 ? '' : 's'} ${[...waveNumbers].sort((a, b) => a - b).join(', ') || '(none)'}`)
+  }
   const waves: StatusResult['waves'] = []
   for (const n of [...waveNumbers].sort((a, b) => a - b)) {
     if (opts.wave !== undefined && n !== opts.wave) continue

@@ -167,7 +167,8 @@ describe("migrate plan", {timeout: 180_000}, () => {
     expect(ok.exitCode, ok.stderr).toBe(0)
     const badStart = await migrate(['plan', '--plan', bare, '--start', '4 Jan 2027', '--json'])
     expect(badStart.exitCode).toBe(64)
-    expect(JSON.parse(badStart.stdout).error.code).toBe('BAD_SETTINGS')
+    // Refused at the command line, before any planning: a usage error that shows what a date looks like.
+    expect(JSON.parse(badStart.stdout).error).toMatchObject({code: 'USAGE', message: '--start "4 Jan 2027": expected a date as YYYY-MM-DD'})
   })
 })
 

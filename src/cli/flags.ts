@@ -1,0 +1,14 @@
+// Flags of a domain type, shared by commands: parsed and refused at the command line, before any work starts.
+import {Flags} from '@oclif/core'
+import {calendarDateProblem} from '../schema/calendar-date.js'
+
+/** A calendar date as YYYY-MM-DD that exists (2027-02-30 and 2027-13-01 are refused with the reason). */
+export const dateFlag = Flags.custom<string>({
+  helpValue: 'YYYY-MM-DD',
+  async parse(input: string): Promise<string> {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(input)) throw new Error(`Expected a date as YYYY-MM-DD but received: ${input}`)
+    const problem = calendarDateProblem(input)
+    if (problem) throw new Error(`Expected a real date as YYYY-MM-DD (${problem}) but received: ${input}`)
+    return input
+  },
+})
