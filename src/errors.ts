@@ -22,6 +22,8 @@ export const EXIT = {
   PARTIAL: 7,
   /** Bad input or usage: broken YAML, a schema violation, a dependency cycle, unknown flag, missing credentials. */
   BAD_INPUT: 64,
+  /** The machine refused: the plan directory is read-only, a state file cannot be created (sysexits EX_CANTCREAT). */
+  ENVIRONMENT: 73,
   /** Interrupted by Ctrl-C / SIGTERM; state says where it stopped. */
   INTERRUPTED: 130,
 } as const
@@ -66,4 +68,24 @@ export function badInput(message: string, code: string, hint?: string, diagnosti
 
 export function isMigrateError(e: unknown): e is MigrateError {
   return e instanceof MigrateError || (typeof e === 'object' && e !== null && (e as {name?: string}).name === 'MigrateError')
+}
+
+/** The OS error codes that mean "this machine does not let us write here", not a bug. */
+const ENV_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOENT', 'ENOTDIR'])
+
+/**
+ * An OS error while creating or writing a state file, as a person can act on it: which file, what the OS said, what
+ * to do. Anything that is not such an error is returned as it is (a bug stays a bug).
+ */
+export function environmentError(e: unknown, file: string, what: string): unknown {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  if (!code || !ENV_CODES.has(code)) return e
+  const why = code === 'EROFS' ? 'the file system is read-only' : code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code === 'ENOENT' || code === 'ENOTDIR' ? 'its directory does not exist' : 'permission denied'
+  return new MigrateError(`cannot ${what} ${file}: ${why} (${code})`, {
+    code: 'STATE_NOT_WRITABLE',
+    exitCode: EXIT.ENVIRONMENT,
+    hint: 'execute and rollback write the lock and the journal next to plan.yaml: run from a copy of the plan in a writable directory, or fix the permissions (nothing was run)',
+    data: {file, errno: code},
+    cause: e,
+  })
 }

@@ -12,7 +12,7 @@ import {PLAN_FILES} from '../paths.js'
 import {evaluateWhen, redact, renderArgv, renderString, RenderError, type VarScope} from '../runbook/vars.js'
 import {durationMs} from '../schema/common.js'
 import type {HealthCheck, Step} from '../schema/template.js'
-import {JournalWriter, readJournal} from '../state/journal.js'
+import {headFile, JournalWriter, readJournal, verifyJournal} from '../state/journal.js'
 import {acquireLock, describeLock, type Lock} from '../state/lock.js'
 import {applyEvent, appState, replay, type AppState, type Replay, type StepState} from '../state/status.js'
 import {describeFailure, runProcess} from './process.js'
@@ -177,6 +177,23 @@ interface Run {
   groupAsks: Map<string, Promise<boolean>>
 }
 
+/**
+ * Resuming means trusting the journal: which steps ran is read from it. One that does not verify (an edited or
+ * removed event, lines cut from its end, two runs' events interleaved) is refused before anything runs.
+ */
+function refuseUntrustedJournal(file: string, operation: string): void {
+  const v = verifyJournal(file)
+  if (v.ok) return
+  const first = v.problems[0]
+  throw new MigrateError(`${operation} refused: the journal does not verify (${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}, the first at ${file}:${first.line}: ${first.problem}); resuming from it could rerun a step that already ran or skip one that did not`, {
+    code: 'JOURNAL_TAMPERED',
+    exitCode: EXIT.FAILURE,
+    hint: `\`migrate status --verify\` lists every problem. Restore ${path.basename(file)} and ${path.basename(headFile(file))} from a backup (or git) and run again; ` +
+      `if there is none, move both aside, check on the systems which steps took effect, and rerun with --skip-step for those (nothing was run now)`,
+    data: {problems: v.problems, file},
+  })
+}
+
 async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operation: string, runId: string, fn: (journal: JournalWriter, lock: Lock) => Promise<T>): Promise<T> {
   const emit = opts.emit ?? (() => undefined)
   const lockFile = path.join(prep.ctx.planDir, PLAN_FILES.lock)
@@ -185,6 +202,7 @@ async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operat
   const journalFile = path.join(prep.ctx.planDir, PLAN_FILES.journal)
   const hadJournal = existsSync(journalFile)
   try {
+    refuseUntrustedJournal(journalFile, operation)
     journal = JournalWriter.open(journalFile, runId, (s) => redact(s, prep.secrets))
     if (lock.replaced) {
       const holder = lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'
@@ -207,7 +225,10 @@ async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operat
     if (journal) await journal.close().catch(() => undefined)
     // A run that did nothing (a rollback with nothing to undo) leaves no empty journal behind.
     try {
-      if (!hadJournal && statSync(journalFile).size === 0) rmSync(journalFile)
+      if (!hadJournal && statSync(journalFile).size === 0) {
+        rmSync(journalFile)
+        rmSync(headFile(journalFile), {force: true})
+      }
     } catch {
       // Not there: nothing to tidy.
     }

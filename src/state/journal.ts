@@ -2,11 +2,17 @@
 // the hash of the previous event. Appends are group-committed: concurrent appends share one write + fsync, and
 // append() resolves only once its line is on disk, so a step's "started" is durable before the step runs.
 // A torn last line (a crash mid-append) is ignored on read and cut off before the next append.
+// After each group commit the sequence number and hash of the last event go to a small head file beside it
+// (state.journal.head), so lines cut from the end do not pass for an honest shorter journal. Both files are opened
+// with O_NOFOLLOW: a symbolic link in their place is refused, never followed.
+// The chain protects against accidents (an edit, a lost or reordered line, a copy from elsewhere), not against
+// someone who can write the plan directory: they can recompute every hash and the head. See docs/execute.md.
 import {createHash} from 'node:crypto'
-import {closeSync, existsSync, fdatasync as fsFdatasync, fstatSync, ftruncateSync, openSync, readFileSync, write as fsWrite} from 'node:fs'
+import {closeSync, constants, fdatasync as fsFdatasync, fstatSync, ftruncateSync, openSync, write as fsWrite} from 'node:fs'
 import os from 'node:os'
-import {MigrateError, EXIT} from '../errors.js'
+import {environmentError, MigrateError, EXIT} from '../errors.js'
 import {JournalEvent, type EventType} from '../schema/state.js'
+import {readStateFile, symlinkRefused} from './lock.js'
 
 export const GENESIS = '0'.repeat(64)
 
@@ -48,10 +54,28 @@ export interface ReadJournal {
   validBytes: number
 }
 
-/** Reads the journal; a missing file is an empty journal. Never throws on content. */
+/** The head file beside a journal. */
+export function headFile(journal: string): string {
+  return `${journal}.head`
+}
+
+export interface JournalHead {
+  seq: number
+  hash: string
+}
+
+/** The head (last event's seq and hash as last committed); undefined when there is none, null when unreadable. */
+export function readHead(journal: string): JournalHead | null | undefined {
+  const buf = readStateFile(headFile(journal))
+  if (!buf) return undefined
+  const m = /^(\d{12}) ([0-9a-f]{64})\n/.exec(buf.toString('utf8'))
+  return m ? {seq: Number(m[1]), hash: m[2]} : null
+}
+
+/** Reads the journal; a missing file is an empty journal. Never throws on content (a symbolic link is refused). */
 export function readJournal(file: string): ReadJournal {
-  if (!existsSync(file)) return {events: [], lines: [], raw: [], torn: false, bad: [], validBytes: 0}
-  const buf = readFileSync(file)
+  const buf = readStateFile(file)
+  if (!buf) return {events: [], lines: [], raw: [], torn: false, bad: [], validBytes: 0}
   const lastNl = buf.lastIndexOf(0x0a)
   const validBytes = lastNl + 1
   const text = buf.subarray(0, validBytes).toString('utf8')
@@ -93,11 +117,17 @@ export interface VerifyResult {
   events: number
   torn: boolean
   problems: {line: number; seq?: number; problem: string}[]
+  /** The head as recorded (undefined: no head file, a journal from before heads were kept). */
+  head?: JournalHead | null
 }
 
-/** Checks the hash chain and sequence numbers: any edited, removed or inserted line breaks it. */
+/**
+ * Checks the hash chain and sequence numbers (any edited, removed, inserted or reordered line breaks it), and the
+ * head: a journal that ends before the event its head recorded lost lines from its end.
+ */
 export function verifyJournal(file: string): VerifyResult {
   const j = readJournal(file)
+  const head = readHead(file)
   const problems: VerifyResult['problems'] = j.bad.map((b) => ({line: b.line, problem: b.reason}))
   let prev = GENESIS
   j.events.forEach((e, i) => {
@@ -108,8 +138,19 @@ export function verifyJournal(file: string): VerifyResult {
     if (hashEvent(rest as Omit<JournalEvent, 'hash'>) !== hash) problems.push({line, seq: e.seq, problem: 'hash does not match the event (the line was edited)'})
     prev = hash
   })
+  const endLine = (j.lines.at(-1) ?? 0) + 1
+  if (head === null) problems.push({line: endLine, problem: `the head file ${headFile(file)} is unreadable (edited or damaged)`})
+  else if (head !== undefined) {
+    const last = j.events.at(-1)
+    if (!last || last.seq < head.seq) {
+      const n = head.seq - (last ? last.seq : -1)
+      problems.push({line: endLine, seq: head.seq, problem: `the journal ends ${last ? `at event ${last.seq}` : 'empty'} but its head recorded event ${head.seq}: ${n} event(s) were cut from the end`})
+    } else if (j.events[head.seq]?.hash !== head.hash) {
+      problems.push({line: j.lines[head.seq] ?? endLine, seq: head.seq, problem: `event ${head.seq} is not the one the head recorded (the journal was rewritten or replaced from there)`})
+    }
+  }
   problems.sort((a, b) => a.line - b.line)
-  return {ok: problems.length === 0, events: j.events.length, torn: j.torn, problems}
+  return {ok: problems.length === 0, events: j.events.length, torn: j.torn, problems, head}
 }
 
 /**
@@ -118,9 +159,10 @@ export function verifyJournal(file: string): VerifyResult {
  */
 export class JournalWriter {
   private fd: number
+  private headFd: number
   private seq: number
   private prev: string
-  private queue: {line: string; resolve: () => void; reject: (e: unknown) => void}[] = []
+  private queue: {line: string; seq: number; hash: string; resolve: () => void; reject: (e: unknown) => void}[] = []
   private flushing: Promise<void> | null = null
   private failed: unknown = null
   readonly actor: Actor
@@ -130,6 +172,7 @@ export class JournalWriter {
   private constructor(
     readonly file: string,
     fd: number,
+    headFd: number,
     seq: number,
     prev: string,
     readonly runId: string,
@@ -137,6 +180,7 @@ export class JournalWriter {
     actor: Actor,
   ) {
     this.fd = fd
+    this.headFd = headFd
     this.seq = seq
     this.prev = prev
     this.actor = actor
@@ -151,11 +195,18 @@ export class JournalWriter {
         hint: 'It was edited by hand or damaged: restore it from git or a backup, then run `migrate status --verify`',
       })
     }
-    const fd = openSync(file, 'a', 0o644)
+    const fd = openNoFollow(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT)
+    let headFd: number
+    try {
+      headFd = openNoFollow(headFile(file), constants.O_WRONLY | constants.O_CREAT)
+    } catch (e) {
+      closeSync(fd)
+      throw e
+    }
     // Cut a torn tail (and anything after the last newline) so the next line starts clean.
     if (fstatSync(fd).size !== j.validBytes) ftruncateSync(fd, j.validBytes)
     const last = j.events.at(-1)
-    return new JournalWriter(file, fd, last ? last.seq + 1 : 0, last ? last.hash : GENESIS, runId, redact, actor)
+    return new JournalWriter(file, fd, headFd, last ? last.seq + 1 : 0, last ? last.hash : GENESIS, runId, redact, actor)
   }
 
   /** Builds the event (seq, time, actor, chain) now, in call order; resolves once it is fsynced. */
@@ -167,14 +218,15 @@ export class JournalWriter {
       clean[k] = typeof v === 'string' ? this.redact(v) : k === 'argv' && Array.isArray(v) ? v.map((x) => this.redact(String(x))) : k === 'check' ? JSON.parse(this.redact(JSON.stringify(v))) : v
     }
     // Key order is fixed here (verification re-serialises the parsed line in the same order).
-    const ordered = {seq: this.seq++, time: new Date().toISOString(), type: e.type, runId: this.runId, ...clean, actor: this.actor, prev: this.prev} as Omit<JournalEvent, 'hash'>
+    const seq = this.seq++
+    const ordered = {seq, time: new Date().toISOString(), type: e.type, runId: this.runId, ...clean, actor: this.actor, prev: this.prev} as Omit<JournalEvent, 'hash'>
     const hash = hashEvent(ordered)
     this.prev = hash
     const event = {...ordered, hash} as JournalEvent
     const line = JSON.stringify(event) + '\n'
     this.onAppend?.(event)
     return new Promise<JournalEvent>((resolve, reject) => {
-      this.queue.push({line, resolve: () => resolve(event), reject})
+      this.queue.push({line, seq, hash, resolve: () => resolve(event), reject})
       if (!this.flushing) this.flushing = this.flush()
     })
   }
@@ -191,6 +243,11 @@ export class JournalWriter {
           off += bytesWritten
         }
         await fdatasync(this.fd)
+        // Then the head: the journal is never shorter than its head says, unless lines were cut from it.
+        const last = batch[batch.length - 1]
+        const head = Buffer.from(`${String(last.seq).padStart(12, '0')} ${last.hash}\n`, 'utf8')
+        await writeAt(this.headFd, head, 0, 0)
+        await fdatasync(this.headFd)
         for (const b of batch) b.resolve()
       } catch (error) {
         this.failed = new MigrateError(`cannot write the journal ${this.file}: ${(error as Error).message}`, {code: 'JOURNAL_WRITE_FAILED', hint: 'Check free disk space and permissions; nothing further was run'})
@@ -210,13 +267,25 @@ export class JournalWriter {
   async close(): Promise<void> {
     await this.drain()
     if (this.fd >= 0) closeSync(this.fd)
+    if (this.headFd >= 0) closeSync(this.headFd)
     this.fd = -1
+    this.headFd = -1
   }
 }
 
 // fs.write / fdatasync on a raw fd, promisified without FileHandle (so the fd stays usable synchronously too).
-function writeAt(fd: number, buf: Buffer, off: number): Promise<{bytesWritten: number}> {
-  return new Promise((resolve, reject) => fsWrite(fd, buf, off, buf.length - off, null, (err, bytesWritten) => (err ? reject(err) : resolve({bytesWritten}))))
+function writeAt(fd: number, buf: Buffer, off: number, position: number | null = null): Promise<{bytesWritten: number}> {
+  return new Promise((resolve, reject) => fsWrite(fd, buf, off, buf.length - off, position, (err, bytesWritten) => (err ? reject(err) : resolve({bytesWritten}))))
+}
+
+/** Opens a state file without following a symbolic link in its place. */
+function openNoFollow(file: string, flags: number): number {
+  try {
+    return openSync(file, flags | constants.O_NOFOLLOW, 0o644)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw symlinkRefused(file)
+    throw environmentError(e, file, 'open the journal')
+  }
 }
 function fdatasync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsFdatasync(fd, (err) => (err ? reject(err) : resolve())))

@@ -7,9 +7,8 @@ import {PLAN_FILES} from '../paths.js'
 import {loadKind} from '../schema/kinds.js'
 import type {Plan} from '../schema/plan.js'
 import {readJournal, verifyJournal, type VerifyResult} from './journal.js'
-import {pidAlive, readLock, type LockInfo} from './lock.js'
+import {holderAlive, readLock, type LockInfo} from './lock.js'
 import {appState, replay, type AppState, type AppStatus} from './status.js'
-import os from 'node:os'
 import {badInput} from '../errors.js'
 
 export type WaveStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'attention'
@@ -30,7 +29,7 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
   const j = readJournal(file)
   const r = replay(j.events)
   const lockInfo = readLock(path.join(planDir, PLAN_FILES.lock))
-  const alive = lockInfo ? (lockInfo.host === os.hostname() ? pidAlive(lockInfo.pid) : null) : null
+  const alive = lockInfo ? holderAlive(lockInfo) : null
   const live = !!lockInfo && alive !== false
   let plan: Plan | undefined
   const planFile = path.join(planDir, PLAN_FILES.plan)

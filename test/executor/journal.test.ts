@@ -131,11 +131,12 @@ describe('lock', () => {
     expect(lock.replaced?.info?.pid).toBe(holder.pid)
     expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid)
     lock.release()
-    // --force-unlock takes a live lock.
-    const a = acquireLock(file, 'one')
+    // --force-unlock takes a lock held from another host (this host cannot tell whether it lives), not a live one here.
+    writeFileSync(file, JSON.stringify({host: 'jump-2.elsewhere', pid: 4242, user: 'ops', since: new Date().toISOString(), operation: 'execute wave 7'}))
+    expect(() => acquireLock(file, 'two')).toThrow(/locked by ops@jump-2.elsewhere/)
     const b = acquireLock(file, 'two', {force: true})
     expect(b.replaced?.reason).toBe('forced')
+    expect(() => acquireLock(file, 'three', {force: true})).toThrow(/--force-unlock refused/)
     b.release()
-    a.release()
   })
 })
