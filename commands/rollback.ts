@@ -13,7 +13,9 @@ export default class Rollback extends BaseCommand {
   static override summary = 'Undo what execute did: run the compensating steps of completed steps, newest first.'
   static override description = `Journaled like execute, and resumable: run it again after a crash or a failed compensation and it continues. Rolling back an application of which nothing ran is a no-op that says so. A finalize step (point of no return) stops the rollback.
 
-Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 plan locked, 5 stale plan, 64 bad input, 130 interrupted.`
+A compensation that was running when a run stopped runs again only when its step is idempotent (or rollbackIdempotent); otherwise the rollback stops (exit 6) and asks: --skip-step APP/STEP (the undo took effect) or --retry-step APP/STEP (it did not).
+
+Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 plan locked, 5 stale plan, 6 an operator must decide, 64 bad input, 73 plan directory not writable, 130 interrupted.`
   static override args = {
     what: Args.string({description: '"wave"', options: ['wave'], required: false}),
     n: Args.integer({description: 'wave number', min: 1, required: false}),
@@ -24,6 +26,8 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
     concurrency: Flags.integer({description: 'applications rolled back at once', default: DEFAULT_CONCURRENCY, min: 1}),
     'allow-stale': Flags.boolean({description: 'roll back even though the inventory changed since the plan was made', default: false}),
     'force-unlock': Flags.boolean({description: 'take the plan lock even if another run holds it (if that run is alive, both would act at once)', default: false}),
+    'skip-step': Flags.string({description: 'STEP or APP/STEP: its rollback was interrupted and did take effect (repeatable)', multiple: true, multipleNonGreedy: true}),
+    'retry-step': Flags.string({description: 'STEP or APP/STEP: its rollback was interrupted and did not take effect: run it again (repeatable)', multiple: true, multipleNonGreedy: true}),
   }
   static override examples = [
     '<%= config.bin %> rollback wave 2 --plan plans/example',
@@ -54,7 +58,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
     const cli = await startCliRun({json, live: tty, interactive: false, write: (l) => process.stderr.write(l + '\n')})
     let result: WaveResult
     try {
-      result = await rollbackWave({planDir, wave, apps: flags.app, concurrency: flags.concurrency, allowStale: flags['allow-stale'], forceUnlock: flags['force-unlock'], signal: cli.signal, emit: cli.emit})
+      result = await rollbackWave({planDir, wave, apps: flags.app, concurrency: flags.concurrency, allowStale: flags['allow-stale'], forceUnlock: flags['force-unlock'], skipSteps: flags['skip-step'], retrySteps: flags['retry-step'], signal: cli.signal, emit: cli.emit})
     } finally {
       await cli.finish()
     }

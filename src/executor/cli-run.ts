@@ -2,6 +2,7 @@
 // (listr2 on a terminal, plain lines otherwise, NDJSON events on stderr with --json) and interactive confirmation.
 import readline from 'node:readline'
 import type {LiveView} from './live-view.js'
+import {killAllSteps} from './process.js'
 import {formatEventLine} from './view.js'
 import type {ExecEvent} from './types.js'
 
@@ -22,6 +23,9 @@ export async function startCliRun(opts: {json: boolean; live: boolean; interacti
       opts.write(`\n${sig}: stopping — no new step starts, running steps are being stopped (the journal records where). Press Ctrl-C again to quit at once.`)
       ac.abort()
     } else {
+      // Quit at once, but not leaving steps behind: every process of every running step is killed first.
+      const n = killAllSteps()
+      opts.write(`${sig} again: quitting now${n ? `; killed ${n} step process(es)` : ''}. The journal shows the steps that were running; the next run asks about them.`)
       process.exit(130)
     }
   }

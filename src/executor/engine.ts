@@ -2,20 +2,23 @@
 // timeouts, `when`, gates and finalize soaks; a failed step rolls that application's completed steps back in
 // reverse. Every state change is journaled (fsynced) before the next action, so a rerun continues where a crash or
 // Ctrl-C stopped. The engine only emits events: the commands decide how they look.
-import {randomBytes} from 'node:crypto'
-import {existsSync, rmSync, statSync} from 'node:fs'
+import {createHash, randomBytes} from 'node:crypto'
+import {existsSync, realpathSync, rmSync, statSync} from 'node:fs'
+import {hostname} from 'node:os'
 import path from 'node:path'
 import {EXIT, MigrateError} from '../errors.js'
 import {describeCheck, quoteArg, runCheck as defaultRunCheck} from '../health/index.js'
 import type {CheckResult} from '../health/types.js'
 import {PLAN_FILES} from '../paths.js'
 import {evaluateWhen, redact, renderArgv, renderString, RenderError, type VarScope} from '../runbook/vars.js'
+import {printable} from '../runbook/printable.js'
 import {durationMs} from '../schema/common.js'
 import type {HealthCheck, Step} from '../schema/template.js'
 import {headFile, JournalWriter, readJournal, verifyJournal} from '../state/journal.js'
 import {acquireLock, describeLock, type Lock} from '../state/lock.js'
+import {findStepProcesses, procStartTime, sameProcessAlive, STEP_ENV} from '../state/proc.js'
 import {applyEvent, appState, replay, type AppState, type Replay, type StepState} from '../state/status.js'
-import {describeFailure, runProcess} from './process.js'
+import {describeFailure, registerSecrets, runProcess} from './process.js'
 import {barrierIndex, finalizeIndex, matchesStep, prepareWave, renderCheck, renderEnv, stepKind, whichProgram, type AppWork, type WavePrep} from './prepare.js'
 import type {AppOutcome, AppReport, CommonOptions, ExecEvent, ExecuteOptions, ExecutorDeps, Finding, StepReport, WaveResult} from './types.js'
 
@@ -177,6 +180,70 @@ interface Run {
   groupAsks: Map<string, Promise<boolean>>
 }
 
+/** Names this plan in step markers: the same plan directory gives the same key, wherever it is run from. */
+export function planKey(planDir: string): string {
+  let real = path.resolve(planDir)
+  try {
+    real = realpathSync(real)
+  } catch {
+    /* not there: the resolved path */
+  }
+  return createHash('sha256').update(real).digest('hex').slice(0, 16)
+}
+
+/** The MIGRATE_STEP marker of a step's processes: PLANKEY|UNIT|STEP[|rollback]. */
+function stepMarker(run: Run, w: AppWork, step: string, mode?: 'rollback'): string {
+  return `${planKey(run.prep.ctx.planDir)}|${w.name}|${step}${mode ? `|${mode}` : ''}`
+}
+
+/** Journals the pid and start time of a step's process (not awaited: the step runs meanwhile; order is kept). */
+function journalProcess(run: Run, w: AppWork, step: string, mode?: 'rollback'): (pid: number) => void {
+  return (pid) => {
+    run.journal.append({type: 'step-process', wave: run.prep.wave.number, app: w.name, step, pid, startTime: procStartTime(pid), ...(mode ? {mode} : {})}).catch(() => undefined)
+  }
+}
+
+/**
+ * Processes of this plan's steps that outlived a previous run (a kill -9 of the CLI leaves its step running): found
+ * by their marker, and by the pid and start time the journal recorded. A resume waits for them (up to
+ * MIGRATE_WAIT_FOR_STEPS seconds, 60 by default) and, if they are still there, stops naming them: a step must never
+ * run twice at once, idempotent or not.
+ */
+async function awaitLeftoverSteps(planDir: string, journalFile: string, emit: (e: ExecEvent) => void, signal: AbortSignal): Promise<void> {
+  const key = planKey(planDir)
+  const recorded: {pid: number; startTime?: string; what: string}[] = []
+  const r = replay(readJournal(journalFile).events)
+  for (const [, apps] of r.waves) {
+    for (const [, a] of apps) {
+      for (const st of a.steps.values()) {
+        if (st.process && st.process.host === hostname() && (st.status === 'running' || st.status === 'interrupted' || st.status === 'rolling-back')) recorded.push({pid: st.process.pid, startTime: st.process.startTime, what: `${a.name}/${st.id}`})
+      }
+    }
+  }
+  const find = (): {pid: number; what: string; command?: string; startTime?: string}[] => {
+    const out: {pid: number; what: string; command?: string; startTime?: string}[] = findStepProcesses(`${key}|`).map((p) => ({pid: p.pid, what: p.marker.split('|').slice(1, 3).join('/') + (p.marker.endsWith('|rollback') ? ' (rollback)' : ''), command: p.command, startTime: p.startTime}))
+    for (const p of recorded) if (!out.some((o) => o.pid === p.pid) && sameProcessAlive(p.pid, p.startTime)) out.push(p)
+    return out
+  }
+  let left = find()
+  if (left.length === 0) return
+  const waitS = Number(process.env.MIGRATE_WAIT_FOR_STEPS ?? 60)
+  const name = (l: typeof left): string => l.map((p) => `${p.what} (pid ${p.pid}${p.command ? `: ${printable(p.command).slice(0, 80)}` : ''})`).join(', ')
+  emit({type: 'preflight', finding: {severity: 'warning', code: 'STEP_STILL_RUNNING', message: `${left.length} process(es) of steps of a previous run are still running: ${name(left)}; waiting up to ${waitS}s for them to finish before anything runs`}})
+  const until = performance.now() + waitS * 1000
+  while (left.length > 0 && performance.now() < until && !signal.aborted) {
+    await new Promise((res) => setTimeout(res, 100))
+    left = find()
+  }
+  if (left.length === 0) return
+  throw new MigrateError(`step processes of a previous run are still running: ${name(left)}; running anything now could run the same step twice at once`, {
+    code: 'STEP_STILL_RUNNING',
+    exitCode: EXIT.NEEDS_OPERATOR,
+    hint: `Wait for them to finish, or stop them (\`kill -TERM ${left.map((p) => p.pid).join(' ')}\`), then run again; the journal then says whether each step needs --skip-step or --retry-step. Nothing was run`,
+    data: {processes: left},
+  })
+}
+
 /**
  * Resuming means trusting the journal: which steps ran is read from it. One that does not verify (an edited or
  * removed event, lines cut from its end, two runs' events interleaved) is refused before anything runs.
@@ -203,6 +270,7 @@ async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operat
   const hadJournal = existsSync(journalFile)
   try {
     refuseUntrustedJournal(journalFile, operation)
+    await awaitLeftoverSteps(prep.ctx.planDir, journalFile, emit, opts.signal ?? new AbortController().signal)
     journal = JournalWriter.open(journalFile, runId, (s) => redact(s, prep.secrets))
     if (lock.replaced) {
       const holder = lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'
@@ -250,7 +318,7 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
   let argv: string[] | undefined
   let check: HealthCheck | undefined
   try {
-    env = renderEnv(s.env, w.scope)
+    env = {...renderEnv(s.env, w.scope), [STEP_ENV]: stepMarker(run, w, s.id)}
     cwd = s.cwd ? path.resolve(run.prep.ctx.planDir, renderString(s.cwd, w.scope)) : undefined
     if ('run' in s) argv = renderArgv(s.run, w.scope)
     if ('check' in s) check = renderCheck(s.check, w.scope)
@@ -276,17 +344,17 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
     let captured: Record<string, string> | undefined
     let interrupted = false
     if (argv) {
-      const r = await deps.runCommand(argv, {cwd, env, timeoutMs, signal})
+      const r = await deps.runCommand(argv, {cwd, env, timeoutMs, signal, redact: R, onSpawn: journalProcess(run, w, s.id)})
       exitCode = r.exitCode
       output = r.output ? R(r.output) : undefined
       ok = r.exitCode === 0 && !r.canceled && !r.timedOut
       interrupted = r.canceled
-      lastError = R(describeFailure(r, timeoutMs) + (r.output && !ok ? `: ${lastLine(r.output)}` : ''))
+      lastError = R(describeFailure(r, timeoutMs)) + (r.output && !ok ? `: ${lastLine(R(r.output))}` : '')
       if (ok && s.capture) {
         const value = capture(r.stdout, s.capturePattern)
         if (value === undefined) {
           ok = false
-          lastError = R(`the output does not match capturePattern /${s.capturePattern}/: ${lastLine(r.stdout) || '(no output)'}`)
+          lastError = `the output does not match capturePattern /${s.capturePattern}/: ${lastLine(R(r.stdout)) || '(no output)'}`
         } else captured = {[s.capture]: R(value)}
       }
     } else if (check && kind === 'check') {
@@ -368,7 +436,7 @@ async function soak(run: Run, w: AppWork, s: Step): Promise<{ok: boolean; messag
   for (;;) {
     if (run.signal.aborted) return {ok: false, message: 'soak stopped (interrupted)', polls, durationMs: performance.now() - start}
     polls++
-    const r = await run.deps.runCheck(check, run.signal, {})
+    const r = await run.deps.runCheck(check, run.signal, {env: {[STEP_ENV]: stepMarker(run, w, s.id)}})
     if (r.status !== 'passed') return {ok: false, message: run.R(`soak check failed after ${Math.round((performance.now() - start) / 1000)}s (check ${polls}): ${r.message}`), polls, durationMs: performance.now() - start}
     if (performance.now() - start >= total) return {ok: true, message: `healthy for ${spec.duration} (${polls} checks)`, polls, durationMs: performance.now() - start}
     await run.deps.sleep(Math.min(interval, Math.max(0, total - (performance.now() - start))), run.signal)
@@ -392,6 +460,22 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
     .filter(({st}) => st && (st.status === 'succeeded' || st.status === 'rolling-back' || st.status === 'rollback-failed' || st.status === 'interrupted' || st.status === 'running'))
     .reverse()
   for (const {s, st} of todo) {
+    // A compensation that was running when a previous run stopped: the same rules as a forward step.
+    if (st!.status === 'rolling-back' && s.rollback && !st!.rollbackRetry) {
+      const who = st!.lastActor ? ` (run ${st!.lastRun} by ${st!.lastActor.user}@${st!.lastActor.host} pid ${st!.lastActor.pid})` : ''
+      if (matchesStep(run.opts.skipSteps, refNames(w), s.id)) {
+        await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, mode: 'rollback', message: `--skip-step: the operator confirmed the interrupted rollback took effect${who}`})
+        results.set(s.id, 'rolled-back')
+        emit({type: 'rollback-step', app: w.name, step: s.id, status: 'succeeded', message: 'confirmed by the operator (--skip-step)'})
+        continue
+      }
+      const again = matchesStep(run.opts.retrySteps, refNames(w), s.id)
+      if (!again && !(s.rollbackIdempotent ?? s.idempotent)) {
+        const msg = `the rollback of ${s.id} was running when a previous run stopped${who} and is not idempotent: check whether it took effect, then rerun \`migrate rollback wave ${wave}\` with --skip-step ${w.name}/${s.id} (it did) or --retry-step ${w.name}/${s.id} (it did not)`
+        return {outcome: 'needs-operator', message: msg, steps: results}
+      }
+      await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, mode: 'rollback', message: again ? `--retry-step: the operator confirmed the interrupted rollback did not take effect${who}` : `idempotent rollback interrupted${who}: running it again`})
+    }
     if (s.finalize && st!.status === 'succeeded') {
       const msg = `stopped at ${s.id}: it is a finalize step (point of no return); steps before it cannot be rolled back automatically`
       await journal.append({type: 'app-failed', wave, app: w.name, error: msg})
@@ -411,7 +495,7 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
     let cwd: string | undefined
     try {
       argv = renderArgv(s.rollback, w.scope)
-      env = renderEnv(s.env, w.scope)
+      env = {...renderEnv(s.env, w.scope), [STEP_ENV]: stepMarker(run, w, s.id, 'rollback')}
       cwd = s.cwd ? path.resolve(run.prep.ctx.planDir, renderString(s.cwd, w.scope)) : undefined
     } catch (e) {
       const msg = R((e as Error).message)
@@ -425,10 +509,11 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
     await journal.append({type: 'rollback-started', wave, app: w.name, step: s.id, mode: 'rollback', argv, message: reason})
     emit({type: 'rollback-step', app: w.name, step: s.id, status: 'started', command: cmd})
     const timeoutMs = s.timeout !== undefined ? durationMs(s.timeout) : undefined
-    let r = await run.deps.runCommand(argv, {cwd, env, timeoutMs, signal: run.signal})
+    const onSpawn = journalProcess(run, w, s.id, 'rollback')
+    let r = await run.deps.runCommand(argv, {cwd, env, timeoutMs, signal: run.signal, redact: R, onSpawn})
     for (let extra = 0; extra < (s.retries?.count ?? 0) && r.exitCode !== 0 && !r.canceled; extra++) {
       await run.deps.sleep(durationMs(s.retries!.backoff) * s.retries!.factor ** extra, run.signal)
-      r = await run.deps.runCommand(argv, {cwd, env, timeoutMs, signal: run.signal})
+      r = await run.deps.runCommand(argv, {cwd, env, timeoutMs, signal: run.signal, redact: R, onSpawn})
     }
     const out = r.output ? R(r.output) : undefined
     if (r.exitCode === 0 && !r.canceled && !r.timedOut) {
@@ -441,7 +526,7 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
       await journal.append({type: 'interrupted', wave, app: w.name, step: s.id, mode: 'rollback', output: out, error: 'rollback stopped by Ctrl-C/SIGTERM'})
       return {outcome: 'interrupted', message: `interrupted while rolling back ${s.id}; rerun \`migrate rollback\` to continue`, steps: results}
     }
-    const msg = R(describeFailure(r, timeoutMs) + (r.output ? `: ${lastLine(r.output)}` : ''))
+    const msg = R(describeFailure(r, timeoutMs)) + (r.output ? `: ${lastLine(R(r.output))}` : '')
     await journal.append({type: 'rollback-failed', wave, app: w.name, step: s.id, mode: 'rollback', exitCode: r.exitCode, output: out, error: msg})
     results.set(s.id, 'rollback-failed')
     emit({type: 'rollback-step', app: w.name, step: s.id, status: 'failed', message: msg})
@@ -827,7 +912,7 @@ async function dynamicPreflight(prep: WavePrep, deps: ExecutorDeps, signal: Abor
       if (!('check' in s) || s.check.type !== 'tcp') continue
       if (s.when !== undefined && !evaluateWhen(s.when, w.scope)) continue
       const ran = await runOnce(s.check, w.scope)
-      if (ran && ran.r.status !== 'passed') out.push({severity: 'warning', code: 'TARGET_UNREACHABLE', app: w.name, step: s.id, message: `${describeCheck(ran.check)}: ${ran.r.message}`})
+      if (ran && ran.r.status !== 'passed') out.push({severity: 'warning', code: 'TARGET_UNREACHABLE', app: w.name, step: s.id, message: redact(`${describeCheck(ran.check)}: ${ran.r.message}`, prep.secrets)})
     }
   })
   return out
@@ -840,6 +925,7 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
   const runId = newRunId()
   const stepRefs = [...(opts.approve ?? []), ...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]
   const prep = prepareWave({...opts, deps, stepRefs}, runId)
+  registerSecrets(prep.secrets)
   if (opts.dryRun) {
     stopOnBlockers(prep.findings, prep.wave.number)
     emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'dry-run', apps: prep.apps.map((a) => a.name)})
@@ -879,7 +965,8 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
   const deps = defaultDeps(opts.deps)
   const signal = opts.signal ?? new AbortController().signal
   const runId = newRunId()
-  const prep = prepareWave({...opts, deps, dryRun: true}, runId)
+  const prep = prepareWave({...opts, deps, dryRun: true, stepRefs: [...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]}, runId)
+  registerSecrets(prep.secrets)
   // A rollback only needs the rollback commands to render; missing programs of forward steps do not matter.
   const blockers = prep.findings.filter((f) => f.severity === 'blocker' && f.code !== 'PROGRAM_NOT_FOUND')
   stopOnBlockers(blockers, prep.wave.number)
@@ -907,7 +994,7 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
         const rb = await rollbackApp(run, w, st, 'migrate rollback')
         const n = [...rb.steps.values()].filter((x) => x === 'rolled-back').length
         const rep: AppReport = {app: w.name, template: w.templateName, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? `${n} compensating step${n === 1 ? '' : 's'} ran` : rb.message, steps: [...rb.steps].map(([id, status]) => ({id, kind: 'run' as const, status}))}
-        if (rb.outcome === 'rolled-back' || rb.outcome === 'interrupted') emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? 'rolled back' : rb.message})
+        if (rb.outcome === 'rolled-back' || rb.outcome === 'interrupted' || rb.outcome === 'needs-operator') emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? 'rolled back' : rb.message})
         return rep
       })
       apps.push(...done)
@@ -915,7 +1002,7 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
     const order = prep.apps.map((w) => w.name)
     apps.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))
     const failed = apps.some((a) => a.outcome === 'rollback-failed')
-    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : failed ? EXIT.FAILURE : EXIT.OK
+    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : apps.some((a) => a.outcome === 'needs-operator') ? EXIT.NEEDS_OPERATOR : failed ? EXIT.FAILURE : EXIT.OK
     if (candidates.length > 0) await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'rollback', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})
     emit({type: 'run-end', exitCode})
     return {wave: prep.wave.number, runId, mode: 'rollback' as const, planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: 0, exitCode, summary: summarize(apps), warnings: []}

@@ -5,7 +5,7 @@ import path from 'node:path'
 import {badInput} from '../errors.js'
 import {diagnosticAt} from '../io/documents.js'
 import {requiredEnv, templateStrings} from '../runbook/check.js'
-import {evaluateWhen, RenderError, renderArgv, renderString, type VarScope} from '../runbook/vars.js'
+import {evaluateWhen, redact, RenderError, renderArgv, renderString, type VarScope} from '../runbook/vars.js'
 import type {AppPlan, Wave} from '../schema/plan.js'
 import type {HealthCheck, RunbookTemplate, Step} from '../schema/template.js'
 import {buildScope, findWave, loadPlanContext, loadTemplate, unitsOf, type LoadedTemplate, type PlanContext} from './context.js'
@@ -273,7 +273,9 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
     const names = apps.flatMap((a) => a.template?.steps.flatMap((s) => [s.id, `${a.name}/${s.id}`, ...(a.group !== undefined ? [`${a.group}/${s.id}`] : [])]) ?? [])
     if (!ok) findings.push({severity: 'blocker', code: 'UNKNOWN_STEP', message: `"${ref}" names no step of the applications in wave ${wave.number}${didYouMean(ref, names)}`, hint: 'Use STEP or APP/STEP as `migrate execute wave N --dry-run` lists them'})
   }
-  return {ctx, wave, apps, findings: perApplication(findings, apps), secrets, journal}
+  // Every finding is redacted (a value built from a secret, e.g. a host, must not show it).
+  const said = perApplication(findings, apps).map((f) => ({...f, message: redact(f.message, secrets), ...(f.hint ? {hint: redact(f.hint, secrets)} : {})}))
+  return {ctx, wave, apps, findings: said, secrets, journal}
 }
 
 function stepAt(t: RunbookTemplate, p: (string | number)[]): string | undefined {

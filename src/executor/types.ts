@@ -108,6 +108,10 @@ export interface CommonOptions {
   deps?: Partial<ExecutorDeps>
   /** Environment variables for {{ env.* }} (process.env by default). */
   env?: (name: string) => string | undefined
+  /** STEP or APP/STEP: an interrupted step (or compensation) took effect. */
+  skipSteps?: string[]
+  /** STEP or APP/STEP: an interrupted step (or compensation) did not take effect: run it again. */
+  retrySteps?: string[]
 }
 
 export interface ExecuteOptions extends CommonOptions {
@@ -117,6 +121,4 @@ export interface ExecuteOptions extends CommonOptions {
   yes?: boolean
   approve?: string[]
   noRollback?: boolean
-  retrySteps?: string[]
-  skipSteps?: string[]
 }

@@ -7,6 +7,8 @@ export const EventType = z.enum([
   'run-started',
   'run-finished',
   'step-started',
+  /** The process a step (or its rollback) runs as: pid and start time, so a resume finds it if it outlived the CLI. */
+  'step-process',
   'step-succeeded',
   'step-failed',
   'step-skipped',
@@ -50,6 +52,9 @@ export const JournalEvent = z.strictObject({
   check: z.record(z.string(), z.unknown()).optional(),
   /** Values a run step captured from its stdout ({{ steps.NAME }}). */
   captured: z.record(z.string(), z.string()).optional(),
+  /** step-process: the step's process id and start time (/proc/PID/stat, clock ticks since boot). */
+  pid: z.number().int().positive().optional(),
+  startTime: z.string().optional(),
   actor: z.strictObject({user: z.string(), host: z.string(), pid: z.number().int()}),
   prev: z.string(),
   hash: z.string(),

@@ -90,6 +90,11 @@ const StepBase = {
   when: z.string().optional(),
   /** Safe to run again if it was interrupted; a non-idempotent interrupted step stops and asks the operator. */
   idempotent: z.boolean().default(false),
+  /**
+   * The same for the rollback command (default: as idempotent): an interrupted compensation runs again only when it
+   * is safe to, else `migrate rollback` stops and asks (--skip-step: the undo took effect, --retry-step: it did not).
+   */
+  rollbackIdempotent: z.boolean().optional(),
   /** A point of no return (discards the way back): needs its gate, and a soak of healthy checks first. */
   finalize: z.boolean().default(false),
   /** For finalize steps: how long the soak checks must stay healthy. */

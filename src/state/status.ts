@@ -33,6 +33,12 @@ export interface StepState {
   approved?: boolean
   /** Values captured from its stdout ({{ steps.NAME }}). */
   captured?: Record<string, string>
+  /** Succeeded by the operator's word (--skip-step of an interrupted step): it took effect. */
+  confirmed?: boolean
+  /** Its interrupted compensation may run again (--retry-step, or an idempotent rollback). */
+  rollbackRetry?: boolean
+  /** The process its last attempt (or compensation) ran as: found again after a crash if it outlived the CLI. */
+  process?: {pid: number; startTime?: string; host: string}
 }
 
 export interface AppState {
@@ -113,6 +119,9 @@ export function applyEvent(r: Replay, e: JournalEvent): void {
     s.lastRun = e.runId
     s.lastActor = e.actor
     switch (e.type) {
+      case 'step-process':
+        if (e.pid !== undefined) s.process = {pid: e.pid, startTime: e.startTime, host: e.actor.host}
+        return
       case 'step-started':
         s.status = 'running'
         s.attempts = e.attempt ?? s.attempts + 1
@@ -137,13 +146,25 @@ export function applyEvent(r: Replay, e: JournalEvent): void {
         a.lastError = `${e.step}: ${e.error ?? 'failed'}`
         break
       case 'step-skipped':
-      case 'operator-skip':
         s.status = 'skipped'
         s.finishedAt = e.time
         s.message = e.message
         break
+      case 'operator-skip':
+        // Of a compensation that was running: the operator confirmed the undo took effect.
+        if (e.mode === 'rollback') s.status = 'rolled-back'
+        // Of a step that was running: the operator confirmed it took effect. It is done, and a rollback undoes it.
+        else if (s.status === 'running' || s.status === 'interrupted') {
+          s.status = 'succeeded'
+          s.confirmed = true
+        } else s.status = 'skipped'
+        s.finishedAt = e.time
+        s.message = e.message
+        break
       case 'operator-retry':
-        s.status = 'pending'
+        // A compensation to run again stays rolling-back (what the rollback resumes); a step to run again is pending.
+        if (e.mode === 'rollback') s.rollbackRetry = true
+        else s.status = 'pending'
         s.message = e.message
         break
       case 'gate-waiting':
@@ -155,18 +176,22 @@ export function applyEvent(r: Replay, e: JournalEvent): void {
         s.message = e.message
         break
       case 'interrupted':
-        s.status = 'interrupted'
+        // A compensation stopped while it ran is in an unknown state: rolling-back, as after a crash.
+        if (e.mode === 'rollback') s.status = 'rolling-back'
+        else s.status = 'interrupted'
         s.finishedAt = e.time
         s.error = e.error ?? 'interrupted'
         break
       case 'rollback-started':
         s.status = 'rolling-back'
+        s.rollbackRetry = false
         break
       case 'rollback-succeeded':
         s.status = 'rolled-back'
         s.message = e.message
         break
       case 'rollback-failed':
+        s.rollbackRetry = false
         s.status = 'rollback-failed'
         s.error = e.error
         a.lastError = `rollback of ${e.step}: ${e.error ?? 'failed'}`
