@@ -1,7 +1,8 @@
-// Crash test: a wave of real local commands (each step appends one line to a file) is killed with SIGKILL at 20+
-// random moments and resumed each time, as an operator would: an interrupted non-idempotent step is resolved with
-// --skip-step when its line is in the file, --retry-step when it is not. At the end every step's side effect
-// happened exactly once, and the journal replays to "done" with an intact hash chain.
+// Crash test: a wave of real local commands (each step appends one line to a file, each rollback an undo line) is
+// killed with SIGKILL at MIGRATE_CRASH_KILLS random moments and resumed each time, as an operator would: an interrupted
+// non-idempotent step is resolved with --skip-step when its line is in the file, --retry-step when it is not. Then the
+// same for `migrate rollback` and its compensations. At the end every step's side effect and every undo happened
+// exactly once, and the journal replays to "done", then "rolled-back", with an intact hash chain.
 import {execa, type ResultPromise} from 'execa'
 import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
@@ -22,7 +23,9 @@ function appendStep(i: number, idempotent: boolean): Record<string, unknown> {
   // sh is the test's own program here: each step is "append my token" (only if absent when idempotent), followed by
   // a short pause so kills land between the side effect and its journal line too.
   const script = idempotent ? 'sleep 0.0$3; grep -qx "$1" "$2" || echo "$1" >> "$2"; sleep 0.0$3' : 'sleep 0.0$3; echo "$1" >> "$2"; sleep 0.0$3'
-  return {id: `s${i}`, run: ['sh', '-c', script, 'step', token, file, String(2 + ((i * 7) % 7))], idempotent}
+  const undo = idempotent ? 'sleep 0.0$3; grep -qx "undo-$1" "$2" || echo "undo-$1" >> "$2"; sleep 0.0$3' : 'sleep 0.0$3; echo "undo-$1" >> "$2"; sleep 0.0$3'
+  const pause = String(2 + ((i * 7) % 7))
+  return {id: `s${i}`, run: ['sh', '-c', script, 'step', token, file, pause], rollback: ['sh', '-c', undo, 'undo', token, file, pause], idempotent}
 }
 
 /**
@@ -49,86 +52,133 @@ async function waitForOrphans(planDir: string): Promise<void> {
   for (let i = 0; i < 200 && orphans(planDir).length > 0; i++) await new Promise((r) => setTimeout(r, 25))
 }
 
+/** Only children the killed CLI forked that have not exec'd their step yet (they still show the CLI's argv). */
+async function waitForUnexecd(planDir: string): Promise<void> {
+  const unexecd = (): number[] => orphans(planDir).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(BIN)
+    } catch {
+      return false
+    }
+  })
+  for (let i = 0; i < 200 && unexecd().length > 0; i++) await new Promise((r) => setTimeout(r, 25))
+}
+
 const NON_IDEMPOTENT = new Set(Array.from({length: STEPS}, (_, i) => (i % 2 === 0 ? '' : `s${i + 1}`)).filter(Boolean))
 
-/** --skip-step when the step's line is in the file (it took effect), --retry-step when it is not. */
-function decide(dir: string, effects: string, which: (step: string) => boolean): string[] {
+/** Kills per phase: high in CI (.ci/run sets MIGRATE_CRASH_KILLS=25), low by default so a local run stays short. */
+const KILLS = Number(process.env.MIGRATE_CRASH_KILLS ?? 6)
+
+type Phase = 'execute' | 'rollback'
+
+/**
+ * --skip-step when the step's line (or its undo's line) is in the file (it took effect), --retry-step when it is not.
+ * Execute asks about interrupted steps, rollback about interrupted compensations.
+ */
+function decide(dir: string, effects: string, phase: Phase, which: (step: string) => boolean): string[] {
   const out: string[] = []
   const seen = new Set(lines(effects))
   for (const app of planStatus(dir, {wave: 1}).waves[0].apps) {
     for (const s of app.steps) {
-      if ((s.status !== 'running' && s.status !== 'interrupted') || !which(s.id)) continue
-      out.push(seen.has(`${app.name}-${s.id}`) ? '--skip-step' : '--retry-step', `${app.name}/${s.id}`)
+      const open = phase === 'execute' ? s.status === 'running' || s.status === 'interrupted' : s.status === 'rolling-back'
+      if (!open || !which(s.id)) continue
+      out.push(seen.has(`${phase === 'rollback' ? 'undo-' : ''}${app.name}-${s.id}`) ? '--skip-step' : '--retry-step', `${app.name}/${s.id}`)
     }
   }
   return out
 }
 
+/**
+ * Runs `migrate execute|rollback wave 1` over and over, killing it with SIGKILL at KILLS random moments, as an operator
+ * would resume it. The tool itself must wait for step processes a killed run left behind (idempotent steps rerun
+ * with no decision); only an operator about to decide whether a step took effect waits for them first, as
+ * STEP_STILL_RUNNING tells them to.
+ */
+async function crashLoop(dir: string, phase: Phase, seedStart: number): Promise<{runs: number; kills: number; decisions: number}> {
+  const effects = path.join(dir, 'effects.log')
+  let kills = 0
+  let decisions = 0
+  let runs = 0
+  let extra: string[] = []
+  let stepMs = 50
+  let seed = seedStart
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const isStart = phase === 'execute' ? '"type":"step-start"' : '"status":"started"'
+  const isEnd = phase === 'execute' ? '"type":"step-end"' : '"status":"succeeded"'
+  for (;;) {
+    runs++
+    expect(runs).toBeLessThan(KILLS * 5 + 40)
+    // Kill at a random moment of this run's work, measured in its own step events (so it does not depend on the
+    // machine's speed): after the 1st–4th step start/end, plus a random part of a typical step's duration. That
+    // lands before, during and after side effects, inside journal appends and while step processes still run.
+    const killAfterEvents = kills < KILLS ? 1 + Math.floor(rand() * 4) : Infinity
+    const jitterFraction = rand()
+    const sub: ResultPromise = execa('node', [BIN, phase, 'wave', '1', '--plan', dir, '--concurrency', '2', '--json', ...extra], {reject: false, cwd: dir, env: {MIGRATE_DEBUG: '0'}})
+    let events = 0
+    let armed = false
+    sub.stderr!.on('data', (chunk: Buffer) => {
+      for (const l of chunk.toString().split('\n')) {
+        if (!l.includes(isStart) && !(l.includes(isEnd) && !l.includes('"already-done"'))) continue
+        events++
+        const d = /"durationMs":(\d+)/.exec(l)
+        if (d) stepMs = 0.8 * stepMs + 0.2 * Number(d[1])
+      }
+      if (!armed && events >= killAfterEvents) {
+        armed = true
+        setTimeout(() => sub.kill('SIGKILL'), Math.floor(jitterFraction * stepMs))
+      }
+    })
+    const r = await sub
+    extra = []
+    if (r.signal === 'SIGKILL') {
+      kills++
+      await waitForUnexecd(dir)
+      // After each crash the operator looks at the status, and settles interrupted non-idempotent steps by
+      // checking the file (once the step's processes are gone); idempotent ones are left to the tool.
+      if (decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step)).length > 0) await waitForOrphans(dir)
+      extra = decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step))
+      if (process.env.CRASH_DEBUG) console.log(phase, 'kill', kills, killAfterEvents, Math.round(stepMs), extra.join(' '))
+      decisions += extra.length / 2
+      continue
+    }
+    if (r.exitCode === 0) break
+    // Exit 6: an interrupted non-idempotent step (or compensation). Decide as an operator would, by looking at the file.
+    expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(6)
+    await waitForOrphans(dir)
+    extra = decide(dir, effects, phase, () => true)
+    decisions += extra.length / 2
+    expect(extra.length, String(r.stdout)).toBeGreaterThan(0)
+  }
+  return {runs, kills, decisions}
+}
+
 describe('crash safety', () => {
-  it('survives kill -9 at 20+ random moments: every side effect exactly once, journal replays to done', async () => {
+  it(`survives kill -9 at ${KILLS}+ random moments of execute, then of rollback: every side effect and every undo exactly once`, async () => {
     const steps = Array.from({length: STEPS}, (_, i) => appendStep(i + 1, i % 2 === 0))
     const dir = makePlanDir({apps: APPS.map((name) => ({name, template: 'crash'})), templates: {crash: template('crash', steps)}})
     const effects = path.join(dir, 'effects.log')
-    let kills = 0
-    let operatorDecisions = 0
-    let runs = 0
-    let extra: string[] = []
-    let stepMs = 50
-    let seed = 20260117
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-    for (;;) {
-      runs++
-      expect(runs).toBeLessThan(120)
-      // Kill at a random moment of this run's work, measured in its own step events (so it does not depend on the
-      // machine's speed): after the 1st–4th step start/end, plus a random part of a typical step's duration. That
-      // lands before, during and after side effects, inside journal appends and while step processes still run.
-      const killAfterEvents = kills < 22 ? 1 + Math.floor(rand() * 4) : Infinity
-      const jitterFraction = rand()
-      const sub: ResultPromise = execa('node', [BIN, 'execute', 'wave', '1', '--plan', dir, '--concurrency', '2', '--json', ...extra], {reject: false, cwd: dir, env: {MIGRATE_DEBUG: '0'}})
-      let events = 0
-      let armed = false
-      sub.stderr!.on('data', (chunk: Buffer) => {
-        for (const l of chunk.toString().split('\n')) {
-          if (!l.includes('"type":"step-start"') && !(l.includes('"type":"step-end"') && !l.includes('"already-done"'))) continue
-          events++
-          const d = /"durationMs":(\d+)/.exec(l)
-          if (d) stepMs = 0.8 * stepMs + 0.2 * Number(d[1])
-        }
-        if (!armed && events >= killAfterEvents) {
-          armed = true
-          setTimeout(() => sub.kill('SIGKILL'), Math.floor(jitterFraction * stepMs))
-        }
-      })
-      const r = await sub
-      extra = []
-      if (r.signal === 'SIGKILL') {
-        kills++
-        await waitForOrphans(dir)
-        // After each crash the operator looks at the status, and settles interrupted non-idempotent steps by
-        // checking the file; idempotent ones are left to the tool, which reruns them.
-        extra = decide(dir, effects, (step) => NON_IDEMPOTENT.has(step))
-        if (process.env.CRASH_DEBUG) console.log("kill", kills, killAfterEvents, Math.round(stepMs), extra.join(" "), JSON.stringify(planStatus(dir, {wave: 1}).waves[0].apps.map((a) => [a.name, a.steps.filter((x) => x.status !== "pending").map((x) => x.id + ":" + x.status).join(",")])))
-        operatorDecisions += extra.length / 2
-        continue
-      }
-      if (r.exitCode === 0) break
-      // Exit 6: an interrupted non-idempotent step. Decide as an operator would, by looking at the file.
-      expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(6)
-      extra = decide(dir, effects, () => true)
-      operatorDecisions += extra.length / 2
-      expect(extra.length).toBeGreaterThan(0)
-    }
-    expect(kills).toBeGreaterThanOrEqual(20)
-    expect(operatorDecisions).toBeGreaterThan(0)
+    const fwd = await crashLoop(dir, 'execute', 20260117)
+    expect(fwd.kills).toBeGreaterThanOrEqual(KILLS)
     // Every side effect exactly once.
-    const got = lines(effects)
     const want = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `${a}-s${i + 1}`))
-    expect([...got].sort()).toEqual([...want].sort())
+    expect([...lines(effects)].sort()).toEqual([...want].sort())
     // The journal replays to done, and its hash chain is intact despite torn lines along the way.
-    const st = planStatus(dir, {verify: true})
+    let st = planStatus(dir, {verify: true})
     expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'done'))
     expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
+
+    // The same for `migrate rollback`: every compensation exactly once.
+    const back = await crashLoop(dir, 'rollback', 20260118)
+    expect(back.kills).toBeGreaterThanOrEqual(KILLS)
+    const undos = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `undo-${a}-s${i + 1}`))
+    expect([...lines(effects)].sort()).toEqual([...want, ...undos].sort())
+    // Per application newest first.
+    for (const a of APPS) expect(lines(effects).filter((l) => l.startsWith(`undo-${a}-`))).toEqual(Array.from({length: STEPS}, (_, i) => `undo-${a}-s${STEPS - i}`))
+    st = planStatus(dir, {verify: true})
+    expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'rolled-back'))
+    expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
     expect(verifyJournal(path.join(dir, 'state.journal')).ok).toBe(true)
-    console.log(`crash test: ${runs} runs, ${kills} kills, ${operatorDecisions} operator decisions`)
-  }, 240_000)
+    expect(fwd.decisions + back.decisions).toBeGreaterThan(0)
+    console.log(`crash test: execute ${fwd.runs} runs, ${fwd.kills} kills, ${fwd.decisions} operator decisions; rollback ${back.runs} runs, ${back.kills} kills, ${back.decisions} operator decisions; ${want.length} effects and ${undos.length} undos each exactly once`)
+  }, 120_000 + KILLS * 12_000)
 })
