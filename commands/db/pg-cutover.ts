@@ -1,7 +1,8 @@
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
-import {passwordEnvFlags} from '../../src/cli/db-flags.js'
+import {windowLimits} from '../../src/cli/db-window.js'
+import {passwordEnvFlags, windowFlags} from '../../src/cli/db-flags.js'
 import {flagDuration, hostPort, parseUrl} from '../../src/db/connect.js'
 import {pgCutover, pgCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
 
@@ -13,8 +14,9 @@ function endpoint(v: string | undefined, url: string): {host: string; port: numb
 
 export default class DbPgCutover extends BaseCommand {
   static override summary = 'PostgreSQL cutover behind PgBouncer in one step: pause, block, wait LSN, sync sequences, verify, reverse replication, repoint, resume.'
-  static override description = `Sub-steps, each undone in reverse if a later one fails:
-  pause-clients (PgBouncer PAUSE) → block-source-writes (REVOKE, NOLOGIN, end sessions) → wait-target-lsn (slot confirmed ≥ source's current LSN) → sync-sequences → verify (row counts + checksums) → stop-forward-replication (the source slot stays) → reverse-publication and reverse-slot (target) → reverse-subscription (source, copy_data=false) → repoint-clients (pgbouncer.ini + RELOAD) → resume-clients → drop-forward-slot (after the window, best effort).
+  static override description = `Pre-checks while clients still write (a cutover that cannot finish is refused before anyone is paused): the target can hold the way back (wal_level=logical, a free slot and WAL sender), the roles exist and are no superusers, PgBouncer has the entry, the apply worker runs without new errors and the schema is in step, the target catches up within --max-window, and (verify checksums|counts) every table is compared; only the tables still changing are re-checked inside the pause.
+Sub-steps, each undone in reverse if a later one fails, every wait bounded by --max-window:
+  pause-clients (PgBouncer PAUSE, at most --pause-wait; else resumed, naming the open transactions) → block-source-writes (REVOKE, NOLOGIN, end sessions) → wait-target-lsn (slot confirmed ≥ source's current LSN) → sync-sequences → verify (the changing tables) → [write block probed: still paused, roles still blocked, enough time left] → stop-forward-replication (the source slot stays) → reverse-publication and reverse-slot (target) → reverse-subscription (source, copy_data=false) → repoint-clients (pgbouncer.ini + RELOAD) → resume-clients → drop-forward-slot (after the window, best effort).
 With --rollback (the same flags): pause, fail back through the reverse subscription (block the target, wait, sync sequences back), drop the reverse path, repoint to the source, unblock it, resume. Each of these is also its own \`migrate db\` command; running them in one process keeps the pause short.`
   static override flags = {
     source: Flags.string({required: true, description: 'source URL (superuser)'}),
@@ -33,8 +35,9 @@ With --rollback (the same flags): pause, fail back through the reverse subscript
     'pgbouncer-source': Flags.string({description: 'host:port/db of the source as PgBouncer reaches it (default: from --source)'}),
     'pgbouncer-target': Flags.string({description: 'host:port/db of the target as PgBouncer reaches it (default: from --target)'}),
     'pgbouncer-password-env': Flags.string({description: 'environment variable holding the PgBouncer admin password'}),
-    verify: Flags.option({options: ['checksums', 'counts', 'off'] as const, default: 'checksums' as const, description: 'compare tables inside the pause'})(),
+    verify: Flags.option({options: ['checksums', 'counts', 'off'] as const, default: 'checksums' as const, description: 'compare every table before the pause (checksums or counts); inside it only the tables still changing'})(),
     timeout: Flags.string({default: '60s', description: 'longest wait for PAUSE or the LSN'}),
+    ...windowFlags,
     rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent): fail back without losing writes made on the target'}),
     ...passwordEnvFlags,
   }
@@ -63,12 +66,14 @@ With --rollback (the same flags): pause, fail back through the reverse subscript
       pgbouncer: {admin: flags['pgbouncer-admin'], config: flags['pgbouncer-config'], database: flags['pgbouncer-database'], source: endpoint(flags['pgbouncer-source'], flags.source), target: endpoint(flags['pgbouncer-target'], flags.target), passwordEnv: flags['pgbouncer-password-env']},
       verify: flags.verify,
       timeoutMs: flagDuration(flags.timeout, 'timeout'),
+      limits: windowLimits(flags),
+      checkOnly: flags.check,
       sourcePasswordEnv: flags['source-password-env'],
       targetPasswordEnv: flags['target-password-env'],
     }
     const log = (l: string) => this.jsonEnabled() || this.log(l)
     const r = flags.rollback ? await pgCutoverRollback(opts, log) : await pgCutover(opts, log)
-    if (!this.jsonEnabled()) this.log(`${flags.rollback ? 'rolled back' : 'cut over'}: clients paused ${r.windowMs} ms, ${r.totalMs} ms in all`)
+    if (!this.jsonEnabled() && !flags.check) this.log(`${flags.rollback ? 'rolled back' : 'cut over'}: clients paused ${r.windowMs} ms (bound ${r.maxWindowMs} ms), ${r.totalMs} ms in all`)
     return r
   }
 }

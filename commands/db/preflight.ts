@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {passwordEnvFlags} from '../../src/cli/db-flags.js'
 import {MigrateError} from '../../src/errors.js'
-import {engineOfUrl} from '../../src/db/connect.js'
+import {engineOfUrl, flagDuration} from '../../src/db/connect.js'
+import {WINDOW_DEFAULTS} from '../../src/db/window.js'
 import {pgPreflight} from '../../src/db/postgres.js'
 import {mariadbPreflight} from '../../src/db/mariadb.js'
 import {redisPreflight} from '../../src/db/redis.js'
@@ -18,6 +19,8 @@ export default class DbPreflight extends BaseCommand {
     target: Flags.string({description: 'target URL, to check it too'}),
     'target-service': Flags.option({options: TARGET_SERVICES, default: 'self-managed' as const, description: 'what the target is: a server we administer, or a managed service (rds, aurora, elasticache); auto detects it'})(),
     'repl-user': Flags.string({description: 'managed targets: replication user the way back needs on the target'}),
+    role: Flags.string({multiple: true, description: 'application role(s)/user(s) the cutover blocks: checked to exist and to be blockable'}),
+    'max-window': Flags.string({default: '5s', description: 'the cutover\'s bound: a window estimate above it is a warning'}),
     ...passwordEnvFlags,
   }
   static override examples = [
@@ -28,8 +31,10 @@ export default class DbPreflight extends BaseCommand {
   async run(): Promise<PreflightResult> {
     const {flags} = await this.parse(DbPreflight)
     const engine = flags.engine ?? engineOfUrl(flags.source)
+    const limits = {...WINDOW_DEFAULTS, maxWindowMs: flagDuration(flags['max-window'], 'max-window')}
     const opts = {sourcePasswordEnv: flags['source-password-env'], targetPasswordEnv: flags['target-password-env']}
-    const base = engine === 'postgres' ? await pgPreflight(flags.source, flags.target, opts) : engine === 'redis' ? await redisPreflight(flags.source, flags.target, opts) : await mariadbPreflight(flags.source, flags.target, opts)
+    const own = {...opts, roles: flags.role, limits}
+    const base = engine === 'postgres' ? await pgPreflight(flags.source, flags.target, own) : engine === 'redis' ? await redisPreflight(flags.source, flags.target, own) : await mariadbPreflight(flags.source, flags.target, own)
     const extra = flags.target ? await managedFindings(engine, flags.source, flags.target, base.findings, {...opts, service: flags['target-service'], replUser: flags['repl-user']}) : {findings: base.findings}
     const result = summarize(base.engine, base.source, base.target, base.version, extra.findings)
     if (!this.jsonEnabled()) {

@@ -1,21 +1,24 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
-import {haproxyFlags, passwordEnvFlags, sourceTargetFlags} from '../../src/cli/db-flags.js'
+import {windowLimits} from '../../src/cli/db-window.js'
+import {haproxyFlags, passwordEnvFlags, sourceTargetFlags, windowFlags} from '../../src/cli/db-flags.js'
 import {flagDuration, hostPort} from '../../src/db/connect.js'
 import {redisCutover, redisCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
 
 export default class DbRedisCutover extends BaseCommand {
   static override summary = 'Redis cutover behind HAProxy in one step: CLIENT PAUSE WRITE, offsets equal, verify key counts, REPLICAOF NO ONE, repoint, reverse replication, unpause.'
-  static override description = `Sub-steps, each undone in reverse if a later one fails: pause-source-writes → wait-offsets-equal → verify → promote-target → repoint-clients (HAProxy set server addr, shutdown sessions) → reverse-replication (the source becomes a replica of the target) → unpause-source.
+  static override description = `Pre-check while clients still write (refused before pausing when it fails): no Lua script holds the source (BUSY), HAProxy points at the source, the target replicates from it with the link up and reaches its offset within --max-window.
+Sub-steps, each undone in reverse if a later one fails: pause-source-writes (CLIENT PAUSE for exactly --max-window) → wait-offsets-equal (bounded by the pause) → verify → [probe: enough of the pause left, the source's offset unchanged] → promote-target → repoint-clients (HAProxy set server addr, shutdown sessions) → reverse-replication (the source becomes a replica of the target) → unpause-source.
 With --rollback (the same flags): fail back (pause the target, wait until the source has every byte, promote the source), repoint to the source, unpause it, make the target a replica again.`
   static override flags = {
     ...sourceTargetFlags,
     'source-addr': Flags.string({description: 'host:port of the source as the target reaches it (default: from --source)'}),
     'target-addr': Flags.string({description: 'host:port of the target as the source reaches it (default: from --target)'}),
     ...haproxyFlags,
-    'pause-for': Flags.string({default: '30s', description: 'CLIENT PAUSE safety limit'}),
+    'pause-for': Flags.string({default: '30s', description: 'CLIENT PAUSE of a --rollback (the cutover pauses for --max-window)'}),
     verify: Flags.option({options: ['counts', 'off'] as const, default: 'counts' as const, description: 'compare key counts inside the pause'})(),
     timeout: Flags.string({default: '60s', description: 'longest wait for equal offsets'}),
+    ...windowFlags,
     rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent)'}),
     ...passwordEnvFlags,
   }
@@ -33,12 +36,14 @@ With --rollback (the same flags): fail back (pause the target, wait until the so
       pauseMs: flagDuration(flags['pause-for'], 'pause-for'),
       verify: flags.verify,
       timeoutMs: flagDuration(flags.timeout, 'timeout'),
+      limits: windowLimits(flags),
+      checkOnly: flags.check,
       sourcePasswordEnv: flags['source-password-env'],
       targetPasswordEnv: flags['target-password-env'],
     }
     const log = (l: string) => this.jsonEnabled() || this.log(l)
     const r = flags.rollback ? await redisCutoverRollback(opts, log) : await redisCutover(opts, log)
-    if (!this.jsonEnabled()) this.log(`${flags.rollback ? 'rolled back' : 'cut over'}: writes paused ${r.windowMs} ms, ${r.totalMs} ms in all`)
+    if (!this.jsonEnabled() && !flags.check) this.log(`${flags.rollback ? 'rolled back' : 'cut over'}: writes paused ${r.windowMs} ms (bound ${r.maxWindowMs} ms), ${r.totalMs} ms in all`)
     return r
   }
 }

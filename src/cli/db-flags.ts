@@ -33,3 +33,11 @@ export const haproxyFlags = {
   'haproxy-source': Flags.string({description: 'host:port of the source as HAProxy reaches it (default: from --source)'}),
   'haproxy-target': Flags.string({description: 'host:port of the target as HAProxy reaches it (default: from --target)'}),
 }
+
+/** The cutover window's budget (see src/db/window.ts), and --check to run only the pre-checks. */
+export const windowFlags = {
+  'max-window': Flags.string({default: '5s', description: 'longest write-unavailability window: waits inside it are bounded by it (a Redis CLIENT PAUSE lasts exactly this long), the write block is checked before promoting, and a cutover expected to take longer is refused before pausing'}),
+  'pause-wait': Flags.string({default: '2s', description: 'longest wait for the pause or block itself (open transactions, locks, a busy script); then it is undone and the blockers are named'}),
+  margin: Flags.string({default: '1s', description: 'time kept before the window ends for the sub-steps after the commit point'}),
+  check: Flags.boolean({default: false, description: 'only the pre-checks (nothing changes); prints the window estimate'}),
+}

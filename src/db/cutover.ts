@@ -1,105 +1,57 @@
-// The write-unavailability window of each engine as ONE step: pause/block → wait until the target has everything →
-// sync → verify → promote → reverse replication → repoint clients → resume. Each of these is also its own
-// `migrate db …` command, but a process start costs ~0.4 s of window per step on a small machine, so the template
-// runs them in one process here. Sub-steps are logged with their timings (the executor keeps the output tail in the
-// journal); a failing sub-step undoes the ones before it in reverse, so the step fails as a unit and the executor
-// rolls back the earlier steps. The matching *CutoverRollback functions are the step's `rollback`: idempotent,
-// they fail back without losing a write made on the target.
-import {rmSync} from 'node:fs'
+// The write-unavailability window of each engine as ONE step: pre-checks (while clients still write) → pause/block
+// → wait until the target has everything → sync → in-pause verification of what changed → promote → reverse
+// replication → repoint clients → resume. Each of these is also its own `migrate db …` command, but a process start
+// costs ~0.4 s of window per step on a small machine, so the template runs them in one process here. The budget
+// (window.ts) bounds every wait inside the window, and the write block is probed right before the commit point; a
+// failing sub-step undoes the ones before it in reverse, so the step fails as a unit and the executor rolls back
+// the earlier steps. The matching *CutoverRollback functions are the step's `rollback`: idempotent, they fail back
+// without losing a write made on the target.
+import {readFileSync, rmSync} from 'node:fs'
 import {MigrateError} from '../errors.js'
-import {parseInfo, sleep, withMysql, withPg, withRedis, withSharedConnections, myRows} from './connect.js'
-import {haproxyRepoint} from './haproxy.js'
-import {mariadbBlockWrites, mariadbFailback, mariadbPromote, mariadbReplicate, mariadbStopReplica, mariadbUnblockWrites, mariadbVerify, mariadbWaitGtid} from './mariadb.js'
-import {pgbouncerPause, pgbouncerRepoint, pgbouncerResume} from './pgbouncer.js'
-import {pgBlockWrites, pgFailback, pgSyncSequences, pgUnblockWrites, pgVerify, pgWaitLsn} from './postgres.js'
-import {redisPause, redisPromote, redisReplicate, redisUnpause, redisVerify, redisWaitSync} from './redis.js'
+import {hostPort, parseInfo, sleep, withMysql, withPg, withRedis, withSharedConnections, myRows} from './connect.js'
+import {haproxyRepoint, haproxyServerAddr} from './haproxy.js'
+import {describeMariaSessions, mariadbBlockInForce, mariadbBlockWrites, mariadbFailback, mariadbOpenTransactions, mariadbPromote, mariadbReplicate, mariadbStopReplica, mariadbTables, mariadbUnblockWrites, mariadbVerify, mariadbWaitGtid, vars} from './mariadb.js'
+import {pgbouncerDatabase, pgbouncerPause, pgbouncerRepoint, pgbouncerResume, rewriteDatabaseEntry} from './pgbouncer.js'
+import {describeSessions, pgApplyHealth, pgOpenTransactions, pgTableBytes} from './pg-health.js'
+import {pgBlockInForce, pgBlockWrites, pgFailback, pgReverseBlockers, pgRoleBlockers, pgSyncSequences, pgUnblockWrites, pgVerify, pgWaitLsn} from './postgres.js'
+import {redisBlockInForce, redisCatchUp, redisPause, redisPromote, redisReplicate, redisUnpause, redisVerify, redisWaitSync, redisWaitingClients} from './redis.js'
 import type {VerifyResult} from './types.js'
+import {WINDOW_DEFAULTS, estimateLine, estimateWindowMs, runSubSteps, within, type BlockProbe, type CutoverResult, type Log, type SubStep, type WindowLimits} from './window.js'
 
-export interface SubStepResult {
-  name: string
-  ms: number
-  note?: string
+export type {CutoverResult, Log, SubStep, SubStepResult, WindowLimits} from './window.js'
+export {runSubSteps} from './window.js'
+export {WINDOW_DEFAULTS} from './window.js'
+
+/** Options every engine's cutover shares: the window's budget, and a hook before each sub-step. */
+export interface CutoverCommon {
+  limits?: WindowLimits
+  /** Only the pre-checks: nothing changes; prints the window estimate (the template's gate states it). */
+  checkOnly?: boolean
+  before?: (step: string) => Promise<void> | void
 }
 
-export interface CutoverResult {
-  steps: SubStepResult[]
-  /** From the first pause/block to the resume: the window in which writes wait or fail. */
-  windowMs: number
-  totalMs: number
-  verify?: VerifyResult
+/** A pre-check failed: the cutover is refused before any client is paused. */
+function refuse(engine: string, problems: string[], code = 'CUTOVER_REFUSED'): never {
+  throw new MigrateError(`${engine} cutover refused before pausing anyone: ${problems.join('; ')}`, {code, hint: 'Fix what is named above and run the step again; nothing was changed'})
 }
 
-export interface SubStep {
-  name: string
-  run: () => Promise<string | void>
-  undo?: () => Promise<unknown>
-  /** Opens (or closes) the write-unavailability window. */
-  window?: 'open' | 'close'
+/** Tables the verification before the pause could not show equal (they are being written): re-checked inside it. */
+function changing(v: VerifyResult): string[] {
+  return v.tables.filter((t) => !t.ok).map((t) => t.table)
 }
 
-export type Log = (line: string) => void
-
-/** Set when SIGTERM/SIGINT arrives during a cutover: no new sub-step starts, the done ones are undone. */
-const interrupt = new AbortController()
-
-export async function runSubSteps(steps: SubStep[], log: Log): Promise<CutoverResult> {
-  // The executor stops a step with SIGTERM (SIGKILL a few seconds later): undo instead of dying mid-window.
-  const onSignal = (sig: NodeJS.Signals) => {
-    log(`${sig}: stopping after the current sub-step`)
-    interrupt.abort()
-  }
-  process.once('SIGTERM', onSignal)
-  process.once('SIGINT', onSignal)
-  try {
-    return await runSubStepsInner(steps, log)
-  } finally {
-    process.removeListener('SIGTERM', onSignal)
-    process.removeListener('SIGINT', onSignal)
-  }
+/** The last sub-step of --check: the estimate line (the template captures it for its gate). */
+function estimateStep(limits: WindowLimits, estimate: {ms: number}): SubStep {
+  return {name: 'estimate', run: async () => estimateLine(estimate.ms, limits)}
 }
 
-async function runSubStepsInner(steps: SubStep[], log: Log): Promise<CutoverResult> {
-  const t0 = performance.now()
-  const done: SubStepResult[] = []
-  let opened: number | undefined
-  let closed: number | undefined
-  for (let i = 0; i < steps.length; i++) {
-    const s = steps[i]
-    const st = performance.now()
-    if (s.window === 'open') opened = st
-    try {
-      if (interrupt.signal.aborted) throw new MigrateError('interrupted', {code: 'INTERRUPTED'})
-      const note = (await s.run()) ?? undefined
-      const ms = Math.round(performance.now() - st)
-      done.push({name: s.name, ms, note})
-      log(`ok   ${s.name} (${ms} ms)${note ? `: ${note}` : ''}`)
-      if (s.window === 'close') closed = performance.now()
-    } catch (e) {
-      const msg = e instanceof Error ? e.message : String(e)
-      log(`FAIL ${s.name}: ${msg}`)
-      const undone: string[] = []
-      for (let j = i - 1; j >= 0; j--) {
-        const u = steps[j].undo
-        if (!u) continue
-        try {
-          await u()
-          undone.push(steps[j].name)
-          log(`undo ${steps[j].name}`)
-        } catch (ue) {
-          log(`undo ${steps[j].name} FAILED: ${ue instanceof Error ? ue.message : String(ue)}`)
-        }
-      }
-      throw new MigrateError(`cutover stopped at ${s.name}: ${msg}`, {
-        code: e instanceof MigrateError ? e.code : 'CUTOVER_FAILED',
-        hint: undone.length ? `Undone in reverse: ${undone.join(', ')}; the source is primary again` : 'Nothing had changed yet',
-        data: {steps: done, failed: s.name},
-        cause: e,
-      })
-    }
-  }
-  const end = performance.now()
-  return {steps: done, windowMs: Math.round((closed ?? end) - (opened ?? t0)), totalMs: Math.round(end - t0)}
+/** Pre-check sizes: bytes of `tables` on the larger side. */
+function hotBytes(tables: string[], a: Map<string, number>, b: Map<string, number>): number {
+  return Math.max(tables.reduce((n, t) => n + (a.get(t) ?? 0), 0), tables.reduce((n, t) => n + (b.get(t) ?? 0), 0))
 }
+
+/** In-pause checksums only for changing tables this small; larger ones are counted. */
+const IN_PAUSE_CHECKSUM_BYTES = 8 * 1048576
 
 async function pgIdent(url: string, pw: string | undefined, name: string): Promise<string> {
   return withPg(url, pw, async (c) => (await c.query('SELECT quote_ident($1) AS q', [name])).rows[0].q)
@@ -111,7 +63,7 @@ async function pgExec(url: string, pw: string | undefined, sql: string): Promise
   })
 }
 
-export interface PgCutoverOptions {
+export interface PgCutoverOptions extends CutoverCommon {
   source: string
   target: string
   /** Publication on the source and subscription (and slot) of the forward path, on the target. */
@@ -129,10 +81,100 @@ export interface PgCutoverOptions {
   sourceState: string
   targetState: string
   pgbouncer: {admin: string; config: string; database: string; source: {host: string; port: number; dbname?: string}; target: {host: string; port: number; dbname?: string}; passwordEnv?: string}
+  /** checksums / counts: every table is compared BEFORE the pause; inside it only the tables still changing. */
   verify: 'checksums' | 'counts' | 'off'
   timeoutMs: number
   sourcePasswordEnv?: string
   targetPasswordEnv?: string
+}
+
+interface PgPlan {
+  /** Tables to re-verify inside the pause, and those of them small enough for a checksum there. */
+  recheck: string[]
+  recheckSums: string[]
+  estimate: {ms: number}
+}
+
+/** What would make the PostgreSQL cutover fail (or outlast its bound) once clients are paused, checked before. */
+function pgPrecheckSteps(o: PgCutoverOptions, limits: WindowLimits, plan: PgPlan): SubStep[] {
+  const sp = o.sourcePasswordEnv
+  const tp = o.targetPasswordEnv
+  const pw = {sourcePasswordEnv: sp, targetPasswordEnv: tp}
+  const bound = limits.maxWindowMs - limits.marginMs
+  let errorsBefore: {apply: number; sync: number} | undefined
+  return [
+    {
+      name: 'pre-check',
+      run: async () => {
+        const problems: string[] = []
+        const [tgt, src] = await Promise.all([
+          withPg(o.target, tp, async (c) => {
+            const f = await pgReverseBlockers(c)
+            const left = (await c.query('SELECT pubname FROM pg_publication WHERE pubname = $1', [o.reversePublication])).rows.map((r) => `publication ${r.pubname}`)
+            left.push(...(await c.query('SELECT slot_name FROM pg_replication_slots WHERE slot_name = $1', [o.reverseSubscription])).rows.map((r) => `slot ${r.slot_name}`))
+            return {f, left}
+          }),
+          withPg(o.source, sp, async (c) => {
+            const f = await pgRoleBlockers(c, o.roles)
+            const left = (await c.query('SELECT subname FROM pg_subscription WHERE subname = $1', [o.reverseSubscription])).rows.map((r) => `subscription ${r.subname} on the source`)
+            const slot = (await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [o.subscription])).rowCount
+            return {f, left, slot}
+          }),
+        ])
+        problems.push(...[...tgt.f, ...src.f].map((f) => `${f.code}: ${f.message}`))
+        if (tgt.left.length || src.left.length) problems.push(`the reverse path exists already (${[...tgt.left, ...src.left].join(', ')}): an earlier cutover left it; roll that back first`)
+        if (!src.slot) problems.push(`the forward slot ${o.subscription} does not exist on the source`)
+        const db = await pgbouncerDatabase(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})
+        if (!db) problems.push(`PgBouncer has no database ${o.pgbouncer.database}`)
+        else if (db.paused) problems.push(`PgBouncer database ${o.pgbouncer.database} is paused already (another cutover?)`)
+        try {
+          rewriteDatabaseEntry(readFileSync(o.pgbouncer.config, 'utf8'), o.pgbouncer.database, o.pgbouncer.target)
+        } catch (e) {
+          problems.push(`${o.pgbouncer.config}: ${e instanceof Error ? e.message : String(e)}`)
+        }
+        const h = await pgApplyHealth(o.source, o.target, o.subscription, pw)
+        problems.push(...h.problems)
+        if (problems.length) refuse('PostgreSQL', problems)
+        errorsBefore = {apply: h.applyErrors, sync: h.syncErrors}
+        return `target ready for the way back, roles blockable, PgBouncer entry ${o.pgbouncer.database}, apply worker ${h.workerPid} running, schema in step`
+      },
+    },
+    {
+      // The same wait as inside the pause, while clients still write: a target that cannot catch up now would not
+      // catch up inside the pause either (a stopped apply worker, a stalled link, a slow subscriber).
+      name: 'pre-check-lag',
+      run: async () => {
+        try {
+          const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: bound})
+          const h = await pgApplyHealth(o.source, o.target, o.subscription, {...pw, errorsBefore})
+          if (h.problems.length) refuse('PostgreSQL', h.problems)
+          return `target reached the source's ${w.lsn} in ${w.waitedMs} ms while clients write`
+        } catch (e) {
+          if (e instanceof MigrateError && e.code === 'PG_LSN_TIMEOUT') {
+            const h = await pgApplyHealth(o.source, o.target, o.subscription, {...pw, errorsBefore})
+            refuse('PostgreSQL', [`the target did not catch up within ${bound} ms while clients still write, so it would not inside the pause (${e.message})`, ...h.problems], 'PG_LAG_REFUSED')
+          }
+          throw e
+        }
+      },
+    },
+    {
+      name: 'verify-before-pause',
+      run: async () => {
+        const [a, b] = await Promise.all([pgTableBytes(o.source, sp), pgTableBytes(o.target, tp)])
+        if (o.verify === 'off') {
+          plan.estimate.ms = estimateWindowMs('postgres', 0)
+          return 'verify: off'
+        }
+        const v = await pgVerify(o.source, o.target, {...pw, counts: o.verify === 'counts'})
+        plan.recheck = changing(v)
+        plan.recheckSums = o.verify === 'checksums' ? plan.recheck.filter((t) => Math.max(a.get(t) ?? 0, b.get(t) ?? 0) <= IN_PAUSE_CHECKSUM_BYTES) : []
+        plan.estimate.ms = estimateWindowMs('postgres', hotBytes(plan.recheck, a, b))
+        if (plan.estimate.ms > limits.maxWindowMs) refuse('PostgreSQL', [`the window would take about ${plan.estimate.ms} ms (re-verifying ${plan.recheck.join(', ')} inside it), more than the ${limits.maxWindowMs} ms bound`], 'CUTOVER_OVER_BOUND')
+        return `${v.tables.length - plan.recheck.length} table(s) equal (${o.verify}, ${v.durationMs} ms, outside the pause); ${plan.recheck.length ? `${plan.recheck.join(', ')} still changing: re-checked inside the pause` : 'none changing'}`
+      },
+    },
+  ]
 }
 
 /** PostgreSQL cutover behind PgBouncer: clients wait during the window, they see no error. */
@@ -140,38 +182,70 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
   const sp = o.sourcePasswordEnv
   const tp = o.targetPasswordEnv
   const pw = {sourcePasswordEnv: sp, targetPasswordEnv: tp}
+  const limits = o.limits ?? WINDOW_DEFAULTS
+  const bouncer = {passwordEnv: o.pgbouncer.passwordEnv}
+  const plan: PgPlan = {recheck: [], recheckSums: [], estimate: {ms: 0}}
   let verify: VerifyResult | undefined
   return withSharedConnections(async () => {
     // Connections are opened before the pause: inside it, only queries run.
     const [sub, rpub, rsub] = await Promise.all([pgIdent(o.target, tp, o.subscription), pgIdent(o.target, tp, o.reversePublication), pgIdent(o.source, sp, o.reverseSubscription)])
     const pub = await pgIdent(o.source, sp, o.publication)
     await withPg(o.pgbouncer.admin, o.pgbouncer.passwordEnv, async (c) => void (await c.query('SHOW VERSION')))
+    const pre = pgPrecheckSteps(o, limits, plan)
+    if (o.checkOnly) return {...(await runSubSteps([...pre, estimateStep(limits, plan.estimate)], log, {limits, before: o.before})), estimateMs: plan.estimate.ms}
+    const probes: BlockProbe[] = [
+      {name: 'PgBouncer paused', check: async () => {
+        const db = await pgbouncerDatabase(o.pgbouncer.admin, o.pgbouncer.database, bouncer)
+        if (!db?.paused) throw new MigrateError(`PgBouncer database ${o.pgbouncer.database} is no longer paused`, {code: 'WRITE_BLOCK_LAPSED', hint: 'Someone ran RESUME during the cutover; nothing was promoted'})
+      }},
+      {name: 'roles blocked on the source', check: () => pgBlockInForce(o.source, o.roles, sp)},
+    ]
     const r = await runSubSteps(
       [
-        {name: 'pause-clients', window: 'open', run: async () => pgbouncerPause(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv, timeoutMs: o.timeoutMs}), undo: () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
+        ...pre,
+        {
+          name: 'pause-clients',
+          window: 'open',
+          run: async () => {
+            try {
+              await pgbouncerPause(o.pgbouncer.admin, o.pgbouncer.database, {...bouncer, timeoutMs: limits.pauseWaitMs})
+            } catch (e) {
+              if (!(e instanceof MigrateError && e.code === 'PGBOUNCER_TIMEOUT')) throw e
+              const blockers = await pgOpenTransactions(o.source, sp).catch(() => [])
+              throw new MigrateError(`PgBouncer could not pause ${o.pgbouncer.database} within ${limits.pauseWaitMs} ms and was resumed; nothing changed. ${blockers.length ? `Open transactions on the source: ${describeSessions(blockers)}` : 'No open transaction is visible on the source'}`, {
+                code: 'PGBOUNCER_PAUSE_TIMEOUT',
+                hint: 'PAUSE waits for every open transaction to end: let these finish (or end them with pg_terminate_backend), then run the cutover again; --pause-wait bounds this wait',
+                data: {blockers},
+              })
+            }
+          },
+          undo: () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, bouncer),
+        },
         {
           name: 'block-source-writes',
-          run: async () => {
-            const b = await pgBlockWrites(o.source, o.roles, o.sourceState, {passwordEnv: sp})
+          run: async (ctx) => {
+            const b = await pgBlockWrites(o.source, o.roles, o.sourceState, {passwordEnv: sp, timeoutMs: Math.min(limits.pauseWaitMs, ctx.remainingMs())})
             return `${b.revoked} grant(s) revoked, ${b.terminated} session(s) ended`
           },
           undo: () => pgUnblockWrites(o.source, o.sourceState, {passwordEnv: sp}),
         },
-        {name: 'wait-target-lsn', run: async () => {
-          const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: o.timeoutMs, signal: interrupt.signal})
+        {name: 'wait-target-lsn', run: async (ctx) => {
+          const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs()), signal: ctx.signal})
           return `confirmed ${w.confirmed} ≥ ${w.lsn}`
         }},
         {name: 'sync-sequences', run: async () => `${(await pgSyncSequences(o.source, o.target, pw)).sequences.length} sequence(s)`},
         ...(o.verify === 'off'
           ? []
           : [{name: 'verify', run: async () => {
-              verify = await pgVerify(o.source, o.target, {...pw, counts: o.verify === 'counts'})
+              if (plan.recheck.length === 0) return 'every table was equal before the pause; the target confirmed the source\'s last WAL position'
+              verify = await pgVerify(o.source, o.target, {...pw, counts: true, tables: plan.recheck, checksumTables: plan.recheckSums})
               if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-              return `${verify.tables.length} table(s) equal (${o.verify})`
+              return `${verify.tables.length} changing table(s) equal (${plan.recheckSums.length} with checksums, the rest counted)`
             }} satisfies SubStep]),
         {
-          // Detach without touching the source: the slot stays there until after the pause (and is the way back).
+          // The commit point: once the forward subscription is gone, a write that reached the source is lost.
           name: 'stop-forward-replication',
+          commit: true,
           run: async () => {
             await pgExec(o.target, tp, `ALTER SUBSCRIPTION ${sub} DISABLE`)
             await pgExec(o.target, tp, `ALTER SUBSCRIPTION ${sub} SET (slot_name = NONE)`)
@@ -219,10 +293,10 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
         },
         {
           name: 'repoint-clients',
-          run: async () => (await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.target, {passwordEnv: o.pgbouncer.passwordEnv})).after,
-          undo: () => pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, {passwordEnv: o.pgbouncer.passwordEnv}),
+          run: async () => (await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.target, bouncer)).after,
+          undo: () => pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, bouncer),
         },
-        {name: 'resume-clients', window: 'close', run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
+        {name: 'resume-clients', window: 'close', run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, bouncer)},
         {
           // After the window, best effort: the forward slot no longer has a subscriber; finalize drops it if this cannot.
           name: 'drop-forward-slot',
@@ -236,8 +310,9 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
         },
       ],
       log,
+      {limits, probes, before: o.before},
     )
-    return {...r, verify}
+    return {...r, verify, estimateMs: plan.estimate.ms}
   })
 }
 
@@ -307,7 +382,7 @@ export async function pgFinalize(o: Pick<PgCutoverOptions, 'source' | 'target' |
   )
 }
 
-export interface MariadbCutoverOptions {
+export interface MariadbCutoverOptions extends CutoverCommon {
   source: string
   target: string
   users: string[]
@@ -315,43 +390,123 @@ export interface MariadbCutoverOptions {
   /** host:port of the target as the source reaches it (reverse replication). */
   targetAddr?: string
   haproxy: {api: string; server: string; source: {host: string; port: number}; target: {host: string; port: number}}
-  verify: 'checksums' | 'off'
+  /** checksums / counts: every table is compared BEFORE the block; inside it only the tables still changing. */
+  verify: 'checksums' | 'counts' | 'off'
   timeoutMs: number
   sourcePasswordEnv?: string
   targetPasswordEnv?: string
 }
 
+function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, plan: PgPlan): SubStep[] {
+  const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
+  const bound = limits.maxWindowMs - limits.marginMs
+  return [
+    {
+      name: 'pre-check',
+      run: async () => {
+        const problems: string[] = []
+        const srcPort = hostPort(o.source, 3306).port
+        await withMysql(o.target, o.targetPasswordEnv, async (c) => {
+          const s = (await myRows(c, 'SHOW SLAVE STATUS'))[0]
+          if (!s) problems.push('the target is not a replica')
+          else {
+            if (s.Slave_IO_Running !== 'Yes' || s.Slave_SQL_Running !== 'Yes') problems.push(`the target's replica threads are IO ${s.Slave_IO_Running}, SQL ${s.Slave_SQL_Running}${s.Last_IO_Error || s.Last_SQL_Error ? `: ${s.Last_IO_Error || s.Last_SQL_Error}` : ''}`)
+            if (Number(s.Master_Port) !== srcPort && Number(s.Master_Port) !== o.haproxy.source.port) problems.push(`the target replicates from ${s.Master_Host}:${s.Master_Port}, not from the source`)
+          }
+          const v = await vars(c, ['log_bin', 'log_slave_updates'])
+          if (v.log_bin !== '1' || v.log_slave_updates !== '1') problems.push('MARIADB_TARGET_BINLOG: the target does not log (log_bin + log_slave_updates), so the reverse replication the cutover sets up would fail')
+          const repl = await myRows(c, 'SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [o.repl.user])
+          if (Number(repl[0].n) === 0) problems.push(`replication user ${o.repl.user} does not exist on the target: the source could not replicate back from it`)
+        })
+        await withMysql(o.source, o.sourcePasswordEnv, async (c) => {
+          const bypass = await myRows(c, "SELECT GRANTEE AS g FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ ONLY ADMIN'")
+          const apps = bypass.map((r) => String(r.g)).filter((g) => o.users.some((u) => g.startsWith(`'${u}'@`)))
+          if (apps.length) problems.push(`application account(s) ${apps.join(', ')} hold READ ONLY ADMIN: read_only cannot block their writes`)
+        })
+        if (problems.length) refuse('MariaDB', problems)
+        return 'target replicates from the source with both threads running, logs for the way back, repl user present'
+      },
+    },
+    {
+      name: 'pre-check-lag',
+      run: async () => {
+        try {
+          const w = await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: bound})
+          return `target reached ${w.gtid} in ${w.waitedMs} ms while clients write`
+        } catch (e) {
+          if (e instanceof MigrateError && e.code === 'MARIADB_GTID_TIMEOUT') refuse('MariaDB', [`the target did not catch up within ${bound} ms while clients still write, so it would not inside the block (${e.message})`], 'MARIADB_LAG_REFUSED')
+          throw e
+        }
+      },
+    },
+    {
+      name: 'verify-before-block',
+      run: async () => {
+        const sizes = async (url: string, env?: string) => withMysql(url, env, async (c) => new Map((await mariadbTables(c)).map((t) => [`${t.s}.${t.t}`, t.bytes])))
+        const [a, b] = await Promise.all([sizes(o.source, o.sourcePasswordEnv), sizes(o.target, o.targetPasswordEnv)])
+        if (o.verify === 'off') {
+          plan.estimate.ms = estimateWindowMs('mariadb', 0)
+          return 'verify: off'
+        }
+        const v = await mariadbVerify(o.source, o.target, {...pw, counts: o.verify === 'counts'})
+        plan.recheck = changing(v)
+        plan.recheckSums = o.verify === 'checksums' ? plan.recheck.filter((t) => Math.max(a.get(t) ?? 0, b.get(t) ?? 0) <= IN_PAUSE_CHECKSUM_BYTES) : []
+        plan.estimate.ms = estimateWindowMs('mariadb', hotBytes(plan.recheck, a, b))
+        if (plan.estimate.ms > limits.maxWindowMs) refuse('MariaDB', [`the window would take about ${plan.estimate.ms} ms (re-verifying ${plan.recheck.join(', ')} inside it), more than the ${limits.maxWindowMs} ms bound`], 'CUTOVER_OVER_BOUND')
+        return `${v.tables.length - plan.recheck.length} table(s) equal (${o.verify}, ${v.durationMs} ms, outside the block); ${plan.recheck.length ? `${plan.recheck.join(', ')} still changing: re-checked inside the block` : 'none changing'}`
+      },
+    },
+  ]
+}
+
 /** MariaDB cutover behind HAProxy: writes fail (read_only) during the window; clients retry. */
 export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
+  const limits = o.limits ?? WINDOW_DEFAULTS
+  const plan: PgPlan = {recheck: [], recheckSums: [], estimate: {ms: 0}}
   let verify: VerifyResult | undefined
+  let gtid: string | undefined
   const r = await withSharedConnections(async () => {
-   await Promise.all([withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')), withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1'))])
-   return runSubSteps(
-    [
-      {name: 'block-source-writes', window: 'open', run: async () => `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv})).killed} connection(s) killed`, undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})},
-      {name: 'wait-target-gtid', run: async () => `target reached ${(await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).gtid}`},
-      ...(o.verify === 'off'
-        ? []
-        : [{name: 'verify', run: async () => {
-            verify = await mariadbVerify(o.source, o.target, pw)
-            if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-            return `${verify.tables.length} table(s) equal (count + CHECKSUM TABLE)`
-          }} satisfies SubStep]),
-      {name: 'promote-target', run: async () => `gtid_binlog_pos ${(await mariadbPromote(o.target, {passwordEnv: o.targetPasswordEnv})).gtidBinlogPos}`, undo: () => withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SET GLOBAL read_only = 1'))},
-      {
-        name: 'reverse-replication',
-        run: async () => `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
-        undo: () => mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv}),
-      },
-      {name: 'repoint-clients', window: 'close', run: async () => {
-        await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
-        return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}`
-      }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
-    ],
-    log,
-  )})
-  return {...r, verify}
+    await within(limits.pauseWaitMs * 2, 'connecting to source and target', Promise.all([withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')), withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1'))]), 'CUTOVER_REFUSED')
+    const pre = mariadbPrecheckSteps(o, limits, plan)
+    if (o.checkOnly) return runSubSteps([...pre, estimateStep(limits, plan.estimate)], log, {limits, before: o.before})
+    return runSubSteps(
+      [
+        ...pre,
+        {
+          name: 'block-source-writes',
+          window: 'open',
+          run: async () => `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv, timeoutMs: limits.pauseWaitMs})).killed} connection(s) killed`,
+          undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {name: 'wait-target-gtid', run: async (ctx) => {
+          gtid = (await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).gtid
+          return `target reached ${gtid}`
+        }},
+        ...(o.verify === 'off'
+          ? []
+          : [{name: 'verify', run: async () => {
+              if (plan.recheck.length === 0) return 'every table was equal before the block; the target has the source\'s last GTID'
+              verify = await mariadbVerify(o.source, o.target, {...pw, counts: true, tables: plan.recheck, checksumTables: plan.recheckSums})
+              if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
+              return `${verify.tables.length} changing table(s) equal (${plan.recheckSums.length} with CHECKSUM TABLE, the rest counted)`
+            }} satisfies SubStep]),
+        {name: 'promote-target', commit: true, run: async () => `gtid_binlog_pos ${(await mariadbPromote(o.target, {passwordEnv: o.targetPasswordEnv})).gtidBinlogPos}`, undo: () => withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SET GLOBAL read_only = 1'))},
+        {
+          name: 'reverse-replication',
+          run: async () => `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
+          undo: () => mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {name: 'repoint-clients', window: 'close', run: async () => {
+          await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
+          return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}`
+        }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
+      ],
+      log,
+      {limits, before: o.before, probes: [{name: 'read_only on the source, no write since the target caught up', check: () => mariadbBlockInForce(o.source, gtid, o.sourcePasswordEnv)}]},
+    )
+  })
+  return {...r, verify, estimateMs: plan.estimate.ms}
 }
 
 export async function mariadbCutoverRollback(o: MariadbCutoverOptions, log: Log): Promise<CutoverResult> {
@@ -377,13 +532,14 @@ export async function mariadbCutoverRollback(o: MariadbCutoverOptions, log: Log)
   ))
 }
 
-export interface RedisCutoverOptions {
+export interface RedisCutoverOptions extends CutoverCommon {
   source: string
   target: string
   /** host:port of the target as the source reaches it (reverse replication), and of the source as the target does. */
   targetAddr?: string
   sourceAddr?: string
   haproxy: {api: string; server: string; source: {host: string; port: number}; target: {host: string; port: number}}
+  /** CLIENT PAUSE of a fail-back (--rollback); the cutover pauses for exactly limits.maxWindowMs. */
   pauseMs: number
   verify: 'counts' | 'off'
   timeoutMs: number
@@ -394,57 +550,116 @@ export interface RedisCutoverOptions {
 /** Redis cutover behind HAProxy: writers wait under CLIENT PAUSE WRITE, then reconnect to the promoted target. */
 export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
+  const limits = o.limits ?? WINDOW_DEFAULTS
+  const estimate = {ms: estimateWindowMs('redis', 0)}
   let verify: VerifyResult | undefined
+  let offset: number | undefined
+  const sourceAddr = o.sourceAddr ? hostPort(`tcp://${o.sourceAddr}`, 6379) : hostPort(o.source, 6379)
   const r = await withSharedConnections(async () => {
-   await Promise.all([withRedis(o.source, o.sourcePasswordEnv, (c) => c.ping()), withRedis(o.target, o.targetPasswordEnv, (c) => c.ping())])
-   return runSubSteps(
-    [
-      {name: 'pause-source-writes', window: 'open', run: async () => redisPause(o.source, o.pauseMs, {passwordEnv: o.sourcePasswordEnv}), undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
-      {name: 'wait-offsets-equal', run: async () => `offset ${(await redisWaitSync(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).offset}`},
-      ...(o.verify === 'off'
-        ? []
-        : [{name: 'verify', run: async () => {
-            verify = await redisVerify(o.source, o.target, pw)
-            if (!verify.ok) throw new MigrateError(`key counts differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-            return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
-          }} satisfies SubStep]),
-      {name: 'promote-target', run: async () => redisPromote(o.target, {passwordEnv: o.targetPasswordEnv}), undo: () => redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, targetPasswordEnv: o.targetPasswordEnv})},
-      {name: 'repoint-clients', run: async () => {
-        await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
-        return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}, old sessions ended`
-      }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
-      {name: 'reverse-replication', run: async () => `source replicates from ${(await redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv})).master}`, undo: () => redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})},
-      {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
-    ],
-    log,
-  )})
-  return {...r, verify}
+    const pre: SubStep[] = [
+      {
+        // A stalled or broken replica link, a stopped replica, a busy script on the source: refused before pausing.
+        name: 'pre-check',
+        run: async () => {
+          const busy = await withRedis(o.source, o.sourcePasswordEnv, (c) => within(limits.pauseWaitMs, `PING ${o.source}`, c.ping(), 'REDIS_PAUSE_TIMEOUT')).catch((e) => e as Error)
+          if (busy instanceof Error) refuse('Redis', [/^BUSY/.test(busy.message) ? 'the source is running a Lua script or function (BUSY): CLIENT PAUSE would not be taken' : busy.message], 'REDIS_PAUSE_BLOCKED')
+          const [addr] = await Promise.all([haproxyServerAddr(o.haproxy.api, o.haproxy.server)])
+          if (addr.port !== o.haproxy.source.port) refuse('Redis', [`HAProxy ${o.haproxy.server} points at ${addr.host}:${addr.port}, not at the source ${o.haproxy.source.host}:${o.haproxy.source.port}`])
+          try {
+            const w = await redisCatchUp(o.source, o.target, {...pw, timeoutMs: limits.maxWindowMs - limits.marginMs, sourceAddr})
+            const waiting = await redisWaitingClients(o.source, o.sourcePasswordEnv)
+            return `target at the source's offset ${w.offset} after ${w.waitedMs} ms while clients write${waiting.length ? `; their next write waits out the pause: ${waiting.join('; ')}` : ''}`
+          } catch (e) {
+            if (e instanceof MigrateError && /REDIS_(LAG_TIMEOUT|NOT_REPLICA|WRONG_MASTER)/.test(e.code)) refuse('Redis', [e.message], e.code === 'REDIS_LAG_TIMEOUT' ? 'REDIS_LAG_REFUSED' : e.code)
+            throw e
+          }
+        },
+      },
+    ]
+    if (o.checkOnly) return runSubSteps([...pre, estimateStep(limits, estimate)], log, {limits, before: o.before})
+    return runSubSteps(
+      [
+        ...pre,
+        // The pause lasts exactly the window's bound: waits inside are bounded by it, and the commit point checks it.
+        {name: 'pause-source-writes', window: 'open', run: async () => {
+          await redisPause(o.source, limits.maxWindowMs, {passwordEnv: o.sourcePasswordEnv, waitMs: limits.pauseWaitMs})
+          return `CLIENT PAUSE ${limits.maxWindowMs} WRITE`
+        }, undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+        {name: 'wait-offsets-equal', run: async (ctx) => {
+          offset = (await redisWaitSync(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).offset
+          return `offset ${offset}`
+        }},
+        ...(o.verify === 'off'
+          ? []
+          : [{name: 'verify', run: async () => {
+              verify = await redisVerify(o.source, o.target, pw)
+              if (!verify.ok) throw new MigrateError(`key counts differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
+              return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
+            }} satisfies SubStep]),
+        {name: 'promote-target', commit: true, run: async () => redisPromote(o.target, {passwordEnv: o.targetPasswordEnv}), undo: () => redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, targetPasswordEnv: o.targetPasswordEnv})},
+        {name: 'repoint-clients', run: async () => {
+          await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
+          return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}, old sessions ended`
+        }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
+        {name: 'reverse-replication', run: async (ctx) => {
+          // Still inside the pause? A write that reached the source after the target caught up would be dropped by
+          // the resync: stop here (the undo chain brings the clients and the primary role back to the source).
+          if (ctx.untilDeadlineMs() <= 0) throw new MigrateError(`the pause ran out before the source became a replica`, {code: 'WRITE_BLOCK_LAPSED'})
+          await redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)
+          return `source replicates from ${(await redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv})).master}`
+        }, undo: () => redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})},
+        {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+      ],
+      log,
+      {limits, before: o.before, probes: [{name: 'source paused, offset unchanged', check: () => redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)}]},
+    )
+  })
+  return {...r, verify, estimateMs: estimate.ms}
 }
 
+/** Fails back the same way, with the same guarantees: the target's pause bounds the wait, and is probed before the source is promoted. */
 export async function redisCutoverRollback(o: RedisCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
+  const base = o.limits ?? WINDOW_DEFAULTS
+  const limits = {...base, maxWindowMs: Math.max(base.maxWindowMs, o.pauseMs)}
+  let offset: number | undefined
+  let replica = true
   return withSharedConnections(() => runSubSteps(
     [
       {
-        name: 'fail-back',
+        name: 'pause-target',
         window: 'open',
         run: async () => {
-          const role = await withRedis(o.source, o.sourcePasswordEnv, async (r) => parseInfo(String(await r.info('replication'))).role)
-          if (role !== 'slave') return 'the source is primary: nothing to bring back'
-          await redisPause(o.target, o.pauseMs, {passwordEnv: o.targetPasswordEnv})
-          const w = await redisWaitSync(o.target, o.source, {sourcePasswordEnv: o.targetPasswordEnv, targetPasswordEnv: o.sourcePasswordEnv, timeoutMs: o.timeoutMs})
-          await redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})
-          return `target paused, source caught up to offset ${w.offset} and promoted`
+          replica = (await withRedis(o.source, o.sourcePasswordEnv, async (r) => parseInfo(String(await r.info('replication'))).role)) === 'slave'
+          if (!replica) return 'the source is primary: nothing to bring back'
+          await redisPause(o.target, limits.maxWindowMs, {passwordEnv: o.targetPasswordEnv, waitMs: limits.pauseWaitMs})
+          return `CLIENT PAUSE ${limits.maxWindowMs} WRITE on the target`
         },
+        undo: () => redisUnpause(o.target, {passwordEnv: o.targetPasswordEnv}),
       },
+      {name: 'wait-source-caught-up', run: async (ctx) => {
+        if (!replica) return
+        offset = (await redisWaitSync(o.target, o.source, {sourcePasswordEnv: o.targetPasswordEnv, targetPasswordEnv: o.sourcePasswordEnv, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).offset
+        return `source at the target's offset ${offset}`
+      }},
+      {name: 'promote-source', commit: true, run: async () => {
+        if (replica) await redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})
+      }, undo: () => redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv})},
       {name: 'repoint-clients', run: async () => {
         await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
         return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
       }},
-      {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
-      {name: 'demote-target', run: async () => `target replicates from ${(await redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, unpause: true, ...pw})).master}`},
+      {name: 'unpause-source', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+      {name: 'demote-target', window: 'close', run: async (ctx) => {
+        if (offset !== undefined) {
+          if (ctx.untilDeadlineMs() <= 0) throw new MigrateError('the pause on the target ran out before it became a replica', {code: 'WRITE_BLOCK_LAPSED'})
+          await redisBlockInForce(o.target, offset, o.targetPasswordEnv)
+        }
+        return `target replicates from ${(await redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, unpause: true, ...pw})).master}`
+      }},
     ],
     log,
+    {limits, probes: [{name: 'target paused, offset unchanged', check: async () => void (offset !== undefined && (await redisBlockInForce(o.target, offset, o.targetPasswordEnv)))}]},
   ))
 }
 

@@ -50,6 +50,14 @@ export async function pgbouncerPause(adminUrl: string, database: string, opts: {
   await admin(adminUrl, opts.passwordEnv, `PAUSE ${dbIdent(database)}`, opts.timeoutMs ?? 30_000)
 }
 
+/** The [databases] entry as PgBouncer runs it: null when there is none; paused is 1 while PAUSEd. */
+export async function pgbouncerDatabase(adminUrl: string, database: string, opts: {passwordEnv?: string} = {}): Promise<{paused: boolean; host: string; port: number} | null> {
+  return withPg(adminUrl, opts.passwordEnv, async (c) => {
+    const row = (await c.query('SHOW DATABASES')).rows.find((r) => r.name === database)
+    return row ? {paused: Number(row.paused) === 1, host: String(row.host), port: Number(row.port)} : null
+  })
+}
+
 export async function pgbouncerResume(adminUrl: string, database: string, opts: {passwordEnv?: string} = {}): Promise<void> {
   await admin(adminUrl, opts.passwordEnv, `RESUME ${dbIdent(database)}`, 10_000)
 }

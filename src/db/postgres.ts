@@ -8,6 +8,7 @@ import {MigrateError, badInput} from '../errors.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {redactUrl, sleep, withPg} from './connect.js'
 import {summarize, type Finding, type PreflightResult, type TableCompare, type VerifyResult} from './types.js'
+import {WINDOW_DEFAULTS, estimateLine, estimateWindowMs, type WindowLimits} from './window.js'
 
 export interface PgOpts {
   sourcePasswordEnv?: string
@@ -27,8 +28,36 @@ async function setting(c: pg.Client, name: string): Promise<string> {
   return (await c.query('SELECT current_setting($1) AS v', [name])).rows[0].v
 }
 
+/**
+ * What makes the reverse path certainly fail on the target (publication + logical slot there, for the way back
+ * after cutover): the cutover creates it inside the client pause, so each of these is a blocker before anything.
+ */
+export async function pgReverseBlockers(c: pg.Client): Promise<Finding[]> {
+  const out: Finding[] = []
+  const wal = await setting(c, 'wal_level')
+  if (wal !== 'logical') out.push({severity: 'blocker', code: 'PG_TARGET_WAL_LEVEL', message: `target wal_level is ${wal}: the reverse replication slot the cutover creates (the way back after cutover) needs logical, so the cutover would fail inside the client pause`, hint: 'ALTER SYSTEM SET wal_level = logical on the target and restart it, before the cutover'})
+  const slots = Number(await setting(c, 'max_replication_slots'))
+  const used = Number((await c.query('SELECT count(*) AS n FROM pg_replication_slots')).rows[0].n)
+  if (slots - used < 1) out.push({severity: 'blocker', code: 'PG_TARGET_NO_FREE_SLOT', message: `target max_replication_slots=${slots} and ${used} are used: the reverse slot cannot be created`, hint: 'Raise max_replication_slots on the target (restart) or drop unused slots'})
+  const senders = Number(await setting(c, 'max_wal_senders'))
+  const sending = Number((await c.query('SELECT count(*) AS n FROM pg_stat_replication')).rows[0].n)
+  if (senders - sending < 1) out.push({severity: 'blocker', code: 'PG_TARGET_WAL_SENDERS', message: `target max_wal_senders=${senders} with ${sending} in use: the reverse subscription cannot connect`, hint: 'Set max_wal_senders to 10 or more on the target (restart)'})
+  return out
+}
+
+/** Application roles whose writes the cutover blocks: they must exist and must not be superusers. */
+export async function pgRoleBlockers(c: pg.Client, roles: string[]): Promise<Finding[]> {
+  const out: Finding[] = []
+  const rows = (await c.query('SELECT rolname, rolsuper FROM pg_roles WHERE rolname = ANY($1)', [roles])).rows as {rolname: string; rolsuper: boolean}[]
+  const missing = roles.filter((r) => !rows.some((x) => x.rolname === r))
+  if (missing.length) out.push({severity: 'blocker', code: 'PG_ROLE_MISSING', message: `application role(s) ${missing.join(', ')} do not exist on the source: the write block would fail`, hint: 'Set app_role to the role(s) the application connects as', objects: missing})
+  const su = rows.filter((r) => r.rolsuper).map((r) => r.rolname)
+  if (su.length) out.push({severity: 'blocker', code: 'PG_ROLE_SUPERUSER', message: `application role(s) ${su.join(', ')} are superusers: privileges cannot block their writes, the cutover would fail inside the pause`, hint: 'Let the application connect as a role without SUPERUSER before the cutover', objects: su})
+  return out
+}
+
 /** What breaks a logical-replication move, found before anything changes. */
-export async function pgPreflight(source: string, target: string | undefined, opts: PgOpts = {}): Promise<PreflightResult> {
+export async function pgPreflight(source: string, target: string | undefined, opts: PgOpts & {roles?: string[]; limits?: WindowLimits} = {}): Promise<PreflightResult> {
   const findings: Finding[] = []
   let version: string | undefined
   let sourceExtensions: string[] = []
@@ -63,6 +92,12 @@ export async function pgPreflight(source: string, target: string | undefined, op
     if (sourceExtensions.length > 0) findings.push({severity: 'info', code: 'PG_EXTENSIONS', message: `extensions in use: ${sourceExtensions.join(', ')}`, objects: sourceExtensions})
     const size = (await c.query('SELECT pg_size_pretty(pg_database_size(current_database())) AS s, pg_database_size(current_database()) AS b')).rows[0]
     findings.push({severity: 'info', code: 'PG_SIZE', message: `database size ${size.s}, ${tables.length} table(s); the initial copy moves all of it`})
+    if (opts.roles?.length) findings.push(...(await pgRoleBlockers(c, opts.roles)))
+    const workers = Number(await setting(c, 'max_logical_replication_workers'))
+    if (workers < 1) findings.push({severity: 'blocker', code: 'PG_NO_APPLY_WORKERS', message: 'max_logical_replication_workers is 0 on the source: the reverse subscription (the way back after cutover) cannot run', hint: 'Set max_logical_replication_workers to 4 or more (restart)'})
+    // Tables written lately are the ones the cutover re-counts inside the pause: their size drives the estimate.
+    const hot = (await c.query('SELECT count(*) AS n, coalesce(sum(pg_relation_size(relid)), 0)::bigint AS b FROM pg_stat_user_tables WHERE n_mod_since_analyze > 0')).rows[0]
+    findings.push(windowFinding('PG', estimateWindowMs('postgres', Number(hot.b)), opts.limits ?? WINDOW_DEFAULTS, `${hot.n} table(s) written lately, ${(Number(hot.b) / 1048576).toFixed(1)} MiB, are re-counted inside the pause`))
   })
   if (target) {
     await withPg(target, opts.targetPasswordEnv, async (c) => {
@@ -76,29 +111,43 @@ export async function pgPreflight(source: string, target: string | undefined, op
       const targetRoles = new Set((await c.query('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname))
       const missingRoles = sourceRoles.filter((r) => !targetRoles.has(r))
       if (missingRoles.length > 0) findings.push({severity: 'blocker', code: 'PG_TARGET_ROLES_MISSING', message: `${missingRoles.length} role(s) of the source do not exist on the target; pg_dump does not copy roles and the schema's GRANTs to them fail`, hint: 'Create them first (pg_dumpall --roles-only on the source, reviewed, then psql on the target)', objects: missingRoles})
-      const wal = await setting(c, 'wal_level')
-      if (wal !== 'logical') findings.push({severity: 'warning', code: 'PG_TARGET_WAL_LEVEL', message: `target wal_level is ${wal}: reverse replication (for a rollback after cutover) needs logical`, hint: 'Set wal_level = logical on the target too'})
+      findings.push(...(await pgReverseBlockers(c)))
     })
   }
   return summarize('postgres', redactUrl(source), target ? redactUrl(target) : undefined, version, findings)
 }
 
 /** Row counts and an order-independent checksum of every user table on both sides. */
-export async function pgVerify(source: string, target: string, opts: PgOpts & {counts?: boolean} = {}): Promise<VerifyResult> {
+export async function pgVerify(source: string, target: string, opts: PgOpts & {counts?: boolean; tables?: string[]; checksumTables?: string[]} = {}): Promise<VerifyResult> {
   const t0 = Date.now()
+  const only = opts.tables ? new Set(opts.tables) : undefined
+  const sums = opts.checksumTables ? new Set(opts.checksumTables) : undefined
   const measure = async (c: pg.Client): Promise<Map<string, {rows: number; sum?: string}>> => {
     const out = new Map<string, {rows: number; sum?: string}>()
     for (const t of (await c.query(USER_TABLES)).rows) {
-      const sql = opts.counts
+      const key = `${t.schema}.${t.name}`
+      if (only && !only.has(key)) continue
+      const sql = opts.counts && !sums?.has(key)
         ? `SELECT count(*) AS n FROM ${t.qname}`
         : `SELECT count(*) AS n, coalesce(sum(('x' || substr(md5(r::text), 1, 16))::bit(64)::bigint::numeric), 0)::text AS s FROM ${t.qname} r`
       const r = (await c.query(sql)).rows[0]
-      out.set(`${t.schema}.${t.name}`, {rows: Number(r.n), sum: r.s})
+      out.set(key, {rows: Number(r.n), sum: r.s})
     }
     return out
   }
   const [src, dst] = await Promise.all([withPg(source, opts.sourcePasswordEnv, measure), withPg(target, opts.targetPasswordEnv, measure)])
   return compare('postgres', source, target, src, dst, t0)
+}
+
+/** The pre-flight's window estimate: info, or a warning when it exceeds the bound the cutover keeps. */
+export function windowFinding(prefix: string, estimateMs: number, limits: WindowLimits, basis: string): Finding {
+  const over = estimateMs > limits.maxWindowMs
+  return {
+    severity: over ? 'warning' : 'info',
+    code: over ? `${prefix}_WINDOW_OVER_BOUND` : `${prefix}_WINDOW_ESTIMATE`,
+    message: `${estimateLine(estimateMs, limits)} (${basis})${over ? ': the cutover would refuse to start' : ''}`,
+    hint: over ? 'Raise --max-window (clients then wait that long), or move the heavy work out of the pause (verify: checksums runs before it)' : undefined,
+  }
 }
 
 export function compare(engine: string, source: string, target: string, src: Map<string, {rows: number; sum?: string}>, dst: Map<string, {rows: number; sum?: string}>, t0: number): VerifyResult {
@@ -136,7 +185,7 @@ interface BlockState {
  * unblock restores exactly those), makes the roles NOLOGIN, and ends their sessions. A read-only default would not
  * do: any client can switch it off.
  */
-export async function pgBlockWrites(url: string, roles: string[], stateFile: string, opts: {passwordEnv?: string; schemas?: string[]} = {}): Promise<{revoked: number; terminated: number; roles: string[]}> {
+export async function pgBlockWrites(url: string, roles: string[], stateFile: string, opts: {passwordEnv?: string; schemas?: string[]; timeoutMs?: number} = {}): Promise<{revoked: number; terminated: number; roles: string[]}> {
   if (roles.length === 0) throw badInput('no role to block', 'DB_NO_ROLE', 'Pass --role with the application role(s) that write')
   return withPg(url, opts.passwordEnv, async (c) => {
     const state: BlockState = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {version: 1, url: redactUrl(url), roles: []}
@@ -164,6 +213,8 @@ export async function pgBlockWrites(url: string, roles: string[], stateFile: str
       writeFileAtomic(stateFile, JSON.stringify(state, null, 2) + '\n')
       const ident = (await c.query('SELECT quote_ident($1) AS q', [role])).rows[0].q
       await c.query('BEGIN')
+      // REVOKE and ALTER ROLE wait for locks like any DDL: bounded, so a stuck block fails instead of holding clients.
+      await c.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(opts.timeoutMs ?? 10_000))}`)
       for (const g of grants) {
         await c.query(`REVOKE ${g.p.join(', ')} ON ${g.t} FROM ${ident}`)
         revoked++
@@ -171,20 +222,34 @@ export async function pgBlockWrites(url: string, roles: string[], stateFile: str
       await c.query(`ALTER ROLE ${ident} NOLOGIN`)
       await c.query('COMMIT')
     }
-    const terminated = await terminateSessions(c, roles)
+    const terminated = await terminateSessions(c, roles, opts.timeoutMs ?? 10_000)
     return {revoked, terminated, roles}
   })
 }
 
-async function terminateSessions(c: pg.Client, roles: string[]): Promise<number> {
+async function terminateSessions(c: pg.Client, roles: string[], waitMs: number): Promise<number> {
   const n = (await c.query('SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE usename = ANY($1) AND pid <> pg_backend_pid()', [roles])).rows[0].n
-  const deadline = Date.now() + 10_000
-  while (Date.now() < deadline) {
+  const deadline = Date.now() + waitMs
+  for (;;) {
     const left = Number((await c.query('SELECT count(*) AS n FROM pg_stat_activity WHERE usename = ANY($1) AND pid <> pg_backend_pid()', [roles])).rows[0].n)
     if (left === 0) break
+    if (Date.now() > deadline) throw new MigrateError(`${left} session(s) of ${roles.join(', ')} still open ${waitMs} ms after pg_terminate_backend`, {code: 'PG_BLOCK_TIMEOUT', hint: 'Look at pg_stat_activity on the source for sessions that do not end'})
     await sleep(10)
   }
   return Number(n)
+}
+
+/** The write block's probe: the roles cannot log in and have no session on the server. */
+export async function pgBlockInForce(url: string, roles: string[], passwordEnv?: string): Promise<void> {
+  await withPg(url, passwordEnv, async (c) => {
+    const r = (await c.query(
+      `SELECT (SELECT array_agg(rolname::text) FROM pg_roles WHERE rolname = ANY($1) AND rolcanlogin) AS login,
+              (SELECT count(*) FROM pg_stat_activity WHERE usename = ANY($1) AND pid <> pg_backend_pid()) AS sessions`,
+      [roles],
+    )).rows[0]
+    if (r.login?.length || Number(r.sessions) > 0)
+      throw new MigrateError(`the write block on ${redactUrl(url)} is no longer in force: ${r.login?.length ? `role(s) ${r.login.join(', ')} can log in again` : ''}${r.login?.length && Number(r.sessions) ? ', ' : ''}${Number(r.sessions) ? `${r.sessions} session(s) of ${roles.join(', ')} are open` : ''}`, {code: 'WRITE_BLOCK_LAPSED', hint: 'Someone or something undid the block during the cutover; nothing was promoted'})
+  })
 }
 
 /** Undoes pgBlockWrites from its state file: grants back exactly what was revoked and restores LOGIN. */

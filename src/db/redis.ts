@@ -2,7 +2,9 @@
 // mode), replication start, the wait for link up and equal offsets, promotion, key-count verification, fail-back.
 import type {Redis} from 'ioredis'
 import {MigrateError} from '../errors.js'
-import {hostPort, parseInfo, redactUrl, sleep, withRedis} from './connect.js'
+import {hostPort, parseInfo, redactUrl, redisConnect, sleep, withRedis} from './connect.js'
+import {WINDOW_DEFAULTS, estimateWindowMs, within, type WindowLimits} from './window.js'
+import {windowFinding} from './postgres.js'
 import type {PgOpts} from './postgres.js'
 import {summarize, type Finding, type PreflightResult, type VerifyResult} from './types.js'
 
@@ -23,7 +25,7 @@ function versionAtLeast(v: string, want: [number, number]): boolean {
   return a > want[0] || (a === want[0] && b >= want[1])
 }
 
-export async function redisPreflight(source: string, target: string | undefined, opts: RedisOpts = {}): Promise<PreflightResult> {
+export async function redisPreflight(source: string, target: string | undefined, opts: RedisOpts & {limits?: WindowLimits} = {}): Promise<PreflightResult> {
   const findings: Finding[] = []
   let version = ''
   let used = 0
@@ -43,6 +45,7 @@ export async function redisPreflight(source: string, target: string | undefined,
     used = Number(m.used_memory ?? 0)
     findings.push({severity: 'info', code: 'REDIS_SIZE', message: `${[...ks.values()].reduce((a, b) => a + b, 0)} key(s) in ${ks.size} database(s), ${m.used_memory_human} used`})
     if (m.maxmemory_policy && m.maxmemory_policy !== 'noeviction' && Number(m.maxmemory) > 0) findings.push({severity: 'warning', code: 'REDIS_EVICTION', message: `maxmemory-policy ${m.maxmemory_policy}: keys evicted on the source during the move make the key counts differ`})
+    findings.push(windowFinding('REDIS', estimateWindowMs('redis', 0), opts.limits ?? WINDOW_DEFAULTS, 'key counts only inside the pause; CLIENT PAUSE lasts at most the bound'))
     const auth = await r.config('GET', 'requirepass').catch(() => ['requirepass', ''])
     if (Array.isArray(auth) && auth[1]) findings.push({severity: 'info', code: 'REDIS_AUTH', message: 'the source requires a password: the target needs masterauth (migrate db redis-replicate --password-env)'})
   })
@@ -87,10 +90,48 @@ export async function redisPromote(url: string, opts: {passwordEnv?: string} = {
   })
 }
 
-/** CLIENT PAUSE ms WRITE: writers wait (no error), readers go on, replication offsets stop moving. */
-export async function redisPause(url: string, ms: number, opts: {passwordEnv?: string} = {}): Promise<void> {
+/**
+ * CLIENT PAUSE ms WRITE: writers wait (no error), readers go on, replication offsets stop moving. The pause lapses
+ * by itself after `ms`: a cutover passes its window's bound here and never promotes after it (see window.ts).
+ * With waitMs, a server that does not take the pause in time (a busy Lua script or function answers BUSY to every
+ * command) fails fast with what holds it, and a pause that arrives late is lifted again.
+ */
+export async function redisPause(url: string, ms: number, opts: {passwordEnv?: string; waitMs?: number} = {}): Promise<void> {
   await withRedis(url, opts.passwordEnv, async (r) => {
-    await r.call('CLIENT', 'PAUSE', String(ms), 'WRITE')
+    try {
+      await within(opts.waitMs ?? 10_000, `CLIENT PAUSE on ${redactUrl(url)}`, r.call('CLIENT', 'PAUSE', String(Math.round(ms)), 'WRITE'), 'REDIS_PAUSE_TIMEOUT')
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e)
+      if (/^BUSY/.test(msg)) throw new MigrateError(`${redactUrl(url)} is running a Lua script or function (BUSY) and takes no command, so writes cannot be paused; nothing changed`, {code: 'REDIS_PAUSE_BLOCKED', hint: 'Wait for the script to end, or SCRIPT KILL / FUNCTION KILL it, then run the cutover again'})
+      if (e instanceof MigrateError && e.code === 'REDIS_PAUSE_TIMEOUT') {
+        const u = await redisConnect(url, opts.passwordEnv, {timeoutMs: 2000}).catch(() => undefined)
+        await u?.call('CLIENT', 'UNPAUSE').catch(() => {})
+        u?.disconnect()
+      }
+      throw e
+    }
+  })
+}
+
+/** The primary's replication offset (it does not move while writes are paused: pings to replicas pause too). */
+export async function redisOffset(url: string, passwordEnv?: string): Promise<number> {
+  return withRedis(url, passwordEnv, async (r) => Number((await info(r, 'replication')).master_repl_offset))
+}
+
+/** The write block's probe: no write reached the source since the target caught up at `offset`. */
+export async function redisBlockInForce(url: string, offset: number, passwordEnv?: string): Promise<void> {
+  const now = await redisOffset(url, passwordEnv)
+  if (now !== offset) throw new MigrateError(`the source took writes after the target caught up (offset ${now}, the target has ${offset}): the pause is no longer in force`, {code: 'WRITE_BLOCK_LAPSED', hint: 'Someone ran CLIENT UNPAUSE, or the pause expired; nothing was promoted'})
+}
+
+/** Clients inside MULTI or blocked (BLPOP, WAIT, …) on the server: their next write waits out the pause. */
+export async function redisWaitingClients(url: string, passwordEnv?: string): Promise<string[]> {
+  return withRedis(url, passwordEnv, async (r) => {
+    const list = String(await r.call('CLIENT', 'LIST'))
+    return list.split('\n').filter((l) => /flags=\S*[xb]/.test(l)).map((l) => {
+      const f = Object.fromEntries(l.trim().split(' ').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]))
+      return `client ${f.id} ${f.addr}${f.name ? ` (${f.name})` : ''} ${/x/.test(f.flags) ? `in MULTI (${f.multi} queued)` : `blocked in ${f.cmd}`} for ${f.age} s`
+    })
   })
 }
 
@@ -130,8 +171,33 @@ export async function redisWaitSync(source: string, target: string, opts: RedisO
  * source has every byte, promote the source. Repointing clients and demoting the target are their steps' rollbacks.
  */
 export async function redisFailback(source: string, target: string, opts: RedisOpts & {pauseMs?: number; timeoutMs?: number} = {}): Promise<{offset: number}> {
-  await redisPause(target, opts.pauseMs ?? 30_000, {passwordEnv: opts.targetPasswordEnv})
-  const {offset} = await redisWaitSync(target, source, {sourcePasswordEnv: opts.targetPasswordEnv, targetPasswordEnv: opts.sourcePasswordEnv, timeoutMs: opts.timeoutMs})
+  const pauseMs = opts.pauseMs ?? 30_000
+  const t0 = performance.now()
+  await redisPause(target, pauseMs, {passwordEnv: opts.targetPasswordEnv})
+  // Never promote once the pause may have lapsed: the wait ends a second before it, and the offset is probed.
+  const {offset} = await redisWaitSync(target, source, {sourcePasswordEnv: opts.targetPasswordEnv, targetPasswordEnv: opts.sourcePasswordEnv, timeoutMs: Math.min(opts.timeoutMs ?? 60_000, pauseMs - 1000)})
+  if (performance.now() - t0 > pauseMs - 1000) throw new MigrateError(`the pause on ${redactUrl(target)} is about to lapse (${pauseMs} ms): not promoting`, {code: 'WRITE_BLOCK_LAPSED', hint: 'Run the fail-back again with a longer --pause-for'})
+  await redisBlockInForce(target, offset, opts.targetPasswordEnv)
   await redisPromote(source, {passwordEnv: opts.sourcePasswordEnv})
   return {offset}
+}
+
+/**
+ * Before pausing: the target replicates from the source, its link is up, and it reaches the source's offset of
+ * now within timeoutMs while writes go on (a stalled link or a stopped replica fails here, not inside the pause).
+ */
+export async function redisCatchUp(source: string, target: string, opts: RedisOpts & {timeoutMs: number; sourceAddr?: {host: string; port: number}}): Promise<{offset: number; waitedMs: number}> {
+  const t0 = Date.now()
+  const deadline = t0 + opts.timeoutMs
+  const left = () => Math.max(1, deadline - Date.now())
+  // Bounded inside withRedis: a connection whose command timed out is closed, never reused.
+  const offset = await withRedis(source, opts.sourcePasswordEnv, async (r) => Number((await within(left(), `INFO on the source ${redactUrl(source)}`, info(r, 'replication'), 'REDIS_LAG_TIMEOUT')).master_repl_offset))
+  for (;;) {
+    const t = await withRedis(target, opts.targetPasswordEnv, (r) => within(left(), `INFO on the target ${redactUrl(target)} (a stopped or overloaded replica)`, info(r, 'replication'), 'REDIS_LAG_TIMEOUT'))
+    if (t.role !== 'slave') throw new MigrateError(`${redactUrl(target)} is not a replica (role ${t.role})`, {code: 'REDIS_NOT_REPLICA', hint: 'Run migrate db redis-replicate first'})
+    if (opts.sourceAddr && Number(t.master_port) !== opts.sourceAddr.port) throw new MigrateError(`${redactUrl(target)} replicates from ${t.master_host}:${t.master_port}, not from the source ${opts.sourceAddr.host}:${opts.sourceAddr.port}`, {code: 'REDIS_WRONG_MASTER', hint: 'Check --source / --source-addr'})
+    if (t.master_link_status === 'up' && t.master_sync_in_progress !== '1' && Number(t.slave_repl_offset) >= offset) return {offset, waitedMs: Date.now() - t0}
+    if (Date.now() > deadline) throw new MigrateError(`the target did not reach the source's offset ${offset} within ${opts.timeoutMs} ms while writes go on (link ${t.master_link_status}, at ${t.slave_repl_offset}, last I/O ${t.master_last_io_seconds_ago} s ago)`, {code: 'REDIS_LAG_TIMEOUT', hint: 'The replica link is down or stalled: check INFO replication on the target and its log'})
+    await sleep(20)
+  }
 }

@@ -6,6 +6,7 @@ import type {HealthCheck} from '../schema/template.js'
 import type {CheckResult} from './types.js'
 import {engineOfUrl, myRows, pgConnect, mysqlConnect, parseInfo, redactUrl, redisConnect} from '../db/connect.js'
 import {pgSlotLag} from '../db/postgres.js'
+import {pgApplyHealthCheck} from '../db/pg-health.js'
 import {mariadbLag} from '../db/mariadb.js'
 import {redisLag} from '../db/redis.js'
 
@@ -94,8 +95,12 @@ export async function runReplicationLagCheck(check: Of<'replication-lag'>, signa
         const lag = await pgSlotLag(check.source, slot, check.passwordEnv)
         if (!lag) return {status: 'failed', message: `no replication slot ${slot} on ${redactUrl(check.source)}`}
         if (!lag.active) return {status: 'failed', message: `slot ${slot} is not in use: the subscription is not streaming`, data: {lagBytes: lag.lagBytes}}
+        // Bytes alone pass while nothing applies (a stopped apply worker confirms nothing, a quiet source writes
+        // nothing): the subscriber's worker, its error counters and the schema of the published tables count too.
+        const problems = await pgApplyHealthCheck(check.source, check.target, slot, check.passwordEnv)
+        if (problems.length) return {status: 'failed', message: `slot ${slot} lag ${lag.lagBytes} bytes, but replication is not applying: ${problems.join('; ')}`, data: {lagBytes: lag.lagBytes, problems}}
         const ok = lag.lagBytes <= check.maxLag
-        return {status: ok ? 'passed' : 'failed', message: `slot ${slot} lag ${lag.lagBytes} bytes${ok ? '' : ` > ${check.maxLag}`}`, data: {lagBytes: lag.lagBytes}}
+        return {status: ok ? 'passed' : 'failed', message: `slot ${slot} lag ${lag.lagBytes} bytes${ok ? ', applying' : ` > ${check.maxLag}`}`, data: {lagBytes: lag.lagBytes}}
       }
       case 'mysql':
       case 'mariadb': {

@@ -43,7 +43,7 @@ describe.sequential('mariadb gtid replication cutover', () => {
   test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'dump', 'load', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'dump', 'load', 'replicate', 'wait-caught-up', 'cutover-check', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])

@@ -48,7 +48,7 @@ describe.sequential('postgres logical replication cutover', () => {
   test('fixed and run again: cutover under load, zero lost, zero failed, every step journaled, finalize', {timeout: 180_000}, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'schema-dump', 'schema-load', 'publication', 'subscription', 'wait-initial-copy', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'schema-dump', 'schema-load', 'publication', 'subscription', 'wait-initial-copy', 'wait-lag', 'cutover-check', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
     // finalize is a point of no return: --yes does not approve it.
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)

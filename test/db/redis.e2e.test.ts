@@ -45,7 +45,7 @@ describe.sequential('redis replicaof cutover', () => {
   test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'replicate', 'wait-link-up', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'replicate', 'wait-link-up', 'wait-lag', 'cutover-check', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('redis', s.targetUrl, stats.acks)).toEqual([])

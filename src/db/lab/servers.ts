@@ -257,6 +257,15 @@ export interface PgBouncerHandle extends ServerHandle {
   adminUrl: string
 }
 
+/**
+ * Startup parameters common clients send that PgBouncer does not track itself (it tracks client_encoding, DateStyle,
+ * TimeZone, standard_conforming_strings and application_name) and would otherwise refuse the connection for:
+ * node-postgres (statement_timeout, lock_timeout, idle_in_transaction_session_timeout, options), pgJDBC
+ * (extra_float_digits, search_path via currentSchema), libpq/psycopg (options). PgBouncer drops them, so a
+ * deployment sets these per role instead (ALTER ROLE app SET statement_timeout = …).
+ */
+export const PGBOUNCER_IGNORED_STARTUP_PARAMETERS = ['extra_float_digits', 'options', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'search_path']
+
 /** PgBouncer in transaction pooling, trust auth, admin user postgres; runs as user postgres (it refuses root). */
 export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerHandle> {
   const dir = tempDir(`pgb${opts.port}`)
@@ -283,7 +292,7 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerH
       'default_pool_size = 10',
       'server_reset_query =',
       'server_check_delay = 0',
-      'ignore_startup_parameters = extra_float_digits,options',
+      `ignore_startup_parameters = ${PGBOUNCER_IGNORED_STARTUP_PARAMETERS.join(',')}`,
       `pidfile = ${path.join(dir, 'pid')}`,
       `logfile = ${path.join(dir, 'log')}`,
       '',
