@@ -10,7 +10,7 @@ import type {PlanSettings} from '../schema/plan.js'
 import {Calendar, formatDay, replicationDays, type CutoverSlot} from './calendar.js'
 import type {GroupGraph} from './graph.js'
 import {aggregatePairs, describeGroup} from './graph.js'
-import {CRIT_ORDER, type EstateModel} from './model.js'
+import {CRIT_ORDER, ENV_NAMES, type EstateModel} from './model.js'
 
 export interface GroupAttrs {
   apps: Int32Array
@@ -113,7 +113,7 @@ export function rulesOf(settings: PlanSettings): Rules {
 }
 
 /** The replication start, test window and cutover of a wave after `prevCutoverDay`. */
-export function scheduleWave(cal: Calendar, settings: PlanSettings, prevCutoverDay: number | undefined, dataGiB: number, changeGiB: number, waveNumber: number, minDay = -INF): Schedule {
+export function scheduleWave(cal: Calendar, settings: PlanSettings, prevCutoverDay: number | undefined, dataGiB: number, changeGiB: number, waveNumber: number, minDay = -INF, environments: readonly string[] = []): Schedule {
   const R = replicationDays(dataGiB, changeGiB, settings.bandwidthMbps)
   if (!Number.isFinite(R)) {
     throw badInput(
@@ -125,7 +125,7 @@ export function scheduleWave(cal: Calendar, settings: PlanSettings, prevCutoverD
   let earliest = cal.startDay + R + settings.testDays
   if (prevCutoverDay !== undefined) earliest = Math.max(earliest, prevCutoverDay + settings.waveCadenceDays)
   earliest = Math.max(earliest, minDay)
-  const slot = cal.nextCutover(earliest)
+  const slot = cal.nextCutover(earliest, environments)
   const testStartDay = slot.day - settings.testDays
   return {replicationDays: R, slot, testStartDay, replicationStartDay: testStartDay - R}
 }
@@ -552,12 +552,19 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
     if (early(w) && rules.smallEarly && slot.servers > Math.min(settings.ramp.earlyServers, cap.servers)) slot.relaxed.push('small-early-waves')
     if (early(w) && rules.critical && slot.groups.some((g) => at.blocked[g])) slot.relaxed.push('critical-not-early')
     slot.minDay = lbDay
-    slot.schedule = scheduleWave(cal, settings, prevCutover, slot.dataGiB, slot.changeGiB, w, lbDay)
+    slot.schedule = scheduleWave(cal, settings, prevCutover, slot.dataGiB, slot.changeGiB, w, lbDay, slotEnvironments(slot, at))
     prevCutover = slot.schedule.slot.day
   }
   const result: Assignment = {waveOf, waves, notes, ub}
   if (rules.split && opts.improve) improve(input, result, rules, serverCap)
   return result
+}
+
+/** The environments of a wave's groups, by name: its cutover may use only the windows open to all of them. */
+export function slotEnvironments(s: WaveSlot, at: GroupAttrs): string[] {
+  const seen = new Set<string>()
+  for (const g of s.groups) seen.add(ENV_NAMES[at.env[g]])
+  return [...seen]
 }
 
 /** Recomputes every open wave's schedule in order (after local improvement changed their data). */
@@ -569,7 +576,7 @@ export function rescheduleAll(input: AssignInput, a: Assignment): void {
       prev = s.fixed.cutoverDay
       continue
     }
-    s.schedule = scheduleWave(cal, model.settings, prev, s.dataGiB, s.changeGiB, s.number, s.minDay)
+    s.schedule = scheduleWave(cal, model.settings, prev, s.dataGiB, s.changeGiB, s.number, s.minDay, slotEnvironments(s, input.at))
     prev = s.schedule.slot.day
   }
 }

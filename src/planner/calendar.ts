@@ -101,10 +101,67 @@ export function dayOfIso(timeZone: string, iso: string): number {
   return localOfIso(timeZone, iso).day
 }
 
-function daysInMonth(day: number): {dom: number; last: number} {
+function dateParts(day: number): {month: number; dom: number; last: number} {
   const d = new Date(day * DAY_MS)
   const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()
-  return {dom: d.getUTCDate(), last}
+  return {month: d.getUTCMonth() + 1, dom: d.getUTCDate(), last}
+}
+
+/** One blackout of any form, as a test on civil days. */
+interface BlackoutRule {
+  name: string
+  covers(day: number): boolean
+}
+
+function blackoutRule(b: Blackout): BlackoutRule {
+  const name = b.name
+  if ('from' in b) {
+    const from = parseDay(b.from)
+    const to = parseDay(b.to)
+    return {name, covers: (day) => day >= from && day <= to}
+  }
+  if ('dates' in b) {
+    const days = new Set(b.dates.map(parseDay))
+    return {name, covers: (day) => days.has(day)}
+  }
+  if ('weekly' in b) {
+    const days = new Set<string>(b.weekly.days)
+    return {name, covers: (day) => days.has(weekdayOf(day))}
+  }
+  if ('monthly' in b) {
+    const {fromDay, toDay} = b.monthly
+    return {
+      name,
+      covers: (day) => {
+        const {dom, last} = dateParts(day)
+        const to = toDay === 'end' ? last : Math.min(toDay, last)
+        return fromDay <= to ? dom >= fromDay && dom <= to : dom >= fromDay || dom <= to
+      },
+    }
+  }
+  // Yearly: MM-DD to MM-DD, wrapping over the new year when `to` comes before `from`.
+  const key = (month: number, dom: number) => month * 100 + dom
+  const [fm, fd] = b.yearly.from.split('-').map(Number)
+  const [tm, td] = b.yearly.to.split('-').map(Number)
+  const from = key(fm, fd)
+  const to = key(tm, td)
+  return {
+    name,
+    covers: (day) => {
+      const {month, dom} = dateParts(day)
+      const k = key(month, dom)
+      return from <= to ? k >= from && k <= to : k >= from || k <= to
+    },
+  }
+}
+
+/** A blackout as a person reads it: "monthly sales event (every month, 25–end)". */
+export function describeBlackout(b: Blackout): string {
+  if ('from' in b) return `${b.name} (${b.from} – ${b.to})`
+  if ('dates' in b) return `${b.name} (${b.dates.join(', ')})`
+  if ('weekly' in b) return `${b.name} (every ${b.weekly.days.join(', ')})`
+  if ('monthly' in b) return `${b.name} (every month, ${b.monthly.fromDay}–${b.monthly.toDay})`
+  return `${b.name} (every year, ${b.yearly.from} – ${b.yearly.to})`
 }
 
 export interface CutoverSlot {
@@ -116,54 +173,73 @@ export interface CutoverSlot {
   skipped: string[]
 }
 
+/** A recurring cutover window: weekdays, local start and end (end ≤ start crosses midnight), environments it serves. */
+export interface WindowRule {
+  days: Set<string>
+  start: number
+  end: number
+  /** Undefined: open to every environment. */
+  environments?: Set<string>
+  label: string
+}
+
 /** Blackouts, cutover windows and replication estimates of one set of settings. */
 export class Calendar {
   readonly timeZone: string
   readonly startDay: number
   readonly deadlineDay: number | undefined
-  private readonly fixed: {name: string; from: number; to: number}[] = []
-  private readonly monthly: {name: string; from: number; to: number | 'end'}[] = []
-  private readonly windows: {days: Set<string>; start: number; end: number}[]
-  private readonly slotCache = new Map<number, CutoverSlot>()
+  readonly windows: WindowRule[]
+  private readonly blackouts: BlackoutRule[]
+  private readonly slotCache = new Map<string, CutoverSlot>()
 
   constructor(readonly settings: PlanSettings) {
     checkTimezone(settings.timezone)
     this.timeZone = settings.timezone
     this.startDay = parseDay(settings.startDate)
     this.deadlineDay = settings.deadline ? parseDay(settings.deadline) : undefined
-    for (const b of settings.blackouts) this.addBlackout(b)
+    this.blackouts = settings.blackouts.map(blackoutRule)
     this.windows = settings.cutoverWindows
-      .map((w) => ({days: new Set<string>(w.days), start: minutesOf(w.start), end: minutesOf(w.end)}))
+      .map((w) => ({
+        days: new Set<string>(w.days),
+        start: minutesOf(w.start),
+        end: minutesOf(w.end),
+        ...(w.environments ? {environments: new Set<string>(w.environments)} : {}),
+        label: `${w.days.join(',')} ${w.start}-${w.end}${w.environments ? ` (${w.environments.join(', ')})` : ''}`,
+      }))
       .sort((a, b) => a.start - b.start)
-  }
-
-  private addBlackout(b: Blackout): void {
-    if ('monthly' in b) this.monthly.push({name: b.name, from: b.monthly.fromDay, to: b.monthly.toDay})
-    else this.fixed.push({name: b.name, from: parseDay(b.from), to: parseDay(b.to)})
   }
 
   /** The blackout covering `day`, if any. */
   blackoutOn(day: number): string | undefined {
-    for (const f of this.fixed) if (day >= f.from && day <= f.to) return f.name
-    if (this.monthly.length > 0) {
-      const {dom, last} = daysInMonth(day)
-      for (const m of this.monthly) {
-        const to = m.to === 'end' ? last : Math.min(m.to, last)
-        const inside = m.from <= to ? dom >= m.from && dom <= to : dom >= m.from || dom <= to
-        if (inside) return m.name
-      }
-    }
+    for (const b of this.blackouts) if (b.covers(day)) return b.name
     return undefined
   }
 
-  /** The first cutover window starting on or after `earliestDay` that touches no blackout day. */
-  nextCutover(earliestDay: number): CutoverSlot {
-    const cached = this.slotCache.get(earliestDay)
+  /** The cutover windows a wave of these environments may use: those open to every one of them (no environments: all). */
+  windowsFor(environments: readonly string[] = []): WindowRule[] {
+    return this.windows.filter((w) => !w.environments || environments.every((e) => w.environments!.has(e)))
+  }
+
+  /**
+   * The first cutover window starting on or after `earliestDay`, open to a wave of `environments`, that touches no
+   * blackout day.
+   */
+  nextCutover(earliestDay: number, environments: readonly string[] = []): CutoverSlot {
+    const cacheKey = environments.length ? `${earliestDay}|${[...environments].sort().join(',')}` : String(earliestDay)
+    const cached = this.slotCache.get(cacheKey)
     if (cached) return cached
+    const windows = this.windowsFor(environments)
+    if (windows.length === 0) {
+      throw badInput(
+        `no cutover window is open to a wave of ${environments.join(' and ')}: settings.cutoverWindows are ${this.windows.map((w) => w.label).join('; ')}`,
+        'NO_CUTOVER_WINDOW',
+        `Add a cutover window for ${environments.join(', ')} (or one without environments, open to all), or keep these environments in separate waves`,
+      )
+    }
     const skipped: string[] = []
     for (let day = earliestDay; day < earliestDay + 3660; day++) {
       const wd = weekdayOf(day)
-      for (const w of this.windows) {
+      for (const w of windows) {
         if (!w.days.has(wd)) continue
         const endDay = w.end <= w.start ? day + 1 : day
         const b = this.blackoutOn(day) ?? this.blackoutOn(endDay)
@@ -172,11 +248,30 @@ export class Calendar {
           continue
         }
         const slot = {day, startMin: w.start, endDay, endMin: w.end, skipped}
-        this.slotCache.set(earliestDay, slot)
+        this.slotCache.set(cacheKey, slot)
         return slot
       }
     }
     throw badInput(`no cutover window is free of blackouts within ten years of ${formatDay(earliestDay)}`, 'NO_CUTOVER_WINDOW', 'Check settings.cutoverWindows (days and hours) against settings.blackouts')
+  }
+
+  /**
+   * The window occurrence (of those open to `environments`) that holds the cutover [start, end], compared as
+   * instants with the same rule for daylight-saving changes that placed it; undefined when none does.
+   */
+  windowHolding(startIso: string, endIso: string, environments: readonly string[] = []): {window: WindowRule; day: number} | undefined {
+    const start = instantOfIso(this.timeZone, startIso)
+    const end = instantOfIso(this.timeZone, endIso)
+    const first = localOfIso(this.timeZone, startIso).day
+    for (const day of [first - 1, first]) {
+      for (const w of this.windowsFor(environments)) {
+        if (!w.days.has(weekdayOf(day))) continue
+        const opens = localToUtcMs(this.timeZone, day, w.start)
+        const closes = localToUtcMs(this.timeZone, w.end <= w.start ? day + 1 : day, w.end)
+        if (opens <= start && end <= closes) return {window: w, day}
+      }
+    }
+    return undefined
   }
 
   /** Does a cutover [start, end] (ISO timestamps) touch a blackout day? Returns its name. */

@@ -1,17 +1,24 @@
-// Semantic checks of a (possibly hand-edited) plan, beyond its schema: applications and waves that agree, move
-// groups kept whole, capacity per wave, cutovers outside blackouts, known applications and templates. With the
-// inventory (metadata.inventory, relative to the plan file) the checks count servers, data and criticality too.
+// Semantic checks of a (possibly hand-edited) plan, beyond its schema: every promise the planner keeps, re-checked.
+// Applications and waves that agree, known applications and templates; the calendar (check-calendar.ts: windows,
+// blackouts, start, deadline, date order, daylight-saving-safe timestamps); `before`/`together` constraints and pins;
+// capacity per wave. With the inventory (metadata.inventory, relative to the plan file): no moving application
+// dropped or left out, move groups whole and dependency order as the planner derives them, servers, data and
+// criticality counted.
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parse} from 'yaml'
 import {nearest} from '../inventory/check.js'
 import {loadWithSchema} from '../io/documents.js'
-import {TEMPLATES_DIR} from '../paths.js'
 import {Inventory} from '../schema/inventory.js'
 import type {PathIssue} from '../schema/issues.js'
 import type {Plan} from '../schema/plan.js'
-import {Calendar, formatDay, dayOfIso} from './calendar.js'
-import {buildModel, CRIT_ORDER, DB_TEMPLATES, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
+import {PLAN_FILES, TEMPLATES_DIR} from '../paths.js'
+import {startedWaves} from '../state/started-waves.js'
+import {rulesOf} from './assign.js'
+import {formatDay, localOfIso, parseDay, type Calendar} from './calendar.js'
+import {checkSettings, checkWaveCalendar} from './check-calendar.js'
+import {buildGroups, describeGroup, type GroupGraph} from './graph.js'
+import {buildModel, CRIT_ORDER, DB_TEMPLATES, ENV_NAMES, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
 
 /** Names of the runbook templates available to a plan: templates/*.yaml of the package and of the plan directory. */
 export function knownTemplates(planFile?: string): Set<string> {
@@ -80,24 +87,6 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
     else if (a.wave !== null && !listedIn.has(a.name)) issues.push({path: ['applications', i, 'wave'], code: 'WAVE_MISMATCH', message: `application "${a.name}" says wave ${a.wave}, but that wave does not list it`, hint: `Add "${a.name}" to the applications of wave ${a.wave}`})
   })
 
-  // Move groups kept whole.
-  const groups = new Map<string, {name: string; wave: number; i: number}[]>()
-  plan.applications.forEach((a, i) => {
-    if (a.wave === null) return
-    const g = groups.get(a.moveGroup) ?? []
-    g.push({name: a.name, wave: a.wave, i})
-    groups.set(a.moveGroup, g)
-  })
-  for (const [name, ms] of groups) {
-    const waves = [...new Set(ms.map((m) => m.wave))].sort((x, y) => x - y)
-    if (waves.length < 2) continue
-    const first = ms[0].wave
-    for (const m of ms) {
-      if (m.wave === first) continue
-      issues.push({path: ['applications', m.i, 'wave'], code: 'MOVE_GROUP_SPLIT', message: `move group ${name} is split across waves ${waves.join(' and ')}: ${ms.map((x) => `${x.name} (wave ${x.wave})`).join(', ')}`, hint: `Its applications depend on each other (a cycle, a latency-sensitive link or a together constraint): put "${m.name}" in wave ${first} with the others`})
-    }
-  }
-
   // Templates.
   const known = knownTemplates(file)
   const missing = new Map<string, {path: PathIssue['path']; who: string; count: number}>()
@@ -123,25 +112,85 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
     issues.push({path: m.path, code: 'TEMPLATE_NOT_SHIPPED', severity: 'warning', message: `template "${name}" (used by ${m.who}${m.count > 1 ? ` and ${m.count - 1} more` : ''}) is not in ${path.relative(process.cwd(), TEMPLATES_DIR) || 'templates'} yet`, hint: `Add templates/${name}.yaml before executing a wave that uses it`})
   }
 
-  // Cutovers outside blackouts.
-  let cal: Calendar | undefined
-  try {
-    cal = new Calendar(plan.settings)
-  } catch (error) {
-    issues.push({path: ['settings', 'timezone'], code: 'BAD_TIMEZONE', message: (error as Error).message, hint: 'Use an IANA zone name such as Asia/Jakarta'})
-  }
-  if (cal) {
-    plan.waves.forEach((w, i) => {
-      const b = cal!.cutoverBlackout(w.cutover.start, w.cutover.end)
-      if (b) {
-        const next = cal!.nextCutover(dayOfIso(cal!.timeZone, w.cutover.start))
-        issues.push({path: ['waves', i, 'cutover', 'start'], code: 'CUTOVER_IN_BLACKOUT', message: `wave ${w.number} cuts over on ${w.cutover.start.slice(0, 10)}, inside the blackout "${b}"`, hint: `The next free cutover window is ${formatDay(next.day)}; move the cutover there or re-plan`})
-      }
-    })
-  }
-
-  // Capacity, with the inventory when it can be read.
+  // Capacity, order and scope need the inventory; the calendar and the constraints do not.
   const model = file ? loadInventory(plan, file, issues) : undefined
+  const started = new Set(file ? startedWaves(path.join(path.dirname(path.resolve(file)), PLAN_FILES.journal)) : [])
+  const settings = checkSettings(plan.settings, ['settings'])
+  issues.push(...settings.issues)
+  if (settings.calendar) issues.push(...checkWaveCalendar({plan, calendar: settings.calendar, environments: waveEnvironments(plan, model), started}))
+  issues.push(...checkConstraints(plan, settings.calendar))
+  issues.push(...checkCapacity(plan, model, appIndex))
+  if (model) issues.push(...checkAgainstInventory(plan, model, appIndex))
+  else issues.push(...checkMoveGroupsAsWritten(plan), ...checkDroppedAsWritten(plan))
+  return issues
+}
+
+/** Without the inventory: an application with no wave must say why (retire or retain). */
+function checkDroppedAsWritten(plan: Plan): PathIssue[] {
+  const issues: PathIssue[] = []
+  plan.applications.forEach((a, i) => {
+    if (a.wave === null && a.strategy !== 'retire' && a.strategy !== 'retain') issues.push({path: ['applications', i, 'wave'], code: 'APP_DROPPED', message: `application "${a.name}" has no wave, but its strategy is ${a.strategy}: it would never be migrated`, hint: 'Give it a wave, or make it retire/retain in the inventory or with a settings.strategyRules entry, and re-plan'})
+  })
+  return issues
+}
+
+/** The environments of each wave's applications: from the inventory, else the wave's own `environment`. */
+function waveEnvironments(plan: Plan, model: EstateModel | undefined): (i: number) => string[] {
+  return (i) => {
+    const w = plan.waves[i]
+    if (!model) return w.environment ? [w.environment] : []
+    const envs = new Set<string>()
+    for (const name of w.applications) {
+      const mi = model.appIndex.get(name)
+      if (mi !== undefined) envs.add(ENV_NAMES[model.apps[mi].env])
+    }
+    return [...envs]
+  }
+}
+
+/** `before` and `together` constraints and pins, from the plan alone. */
+function checkConstraints(plan: Plan, cal: Calendar | undefined): PathIssue[] {
+  const issues: PathIssue[] = []
+  const index = new Map(plan.applications.map((a, i) => [a.name, i]))
+  const waveOf = (name: string) => plan.applications[index.get(name) ?? -1]?.wave ?? null
+  const known = (name: string, p: PathIssue['path']): boolean => {
+    if (index.has(name)) return true
+    const near = nearest(name, [...index.keys()])
+    issues.push({path: p, code: 'UNKNOWN_APP', message: `settings names "${name}", which is not in applications`, hint: near ? `Did you mean "${near}"?` : 'Fix the name, or remove it'})
+    return false
+  }
+  plan.settings.constraints.forEach((c, i) => {
+    if ('before' in c) {
+      const [a, b] = c.before
+      if (!known(a, ['settings', 'constraints', i, 'before', 0]) || !known(b, ['settings', 'constraints', i, 'before', 1])) return
+      const wa = waveOf(a)
+      const wb = waveOf(b)
+      if (wa !== null && wb !== null && wa >= wb) {
+        issues.push({path: ['applications', index.get(b)!, 'wave'], code: 'BEFORE_CONSTRAINT', message: `"${b}" moves in wave ${wb}, but settings.constraints[${i}] says "${a}" (wave ${wa}) moves strictly before it`, hint: `Move "${b}" to wave ${wa + 1} or later, or "${a}" to wave ${wb - 1} or earlier, or re-plan`})
+      }
+    } else {
+      const names = c.together.filter((n, j) => known(n, ['settings', 'constraints', i, 'together', j]))
+      const waves = [...new Set(names.map(waveOf))]
+      if (waves.length > 1) {
+        const first = waveOf(names[0])
+        for (const n of names.filter((x) => waveOf(x) !== first)) issues.push({path: ['applications', index.get(n)!, 'wave'], code: 'TOGETHER_CONSTRAINT', message: `"${n}" moves in wave ${waveOf(n) ?? 'null'}, but settings.constraints[${i}] keeps it together with ${names.filter((x) => x !== n).join(', ')} (wave ${first ?? 'null'})`, hint: `Put all of ${names.join(', ')} in one wave, or re-plan`})
+      }
+    }
+  })
+  const cutoverDay = new Map(cal ? plan.waves.map((w) => [w.number, localOfIso(cal.timeZone, w.cutover.start).day]) : [])
+  plan.settings.pins.forEach((p, i) => {
+    if (!known(p.app, ['settings', 'pins', i, 'app'])) return
+    const w = waveOf(p.app)
+    const at = ['applications', index.get(p.app)!, 'wave']
+    if (p.wave !== undefined && w !== p.wave) issues.push({path: at, code: 'PIN_BROKEN', message: `"${p.app}" is in wave ${w ?? 'null'}, but settings.pins[${i}] pins it to wave ${p.wave}`, hint: `Put it back in wave ${p.wave}, or change the pin and re-plan`})
+    const day = w !== null ? cutoverDay.get(w) : undefined
+    if (p.notBefore && day !== undefined && day < parseDay(p.notBefore)) issues.push({path: at, code: 'PIN_BROKEN', message: `"${p.app}" cuts over on ${formatDay(day)} (wave ${w}), before ${p.notBefore}, the date settings.pins[${i}] allows`, hint: 'Move it to a wave that cuts over on or after that date, or change the pin and re-plan'})
+  })
+  return issues
+}
+
+function checkCapacity(plan: Plan, model: EstateModel | undefined, appIndex: Map<string, number>): PathIssue[] {
+  const issues: PathIssue[] = []
   const cap = plan.settings.capacity
   plan.waves.forEach((w, i) => {
     const over: string[] = []
@@ -164,22 +213,79 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
     if (model && crit > cap.critical) over.push(`${crit} high/critical applications (capacity.critical ${cap.critical})`)
     if (over.length > 0) issues.push({path: ['waves', i, 'applications'], code: 'CAPACITY_EXCEEDED', message: `wave ${w.number} exceeds its capacity: ${over.join(', ')}`, hint: 'Move applications to another wave, or raise settings.capacity and re-plan'})
   })
-  if (model) {
-    plan.applications.forEach((a, i) => {
-      if (!model.appIndex.has(a.name)) {
-        const near = nearest(a.name, [...model.appIndex.keys()])
-        issues.push({path: ['applications', i, 'name'], code: 'UNKNOWN_APP', message: `application "${a.name}" is not in the inventory ${plan.metadata.inventory}`, hint: near ? `Did you mean "${near}"?` : 'Remove it, or re-plan from the current inventory'})
-      }
-    })
-    // A dependency target moving later than its user leaves the user calling across sites: worth a warning.
-    const waveOf = new Map(plan.applications.map((a) => [a.name, a.wave]))
+  return issues
+}
+
+/** Move groups as the plan writes them (`moveGroup`), when the inventory cannot say which they are. */
+function checkMoveGroupsAsWritten(plan: Plan): PathIssue[] {
+  const issues: PathIssue[] = []
+  const groups = new Map<string, {name: string; wave: number; i: number}[]>()
+  plan.applications.forEach((a, i) => {
+    if (a.wave === null) return
+    const g = groups.get(a.moveGroup) ?? []
+    g.push({name: a.name, wave: a.wave, i})
+    groups.set(a.moveGroup, g)
+  })
+  for (const [name, ms] of groups) {
+    const waves = [...new Set(ms.map((m) => m.wave))].sort((x, y) => x - y)
+    if (waves.length < 2) continue
+    for (const m of ms) {
+      if (m.wave === ms[0].wave) continue
+      issues.push({path: ['applications', m.i, 'wave'], code: 'MOVE_GROUP_SPLIT', message: `move group ${name} is split across waves ${waves.join(' and ')}: ${ms.map((x) => `${x.name} (wave ${x.wave})`).join(', ')}`, hint: `Its applications depend on each other (a cycle, a latency-sensitive link or a together constraint): put "${m.name}" in wave ${ms[0].wave} with the others`})
+    }
+  }
+  return issues
+}
+
+/**
+ * What only the inventory can tell: applications that must move (and were dropped or left out), the move groups and
+ * the dependency order the planner derives from it. Order is an error: the planner never breaks it.
+ */
+function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<string, number>): PathIssue[] {
+  const issues: PathIssue[] = []
+  plan.applications.forEach((a, i) => {
+    const mi = model.appIndex.get(a.name)
+    if (mi === undefined) {
+      const near = nearest(a.name, [...model.appIndex.keys()])
+      issues.push({path: ['applications', i, 'name'], code: 'UNKNOWN_APP', message: `application "${a.name}" is not in the inventory ${plan.metadata.inventory}`, hint: near ? `Did you mean "${near}"?` : 'Remove it, or re-plan from the current inventory'})
+    } else if (a.wave === null && model.apps[mi].inScope) {
+      issues.push({path: ['applications', i, 'wave'], code: 'APP_DROPPED', message: `application "${a.name}" has no wave, but it moves (${model.apps[mi].strategy}): it would never be migrated`, hint: 'Give it a wave, or make it retire/retain in the inventory (tag lifecycle: retire|retain) or with a settings.strategyRules entry, and re-plan'})
+    }
+  })
+  const missing = model.apps.filter((n) => n.inScope && !appIndex.has(n.name)).map((n) => n.name)
+  if (missing.length) issues.push({path: ['applications'], code: 'APP_MISSING', atKey: true, message: `${missing.length} application${missing.length === 1 ? '' : 's'} of the inventory that move${missing.length === 1 ? 's' : ''} ${missing.length === 1 ? 'is' : 'are'} not in the plan: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`, hint: 'Re-plan (`migrate plan`) so every application gets a wave'})
+  const rules = rulesOf(plan.settings)
+  let gg: GroupGraph
+  try {
+    gg = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
+  } catch (error) {
+    issues.push({path: ['settings', 'constraints'], code: (error as {code?: string}).code ?? 'BAD_SETTINGS', message: (error as Error).message})
+    return issues
+  }
+  const waveOf = (a: number) => plan.applications[appIndex.get(model.apps[a].name) ?? -1]?.wave ?? null
+  // Move groups whole.
+  for (let g = 0; g < gg.count; g++) {
+    const ms = gg.members[g]
+    if (ms.length < 2) continue
+    const first = ms.map(waveOf).find((w) => w !== null) ?? null
+    const waves = [...new Set(ms.map(waveOf).filter((w): w is number => w !== null))].sort((x, y) => x - y)
+    if (waves.length < 2) continue
+    for (const a of ms) {
+      const w = waveOf(a)
+      if (w === null || w === first) continue
+      issues.push({path: ['applications', appIndex.get(model.apps[a].name)!, 'wave'], code: 'MOVE_GROUP_SPLIT', message: `${describeGroup(model, ms, gg.why[g])} is split across waves ${waves.join(' and ')}: "${model.apps[a].name}" is in wave ${w}`, hint: `Put "${model.apps[a].name}" in wave ${first} with the others (they depend on each other too closely to run on two sites)`})
+    }
+  }
+  // Dependency order: a dependency moves in the same or an earlier wave than the application that uses it.
+  if (rules.deps) {
     const {edges, apps} = model
     for (let e = 0; e < edges.count; e++) {
-      const from = apps[edges.from[e]].name
-      const to = apps[edges.to[e]].name
-      const wf = waveOf.get(from)
-      const wt = waveOf.get(to)
-      if (wf && wt && wt > wf) issues.push({path: ['applications', appIndex.get(from)!, 'wave'], code: 'DEPENDENCY_ORDER', severity: 'warning', message: `"${from}" (wave ${wf}) depends on "${to}", which moves later (wave ${wt})`, hint: `Move "${to}" to wave ${wf} or earlier, or "${from}" later`})
+      const a = edges.from[e]
+      const b = edges.to[e]
+      if (gg.groupOf[a] < 0 || gg.groupOf[b] < 0 || gg.groupOf[a] === gg.groupOf[b]) continue
+      const wf = waveOf(a)
+      const wt = waveOf(b)
+      if (wf !== null && wt !== null && wt > wf) issues.push({path: ['applications', appIndex.get(apps[a].name)!, 'wave'], code: 'DEPENDENCY_ORDER', message: `"${apps[a].name}" (wave ${wf}) depends on "${apps[b].name}", which moves later (wave ${wt})`, hint: `Move "${apps[b].name}" to wave ${wf} or earlier, or "${apps[a].name}" to wave ${wt} or later (or turn the dependencies-first rule off in settings.rules and re-plan)`})
     }
   }
   return issues

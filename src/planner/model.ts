@@ -9,6 +9,8 @@ import type {PlanSettings} from '../schema/plan.js'
 import {StrTable} from './str-table.js'
 
 export const ENV_ORDER = {dev: 0, test: 1, staging: 2, prod: 3} as const
+/** Environment names by their ENV_ORDER. */
+export const ENV_NAMES = ['dev', 'test', 'staging', 'prod'] as const
 export const CRIT_ORDER = {low: 0, medium: 1, high: 2, critical: 3} as const
 export const COMPLEXITY_ORDER = {low: 0, medium: 1, high: 2} as const
 

@@ -1,6 +1,6 @@
 // The IO shell around assemblePlan: read the inventory, the settings (a settings file, the plan's own, flags on
 // top) and the state journal; plan; compare with the plan on disk; write plan.yaml atomically unless --diff.
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {badInput} from '../errors.js'
 import {loadWithSchema, readText} from '../io/documents.js'
@@ -13,6 +13,7 @@ import {Inventory} from '../schema/inventory.js'
 import {loadKind} from '../schema/kinds.js'
 import {Plan, PlanSettings, type PlanSettingsInput, type SettingsFile} from '../schema/plan.js'
 import type {z} from 'zod'
+import {startedWaves} from '../state/started-waves.js'
 import {assemble, type PriorState} from './assemble-plan.js'
 import {baselineQuality, type Quality} from './quality.js'
 
@@ -60,22 +61,6 @@ export interface PlanResult {
   quality: Quality
   baseline: Quality
   warnings: string[]
-}
-
-/** Wave numbers the state journal shows as started or finished (any event naming the wave). */
-export function startedWaves(journalFile: string): number[] {
-  if (!existsSync(journalFile)) return []
-  const waves = new Set<number>()
-  for (const line of readFileSync(journalFile, 'utf8').split('\n')) {
-    if (line.trim() === '') continue
-    try {
-      const ev = JSON.parse(line) as {wave?: unknown}
-      if (typeof ev.wave === 'number' && Number.isInteger(ev.wave) && ev.wave > 0) waves.add(ev.wave)
-    } catch {
-      // A torn last line (crash mid-append) or a corrupt line: `migrate validate` reports it; it names no wave here.
-    }
-  }
-  return [...waves].sort((a, b) => a - b)
 }
 
 function settingsFrom(req: PlanRequest, planFile: string, existing: Plan | undefined): {base: PlanSettingsInput | undefined; from: string} {

@@ -1,7 +1,7 @@
 // Views of a plan for people: a terminal table per wave, Markdown for a wiki or a pull request, and a Mermaid
 // Gantt chart of the waves over the months for a steering committee. Pure string builders.
 import type {Plan} from '../schema/plan.js'
-import {Calendar, dayOfIso, formatDay, localOfIso} from './calendar.js'
+import {Calendar, dayOfIso, describeBlackout, formatDay, localOfIso} from './calendar.js'
 import type {Quality} from './quality.js'
 
 export type PlanFormat = 'table' | 'markdown' | 'mermaid' | 'json'
@@ -81,7 +81,8 @@ export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality
   const out: string[] = [`# Migration plan: ${plan.metadata.name}`, '']
   const s = plan.settings
   out.push(`Start ${s.startDate}${s.deadline ? `, deadline ${s.deadline}` : ''}, times in ${s.timezone}; a wave every ${s.waveCadenceDays} days; target ${s.target.cloud} ${s.target.region}.`)
-  if (s.blackouts.length) out.push(`Blackouts: ${s.blackouts.map((b) => ('monthly' in b ? `${b.name} (every month, ${b.monthly.fromDay}–${b.monthly.toDay})` : `${b.name} (${b.from} – ${b.to})`)).join('; ')}.`)
+  if (s.blackouts.length) out.push(`Blackouts: ${s.blackouts.map(describeBlackout).join('; ')}.`)
+  if (s.cutoverWindows.some((w) => w.environments)) out.push(`Cutover windows: ${new Calendar(s).windows.map((w) => w.label).join('; ')}.`)
   out.push('', '| Wave | Cutover | Replication from | Test from | Env | Apps | Servers | DBs | Data | Split deps | Risk | Confidence |', '|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|')
   for (const w of plan.waves) {
     out.push(`| ${w.number}${w.pilot ? ' (pilot)' : ''} | ${localDate(tz, w.cutover.start)} ${localTime(tz, w.cutover.start)}–${localTime(tz, w.cutover.end)} | ${localDate(tz, w.replicationStart)} | ${localDate(tz, w.test.start)} | ${w.environment ?? 'mixed'} | ${w.applications.length} | ${w.servers} | ${w.databases} | ${tib(w.dataGiB)} | ${w.splitDependencies ?? 0} | ${w.risk} | ${stars(w.confidence)} |`)

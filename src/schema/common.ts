@@ -16,7 +16,25 @@ export const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
   .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || calendarDateProblem(d) === undefined, {error: (i) => `not a real date: ${calendarDateProblem(String(i.input))}`})
-export const IsoDateTime = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/, 'a date-time as YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]')
+
+/** Why a date-time's time of day or offset cannot be (24:30, +25:00), if it cannot. */
+function impossibleTime(iso: string): string | undefined {
+  const m = /T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(iso)
+  if (m && (Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59)) return `"${iso}" is not a time of day: hours go to 23, minutes and seconds to 59`
+  const off = /([+-])(\d{2}):(\d{2})$/.exec(iso)
+  if (off && (Number(off[2]) > 14 || Number(off[3]) > 59)) return `"${iso}" has no valid UTC offset: offsets go from -12:00 to +14:00`
+  return undefined
+}
+
+export const IsoDateTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/, 'a date-time as YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]')
+  .check((ctx) => {
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(ctx.value)) return
+    const day = calendarDateProblem(ctx.value.slice(0, 10))
+    const why = day ? `"${ctx.value}" is not a real date: ${day}` : impossibleTime(ctx.value)
+    if (why) ctx.issues.push({code: 'custom', message: why, input: ctx.value})
+  })
 export const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day as HH:MM (24h)')
 
 export const Strategy = z.enum(['rehost', 'replatform', 'refactor', 'repurchase', 'relocate', 'retain', 'retire'])

@@ -8,6 +8,7 @@ import {parseFast} from '../io/fast-yaml-read.js'
 import {diagnosticAt, loadWithSchema, parseSource, readText, type SourceDocument} from '../io/documents.js'
 import {checkInventory} from '../inventory/check.js'
 import {checkPlan} from '../planner/check.js'
+import {checkSettings} from '../planner/check-calendar.js'
 import {checkTemplate} from '../runbook/check.js'
 import {Inventory} from './inventory.js'
 import type {PathIssue} from './issues.js'
@@ -30,7 +31,7 @@ export type KindName = (typeof KIND_NAMES)[number]
 export const KINDS: Record<KindName, FileKind<any>> = {
   inventory: {name: 'inventory', docKind: 'Inventory', title: 'migrate inventory', schema: Inventory, check: (v) => checkInventory(v)},
   plan: {name: 'plan', docKind: 'Plan', title: 'migrate plan', schema: Plan, check: (v, file) => checkPlan(v, file)},
-  settings: {name: 'settings', docKind: 'PlanSettings', title: 'migrate plan settings', schema: SettingsFile},
+  settings: {name: 'settings', docKind: 'PlanSettings', title: 'migrate plan settings', schema: SettingsFile, check: (v) => checkSettings(v.settings, ['settings']).issues},
   template: {name: 'template', docKind: 'RunbookTemplate', title: 'migrate runbook template', schema: RunbookTemplate, check: (v) => checkTemplate(v)},
   state: {name: 'state', docKind: 'JournalEvent', title: 'migrate state journal event (one per line)', schema: JournalEvent},
 }

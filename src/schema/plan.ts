@@ -1,11 +1,69 @@
 // The plan: waves on a calendar, per-application strategy, target mapping and runbook, with the planner's reasons.
 // Written by `migrate plan` as plans/<name>/plan.yaml; reviewed in git; read by `migrate execute`.
 import {z} from 'zod'
+import {calendarDateProblem} from './calendar-date.js'
 import {API_VERSION, Criticality, Environment, Id, IsoDate, IsoDateTime, Strategy, TargetCloud, TimeOfDay} from './common.js'
 
 export const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])
 
-export const Blackout = z.union([
+const Environments = z.array(Environment).min(1)
+const MonthDay = z
+  .string()
+  .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'a day of the year as MM-DD, e.g. 12-20')
+  .check((ctx) => {
+    // Any leap year accepts every real MM-DD (02-29 included).
+    const why = /^\d{2}-\d{2}$/.test(ctx.value) ? calendarDateProblem(`2028-${ctx.value}`) : undefined
+    if (why) ctx.issues.push({code: 'custom', message: `"${ctx.value}" is not a day of the year`, input: ctx.value})
+  })
+
+/** The calendar forms a blackout may take, by the field that tells them apart; named in the error for any other. */
+export const BLACKOUT_FORMS = [
+  {key: 'from', shape: '{name, from: YYYY-MM-DD, to: YYYY-MM-DD} (a range of dates)'},
+  {key: 'dates', shape: '{name, dates: [YYYY-MM-DD, …]} (change-freeze days)'},
+  {key: 'weekly', shape: '{name, weekly: {days: [fri, …]}} (every week, e.g. every Friday)'},
+  {key: 'monthly', shape: '{name, monthly: {fromDay: 25, toDay: end}} (every month)'},
+  {key: 'yearly', shape: '{name, yearly: {from: "12-20", to: "01-05"}} (every year)'},
+] as const
+
+/**
+ * A union of forms told apart by one field each. Any other shape gets one error that names the supported forms; a
+ * recognised form with a wrong value gets that form's own first problem, with its path.
+ */
+function formsUnion<T extends readonly [z.ZodTypeAny, ...z.ZodTypeAny[]]>(what: string, forms: readonly {key: string; shape: string}[], options: T) {
+  const supported = forms.map((f) => f.shape).join('; ')
+  return z.union(options, {
+    error: (issue) => {
+      const input = issue.input as Record<string, unknown> | undefined
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) return `${what} must be a mapping in one of these forms: ${supported}`
+      const i = forms.findIndex((f) => f.key in input)
+      const nested = (issue as unknown as {errors?: {path: PropertyKey[]; message: string}[][]}).errors
+      if (i >= 0 && nested?.[i]?.length) {
+        const first = nested[i][0]
+        return `${what} (${forms[i].key} form)${first.path.length ? ` at ${first.path.map(String).join('.')}` : ''}: ${first.message}. The form is ${forms[i].shape}`
+      }
+      const keys = Object.keys(input).filter((k) => k !== 'name' && k !== 'environments')
+      return `${what} form ${keys.length ? `with ${keys.map((k) => `"${k}"`).join(', ')}` : 'without dates'} is not supported; use one of: ${supported}`
+    },
+  })
+}
+
+export const Blackout = formsUnion('blackout', BLACKOUT_FORMS, [
+  z.strictObject({
+    name: z.string().min(1),
+    /** A fixed range of dates, both inclusive. */
+    from: IsoDate,
+    to: IsoDate,
+  }),
+  z.strictObject({
+    name: z.string().min(1),
+    /** Single days, e.g. change-freeze days. */
+    dates: z.array(IsoDate).min(1),
+  }),
+  z.strictObject({
+    name: z.string().min(1),
+    /** Every week on these days, e.g. [fri] for no cutover touching a Friday. */
+    weekly: z.strictObject({days: z.array(Weekday).min(1)}),
+  }),
   z.strictObject({
     name: z.string().min(1),
     /** Every month from `fromDay` to `toDay` (a day number or "end"), e.g. the 25th to month end. */
@@ -13,9 +71,8 @@ export const Blackout = z.union([
   }),
   z.strictObject({
     name: z.string().min(1),
-    /** A fixed range of dates, both inclusive. */
-    from: IsoDate,
-    to: IsoDate,
+    /** Every year from `from` to `to` (MM-DD, both inclusive; may wrap over the new year), e.g. a year-end freeze. */
+    yearly: z.strictObject({from: MonthDay, to: MonthDay}),
   }),
 ])
 export type Blackout = z.infer<typeof Blackout>
@@ -25,7 +82,10 @@ export const CutoverWindow = z.strictObject({
   start: TimeOfDay,
   /** May be earlier than start: the window crosses midnight. */
   end: TimeOfDay,
+  /** Only waves of these environments cut over in this window (a mixed wave: only in windows open to all of its environments). Absent: every environment. */
+  environments: Environments.optional(),
 })
+export type CutoverWindow = z.infer<typeof CutoverWindow>
 
 export const Capacity = z.strictObject({
   apps: z.number().int().positive().default(8),
