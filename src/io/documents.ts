@@ -1,18 +1,23 @@
-// Reading YAML/JSON documents with source positions, so every schema or semantic problem can be reported as
-// file:line:column. JSON is parsed by the YAML parser too (YAML 1.2 is a superset), which gives it positions.
+// Reading YAML/JSON documents, with source positions for every schema or semantic problem (file:line:column). The
+// value comes from src/io/yaml-read.ts (what the `yaml` library reads, or a located refusal); positions are looked up
+// only when a diagnostic needs one (src/io/yaml-positions.ts).
 import {readFileSync} from 'node:fs'
-import {isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node} from 'yaml'
 import type {z} from 'zod'
 import type {Diagnostic} from '../diagnostics.js'
 import {badInput} from '../errors.js'
 import {knownKeys} from '../schema/known-keys.js'
 import {didYouMean} from '../suggest.js'
+import {readYaml, withoutBom, YamlRefused, type YamlRefusalCode} from './yaml-read.js'
+import {buildPositions, lineColumn, lineStartsOf, nodeAt, type PositionNode} from './yaml-positions.js'
 
 export interface SourceDocument {
   file: string
+  /** The text as read, without a byte-order mark. */
   text: string
-  doc: Document.Parsed
-  lines: LineCounter
+  /** The document's data (undefined when it could not be read). */
+  value: unknown
+  /** Built on first use by positionOf. */
+  positions?: {root: PositionNode; lineStarts: number[]}
 }
 
 export type Path = (string | number)[]
@@ -28,97 +33,43 @@ export function readText(file: string): string {
   }
 }
 
-/** Parses text as YAML (or JSON). Syntax errors come back as diagnostics with positions, all of them. */
-export function parseSource(file: string, text: string): {source: SourceDocument; diagnostics: Diagnostic[]} {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true})
-  const diagnostics: Diagnostic[] = []
-  for (const {e, followOn} of withoutCascade(doc.errors)) {
-    const pos = lines.linePos(e.pos[0])
-    diagnostics.push({
-      severity: 'error',
-      code: 'YAML_SYNTAX',
-      message: firstLine(e.message) + (followOn ? ` (and ${followOn} more syntax error${followOn === 1 ? '' : 's'} after it, most likely caused by this one)` : ''),
-      hint: yamlHint(e.code),
-      file,
-      line: pos.line,
-      column: pos.col,
-    })
+/** Parses text as YAML (or JSON). A document that cannot be read comes back as one located diagnostic. */
+export function parseSource(file: string, input: string): {source: SourceDocument; diagnostics: Diagnostic[]} {
+  const text = withoutBom(input)
+  const source: SourceDocument = {file, text, value: undefined}
+  try {
+    source.value = readYaml(text)
+    return {source, diagnostics: []}
+  } catch (error) {
+    if (!(error instanceof YamlRefused)) throw error
+    const pos = lineColumn(lineStartsOf(text), error.offset)
+    return {source, diagnostics: [{severity: 'error', code: error.code, message: error.message, hint: yamlHint(error.code, error.message), file, line: pos.line, column: pos.column}]}
   }
-  for (const w of doc.warnings) {
-    const pos = lines.linePos(w.pos[0])
-    diagnostics.push({severity: 'warning', code: 'YAML_WARNING', message: firstLine(w.message), file, line: pos.line, column: pos.col})
-  }
-  return {source: {file, text, doc, lines}, diagnostics}
 }
 
-/**
- * The parser's errors without the cascade that follows a broken structure: after a tab used as indentation or a bad
- * indent it reports the lines below again and again (one tab gave 21 errors). The first structural error is kept,
- * with the number of those after it; errors that do not derail the parse (a duplicate key, an alias) are all kept.
- */
-function withoutCascade<E extends {code: string}>(errors: E[]): {e: E; followOn: number}[] {
-  const standalone = new Set(['DUPLICATE_KEY', 'BAD_ALIAS', 'DUPLICATE_ANCHOR'])
-  const out: {e: E; followOn: number}[] = []
-  let first: {e: E; followOn: number} | undefined
-  for (const e of errors) {
-    if (standalone.has(e.code)) out.push({e, followOn: 0})
-    else if (!first) out.push((first = {e, followOn: 0}))
-    else first.followOn++
-  }
-  return out
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim()
-}
-
-function yamlHint(code: string): string {
+function yamlHint(code: YamlRefusalCode, message: string): string {
   switch (code) {
-    case 'BAD_INDENT':
-    case 'MISSING_CHAR':
-    case 'UNEXPECTED_TOKEN':
-      return 'Check the indentation: keys of one mapping must start in the same column, and list items need "- "'
-    case 'DUPLICATE_KEY':
-      return 'Remove or rename one of the two keys'
-    case 'TAB_AS_INDENT':
-      return 'YAML indentation must use spaces, not tabs'
+    case 'YAML_DUPLICATE_KEY':
+      return 'Remove or rename one of the two keys (YAML keeps neither silently)'
+    case 'YAML_ALIAS_LIMIT':
+      return 'Write the repeated data out, or use fewer aliases (*name) of large anchors (&name)'
+    case 'YAML_TOO_DEEP':
+      return 'Flatten the data: inventories and plans never nest this deep'
+    case 'YAML_UNSUPPORTED':
+      return 'Write it as a plain YAML 1.2 value: quote a value to make it a string, and give every key a name'
     default:
+      if (/tab/.test(message)) return 'YAML indentation must use spaces, not tabs'
+      if (/indentation|mapping entry|expected/.test(message)) return 'Check the indentation: keys of one mapping must start in the same column, list items need "- ", and a value holding ": " must be quoted'
       return 'Fix the YAML syntax at this position'
   }
 }
 
-/** The node at a path, or the deepest existing ancestor (a missing key points at its parent mapping). */
-function nodeAt(doc: Document.Parsed, path: Path): {node: Node | null; keyNode: Node | null; exact: boolean} {
-  let node: unknown = doc.contents
-  let keyNode: Node | null = null
-  for (let i = 0; i < path.length; i++) {
-    const seg = path[i]
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg))
-      if (!pair) return {node: node as Node, keyNode, exact: false}
-      keyNode = (pair.key as Node) ?? null
-      if (pair.value === null || pair.value === undefined) return {node: keyNode, keyNode, exact: i === path.length - 1}
-      node = pair.value
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg]
-      if (item === undefined || item === null) return {node: node as Node, keyNode, exact: false}
-      keyNode = null
-      node = item
-    } else {
-      return {node: (node as Node) ?? null, keyNode, exact: false}
-    }
-  }
-  return {node: (node as Node) ?? null, keyNode, exact: true}
-}
-
-/** 1-based line/column of the value at `path` (or of its key with `preferKey`). */
+/** 1-based line/column of the value at `path` (or of its key with `preferKey`); a missing key points at its parent. */
 export function positionOf(source: SourceDocument, path: Path, preferKey = false): {line: number; column: number} {
-  const {node, keyNode} = nodeAt(source.doc, path)
-  const target = preferKey && keyNode ? keyNode : node
-  const offset = target?.range?.[0] ?? 0
-  const pos = source.lines.linePos(offset)
-  return {line: pos.line, column: pos.col}
+  source.positions ??= {root: buildPositions(source.text), lineStarts: lineStartsOf(source.text)}
+  const {node, keyOffset} = nodeAt(source.positions.root, path)
+  const offset = preferKey && keyOffset !== undefined ? keyOffset : node.offset
+  return lineColumn(source.positions.lineStarts, offset)
 }
 
 export function diagnosticAt(
@@ -174,8 +125,9 @@ export function zodDiagnostics(source: SourceDocument, error: z.ZodError, schema
 }
 
 function valueAt(source: SourceDocument, path: Path): unknown {
-  const n = source.doc.getIn(path, false)
-  return n
+  let v: unknown = source.value
+  for (const seg of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined
+  return v
 }
 
 export interface Loaded<T> {
@@ -188,8 +140,12 @@ export interface Loaded<T> {
 export function loadWithSchema<T>(file: string, schema: z.ZodType<T>, text = readText(file)): Loaded<T> {
   const {source, diagnostics} = parseSource(file, text)
   if (diagnostics.some((d) => d.severity === 'error')) return {source, value: undefined, diagnostics}
-  const raw = source.doc.toJS({maxAliasCount: 1000})
-  const parsed = schema.safeParse(raw)
-  if (!parsed.success) return {source, value: undefined, diagnostics: [...diagnostics, ...zodDiagnostics(source, parsed.error, schema)]}
-  return {source, value: parsed.data, diagnostics}
+  return checkSchema(source, schema)
+}
+
+/** Schema-check a document that was read. */
+export function checkSchema<T>(source: SourceDocument, schema: z.ZodType<T>): Loaded<T> {
+  const parsed = schema.safeParse(source.value)
+  if (!parsed.success) return {source, value: undefined, diagnostics: zodDiagnostics(source, parsed.error, schema)}
+  return {source, value: parsed.data, diagnostics: []}
 }

@@ -8,7 +8,6 @@ import {schemaHeader, toYaml} from '../io/write-yaml.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {PLAN_FILES} from '../paths.js'
 import {inventoryDigest} from '../inventory/digest.js'
-import {parseFast} from '../io/fast-yaml-read.js'
 import {Inventory} from '../schema/inventory.js'
 import {loadKind} from '../schema/kinds.js'
 import {Plan, PlanSettings, type PlanSettingsInput, type SettingsFile} from '../schema/plan.js'
@@ -83,9 +82,7 @@ export function runPlan(req: PlanRequest): PlanResult {
   let existingText: string | undefined
   if (existsSync(planFile)) {
     existingText = readText(planFile)
-    const fast = parseFast(existingText)
-    const quick = fast === undefined ? undefined : Plan.safeParse(fast)
-    const loaded = quick?.success ? {value: quick.data} : loadWithSchema(planFile, Plan, existingText)
+    const loaded = loadWithSchema(planFile, Plan, existingText)
     if (loaded.value) existing = loaded.value
     else warnings.push(`${planFile} does not match the plan schema; it is replaced (run \`migrate validate ${planFile}\` to see why)`)
   }

@@ -4,8 +4,7 @@ import path from 'node:path'
 import {z} from 'zod'
 import type {Diagnostic} from '../diagnostics.js'
 import {badInput} from '../errors.js'
-import {parseFast} from '../io/fast-yaml-read.js'
-import {diagnosticAt, loadWithSchema, parseSource, readText, type SourceDocument} from '../io/documents.js'
+import {checkSchema, diagnosticAt, parseSource, readText, type SourceDocument} from '../io/documents.js'
 import {checkInventory} from '../inventory/check.js'
 import {checkPlan} from '../planner/check.js'
 import {checkSettings} from '../planner/check-calendar.js'
@@ -39,7 +38,8 @@ export const KINDS: Record<KindName, FileKind<any>> = {
 /** Recognise a file's kind from its `kind:` field, falling back to its name. */
 export function detectKind(file: string, source?: SourceDocument): KindName | undefined {
   if (file.endsWith('.journal') || file.endsWith('.jsonl')) return 'state'
-  const docKind = source?.doc.get('kind')
+  const value = source?.value
+  const docKind = value !== null && typeof value === 'object' ? (value as {kind?: unknown}).kind : undefined
   if (typeof docKind === 'string') {
     const found = KIND_NAMES.find((k) => KINDS[k].docKind === docKind)
     if (found) return found
@@ -67,8 +67,6 @@ export interface ValidatedFile<T = unknown> {
 /** Load, schema-check and semantically check one file. Never throws on bad content. */
 export function validateFile<T = unknown>(file: string, kindOverride?: KindName, text = readText(file)): ValidatedFile<T> {
   if (kindOverride === 'state' || (!kindOverride && detectKind(file) === 'state')) return {file, kind: 'state', value: undefined, diagnostics: validateJournalText(file, text)}
-  const fast = fastPath<T>(file, text, kindOverride)
-  if (fast) return fast
   const {source, diagnostics} = parseSource(file, text)
   const kind = kindOverride ?? detectKind(file, source)
   if (!kind) {
@@ -81,7 +79,7 @@ export function validateFile<T = unknown>(file: string, kindOverride?: KindName,
     }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return {file, kind, value: undefined, source, diagnostics}
-  const loaded = loadWithSchema(file, KINDS[kind].schema, text)
+  const loaded = checkSchema(source, KINDS[kind].schema)
   const out: Diagnostic[] = loaded.diagnostics
   const check = KINDS[kind].check
   if (check && loaded.value !== undefined) out.push(...issuesToDiagnostics(loaded.source, check(loaded.value, file)))
@@ -90,7 +88,7 @@ export function validateFile<T = unknown>(file: string, kindOverride?: KindName,
     // (it may meet shapes the schema rejected), keeping only problems at paths the schema did not already flag.
     try {
       const flagged = new Set(out.map((d) => JSON.stringify(d.path ?? [])))
-      const raw = withArrayDefaults(loaded.source.doc.toJS({maxAliasCount: 1000}))
+      const raw = withArrayDefaults(loaded.source.value)
       for (const d of issuesToDiagnostics(loaded.source, check(raw, file))) if (!flagged.has(JSON.stringify(d.path ?? []))) out.push(d)
     } catch {
       // The document is too broken for semantic checks; the schema errors above say why.
@@ -142,25 +140,4 @@ function withArrayDefaults(raw: unknown): unknown {
   for (const k of ['applications', 'servers', 'databases', 'dependencies', 'unassigned', 'waves', 'steps']) if (o[k] === undefined || o[k] === null) o[k] = []
   for (const k of ['servers', 'databases', 'applications']) if (Array.isArray(o[k])) o[k] = (o[k] as unknown[]).filter((x) => x && typeof x === 'object')
   return o
-}
-
-/**
- * Inventories of 10k–100k servers are common machine output: JSON.parse, or the reader of the YAML subset the tool
- * writes (src/io/fast-yaml-read.ts), is 20–100× faster than a YAML parse with source positions. Take that path when
- * the file parses and is valid against its schema; any problem falls back to the positional parse, so diagnostics
- * still carry file:line:column.
- */
-function fastPath<T>(file: string, text: string, kindOverride?: KindName): ValidatedFile<T> | undefined {
-  const raw = parseFast(text)
-  if (raw === null || typeof raw !== 'object') return undefined
-  const docKind = (raw as {kind?: unknown}).kind
-  const kind = kindOverride ?? KIND_NAMES.find((k) => KINDS[k].docKind === docKind)
-  if (!kind) return undefined
-  const parsed = KINDS[kind].schema.safeParse(raw)
-  if (!parsed.success) return undefined
-  const issues = KINDS[kind].check?.(parsed.data, file) ?? []
-  if (issues.some((i) => (i.severity ?? 'error') === 'error')) return undefined
-  // Warnings keep their path; only the positioned parse would give them a line, and they do not warrant its cost.
-  const diagnostics: Diagnostic[] = issues.map((i) => ({severity: i.severity ?? 'warning', code: i.code, message: i.message, hint: i.hint, file, path: i.path}))
-  return {file, kind, value: parsed.data as T, diagnostics}
 }
