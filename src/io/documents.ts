@@ -82,14 +82,26 @@ export function diagnosticAt(
   return {severity: d.severity ?? 'error', ...d, file: source.file, line: pos.line, column: pos.column, path}
 }
 
-/** Maps zod issues to positioned diagnostics, every one of them. */
+/** Schema problems listed per file; a file with more (a 20 MB file of the wrong kind) gets one line for the rest. */
+export const MAX_SCHEMA_DIAGNOSTICS = 200
+
+/** Maps zod issues to positioned diagnostics, up to MAX_SCHEMA_DIAGNOSTICS of them. */
 export function zodDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z.ZodType): Diagnostic[] {
+  const out = schemaDiagnostics(source, error, schema)
+  if (out.length <= MAX_SCHEMA_DIAGNOSTICS) return out
+  const total = error.issues.reduce((n, issue) => n + (issue.code === 'unrecognized_keys' ? issue.keys.length : 1), 0)
+  const more = total - MAX_SCHEMA_DIAGNOSTICS
+  return [...out.slice(0, MAX_SCHEMA_DIAGNOSTICS), {severity: 'error', code: 'SCHEMA_MORE_PROBLEMS', message: `${more.toLocaleString('en')} more schema problems are not listed`, hint: 'Check that this is the kind of file you meant (`migrate schema` shows each kind), fix the problems above and validate again', file: source.file, line: 1, column: 1}]
+}
+
+function schemaDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z.ZodType): Diagnostic[] {
   const out: Diagnostic[] = []
   for (const issue of error.issues) {
+    if (out.length > MAX_SCHEMA_DIAGNOSTICS) break
     const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)) as Path
     switch (issue.code) {
       case 'unrecognized_keys':
-        for (const key of issue.keys) {
+        for (const key of issue.keys.slice(0, MAX_SCHEMA_DIAGNOSTICS + 1)) {
           const near = schema ? didYouMean(key, knownKeys(schema, path)) : ''
           out.push(diagnosticAt(source, [...path, key], {code: 'SCHEMA_UNKNOWN_FIELD', message: `unknown field "${key}"${near}`, hint: 'Remove it or check its spelling; `migrate schema` lists the fields'}, true))
         }

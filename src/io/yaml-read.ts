@@ -354,6 +354,6 @@ function checkAliasExpansion(root: unknown, at: number): void {
     else total = top.total
   }
   if (total - written > MAX_ALIAS_EXPANSION) {
-    throw new YamlRefused(`aliases expand this document by more than ${MAX_ALIAS_EXPANSION.toLocaleString('en')} values (an "alias bomb"); write the data out instead of repeating anchors`, at, 'YAML_ALIAS_LIMIT')
+    throw new YamlRefused(`aliases expand this document by more than ${MAX_ALIAS_EXPANSION.toLocaleString('en')} values (an "alias bomb")`, at, 'YAML_ALIAS_LIMIT')
   }
 }

@@ -69,6 +69,8 @@ export function validateFile<T = unknown>(file: string, kindOverride?: KindName,
   if (kindOverride === 'state' || (!kindOverride && detectKind(file) === 'state')) return {file, kind: 'state', value: undefined, diagnostics: validateJournalText(file, text)}
   const {source, diagnostics} = parseSource(file, text)
   const kind = kindOverride ?? detectKind(file, source)
+  // A file that is not readable YAML has no kind to tell; its YAML problem is the one to report.
+  if (!kind && diagnostics.some((d) => d.severity === 'error')) return {file, kind, value: undefined, source, diagnostics}
   if (!kind) {
     return {
       file,
