@@ -152,6 +152,7 @@ function refusal(error: unknown, text: string): YamlRefused {
     if (/explicit tag|unknown (?:scalar|sequence|mapping) tag/.test(reason)) return new YamlRefused(`${reason.replace(/^cannot resolve a node with/, 'the')}: explicit tags other than !!str are not read`, offset, 'YAML_UNSUPPORTED')
     if (/complex keys|mapping key is empty|used as a key/.test(reason)) return new YamlRefused(reason, offset, 'YAML_UNSUPPORTED')
     if (/recursive alias/.test(reason)) return new YamlRefused('an alias refers to the anchor it is inside of', offset, 'YAML_ALIAS_LIMIT')
+    if (/^tab characters must not be used in indentation/.test(reason)) return new YamlRefused(TABS, offset, 'YAML_SYNTAX')
     return new YamlRefused(reason, offset, 'YAML_SYNTAX')
   }
   if (error instanceof RangeError) return new YamlRefused('the document is nested too deeply to read', 0, 'YAML_TOO_DEEP')
@@ -234,13 +235,14 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
 }
 
 const NO_RANGE = -1
+const TABS = 'Tabs are not allowed as indentation (YAML indents with spaces only)'
 const MAX_IMPLICIT_KEY = 1024
 
 /** Refuses a node that starts a line after a tab: YAML indents with spaces (js-yaml lets some tabs pass, yaml not). */
 function checkIndentation(text: string, offset: number): void {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1
   const prefix = text.slice(lineStart, offset)
-  if (prefix.includes('\t') && /^[ \t]*$/.test(prefix)) throw new YamlRefused('a tab is used as indentation; YAML indents with spaces only', lineStart + prefix.indexOf('\t'), 'YAML_SYNTAX')
+  if (prefix.includes('\t') && /^[ \t]*$/.test(prefix)) throw new YamlRefused(TABS, lineStart + prefix.indexOf('\t'), 'YAML_SYNTAX')
 }
 
 /**
