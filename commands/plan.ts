@@ -55,8 +55,9 @@ export default class PlanCommand extends BaseCommand {
         else {
           say(`\n${r.planFile} would change:`)
           for (const c of r.changes.apps) say(`  ${c.app}: wave ${c.from ?? '-'} → ${c.to ?? '-'}`)
+          for (const c of r.changes.runbooks) say(`  ${c.app}: runbook ${c.from} → ${c.to}`)
           for (const c of r.changes.waves) say(`  wave ${c.wave}: ${c.what}${c.from || c.to ? ` ${c.from ?? ''} → ${c.to ?? ''}` : ''}`)
-          if (r.changes.apps.length === 0 && r.changes.waves.length === 0) say('  (details only: reasons, targets or settings)')
+          if (r.changes.apps.length === 0 && r.changes.waves.length === 0 && r.changes.runbooks.length === 0) say('  (details only: reasons, targets or settings)')
         }
       } else {
         say(`\n${r.written ? 'wrote' : 'unchanged'} ${r.planFile} (settings from ${r.settingsFrom})${r.keptWaves.length ? `; kept started wave${r.keptWaves.length === 1 ? '' : 's'} ${r.keptWaves.join(', ')}` : ''}`)

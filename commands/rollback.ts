@@ -11,11 +11,13 @@ import {didYouMean} from '../src/suggest.js'
 
 export default class Rollback extends BaseCommand {
   static override summary = 'Undo what execute did: run the compensating steps of completed steps, newest first.'
-  static override description = `Journaled like execute, and resumable: run it again after a crash or a failed compensation and it continues. Rolling back an application of which nothing ran is a no-op that says so. A finalize step (point of no return) stops the rollback.
+  static override description = `Journaled like execute, and resumable: run it again after a crash or a failed compensation and it continues. Rolling back an application of which nothing ran is a no-op that says so.
 
 A compensation that was running when a run stopped runs again only when its step is idempotent (or rollbackIdempotent); otherwise the rollback stops (exit 6) and asks: --skip-step APP/STEP (the undo took effect) or --retry-step APP/STEP (it did not).
 
-Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 plan locked, 5 stale plan, 6 an operator must decide, 64 bad input, 73 plan directory not writable, 130 interrupted.`
+After finalize: a completed finalize step is the point of no return (e.g. MGN's finalize-cutover discards the replicated source data). Such an application is not rolled back: the steps after its finalize step are undone, it stays on the target, and it is reported as NOT ROLLED BACK (outcome "finalized", exit 6). Moving it back is a new migration in the other direction. The other applications of the wave are rolled back as usual.
+
+Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 plan locked, 5 stale plan, 6 an operator must decide (an interrupted compensation, or an application past its finalize step left on the target), 64 bad input, 73 plan directory not writable, 130 interrupted.`
   static override args = {
     what: Args.string({description: '"wave"', options: ['wave'], required: false}),
     n: Args.integer({description: 'wave number', min: 1, required: false}),

@@ -17,3 +17,14 @@ export const PLAN_FILES = {
   journal: 'state.journal',
   lock: 'state.lock',
 } as const
+
+/**
+ * A path as a person types it where they stand: relative to the working directory when that is shorter, quoted for a
+ * POSIX shell when it holds anything but plain characters. For commands printed in hints, so they work when pasted.
+ */
+export function shellPath(p: string, cwd = process.cwd()): string {
+  const abs = path.resolve(cwd, p)
+  const rel = path.relative(cwd, abs) || '.'
+  const shown = rel.length < abs.length ? rel : abs
+  return /^[\w./@%+=:,-]+$/.test(shown) ? shown : `'${shown.replaceAll("'", `'\\''`)}'`
+}

@@ -6,7 +6,7 @@ import path from 'node:path'
 import type {Diagnostic} from '../diagnostics.js'
 import type {SourceDocument} from '../io/documents.js'
 import {badInput, EXIT, MigrateError} from '../errors.js'
-import {PLAN_FILES, TEMPLATES_DIR} from '../paths.js'
+import {PLAN_FILES, TEMPLATES_DIR, shellPath} from '../paths.js'
 import {loadKind, validateFile} from '../schema/kinds.js'
 import type {Inventory} from '../schema/inventory.js'
 import type {AppPlan, Plan, Wave} from '../schema/plan.js'
@@ -25,7 +25,7 @@ export interface PlanContext {
 
 export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = {}): PlanContext {
   const planFile = path.join(planDir, PLAN_FILES.plan)
-  if (!existsSync(planFile)) throw badInput(`${planFile}: no such file`, 'PLAN_NOT_FOUND', 'Run `migrate plan --inventory … --plan ' + planDir + '` first, or pass --plan with the right directory')
+  if (!existsSync(planFile)) throw badInput(`${planFile}: no such file`, 'PLAN_NOT_FOUND', `Run \`migrate plan --plan ${shellPath(planDir)}\` first (it reads ${PLAN_FILES.inventory} there), or pass --plan with the right directory`)
   const plan = loadKind<Plan>('plan', planFile).value
   const inventoryFile = path.resolve(planDir, plan.metadata.inventory)
   const inventory = loadKind<Inventory>('inventory', inventoryFile).value
@@ -37,7 +37,9 @@ export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = 
     const short = (d: string) => d.replace(/^(content-)?sha256:/, '').slice(0, 12)
     const msg = `the plan was made from another version of ${path.relative(process.cwd(), inventoryFile) || inventoryFile} (inventory digest ${short(digest.current)}…, plan expects ${short(want)}…)`
     if (!opts.allowStale) {
-      throw new MigrateError(`stale plan: ${msg}`, {code: 'STALE_PLAN', exitCode: EXIT.STALE_PLAN, hint: `Re-plan (\`migrate plan --inventory ${plan.metadata.inventory} --plan ${planDir}\`) and review the diff, or pass --allow-stale to run the plan as it is`})
+      // A command that works pasted where the user stands: paths relative to here, --inventory only when not the default.
+      const replan = `migrate plan --plan ${shellPath(planDir)}${plan.metadata.inventory === PLAN_FILES.inventory ? '' : ` --inventory ${shellPath(inventoryFile)}`}`
+      throw new MigrateError(`stale plan: ${msg}`, {code: 'STALE_PLAN', exitCode: EXIT.STALE_PLAN, hint: `See what re-planning changes with \`${replan} --diff\`, then re-plan with \`${replan}\`; or pass --allow-stale to run the plan as it is`})
     }
     staleWarning = msg
   }

@@ -80,7 +80,7 @@ export function exitCodeFor(apps: AppReport[], interrupted: boolean): number {
   const has = (o: AppOutcome): boolean => apps.some((a) => a.outcome === o)
   if (interrupted || has('interrupted')) return EXIT.INTERRUPTED
   if (has('needs-operator') || has('waiting-gate')) return EXIT.NEEDS_OPERATOR
-  if (has('failed') || has('rollback-failed')) return EXIT.FAILURE
+  if (has('failed') || has('rollback-failed') || has('finalized')) return EXIT.FAILURE
   if (has('rolled-back')) return EXIT.ROLLED_BACK
   if (has('held')) return EXIT.FAILURE
   return EXIT.OK
@@ -477,10 +477,11 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
       await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, mode: 'rollback', message: again ? `--retry-step: the operator confirmed the interrupted rollback did not take effect${who}` : `idempotent rollback interrupted${who}: running it again`})
     }
     if (s.finalize && st!.status === 'succeeded') {
-      const msg = `stopped at ${s.id}: it is a finalize step (point of no return); steps before it cannot be rolled back automatically`
+      const undone = [...results.values()].filter((x) => x === 'rolled-back').length
+      const msg = `finalized (${s.id} is the point of no return, done ${st!.finishedAt ? `${st!.finishedAt.slice(0, 16).replace('T', ' ')} UTC` : 'earlier'}): it stays on the target${undone ? `; the ${undone} step(s) after ${s.id} were undone` : ' and nothing was changed'}. Moving it back is a new migration the other way`
       await journal.append({type: 'app-failed', wave, app: w.name, error: msg})
-      emit({type: 'app-end', app: w.name, outcome: 'rollback-failed', message: msg})
-      return {outcome: 'rollback-failed', message: msg, steps: results}
+      emit({type: 'app-end', app: w.name, outcome: 'finalized', message: msg})
+      return {outcome: 'finalized', message: msg, steps: results}
     }
     if (!s.rollback) {
       emit({type: 'rollback-step', app: w.name, step: s.id, status: 'none', message: 'no rollback command: nothing to undo'})
@@ -867,7 +868,7 @@ async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppO
   if (rb.outcome === 'rolled-back') return finish('rolled-back', `${why}; its completed steps were rolled back`)
   report.outcome = rb.outcome
   report.message = rb.message
-  if (rb.outcome !== 'rollback-failed' && !ctl.quiet) run.emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.message})
+  if (rb.outcome !== 'rollback-failed' && rb.outcome !== 'finalized' && !ctl.quiet) run.emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.message})
   return report
 }
 
@@ -1002,7 +1003,9 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
     const order = prep.apps.map((w) => w.name)
     apps.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))
     const failed = apps.some((a) => a.outcome === 'rollback-failed')
-    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : apps.some((a) => a.outcome === 'needs-operator') ? EXIT.NEEDS_OPERATOR : failed ? EXIT.FAILURE : EXIT.OK
+    // An application past its finalize step is not a failed compensation: an operator decides what becomes of it.
+    const operator = apps.some((a) => a.outcome === 'needs-operator' || a.outcome === 'finalized')
+    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : failed ? EXIT.FAILURE : operator ? EXIT.NEEDS_OPERATOR : EXIT.OK
     if (candidates.length > 0) await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'rollback', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})
     emit({type: 'run-end', exitCode})
     return {wave: prep.wave.number, runId, mode: 'rollback' as const, planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: 0, exitCode, summary: summarize(apps), warnings: []}

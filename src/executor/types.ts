@@ -33,6 +33,8 @@ export type AppOutcome =
   | 'pending'
   /** Rollback command: nothing had run. */
   | 'nothing-to-do'
+  /** Rollback: past its finalize step (the point of no return), so left on the target; steps after it were undone. */
+  | 'finalized'
   /** A server of a per-server runbook stopped before cutover because another server of its application did not get there. */
   | 'held'
 

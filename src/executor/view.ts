@@ -1,5 +1,6 @@
 // How executor events and results look to a person: plain lines (logs, CI), a live listr2 view (a terminal), the
 // dry-run listing and the final summary. Pure formatting plus one listr2 adapter; commands choose and write.
+import {shellPath} from '../paths.js'
 import type {StatusResult} from '../state/report.js'
 import type {AppOutcome, ExecEvent, Finding, WaveResult} from './types.js'
 
@@ -14,6 +15,7 @@ export const OUTCOME_WORD: Record<AppOutcome, string> = {
   pending: 'pending',
   'nothing-to-do': 'nothing to do',
   held: 'HELD before cutover',
+  finalized: 'NOT ROLLED BACK',
 }
 
 function pad(s: string, n: number): string {
@@ -77,7 +79,11 @@ export function formatDryRun(r: WaveResult): string {
       if (s.rollback) out.push(`    ${pad('', w)}  ↩ ${s.rollback}`)
     }
   }
-  out.push('', `${r.pendingSteps} step${r.pendingSteps === 1 ? '' : 's'} pending in ${r.apps.filter((a) => a.outcome === 'pending').length} application(s).`)
+  // Units are applications, or their servers (APP:SERVER_ID) and databases (APP:DATABASE_ID): count both when they differ.
+  const units = r.apps.filter((a) => a.outcome === 'pending').map((a) => a.app)
+  const apps = new Set(units.map((u) => u.split(':')[0])).size
+  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`
+  out.push('', `${plural(r.pendingSteps, 'step')} pending in ${units.length === apps ? plural(apps, 'application') : `${plural(units.length, 'unit')} of ${plural(apps, 'application')}`}.`)
   return out.join('\n')
 }
 
@@ -86,7 +92,7 @@ export function formatSummary(r: WaveResult): string {
   const w = Math.max(...r.apps.map((a) => a.app.length), 4)
   for (const a of r.apps) out.push(`  ${pad(a.app, w)}  ${OUTCOME_WORD[a.outcome]}${a.message ? `: ${a.message}` : ''}`)
   const counts = Object.entries(r.summary).map(([k, v]) => `${v} ${OUTCOME_WORD[k as AppOutcome]}`).join(', ')
-  out.push('', `${r.mode === 'rollback' ? 'Rollback of wave' : 'Wave'} ${r.wave}: ${counts || 'no applications'} (exit ${r.exitCode}). \`migrate status --plan ${r.planDir}\` shows every step.`)
+  out.push('', `${r.mode === 'rollback' ? 'Rollback of wave' : 'Wave'} ${r.wave}: ${counts || 'no applications'} (exit ${r.exitCode}). \`migrate status --plan ${shellPath(r.planDir)}\` shows every step.`)
   return out.join('\n')
 }
 

@@ -38,6 +38,13 @@ export interface AppChange {
   to: number | null
 }
 
+/** An application whose runbook template changed (e.g. local-demo → aws-mgn-rehost when a strategy rule is gone). */
+export interface RunbookChange {
+  app: string
+  from: string
+  to: string
+}
+
 export interface WaveChange {
   wave: number
   what: 'added' | 'removed' | 'dates' | 'applications'
@@ -55,7 +62,7 @@ export interface PlanResult {
   /** The new plan differs from the one on disk (or there was none). */
   changed: boolean
   keptWaves: number[]
-  changes: {apps: AppChange[]; waves: WaveChange[]}
+  changes: {apps: AppChange[]; waves: WaveChange[]; runbooks: RunbookChange[]}
   plan: Plan
   quality: Quality
   baseline: Quality
@@ -120,8 +127,12 @@ export function runPlan(req: PlanRequest): PlanResult {
   const checked = Plan.safeParse(plan)
   if (!checked.success) throw new Error(`the planner produced a plan that fails its own schema: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`)
   const text = schemaHeader('plan', planFile) + '# Written by `migrate plan`. Change the settings (settings.yaml or flags) and re-plan rather than editing waves by hand;\n# `migrate validate` checks a hand-edited plan.\n' + toYaml(plan)
-  const changed = text !== existingText
+  // The schema header is where this copy sits relative to the package's schemas, not part of the plan.
+  const body = (t: string): string => t.replace(/^# yaml-language-server:[^\n]*\n/, '')
+  const changed = existingText === undefined || body(text) !== body(existingText)
   const changes = diffPlans(existing, plan)
+  const firstStart = plan.waves[0]?.replicationStart
+  if (firstStart && Date.parse(firstStart) < Date.now()) warnings.push(`the plan starts in the past (wave ${plan.waves[0].number} replicates from ${firstStart.slice(0, 10)}, settings.startDate ${settings.startDate}): pass --start YYYY-MM-DD or change startDate in ${from}`)
   const baseline = baselineQuality(inventory, settings)
   let written = false
   if (!req.dryRun && changed) {
@@ -132,7 +143,7 @@ export function runPlan(req: PlanRequest): PlanResult {
 }
 
 /** What moved between two plans: applications that changed wave, waves added, removed or moved in time. */
-export function diffPlans(before: Plan | undefined, after: Plan): {apps: AppChange[]; waves: WaveChange[]} {
+export function diffPlans(before: Plan | undefined, after: Plan): {apps: AppChange[]; waves: WaveChange[]; runbooks: RunbookChange[]} {
   const apps: AppChange[] = []
   const waves: WaveChange[] = []
   const old = new Map((before?.applications ?? []).map((a) => [a.name, a.wave]))
@@ -154,5 +165,7 @@ export function diffPlans(before: Plan | undefined, after: Plan): {apps: AppChan
       if (o.applications.join(',') !== w.applications.join(',')) waves.push({wave: n, what: 'applications', from: o.applications.join(', '), to: w.applications.join(', ')})
     }
   }
-  return {apps, waves}
+  const oldTemplate = new Map((before?.applications ?? []).map((a) => [a.name, a.template]))
+  const runbooks = after.applications.filter((a) => oldTemplate.has(a.name) && oldTemplate.get(a.name) !== a.template).map((a) => ({app: a.name, from: oldTemplate.get(a.name)!, to: a.template}))
+  return {apps, waves, runbooks}
 }

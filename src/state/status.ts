@@ -108,8 +108,9 @@ export function applyEvent(r: Replay, e: JournalEvent): void {
         a.finishedAt = e.time
         if (e.type === 'app-failed' && e.error) a.lastError = e.error
         if (e.type === 'app-rolled-back') {
-          // The application is back where it started: every step is pending again for a new execute.
-          for (const s of a.steps.values()) if (s.status !== 'rolled-back') s.status = 'rolled-back'
+          // The application is back where it started. Steps that ran are rolled back (undone, or nothing to undo); steps
+          // that never ran (not reached, waiting for approval, skipped by their `when`) stay not run.
+          for (const s of a.steps.values()) s.status = s.status === 'pending' || s.status === 'waiting-gate' || s.status === 'skipped' ? 'pending' : 'rolled-back'
         }
       }
       return

@@ -11,9 +11,10 @@ const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
 const cli = (args: string[], env: Record<string, string> = {}) => execa('node', [BIN, ...args], {reject: false, env: {NO_COLOR: '1', ...env}})
 
+/** A copy of the README's demo (plans/demo), without what a run there left behind. */
 function demoPlan(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-cli-'))
-  cpSync(path.join(ROOT, 'test/executor/fixtures/demo'), dir, {recursive: true})
+  cpSync(path.join(ROOT, 'plans/demo'), dir, {recursive: true, filter: (f) => !/demo-work|state\.(journal|lock)/.test(f)})
   return dir
 }
 
