@@ -1004,8 +1004,8 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
     apps.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))
     const failed = apps.some((a) => a.outcome === 'rollback-failed')
     // An application past its finalize step is not a failed compensation: an operator decides what becomes of it.
-    const operator = apps.some((a) => a.outcome === 'needs-operator' || a.outcome === 'finalized')
-    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : failed ? EXIT.FAILURE : operator ? EXIT.NEEDS_OPERATOR : EXIT.OK
+    const finalized = apps.some((a) => a.outcome === 'finalized')
+    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : apps.some((a) => a.outcome === 'needs-operator') ? EXIT.NEEDS_OPERATOR : failed ? EXIT.FAILURE : finalized ? EXIT.NEEDS_OPERATOR : EXIT.OK
     if (candidates.length > 0) await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'rollback', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})
     emit({type: 'run-end', exitCode})
     return {wave: prep.wave.number, runId, mode: 'rollback' as const, planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: 0, exitCode, summary: summarize(apps), warnings: []}
