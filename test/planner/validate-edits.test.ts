@@ -118,6 +118,19 @@ const EDITS: [string, (doc: Document) => void, string, string | RegExp][] = [
   ['listed waves out of number order', (d) => d.setIn(['waves', 2, 'number'], 2), 'WAVE_NUMBER_ORDER', /number: 2/],
   ['pinned an app, then moved it elsewhere', (d) => d.setIn(['settings', 'pins'], [{app: 'cms', wave: 1}]), 'PIN_BROKEN', /wave: \d+/],
   ['split a move group (orders without loyalty-points)', (d) => moveApp(d, 'orders', waveOfApp('orders') + 1), 'MOVE_GROUP_SPLIT', /wave: \d+/],
+  ['moved the deadline before the last wave', (d) => d.setIn(['settings', 'deadline'], '2027-06-30'), 'AFTER_DEADLINE', plan.waves.at(-1).cutover.start],
+  ['moved the start date after the first wave began', (d) => d.setIn(['settings', 'startDate'], '2027-01-10'), 'BEFORE_START_DATE', plan.waves[0].replicationStart],
+  ['raised the cadence to three weeks without re-planning', (d) => d.setIn(['settings', 'waveCadenceDays'], 21), 'WAVE_CADENCE', /start: 2027/],
+  ['added a change-freeze day on a planned cutover', (d) => d.setIn(['settings', 'blackouts'], [...plan.settings.blackouts, {name: 'audit day', dates: [plan.waves[4].cutover.start.slice(0, 10)]}]), 'CUTOVER_IN_BLACKOUT', plan.waves[4].cutover.start],
+  ['added a weekly blackout on the cutover weekday', (d) => d.setIn(['settings', 'blackouts'], [{name: 'no weekend changes', weekly: {days: ['sat']}}]), 'CUTOVER_IN_BLACKOUT', /start: 2027/],
+  ['moved a whole wave one week later into the sales event', (d) => {
+    const shift = (iso: string) => iso.replace(/^2027-01-(\d\d)/, (_, dd) => `2027-01-${String(Number(dd) + 14).padStart(2, '0')}`)
+    d.setIn(['waves', 0, 'replicationStart'], shift(plan.waves[0].replicationStart))
+    d.setIn(['waves', 0, 'test'], {start: shift(plan.waves[0].test.start), end: shift(plan.waves[0].test.end)})
+    d.setIn(['waves', 0, 'cutover'], {start: shift(plan.waves[0].cutover.start), end: shift(plan.waves[0].cutover.end)})
+  }, 'CUTOVER_IN_BLACKOUT', '2027-01-30T01:00:00+07:00'],
+  ['pinned an app not before a date after its wave', (d) => d.setIn(['settings', 'pins'], [{app: 'api-gateway', notBefore: '2027-12-01'}]), 'PIN_BROKEN', /wave: \d+/],
+  ['wrote a cutover time as "2027-01-16 01:00" (no T)', (d) => d.setIn(['waves', 0, 'cutover', 'start'], '2027-01-16 01:00'), 'SCHEMA_INVALID_FORMAT', '2027-01-16 01:00'],
   ['wrote an unknown time zone', (d) => d.setIn(['settings', 'timezone'], 'Asia/Djakarta'), 'BAD_TIMEZONE', 'Asia/Djakarta'],
 ]
 
