@@ -5,11 +5,20 @@ import {windowLimits} from '../../src/cli/db-window.js'
 import {passwordEnvFlags, windowFlags} from '../../src/cli/db-flags.js'
 import {flagDuration, hostPort, parseUrl} from '../../src/db/connect.js'
 import {pgCutover, pgCutoverRollback, type CutoverResult} from '../../src/db/cutover.js'
+import {withPassword} from '../../src/db/managed/rds-postgres.js'
+import {badInput} from '../../src/errors.js'
 
 function endpoint(v: string | undefined, url: string): {host: string; port: number; dbname?: string} {
   if (!v) return {...hostPort(url, 5432), dbname: parseUrl(url).pathname.replace(/^\//, '') || undefined}
   const [hp, dbname] = v.split('/')
   return {...hostPort(`tcp://${hp}`, 5432), dbname: dbname || undefined}
+}
+
+function withPasswordFrom(conninfo: string, env: string | undefined): string {
+  if (!env) return conninfo
+  const v = process.env[env]
+  if (v === undefined) throw badInput(`environment variable ${env} is not set`, 'DB_PASSWORD_ENV_MISSING', `Export ${env} with the source replication user's password`)
+  return withPassword(conninfo, v)
 }
 
 export default class DbPgCutover extends BaseCommand {
@@ -26,6 +35,7 @@ With --rollback (the same flags): pause, fail back through the reverse subscript
     publication: Flags.string({default: 'mig_pub', description: 'forward publication, on the source'}),
     subscription: Flags.string({default: 'mig_sub', description: 'forward subscription (and slot)'}),
     'source-conninfo': Flags.string({description: 'libpq string the target uses to reach the source (default: from --source), to re-attach the forward path if the cutover is undone'}),
+    'source-conninfo-password-env': Flags.string({description: 'environment variable with the password the target needs in --source-conninfo (a managed target subscribes as a non-superuser, which must authenticate with a password)'}),
     'reverse-publication': Flags.string({default: 'mig_back_pub', description: 'reverse publication, on the target'}),
     'reverse-subscription': Flags.string({default: 'mig_back', description: 'reverse subscription, on the source'}),
     'target-conninfo': Flags.string({description: 'libpq string the source uses to reach the target (default: from --target; passwords via ~/.pgpass on the source)'}),
@@ -56,7 +66,7 @@ With --rollback (the same flags): pause, fail back through the reverse subscript
       target: flags.target,
       publication: flags.publication,
       subscription: flags.subscription,
-      sourceConninfo: flags['source-conninfo'] ?? conninfo(flags.source),
+      sourceConninfo: withPasswordFrom(flags['source-conninfo'] ?? conninfo(flags.source), flags['source-conninfo-password-env']),
       reversePublication: flags['reverse-publication'],
       reverseSubscription: flags['reverse-subscription'],
       targetConninfo: flags['target-conninfo'] ?? conninfo(flags.target),

@@ -17,6 +17,7 @@ import {pgBlockInForce, pgBlockWrites, pgFailback, pgReverseBlockers, pgRoleBloc
 import {redisBlockInForce, redisCatchUp, redisPause, redisPromote, redisReplicate, redisUnpause, redisVerify, redisWaitSync, redisWaitingClients} from './redis.js'
 import type {VerifyResult} from './types.js'
 import {WINDOW_DEFAULTS, estimateLine, estimateWindowMs, runSubSteps, within, type BlockProbe, type CutoverResult, type Log, type SubStep, type WindowLimits} from './window.js'
+import {publicationSql} from './managed/rds-postgres.js'
 
 export type {CutoverResult, Log, SubStep, SubStepResult, WindowLimits} from './window.js'
 export {runSubSteps} from './window.js'
@@ -190,6 +191,8 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
     // Connections are opened before the pause: inside it, only queries run.
     const [sub, rpub, rsub] = await Promise.all([pgIdent(o.target, tp, o.subscription), pgIdent(o.target, tp, o.reversePublication), pgIdent(o.source, sp, o.reverseSubscription)])
     const pub = await pgIdent(o.source, sp, o.publication)
+    // FOR ALL TABLES needs a superuser; a managed target's owner publishes the tables it owns.
+    const reversePublication = await withPg(o.target, tp, (c) => publicationSql(c, o.reversePublication))
     await withPg(o.pgbouncer.admin, o.pgbouncer.passwordEnv, async (c) => void (await c.query('SHOW VERSION')))
     const pre = pgPrecheckSteps(o, limits, plan)
     if (o.checkOnly) return {...(await runSubSteps([...pre, estimateStep(limits, plan.estimate)], log, {limits, before: o.before})), estimateMs: plan.estimate.ms}
@@ -259,7 +262,7 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
         },
         {
           name: 'reverse-publication',
-          run: async () => pgExec(o.target, tp, `CREATE PUBLICATION ${rpub} FOR ALL TABLES`),
+          run: async () => pgExec(o.target, tp, reversePublication),
           undo: async () => pgExec(o.target, tp, `DROP PUBLICATION IF EXISTS ${rpub}`),
         },
         {

@@ -9,7 +9,11 @@ import {PACKAGE_ROOT} from '../../paths.js'
 import {MARIADB_LOAD_TABLE} from './load.js'
 import {rdsMariadbSetup} from './rds-mariadb.js'
 import {writePlanDir, type Ports, type Scenario} from './scenarios.js'
-import {mariadb, startHaproxy, startMariadb, type ServerHandle} from './servers.js'
+import {mariadb, psql, startHaproxy, startMariadb, startPgBouncer, startPostgres, type ServerHandle} from './servers.js'
+import {startRdsPostgres} from './rds-postgres.js'
+import {PG_LOAD_TABLE} from './load.js'
+import pg from 'pg'
+import {readFileSync, writeFileSync} from 'node:fs'
 
 function shim(root: string): {binDir: string; env: Record<string, string>} {
   const binDir = path.join(root, 'bin')
@@ -79,6 +83,85 @@ export async function setupRdsMariadb(ports: Ports, opts: RdsLabOptions = {}): P
     const sourceUrl = `mysql://root@127.0.0.1:${src.port}/app`
     const targetUrl = `mysql://admin:rds-master-pw@127.0.0.1:${dst.port}/app`
     return {engine: 'mariadb', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: `mysql://root@127.0.0.1:${dst.port}/app`, params, servers, env: {...env, MIGRATE_REPL_PASSWORD: '', MIGRATE_RDS_PASSWORD: 'rds-master-pw'}, stop: cleanup}
+  } catch (e) {
+    await cleanup()
+    throw e
+  }
+}
+
+export interface RdsPgLabOptions {
+  seedRows?: number
+  /** rds.logical_replication of the target's parameter group (RDS default 0; 1 here unless said). */
+  logicalReplication?: boolean
+}
+
+/**
+ * PostgreSQL 15 source (Debian, superuser postgres) and an "RDS PostgreSQL 17" target (rds-postgres.ts) whose
+ * master user `master` owns database app. The source asks the replication user `repl` for a password (scram), as it
+ * must for a subscription owned by a non-superuser. PgBouncer in front of the source.
+ */
+export async function setupRdsPostgres(ports: Ports, opts: RdsPgLabOptions = {}): Promise<Scenario> {
+  const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-rds-pg-'))
+  const servers: ServerHandle[] = []
+  const cleanup = async () => {
+    for (const s of [...servers].reverse()) await s.stop().catch(() => {})
+    rmSync(root, {recursive: true, force: true})
+  }
+  try {
+    const [src, dst] = await Promise.all([
+      startPostgres({port: ports.db, database: 'app'}),
+      startRdsPostgres({port: ports.db + 1, masterUser: 'master', masterPassword: 'rds-master-pw', databases: ['app'], logicalReplication: opts.logicalReplication}),
+    ])
+    servers.push(src, dst)
+    const n = opts.seedRows ?? 2000
+    await psql(
+      src,
+      'app',
+      [
+        'CREATE ROLE app LOGIN',
+        "CREATE ROLE repl LOGIN REPLICATION PASSWORD 'repl-pw'",
+        PG_LOAD_TABLE,
+        'CREATE TABLE orders (id bigserial PRIMARY KEY, customer int NOT NULL, amount numeric(12,2) NOT NULL, note text)',
+        'CREATE TABLE audit (at timestamptz DEFAULT now(), what text)',
+        'ALTER TABLE audit REPLICA IDENTITY FULL',
+        `INSERT INTO orders (customer, amount, note) SELECT i % 97, (i * 7 % 1000) / 10.0, md5(i::text) FROM generate_series(1, ${n}) i`,
+        "INSERT INTO audit (what) VALUES ('seeded')",
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app',
+        'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO app',
+        'GRANT SELECT ON ALL TABLES IN SCHEMA public TO repl',
+      ].join('; '),
+    )
+    // The replication user must give a password: a subscription owned by a non-superuser refuses one that does not.
+    const hba = await psql(src, 'postgres', 'SHOW hba_file')
+    writeFileSync(hba, `host all repl 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`)
+    await psql(src, 'postgres', 'SELECT pg_reload_conf()')
+    // The master user creates the source's roles (the schema's GRANTs name them), as a team does on RDS.
+    const m = new pg.Client({host: '127.0.0.1', port: dst.port, user: 'master', database: 'app'})
+    await m.connect()
+    await m.query('CREATE ROLE app LOGIN; CREATE ROLE repl NOLOGIN').finally(() => m.end())
+    const bouncer = await startPgBouncer({port: ports.proxy, databases: {app: {host: '127.0.0.1', port: src.port, dbname: 'app'}}})
+    servers.push(bouncer)
+    const {binDir, env} = shim(root)
+    const sourceUrl = `postgres://postgres@127.0.0.1:${src.port}/app`
+    const targetUrl = `postgres://master@127.0.0.1:${dst.port}/app`
+    const params = {
+      source_url: sourceUrl,
+      target_url: targetUrl,
+      source_conninfo: `host=127.0.0.1 port=${src.port} dbname=app user=repl`,
+      target_conninfo: `host=127.0.0.1 port=${dst.port} dbname=app user=master`,
+      app_role: 'app',
+      pgbouncer_admin: bouncer.url,
+      pgbouncer_config: path.join(bouncer.dir, 'pgbouncer.ini'),
+      pgbouncer_database: 'app',
+      pgbouncer_source: `127.0.0.1:${src.port}/app`,
+      pgbouncer_target: `127.0.0.1:${dst.port}/app`,
+      app_url: `postgres://app@127.0.0.1:${bouncer.port}/app`,
+      smoke_query: 'SELECT inet_server_port()',
+      smoke_expect: String(dst.port),
+    }
+    const planDir = path.join(root, 'plan')
+    writePlanDir(planDir, 'postgres', 'postgres-rds', params, {host: '127.0.0.1', port: src.port, name: 'app'})
+    return {engine: 'postgres', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: `postgres://rdsadmin@127.0.0.1:${dst.port}/app`, params, servers, env: {...env, MIGRATE_PG_REPL_PASSWORD: 'repl-pw'}, stop: cleanup}
   } catch (e) {
     await cleanup()
     throw e

@@ -2,8 +2,9 @@
 // (CHANGE MASTER, SET GLOBAL read_only, …); a managed one must offer what its managed template calls instead. The
 // engine pre-flights (postgres.ts, mariadb.ts, redis.ts) check the data and the source; these findings are added.
 import type {Engine} from '../connect.js'
-import {withMysql} from '../connect.js'
+import {withMysql, withPg} from '../connect.js'
 import type {Finding} from '../types.js'
+import {rdsPostgresFindings} from './rds-postgres.js'
 import {rdsMariadbFindings, selfManagedTargetFindings, targetPowers} from './rds-mariadb.js'
 
 export const TARGET_SERVICES = ['auto', 'self-managed', 'rds', 'aurora', 'elasticache'] as const
@@ -29,5 +30,20 @@ export async function managedFindings(engine: Engine, source: string, target: st
     const kept = base.filter((f) => f.code !== 'MARIADB_TARGET_BINLOG')
     return {service, findings: [...kept, ...(await rdsMariadbFindings(source, target, {reverseReplUser: o.replUser, sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}))]}
   }
+  if (engine === 'postgres') {
+    const managed = o.service === 'rds' || o.service === 'aurora' || (o.service === 'auto' && (await pgLooksManaged(target, o.targetPasswordEnv)))
+    if (managed) return {service: o.service === 'auto' ? 'rds' : o.service, findings: await rdsPostgresFindings(target, base, o.targetPasswordEnv)}
+    // Self-managed path: its blocker stays, but says where the managed path is when the target looks managed.
+    if (await pgLooksManaged(target, o.targetPasswordEnv))
+      return {service: 'self-managed', findings: base.map((f) => (f.code === 'PG_TARGET_NOT_SUPERUSER' ? {...f, hint: 'The target looks like RDS/Aurora (rds_superuser): use the template postgres-rds, which subscribes as the master user (or run the pre-flight with --target-service rds)'} : f))}
+  }
   return {service: o.service, findings: base}
+}
+
+/** A target whose user is no superuser but sits in an rds_superuser role: RDS or Aurora (or a stand-in). */
+async function pgLooksManaged(target: string, passwordEnv?: string): Promise<boolean> {
+  return withPg(target, passwordEnv, async (c) => {
+    const r = (await c.query("SELECT rolsuper AS su, EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_superuser') AND pg_has_role(current_user, 'rds_superuser', 'USAGE') AS rds FROM pg_roles WHERE rolname = current_user")).rows[0]
+    return !r.su && r.rds
+  })
 }

