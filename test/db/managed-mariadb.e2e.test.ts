@@ -86,22 +86,18 @@ describe.sequential('mariadb → rds for mariadb', () => {
     const tpl = parse(readFileSync(path.join(ROOT, 'templates', 'mariadb-rds.yaml'), 'utf8'))
     const rep = tpl.steps.find((x: {id: string}) => x.id === 'replicate')
     rep.run = ['migrate', 'db', 'mariadb-replicate', '--source', 'mysql://root@{{ params.source_host }}:{{ params.source_port }}/', '--target', 'mysql://{{ params.master_user }}@{{ params.target_endpoint }}:{{ params.target_port }}/', '--repl-user', '{{ params.repl_user }}', '--target-password-env', '{{ params.target_password_env }}']
-    mkdirSync(path.join(s.planDir, 'templates'), {recursive: true})
-    writeFileSync(path.join(s.planDir, 'templates', 'mariadb-rds.yaml'), stringify(tpl))
-    try {
-      writePlanDir(s.planDir, 'mariadb', 'mariadb-rds', s.params, lab.db)
-      const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--yes'])
-      expect(r.exitCode, r.stdout + r.stderr).not.toBe(0)
-      const events = lastRun(journal(s.planDir))
-      expect(stepsWith(events, 'step-failed')).toEqual(['replicate'])
-      expect(JSON.stringify(events.filter((e) => e.type === 'step-failed'))).toMatch(/REPLICATION SLAVE ADMIN/)
-      expect(stepsWith(events, 'rollback-succeeded')).toContain('load')
-      expect(await q(`mysql://root@127.0.0.1:${base + 1}/`, "SHOW DATABASES LIKE 'app'")).toEqual([])
-    } finally {
-      const {rmSync} = await import('node:fs')
-      rmSync(path.join(s.planDir, 'templates'), {recursive: true, force: true})
-      rmSync(path.join(s.planDir, 'state.journal'), {force: true})
-    }
+    // A plan directory of its own, so the later tests start from a fresh journal.
+    const dir = path.join(path.dirname(s.planDir), 'plan-withheld')
+    mkdirSync(path.join(dir, 'templates'), {recursive: true})
+    writeFileSync(path.join(dir, 'templates', 'mariadb-rds.yaml'), stringify(tpl))
+    writePlanDir(dir, 'mariadb', 'mariadb-rds', s.params, lab.db)
+    const r = await migrate(s, ['execute', 'wave', '1', '--plan', dir, '--yes'])
+    expect(r.exitCode, r.stdout + r.stderr).not.toBe(0)
+    const events = lastRun(journal(dir))
+    expect(stepsWith(events, 'step-failed')).toEqual(['replicate'])
+    expect(JSON.stringify(events.filter((e) => e.type === 'step-failed'))).toMatch(/REPLICATION SLAVE ADMIN/)
+    expect(stepsWith(events, 'rollback-succeeded')).toContain('load')
+    expect(await q(`mysql://root@127.0.0.1:${base + 1}/`, "SHOW DATABASES LIKE 'app'")).toEqual([])
   })
 
   test('a failing smoke test after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
