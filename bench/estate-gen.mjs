@@ -2,12 +2,17 @@
 // per server, deterministic for a seed. Dependencies mostly point "upstream" (to applications with a lower number,
 // within a window), so the application graph is a layered DAG with a few tight spots: some neighbouring pairs call
 // each other (dependency cycles) or are latency-sensitive (move groups), as real estates have.
+// Shapes (option `shape`): 'layered' (the default above), 'chains' (each application calls the one three before it:
+// three deep chains per environment), 'fanin' (every application calls one or two of a few shared services of its
+// environment), 'cycles' (a third of the neighbours call each other back), 'mixed' (a quarter of the applications
+// in each of dev, test, staging and prod instead of mostly production).
 //
 //   import {generateEstate} from './estate-gen.mjs'; const inv = generateEstate({servers: 1000, seed: 1})
 //   node bench/estate-gen.mjs 1000 [seed] > inventory.yaml      (YAML on stdout)
 
 const CRIT = ['low', 'low', 'low', 'medium', 'medium', 'medium', 'medium', 'high', 'high', 'critical']
 const ENVS = ['prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'staging', 'test', 'dev']
+const MIXED_ENVS = ['dev', 'test', 'staging', 'prod']
 const COMPLEXITY = ['low', 'medium', 'medium', 'high']
 const ENGINES = ['postgres', 'postgres', 'mysql', 'mariadb', 'redis']
 
@@ -27,7 +32,7 @@ function pad(n, w) {
 }
 
 /**
- * @param {{servers: number, seed?: number, appsRatio?: number, edgesPerServer?: number, cycles?: number, latency?: number, outOfScope?: number}} o
+ * @param {{servers: number, seed?: number, appsRatio?: number, edgesPerServer?: number, cycles?: number, latency?: number, outOfScope?: number, shape?: 'layered' | 'chains' | 'fanin' | 'cycles' | 'mixed'}} o
  * @returns the inventory as `migrate plan` reads it (all defaults filled in)
  */
 export function generateEstate(o) {
@@ -36,7 +41,8 @@ export function generateEstate(o) {
   const pick = (arr) => arr[Math.floor(r() * arr.length)]
   const A = Math.max(1, Math.round(n * (o.appsRatio ?? 0.1)))
   const edgesPer = o.edgesPerServer ?? 3
-  const cycleShare = o.cycles ?? 0.03
+  const shape = o.shape ?? 'layered'
+  const cycleShare = o.cycles ?? (shape === 'cycles' ? 0.3 : 0.03)
   const latencyShare = o.latency ?? 0.03
   const outShare = o.outOfScope ?? 0.03
   const w = String(A).length
@@ -53,7 +59,7 @@ export function generateEstate(o) {
       name: `app-${pad(k, w)}`,
       owner: `team-${k % 17}`,
       criticality: pick(CRIT),
-      environment: pick(ENVS),
+      environment: shape === 'mixed' ? pick(MIXED_ENVS) : pick(ENVS),
       complexity: pick(COMPLEXITY),
       tags: out ? {lifecycle: r() < 0.7 ? 'retire' : 'retain'} : {},
     })
@@ -122,8 +128,14 @@ export function generateEstate(o) {
     const ups = new Set()
     const m = peers.length
     if (m > 0) {
-      const count = 1 + Math.floor(r() * 3)
-      for (let t = 0; t < count; t++) ups.add(peers[m - 1 - Math.floor(r() * Math.min(m, 40))])
+      if (shape === 'chains') ups.add(peers[Math.max(0, m - 3)])
+      else if (shape === 'fanin') {
+        const hubs = Math.max(2, Math.round(A / 50))
+        if (m >= hubs) for (let t = 1 + Math.floor(r() * 2); t > 0; t--) ups.add(peers[Math.floor(r() * hubs)])
+      } else {
+        const count = 1 + Math.floor(r() * 3)
+        for (let t = 0; t < count; t++) ups.add(peers[m - 1 - Math.floor(r() * Math.min(m, 40))])
+      }
       const prev = peers[m - 1]
       if (r() < cycleShare) {
         ups.add(prev)

@@ -13,10 +13,10 @@ const dist = (p) => path.join(root, 'dist', p)
 
 async function load() {
   const {assemble} = await import(dist('src/planner/assemble-plan.js'))
-  const {baselineQuality} = await import(dist('src/planner/quality.js'))
+  const {baselineQuality, baselinePlacement, swapGain} = await import(dist('src/planner/quality.js'))
   const {PlanSettings} = await import(dist('src/schema/plan.js'))
   const {generateEstate, generatedSettings} = await import(path.join(here, 'estate-gen.mjs'))
-  return {assemble, baselineQuality, PlanSettings, generateEstate, generatedSettings}
+  return {assemble, baselineQuality, baselinePlacement, swapGain, PlanSettings, generateEstate, generatedSettings}
 }
 
 /** One size, in this process: prints a JSON line. */
@@ -66,6 +66,7 @@ async function one(n) {
 async function main() {
   const argv = process.argv.slice(2)
   if (argv[0] === '--one') return one(Number(argv[1]))
+  if (argv[0] === '--quality') return qualityBench()
   const sizesArg = argv.indexOf('--sizes')
   const sizes = sizesArg >= 0 ? argv[sizesArg + 1].split(',').map(Number) : [1000, 10000, 100000]
   const rows = []
@@ -94,8 +95,49 @@ async function main() {
     console.log(`growth 1k → 100k: ×${ratio.toFixed(0)} in time for ×100 servers (n log n would be ×${nlogn.toFixed(0)})`)
   }
 
-  // Quality beside the baseline (applications by criticality, packed by capacity).
-  const {assemble, baselineQuality, PlanSettings, generateEstate, generatedSettings} = await load()
+  await qualityBench()
+}
+
+/**
+ * One server of the middle application gets a big disk, so big that the application alone fills 90% of a wave's data
+ * capacity (its wave can no longer hold it with the others): what a re-plan with the previous plan at hand moves.
+ */
+function oneServerChange(inv, settings) {
+  const changed = structuredClone(inv)
+  const data = new Map()
+  for (const s of changed.servers) data.set(s.application, (data.get(s.application) ?? 0) + s.disks.reduce((x, d) => x + (d.usedGiB ?? d.sizeGiB), 0))
+  for (const d of changed.databases) data.set(d.application, (data.get(d.application) ?? 0) + d.sizeGiB)
+  const cap = settings.capacity.dataTiB * 1024
+  const fit = changed.applications.filter((a) => !a.tags.lifecycle && (data.get(a.name) ?? 0) < cap / 2)
+  const app = fit[Math.floor(fit.length / 2)].name
+  const gib = Math.floor(cap * 0.9 - data.get(app))
+  const server = changed.servers.find((s) => s.application === app)
+  server.disks.push({name: 'sdz', sizeGiB: gib, usedGiB: gib})
+  return changed
+}
+
+/** Advice from a DEADLINE_UNREACHABLE error, each item re-planned here to see whether it really meets the deadline. */
+function checkAdvice(assemble, PlanSettings, inv, settings, error) {
+  let items = error.data?.advice
+  if (!items) {
+    // Older planners: one capacity suggestion in the hint's text.
+    const m = /apps (\d+), servers (\d+), dataTiB (\d+)/.exec(error.hint ?? '')
+    items = m ? [{settings: {capacity: {...settings.capacity, apps: +m[1], servers: +m[2], dataTiB: +m[3]}}}] : []
+  }
+  let works = 0
+  for (const a of items) {
+    try {
+      assemble(inv, PlanSettings.parse({...settings, ...a.settings}), undefined, {inventoryDigest: 'sha256:bench'})
+      works++
+    } catch {
+      // advice that does not work
+    }
+  }
+  return `${works}/${items.length} work`
+}
+
+async function qualityBench() {
+  const {assemble, baselinePlacement, swapGain, PlanSettings, generateEstate, generatedSettings} = await load()
   const cases = []
   const example = path.join(root, 'plans/example/inventory.yaml')
   if (existsSync(example)) {
@@ -103,21 +145,57 @@ async function main() {
     const {Inventory} = await import(dist('src/schema/inventory.js'))
     const {SettingsFile} = await import(dist('src/schema/plan.js'))
     const inv = Inventory.parse(parse(readFileSync(example, 'utf8')))
-    const sfile = path.join(root, 'plans/example/settings.yaml')
-    const settings = existsSync(sfile) ? SettingsFile.parse(parse(readFileSync(sfile, 'utf8'))).settings : PlanSettings.parse({startDate: '2027-01-04', timezone: 'Asia/Jakarta'})
+    const settings = SettingsFile.parse(parse(readFileSync(path.join(root, 'plans/example/settings.yaml'), 'utf8'))).settings
     cases.push({name: 'example', inv, settings})
   }
-  for (const n of [1000, 10000]) cases.push({name: `generated ${n / 1000}k`, inv: generateEstate({servers: n, seed: 7}), settings: PlanSettings.parse(generatedSettings(n))})
-  console.log('\nplan quality vs baseline (apps by criticality, packed by capacity)')
-  console.log('estate          planner: rules violated  dep-days split  split deps  waves | baseline: rules violated  dep-days split  split deps  waves')
+  const sizes = (process.env.QUALITY_SIZES ?? '100,1000,10000').split(',').map(Number)
+  for (const shape of ['layered', 'chains', 'fanin', 'cycles', 'mixed']) {
+    for (const n of sizes) cases.push({name: `${shape} ${n}`, inv: generateEstate({servers: n, seed: 7, shape}), settings: PlanSettings.parse(generatedSettings(n))})
+  }
+  console.log('\nplan quality on generated estates, beside the baseline (applications by criticality, packed by capacity)')
+  console.log('viol: rules violated (swap: most of them one move or swap could remove); 1st prod: apps/servers (high/critical) of the first production wave; pilot: apps/servers of wave 1; churn: apps moved by a big disk on one server')
+  const head = 'estate          | planner: viol swap  dep-days   1st prod   pilot  churn    ms | baseline: viol  dep-days   1st prod  churn'
+  console.log(head)
+  console.log('-'.repeat(head.length))
+  const fmtProd = (q) => (q.firstProdWave ? `${q.firstProdWave.apps}/${q.firstProdWave.servers} (${q.firstProdWave.critical})` : '-')
   for (const c of cases) {
-    const q = assemble(c.inv, c.settings, undefined, {inventoryDigest: 'sha256:bench'}).quality
-    const b = baselineQuality(c.inv, c.settings)
+    const opts = {inventoryDigest: 'sha256:bench'}
+    const t0 = performance.now()
+    const {plan, quality: q} = assemble(c.inv, c.settings, undefined, opts)
+    const ms = performance.now() - t0
+    const swap = swapGain(plan, c.inv)
+    const changed = oneServerChange(c.inv, c.settings)
+    const again = assemble(changed, c.settings, {plan, startedWaves: []}, opts).plan
+    const before = new Map(plan.applications.map((a) => [a.name, a.wave]))
+    const moved = again.applications.filter((a) => before.get(a.name) !== a.wave).length
+    const inScope = plan.applications.filter((a) => a.wave !== null).length
+    const b = baselinePlacement(c.inv, c.settings)
+    const b2 = baselinePlacement(changed, c.settings)
+    let bMoved = 0
+    for (const [name, w] of b.waves) if (b2.waves.get(name) !== w) bMoved++
+    const pilot = plan.waves[0]
     console.log(
-      `${c.name.padEnd(15)} ${String(q.rulesViolated).padStart(23)} ${String(q.dependencyDaysSplit).padStart(15)} ${String(q.splitDependencies).padStart(11)} ${String(q.wavesUsed).padStart(6)} | ${String(b.rulesViolated).padStart(24)} ${String(b.dependencyDaysSplit).padStart(15)} ${String(b.splitDependencies).padStart(11)} ${String(b.wavesUsed).padStart(6)}`,
+      `${c.name.padEnd(15)} | ${String(q.rulesViolated).padStart(13)} ${String(swap.gain).padStart(4)} ${String(q.dependencyDaysSplit).padStart(9)} ${fmtProd(q).padStart(10)} ${`${pilot.applications.length}/${pilot.servers}`.padStart(7)} ${`${((moved / inScope) * 100).toFixed(0)}%`.padStart(6)} ${ms.toFixed(0).padStart(5)} | ${String(b.quality.rulesViolated).padStart(14)} ${String(b.quality.dependencyDaysSplit).padStart(9)} ${fmtProd(b.quality).padStart(10)} ${`${((bMoved / inScope) * 100).toFixed(0)}%`.padStart(6)}`,
     )
     const vs = (v) => Object.entries(v).filter(([, x]) => x > 0).map(([k, x]) => `${k} ${x}`).join(', ') || 'none'
-    console.log(`${''.padEnd(15)} violations: planner ${vs(q.violations)}; baseline ${vs(b.violations)}`)
+    console.log(`${''.padEnd(15)} | planner ${vs(q.violations)}${swap.move ? `; one swap would remove ${swap.gain}: ${swap.move}` : ''}; baseline ${vs(b.quality.violations)}`)
+  }
+  // Tight deadlines: three quarters of the time the plan needs.
+  console.log('\ntight deadlines (75% of the days the plan needs): advice given, and how much of it works when re-planned')
+  for (const c of cases.filter((x) => /^(example|layered 1000|mixed 1000|chains 1000|layered 10000)$/.test(x.name))) {
+    const {quality: q} = assemble(c.inv, c.settings, undefined, {inventoryDigest: 'sha256:bench'})
+    const start = Date.parse(c.settings.startDate)
+    const deadline = new Date(start + Math.floor(q.durationDays * 0.75) * 86_400_000).toISOString().slice(0, 10)
+    const settings = PlanSettings.parse({...c.settings, deadline})
+    const t0 = performance.now()
+    try {
+      assemble(c.inv, settings, undefined, {inventoryDigest: 'sha256:bench'})
+      console.log(`${c.name.padEnd(15)} deadline ${deadline}: met (no advice needed)`)
+    } catch (error) {
+      const ms = performance.now() - t0
+      console.log(`${c.name.padEnd(15)} deadline ${deadline}: ${error.code} in ${ms.toFixed(0)} ms; advice ${checkAdvice(assemble, PlanSettings, c.inv, settings, error)}`)
+      console.log(`${''.padEnd(15)} ${error.hint}`)
+    }
   }
 }
 

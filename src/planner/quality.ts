@@ -7,6 +7,8 @@ import {scheduleWave} from './assign.js'
 import {Calendar, dayOfIso} from './calendar.js'
 import {buildGroups, type GroupGraph} from './graph.js'
 import {buildModel, CRIT_ORDER, ENV_ORDER, type EstateModel} from './model.js'
+import {SwapSearch} from './swap.js'
+import {emptySoft, WaveTally, type RampLimits, type SoftViolations} from './tally.js'
 
 export const VIOLATION_KINDS = [
   'move-groups-together',
@@ -32,6 +34,8 @@ export interface Quality {
   wavesUsed: number
   /** Days from the start date to the last cutover. */
   durationDays: number
+  /** The first wave that moves production applications: its number, applications, servers and high/critical ones. */
+  firstProdWave?: {wave: number; apps: number; servers: number; critical: number}
 }
 
 export interface WaveFacts {
@@ -74,28 +78,25 @@ export function measure(model: EstateModel, gg: GroupGraph, appWave: Int32Array,
     if (a === undefined || b === undefined || !appWave[a] || !appWave[b]) continue
     if (appWave[a] >= appWave[b]) v['before-constraints']++
   }
-  // Per-wave tallies.
-  const tallies = new Map<number, {apps: number; servers: number; data: number; crit: number; envs: Set<number>}>()
-  let firstProd = Number.POSITIVE_INFINITY
+  // Per-wave tallies: capacity here, the soft rules (counted per environment) by WaveTally.
+  const W = waves.reduce((m, w) => Math.max(m, w.number), 0)
+  const tally = new WaveTally(W, rampOf(s))
+  const tallies = new Map<number, {apps: number; servers: number; data: number; crit: number}>()
   model.apps.forEach((n, a) => {
     const w = appWave[a]
     if (!w) return
     let t = tallies.get(w)
-    if (!t) tallies.set(w, (t = {apps: 0, servers: 0, data: 0, crit: 0, envs: new Set()}))
+    if (!t) tallies.set(w, (t = {apps: 0, servers: 0, data: 0, crit: 0}))
     t.apps++
     t.servers += n.servers.length
     t.data += n.dataGiB
     if (n.crit >= CRIT_ORDER.high) t.crit++
-    t.envs.add(n.env)
-    if (n.env === ENV_ORDER.prod && w < firstProd) firstProd = w
-    if (w <= s.ramp.earlyWaves && (n.crit >= CRIT_ORDER.high || n.complexity >= 2)) v['critical-not-early']++
+    if (w <= W) tally.add(w, n.env, 1, n.servers.length, n.crit >= CRIT_ORDER.high || n.complexity >= 2 ? 1 : 0)
   })
-  model.apps.forEach((n, a) => {
-    if (appWave[a] && n.env !== ENV_ORDER.prod && appWave[a] > firstProd) v['dev-before-prod']++
-  })
-  for (const [w, t] of tallies) {
-    if (t.envs.size > 1) v['environments-not-mixed']++
-    if (w <= s.ramp.earlyWaves && t.servers > s.ramp.earlyServers) v['small-early-waves']++
+  const soft = emptySoft()
+  tally.violations(soft)
+  for (const k of Object.keys(soft) as (keyof SoftViolations)[]) v[k] = soft[k]
+  for (const [, t] of tallies) {
     if (t.apps > s.capacity.apps || t.servers > s.capacity.servers || t.data > s.capacity.dataTiB * 1024 || t.crit > s.capacity.critical) v.capacity++
   }
   for (const w of waves) if (w.inBlackout) v.blackout++
@@ -108,7 +109,12 @@ export function measure(model: EstateModel, gg: GroupGraph, appWave: Int32Array,
   const used = new Set<number>()
   for (const w of appWave) if (w) used.add(w)
   const last = waves.reduce((m, w) => Math.max(m, w.cutoverDay), cal.startDay)
+  const fp = tally.firstProd
+  const firstProd = tallies.get(fp)
+  let fpCrit = 0
+  if (fp) model.apps.forEach((n, a) => appWave[a] === fp && n.env === ENV_ORDER.prod && n.crit >= CRIT_ORDER.high && fpCrit++)
   return {
+    ...(fp && firstProd ? {firstProdWave: {wave: fp, apps: tally.apps[fp * 4 + ENV_ORDER.prod], servers: tally.servers[fp * 4 + ENV_ORDER.prod], critical: fpCrit}} : {}),
     rulesViolated: Object.values(v).reduce((x, y) => x + y, 0),
     violations: v,
     dependencyDaysSplit: splitDays,
@@ -134,6 +140,11 @@ export function planQuality(plan: Plan, inventory: Inventory): Quality {
 
 /** The baseline: in-scope applications by criticality (then name), packed into waves up to capacity. */
 export function baselineQuality(inventory: Inventory, settings: PlanSettings): Quality {
+  return baselinePlacement(inventory, settings).quality
+}
+
+/** The baseline's placement (application → wave) and its quality. */
+export function baselinePlacement(inventory: Inventory, settings: PlanSettings): {waves: Map<string, number>; quality: Quality} {
   const model = buildModel(inventory, settings)
   const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
   const cal = new Calendar(settings)
@@ -167,5 +178,58 @@ export function baselineQuality(inventory: Inventory, settings: PlanSettings): Q
     prev = sch.slot.day
     waves.push({number: i + 1, cutoverDay: sch.slot.day, inBlackout: false})
   })
-  return measure(model, gg, appWave, waves, cal)
+  const placed = new Map<string, number>()
+  model.apps.forEach((n, a) => appWave[a] && placed.set(n.name, appWave[a]))
+  return {waves: placed, quality: measure(model, gg, appWave, waves, cal)}
+}
+
+/** The ramp limits of the settings: the first waves of each environment, and its first wave's size. */
+export function rampOf(s: PlanSettings): RampLimits {
+  return {earlyWaves: s.ramp.earlyWaves, earlyServers: s.ramp.earlyServers, pilotApps: s.pilot.apps}
+}
+
+/**
+ * The most soft violations one move or swap of a move group could remove from a written plan while every hard rule
+ * (dependency order, `before`, capacity, pins, notBefore) still holds, and that move. 0: no single swap helps.
+ */
+export function swapGain(plan: Plan, inventory: Inventory): {gain: number; move?: string} {
+  const model = buildModel(inventory, plan.settings)
+  const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
+  const cal = new Calendar(plan.settings)
+  const waveOf = new Int32Array(gg.count)
+  for (const a of plan.applications) {
+    const i = model.appIndex.get(a.name)
+    if (i !== undefined && a.wave !== null && gg.groupOf[i] >= 0) waveOf[gg.groupOf[i]] = a.wave
+  }
+  const days = new Map(plan.waves.map((w) => [w.number, dayOfIso(cal.timeZone, w.cutover.start)]))
+  const frozen = new Uint8Array(gg.count)
+  const notBefore = new Float64Array(gg.count).fill(Number.NEGATIVE_INFINITY)
+  for (const p of plan.settings.pins) {
+    const i = model.appIndex.get(p.app)
+    if (i === undefined || gg.groupOf[i] < 0) continue
+    if (p.wave !== undefined) frozen[gg.groupOf[i]] = 1
+    if (p.notBefore !== undefined) notBefore[gg.groupOf[i]] = Math.max(notBefore[gg.groupOf[i]], dayOfIso(cal.timeZone, p.notBefore))
+  }
+  const c = plan.settings.capacity
+  const search = new SwapSearch({
+    model,
+    gg,
+    waveOf,
+    waves: plan.waves.reduce((m, w) => Math.max(m, w.number), 0),
+    day: (w) => days.get(w) ?? cal.startDay,
+    frozen,
+    notBefore,
+    capacity: {apps: c.apps, servers: c.servers, dataGiB: c.dataTiB * 1024, critical: c.critical},
+    ramp: rampOf(plan.settings),
+    rules: {env: true, devFirst: true, critical: true, smallEarly: true},
+  })
+  let best: {gain: number; move?: string} = {gain: 0}
+  for (let g = 0; g < gg.count; g++) {
+    const m = search.bestFor(g, false)
+    if (m && m.gain > best.gain) {
+      const name = (x: number) => model.apps[gg.members[x][0]].name
+      best = {gain: m.gain, move: m.h < 0 ? `${name(m.g)}: wave ${m.from} → ${m.to}` : `swap ${name(m.g)} (wave ${m.from}) with ${name(m.h)} (wave ${m.to})`}
+    }
+  }
+  return best
 }
