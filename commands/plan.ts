@@ -53,11 +53,13 @@ export default class PlanCommand extends BaseCommand {
         if (!r.changed) say(`\nno changes: ${r.planFile} is up to date`)
         else if (!r.previous) say(`\n${r.planFile} does not exist yet: it would be written with ${r.plan.waves.length} wave${r.plan.waves.length === 1 ? '' : 's'}`)
         else {
-          say(`\n${r.planFile} would change:`)
-          for (const c of r.changes.apps) say(`  ${c.app}: wave ${c.from ?? '-'} → ${c.to ?? '-'}`)
-          for (const c of r.changes.runbooks) say(`  ${c.app}: runbook ${c.from} → ${c.to}`)
-          for (const c of r.changes.waves) say(`  wave ${c.wave}: ${c.what}${c.from || c.to ? ` ${c.from ?? ''} → ${c.to ?? ''}` : ''}`)
-          if (r.changes.apps.length === 0 && r.changes.waves.length === 0 && r.changes.runbooks.length === 0) say('  (details only: reasons, targets or settings)')
+          const ch = r.changes
+          say(`\n${r.planFile} would change: ${ch.appsMoved} of ${ch.appsPlanned} applications change wave`)
+          for (const c of ch.apps) say(`  ${c.app}: wave ${c.from ?? '-'} → ${c.to ?? '-'}`)
+          for (const c of ch.runbooks) say(`  ${c.app}: runbook ${c.from} → ${c.to}`)
+          for (const c of ch.waves) say(`  wave ${c.wave}: ${c.what}${c.from || c.to ? ` ${c.from ?? ''} → ${c.to ?? ''}` : ''}`)
+          for (const c of ch.targets) say(`  ${c.kind} ${c.id} (${c.app}): ${c.from} → ${c.to}`)
+          if (ch.apps.length === 0 && ch.waves.length === 0 && ch.runbooks.length === 0 && ch.targets.length === 0) say('  (details only: reasons or settings)')
         }
       } else {
         say(`\n${r.written ? 'wrote' : 'unchanged'} ${r.planFile} (settings from ${r.settingsFrom})${r.keptWaves.length ? `; kept started wave${r.keptWaves.length === 1 ? '' : 's'} ${r.keptWaves.join(', ')}` : ''}`)

@@ -6,10 +6,12 @@ import {inventoryDigest} from '../inventory/digest.js'
 import {API_VERSION} from '../schema/common.js'
 import type {Inventory} from '../schema/inventory.js'
 import type {AppPlan, Plan, PlanSettings, Wave} from '../schema/plan.js'
-import {assignWaves, checkPins, groupAttrs, rulesOf, scheduleWave, type AssignInput, type Assignment, type FixedWave} from './assign.js'
+import {deadlineError, lastCutover} from './advice.js'
+import {assignWaves, checkPins, groupAttrs, rulesOf, type AssignInput, type Assignment, type FixedWave} from './assign.js'
 import {Calendar, dayOfIso, formatDay, parseDay} from './calendar.js'
 import {buildGroups, describeGroup, groupName, type GroupGraph} from './graph.js'
 import {buildModel, CRIT_ORDER, DB_TEMPLATES, ENV_ORDER, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
+import {buildWaves, finalTally, markPilots, placementReason, type Placement} from './explain.js'
 import {measure, type Quality} from './quality.js'
 import {loadCatalogs, Sizer, type Catalogs} from './sizing.js'
 
@@ -65,7 +67,7 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
     for (const n of [...new Set(prior.startedWaves)].sort((a, b) => a - b)) {
       const pw = prior.plan.waves.find((w) => w.number === n)
       if (!pw) continue
-      fixedWaves.push({number: n, name: pw.name, cutoverDay: dayOfIso(cal.timeZone, pw.cutover.start), replicationStart: pw.replicationStart, test: pw.test, cutover: pw.cutover})
+      fixedWaves.push({number: n, name: pw.name, cutoverDay: dayOfIso(cal.timeZone, pw.cutover.start), replicationStart: pw.replicationStart, test: pw.test, cutover: pw.cutover, pilot: pw.pilot, ...(pw.replicationDays !== undefined ? {replicationDays: pw.replicationDays} : {})})
       for (const name of pw.applications) {
         const i = model.appIndex.get(name)
         if (i !== undefined && model.apps[i].inScope && !fixedOfApp.has(i)) fixedOfApp.set(i, n)
@@ -74,11 +76,10 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
   }
   const at = groupAttrs(model, gg, cal, fixedOfApp)
   const ub = checkPins(model, gg, at)
-  const input: AssignInput = {model, gg, at, ub, cal, fixedWaves}
-  let asg = assignWaves(input)
-  if (notBeforeBroken(input, asg)) asg = assignWaves(input, {improve: false})
-  checkPinDates(input, asg)
-  checkDeadline(input, asg)
+  const priorWaves = prior && sameSettings(prior.plan.settings, settings) ? priorWavesOf(model, gg, prior.plan) : undefined
+  const input: AssignInput = {model, gg, at, ub, cal, fixedWaves, prior: priorWaves}
+  const asg = assignChecked(input)
+  if (cal.deadlineDay !== undefined && lastCutover(asg) > cal.deadlineDay) throw deadlineError(input, asg, (s) => assignWith(input, s))
   lap('waves')
 
   const appWave = new Int32Array(model.apps.length)
@@ -90,6 +91,9 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
     const s = asg.waves[w - 1]
     return s.fixed ? s.fixed.cutoverDay : s.schedule!.slot.day
   }
+  const tally = finalTally(model, appWave, asg.waves.length)
+  const placement: Placement = {model, gg, at, asg, appWave, tally, waveDay, prior: priorWaves}
+  markPilots(placement)
   const quality = measure(
     model,
     gg,
@@ -99,9 +103,9 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
   )
   const catalogs = options.catalogs ?? loadCatalogs()
   lap('quality')
-  const applications = buildApps(model, gg, asg, appWave, catalogs, waveDay)
+  const applications = buildApps(placement, catalogs)
   lap('targets')
-  const waves = buildWaves(model, gg, asg, appWave, applications, cal)
+  const waves = buildWaves(placement, applications, cal)
   lap('report')
   const metrics: Record<string, number> = {
     dependencyDaysSplit: quality.dependencyDaysSplit,
@@ -126,6 +130,81 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
     metrics: Object.fromEntries(Object.entries(metrics).sort(([a], [b]) => (a < b ? -1 : 1))),
   }
   return {plan, quality}
+}
+
+/** Assigns waves; when local improvement broke a notBefore date (a wave's data grew), assigns again without it. */
+function assignChecked(input: AssignInput): Assignment {
+  let asg = assignWaves(input)
+  if (notBeforeBroken(input, asg)) asg = assignWaves(input, {improve: false})
+  checkPinDates(input, asg)
+  return asg
+}
+
+/** The same planning problem under other settings (for advice): its assignment. */
+function assignWith(input: AssignInput, settings: PlanSettings): Assignment {
+  const model: EstateModel = {...input.model, settings}
+  const fixedOfApp = new Map<number, number>()
+  input.gg.groupOf.forEach((g, a) => {
+    if (g >= 0 && input.at.fixed[g]) fixedOfApp.set(a, input.at.fixed[g])
+  })
+  const at = groupAttrs(model, input.gg, input.cal, fixedOfApp)
+  const ub = checkPins(model, input.gg, at)
+  return assignChecked({...input, model, at, ub, cal: new Calendar(settings)})
+}
+
+function sameSettings(a: PlanSettings, b: PlanSettings): boolean {
+  return stableJson(a) === stableJson(b)
+}
+
+function stableJson(x: unknown): string {
+  if (Array.isArray(x)) return `[${x.map(stableJson).join(',')}]`
+  if (x && typeof x === 'object') return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${stableJson((x as Record<string, unknown>)[k])}`).join(',')}}`
+  return JSON.stringify(x) ?? 'null'
+}
+
+/** The previous plan's wave of each group: the earliest of its applications' (0 when none of them was placed). */
+function priorWavesOf(model: EstateModel, gg: GroupGraph, plan: Plan): Int32Array {
+  const out = new Int32Array(gg.count)
+  for (const ap of plan.applications) {
+    const a = model.appIndex.get(ap.name)
+    if (a === undefined || ap.wave === null) continue
+    const g = gg.groupOf[a]
+    if (g >= 0 && (out[g] === 0 || ap.wave < out[g])) out[g] = ap.wave
+  }
+  return out
+}
+
+/** The three latest-moving dependencies of application a outside its group (then the heaviest), as a reason. */
+function dependsOn(model: EstateModel, gg: GroupGraph, appWave: Int32Array, a: number, outStart: Int32Array, outList: Int32Array): string | undefined {
+  const {edges} = model
+  const g = gg.groupOf[a]
+  const top = [-1, -1, -1]
+  let others = 0
+  const better = (e: number, f: number): boolean => {
+    const we = appWave[edges.to[e]]
+    const wf = appWave[edges.to[f]]
+    if (we !== wf) return we > wf
+    if (edges.weight[e] !== edges.weight[f]) return edges.weight[e] > edges.weight[f]
+    return model.apps[edges.to[e]].name < model.apps[edges.to[f]].name
+  }
+  for (let k = outStart[a]; k < outStart[a + 1]; k++) {
+    const e = outList[k]
+    const b = edges.to[e]
+    if (!appWave[b] || gg.groupOf[b] === g) continue
+    others++
+    let x = e
+    for (let t = 0; t < 3; t++) {
+      if (top[t] < 0 || better(x, top[t])) {
+        const y = top[t]
+        top[t] = x
+        x = y
+        if (x < 0) break
+      }
+    }
+  }
+  const shown = top.filter((e) => e >= 0)
+  if (shown.length === 0) return undefined
+  return `depends on ${shown.map((e) => `${model.apps[edges.to[e]].name} (wave ${appWave[edges.to[e]]})`).join(', ')}${others > 3 ? ` and ${others - 3} more` : ''}`
 }
 
 function notBeforeBroken(input: AssignInput, asg: Assignment): boolean {
@@ -178,43 +257,8 @@ function checkPinDates(input: AssignInput, asg: Assignment): void {
   }
 }
 
-function checkDeadline(input: AssignInput, asg: Assignment): void {
-  const {cal, model} = input
-  const s = model.settings
-  if (cal.deadlineDay === undefined || asg.waves.length === 0) return
-  const last = asg.waves[asg.waves.length - 1]
-  const lastDay = last.fixed ? last.fixed.cutoverDay : last.schedule!.slot.day
-  if (lastDay <= cal.deadlineDay) return
-  // How many waves the calendar holds before the deadline, at best (no replication wait beyond a day).
-  let fit = 0
-  let prev: number | undefined
-  for (const w of asg.waves) {
-    const day = w.fixed ? w.fixed.cutoverDay : scheduleWave(cal, s, prev, 1, 0, w.number).slot.day
-    if (day > cal.deadlineDay) break
-    prev = day
-    fit++
-  }
-  const needed = asg.waves.length
-  let apps = 0
-  let servers = 0
-  let data = 0
-  for (const w of asg.waves) {
-    apps += w.apps
-    servers += w.servers
-    data += w.dataGiB
-  }
-  const factor = fit > 0 ? needed / fit : Number.POSITIVE_INFINITY
-  const hint =
-    fit === 0
-      ? `No wave fits between ${s.startDate} and ${s.deadline} with these cutover windows and blackouts: move the deadline to ${formatDay(lastDay)} or later`
-      : `${needed - fit} more wave${needed - fit === 1 ? '' : 's'} would be needed. To fit in ${fit} waves, raise settings.capacity to about apps ${Math.ceil(apps / fit)}, servers ${Math.max(s.capacity.servers, Math.ceil((servers / fit) * 1.2))}, dataTiB ${Math.max(s.capacity.dataTiB, Math.ceil((data / 1024 / fit) * 1.2))} (×${factor.toFixed(1)}), or shorten waveCadenceDays (now ${s.waveCadenceDays}), or move the deadline to ${formatDay(lastDay)}`
-  throw Object.assign(
-    badInput(`the plan needs ${needed} waves and the last cuts over on ${formatDay(lastDay)}, after the deadline ${s.deadline}; only ${fit} wave${fit === 1 ? '' : 's'} fit by then`, 'DEADLINE_UNREACHABLE', hint),
-    {data: {wavesNeeded: needed, wavesThatFit: fit, lastCutover: formatDay(lastDay), deadline: s.deadline}},
-  )
-}
-
-function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave: Int32Array, catalogs: Catalogs, waveDay: (w: number) => number): AppPlan[] {
+function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
+  const {model, gg, appWave} = placement
   const {inventory, settings, edges} = model
   const sizers = {aws: new Sizer(catalogs.aws), alicloud: new Sizer(catalogs.alicloud)}
   // Outgoing dependencies per application, heaviest first, for the reasons.
@@ -268,7 +312,7 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
     if (!n.inScope) {
       reasons.push(`${n.strategyReason}: stays out of the waves`)
     } else {
-      reasons.push(placementReason(model, gg, asg, appWave, a, w, outStart, outList, afterOf, pinOf.get(n.name), waveDay))
+      reasons.push(placementReason(placement, a, afterOf, pinOf.get(n.name), dependsOn(model, gg, appWave, a, outStart, outList)))
       const ms = gg.members[g]
       if (ms.length > 1) reasons.push(`moves with ${describeGroup(model, ms.filter((x) => x !== a), gg.why[g]).replace(/^move group /, '')}`)
       reasons.push(n.strategyReason)
@@ -289,203 +333,6 @@ function buildApps(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave:
     }
     return out
   })
-}
-
-function placementReason(
-  model: EstateModel,
-  gg: GroupGraph,
-  asg: Assignment,
-  appWave: Int32Array,
-  a: number,
-  w: number,
-  outStart: Int32Array,
-  outList: Int32Array,
-  afterOf: Map<number, string[]>,
-  pin: PlanSettings['pins'][number] | undefined,
-  waveDay: (w: number) => number,
-): string {
-  const {edges, settings} = model
-  const g = gg.groupOf[a]
-  const slot = asg.waves[w - 1]
-  const parts: string[] = []
-  if (slot.fixed) parts.push('the wave had started before this re-plan: kept')
-  if (slot.pilot) parts.push('pilot: among the lowest-risk applications, to prove the tooling first')
-  if (pin?.wave) parts.push(`pinned to wave ${pin.wave}`)
-  if (pin?.notBefore) parts.push(`pinned after ${pin.notBefore}`)
-  // The three latest-moving dependencies (then the heaviest), without allocating per edge.
-  const top = [-1, -1, -1]
-  let others = 0
-  const better = (e: number, f: number): boolean => {
-    const we = appWave[edges.to[e]]
-    const wf = appWave[edges.to[f]]
-    if (we !== wf) return we > wf
-    if (edges.weight[e] !== edges.weight[f]) return edges.weight[e] > edges.weight[f]
-    return model.apps[edges.to[e]].name < model.apps[edges.to[f]].name
-  }
-  for (let k = outStart[a]; k < outStart[a + 1]; k++) {
-    const e = outList[k]
-    const b = edges.to[e]
-    if (!appWave[b] || gg.groupOf[b] === g) continue
-    others++
-    let x = e
-    for (let t = 0; t < 3; t++) {
-      if (top[t] < 0 || better(x, top[t])) {
-        const y = top[t]
-        top[t] = x
-        x = y
-        if (x < 0) break
-      }
-    }
-  }
-  const shown = top.filter((e) => e >= 0)
-  if (shown.length > 0) parts.push(`depends on ${shown.map((e) => `${model.apps[edges.to[e]].name} (wave ${appWave[edges.to[e]]})`).join(', ')}${others > 3 ? ` and ${others - 3} more` : ''}`)
-  for (const before of afterOf.get(a) ?? []) {
-    const b = model.appIndex.get(before)
-    if (b !== undefined && appWave[b]) parts.push(`after ${before} (wave ${appWave[b]}, a before constraint)`)
-  }
-  const cw = asg.notes.capacityWave[g]
-  if (cw && cw < w) parts.push(`capacity (${asg.notes.capacityWhat[g]}) full in wave ${cw}`)
-  if (asg.notes.heldEarly[g]) {
-    const n = model.apps[a]
-    const what = n.crit >= CRIT_ORDER.high ? `${n.app.criticality} criticality` : n.complexity >= 2 ? 'high complexity' : 'a critical or complex application in its move group'
-    parts.push(`${what}: kept out of waves 1–${settings.ramp.earlyWaves}`)
-  }
-  if (asg.notes.waitedEnv[g]) parts.push(model.apps[a].env === ENV_ORDER.prod ? 'production after dev/test, one environment per wave' : 'one environment per wave')
-  if (asg.notes.waitedNotBefore[g] && !pin?.notBefore) parts.push(`not before ${formatDay(waveDay(w))}`)
-  if (asg.notes.forced[g] && !pin?.wave) parts.push('placed early so that applications pinned after it can keep their waves')
-  if (slot.relaxed.length > 0 && !slot.pilot) parts.push(`nothing else could move in wave ${w} (early-wave rules relaxed)`)
-  if (parts.length === 0) parts.push(others === 0 ? 'no dependencies to wait for: the first wave with room' : 'the first wave with room')
-  return `wave ${w}: ${parts.join(', ')}`
-}
-
-function buildWaves(model: EstateModel, gg: GroupGraph, asg: Assignment, appWave: Int32Array, apps: AppPlan[], cal: Calendar): Wave[] {
-  const {settings, edges} = model
-  const cap = settings.capacity
-  const splitPerWave = new Map<number, number>()
-  for (let e = 0; e < edges.count; e++) {
-    const wa = appWave[edges.from[e]]
-    const wb = appWave[edges.to[e]]
-    if (!wa || !wb || wa === wb) continue
-    splitPerWave.set(wa, (splitPerWave.get(wa) ?? 0) + 1)
-    splitPerWave.set(wb, (splitPerWave.get(wb) ?? 0) + 1)
-  }
-  const seenTemplates = new Set<string>()
-  const out: Wave[] = []
-  for (const slot of asg.waves) {
-    const members: number[] = []
-    for (const g of slot.groups) for (const a of gg.members[g]) members.push(a)
-    members.sort((x, y) => x - y)
-    const names = members.map((a) => model.apps[a].name)
-    const envs = new Set(members.map((a) => model.apps[a].env))
-    const dbs = members.reduce((s, a) => s + model.apps[a].dbs.length, 0)
-    let replicationStart: string
-    let test: {start: string; end: string}
-    let cutover: {start: string; end: string}
-    let replDays: number | undefined
-    const skipped: string[] = []
-    if (slot.fixed) {
-      replicationStart = slot.fixed.replicationStart
-      test = slot.fixed.test
-      cutover = slot.fixed.cutover
-    } else {
-      const sc = slot.schedule!
-      replDays = sc.replicationDays
-      replicationStart = cal.iso(sc.replicationStartDay, 9 * 60)
-      test = {start: cal.iso(sc.testStartDay, 9 * 60), end: cal.iso(sc.slot.day, sc.slot.startMin)}
-      cutover = {start: cal.iso(sc.slot.day, sc.slot.startMin), end: cal.iso(sc.slot.endDay, sc.slot.endMin)}
-      skipped.push(...sc.slot.skipped)
-    }
-    // Risk and confidence, with the reasons.
-    const risk: string[] = []
-    const conf: string[] = []
-    let score = 0
-    const critical = members.filter((a) => model.apps[a].crit === CRIT_ORDER.critical).map((a) => model.apps[a].name)
-    const high = members.filter((a) => model.apps[a].crit === CRIT_ORDER.high).map((a) => model.apps[a].name)
-    const complex = members.filter((a) => model.apps[a].complexity >= 2).map((a) => model.apps[a].name)
-    if (critical.length) {
-      score += 3 * critical.length
-      risk.push(`${critical.length} critical: ${list(critical)}`)
-    }
-    if (high.length) {
-      score += 2 * high.length
-      risk.push(`${high.length} high criticality: ${list(high)}`)
-    }
-    if (complex.length) {
-      score += complex.length
-      risk.push(`high complexity: ${list(complex)}`)
-    }
-    if (slot.servers > 0.8 * cap.servers) {
-      score += 1
-      risk.push(`${slot.servers} servers, near the capacity of ${cap.servers}`)
-    }
-    const templates = new Set<string>()
-    for (const a of members) {
-      const p = apps[a]
-      templates.add(p.template)
-      for (const d of p.databases) if (d.template) templates.add(d.template)
-    }
-    const fresh = [...templates].filter((t) => t !== 'none' && !seenTemplates.has(t)).sort()
-    for (const t of fresh) seenTemplates.add(t)
-    if (fresh.length && !slot.pilot && out.length > 0) {
-      score += Math.min(2, fresh.length)
-      risk.push(`first wave to use ${fresh.join(', ')}`)
-    }
-    const split = splitPerWave.get(slot.number) ?? 0
-    if (split > 0) {
-      score += 1
-      risk.push(`${split} dependenc${split === 1 ? 'y' : 'ies'} to other waves run across sites meanwhile`)
-    }
-    if (slot.pilot) risk.push('pilot wave: low-risk applications to prove the tooling and runbooks')
-    if (skipped.length) risk.push(`cutover moved past the ${skipped.join(', ')} blackout${skipped.length === 1 ? '' : 's'}`)
-    let confidence = 5
-    const observed = members.filter((a) => model.apps[a].observedDeps).length
-    if (members.length > 0 && observed < members.length) {
-      confidence--
-      conf.push(observed === 0 ? 'dependencies are declared only, none observed on the wire' : `${members.length - observed} of ${members.length} applications have declared dependencies only`)
-    }
-    const servers = members.reduce((s, a) => s + model.apps[a].servers.length, 0)
-    const util = members.reduce((s, a) => s + model.apps[a].utilKnown, 0)
-    if (servers > 0 && util < servers / 2) {
-      confidence--
-      conf.push(`utilisation unknown for ${servers - util} of ${servers} servers: sizes follow the source`)
-    }
-    if (replDays !== undefined && replDays + settings.testDays > settings.waveCadenceDays) {
-      confidence--
-      conf.push(`replication (${replDays} d) and testing (${settings.testDays} d) take longer than the cadence`)
-    }
-    if (slot.relaxed.length || slot.forced.length) {
-      confidence--
-      conf.push(...slot.forced, ...(slot.relaxed.length ? ['early-wave rules relaxed to fill this wave'] : []))
-    }
-    if (fresh.length && !slot.pilot && out.length > 0) {
-      confidence--
-      conf.push(`no earlier wave has run ${fresh.join(', ')}`)
-    }
-    confidence = Math.max(1, confidence)
-    if (conf.length === 0) conf.push('dependencies observed, utilisation known, well inside capacity and cadence')
-    const level = slot.pilot ? 'low' : score <= 1 ? 'low' : score <= 6 ? 'medium' : 'high'
-    const wave: Wave = {
-      number: slot.number,
-      name: slot.fixed ? slot.fixed.name : slot.pilot ? 'Pilot' : `Wave ${slot.number}`,
-      pilot: slot.pilot,
-      ...(envs.size === 1 ? {environment: ENV_NAMES[[...envs][0]]} : {}),
-      applications: names,
-      replicationStart,
-      test,
-      cutover,
-      servers,
-      databases: dbs,
-      dataGiB: Math.round(slot.dataGiB * 10) / 10,
-      ...(replDays !== undefined ? {replicationDays: replDays} : {}),
-      splitDependencies: split,
-      risk: level,
-      confidence,
-      reasons: [...risk.map((r) => `risk: ${r}`), ...conf.map((c) => `confidence: ${c}`)],
-    }
-    out.push(wave)
-  }
-  void parseDay
-  return out
 }
 
 /**
@@ -517,6 +364,3 @@ function sortedById(xs: {id: string}[]): boolean {
   return true
 }
 
-function list(names: string[]): string {
-  return names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ')
-}

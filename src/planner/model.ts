@@ -284,3 +284,11 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
   }
   return {inventory, settings, apps, appIndex, edges: {from, to, weight, latency, count}, dbHosts: serverIdx}
 }
+
+/** The runbooks moving an application exercises: its VMs' template (unless all are replaced) and its databases'. */
+export function runbooks(model: EstateModel, n: AppNode): string[] {
+  const out: string[] = []
+  if (n.servers.length > n.replaced.size || n.ruleTemplate) out.push(n.ruleTemplate ?? REHOST_TEMPLATES[n.cloud])
+  for (const di of n.replatformed) out.push(DB_TEMPLATES[model.inventory.databases[di].engine])
+  return out
+}

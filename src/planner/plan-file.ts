@@ -45,6 +45,15 @@ export interface RunbookChange {
   to: string
 }
 
+/** A target that changed for a server or database that is in both plans (a resize in the inventory, a new catalog). */
+export interface TargetChange {
+  app: string
+  id: string
+  kind: 'server' | 'database'
+  from: string
+  to: string
+}
+
 export interface WaveChange {
   wave: number
   what: 'added' | 'removed' | 'dates' | 'applications'
@@ -62,7 +71,7 @@ export interface PlanResult {
   /** The new plan differs from the one on disk (or there was none). */
   changed: boolean
   keptWaves: number[]
-  changes: {apps: AppChange[]; waves: WaveChange[]; runbooks: RunbookChange[]}
+  changes: PlanChanges
   plan: Plan
   quality: Quality
   baseline: Quality
@@ -110,10 +119,10 @@ export function runPlan(req: PlanRequest): PlanResult {
   const settings = parsed.data
 
   const started = startedWaves(path.join(req.planDir, PLAN_FILES.journal))
-  let prior: PriorState | undefined
+  // The plan on disk is the previous plan: started waves are kept, and the rest moves as little as the rules allow.
+  let prior: PriorState | undefined = existing ? {plan: existing, startedWaves: started} : undefined
   if (started.length > 0) {
-    if (existing) prior = {plan: existing, startedWaves: started}
-    else {
+    if (!existing) {
       throw badInput(
         `the state journal shows wave${started.length === 1 ? '' : 's'} ${started.join(', ')} started, but ${planFile} is missing or unreadable, so they cannot be kept`,
         'STARTED_WAVES_WITHOUT_PLAN',
@@ -139,11 +148,21 @@ export function runPlan(req: PlanRequest): PlanResult {
     writeFileAtomic(planFile, text)
     written = true
   }
-  return {planFile, inventoryFile, settingsFrom: from, written, previous: existingText !== undefined, changed, keptWaves: prior ? started.filter((n) => existing!.waves.some((w) => w.number === n)) : [], changes, plan, quality, baseline, warnings}
+  return {planFile, inventoryFile, settingsFrom: from, written, previous: existingText !== undefined, changed, keptWaves: prior && started.length > 0 ? started.filter((n) => existing!.waves.some((w) => w.number === n)) : [], changes, plan, quality, baseline, warnings}
 }
 
-/** What moved between two plans: applications that changed wave, waves added, removed or moved in time. */
-export function diffPlans(before: Plan | undefined, after: Plan): {apps: AppChange[]; waves: WaveChange[]; runbooks: RunbookChange[]} {
+export interface PlanChanges {
+  apps: AppChange[]
+  waves: WaveChange[]
+  runbooks: RunbookChange[]
+  targets: TargetChange[]
+  /** Applications in a wave in either plan, and how many of them changed wave. */
+  appsMoved: number
+  appsPlanned: number
+}
+
+/** What moved between two plans: applications that changed wave, waves added, removed or moved in time, targets resized. */
+export function diffPlans(before: Plan | undefined, after: Plan): PlanChanges {
   const apps: AppChange[] = []
   const waves: WaveChange[] = []
   const old = new Map((before?.applications ?? []).map((a) => [a.name, a.wave]))
@@ -167,5 +186,23 @@ export function diffPlans(before: Plan | undefined, after: Plan): {apps: AppChan
   }
   const oldTemplate = new Map((before?.applications ?? []).map((a) => [a.name, a.template]))
   const runbooks = after.applications.filter((a) => oldTemplate.has(a.name) && oldTemplate.get(a.name) !== a.template).map((a) => ({app: a.name, from: oldTemplate.get(a.name)!, to: a.template}))
-  return {apps, waves, runbooks}
+  const targets: TargetChange[] = []
+  const oldApps = new Map((before?.applications ?? []).map((a) => [a.name, a]))
+  for (const a of after.applications) {
+    const o = oldApps.get(a.name)
+    if (!o) continue
+    const oldServers = new Map(o.servers.map((x) => [x.id, x]))
+    for (const x of a.servers) {
+      const y = oldServers.get(x.id)
+      if (y && y.instanceType !== x.instanceType) targets.push({app: a.name, id: x.id, kind: 'server', from: y.instanceType, to: x.instanceType})
+    }
+    const oldDbs = new Map(o.databases.map((x) => [x.id, x]))
+    for (const x of a.databases) {
+      const y = oldDbs.get(x.id)
+      if (y && (y.instanceClass !== x.instanceClass || y.service !== x.service)) targets.push({app: a.name, id: x.id, kind: 'database', from: `${y.service} ${y.instanceClass}`, to: `${x.service} ${x.instanceClass}`})
+    }
+  }
+  const planned = new Set([...(before?.applications ?? []), ...after.applications].filter((a) => a.wave !== null).map((a) => a.name))
+  const appsMoved = apps.filter((c) => c.from !== null && c.to !== null).length
+  return {apps, waves, runbooks, targets, appsMoved, appsPlanned: planned.size}
 }

@@ -9,10 +9,10 @@ import {makePlanDir, NODE, template} from './helpers.js'
 const EXAMPLE = path.resolve(import.meta.dirname, '../../plans/example')
 
 describe('status view', () => {
-  it('an untouched 11-wave plan is one line per wave, naming its applications', () => {
+  it('an untouched 12-wave plan is one line per wave, naming its applications', () => {
     const text = formatStatus(planStatus(EXAMPLE))
     const waves = text.split('\n').filter((l) => l.startsWith('Wave '))
-    expect(waves).toHaveLength(11)
+    expect(waves).toHaveLength(12)
     expect(waves[0]).toBe('Wave 1 (Pilot): pending — 1 application (7 units): dev-sandbox')
     expect(text).not.toMatch(/^ {2}\S/m)
     // --wave N: its units, one per line.

@@ -200,7 +200,7 @@ describe('planner properties over generated estates', () => {
           plan = assemblePlan(inv, settings)
         } catch (error) {
           if (!isMigrateError(error)) throw error
-          expect(['PIN_CONFLICT', 'PIN_CONTRADICTS_ORDER', 'MOVE_GROUP_TOO_BIG', 'PIN_OVER_CAPACITY']).toContain(error.code)
+          expect(['PIN_CONFLICT', 'PIN_CONTRADICTS_ORDER', 'MOVE_GROUP_TOO_BIG', 'PIN_OVER_CAPACITY', 'PIN_LEAVES_EMPTY_WAVES']).toContain(error.code)
           if (error.code === 'PIN_CONTRADICTS_ORDER' && !/may not move before/.test(error.message)) {
             // Some application must move no later than another, yet is pinned to a later (or the same, with a chain) wave.
             const pinned = settings.pins.filter((x) => x.wave !== undefined).map((x) => ({i: o.idx.get(x.app)!, w: x.wave!}))
@@ -252,6 +252,137 @@ describe('planner properties over generated estates', () => {
         for (const a of second.applications) expect(a.wave === null || placed.has(a.name)).toBe(true)
       }),
       {numRuns: 15, seed: 3},
+    )
+  })
+})
+
+/** Soft-rule violations of a plan with some applications put in other waves (a person's edit), or undefined when the edit breaks a hard rule. */
+function editedViolations(plan: Plan, inv: Inventory, settings: PlanSettings, o: ReturnType<typeof oracle>, moves: Map<string, number>): number | undefined {
+  const wave = (name: string) => moves.get(name) ?? plan.applications.find((a) => a.name === name)!.wave!
+  // Hard rules, checked here from the inventory: dependency order and groups, capacity (apps, servers, critical).
+  for (const [a, b] of o.deps) if (wave(o.names[b]) > wave(o.names[a])) return undefined
+  for (let i = 0; i < o.names.length; i++) for (let j = 0; j < o.names.length; j++) if (i !== j && !o.out.has(i) && !o.out.has(j) && o.le[i][j] && o.le[j][i] && wave(o.names[i]) !== wave(o.names[j])) return undefined
+  const servers = new Map<string, number>()
+  for (const s of inv.servers) servers.set(s.application!, (servers.get(s.application!) ?? 0) + 1)
+  const crit = new Set(inv.applications.filter((a) => a.criticality === 'high' || a.criticality === 'critical').map((a) => a.name))
+  const edited = structuredClone(plan)
+  for (const a of edited.applications) if (a.wave !== null) a.wave = wave(a.name)
+  for (const w of edited.waves) {
+    w.applications = edited.applications.filter((a) => a.wave === w.number).map((a) => a.name)
+    if (w.applications.length === 0) return undefined // a person would not leave a wave empty
+    if (w.applications.length > settings.capacity.apps) return undefined
+    if (w.applications.reduce((s, a) => s + (servers.get(a) ?? 0), 0) > settings.capacity.servers) return undefined
+    if (w.applications.filter((a) => crit.has(a)).length > settings.capacity.critical) return undefined
+  }
+  return planQuality(edited, inv).rulesViolated
+}
+
+describe('placement at least as good as any single swap', () => {
+  it('leaves no move of one application (with its move group) or swap of two that lowers the rule violations', () => {
+    fc.assert(
+      fc.property(estateArb, fc.constantFrom<'layered' | 'chains' | 'fanin' | 'cycles' | 'mixed'>('layered', 'chains', 'fanin', 'cycles', 'mixed'), (p, shape) => {
+        const servers = Math.min(p.servers, 160)
+        const inv = generateEstate({servers, seed: p.seed, cycles: p.cycles, latency: p.latency, shape}) as Inventory
+        const settings = PlanSettings.parse(
+          generatedSettings(servers, {waveCadenceDays: p.cadence, capacity: {apps: p.capApps, servers: p.capServers, dataTiB: 200, critical: 3}, ramp: {earlyWaves: p.earlyWaves, earlyServers: 10 + (p.seed % 3) * 8}, pilot: {apps: p.pilot}}),
+        )
+        let plan: Plan
+        try {
+          plan = assemblePlan(inv, settings)
+        } catch (error) {
+          if (isMigrateError(error) && ALLOWED_ERRORS.has(error.code)) return
+          throw error
+        }
+        const o = oracle(inv, settings)
+        const base = planQuality(plan, inv).rulesViolated
+        expect(editedViolations(plan, inv, settings, o, new Map())).toBe(base)
+        // Applications that must share a wave move as one (mutual reachability: cycles, latency links, together).
+        const inScope = o.names.map((_, i) => i).filter((i) => !o.out.has(i))
+        const groups: string[][] = []
+        const seen = new Set<number>()
+        for (const i of inScope) {
+          if (seen.has(i)) continue
+          const g = inScope.filter((j) => o.le[i][j] && o.le[j][i])
+          for (const j of g) seen.add(j)
+          groups.push(g.map((j) => o.names[j]))
+        }
+        const waveOf = (g: string[]) => plan.applications.find((a) => a.name === g[0])!.wave!
+        const waves = plan.waves.map((w) => w.number)
+        const better: string[] = []
+        for (const g of groups) {
+          for (const w of waves) {
+            if (w === waveOf(g)) continue
+            const v = editedViolations(plan, inv, settings, o, new Map(g.map((n) => [n, w])))
+            if (v !== undefined && v < base) better.push(`${g.join('+')} → wave ${w}: ${v} < ${base}`)
+          }
+        }
+        for (let x = 0; x < groups.length; x++) {
+          for (let y = x + 1; y < groups.length; y++) {
+            const [g, h] = [groups[x], groups[y]]
+            if (waveOf(g) === waveOf(h)) continue
+            const v = editedViolations(plan, inv, settings, o, new Map([...g.map((n): [string, number] => [n, waveOf(h)]), ...h.map((n): [string, number] => [n, waveOf(g)])]))
+            if (v !== undefined && v < base) better.push(`swap ${g.join('+')} ↔ ${h.join('+')}: ${v} < ${base}`)
+          }
+        }
+        expect(better).toEqual([])
+      }),
+      {numRuns: 60, seed: 15},
+    )
+  })
+})
+
+describe('reasons and ratings from the final placement', () => {
+  it('says only what the plan shows: dependencies, early waves, capacity, utilisation, limits', () => {
+    fc.assert(
+      fc.property(estateArb, fc.constantFrom<'layered' | 'chains' | 'fanin' | 'cycles' | 'mixed'>('layered', 'chains', 'fanin', 'cycles', 'mixed'), (p, shape) => {
+        const inv = generateEstate({servers: p.servers, seed: p.seed, cycles: p.cycles, latency: p.latency, shape}) as Inventory
+        const settings = PlanSettings.parse(generatedSettings(p.servers, {capacity: {apps: p.capApps, servers: p.capServers, dataTiB: 200, critical: 3}, ramp: {earlyWaves: p.earlyWaves, earlyServers: 10}, pilot: {apps: p.pilot}}))
+        let plan: Plan
+        try {
+          plan = assemblePlan(inv, settings)
+        } catch (error) {
+          if (isMigrateError(error) && ALLOWED_ERRORS.has(error.code)) return
+          throw error
+        }
+        const wave = new Map(plan.applications.map((a) => [a.name, a.wave]))
+        const env = new Map(inv.applications.map((a) => [a.name, a.environment]))
+        const envIndex = (w: number, e: string) => plan.waves.filter((x) => x.number <= w && x.applications.some((a) => env.get(a) === e)).length
+        const byNumber = new Map(plan.waves.map((w) => [w.number, w]))
+        for (const a of plan.applications) {
+          if (a.wave === null) continue
+          const r = a.reasons[0]
+          expect(r.startsWith(`wave ${a.wave}: `)).toBe(true)
+          for (const m of r.matchAll(/([a-z]+-\d+) \(wave (\d+)\)/g)) expect(wave.get(m[1])).toBe(Number(m[2]))
+          const kept = /kept out of the first (\d+) (dev|test|staging|prod) waves/.exec(r)
+          if (kept) expect(envIndex(a.wave, kept[2])).toBeGreaterThan(Number(kept[1]))
+          const full = /capacity \(applications\) full in waves? ([\d–]+(?:, [\d–]+)*)/.exec(r)
+          if (full) {
+            for (const part of full[1].split(', ')) {
+              const [x, y] = part.split('–').map(Number)
+              for (let w = x; w <= (y || x); w++) expect(byNumber.get(w)!.applications.length).toBeGreaterThan(settings.capacity.apps - (a.moveGroup.includes('+') ? Number(a.moveGroup.split('+')[1]) + 1 : 1))
+            }
+          }
+          if (/pilot/.test(r.split(',')[0])) expect(byNumber.get(a.wave)!.pilot).toBe(true)
+        }
+        const util = new Map<string, [number, number]>()
+        for (const s of inv.servers) {
+          const u = util.get(s.application!) ?? [0, 0]
+          u[0]++
+          if (s.utilization?.cpuP95 === undefined) u[1]++
+          util.set(s.application!, u)
+        }
+        for (const w of plan.waves) {
+          const text = w.reasons.join('\n')
+          const missing = w.applications.reduce((n, a) => n + util.get(a)![1], 0)
+          if (missing > 0) expect(text).toContain(`utilisation unknown for ${missing} of ${w.servers} servers`)
+          else expect(text).not.toContain('utilisation unknown')
+          if (missing * 10 > w.servers) expect(w.confidence).toBeLessThan(5)
+          const atLimit = w.applications.length >= settings.capacity.apps || w.servers >= settings.capacity.servers
+          if (atLimit) expect(text).toMatch(/at its limit/)
+          if (/well inside capacity/.test(text)) expect(missing === 0 && w.applications.length < 0.8 * settings.capacity.apps + 1 && !atLimit).toBe(true)
+        }
+      }),
+      {numRuns: 40, seed: 21},
     )
   })
 })
