@@ -118,7 +118,7 @@ const EDITS: [string, (doc: Document) => void, string, string | RegExp][] = [
   ['listed waves out of number order', (d) => d.setIn(['waves', 2, 'number'], 2), 'WAVE_NUMBER_ORDER', /number: 2/],
   ['pinned an app, then moved it elsewhere', (d) => d.setIn(['settings', 'pins'], [{app: 'cms', wave: 1}]), 'PIN_BROKEN', /wave: \d+/],
   ['split a move group (orders without loyalty-points)', (d) => moveApp(d, 'orders', waveOfApp('orders') + 1), 'MOVE_GROUP_SPLIT', /wave: \d+/],
-  ['moved the deadline before the last wave', (d) => d.setIn(['settings', 'deadline'], '2027-06-30'), 'AFTER_DEADLINE', plan.waves.at(-1).cutover.start],
+  ['moved the deadline before the last wave', (d) => d.setIn(['settings', 'deadline'], plan.waves.at(-2).cutover.start.slice(0, 10)), 'AFTER_DEADLINE', plan.waves.at(-1).cutover.start],
   ['moved the start date after the first wave began', (d) => d.setIn(['settings', 'startDate'], '2027-01-10'), 'BEFORE_START_DATE', plan.waves[0].replicationStart],
   ['raised the cadence to three weeks without re-planning', (d) => d.setIn(['settings', 'waveCadenceDays'], 21), 'WAVE_CADENCE', /start: 2027/],
   ['added a change-freeze day on a planned cutover', (d) => d.setIn(['settings', 'blackouts'], [...plan.settings.blackouts, {name: 'audit day', dates: [plan.waves[4].cutover.start.slice(0, 10)]}]), 'CUTOVER_IN_BLACKOUT', plan.waves[4].cutover.start],
