@@ -2,6 +2,7 @@
 // that breaks a promise of the planner is an error located on the line that holds it; the unedited plan passes.
 // The edits go through the `yaml` library's document API (comments and layout kept), then the file is validated as
 // the CLI does (validateFiles), with the example's inventory beside it.
+import {execa} from 'execa'
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -163,5 +164,37 @@ describe('migrate validate on hand edits of the example plan', () => {
       moveApp(d, 'config-service', waveOfApp('api-gateway'))
     }, {withInventory: false})
     expect(errors(ds).map((d) => d.code).sort()).toEqual(['APP_DROPPED', 'BEFORE_CONSTRAINT'])
+  })
+})
+
+describe('migrate validate with nothing to validate', () => {
+  const bin = path.join(root, 'bin/run.js')
+  const run = (...args: string[]) => execa(process.execPath, [bin, 'validate', ...args], {cwd: root, reject: false})
+
+  it('fails on an empty directory, naming it, with exit 64 and no stack trace', async () => {
+    const empty = path.join(tmp, 'empty')
+    mkdirSync(empty, {recursive: true})
+    writeFileSync(path.join(empty, 'README.md'), '# notes\n')
+    const r = await run(empty)
+    expect(r.exitCode).toBe(64)
+    expect(r.stderr).toContain('NOTHING_TO_VALIDATE')
+    expect(r.stderr).toContain(empty)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const j = await run(empty, '--json')
+    expect(JSON.parse(j.stdout).error.code).toBe('NOTHING_TO_VALIDATE')
+  })
+
+  it('fails on a parent of plan directories and names them', async () => {
+    const r = await run('plans')
+    expect(r.exitCode).toBe(64)
+    expect(r.stderr).toMatch(/migrate validate plans\/demo plans\/example/)
+  })
+
+  it('fails when one of several directories is empty, even if the others have files', async () => {
+    const empty = path.join(tmp, 'empty2')
+    mkdirSync(empty, {recursive: true})
+    const r = await run('plans/example', empty)
+    expect(r.exitCode).toBe(64)
+    expect(r.stderr).toContain(empty)
   })
 })
