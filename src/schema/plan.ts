@@ -38,8 +38,8 @@ function formsUnion<T extends readonly [z.ZodTypeAny, ...z.ZodTypeAny[]]>(what: 
       const i = forms.findIndex((f) => f.key in input)
       const nested = (issue as unknown as {errors?: {path: PropertyKey[]; message: string}[][]}).errors
       if (i >= 0 && nested?.[i]?.length) {
-        const first = nested[i][0]
-        return `${what} (${forms[i].key} form)${first.path.length ? ` at ${first.path.map(String).join('.')}` : ''}: ${first.message}. The form is ${forms[i].shape}`
+        const problems = nested[i].map((p) => `${p.path.length ? `${p.path.map(String).join('.')}: ` : ''}${p.message}`)
+        return `${what} (${forms[i].key} form) at ${problems.join('; ')}. The form is ${forms[i].shape}`
       }
       const keys = Object.keys(input).filter((k) => k !== 'name' && k !== 'environments')
       return `${what} form ${keys.length ? `with ${keys.map((k) => `"${k}"`).join(', ')}` : 'without dates'} is not supported; use one of: ${supported}`
@@ -77,14 +77,21 @@ export const Blackout = formsUnion('blackout', BLACKOUT_FORMS, [
 ])
 export type Blackout = z.infer<typeof Blackout>
 
-export const CutoverWindow = z.strictObject({
-  days: z.array(Weekday).min(1),
-  start: TimeOfDay,
-  /** May be earlier than start: the window crosses midnight. */
-  end: TimeOfDay,
-  /** Only waves of these environments cut over in this window (a mixed wave: only in windows open to all of its environments). Absent: every environment. */
-  environments: Environments.optional(),
-})
+/** The forms a cutover window may take (one, for now), named in the error for any other. */
+export const WINDOW_FORMS = [{key: 'days', shape: '{days: [sat, …], start: "01:00", end: "05:00", environments: [prod, …]} (every week on those days; end before start crosses midnight; environments optional)'}] as const
+
+export const CutoverWindow = formsUnion('cutover window', WINDOW_FORMS, [
+  z.strictObject({
+    days: z.array(Weekday).min(1),
+    start: TimeOfDay,
+    /** May be earlier than start: the window crosses midnight. */
+    end: TimeOfDay,
+    /** Only waves of these environments cut over in this window (a mixed wave: only in windows open to all of its environments). Absent: every environment. */
+    environments: Environments.optional(),
+  }),
+  // No second form yet: a union of one option would report the object's own errors, not the supported forms.
+  z.never(),
+])
 export type CutoverWindow = z.infer<typeof CutoverWindow>
 
 export const Capacity = z.strictObject({
