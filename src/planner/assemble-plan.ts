@@ -287,7 +287,7 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
         const hi = d.serverId !== undefined ? model.dbHosts.get(d.serverId) : undefined
         const host = hi !== undefined ? inventory.servers[hi] : undefined
         const sized = sizer.sizeDatabase(d, host)
-        return sized ? {id: d.id, service: sized.service, instanceClass: sized.instanceClass, template: DB_TEMPLATES[d.engine], reason: `${d.engine} ${d.version ?? ''}`.trim() + `, ${d.sizeGiB} GiB: ${sized.reason}`} : undefined
+        return sized ? {id: d.id, service: sized.service, instanceClass: sized.instanceClass, template: DB_TEMPLATES[d.engine], reason: `${d.engine} ${d.version ?? ''}`.trim() + `, ${d.sizeGiB === undefined ? 'size unknown' : `${d.sizeGiB} GiB`}: ${sized.reason}`} : undefined
       })
       .filter((x): x is NonNullable<typeof x> => x !== undefined)
       .sort((x, y) => (x.id < y.id ? -1 : 1))

@@ -223,7 +223,7 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
     }
     for (const di of node.dbs) {
       const d = inventory.databases[di]
-      if (node.replatformed.has(di) || d.serverId === undefined || !serverIdx.has(d.serverId)) data += d.sizeGiB
+      if (node.replatformed.has(di) || d.serverId === undefined || !serverIdx.has(d.serverId)) data += d.sizeGiB ?? 0
       change += d.changeGiBPerDay ?? 0
     }
     node.dataGiB = data

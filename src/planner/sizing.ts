@@ -112,16 +112,19 @@ export class Sizer {
     const classes = entry.classes
     let need: {vcpus: number; memoryMiB: number}
     let why: string
+    // A size nobody measured (a probe saw the port, nobody logged in) counts as 0 and the reason says so.
+    const size = db.sizeGiB ?? 0
+    const sizeText = db.sizeGiB === undefined ? 'size unknown (introspect it with discover --db)' : `${db.sizeGiB} GiB`
     if (engine === 'redis') {
-      need = {vcpus: 1, memoryMiB: Math.ceil(db.sizeGiB * 1.3 * 1024)}
-      why = `${db.sizeGiB} GiB dataset + 30% headroom`
+      need = {vcpus: 1, memoryMiB: Math.ceil(size * 1.3 * 1024)}
+      why = `${sizeText} dataset + 30% headroom`
     } else if (host) {
       need = {vcpus: host.vcpus, memoryMiB: host.memoryMiB}
       why = `host ${host.id} has ${host.vcpus} vCPU/${gib(host.memoryMiB)}`
     } else {
-      const vcpus = db.sizeGiB < 100 ? 2 : db.sizeGiB < 500 ? 4 : db.sizeGiB < 2000 ? 8 : 16
+      const vcpus = size < 100 ? 2 : size < 500 ? 4 : size < 2000 ? 8 : 16
       need = {vcpus, memoryMiB: vcpus * 4096}
-      why = `${db.sizeGiB} GiB with no known host: sized by data volume`
+      why = `${sizeText} with no known host: sized by data volume`
     }
     let cls = engine === 'redis' ? classes.filter((c) => c.memoryMiB >= need.memoryMiB).sort((a, b) => a.memoryMiB - b.memoryMiB || a.vcpus - b.vcpus)[0] : smallest(classes, need.vcpus, need.memoryMiB)
     if (!cls) {

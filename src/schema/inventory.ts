@@ -67,15 +67,19 @@ export const Database = z.strictObject({
   serverId: z.string().optional(),
   host: z.string().optional(),
   port: z.number().int().min(1).max(65535).optional(),
-  sizeGiB: z.number().nonnegative(),
+  /** Data size; absent when unknown (a probe saw the port listening but did not log in). */
+  sizeGiB: z.number().nonnegative().optional(),
   /** Daily change volume; replication catch-up is estimated from it. */
   changeGiBPerDay: z.number().nonnegative().optional(),
   application: z.string().optional(),
   managed: z.boolean().default(false),
-  role: z.enum(['primary', 'replica', 'standalone']).default('primary'),
+  /** Replication role as read from the server; absent when unknown. */
+  role: z.enum(['primary', 'replica', 'standalone']).optional(),
   /** Settings that matter for migration, as read from the server (wal_level, binlog_format, gtid_mode, …). */
   settings: z.record(z.string(), z.string()).optional(),
   tags: Tags.default({}),
+  /** Which source last saw it: kind and its own reference (the probed host, the --db endpoint, the CMDB file). */
+  source: z.strictObject({kind: z.string(), ref: z.string().optional()}).optional(),
 })
 export type Database = z.infer<typeof Database>
 
