@@ -1,5 +1,4 @@
 // One discovery run: the chosen sources (in order), then any --db endpoints, then one inventory written to --out.
-import type {Server} from '../schema/inventory.js'
 import {writeInventory, type DiscoverResult, type WriteOptions} from './inventory.js'
 import {withProgress, type ProgressMode} from './progress.js'
 import type {DiscoverySource, SourceResult} from './types.js'
@@ -22,10 +21,7 @@ export async function runDiscover(jobs: SourceJob[], o: RunOptions): Promise<Dis
   const results = await withProgress(o.progress ?? 'none', taskNames, async (emit) => {
     const out: SourceResult[] = []
     for (const j of jobs) out.push(await j.source.discover(j.options, emit))
-    if (dbSource) {
-      const known: Server[] = out.flatMap((r) => r.servers)
-      out.push(await dbSource.discover({urls: dbUrls, servers: known}, emit))
-    }
+    if (dbSource) out.push(await dbSource.discover({urls: dbUrls}, emit))
     return out
   })
   return writeInventory(results, o)

@@ -54,7 +54,9 @@ export function readFile(file: string, format: FileFormat): ReadFileResult {
   if (format === 'inventory' || (format === 'auto' && ['.yaml', '.yml', '.json'].includes(ext))) {
     const {value, warnings} = loadKind<Inventory>('inventory', file)
     const tagged = value.servers.map((s) => ({...s, source: {kind: 'file', ref: `${file}:${s.id}`}}))
-    return {format: 'inventory', servers: tagged, databases: value.databases, applications: value.applications, dependencies: value.dependencies, diagnostics: warnings}
+    // Its databases name the file too: a later run of this file that no longer lists one removes it.
+    const databases = value.databases.map((d) => ({...d, source: {kind: 'file', ref: `${file}:${d.id}`}}))
+    return {format: 'inventory', servers: tagged, databases, applications: value.applications, dependencies: value.dependencies, diagnostics: warnings}
   }
   const text = readText(file)
   const table = parseCsv(text)

@@ -116,8 +116,10 @@ describe('migrate discover aws (CLI)', () => {
       expect(d.removed).toHaveLength(3)
       expect(d.added).toEqual([])
       expect(d.resized).toEqual([expect.objectContaining({to: expect.objectContaining({vcpus: 8, memoryMiB: 32768})})])
+      // The resize is a change of the instance type too, and says so.
+      expect(d.servers.changed).toEqual([{id: d.resized[0].id, changes: expect.arrayContaining([expect.objectContaining({field: 'instanceType', to: 'm5.2xlarge'})])}])
       const human = await migrate(['discover', 'aws', '--region', 'ap-southeast-1', '--endpoint', f.url, '--out', out], CREDS)
-      expect(human.stdout).toMatch(/Changes since the previous inventory: 3 added, 0 removed, 0 resized/)
+      expect(human.stdout).toMatch(/Changes since the previous inventory: servers 3 added, 0 removed, \d+ changed/)
     } finally {
       await g.close()
     }

@@ -57,7 +57,8 @@ describe('writing over a previous inventory', () => {
     expect(first.diff).toBeUndefined()
     expect(existsSync(out)).toBe(true)
     const second = writeInventory([result('aws', ['r1'], [server('i-2', {vcpus: 4}), server('i-3')])], {out})
-    expect(second.diff).toEqual({added: ['i-3'], removed: ['i-1'], resized: [{id: 'i-2', from: {vcpus: 2, memoryMiB: 4096, diskGiB: 10}, to: {vcpus: 4, memoryMiB: 4096, diskGiB: 10}}], reassigned: [], databasesAdded: [], databasesRemoved: [], unchanged: 1})
+    expect(second.diff).toMatchObject({added: ['i-3'], removed: ['i-1'], resized: [{id: 'i-2', from: {vcpus: 2, memoryMiB: 4096, diskGiB: 10}, to: {vcpus: 4, memoryMiB: 4096, diskGiB: 10}}], reassigned: [], databasesAdded: [], databasesRemoved: [], unchanged: 1})
+    expect(second.diff?.servers.changed).toEqual([{id: 'i-2', changes: [{field: 'vcpus', from: 2, to: 4}]}])
     const inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
     expect(inv.servers.map((s) => s.id)).toEqual(['i-2', 'i-3', 'web-1'])
     expect(inv.metadata.sources.map((s) => s.kind).sort()).toEqual(['aws', 'file'])
@@ -105,7 +106,9 @@ describe('writing over a previous inventory', () => {
     expect(inv.unassigned).toEqual([])
     expect(inv.applications.find((a) => a.name === 'payments')?.criticality).toBe('high')
     expect(r.diff?.reassigned).toEqual([{id: 'i-2', from: 'search', to: 'catalog'}])
-    expect(r.diff?.unchanged).toBe(2)
+    // i-1 was renamed at the source: a change, not "unchanged".
+    expect(r.diff?.unchanged).toBe(1)
+    expect(r.diff?.servers.changed.find((c) => c.id === 'i-1')?.changes).toEqual([{field: 'name', from: 'i-1', to: 'billing-01'}])
     // What came from a tag follows the tag: i-3's app tag was removed, so it is unassigned again.
     const untagged = writeInventory([result('aws', ['r1'], [server('i-1'), server('i-2', {tags: {app: 'catalog'}}), server('i-3')])], {out: o})
     expect(untagged.diff?.reassigned).toEqual([{id: 'i-3', from: 'orders'}])
