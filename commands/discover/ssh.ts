@@ -12,6 +12,7 @@ export default class DiscoverSsh extends DiscoverCommand {
     '<%= config.bin %> discover ssh --host deploy@10.20.0.11 --host deploy@10.20.0.12 --identity ~/.ssh/migrate_ed25519',
     '<%= config.bin %> discover ssh --hosts dc1-hosts.txt --identity ~/.ssh/migrate_ed25519 --known-hosts dc1_known_hosts --out plans/dc1/inventory.yaml',
     '<%= config.bin %> discover ssh --host root@10.20.0.21 --db postgres://readonly@10.20.0.21:5432/postgres --json',
+    '<%= config.bin %> discover ssh --hosts dc1-hosts.txt --identity ~/.ssh/migrate_ed25519 --exclude-port 22 --exclude-port 10050',
   ]
   static override flags = {
     host: Flags.string({char: 'H', description: 'host to probe as [user@]host[:port] (repeatable)', multiple: true, helpValue: 'USER@HOST:PORT'}),
@@ -21,13 +22,14 @@ export default class DiscoverSsh extends DiscoverCommand {
     'accept-new-host-keys': Flags.boolean({description: 'trust host keys seen for the first time (StrictHostKeyChecking=accept-new); changed keys still fail', default: false}),
     concurrency: Flags.integer({description: 'hosts probed at once', default: 10, min: 1}),
     'connect-timeout': Flags.integer({description: 'seconds to wait for a connection', default: 10, min: 1}),
+    'exclude-port': Flags.integer({description: 'connections to this port are management, not dependencies (e.g. 22 for admin SSH sessions, 10050 for a monitoring agent); repeatable. The probe\'s own SSH sessions are always left out', multiple: true, min: 1, max: 65535, helpValue: 'PORT'}),
     ...discoverFlags(Flags),
   }
 
   async run(): Promise<DiscoverResult> {
     const {flags} = await this.parse(DiscoverSsh)
     const targets = [...(flags.host ?? []).map((h) => parseTarget(h)), ...(flags.hosts ? readHostsFile(flags.hosts) : [])]
-    const options = {targets, identity: flags.identity, knownHosts: flags['known-hosts'], acceptNewHostKeys: flags['accept-new-host-keys'], concurrency: flags.concurrency, connectTimeoutS: flags['connect-timeout']}
+    const options = {targets, identity: flags.identity, knownHosts: flags['known-hosts'], acceptNewHostKeys: flags['accept-new-host-keys'], concurrency: flags.concurrency, connectTimeoutS: flags['connect-timeout'], excludePorts: flags['exclude-port']}
     return this.discover([{source: sshSource, options}], flags)
   }
 }

@@ -3,6 +3,7 @@
 // CentOS 7, Ubuntu, Debian and Alpine (test/fixtures/ssh/).
 import type {Database, Dependency, Server} from '../schema/inventory.js'
 import {slug} from './assign.js'
+import {generatedDbId} from './scope.js'
 
 /**
  * The probe, one remote `sh -c` so that a login shell other than sh still runs it. Fixed text (no input from the
@@ -19,6 +20,8 @@ export const PROBE_SCRIPT = [
   'echo @@ip; hostname -I 2>/dev/null || ip -o -4 addr show 2>/dev/null',
   'echo @@listen; ss -tlnp 2>/dev/null || netstat -tlnp 2>/dev/null',
   'echo @@established; ss -tnp 2>/dev/null || netstat -tnp 2>/dev/null',
+  // sshd sets it for our own session: "client-ip client-port server-ip server-port", so the probe can leave itself out.
+  'echo @@ssh-connection; echo "$SSH_CONNECTION"',
   'echo @@end',
 ].join('; ')
 
@@ -235,6 +238,16 @@ export interface HostFacts {
   databases: Database[]
   listening: Socket[]
   established: Socket[]
+  /** The probe's own SSH connection to this host (from $SSH_CONNECTION), when the host said. */
+  session?: {client: Endpoint; server: Endpoint}
+}
+
+/** `$SSH_CONNECTION`: "client-ip client-port server-ip server-port". */
+export function parseSshConnection(text: string | undefined): HostFacts['session'] {
+  const f = (text ?? '').trim().split(/\s+/)
+  if (f.length !== 4 || !/^\d+$/.test(f[1]) || !/^\d+$/.test(f[3])) return undefined
+  const at = (address: string, port: string) => ({address: address.replace(/^::ffff:/i, ''), port: Number(port)})
+  return {client: at(f[0], f[1]), server: at(f[2], f[3])}
 }
 
 /** One host's probe output → its server record, its databases and its sockets. */
@@ -290,22 +303,39 @@ export function factsFromProbe(p: HostProbe): HostFacts {
     const kind = s.service as ServiceKind | undefined
     if (!kind || !DB_ENGINES.has(kind)) continue
     const engine = kind as Database['engine']
-    const family = engine === 'mariadb' ? 'mysql' : engine
-    databases.push({id: `${family}:${p.address}:${s.port}`, name: `${engine} on ${hostname}:${s.port}`, engine, serverId: id, host: p.address, port: s.port, sizeGiB: 0, managed: false, role: 'primary', tags: {}})
+    // What the probe cannot know without logging in (size, replication role) stays unknown: `discover --db` reads it.
+    databases.push({id: generatedDbId(engine, p.address, s.port), name: `${engine} on ${hostname}:${s.port}`, engine, serverId: id, host: p.address, port: s.port, managed: false, tags: {}, source: {kind: 'ssh', ref: p.target}})
   }
-  return {server, databases, listening, established}
+  const session = parseSshConnection(sec.get('ssh-connection'))
+  return {server, databases, listening, established, ...(session ? {session} : {})}
+}
+
+export interface ObserveOptions {
+  /** Connections to these ports are management, not dependencies (ssh 22, monitoring agents, …). */
+  excludePorts?: readonly number[]
 }
 
 /**
  * Observed dependencies between probed hosts: a connection from A to a port B listens on is an edge A → B (or
- * A → the database B runs on that port), weighted by the number of connections seen.
+ * A → the database B runs on that port), weighted by the number of connections seen. The probe's own SSH sessions
+ * (seen from both ends, also when the machine running discover is itself probed) and connections to the
+ * excluded ports are left out.
  */
-export function observedDependencies(hosts: HostFacts[]): Dependency[] {
+export function observedDependencies(hosts: HostFacts[], o: ObserveOptions = {}): Dependency[] {
+  const excluded = new Set(o.excludePorts ?? [])
+  const own = new Set<string>()
+  for (const h of hosts) {
+    if (!h.session) continue
+    const {client, server} = h.session
+    own.add(`${client.address}:${client.port}|${server.address}:${server.port}`)
+    own.add(`${server.address}:${server.port}|${client.address}:${client.port}`)
+  }
+  const isOwn = (c: Socket) => own.has(`${c.local.address}:${c.local.port}|${c.peer.address}:${c.peer.port}`)
   const byIp = new Map<string, HostFacts>()
   for (const h of hosts) for (const ip of h.server.privateIps) if (!byIp.has(ip)) byIp.set(ip, h)
   const edges = new Map<string, Dependency>()
   const add = (client: HostFacts, server: HostFacts, port: number) => {
-    if (client === server) return
+    if (client === server || excluded.has(port)) return
     const db = server.databases.find((d) => d.port === port)
     const to = db?.id ?? server.server.id
     const svc = server.server.services?.find((s) => s.port === port)?.service
@@ -318,7 +348,7 @@ export function observedDependencies(hosts: HostFacts[]): Dependency[] {
     const ports = new Set(h.listening.map((s) => s.local.port))
     for (const c of h.established) {
       const peer = byIp.get(c.peer.address)
-      if (!peer) continue
+      if (!peer || isOwn(c)) continue
       const peerPorts = new Set(peer.listening.map((s) => s.local.port))
       if (peerPorts.has(c.peer.port) && !ports.has(c.local.port)) add(h, peer, c.peer.port)
       else if (ports.has(c.local.port) && !peerPorts.has(c.peer.port)) add(peer, h, c.local.port)

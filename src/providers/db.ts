@@ -2,15 +2,15 @@
 // record engine, exact version, size, replication role and the settings that matter for migration (wal_level,
 // binlog_format, GTID mode, Redis persistence). Drivers load lazily. A password in a URL never reaches output,
 // the inventory or an error: every message names the endpoint as engine://user@host:port only.
-import type {Database, Server} from '../schema/inventory.js'
-import {badInput, MigrateError, EXIT} from '../errors.js'
+import type {Database} from '../schema/inventory.js'
+import {badInput} from '../errors.js'
+import {everyTargetFailed, type TargetFailure} from '../discover/failures.js'
+import {generatedDbId} from '../discover/scope.js'
 import {emptyResult, type DiscoverySource, type SourceResult} from '../discover/types.js'
 import {mapWithLimit} from '../discover/limit.js'
 
 export interface DbOptions {
   urls: string[]
-  /** Servers already discovered in this run, to attach each database to the server it runs on. */
-  servers?: Server[]
   timeoutMs?: number
 }
 
@@ -77,29 +77,46 @@ export const dbSource: DiscoverySource<DbOptions> = {
   async discover(o, emit) {
     const targets = o.urls.map(parseDbUrl)
     const result: SourceResult = emptyResult('db', targets.map((t) => t.safe))
-    const found = await mapWithLimit(targets, 4, async (t) => {
+    // The database is attached to its server (serverId) when the inventory is built: to a server of this run or
+    // of the inventory already at --out.
+    const found = await mapWithLimit(targets, 4, async (t): Promise<Database | TargetFailure> => {
       const task = `db ${t.safe}`
       emit({task, status: 'start'})
       try {
         const db = await introspect(t, o.timeoutMs ?? 5000)
-        const server = (o.servers ?? []).find((s) => s.privateIps.includes(t.host) || s.publicIps.includes(t.host) || s.hostname === t.host || s.name === t.host)
-        if (server) db.serverId = server.id
         emit({task, status: 'done', message: `${db.engine} ${db.version}, ${db.role}, ${db.sizeGiB} GiB`})
         return db
       } catch (error) {
-        const message = scrub(error instanceof Error ? error.message : String(error), t)
-        emit({task, status: 'failed', message})
-        result.failures.push({target: t.safe, code: 'DB_UNREACHABLE', message})
-        return undefined
+        const f = classifyDbFailure(error, t)
+        emit({task, status: 'failed', message: f.message})
+        return f
       }
     })
-    for (const d of found) if (d) result.databases.push(d)
-    if (result.databases.length === 0 && result.failures.length > 0) {
-      const f = result.failures[0]
-      throw new MigrateError(`${f.target}: ${f.message}`, {code: 'DB_UNREACHABLE', exitCode: EXIT.FAILURE, hint: 'Check the host, port, user and that the server accepts this client (pg_hba.conf, GRANTs, requirepass); the password goes in the URL or PGPASSWORD/MYSQL_PWD/REDISCLI_AUTH', data: {failures: result.failures}})
-    }
+    // In the order the endpoints were given, whichever answered first.
+    const failures = found.filter((x): x is TargetFailure => 'target' in x)
+    result.failures.push(...failures.map(({target, code, message}) => ({target, code, message})))
+    for (const d of found) if (!('target' in d)) result.databases.push(d)
+    if (result.databases.length === 0 && failures.length > 0) throw everyTargetFailed('db', failures, DB_HINTS)
     return result
   },
+}
+
+const DB_HINTS: Record<string, string> = {
+  DB_AUTH: 'Check the user and password: in the URL, or PGPASSWORD / MYSQL_PWD / REDISCLI_AUTH; and that the server lets this user in from here (pg_hba.conf, GRANTs, Redis ACL)',
+  DB_UNREACHABLE: 'Check the host and port, and that the server accepts connections from this machine (listen_addresses, bind-address, bind, firewalls)',
+}
+
+/** What went wrong reading one endpoint, without the password: an authentication failure is the user's to fix. */
+export function classifyDbFailure(error: unknown, t: DbTarget): TargetFailure {
+  const e = error as {message?: string; code?: string; errno?: number}
+  const message = scrub(e?.message ?? String(error), t)
+  const auth = e?.code === '28P01' || e?.code === '28000' || e?.code === 'ER_ACCESS_DENIED_ERROR' || e?.code === 'ER_DBACCESS_DENIED_ERROR' || e?.errno === 1045 || /^(WRONGPASS|NOAUTH)\b/.test(message)
+  if (auth) return {target: t.safe, code: 'DB_AUTH', message: `authentication failed: ${message}`, badInput: true}
+  // ioredis' own words when the server hung up before answering, which says nothing of why: say what usually is.
+  if (t.engine === 'redis' && message === 'Connection is closed.') {
+    return {target: t.safe, code: 'DB_UNREACHABLE', message: 'the server closed the connection without answering (a Redis in protected mode refuses clients from other hosts until it has a password; a TLS port needs rediss://)', badInput: false}
+  }
+  return {target: t.safe, code: 'DB_UNREACHABLE', message, badInput: false}
 }
 
 function scrub(message: string, t: DbTarget): string {
@@ -112,15 +129,9 @@ const GiB = 1024 ** 3
 const gib = (bytes: number) => Math.round((bytes / GiB) * 1000) / 1000
 
 async function introspect(t: DbTarget, timeoutMs: number): Promise<Database> {
-  const base = {id: `${t.engine}:${t.host}:${t.port}`, host: t.host, port: t.port, managed: false, tags: {}}
-  switch (t.engine) {
-    case 'postgres':
-      return {...base, ...(await postgres(t, timeoutMs))}
-    case 'mysql':
-      return {...base, ...(await mysql(t, timeoutMs))}
-    case 'redis':
-      return {...base, ...(await redis(t, timeoutMs))}
-  }
+  const facts = t.engine === 'postgres' ? await postgres(t, timeoutMs) : t.engine === 'mysql' ? await mysql(t, timeoutMs) : await redis(t, timeoutMs)
+  // The id names the engine found, not the URL's scheme: a mysql:// URL that reaches MariaDB is mariadb:host:port.
+  return {id: generatedDbId(facts.engine, t.host, t.port), host: t.host, port: t.port, managed: false, tags: {}, ...facts, source: {kind: 'db', ref: t.safe}}
 }
 
 type Facts = Pick<Database, 'name' | 'engine' | 'version' | 'sizeGiB' | 'role' | 'settings'>
@@ -144,9 +155,10 @@ async function postgres(t: DbTarget, timeoutMs: number): Promise<Facts> {
     const r = await client.query(`select current_setting('server_version') as version, pg_is_in_recovery() as in_recovery,
       current_setting('wal_level') as wal_level, current_setting('max_wal_senders') as max_wal_senders,
       current_setting('max_replication_slots') as max_replication_slots, current_setting('server_encoding') as encoding,
-      (select coalesce(sum(pg_database_size(datname)), 0) from pg_database where datallowconn) as size,
+      (select coalesce(sum(pg_database_size(datname)), 0) from pg_database where datallowconn and not datistemplate) as size,
       (select count(*) from pg_stat_replication) as replicas,
       (select count(*) from pg_database where datallowconn and not datistemplate) as databases`)
+    // Size and count are over the same databases: those a client can use (templates and datallowconn=false left out).
     const row = r.rows[0]
     const role = row.in_recovery ? 'replica' : Number(row.replicas) > 0 ? 'primary' : 'standalone'
     return {
@@ -232,9 +244,15 @@ async function mysql(t: DbTarget, timeoutMs: number): Promise<Facts> {
 async function redis(t: DbTarget, timeoutMs: number): Promise<Facts> {
   const {Redis} = await import('ioredis')
   const r = new Redis(t.url, {lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, connectionName: 'migrate-discover'})
-  r.on('error', () => {})
+  // ioredis rejects connect() with "Connection is closed." when AUTH fails; the server's reply comes as an event.
+  let reply: Error | undefined
+  r.on('error', (e: Error) => {
+    if (e.name === 'ReplyError') reply ??= e
+  })
   try {
-    await r.connect()
+    await r.connect().catch((error: unknown) => {
+      throw reply ?? error
+    })
     const info = parseRedisInfo(await r.info())
     const settings: Record<string, string> = {
       aof_enabled: info.aof_enabled ?? '0',

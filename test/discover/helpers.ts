@@ -22,3 +22,50 @@ export async function migrate(args: string[], env: Record<string, string> = {}, 
     if (!env.HOME) rmSync(home, {recursive: true, force: true})
   }
 }
+
+/** A TCP port in [from, to] that nothing listens on right now (checked by binding it on 127.0.0.1). */
+export async function freePort(from: number, to: number): Promise<number> {
+  const net = await import('node:net')
+  for (let p = from; p <= to; p++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const s = net.createServer()
+      s.once('error', () => resolve(false))
+      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)))
+    })
+    if (free) return p
+  }
+  throw new Error(`no free port in ${from}-${to}`)
+}
+
+export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
+  const net = await import('node:net')
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, host, () => {
+        s.end()
+        resolve(true)
+      })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error(`nothing listens on ${host}:${port}`)
+}
+
+/** A throwaway redis-server on a free port of 43000-43499 (this suite's range), without persistence unless asked. */
+export async function startRedis(extra: string[] = []): Promise<{port: number; stop: () => Promise<void>}> {
+  const port = await freePort(43000, 43499)
+  const dir = mkdtempSync(path.join(tmpdir(), 'migrate-redis-'))
+  const p = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {reject: false})
+  await waitForPort(port)
+  return {
+    port,
+    stop: async () => {
+      p.kill('SIGTERM')
+      await p
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
+}

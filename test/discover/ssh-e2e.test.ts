@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Inventory} from '../../src/schema/inventory.js'
 import {migrate, tempDir} from './helpers.js'
 
+
 const SSHD = '/usr/sbin/sshd'
 const PORT = 22231
 const DEAD_PORT = 22232
@@ -107,5 +108,124 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
     const r = await migrate(['discover', 'ssh', '--host', `root@127.0.0.1:${DEAD_PORT}`, '--identity', key, '--known-hosts', knownHosts, '--out', path.join(t.dir, 'p4/inventory.yaml')])
     expect(r.exitCode).toBe(1)
     expect(r.firstLine).toBe(`Error [SSH_REFUSED]: ssh root@127.0.0.1:${DEAD_PORT}: connection refused (is sshd running on that port?)`)
+  })
+})
+
+// A second host: an sshd in its own network namespace (10.218.0.2, its own hostname app1) joined to this machine
+// (vm, 10.218.0.1) by a veth pair, with a Redis that vm's test process keeps a connection to. The machine running
+// discover is probed too, as in the issue. Ports come from this suite's range (43000-43499), checked free.
+const canNetns = canRun && existsSync('/usr/sbin/ip') && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/redis-server')
+
+describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network namespace', () => {
+  const t = tempDir('migrate-netns-')
+  const ns = `mig18-${process.pid}`
+  const veth = `m18${process.pid % 100000}`
+  const key = path.join(t.dir, 'id_ed25519')
+  const knownHosts = path.join(t.dir, 'known_hosts')
+  const procs: ResultPromise[] = []
+  let vmPort = 0
+  let appPort = 0
+  let redisPort = 0
+  let client: net.Socket | undefined
+  let admin: ResultPromise | undefined
+  const sshdArgs = (port: number, address: string) => ['-D', '-e', '-p', String(port), '-h', path.join(t.dir, 'host_key'), '-o', `ListenAddress=${address}`, '-o', `AuthorizedKeysFile=${path.join(t.dir, 'authorized_keys')}`, '-o', `PidFile=${path.join(t.dir, `sshd-${port}.pid`)}`, '-o', 'StrictModes=no', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no', '-o', 'PermitRootLogin=prohibit-password', '-o', 'UsePAM=no']
+  const target = (ip: string, port: number) => `root@${ip}:${port}`
+  const discover = (args: string[], out: string) => migrate(['discover', 'ssh', '--host', target('10.218.0.1', vmPort), '--host', target('10.218.0.2', appPort), '--identity', key, '--known-hosts', knownHosts, '--out', out, ...args])
+
+  beforeAll(async () => {
+    const {freePort, waitForPort} = await import('./helpers.js')
+    vmPort = await freePort(43000, 43499)
+    appPort = await freePort(vmPort + 1, 43499)
+    redisPort = await freePort(appPort + 1, 43499)
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(t.dir, 'host_key')])
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
+    writeFileSync(path.join(t.dir, 'authorized_keys'), readFileSync(`${key}.pub`), {mode: 0o600})
+    const hostPub = readFileSync(path.join(t.dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
+    writeFileSync(knownHosts, `[10.218.0.1]:${vmPort} ${hostPub}\n[10.218.0.2]:${appPort} ${hostPub}\n`)
+    mkdirSync('/run/sshd', {recursive: true})
+    await execa('ip', ['netns', 'add', ns])
+    await execa('ip', ['link', 'add', `${veth}a`, 'type', 'veth', 'peer', 'name', `${veth}b`])
+    await execa('ip', ['link', 'set', `${veth}b`, 'netns', ns])
+    await execa('ip', ['addr', 'add', '10.218.0.1/30', 'dev', `${veth}a`])
+    await execa('ip', ['link', 'set', `${veth}a`, 'up'])
+    await execa('ip', ['netns', 'exec', ns, 'ip', 'addr', 'add', '10.218.0.2/30', 'dev', `${veth}b`])
+    await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', `${veth}b`, 'up'])
+    await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'])
+    procs.push(execa(SSHD, sshdArgs(vmPort, '10.218.0.1'), {reject: false}))
+    procs.push(execa('ip', ['netns', 'exec', ns, 'unshare', '--uts', 'sh', '-c', `hostname app1 && exec ${SSHD} "$@"`, 'sh', ...sshdArgs(appPort, '10.218.0.2')], {reject: false}))
+    procs.push(execa('ip', ['netns', 'exec', ns, 'redis-server', '--port', String(redisPort), '--bind', '10.218.0.2', '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', t.dir], {reject: false}))
+    await waitForPort(vmPort, '10.218.0.1')
+    await waitForPort(appPort, '10.218.0.2')
+    await waitForPort(redisPort, '10.218.0.2')
+    // vm's application talks to app1's Redis, and keeps the connection open.
+    client = net.connect(redisPort, '10.218.0.2')
+    await new Promise((resolve) => client!.once('connect', resolve))
+  }, 30_000)
+
+  afterAll(async () => {
+    client?.destroy()
+    admin?.kill('SIGTERM')
+    for (const p of procs) p.kill('SIGTERM')
+    await Promise.allSettled([admin, ...procs])
+    await execa('ip', ['link', 'del', `${veth}a`], {reject: false})
+    await execa('ip', ['netns', 'del', ns], {reject: false})
+    t.cleanup()
+  })
+
+  it('observes vm → app1\'s Redis, not the probe\'s own SSH sessions; an admin session only until its port is excluded; a host that fails later keeps all of it', async () => {
+    const out = path.join(t.dir, 'plans/dc/inventory.yaml')
+    const first = await discover(['--db', `redis://10.218.0.2:${redisPort}`, '--json'], out)
+    expect(first.stderr).toBe('')
+    expect(first.exitCode).toBe(0)
+    let inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
+    const app1 = inv.servers.find((s) => s.privateIps.includes('10.218.0.2'))!
+    const vm = inv.servers.find((s) => s.privateIps.includes('10.218.0.1'))!
+    expect(app1.id).toBe('app1')
+    const redisId = `redis:10.218.0.2:${redisPort}`
+    // The probe's guess and the introspection are one record, on app1, with what only introspection knows.
+    expect(inv.databases.filter((d) => d.host === '10.218.0.2')).toEqual([expect.objectContaining({id: redisId, serverId: 'app1', role: 'standalone', sizeGiB: expect.any(Number)})])
+    expect(inv.dependencies.map((d) => [d.from, d.to, d.port, d.learnt])).toEqual([[vm.id, redisId, redisPort, 'observed']])
+
+    // A person's SSH session from vm to app1 is a connection like any other, until its port is management.
+    admin = execa('ssh', ['-T', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-i', key, '-p', String(appPort), 'root@10.218.0.2', 'sleep 120'], {reject: false})
+    const until = Date.now() + 10_000
+    while (Date.now() < until && !(await execa('ss', ['-tn', 'state', 'established', 'dst', `10.218.0.2:${appPort}`])).stdout.includes('10.218.0.2')) await new Promise((r) => setTimeout(r, 100))
+    const excluded = await discover(['--exclude-port', String(appPort), '--dry-run', '--json'], out)
+    expect(JSON.parse(excluded.stdout).result.diff.dependencies).toMatchObject({added: [], removed: [], changed: []})
+    const seen = await discover(['--json'], out)
+    expect(JSON.parse(seen.stdout).result.diff.dependencies.added).toEqual([`${vm.id} → app1 (calls, ${appPort})`])
+    admin.kill('SIGTERM')
+    await admin
+    admin = undefined
+    inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
+    const before = inv.dependencies
+
+    // app1's sshd goes away: the run is partial (exit 7) and app1 keeps its record, its database and every
+    // dependency, also those vm still sees; the diff says nothing was removed.
+    procs[1].kill('SIGTERM')
+    await procs[1]
+    const partial = await discover([], out)
+    expect(partial.exitCode).toBe(7)
+    expect(partial.stdout).toContain(`FAILED   ${target('10.218.0.2', appPort)}: connection refused`)
+    expect(partial.stdout).toMatch(/servers 0 added, 0 removed, \d+ changed, \d+ unchanged; databases 0 added, 0 removed, 0 changed, \d+ unchanged/)
+    expect(partial.stdout).toMatch(/dependencies 0 added, 0 removed, 0 changed, 2 unchanged/)
+    inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
+    expect(inv.servers.map((s) => s.id)).toContain('app1')
+    expect(inv.databases.map((d) => d.id)).toContain(redisId)
+    expect(inv.dependencies).toEqual(before)
+  })
+
+  it('a missing -i key is its own error; when every host fails, text mode shows every reason, and the exit code does not depend on the order', async () => {
+    const out = path.join(t.dir, 'plans/none/inventory.yaml')
+    const missing = await migrate(['discover', 'ssh', '--host', target('10.218.0.1', vmPort), '--identity', path.join(t.dir, 'no_such_key'), '--known-hosts', knownHosts, '--out', out])
+    expect(missing.exitCode).toBe(64)
+    expect(missing.firstLine).toBe(`Error [SSH_IDENTITY]: --identity ${path.join(t.dir, 'no_such_key')}: no readable private key file there`)
+    const dead = target('10.218.0.2', appPort) // its sshd was stopped by the test before
+    const refusedThenAuth = await migrate(['discover', 'ssh', '--host', dead, '--host', `nobody@10.218.0.1:${vmPort}`, '--identity', key, '--known-hosts', knownHosts, '--out', out])
+    const authThenRefused = await migrate(['discover', 'ssh', '--host', `nobody@10.218.0.1:${vmPort}`, '--host', dead, '--identity', key, '--known-hosts', knownHosts, '--out', out])
+    expect([refusedThenAuth.exitCode, authThenRefused.exitCode]).toEqual([64, 64])
+    expect(refusedThenAuth.stderr).toContain(`Error [SSH_ALL_FAILED]: every host failed (2):\n  ssh ${dead}: connection refused (is sshd running on that port?)\n  ssh nobody@10.218.0.1:${vmPort}: authentication failed (permission denied)\n`)
+    expect(refusedThenAuth.stderr + authThenRefused.stderr).not.toContain('not affected')
+    expect(existsSync(out)).toBe(false)
   })
 })
