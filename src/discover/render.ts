@@ -74,6 +74,6 @@ function item(v: unknown): string {
   if (typeof v !== 'object' || v === null) return String(v)
   const o = v as Record<string, unknown>
   if (typeof o.port === 'number') return `${o.port}/${String(o.service ?? o.process ?? '?')}`
-  if (typeof o.name === 'string' && typeof o.sizeGiB === 'number') return `${o.name} ${o.sizeGiB} GiB`
+  if (typeof o.name === 'string' && typeof o.sizeGiB === 'number') return `${o.name} ${o.sizeGiB} GiB${typeof o.usedGiB === 'number' ? ` (${o.usedGiB} used)` : ''}`
   return JSON.stringify(v)
 }

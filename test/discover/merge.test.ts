@@ -178,6 +178,9 @@ describe('the diff reports every field that changed', () => {
     expect(text).toContain('  ~db redis:10.99.0.2:6379: settings.persistence none → aof')
     expect(text).toContain('  ~ db1: services 22/?, 6379/? → 22/?, 6380/?')
     expect(text).toContain('  ~dep app1 → redis:10.99.0.2:6379 (reads, 6379): weight 1 → 3')
+    // Used space is part of what a disk line says, so a disk that filled does not read "sda 100 GiB → sda 100 GiB".
+    const filled = diffInventories({servers: [{...a, disks: [{name: 'sda', sizeGiB: 100, usedGiB: 40}]}], databases: []}, {servers: [{...a, disks: [{name: 'sda', sizeGiB: 100, usedGiB: 41.5}]}], databases: []})
+    expect(renderDiff(filled)).toContain('  ~ app1: disks sda 100 GiB (40 used) → sda 100 GiB (41.5 used)')
   })
 
   it('an application edited, added, and a record whose only change is which source saw it last, which is bookkeeping', () => {
