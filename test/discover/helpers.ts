@@ -54,9 +54,9 @@ export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000)
   throw new Error(`nothing listens on ${host}:${port}`)
 }
 
-/** A throwaway redis-server on a free port of 43000-43499 (this suite's range), without persistence unless asked. */
+/** A throwaway redis-server on a free port of 43000-43199 (ssh-e2e takes 43200-43499), without persistence. */
 export async function startRedis(extra: string[] = []): Promise<{port: number; stop: () => Promise<void>}> {
-  const port = await freePort(43000, 43499)
+  const port = await freePort(43000, 43199)
   const dir = mkdtempSync(path.join(tmpdir(), 'migrate-redis-'))
   const p = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {reject: false})
   await waitForPort(port)
