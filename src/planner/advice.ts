@@ -27,7 +27,7 @@ export interface Advice {
 }
 
 /** At most this many re-plans per deadline error, so even a large estate answers in seconds. */
-const MAX_REPLANS = 48
+const MAX_REPLANS = 64
 
 export function deadlineError(input: AssignInput, asg: Assignment, replan: (s: PlanSettings) => Assignment): MigrateError {
   const {model, cal} = input
@@ -48,12 +48,15 @@ export function deadlineError(input: AssignInput, asg: Assignment, replan: (s: P
   /** The smallest value in (from, max] that works (integers), searching upwards by doubling then halving. */
   const smallestRaise = (from: number, max: number, make: (v: number) => PlanSettings): {v: number; day: number} | undefined => {
     if (max <= from) return undefined
+    // Nothing to search when even the most this limit could need does not do it.
+    const top = works(make(max))
+    if (top === undefined) return undefined
     let lo = from
     let hi = -1
     let hiDay = 0
     for (let step = 1; ; step *= 2) {
       const v = Math.min(max, from + step)
-      const day = works(make(v))
+      const day = v === max ? top : works(make(v))
       if (day !== undefined) {
         hi = v
         hiDay = day
@@ -101,6 +104,18 @@ export function deadlineError(input: AssignInput, asg: Assignment, replan: (s: P
   const tib = Math.ceil(dataGiB / 1024)
   const data = smallestRaise(cap.dataTiB, Math.max(cap.dataTiB, tib), withCap('dataTiB'))
   if (data) add('capacity.dataTiB', cap.dataTiB, data.v, {capacity: {...cap, dataTiB: data.v}}, data.day, `${tib} TiB to replicate, at most ${cap.dataTiB} TiB a wave`)
+  // Every capacity limit raised together by the same share, when no single one does it.
+  if (!crit && !apps && !srv && !data) {
+    const scaled = (pct: number): PlanSettings => ({
+      ...s,
+      capacity: {apps: Math.ceil((cap.apps * pct) / 100), servers: Math.ceil((cap.servers * pct) / 100), dataTiB: Math.ceil((cap.dataTiB * pct) / 100), critical: Math.ceil((cap.critical * pct) / 100)},
+    })
+    const all = smallestRaise(100, 1000, scaled)
+    if (all) {
+      const c = scaled(all.v).capacity
+      add('capacity', `apps ${cap.apps}, servers ${cap.servers}, dataTiB ${cap.dataTiB}, critical ${cap.critical}`, `apps ${c.apps}, servers ${c.servers}, dataTiB ${c.dataTiB}, critical ${c.critical}`, {capacity: c}, all.day, `no single limit does it: the wave size binds (+${all.v - 100}% on every capacity limit)`)
+    }
+  }
   if (s.rules.includes('small-early-waves') && s.ramp.earlyWaves > 0) {
     const ramp = smallestRaise(s.ramp.earlyServers, Math.max(s.ramp.earlyServers, cap.servers), (v) => ({...s, ramp: {...s.ramp, earlyServers: v}}))
     if (ramp) add('ramp.earlyServers', s.ramp.earlyServers, ramp.v, {ramp: {...s.ramp, earlyServers: ramp.v}}, ramp.day, `the ramp binds: the first ${s.ramp.earlyWaves} waves of each environment hold at most ${s.ramp.earlyServers} servers`)

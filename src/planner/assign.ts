@@ -652,13 +652,13 @@ export function slotEnvironments(s: WaveSlot, at: GroupAttrs): string[] {
 
 /**
  * The previous plan's waves, less the groups that no longer fit there together (an inventory change made one bigger):
- * the largest groups of an overfull wave are let go, until the rest fits, and are placed afresh.
+ * groups of an overfull wave are let go, those nothing depends on first, until the rest fits, and are placed afresh.
  */
 function unholdOverfull(input: AssignInput, priorIn: Int32Array): Int32Array {
   const {gg, at, model} = input
   const cap = model.settings.capacity
   if (!rulesOf(model.settings).capacity) return priorIn
-  const prior = Int32Array.from(priorIn)
+  const prior = repairPrior(input, priorIn)
   const byWave = new Map<number, number[]>()
   for (let g = 0; g < gg.count; g++) {
     if (!prior[g] || at.fixed[g]) continue
@@ -676,14 +676,45 @@ function unholdOverfull(input: AssignInput, priorIn: Int32Array): Int32Array {
     for (const [size, limit] of limits) {
       let total = groups.reduce((s, g) => s + (prior[g] ? size(g) : 0), 0)
       if (total <= limit) continue
-      const biggest = groups.filter((g) => prior[g]).sort((x, y) => size(y) - size(x) || x - y)
-      for (const g of biggest) {
+      // Let go first the groups nothing waits for (no application has to follow them), the biggest of those first.
+      const succ = (g: number) => gg.succStart[g + 1] - gg.succStart[g]
+      const order = groups.filter((g) => prior[g]).sort((x, y) => succ(x) - succ(y) || size(y) - size(x) || x - y)
+      for (const g of order) {
         if (total <= limit) break
         total -= size(g)
         prior[g] = 0
       }
     }
   }
+  return prior
+}
+
+/**
+ * The previous plan's waves with each overfull wave relieved by the nearest single move or swap that keeps the rules
+ * (so a one-server change moves one or two applications, not a chain of them). Waves it cannot relieve stay overfull.
+ */
+function repairPrior(input: AssignInput, priorIn: Int32Array): Int32Array {
+  const {gg, at, model} = input
+  const settings = model.settings
+  const prior = Int32Array.from(priorIn)
+  const waves = prior.reduce((m, w) => Math.max(m, w), 0)
+  if (waves === 0) return prior
+  const frozen = new Uint8Array(gg.count)
+  for (let g = 0; g < gg.count; g++) if (at.pin[g] || at.fixed[g] || !prior[g]) frozen[g] = 1
+  const cap = settings.capacity
+  const rules = rulesOf(settings)
+  const search = new SwapSearch({
+    model,
+    gg,
+    waveOf: prior,
+    waves,
+    day: () => Number.POSITIVE_INFINITY,
+    frozen,
+    capacity: {apps: cap.apps, servers: cap.servers, dataGiB: cap.dataTiB * 1024, critical: cap.critical},
+    ramp: {earlyWaves: settings.ramp.earlyWaves, earlyServers: settings.ramp.earlyServers, pilotApps: settings.pilot.apps},
+    rules: {env: rules.env, devFirst: rules.devFirst, critical: rules.critical, smallEarly: rules.smallEarly},
+  })
+  for (let w = 1; w <= waves; w++) for (let tries = 0; tries < 4 && search.over(w) && search.relieve(w); tries++);
   return prior
 }
 

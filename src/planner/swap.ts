@@ -121,6 +121,37 @@ export class SwapSearch {
     return apps <= c.apps && servers <= c.servers && data <= c.dataGiB + 1e-6 && crit <= c.critical
   }
 
+  /** Wave w holds more than the capacity allows (an inventory change made a group bigger). */
+  over(w: number): boolean {
+    const c = this.s.capacity
+    return c !== undefined && (this.wApps[w] > c.apps || this.wServers[w] > c.servers || this.wData[w] > c.dataGiB + 1e-6 || this.wCrit[w] > c.critical)
+  }
+
+  /**
+   * Brings an overfull wave back within capacity with the nearest single move or swap of one of its groups that
+   * keeps every hard rule and adds no soft violation. False when there is none.
+   */
+  relieve(a: number): boolean {
+    for (let d = 1; d <= this.s.waves; d++) {
+      for (const b of [a + d, a - d]) {
+        if (b < 1 || b > this.s.waves) continue
+        for (const g of [...this.members[a]].sort((x, y) => x - y)) {
+          if (this.feasible(g, b, -1) && this.delta(g, b, -1) <= 0) {
+            this.apply({g, h: -1, from: a, to: b, gain: 0})
+            return true
+          }
+          for (const h of this.members[b]) {
+            if (this.feasible(g, b, h) && this.delta(g, b, h) <= 0) {
+              this.apply({g, h, from: a, to: b, gain: 0})
+              return true
+            }
+          }
+        }
+      }
+    }
+    return false
+  }
+
   /** Whether g may go to wave b, with h (or -1) going to g's wave: every hard rule. */
   feasible(g: number, b: number, h: number): boolean {
     const s = this.s
