@@ -17,11 +17,12 @@ export default class DiscoverFile extends DiscoverCommand {
   ]
   static override flags = {
     format: Flags.option({options: FILE_FORMATS, description: 'format of the files (default: detected)', default: 'auto' as const})(),
+    'decimal-separator': Flags.option({options: ['.', ','] as const, description: 'how the CSV files write decimals (default: what the file shows; a number it cannot tell, such as 16.384, is refused)'})(),
     ...discoverFlags(Flags),
   }
 
   async run(): Promise<DiscoverResult> {
     const {argv, flags} = await this.parse(DiscoverFile)
-    return this.discover([{source: fileSource, options: {files: argv as string[], format: flags.format}}], flags)
+    return this.discover([{source: fileSource, options: {files: argv as string[], format: flags.format, decimal: flags['decimal-separator']}}], flags)
   }
 }

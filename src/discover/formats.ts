@@ -7,6 +7,7 @@ import type {Application, Server} from '../schema/inventory.js'
 import type {Strategy} from '../schema/common.js'
 import {normaliseEnv, normaliseRole, slug} from './assign.js'
 import type {CsvTable} from './csv.js'
+import {NOT_A_NUMBER, numberLocaleOf, readNumber, type DecimalMark} from './csv-numbers.js'
 
 export type CsvFormat = 'csv' | 'ads' | 'azure' | 'rvtools' | 'cmf'
 export const CSV_FORMATS: readonly CsvFormat[] = ['csv', 'ads', 'azure', 'rvtools', 'cmf']
@@ -144,15 +145,35 @@ export function sizeFromInstanceType(t: string | undefined): [number, number] | 
   return [vcpus, vcpus * perCpu]
 }
 
-function number(raw: string | undefined, delimiter: string): number | undefined {
-  if (raw === undefined) return undefined
-  let s = raw.trim().replace(/\s+/g, '')
-  if (s === '') return undefined
-  if (delimiter !== ',' && /^-?\d+,\d+$/.test(s)) s = s.replace(',', '.')
-  else if (/^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) s = s.replaceAll(',', '')
-  s = s.replace(/%$/, '')
-  const n = Number(s)
-  return Number.isFinite(n) ? n : Number.NaN
+/** Columns read as numbers (normalised names): their cells tell the file's decimal mark (src/discover/csv-numbers.ts). */
+const NUMERIC = new Set([
+  ...GENERIC.vcpus, ...GENERIC.memoryMiB, ...GENERIC.memoryGiB, ...GENERIC.diskGiB, ...GENERIC.diskUsedGiB, ...GENERIC.cpuP95, ...GENERIC.memoryP95,
+  'cpunumberoflogicalcores', 'cpunumberofcores', 'cpunumberofprocessors', 'ramtotalsizeinmb', 'disktotalsizeingb', 'disktotalsizeinmb', 'diskusedsizeingb',
+  'cores', 'memoryinmb', 'cpuutilizationpercentage', 'memoryutilizationpercentage', 'numberofdisks',
+  'totaldiskcapacitymib', 'provisionedmib', 'provisionedmb', 'inusemib', 'inusemb', 'unsharedmib', 'unsharedmb', 'activememory', 'overallcpureadiness',
+  'memorymb', 'memorygb', 'ebsiops', 'ebsthroughput',
+])
+const isNumericColumn = (c: string) => NUMERIC.has(c) || /^(?:cpuusagepct|ramusedsizeinmb|ramusedpct)|^disk\d+size$/.test(c)
+
+/** The parts of a disks cell: "sda:100;sdb:1.024" → [["sda", "100"], ["sdb", "1.024"]]; undefined for a bad part. */
+function diskParts(cell: string): ([string, string] | undefined)[] {
+  return cell
+    .split(/[;|]/)
+    .filter((p) => p.trim() !== '')
+    .map((p) => {
+      const m = /^\s*([^:=]+?)\s*[:=]\s*(.+?)\s*$/.exec(p)
+      return m ? [m[1], m[2]] : undefined
+    })
+}
+
+/** Every numeric cell of the table with its line, for numberLocaleOf. */
+function* numericCells(table: CsvTable, cols: string[]): Generator<{raw: string; line: number}> {
+  const numeric = cols.flatMap((c, i) => (isNumericColumn(c) ? [i] : []))
+  const disks = cols.indexOf('disks')
+  for (const rec of table.records) {
+    for (const i of numeric) if (rec.fields[i]) yield {raw: rec.fields[i], line: rec.line}
+    if (disks >= 0 && rec.fields[disks]?.includes(':')) for (const part of diskParts(rec.fields[disks])) if (part) yield {raw: part[1], line: rec.line}
+  }
 }
 
 function splitList(s: string | undefined): string[] {
@@ -189,7 +210,7 @@ function state(s: string | undefined): Server['state'] {
 }
 
 /** Maps the rows of a CSV table in format `format` to servers and applications, with every problem positioned. */
-export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (line: number) => string): FileRows {
+export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (line: number) => string, decimal?: DecimalMark): FileRows {
   const spec = SPECS[format]
   const diagnostics: Diagnostic[] = []
   const cols = table.header.map(norm)
@@ -198,6 +219,7 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
     if (!index.has(c)) index.set(c, i)
   })
   const hl = table.headerLine
+  const locale = numberLocaleOf(numericCells(table, cols), table.delimiter, decimal)
   const colOf = (i: number) => 1 + table.header.slice(0, i).reduce((n, h) => n + h.length + 1, 0)
   for (const p of table.problems) diagnostics.push({severity: 'error', code: 'CSV_SYNTAX', message: p.message, hint: 'Quote fields that contain the delimiter, quotes (doubled) or line breaks', file, line: p.line, column: p.column})
   for (const g of spec.required) {
@@ -234,16 +256,20 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
     }
     const num = (label: string, names: string[], opts: {required?: boolean; positive?: boolean} = {}): number | undefined => {
       const raw = get(...names)
-      const n = number(raw, table.delimiter)
+      const n = readNumber(raw, locale)
       if (n === undefined) {
         if (opts.required) diagnostics.push({severity: 'error', code: 'CSV_MISSING_VALUE', message: `${label} is empty`, hint: `Fill in ${label} on this row`, file, line: rec.line, column: at(names)})
         return undefined
       }
-      if (Number.isNaN(n) || (opts.positive && n <= 0)) {
+      if ('problem' in n && n.problem !== NOT_A_NUMBER) {
+        diagnostics.push({severity: 'error', code: 'CSV_BAD_NUMBER', message: `${label} ${JSON.stringify(raw)} ${n.problem}`, hint: n.hint, file, line: rec.line, column: at(names)})
+        return undefined
+      }
+      if ('problem' in n || (opts.positive && n.value <= 0)) {
         diagnostics.push({severity: 'error', code: 'CSV_BAD_NUMBER', message: `${label} ${JSON.stringify(raw)} is not a ${opts.positive ? 'positive ' : ''}number`, hint: `Write ${label} as a number, e.g. 4`, file, line: rec.line, column: at(names)})
         return undefined
       }
-      return n
+      return (n as {value: number}).value
     }
     if (rec.fields.length !== table.header.length && rec.fields.length > 1) {
       diagnostics.push({severity: 'warning', code: 'CSV_FIELD_COUNT', message: `this row has ${rec.fields.length} fields, the header has ${table.header.length}`, hint: 'Check for an unquoted delimiter in a value', file, line: rec.line, column: 1})
@@ -262,10 +288,14 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
         const disks: Server['disks'] = []
         const diskList = get('disks')
         if (diskList) {
-          for (const part of diskList.split(/[;|]/)) {
-            const m = /^\s*([^:=]+)\s*[:=]\s*([\d.]+)\s*$/.exec(part)
-            if (m) disks.push({name: m[1].trim(), sizeGiB: Number(m[2])})
-            else if (part.trim()) diagnostics.push({severity: 'error', code: 'CSV_BAD_VALUE', message: `disks entry ${JSON.stringify(part.trim())} is not NAME:GiB`, hint: 'Write disks as sda:100;sdb:500', file, line: rec.line, column: at(['disks'])})
+          for (const [k, part] of diskParts(diskList).entries()) {
+            const size = part ? readNumber(part[1], locale) : undefined
+            if (part && size && 'value' in size) disks.push({name: part[0], sizeGiB: size.value})
+            else {
+              const entry = diskList.split(/[;|]/).filter((p) => p.trim() !== '')[k].trim()
+              const why = size && 'problem' in size ? `: its size ${size.problem}` : ' is not NAME:GiB'
+              diagnostics.push({severity: 'error', code: 'CSV_BAD_VALUE', message: `disks entry ${JSON.stringify(entry)}${why}`, hint: size && 'hint' in size ? size.hint : 'Write disks as sda:100;sdb:500', file, line: rec.line, column: at(['disks'])})
+            }
           }
         } else {
           const size = num('disk_gb', GENERIC.diskGiB)
@@ -342,9 +372,9 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
         for (let i = 0; i < table.header.length; i++) {
           const m = /^disk(\d+)size$/.exec(cols[i])
           if (!m) continue
-          const n = number(rec.fields[i], table.delimiter)
-          if (n !== undefined && !Number.isNaN(n)) disks.push({name: `disk${m[1]}`, sizeGiB: n})
-          else if (n !== undefined) diagnostics.push({severity: 'error', code: 'CSV_BAD_NUMBER', message: `${table.header[i]} ${JSON.stringify(rec.fields[i])} is not a number`, hint: 'Write the disk size in GB', file, line: rec.line, column: at([cols[i]])})
+          const n = readNumber(rec.fields[i], locale)
+          if (n !== undefined && 'value' in n) disks.push({name: `disk${m[1]}`, sizeGiB: n.value})
+          else if (n !== undefined) diagnostics.push({severity: 'error', code: 'CSV_BAD_NUMBER', message: `${table.header[i]} ${JSON.stringify(rec.fields[i])} ${n.problem}`, hint: n.hint, file, line: rec.line, column: at([cols[i]])})
         }
         const cpu = num('CPU utilization', ['cpuutilizationpercentage', 'cpuutilization'])
         const mem = num('Memory utilization', ['memoryutilizationpercentage', 'memoryutilization'])

@@ -23,8 +23,13 @@ export interface SourceDocument {
 export type Path = (string | number)[]
 
 export function readText(file: string): string {
+  return readBytes(file).toString('utf8')
+}
+
+/** A file's bytes, or a BAD_INPUT error that names the file and what to do. */
+export function readBytes(file: string): Buffer {
   try {
-    return readFileSync(file, 'utf8')
+    return readFileSync(file)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw badInput(`${file}: no such file`, 'FILE_NOT_FOUND', 'Check the path, or create it first (e.g. `migrate discover` writes inventory.yaml, `migrate plan` writes plan.yaml)')

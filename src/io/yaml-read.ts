@@ -209,9 +209,12 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
         lastOffset = e.anchorEnd
         break
       case EVENT_ID.SCALAR: {
-        if (tabs && e.valueStart !== NO_RANGE) checkIndentation(text, Math.min(...[e.tagStart, e.anchorStart - 1, e.valueStart - (e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0)].filter((x) => x >= 0)))
+        const starts = [e.tagStart, e.anchorStart - 1, e.valueStart - (e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0)].filter((x) => x >= 0)
+        if (tabs && starts.length > 0) checkIndentation(text, Math.min(...starts))
         if (e.valueEnd !== NO_RANGE && (e.style !== SCALAR_STYLE.PLAIN || /[\n\r]/.test(text.slice(e.valueStart, e.valueEnd)))) checkScalarText(text, e, open.length === 0)
-        if (isKey() && e.valueEnd !== NO_RANGE) {
+        const key = isKey()
+        if (!key && e.style === SCALAR_STYLE.PLAIN && e.valueStart !== NO_RANGE && open.length > 0) checkCommentBeforeValue(text, e.valueStart)
+        if (key && e.valueEnd !== NO_RANGE) {
           const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0
           const props = [e.tagStart, e.anchorStart].filter((x) => x !== NO_RANGE)
           checkKeyLength(text, Math.min(e.valueStart - quoted, ...props.map((x) => (x === e.anchorStart ? x - 1 : x))), e.valueEnd + quoted)
@@ -237,6 +240,27 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
 const NO_RANGE = -1
 const TABS = 'Tabs are not allowed as indentation (YAML indents with spaces only)'
 const MAX_IMPLICIT_KEY = 1024
+
+/**
+ * A plain value on a line of its own below its key, after a blank line and a comment less indented than the value:
+ * yaml takes the next line for more of the value (or its key for a broken one), js-yaml does not. Refused there.
+ */
+function checkCommentBeforeValue(text: string, valueStart: number): void {
+  let lineStart = text.lastIndexOf('\n', valueStart - 1) + 1
+  if (!/^[ \t]*$/.test(text.slice(lineStart, valueStart))) return
+  const indent = valueStart - lineStart
+  let blank = false
+  let lessIndentedComment = false
+  while (lineStart > 0) {
+    const prev = text.lastIndexOf('\n', lineStart - 2) + 1
+    const line = text.slice(prev, lineStart - 1).replace(/\r$/, '')
+    if (/^[ \t]*$/.test(line)) blank = true
+    else if (/^[ \t]*#/.test(line)) lessIndentedComment ||= line.search(/#/) < indent
+    else break
+    lineStart = prev
+  }
+  if (blank && lessIndentedComment) throw new YamlRefused('a value on its own line after a blank line and a less indented comment is read differently by YAML readers; put the value on the line of its key, or indent the comment like the value', valueStart, 'YAML_UNSUPPORTED')
+}
 
 /** Refuses a node that starts a line after a tab: YAML indents with spaces (js-yaml lets some tabs pass, yaml not). */
 function checkIndentation(text: string, offset: number): void {

@@ -4,10 +4,11 @@
 import path from 'node:path'
 import {hasErrors, type Diagnostic} from '../diagnostics.js'
 import {badInput} from '../errors.js'
-import {readText} from '../io/documents.js'
+import {readBytes} from '../io/documents.js'
 import type {Inventory} from '../schema/inventory.js'
 import {loadKind} from '../schema/kinds.js'
-import {parseCsv} from '../discover/csv.js'
+import {decodeCsv, parseCsv} from '../discover/csv.js'
+import type {DecimalMark} from '../discover/csv-numbers.js'
 import {CSV_FORMATS, detectCsvFormat, FORMAT_TITLES, mapCsv, type CsvFormat} from '../discover/formats.js'
 import {emptyResult, type DiscoverySource, type SourceResult} from '../discover/types.js'
 
@@ -17,6 +18,8 @@ export const FILE_FORMATS: readonly FileFormat[] = ['auto', 'inventory', ...CSV_
 export interface FileOptions {
   files: string[]
   format?: FileFormat
+  /** How the CSV files write decimals, when they do not show it themselves. */
+  decimal?: DecimalMark
 }
 
 export const fileSource: DiscoverySource<FileOptions> = {
@@ -28,7 +31,7 @@ export const fileSource: DiscoverySource<FileOptions> = {
     for (const file of o.files) {
       const task = `file ${file}`
       emit({task, status: 'start'})
-      const r = readFile(file, o.format ?? 'auto')
+      const r = readFile(file, o.format ?? 'auto', o.decimal)
       result.servers.push(...r.servers)
       result.databases.push(...r.databases)
       result.applications.push(...r.applications)
@@ -49,7 +52,7 @@ export interface ReadFileResult extends Pick<SourceResult, 'servers' | 'database
   diagnostics: Diagnostic[]
 }
 
-export function readFile(file: string, format: FileFormat): ReadFileResult {
+export function readFile(file: string, format: FileFormat, decimal?: DecimalMark): ReadFileResult {
   const ext = path.extname(file).toLowerCase()
   if (format === 'inventory' || (format === 'auto' && ['.yaml', '.yml', '.json'].includes(ext))) {
     const {value, warnings} = loadKind<Inventory>('inventory', file)
@@ -58,7 +61,7 @@ export function readFile(file: string, format: FileFormat): ReadFileResult {
     const databases = value.databases.map((d) => ({...d, source: {kind: 'file', ref: `${file}:${d.id}`}}))
     return {format: 'inventory', servers: tagged, databases, applications: value.applications, dependencies: value.dependencies, diagnostics: warnings}
   }
-  const text = readText(file)
+  const text = csvText(file)
   const table = parseCsv(text)
   const detected = format === 'auto' ? detectCsvFormat(table.header) : format
   if (!detected) {
@@ -66,6 +69,13 @@ export function readFile(file: string, format: FileFormat): ReadFileResult {
       {severity: 'error', code: 'FILE_UNKNOWN_FORMAT', message: 'unrecognised header', file, line: table.headerLine, column: 1},
     ])
   }
-  const rows = mapCsv(file, table, detected, (line) => `${file}:${line}`)
+  const rows = mapCsv(file, table, detected, (line) => `${file}:${line}`, decimal)
   return {format: FORMAT_TITLES[detected], servers: rows.servers, applications: rows.applications, databases: [], dependencies: [], diagnostics: rows.diagnostics}
+}
+
+/** A CSV export's text, decoded as src/discover/csv.ts decodeCsv says, or a located FILE_ENCODING error. */
+function csvText(file: string): string {
+  const decoded = decodeCsv(readBytes(file))
+  if ('text' in decoded) return decoded.text
+  throw badInput(`${file}: ${decoded.problem}`, 'FILE_ENCODING', decoded.hint, [{severity: 'error', code: 'FILE_ENCODING', message: decoded.problem, hint: decoded.hint, file, line: decoded.line, column: 1}])
 }
