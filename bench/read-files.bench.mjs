@@ -1,11 +1,13 @@
-// Reading YAML: a 10,000-server inventory as the tool writes it and as hand-edited (goal: well under 1 s to load,
+// Reading files. CSV: a 10,000-row CMDB export as English Excel and as German Excel writes it in Unicode text
+// (UTF-16, tab-delimited, 16.384-style numbers) (goal: well under 1 s). YAML: a 10,000-server inventory as the tool writes it and as hand-edited (goal: well under 1 s to load,
 // schema check included), and 20 MB files of every awkward shape (goal: validated or refused within 10 s and 1.5 GiB
 // peak RSS, duplicate keys reported with their line). Each case runs in its own process (so its peak RSS is its
 // own), RUNS times after a warm-up; the table shows the median wall and CPU time. The goals are checked on CPU time:
 // this machine is shared, and under load the wall time is a multiple of it (the load average is printed).
-// Usage: npm run build && node bench/yaml-read.bench.mjs [--cases NAME,…]
+// Usage: npm run build && node bench/read-files.bench.mjs [--cases NAME,…]
 import {execFileSync} from 'node:child_process'
-import {cpus, loadavg} from 'node:os'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {cpus, loadavg, tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -16,6 +18,13 @@ const MB20 = 20 * 1024 * 1024
 
 /** The cases: each makes its text (in the child, untimed) and says what must come out. */
 const CASES = {
+  'CMDB CSV 10k rows, English Excel (UTF-8, ",")': {goalMs: 1000, csv: true, make: async () => Buffer.from(cmdbRows(',', (n) => String(n)).join('\n') + '\n'), expect: 'ok'},
+  'CMDB CSV 10k rows, German Unicode text (UTF-16)': {
+    goalMs: 1000,
+    csv: true,
+    make: async () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(cmdbRows('\t', (n) => n.toLocaleString('de-DE')).join('\r\n') + '\r\n', 'utf16le')]),
+    expect: 'ok',
+  },
   'inventory 10k servers, as written': {goalMs: 1000, make: async () => inventoryText(10_000), expect: 'ok'},
   'inventory 10k servers, hand-edited': {
     goalMs: 1000,
@@ -37,6 +46,13 @@ const CASES = {
   '20 MB JSON inventory': {goalMs: 10_000, make: async () => JSON.stringify(await inventoryValue(22_000), null, 1), expect: 'ok'},
   '20 MB deep nesting': {goalMs: 10_000, make: async () => '['.repeat(MB20 / 2) + ']'.repeat(MB20 / 2), expect: /YAML_TOO_DEEP/},
   'billion laughs': {goalMs: 10_000, make: async () => laughs(), expect: /YAML_ALIAS_LIMIT/},
+}
+
+/** The rows of the discover benchmark's CMDB export, with memory in MiB written by `num` (16.384 in German). */
+function cmdbRows(d, num) {
+  const rows = [['id', 'name', 'ip', 'vcpus', 'memory_mib', 'disk_gb', 'cpu_p95', 'os', 'app', 'role', 'env'].join(d)]
+  for (let i = 0; i < 10_000; i++) rows.push([`srv-${i}`, `srv-${i}.dc1.local`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 2 << (i % 4), num(4096 << (i % 3)), 50 + (i % 7) * 25, num(12.5 + (i % 50)), 'Ubuntu 22.04', `app-${i % 40}`, ['web', 'app', 'db'][i % 3], 'prod'].join(d))
+  return rows
 }
 
 async function inventoryValue(n) {
@@ -74,6 +90,10 @@ async function one(name) {
   const spec = CASES[name]
   const text = await spec.make()
   const {validateFile} = await import(path.join(root, 'dist/src/schema/kinds.js'))
+  const {readFile} = await import(path.join(root, 'dist/src/providers/file.js'))
+  const dir = spec.csv ? mkdtempSync(path.join(tmpdir(), 'migrate-bench-read-')) : undefined
+  const csvFile = dir ? path.join(dir, 'cmdb.csv') : undefined
+  if (csvFile) writeFileSync(csvFile, text)
   const walls = []
   const cpusMs = []
   let outcome = ''
@@ -81,7 +101,7 @@ async function one(name) {
     globalThis.gc?.()
     const c0 = process.cpuUsage()
     const t0 = performance.now()
-    const r = validateFile('bench.yaml', 'inventory', text)
+    const r = csvFile ? readFile(csvFile, 'auto') : validateFile('bench.yaml', 'inventory', text)
     const wall = performance.now() - t0
     const c = process.cpuUsage(c0)
     const errors = r.diagnostics.filter((d) => d.severity === 'error')
@@ -91,6 +111,7 @@ async function one(name) {
       cpusMs.push((c.user + c.system) / 1000)
     }
   }
+  if (dir) rmSync(dir, {recursive: true, force: true})
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
   process.stdout.write(JSON.stringify({name, mb: Buffer.byteLength(text) / 1048576, wallMs: median(walls), cpuMs: median(cpusMs), peakRssMiB: process.resourceUsage().maxRSS / 1024, outcome}) + '\n')
 }
@@ -105,7 +126,7 @@ async function main() {
     const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', fileURLToPath(import.meta.url), '--one', name], {encoding: 'utf8', maxBuffer: 1 << 24})
     rows.push(JSON.parse(out.trim().split('\n').pop()))
   }
-  console.log(`reading YAML (validateFile, schema check included): median of ${RUNS} runs after a warm-up; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)}`)
+  console.log(`reading files (CSV: discover's readFile; YAML: validateFile, schema check included): median of ${RUNS} runs after a warm-up; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)}`)
   console.log('case'.padEnd(48), 'MB'.padStart(6), 'wall ms'.padStart(8), 'CPU ms'.padStart(8), 'peak MiB'.padStart(9), ' goal  outcome')
   let failed = 0
   for (const r of rows) {
@@ -115,7 +136,7 @@ async function main() {
     if (!met) failed++
     console.log(r.name.padEnd(48), r.mb.toFixed(1).padStart(6), r.wallMs.toFixed(0).padStart(8), r.cpuMs.toFixed(0).padStart(8), r.peakRssMiB.toFixed(0).padStart(9), ` ${met ? 'met ' : 'NOT '}  ${r.outcome}`)
   }
-  console.log(JSON.stringify({yamlRead: rows}))
+  console.log(JSON.stringify({readFiles: rows}))
   if (failed > 0) process.exitCode = 1
 }
 
