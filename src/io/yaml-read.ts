@@ -209,9 +209,12 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
         lastOffset = e.anchorEnd
         break
       case EVENT_ID.SCALAR: {
-        const starts = [e.tagStart, e.anchorStart - 1, e.valueStart - (e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0)].filter((x) => x >= 0)
+        const block = e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK
+        const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED
+        const starts = [e.tagStart, e.anchorStart - 1, block ? (blockHeader(text, e)?.offset ?? -1) : e.valueStart - (quoted ? 1 : 0)].filter((x) => x >= 0)
         if (tabs && starts.length > 0) checkIndentation(text, Math.min(...starts))
-        if (e.valueEnd !== NO_RANGE && (e.style !== SCALAR_STYLE.PLAIN || /[\n\r]/.test(text.slice(e.valueStart, e.valueEnd)))) checkScalarText(text, e, open.length === 0)
+        // A "fast" scalar's value is its source text as it stands (one line, no escapes): nothing to fold or decode.
+        if (e.valueEnd !== NO_RANGE && !e.fast) checkScalarText(text, e, open.length === 0)
         const key = isKey()
         if (!key && e.style === SCALAR_STYLE.PLAIN && e.valueStart !== NO_RANGE && open.length > 0) checkCommentBeforeValue(text, e.valueStart)
         if (key && e.valueEnd !== NO_RANGE) {
@@ -246,8 +249,10 @@ const MAX_IMPLICIT_KEY = 1024
  * yaml takes the next line for more of the value (or its key for a broken one), js-yaml does not. Refused there.
  */
 function checkCommentBeforeValue(text: string, valueStart: number): void {
-  let lineStart = text.lastIndexOf('\n', valueStart - 1) + 1
-  if (!/^[ \t]*$/.test(text.slice(lineStart, valueStart))) return
+  let i = valueStart - 1
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\t')) i--
+  if (i >= 0 && text[i] !== '\n') return
+  let lineStart = i + 1
   const indent = valueStart - lineStart
   let blank = false
   let lessIndentedComment = false
@@ -269,6 +274,14 @@ function checkIndentation(text: string, offset: number): void {
   if (prefix.includes('\t') && /^[ \t]*$/.test(prefix)) throw new YamlRefused(TABS, lineStart + prefix.indexOf('\t'), 'YAML_SYNTAX')
 }
 
+/** The header (| or > with its indicators) of a block scalar: on the line before its text. */
+function blockHeader(text: string, e: ScalarEvent): {offset: number; match: RegExpExecArray} | undefined {
+  if (e.valueStart === NO_RANGE) return undefined
+  const headerLine = text.lastIndexOf('\n', e.valueStart - 2) + 1
+  const match = /([|>])([-+0-9]*)[ \t]*(?:#.*)?\r?\n$/.exec(text.slice(headerLine, e.valueStart))
+  return match ? {offset: headerLine + match.index, match} : undefined
+}
+
 /**
  * Line folding, escapes and block scalars are where YAML readers part ways (each library has its own reading of
  * whitespace-only lines, escaped line breaks and indentation indicators). Scalars written with any of those are
@@ -283,10 +296,10 @@ function checkScalarText(text: string, e: ScalarEvent, atRoot: boolean): void {
   let token: Parameters<typeof CST.resolveAsScalar>[0]
   let at = quoted ? e.valueStart - 1 : e.valueStart
   if (block) {
-    const headerLine = text.lastIndexOf('\n', e.valueStart - 2) + 1
-    const header = /([|>])([-+0-9]*)[ \t]*(?:#.*)?\r?\n$/.exec(text.slice(headerLine, e.valueStart))
-    if (!header) throw new YamlRefused('a block scalar (| or >) whose header this reader cannot place', e.valueStart, 'YAML_UNSUPPORTED')
-    at = headerLine + header.index
+    const found = blockHeader(text, e)
+    if (!found) throw new YamlRefused('a block scalar (| or >) whose header this reader cannot place', e.valueStart, 'YAML_UNSUPPORTED')
+    const header = found.match
+    at = found.offset
     // An indentation indicator counts from the parent's indentation, which for a scalar that is the whole document
     // YAML readers put at -1 or 0: refused there. Elsewhere the parent's is the content's (js-yaml's) less the digit.
     const digit = Number(/[0-9]/.exec(header[2])?.[0] ?? 0)
