@@ -53,13 +53,9 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
       skipSteps: flags['skip-step'],
       allowStale: flags['allow-stale'],
     }
-    // A live listr2 view on a terminal, unless a gate will ask a question (then plain lines, so the prompt is readable).
-    let live = tty && !flags['dry-run']
+    // A live listr2 view on a terminal; questions (gates, finalize after its soak) are asked together, the view set aside.
+    const live = tty && !flags['dry-run']
     const interactive = tty && !!process.stdin.isTTY
-    if (live && interactive) {
-      const probe = await executeWave({...options, dryRun: true}).catch(() => undefined)
-      if (probe?.apps.some((a) => a.steps.some((s) => s.status === 'waiting-gate'))) live = false
-    }
     const cli = await startCliRun({json, live, interactive, write: (l) => process.stderr.write(l + '\n')})
     let result: WaveResult
     try {

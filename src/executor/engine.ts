@@ -174,8 +174,6 @@ interface Run {
   emit: (e: ExecEvent) => void
   replayed: Replay
   R: (s: string) => string
-  /** Serialises interactive questions between concurrently running applications. */
-  asking: Promise<unknown>
   /** The answer for an application's servers, by APP/STEP: a per-server runbook asks once. */
   groupAsks: Map<string, Promise<boolean>>
 }
@@ -663,6 +661,13 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         rep(s.id).status = 'waiting-gate'
         return finish('waiting-gate', R(`waiting at ${s.id}: ${msg}${/[.?!]$/.test(msg) ? '' : '.'} Rerun with --approve ${s.id}${s.finalize ? '' : ' (or --yes)'} to continue`))
       }
+      let approvedBy = flagApproved ? (st?.approved ? 'an earlier run' : opts.approve?.length ? '--approve' : '--yes') : ''
+      // An approval given on the command line is journaled before the soak, so a Ctrl-C during the soak does not lose it.
+      let approvalJournaled = !!st?.approved
+      if (flagApproved && !approvalJournaled) {
+        await journal.append({type: 'gate-approved', wave, app: w.name, step: s.id, message: `approved by ${journal.actor.user} via ${approvedBy}`})
+        approvalJournaled = true
+      }
       soakData = ctl.soaked?.get(i)
       if (s.finalize && s.soak && soakData === undefined) {
         emit({type: 'step-start', app: w.name, step: s.id, index: i, total, attempt: 1, kind: stepKind(s), command: `soak ${s.soak.duration}: ${describeCheck(renderCheck(s.soak.check, w.scope))}`})
@@ -680,16 +685,16 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
           return failApp(run, w, report, finish, sk.message, ctl)
         }
       }
-      let approvedBy = flagApproved ? (st?.approved ? 'an earlier run' : opts.approve?.length ? '--approve' : '--yes') : ''
       if (!flagApproved && run.deps.confirm) {
         const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `Run finalize step ${s.id} for ${w.name}${s.description ? ` (${renderString(s.description, w.scope)})` : ''}? It is a point of no return.`
         // The servers of a per-server runbook are asked once, for the whole application.
         const key = w.group !== undefined ? `${w.group}/${s.id}` : undefined
         let ask = key !== undefined ? run.groupAsks.get(key) : undefined
         if (!ask) {
-          const who = w.group !== undefined ? `${w.group}, all ${run.prep.apps.filter((x) => x.group === w.group).length} server(s)` : w.name
-          ask = run.asking.then(() => run.deps.confirm!(R(`[${who}] ${msg}`)))
-          run.asking = ask.catch(() => undefined)
+          // The CLI gathers the questions of every unit and asks them together, once the running ones have settled.
+          const units = w.group !== undefined ? run.prep.apps.filter((x) => x.group === w.group).map((x) => x.name) : [w.name]
+          const who = w.group !== undefined ? `${w.group}, all ${units.length} server(s)` : w.name
+          ask = run.deps.confirm!(R(`[${who}] ${msg}`), units)
           if (key !== undefined) run.groupAsks.set(key, ask)
         }
         const yes = await ask.catch(() => false)
@@ -700,7 +705,7 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         }
         approvedBy = 'interactive confirmation'
       }
-      if (!st?.approved) await journal.append({type: 'gate-approved', wave, app: w.name, step: s.id, message: `approved by ${journal.actor.user} via ${approvedBy}`})
+      if (!approvalJournaled) await journal.append({type: 'gate-approved', wave, app: w.name, step: s.id, message: `approved by ${journal.actor.user} via ${approvedBy}`})
       if (ctl.holdAfterSoakAt === i) {
         if (soakData) (ctl.soaked ??= new Map()).set(i, soakData)
         return hold(`soaked and approved, at the barrier before the action of ${s.id}`)
@@ -955,7 +960,7 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
 function newRun(prep: WavePrep, opts: ExecuteOptions, deps: ExecutorDeps, journal: JournalWriter, signal: AbortSignal, emit: (e: ExecEvent) => void): Run {
   const replayed = replay(readJournal(journal.file).events)
   journal.onAppend = (e) => applyEvent(replayed, e)
-  return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), asking: Promise.resolve(), groupAsks: new Map()}
+  return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), groupAsks: new Map()}
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ export interface ExecutorDeps {
   runCommand(argv: readonly string[], opts: ProcessOptions): Promise<ProcessResult>
   runCheck(check: HealthCheck, signal: AbortSignal, ctx: {env?: Record<string, string>; cwd?: string}): Promise<CheckResult>
   /** Interactive approval of a gate (a terminal); absent when nobody can answer. */
-  confirm?: (question: string) => Promise<boolean>
+  /** Asks an operator; `units` are the units (applications, or the servers of one) that wait for the answer. */
+  confirm?: (question: string, units: string[]) => Promise<boolean>
   sleep(ms: number, signal: AbortSignal): Promise<void>
   /** Is this program runnable (on PATH, or an existing executable path)? */
   which(program: string): boolean
