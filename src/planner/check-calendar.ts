@@ -5,8 +5,8 @@
 // ran with: findings that depend on settings changed since are warnings for them.
 import {Temporal} from 'temporal-polyfill'
 import type {PathIssue} from '../schema/issues.js'
-import type {Plan, PlanSettings} from '../schema/plan.js'
-import {Calendar, checkTimezone, formatDay, hasOffset, instantOfIso, isoAt, localOfIso, localToUtcMs, parseDay, weekdayOf} from './calendar.js'
+import type {Plan, PlanSettings, Wave} from '../schema/plan.js'
+import {Calendar, checkTimezone, formatDay, hasOffset, instantOfIso, isoAt, localOfIso, localToUtcMs, parseDay, weekdayOf, type CutoverSlot} from './calendar.js'
 
 type Path = PathIssue['path']
 
@@ -41,7 +41,7 @@ const STAMPS = [
   {path: ['cutover', 'end'], label: 'cutover end'},
 ] as const
 
-function stampOf(w: Plan['waves'][number], k: number): string {
+function stampOf(w: Wave, k: number): string {
   const p = STAMPS[k].path
   return p.length === 1 ? w.replicationStart : w[p[0]][p[1]]
 }
@@ -83,77 +83,94 @@ export interface WaveCalendarInput {
   started: Set<number>
 }
 
-export function checkWaveCalendar({plan, calendar: cal, environments, started}: WaveCalendarInput): PathIssue[] {
+export function checkWaveCalendar(input: WaveCalendarInput): PathIssue[] {
+  const issues: PathIssue[] = []
+  const valid = input.plan.waves.map((w, i) => {
+    const at = (k: number): Path => ['waves', i, ...STAMPS[k].path]
+    const stamps = checkStamps(input.calendar.timeZone, w, at)
+    issues.push(...stamps.issues)
+    if (!stamps.instants) return false
+    issues.push(...checkPeriods(w, at, stamps.instants), ...checkAgainstSettings(input, w, i, at, stamps.instants))
+    return true
+  })
+  issues.push(...checkSequence(input, valid))
+  return issues
+}
+
+/** Every timestamp of a wave names one instant and says its local time; their instants when they all do. */
+function checkStamps(tz: string, w: Wave, at: (k: number) => Path): {issues: PathIssue[]; instants?: number[]} {
+  const issues: PathIssue[] = []
+  STAMPS.forEach((_, k) => {
+    const p = stampProblem(tz, stampOf(w, k))
+    if (p) issues.push({path: at(k), code: 'TIME_NOT_LOCAL', message: `wave ${w.number} ${STAMPS[k].label}: ${p.message}`, hint: p.hint})
+  })
+  return issues.length ? {issues} : {issues, instants: STAMPS.map((_, k) => instantOfIso(tz, stampOf(w, k)))}
+}
+
+/** Replication → test → cutover, each after the one before, and each period ending after it starts. */
+function checkPeriods(w: Wave, at: (k: number) => Path, [repl, testStart, testEnd, cutStart, cutEnd]: number[]): PathIssue[] {
+  const issues: PathIssue[] = []
+  const outOfOrder = (k: number, what: string, other: number) =>
+    issues.push({path: at(k), code: 'WAVE_DATES_OUT_OF_ORDER', message: `wave ${w.number}: ${what} (${STAMPS[k].label} ${stampOf(w, k)}, ${STAMPS[other].label} ${stampOf(w, other)})`, hint: 'Each wave replicates, then tests, then cuts over, and each period ends after it starts: put the dates back in that order, or re-plan'})
+  if (repl > cutStart) outOfOrder(0, 'replication starts after the cutover', 3)
+  else if (repl > testStart) outOfOrder(0, 'replication starts after testing does', 1)
+  if (testStart > cutStart) outOfOrder(1, 'testing starts after the cutover', 3)
+  else if (testEnd < testStart) outOfOrder(2, 'testing ends before it starts', 1)
+  else if (testEnd > cutStart) outOfOrder(2, 'testing ends after the cutover starts', 3)
+  if (cutEnd <= cutStart) outOfOrder(4, 'the cutover ends before it starts', 3)
+  return issues
+}
+
+/**
+ * The start date, the deadline, the cutover windows and the blackouts. A started wave keeps the dates it started
+ * with: what it breaks of settings changed since is a warning.
+ */
+function checkAgainstSettings({plan, calendar: cal, environments, started}: WaveCalendarInput, w: Wave, i: number, at: (k: number) => Path, instants: number[]): PathIssue[] {
   const issues: PathIssue[] = []
   const s = plan.settings
   const tz = cal.timeZone
+  const severity = started.has(w.number) ? 'warning' : 'error'
+  const keptNote = started.has(w.number) ? ` (wave ${w.number} has started: it keeps its dates, but know that it breaks the settings as they are now)` : ''
   const startMs = localToUtcMs(tz, cal.startDay, 0)
-  const valid: boolean[] = []
-  plan.waves.forEach((w, i) => {
-    const at = (k: number): Path => ['waves', i, ...STAMPS[k].path]
-    const kept = started.has(w.number)
-    // Settings-dependent findings on a started wave are warnings: it keeps the dates it started with.
-    const settingsSeverity = kept ? 'warning' : 'error'
-    const keptNote = kept ? ` (wave ${w.number} has started: it keeps its dates, but know that it breaks the settings as they are now)` : ''
-    let ok = true
-    STAMPS.forEach((_, k) => {
-      const p = stampProblem(tz, stampOf(w, k))
-      if (p) {
-        ok = false
-        issues.push({path: at(k), code: 'TIME_NOT_LOCAL', message: `wave ${w.number} ${STAMPS[k].label}: ${p.message}`, hint: p.hint})
-      }
+  const early = instants.findIndex((t) => t < startMs)
+  if (early >= 0) issues.push({path: at(early), code: 'BEFORE_START_DATE', severity, message: `wave ${w.number} ${STAMPS[early].label} ${stampOf(w, early)} is before the start date ${s.startDate}${keptNote}`, hint: 'Nothing happens before settings.startDate: move the date, or re-plan'})
+  const cutDay = localOfIso(tz, w.cutover.start).day
+  if (cal.deadlineDay !== undefined && cutDay > cal.deadlineDay) issues.push({path: at(3), code: 'AFTER_DEADLINE', severity, message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, after the deadline ${s.deadline}${keptNote}`, hint: 'Every cutover is on or before settings.deadline: move it earlier, or move the deadline and re-plan'})
+  const envs = environments(i)
+  const next = (): CutoverSlot | undefined => {
+    try {
+      return cal.nextCutover(cutDay, envs)
+    } catch {
+      return undefined // no window at all: the message names those there are
+    }
+  }
+  if (instants[4] > instants[3] && !cal.windowHolding(w.cutover.start, w.cutover.end, envs)) {
+    const from = localOfIso(tz, w.cutover.start)
+    const to = localOfIso(tz, w.cutover.end)
+    const open = cal.windowsFor(envs)
+    const slot = next()
+    const perEnvironment = cal.windows.some((x) => x.environments)
+    issues.push({
+      path: at(3),
+      code: 'CUTOVER_OUTSIDE_WINDOW',
+      severity,
+      message: `wave ${w.number} cuts over ${weekdayOf(from.day)} ${formatDay(from.day)} ${hhmm(from.minutes)}-${hhmm(to.minutes)} (${tz}), outside every cutover window${perEnvironment && envs.length ? ` open to ${envs.join(', ')}` : ''} (${open.length ? open.map((x) => x.label).join('; ') : 'none'})${keptNote}`,
+      hint: `Cutovers happen only in settings.cutoverWindows${slot ? `; the next one is ${weekdayOf(slot.day)} ${formatDay(slot.day)} ${hhmm(slot.startMin)}-${hhmm(slot.endMin)}` : ''}: move it there, or re-plan`,
     })
-    valid.push(ok)
-    if (!ok) return
-    const ms = STAMPS.map((_, k) => instantOfIso(tz, stampOf(w, k)))
-    const [repl, testStart, testEnd, cutStart, cutEnd] = ms
-    // Replication → test → cutover, each after the one before.
-    const outOfOrder = (k: number, what: string, other: number) =>
-      issues.push({path: at(k), code: 'WAVE_DATES_OUT_OF_ORDER', message: `wave ${w.number}: ${what} (${STAMPS[k].label} ${stampOf(w, k)}, ${STAMPS[other].label} ${stampOf(w, other)})`, hint: 'Each wave replicates, then tests, then cuts over, and each period ends after it starts: put the dates back in that order, or re-plan'})
-    if (repl > cutStart) outOfOrder(0, 'replication starts after the cutover', 3)
-    else if (repl > testStart) outOfOrder(0, 'replication starts after testing does', 1)
-    if (testStart > cutStart) outOfOrder(1, 'testing starts after the cutover', 3)
-    else if (testEnd < testStart) outOfOrder(2, 'testing ends before it starts', 1)
-    else if (testEnd > cutStart) outOfOrder(2, 'testing ends after the cutover starts', 3)
-    if (cutEnd <= cutStart) outOfOrder(4, 'the cutover ends before it starts', 3)
-    // Start date and deadline.
-    const early = ms.findIndex((t) => t < startMs)
-    if (early >= 0) issues.push({path: at(early), code: 'BEFORE_START_DATE', severity: settingsSeverity, message: `wave ${w.number} ${STAMPS[early].label} ${stampOf(w, early)} is before the start date ${s.startDate}${keptNote}`, hint: 'Nothing happens before settings.startDate: move the date, or re-plan'})
-    const cutDay = localOfIso(tz, w.cutover.start).day
-    if (cal.deadlineDay !== undefined && cutDay > cal.deadlineDay) issues.push({path: at(3), code: 'AFTER_DEADLINE', severity: settingsSeverity, message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, after the deadline ${s.deadline}${keptNote}`, hint: 'Every cutover is on or before settings.deadline: move it earlier, or move the deadline and re-plan'})
-    // Inside a cutover window open to the wave's environments.
-    const envs = environments(i)
-    if (cutEnd > cutStart && !cal.windowHolding(w.cutover.start, w.cutover.end, envs)) {
-      const from = localOfIso(tz, w.cutover.start)
-      const to = localOfIso(tz, w.cutover.end)
-      const open = cal.windowsFor(envs)
-      let next = ''
-      try {
-        const slot = cal.nextCutover(cutDay, envs)
-        next = `; the next one is ${weekdayOf(slot.day)} ${formatDay(slot.day)} ${hhmm(slot.startMin)}-${hhmm(slot.endMin)}`
-      } catch {
-        // No window at all: the message says which exist.
-      }
-      issues.push({
-        path: at(3),
-        code: 'CUTOVER_OUTSIDE_WINDOW',
-        severity: settingsSeverity,
-        message: `wave ${w.number} cuts over ${weekdayOf(from.day)} ${formatDay(from.day)} ${hhmm(from.minutes)}-${hhmm(to.minutes)} (${tz}), outside every cutover window${envs.length ? ` open to ${envs.join(', ')}` : ''} (${open.length ? open.map((x) => x.label).join('; ') : 'none'})${keptNote}`,
-        hint: `Cutovers happen only in settings.cutoverWindows${next}: move it there, or re-plan`,
-      })
-    }
-    const b = cal.cutoverBlackout(w.cutover.start, w.cutover.end)
-    if (b) {
-      let next = ''
-      try {
-        next = formatDay(cal.nextCutover(cutDay, envs).day)
-      } catch {
-        // Reported above.
-      }
-      issues.push({path: at(3), code: 'CUTOVER_IN_BLACKOUT', severity: settingsSeverity, message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, inside the blackout "${b}"${keptNote}`, hint: next ? `The next free cutover window is ${next}; move the cutover there or re-plan` : 'Move the cutover out of the blackout, or re-plan'})
-    }
-  })
-  // Waves in number order, on dates in the same order, a cadence apart.
+  }
+  const blackout = cal.cutoverBlackout(w.cutover.start, w.cutover.end)
+  if (blackout) {
+    const slot = next()
+    issues.push({path: at(3), code: 'CUTOVER_IN_BLACKOUT', severity, message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, inside the blackout "${blackout}"${keptNote}`, hint: slot ? `The next free cutover window is ${formatDay(slot.day)}; move the cutover there or re-plan` : 'Move the cutover out of the blackout, or re-plan'})
+  }
+  return issues
+}
+
+/** Waves in number order, cutting over in the same order, a cadence apart (two started waves keep their dates). */
+function checkSequence({plan, calendar: cal, started}: WaveCalendarInput, valid: boolean[]): PathIssue[] {
+  const issues: PathIssue[] = []
+  const tz = cal.timeZone
+  const cadence = plan.settings.waveCadenceDays
   for (let i = 1; i < plan.waves.length; i++) {
     const prev = plan.waves[i - 1]
     const w = plan.waves[i]
@@ -162,15 +179,14 @@ export function checkWaveCalendar({plan, calendar: cal, environments, started}: 
       continue
     }
     if (!valid[i] || !valid[i - 1]) continue
-    const a = instantOfIso(cal.timeZone, prev.cutover.start)
-    const b = instantOfIso(cal.timeZone, w.cutover.start)
-    if (b <= a) {
+    if (instantOfIso(tz, w.cutover.start) <= instantOfIso(tz, prev.cutover.start)) {
       issues.push({path: ['waves', i, 'cutover', 'start'], code: 'WAVES_OUT_OF_DATE_ORDER', message: `wave ${w.number} cuts over ${w.cutover.start}, not after wave ${prev.number} (${prev.cutover.start})`, hint: 'Waves cut over in their order: renumber them, move the date, or re-plan'})
       continue
     }
-    const gap = localOfIso(tz, w.cutover.start).day - localOfIso(tz, prev.cutover.start).day
-    if (gap < s.waveCadenceDays && !(started.has(w.number) && started.has(prev.number))) {
-      issues.push({path: ['waves', i, 'cutover', 'start'], code: 'WAVE_CADENCE', message: `wave ${w.number} cuts over ${gap} day${gap === 1 ? '' : 's'} after wave ${prev.number}; settings.waveCadenceDays is ${s.waveCadenceDays}`, hint: `Move it to ${formatDay(localOfIso(tz, prev.cutover.start).day + s.waveCadenceDays)} or later (in a cutover window), or lower waveCadenceDays and re-plan`})
+    const prevDay = localOfIso(tz, prev.cutover.start).day
+    const gap = localOfIso(tz, w.cutover.start).day - prevDay
+    if (gap < cadence && !(started.has(w.number) && started.has(prev.number))) {
+      issues.push({path: ['waves', i, 'cutover', 'start'], code: 'WAVE_CADENCE', message: `wave ${w.number} cuts over ${gap} day${gap === 1 ? '' : 's'} after wave ${prev.number}; settings.waveCadenceDays is ${cadence}`, hint: `Move it to ${formatDay(prevDay + cadence)} or later (in a cutover window), or lower waveCadenceDays and re-plan`})
     }
   }
   return issues
