@@ -21,6 +21,7 @@ beforeAll(() => {
   writeFileSync(path.join(dir, 'tab.yaml'), inv.replace('\n    owner: storefront', '\n\towner: storefront'))
   writeFileSync(path.join(dir, 'unknown-field.yaml'), inv.replace('    owner: storefront', '    ownr: storefront'))
   writeFileSync(path.join(dir, 'unknown-server-field.yaml'), inv.replace('    memoryMiB: 8192\n    os:', '    memoryMib: 8192\n    memoryMiB: 8192\n    os:'))
+  writeFileSync(path.join(dir, 'os-string.yaml'), inv.replace(/    os:\n      family: linux\n      name: ubuntu\n      version: "22.04"\n    application: shop-web/, '    os: ubuntu\n    application: shop-web'))
   writeFileSync(path.join(dir, 'settings.yaml'), 'apiVersion: migrate/v1\nkind: PlanSettings\nsettings:\n  startDate: 2027-02-30\n')
 })
 afterAll(() => cleanup())
@@ -88,6 +89,7 @@ const CASES: Case[] = [
   {args: 'status --plan DIR/nowhere/plan.yaml', exit: 64, code: 'PLAN_NOT_FOUND', message: /nowhere has neither a plan\.yaml nor a state journal$/},
   {args: 'validate DIR/missing.yaml', exit: 64, code: 'FILE_NOT_FOUND', message: /missing\.yaml: no such file$/},
   {args: 'validate DIR/tab.yaml', exit: 64, code: 'VALIDATION_FAILED', message: /^1 error\(s\) in 1 of 1 file\(s\)$/, stderr: /tab\.yaml:9:1: error YAML_SYNTAX: Tabs are not allowed as indentation/, diagnostics: 1},
+  {args: 'validate DIR/os-string.yaml', exit: 64, code: 'VALIDATION_FAILED', message: /^1 error\(s\) in 1 of 1 file\(s\)$/, stderr: /error SCHEMA_INVALID_TYPE: .*Write an object here/, diagnostics: 1},
   {args: 'validate DIR/unknown-field.yaml', exit: 64, code: 'VALIDATION_FAILED', message: /^1 error\(s\) in 1 of 1 file\(s\)$/, stderr: /unknown field "ownr" \(did you mean "owner"\?\)/, diagnostics: 1},
   {args: 'validate DIR/unknown-server-field.yaml', exit: 64, code: 'VALIDATION_FAILED', message: /^1 error\(s\) in 1 of 1 file\(s\)$/, stderr: /unknown field "memoryMib" \(did you mean "memoryMiB"\?\)/, diagnostics: 1},
   {args: 'plan --plan PLAN --inventory DIR/unknown-field.yaml --diff', exit: 64, code: 'INVALID_FILE', message: /unknown-field\.yaml/, stderr: /unknown field "ownr" \(did you mean "owner"\?\)/},

@@ -27,6 +27,8 @@ describe('the demo plan as shipped', () => {
     const dir = demo()
     const r = await migrate(['plan', '--plan', dir, '--diff', '--detailed-exitcode'])
     expect(r.stdout).toContain('no changes')
+    expect(r.stdout).toMatch(/servers in 1 wave$/m)
+    expect(r.stdout).not.toMatch(/\b1 waves\b/)
     expect(r.exitCode, r.stdout + r.stderr).toBe(0)
     const plan = readFileSync(path.join(dir, 'plan.yaml'), 'utf8')
     expect(plan.match(/^    template: local-demo$/gm)).toHaveLength(3)
@@ -80,6 +82,16 @@ describe('the stale-plan hint', () => {
       expect(again.exitCode, again.stderr).toBe(0)
       writeFileSync(path.join(dir, 'inventory.yaml'), readFileSync(path.join(dir, 'inventory.yaml'), 'utf8').replace('vcpus: 8', 'vcpus: 6'))
     }
+  })
+})
+
+describe('a gate waiting for approval', () => {
+  it('says what to do after the question, in one sentence ("…? Rerun", not "…?. Rerun")', async () => {
+    const dir = demo()
+    const r = await migrate(['execute', 'wave', '1', '--plan', dir, '--app', 'shop-web'])
+    expect(r.exitCode).toBe(6)
+    expect(r.stdout).toContain('waiting at approve-cutover: Cut over shop-web (owner storefront) to aws ap-southeast-3? Rerun with --approve approve-cutover (or --yes) to continue')
+    expect(r.stdout + r.stderr).not.toContain('?.')
   })
 })
 
