@@ -219,7 +219,7 @@ export function placementReason(p: Placement, a: number, afterOf: Map<number, st
   if (!slot.fixed && !pin?.wave) {
     const byKind = new Map<string, {text: (ws: number[]) => string; ws: number[]}>()
     let free: number[] = []
-    for (let c = Math.max(lo, w - 60); c < w; c++) {
+    for (let c = Math.max(lo, w - 24); c < w; c++) {
       const r = whyNotIn(p, g, c, a)
       if (!r) {
         free.push(c)
