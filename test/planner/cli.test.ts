@@ -85,6 +85,22 @@ describe("migrate plan", {timeout: 180_000}, () => {
     expect(env.result.written).toBe(false)
   })
 
+  it('--diff after a resize names the server and the change, and counts the applications that change wave', async () => {
+    const dir = planDir('resize')
+    expect((await migrate(['plan', '--plan', dir])).exitCode).toBe(0)
+    const file = path.join(dir, 'inventory.yaml')
+    const inv = parseDocument(readFileSync(file, 'utf8'))
+    const servers = inv.get('servers') as any
+    const s = servers.items.find((x: any) => x.get('application') === 'cms')
+    s.set('vcpus', 32)
+    s.set('memoryMiB', 131072)
+    writeFileSync(file, inv.toString())
+    const d = await migrate(['plan', '--plan', dir, '--diff', '--detailed-exitcode'])
+    expect(d.exitCode, d.stderr).toBe(2)
+    expect(d.stdout).toMatch(/would change: 0 of \d+ applications change wave/)
+    expect(d.stdout).toMatch(new RegExp(`server ${s.get('id')} \\(cms\\): \\S+ → m6i\\.8xlarge`))
+  })
+
   it('keeps waves the journal shows as started when re-planning', async () => {
     const dir = planDir('c')
     expect((await migrate(['plan', '--plan', dir])).exitCode).toBe(0)
