@@ -5,12 +5,12 @@ import {badInput} from '../errors.js'
 import {inventoryDigest} from '../inventory/digest.js'
 import {API_VERSION} from '../schema/common.js'
 import type {Inventory} from '../schema/inventory.js'
-import type {AppPlan, Plan, PlanSettings, Wave} from '../schema/plan.js'
+import type {AppPlan, Plan, PlanSettings} from '../schema/plan.js'
 import {deadlineError, lastCutover} from './advice.js'
 import {assignWaves, checkPins, groupAttrs, rulesOf, type AssignInput, type Assignment, type FixedWave} from './assign.js'
-import {Calendar, dayOfIso, formatDay, parseDay} from './calendar.js'
+import {Calendar, dayOfIso, formatDay} from './calendar.js'
 import {buildGroups, describeGroup, groupName, type GroupGraph} from './graph.js'
-import {buildModel, CRIT_ORDER, DB_TEMPLATES, ENV_ORDER, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
+import {buildModel, DB_TEMPLATES, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
 import {buildWaves, finalTally, markPilots, placementReason, type Placement} from './explain.js'
 import {measure, type Quality} from './quality.js'
 import {loadCatalogs, Sizer, type Catalogs} from './sizing.js'
@@ -34,7 +34,6 @@ export interface AssembleOptions {
   timings?: Record<string, number>
 }
 
-const ENV_NAMES = ['dev', 'test', 'staging', 'prod'] as const
 
 export function assemblePlan(inventory: Inventory, settings: PlanSettings, prior?: PriorState, options: AssembleOptions = {}): Plan {
   return assemble(inventory, settings, prior, options).plan
