@@ -104,16 +104,26 @@ export function deadlineError(input: AssignInput, asg: Assignment, replan: (s: P
   const tib = Math.ceil(dataGiB / 1024)
   const data = smallestRaise(cap.dataTiB, Math.max(cap.dataTiB, tib), withCap('dataTiB'))
   if (data) add('capacity.dataTiB', cap.dataTiB, data.v, {capacity: {...cap, dataTiB: data.v}}, data.day, `${tib} TiB to replicate, at most ${cap.dataTiB} TiB a wave`)
-  // Every capacity limit raised together by the same share, when no single one does it.
+  // Every capacity limit raised together by the same share when no single one does it; then with the ramp too.
   if (!crit && !apps && !srv && !data) {
-    const scaled = (pct: number): PlanSettings => ({
-      ...s,
-      capacity: {apps: Math.ceil((cap.apps * pct) / 100), servers: Math.ceil((cap.servers * pct) / 100), dataTiB: Math.ceil((cap.dataTiB * pct) / 100), critical: Math.ceil((cap.critical * pct) / 100)},
-    })
-    const all = smallestRaise(100, 1000, scaled)
-    if (all) {
-      const c = scaled(all.v).capacity
-      add('capacity', `apps ${cap.apps}, servers ${cap.servers}, dataTiB ${cap.dataTiB}, critical ${cap.critical}`, `apps ${c.apps}, servers ${c.servers}, dataTiB ${c.dataTiB}, critical ${c.critical}`, {capacity: c}, all.day, `no single limit does it: the wave size binds (+${all.v - 100}% on every capacity limit)`)
+    const withRamp = s.rules.includes('small-early-waves') && s.ramp.earlyWaves > 0
+    const scaled =
+      (ramp: boolean) =>
+      (pct: number): PlanSettings => ({
+        ...s,
+        capacity: {apps: Math.ceil((cap.apps * pct) / 100), servers: Math.ceil((cap.servers * pct) / 100), dataTiB: Math.ceil((cap.dataTiB * pct) / 100), critical: Math.ceil((cap.critical * pct) / 100)},
+        ...(ramp ? {ramp: {...s.ramp, earlyServers: Math.ceil((s.ramp.earlyServers * pct) / 100)}} : {}),
+      })
+    for (const ramp of withRamp ? [false, true] : [false]) {
+      const all = smallestRaise(100, 1000, scaled(ramp))
+      if (!all) continue
+      const next = scaled(ramp)(all.v)
+      const c = next.capacity
+      const what = `apps ${c.apps}, servers ${c.servers}, dataTiB ${c.dataTiB}, critical ${c.critical}${ramp ? `, ramp.earlyServers ${next.ramp.earlyServers}` : ''}`
+      const was = `apps ${cap.apps}, servers ${cap.servers}, dataTiB ${cap.dataTiB}, critical ${cap.critical}${ramp ? `, ramp.earlyServers ${s.ramp.earlyServers}` : ''}`
+      const why = ramp ? `no single limit does it: the wave size and the ramp bind together (+${all.v - 100}% on each)` : `no single limit does it: the wave size binds (+${all.v - 100}% on every capacity limit)`
+      add(ramp ? 'capacity+ramp' : 'capacity', was, what, ramp ? {capacity: c, ramp: next.ramp} : {capacity: c}, all.day, why)
+      break
     }
   }
   if (s.rules.includes('small-early-waves') && s.ramp.earlyWaves > 0) {
