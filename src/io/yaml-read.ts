@@ -319,6 +319,8 @@ function checkScalarText(text: string, e: ScalarEvent, atRoot: boolean): void {
       if (m.index !== end - e.valueEnd || m[0] === '') break
       end += m[0].length
     }
+    // A line after it that starts with a tab is read by yaml as the block's text, and refused there.
+    if (/^ *\t/.test(text.slice(end, end + 200))) throw new YamlRefused(TABS, end, 'YAML_SYNTAX')
     if (!header[2].includes('+')) {
       const firstIndent = /^(?: *\r?\n)*( *)/.exec(text.slice(e.valueStart, end))![1].length
       for (;;) {
