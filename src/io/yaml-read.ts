@@ -268,11 +268,11 @@ function checkCommentBeforeValue(text: string, valueStart: number): void {
   if (blank && lessIndentedComment) throw new YamlRefused('a value on its own line after a blank line and a less indented comment is read differently by YAML readers; put the value on the line of its key, or indent the comment like the value', valueStart, 'YAML_UNSUPPORTED')
 }
 
-/** A blank line holding a tab near an explicit key ("? key"): yaml takes the tab for indentation, js-yaml does not. */
+/** A line indented with a tab in a file with explicit keys ("? key"): yaml takes the tab for indentation there. */
 function checkTabLinesNearExplicitKeys(text: string): void {
   if (!/^[ \t]*(?:- +)*\?[ \t]/m.test(text)) return
-  const blankTab = /^[ \t]*\t[ \t]*\r?$/m.exec(text)
-  if (blankTab) throw new YamlRefused(`${TABS}: a blank line holds a tab, in a file with explicit keys ("? ")`, blankTab.index, 'YAML_SYNTAX')
+  const tabbed = /^ *\t/m.exec(text)
+  if (tabbed) throw new YamlRefused(`${TABS}: a line starts with a tab, in a file with explicit keys ("? ")`, tabbed.index, 'YAML_SYNTAX')
 }
 
 /** Refuses a node that starts a line after a tab: YAML indents with spaces (js-yaml lets some tabs pass, yaml not). */
