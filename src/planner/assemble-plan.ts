@@ -10,6 +10,7 @@ import {deadlineError, lastCutover} from './advice.js'
 import {assignWaves, checkPins, groupAttrs, rulesOf, type AssignInput, type Assignment, type FixedWave} from './assign.js'
 import {Calendar, dayOfIso, formatDay} from './calendar.js'
 import {buildGroups, describeGroup, groupName, type GroupGraph} from './graph.js'
+import {managedParams, managedRequires, managedTemplate} from './managed.js'
 import {buildModel, DB_TEMPLATES, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
 import {buildWaves, finalTally, markPilots, placementReason, type Placement} from './explain.js'
 import {measure, type Quality} from './quality.js'
@@ -286,7 +287,10 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
         const hi = d.serverId !== undefined ? model.dbHosts.get(d.serverId) : undefined
         const host = hi !== undefined ? inventory.servers[hi] : undefined
         const sized = sizer.sizeDatabase(d, host)
-        return sized ? {id: d.id, service: sized.service, instanceClass: sized.instanceClass, template: DB_TEMPLATES[d.engine], reason: `${d.engine} ${d.version ?? ''}`.trim() + `, ${d.sizeGiB === undefined ? 'size unknown' : `${d.sizeGiB} GiB`}: ${sized.reason}`} : undefined
+        if (!sized) return undefined
+        const template = managedTemplate(n.cloud, d.engine, DB_TEMPLATES[d.engine])
+        const requires = template ? managedRequires(template, n.name, d) : undefined
+        return {id: d.id, service: sized.service, instanceClass: sized.instanceClass, template, reason: `${d.engine} ${d.version ?? ''}`.trim() + `, ${d.sizeGiB === undefined ? 'size unknown' : `${d.sizeGiB} GiB`}: ${sized.reason}`, ...(requires ? {engine: d.engine, ...(d.version ? {version: d.version} : {}), requires} : {})}
       })
       .filter((x): x is NonNullable<typeof x> => x !== undefined)
       .sort((x, y) => (x.id < y.id ? -1 : 1))
@@ -327,7 +331,7 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
       target,
       servers: serverTargets,
       databases: dbTargets,
-      params: n.inScope && dbTargets.length === 1 ? sourceParams(inventory, n.dbs.find((di) => inventory.databases[di].id === dbTargets[0].id)!, model) : {},
+      params: n.inScope && dbTargets.length === 1 ? dbParams(inventory, n.dbs.find((di) => inventory.databases[di].id === dbTargets[0].id)!, model, n.name, dbTargets[0].template, n.region) : {},
       reasons,
     }
     return out
@@ -356,6 +360,14 @@ function sourceParams(inventory: Inventory, dbIndex: number, model: EstateModel)
     default:
       return {}
   }
+}
+
+/** Source-side parameters, and the target-side ones the plan can derive for a managed template. */
+function dbParams(inventory: Inventory, dbIndex: number, model: EstateModel, app: string, template: string | undefined, region: string): Record<string, string> {
+  const src = sourceParams(inventory, dbIndex, model)
+  const d = inventory.databases[dbIndex]
+  if (template === 'redis-elasticache' && src.source_url) src.source_addr = src.source_url.replace(/^redis:\/\//, '')
+  return template ? {...src, ...managedParams(template, app, d, region)} : src
 }
 
 function sortedById(xs: {id: string}[]): boolean {

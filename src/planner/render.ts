@@ -3,6 +3,7 @@
 import type {Plan} from '../schema/plan.js'
 import {Calendar, dayOfIso, describeBlackout, formatDay, localOfIso} from './calendar.js'
 import type {Quality} from './quality.js'
+import {managedResourceLines} from './managed.js'
 
 export type PlanFormat = 'table' | 'markdown' | 'mermaid' | 'json'
 
@@ -62,6 +63,7 @@ export function renderTable(plan: Plan, quality?: Quality, baseline?: Quality): 
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
   const outside = plan.applications.filter((a) => a.wave === null)
   if (outside.length) out.push('', `not moving: ${outside.map((a) => `${a.name} (${a.strategy})`).join(', ')}`)
+  out.push(...managedResourceLines(plan))
   out.push(`timezone ${plan.settings.timezone}; ${plan.waves.reduce((s, w) => s + w.applications.length, 0)} applications, ${plan.waves.reduce((s, w) => s + w.servers, 0)} servers in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`)
   if (quality) out.push(qualityLine('plan', quality))
   if (baseline) out.push(qualityLine('baseline (by criticality, packed by capacity)', baseline))
@@ -103,6 +105,7 @@ export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality
       out.push(`| ${a.name} | ${a.strategy} | ${a.template} | ${a.servers.length} | ${a.databases.map((d) => `${d.id} → ${d.instanceClass}`).join('<br>')} | ${(a.reasons[0] ?? '').replace(/\|/g, '\\|')} |`)
     }
   }
+  out.push(...managedResourceLines(plan, true))
   const outside = plan.applications.filter((a) => a.wave === null)
   if (outside.length) {
     out.push('', '## Not moving', '')

@@ -216,6 +216,14 @@ export const DatabaseTarget = z.strictObject({
   /** The runbook template that moves this database (e.g. postgres-logical-replication). */
   template: z.string().optional(),
   reason: z.string().optional(),
+  /** Engine and version the managed resource must run (the source's engine; version at least the source's). */
+  engine: z.string().optional(),
+  version: z.string().optional(),
+  /**
+   * What must be set on the managed resource before its wave, for the team's infrastructure code (provisioning is
+   * not migrate's): parameter-group values (rds.logical_replication, binlog_format, …) and prerequisites.
+   */
+  requires: z.record(z.string(), z.string()).optional(),
 })
 
 export const AppPlan = z.strictObject({

@@ -82,10 +82,14 @@ describe('assemblePlan', () => {
     const plan = assemblePlan(inv, settings({targets: {wiki: {cloud: 'alicloud', region: 'ap-southeast-5'}}, strategyRules: [{match: {app: 'batch'}, strategy: 'relocate', template: 'vmware-relocate'}]}))
     const app = (n: string) => plan.applications.find((a) => a.name === n)!
     expect(app('web')).toMatchObject({strategy: 'replatform', template: 'aws-mgn-rehost', target: {cloud: 'aws', region: 'ap-southeast-3'}})
-    expect(app('web').databases).toEqual([expect.objectContaining({id: 'web-postgres', service: 'aws:rds-postgres', instanceClass: 'db.m6i.xlarge', template: 'postgres-logical-replication'})])
+    // A database mapped to a managed class gets the managed runbook, and what the resource must have before its wave.
+    expect(app('web').databases).toEqual([expect.objectContaining({id: 'web-postgres', service: 'aws:rds-postgres', instanceClass: 'db.m6i.xlarge', template: 'postgres-rds', engine: 'postgres'})])
+    expect(app('web').databases[0].requires).toMatchObject({'rds.logical_replication': expect.stringMatching(/^1 /)})
     // The database server is replaced by the managed service, the other is rehosted.
     expect(app('web').servers.map((s) => s.id)).toEqual(['web-2'])
-    expect(app('cache')).toMatchObject({strategy: 'replatform', template: 'redis-replicaof', servers: []})
+    expect(app('cache')).toMatchObject({strategy: 'replatform', template: 'redis-elasticache', servers: []})
+    expect(app('cache').params).toMatchObject({replication_group_id: expect.stringMatching(/^cache-[a-z0-9-]+$/), region: 'ap-southeast-3'})
+    expect(app('cache').databases[0].requires).toMatchObject({'Multi-AZ': 'enabled', 'cluster mode': 'disabled'})
     expect(app('wiki')).toMatchObject({template: 'alicloud-smc-rehost', target: {cloud: 'alicloud'}})
     expect(app('wiki').servers[0].instanceType).toBe('ecs.g7.xlarge')
     expect(app('api').servers[0].instanceType).toBe('m6i.xlarge')

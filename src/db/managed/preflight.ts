@@ -2,7 +2,7 @@
 // (CHANGE MASTER, SET GLOBAL read_only, …); a managed one must offer what its managed template calls instead. The
 // engine pre-flights (postgres.ts, mariadb.ts, redis.ts) check the data and the source; these findings are added.
 import type {Engine} from '../connect.js'
-import {withMysql, withPg} from '../connect.js'
+import {withMysql, withPg, withRedis} from '../connect.js'
 import type {Finding} from '../types.js'
 import {rdsPostgresFindings} from './rds-postgres.js'
 import {rdsMariadbFindings, selfManagedTargetFindings, targetPowers} from './rds-mariadb.js'
@@ -36,6 +36,14 @@ export async function managedFindings(engine: Engine, source: string, target: st
     // Self-managed path: its blocker stays, but says where the managed path is when the target looks managed.
     if (await pgLooksManaged(target, o.targetPasswordEnv))
       return {service: 'self-managed', findings: base.map((f) => (f.code === 'PG_TARGET_NOT_SUPERUSER' ? {...f, hint: 'The target looks like RDS/Aurora (rds_superuser): use the template postgres-rds, which subscribes as the master user (or run the pre-flight with --target-service rds)'} : f))}
+  }
+  if (engine === 'redis' && (o.service === 'self-managed' || o.service === 'auto')) {
+    const missing = await withRedis(target, o.targetPasswordEnv, async (r) => {
+      const info = (await r.call('COMMAND', 'INFO', 'REPLICAOF', 'CONFIG')) as unknown[]
+      return ['REPLICAOF', 'CONFIG'].filter((_, i) => !info[i])
+    })
+    if (missing.length > 0)
+      return {service: o.service, findings: [...base, {severity: 'blocker', code: 'REDIS_TARGET_COMMANDS', message: `the target does not offer ${missing.join(', ')} to clients (renamed or disabled, as on ElastiCache): the replicaof template cannot make it a replica`, hint: 'For ElastiCache use the template redis-elasticache (StartMigration/CompleteMigration through the API); for a node of ours, undo the rename-command'}]}
   }
   return {service: o.service, findings: base}
 }
