@@ -268,11 +268,11 @@ function checkCommentBeforeValue(text: string, valueStart: number): void {
   if (blank && lessIndentedComment) throw new YamlRefused('a value on its own line after a blank line and a less indented comment is read differently by YAML readers; put the value on the line of its key, or indent the comment like the value', valueStart, 'YAML_UNSUPPORTED')
 }
 
-/** A line indented with a tab in a file with explicit keys ("? key"): yaml takes the tab for indentation there. */
+/** A tab at the start of a line, or after its "? ", ": " or "- ", in a file with explicit keys ("? key"): yaml takes it for indentation. */
 function checkTabLinesNearExplicitKeys(text: string): void {
   if (!/^[ \t]*(?:- +)*\?[ \t]/m.test(text)) return
-  const tabbed = /^ *\t/m.exec(text)
-  if (tabbed) throw new YamlRefused(`${TABS}: a line starts with a tab, in a file with explicit keys ("? ")`, tabbed.index, 'YAML_SYNTAX')
+  const tabbed = /^[ ?:-]*\t/m.exec(text)
+  if (tabbed) throw new YamlRefused(`${TABS}: a line starts with a tab (after its indicators), in a file with explicit keys ("? ")`, tabbed.index + tabbed[0].length - 1, 'YAML_SYNTAX')
 }
 
 /** Refuses a node that starts a line after a tab: YAML indents with spaces (js-yaml lets some tabs pass, yaml not). */
