@@ -129,7 +129,10 @@ export function readYaml(text: string): unknown {
   } catch (error) {
     throw refusal(error, text)
   }
-  if (text.includes('\t')) checkTabLinesNearExplicitKeys(text)
+  if (text.includes('\t')) {
+    checkTabLinesNearExplicitKeys(text)
+    checkTabAfterIndicator(text)
+  }
   const shape = checkEvents(events, text)
   if (shape.documents === 0) return null
   let value: unknown
@@ -266,6 +269,17 @@ function checkCommentBeforeValue(text: string, valueStart: number): void {
     lineStart = prev
   }
   if (blank && lessIndentedComment) throw new YamlRefused('a value on its own line after a blank line and a less indented comment is read differently by YAML readers; put the value on the line of its key, or indent the comment like the value', valueStart, 'YAML_UNSUPPORTED')
+}
+
+/**
+ * A tab after a line's leading "- " / "? " / ": " that is followed by anything but a plain one-line value (an anchor,
+ * a tag, a quote, a nested key or list): yaml takes the tab for indentation, js-yaml for a separator.
+ */
+function checkTabAfterIndicator(text: string): void {
+  for (const m of text.matchAll(/^([ ]*(?:[-?:][ \t]+)*[-?:])[ \t]*\t[ \t]*(.*)$/gm)) {
+    const rest = m[2].replace(/\r$/, '')
+    if (rest === '' || /^[&*!|>'"[{#?:-]/.test(rest) || /:(?:[ \t]|$)/.test(rest)) throw new YamlRefused(TABS, (m.index ?? 0) + m[1].length, 'YAML_SYNTAX')
+  }
 }
 
 /** A tab at the start of a line, or after its "? ", ": " or "- ", in a file with explicit keys ("? key"): yaml takes it for indentation. */
