@@ -18,7 +18,7 @@ export type NumberReading = {value: number} | {problem: string; hint: string} | 
 
 export const NOT_A_NUMBER = 'is not a number'
 
-const SPACE_GROUPS = /^[-+]?\d{1,3}(?:[ \u00a0\u202f\u2009']\d{3})+(?:[.,]\d+)?%?$/
+const SPACE_GROUPS = /^[-+]?\d{1,3}(?:[ \u00a0\u202f\u2009'\u2019]\d{3})+(?:[.,]\d+)?%?$/
 const NUMBERISH = /^[-+]?[\d.,]*\d[\d.,]*%?$/
 const other = (mark: DecimalMark): DecimalMark => (mark === '.' ? ',' : '.')
 
@@ -62,7 +62,7 @@ const howToFix = (value: number) => `Write it without thousands separators (e.g.
 export function readNumber(raw: string | undefined, locale: NumberLocale): NumberReading {
   if (raw === undefined || raw.trim() === '') return undefined
   let s = raw.trim()
-  if (SPACE_GROUPS.test(s)) s = s.replace(/[ \u00a0\u202f\u2009']/g, '')
+  if (SPACE_GROUPS.test(s)) s = s.replace(/[ \u00a0\u202f\u2009'\u2019]/g, '')
   s = s.replace(/%$/, '')
   if (!NUMBERISH.test(s)) {
     const n = Number(s)

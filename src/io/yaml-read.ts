@@ -213,6 +213,7 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
         lastOffset = e.anchorEnd
         break
       case EVENT_ID.SCALAR: {
+        checkPropertyEnd(text, e)
         const block = e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK
         const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED
         const starts = [e.tagStart, e.anchorStart - 1, block ? (blockHeader(text, e)?.offset ?? -1) : e.valueStart - (quoted ? 1 : 0)].filter((x) => x >= 0)
@@ -231,6 +232,7 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
       }
       case EVENT_ID.SEQUENCE:
       case EVENT_ID.MAPPING:
+        checkPropertyEnd(text, e)
         isKey()
         if (tabs) checkIndentation(text, e.start)
         open.push({map: e.type === EVENT_ID.MAPPING, keyNext: true})
@@ -287,6 +289,15 @@ function checkTabLinesNearExplicitKeys(text: string): void {
   if (!/^[ \t]*(?:- +)*\?[ \t]/m.test(text)) return
   const tabbed = /^[ ?:-]*\t/m.exec(text)
   if (tabbed) throw new YamlRefused(`${TABS}: a line starts with a tab (after its indicators), in a file with explicit keys ("? ")`, tabbed.index + tabbed[0].length - 1, 'YAML_SYNTAX')
+}
+
+/** An anchor or tag must be followed by a space or a line end: "&a[1]" is one anchor to js-yaml, broken to yaml. */
+function checkPropertyEnd(text: string, e: {anchorEnd: number; tagEnd: number}): void {
+  for (const end of [e.anchorEnd, e.tagEnd]) {
+    if (end === NO_RANGE || end >= text.length) continue
+    const ch = text[end]
+    if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\r' && ch !== ',' && ch !== ']' && ch !== '}') throw new YamlRefused('an anchor (&name) or tag (!tag) must be followed by a space', end, 'YAML_SYNTAX')
+  }
 }
 
 /** Refuses a node that starts a line after a tab: YAML indents with spaces (js-yaml lets some tabs pass, yaml not). */

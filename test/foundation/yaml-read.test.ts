@@ -147,8 +147,10 @@ const structured = fc
       .join('\n') + '\n',
   )
 
-// FUZZ_SCALE=20 npx vitest run test/foundation/yaml-read.test.ts runs each property 20 times as long.
+// FUZZ_SCALE=20 npx vitest run test/foundation/yaml-read.test.ts runs each property 20 times as long, from a random
+// seed; the suite's own runs use a fixed seed, so that CI is not the place where a new exotic difference turns up.
 const scale = Number(process.env.FUZZ_SCALE ?? 1)
+const seed = process.env.FUZZ_SCALE ? {} : {seed: 20261130}
 
 describe('generated documents', () => {
   it('whatever yaml writes, in any of its styles, reads back as yaml reads it', () => {
@@ -162,7 +164,7 @@ describe('generated documents', () => {
         }
         expect(disagreement(written)).toBeUndefined()
       }),
-      {numRuns: 600 * scale},
+      {numRuns: 600 * scale, ...seed},
     )
   })
 
@@ -173,7 +175,7 @@ describe('generated documents', () => {
         expect(disagreement(doc)).toBeUndefined()
         if (ours(doc).read) read++
       }),
-      {numRuns: 2000 * scale},
+      {numRuns: 2000 * scale, ...seed},
     )
     // The generator must make documents that read, not only broken ones.
     expect(read).toBeGreaterThan(40)
@@ -186,7 +188,7 @@ describe('generated documents', () => {
         expect(disagreement(doc)).toBeUndefined()
         if (ours(doc).read) read++
       }),
-      {numRuns: 2000 * scale},
+      {numRuns: 2000 * scale, ...seed},
     )
     expect(read).toBeGreaterThan(400)
   })
