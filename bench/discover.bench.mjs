@@ -73,12 +73,10 @@ try {
     const awsArgs = (out) => ['discover', 'aws', ...REGIONS.flatMap((r) => ['--region', r]), '--endpoint', ec2.url, '--out', out]
     const awsEnv = {AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret'}
     const before = ec2.requests.length
-    // The first discovery; discovering again over the inventory it wrote (read, merge, diff); and the first
-    // discovery with the SDK's own XML parser (src/providers/aws-xml.ts is what differs), interleaved.
+    // The first discovery and discovering again over the inventory it wrote (read, merge, diff), interleaved.
     const got = await runInterleaved([
       {label: `aws: ${N} instances, ${REGIONS.length} regions`, args: awsArgs('aws/inventory.yaml'), env: awsEnv, prepare: fresh('aws')},
       {label: 'aws again: diff against that inventory', args: awsArgs('aws-again/inventory.yaml'), env: awsEnv, prepare: () => cpSync(path.join(dir, 'aws'), path.join(dir, 'aws-again'), {recursive: true})},
-      {label: 'aws, with the SDK\'s own XML parser', args: awsArgs('aws-sdkxml/inventory.yaml'), env: {...awsEnv, MIGRATE_AWS_SDK_XML: '1'}, prepare: fresh('aws-sdkxml')},
     ])
     const perRun = Math.round((ec2.requests.length - before) / ((RUNS + 1) * got.length))
     for (const g of got) rows.push({...g, requests: perRun})

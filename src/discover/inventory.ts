@@ -5,7 +5,6 @@ import path from 'node:path'
 import {formatDiagnostic, type Diagnostic} from '../diagnostics.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
 import {writeFileAtomic} from '../io/atomic.js'
-import {collectGarbage} from '../io/gc.js'
 import {schemaHeader} from '../io/write-yaml.js'
 import {toYamlChunks} from '../io/fast-yaml-write.js'
 import type {Inventory} from '../schema/inventory.js'
@@ -52,8 +51,6 @@ export function readPrevious(out: string, replace = false): Inventory | undefine
   }
 }
 export function writeInventory(results: SourceResult[], o: WriteOptions): DiscoverResult {
-  // Every source is done: what their SDKs allocated is garbage now; collect it before the big allocations below.
-  collectGarbage()
   let previous = readPrevious(o.out, o.replace)
   const {inventory, warnings, renamed} = buildInventory(results, previous, o)
   // What changed, now: then the previous inventory (10,000 servers) can go before the new one is written.

@@ -2,12 +2,12 @@
 // or all of them, regions in parallel. The SDK is imported lazily, inside discover(), so no other command pays the
 // ~0.7 s its import costs. Credentials come from the SDK's default chain (env, profiles, SSO, instance role).
 import {createRequire} from 'node:module'
+import type {Diagnostic} from '../diagnostics.js'
 import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
 import {mapWithLimit} from '../discover/limit.js'
 import type {CloudOptions} from './cloud-options.js'
-import {fastEc2Protocol} from './aws-xml.js'
 
 export interface AwsOptions extends CloudOptions {
   /** Endpoint URL for every region (a VPC endpoint or a test fixture); AWS_ENDPOINT_URL_EC2 is honoured by the SDK. */
@@ -33,13 +33,12 @@ export const awsSource: DiscoverySource<AwsOptions> = {
     if (!o.allRegions && o.regions.length === 0) {
       throw badInput('aws: no region given', 'AWS_NO_REGION', 'Pass --region REGION (repeatable), e.g. --region ap-southeast-1, or --all-regions')
     }
-    // The SDK's notice that future releases need Node 22 is for its maintainers, not for the user of a pinned SDK.
+    // The SDK's own notice is a multi-line process warning on stderr (it would break --json and the live view):
+    // off, and said once, in one line, as a warning of this source's result (nodeSupportNote()).
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
     // require() loads the SDK's single-file CommonJS build: ~0.3 s less CPU than import() of its many ESM files.
     const require = createRequire(import.meta.url)
     const sdk: Ec2Module = require('@aws-sdk/client-ec2')
-    // The same SDK protocol class, with a faster XML parser in its deserializer (see aws-xml.ts for why and how).
-    const protocol = fastEc2Protocol(sdkProtocols(require))
     const profile = o.profile ?? process.env.AWS_PROFILE ?? 'default'
     const endpoint = o.endpoint ?? process.env.AWS_ENDPOINT_URL_EC2 ?? process.env.AWS_ENDPOINT_URL
     const client = (region: string) =>
@@ -49,7 +48,6 @@ export const awsSource: DiscoverySource<AwsOptions> = {
         ...(o.endpoint ? {endpoint: o.endpoint} : {}),
         maxAttempts: o.maxAttempts ?? 5,
         retryMode: 'standard',
-        ...(protocol ? {protocol: protocol as never} : {}),
       })
     let regions = o.regions
     if (o.allRegions) {
@@ -66,6 +64,7 @@ export const awsSource: DiscoverySource<AwsOptions> = {
       emit({task, status: 'done', message: `${regions.length} regions: ${regions.join(', ')}`})
     }
     const result = emptyResult('aws', regions)
+    result.warnings.push(...nodeSupportNote(process.versions.node))
     const perRegion = await mapWithLimit(regions, o.concurrency ?? 8, async (region) => {
       const task = o.allRegions ? `aws ${region}` : `aws ${region}`
       emit({task, status: 'start'})
@@ -100,7 +99,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
           const s = toServer(i, region)
           if (!s) continue
           out.push(s)
-          volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => own(b.Ebs?.VolumeId)))
+          volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId))
         }
       }
       progress(`${out.length} instances`)
@@ -110,7 +109,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
   const volumesP = tag('DescribeVolumes', (async () => {
     const sizes = new Map<string, {size: number; type?: string}>()
     for await (const page of sdk.paginateDescribeVolumes({client, pageSize: 500}, {})) {
-      for (const v of page.Volumes ?? []) if (v.VolumeId) sizes.set(own(v.VolumeId), {size: v.Size ?? 0, type: own(v.VolumeType)})
+      for (const v of page.Volumes ?? []) if (v.VolumeId) sizes.set(v.VolumeId, {size: v.Size ?? 0, type: v.VolumeType})
     }
     return sizes
   })())
@@ -140,57 +139,47 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
   return servers
 }
 
-/** @aws-sdk/core/protocols as the EC2 client itself resolves it (one copy of the SDK), or undefined. */
-function sdkProtocols(require: NodeJS.Require): Parameters<typeof fastEc2Protocol>[0] {
-  try {
-    return createRequire(require.resolve('@aws-sdk/client-ec2'))('@aws-sdk/core/protocols')
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * A copy of an SDK string that does not keep its response alive. The strings the SDK hands back are slices of the
- * whole XML answer (~1.4 MB a page), so keeping one id would keep the page: for 10,000 instances, ~20 MB of XML.
- * Short strings (under 13 characters) are always copied by V8; longer ones get their own small backing store here.
- */
-function own(s: string): string
-function own(s: string | undefined): string | undefined
-function own(s: string | undefined): string | undefined {
-  return s === undefined || s.length < 13 ? s : (s + ' ').slice(0, -1)
-}
-
 /** One EC2 instance as a server (sizes and disk sizes are filled in once the types and volumes are known). */
 function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string): Server | undefined {
   const state = i.State?.Name
   if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') return undefined
   const tags: Record<string, string> = {}
-  for (const t of i.Tags ?? []) if (t.Key !== undefined) tags[own(t.Key)] = own(t.Value ?? '')
+  for (const t of i.Tags ?? []) if (t.Key !== undefined) tags[t.Key] = t.Value ?? ''
   const cpuFromOptions = (i.CpuOptions?.CoreCount ?? 0) * (i.CpuOptions?.ThreadsPerCore ?? 1)
   const privateIps = new Set<string>()
-  if (i.PrivateIpAddress) privateIps.add(own(i.PrivateIpAddress))
-  for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(own(a.PrivateIpAddress))
+  if (i.PrivateIpAddress) privateIps.add(i.PrivateIpAddress)
+  for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
   const windows = String(i.Platform ?? '').toLowerCase() === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
-  const id = own(i.InstanceId)
+  const id = i.InstanceId
   const s: Server = {
     id,
     name: tags.Name || id,
     provider: 'aws',
     region,
-    zone: own(i.Placement?.AvailabilityZone),
-    hostname: own(i.PrivateDnsName) || undefined,
+    zone: i.Placement?.AvailabilityZone,
+    hostname: i.PrivateDnsName || undefined,
     privateIps: [...privateIps],
-    publicIps: i.PublicIpAddress ? [own(i.PublicIpAddress)] : [],
+    publicIps: i.PublicIpAddress ? [i.PublicIpAddress] : [],
     vcpus: cpuFromOptions || 1,
     memoryMiB: 1,
-    disks: (i.BlockDeviceMappings ?? []).map((b) => ({name: own(b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk'), sizeGiB: 0})),
-    os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: own(i.PlatformDetails)} : {})},
-    instanceType: own(i.InstanceType),
+    disks: (i.BlockDeviceMappings ?? []).map((b) => ({name: b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk', sizeGiB: 0})),
+    os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: i.PlatformDetails} : {})},
+    instanceType: i.InstanceType,
     state: state === 'running' ? 'running' : state === 'pending' ? 'pending' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
     tags,
     source: {kind: 'aws', ref: `${region}/${id}`},
   }
   return s
+}
+
+/**
+ * One line for the user on a Node older than 22: migrate supports Node >= 20.19 (what the target machines run), but
+ * Node 20 left maintenance in April 2026 and AWS SDK releases after early January 2027 need Node 22.
+ */
+export function nodeSupportNote(version: string): Diagnostic[] {
+  const major = Number(version.replace(/^v/, '').split('.')[0])
+  if (!(major < 22)) return []
+  return [{severity: 'warning', code: 'NODE_VERSION_OLD', message: `aws: Node ${version.replace(/^v/, '')} is past its end of life (April 2026), and AWS SDK releases after January 2027 need Node 22; migrate works on it today`, hint: 'Run migrate on Node 22 or 24'}]
 }
 
 interface AwsContext {

@@ -2,12 +2,13 @@
 // verifies SigV4 signatures. Engine tests call the provider; error cases run the built CLI and assert the one line
 // and the exit code a user sees.
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {execFileSync} from 'node:child_process'
 import path from 'node:path'
 import {parse} from 'yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 // @ts-expect-error plain ESM fixture shared with the benchmark
 import {makeEc2Region, startEc2Fixture} from '../fixtures/ec2-server.mjs'
-import {awsError, awsSource} from '../../src/providers/aws.js'
+import {awsError, awsSource, nodeSupportNote} from '../../src/providers/aws.js'
 import {Inventory} from '../../src/schema/inventory.js'
 import {migrate, tempDir} from './helpers.js'
 
@@ -70,6 +71,14 @@ describe('aws provider against the EC2 Query fixture', () => {
   })
 })
 
+describe('the Node version note', () => {
+  it('is one warning below Node 22, none from 22 on', () => {
+    for (const v of ['v20.19.0', '20.20.2', 'v18.20.4', '21.7.3']) expect(nodeSupportNote(v)).toEqual([expect.objectContaining({severity: 'warning', code: 'NODE_VERSION_OLD'})])
+    for (const v of ['v22.0.0', '22.12.0', 'v24.1.0', '25.0.0']) expect(nodeSupportNote(v)).toEqual([])
+    expect(nodeSupportNote('v20.19.0')[0]!.message).toContain('Node 20.19.0')
+  })
+})
+
 describe('aws error mapping', () => {
   const ctx = {profile: 'prod-sso', region: 'ap-southeast-3', action: 'DescribeInstances'}
   it('an expired SSO session is an expired token, not missing credentials', () => {
@@ -102,6 +111,9 @@ describe('migrate discover aws (CLI)', () => {
     const json = JSON.parse(r.stdout)
     expect(json.result.counts).toMatchObject({servers: 35, unassigned: 3})
     expect(json.result.diff).toBeUndefined()
+    // On Node 20 the user is told once, in one line, that it is past its end of life (the SDK's notice stays off stderr).
+    const nodeMajor = Number(execaNodeVersion().split('.')[0])
+    expect(json.result.warnings.filter((w: string) => w.includes('NODE_VERSION_OLD'))).toHaveLength(nodeMajor < 22 ? 1 : 0)
     const inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
     expect(inv.metadata.name).toBe('sea')
     expect(inv.applications.map((a) => a.name)).toContain('payments')
@@ -181,3 +193,8 @@ describe('migrate discover aws (CLI)', () => {
     }
   })
 })
+
+/** The version of the `node` the CLI tests run (the first on PATH, as helpers.ts runs it). */
+function execaNodeVersion(): string {
+  return execFileSync('node', ['-p', 'process.versions.node'], {encoding: 'utf8'}).trim()
+}
