@@ -55,6 +55,8 @@ export function stepKind(s: Step): StepKind {
 export function renderCheck(c: HealthCheck, scope: VarScope): HealthCheck {
   const walk = (v: unknown): unknown => (typeof v === 'string' ? renderString(v, scope) : Array.isArray(v) ? v.map(walk) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)])) : v)
   const out = walk(c) as HealthCheck
+  // A command check's argv follows the rules of every argv (no value may start an argument with "-").
+  if (c.type === 'command' && out.type === 'command') out.run = renderArgv(c.run, scope)
   if (out.type === 'tcp' && typeof out.port === 'string' && /^\d+$/.test(out.port)) out.port = Number(out.port)
   return out
 }
@@ -191,9 +193,31 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
         } catch (e) {
           if (!(e instanceof RenderError)) throw e
           const pos = loaded.source ? diagnosticAt(loaded.source, p, {code: 'MISSING_VALUE', message: ''}) : undefined
-          findings.push({severity: 'blocker', code: 'MISSING_VALUE', app: name, step: stepAt(template, p), message: `{{ ${e.variable} }} has no value for ${name}`, hint: missingHint(e.variable), file: loaded.file, line: pos?.line, column: pos?.column})
+          if (e.code) findings.push({severity: 'blocker', code: e.code, app: name, step: stepAt(template, p), message: `${e.message} (for ${name})`, hint: e.hint, file: loaded.file, line: pos?.line, column: pos?.column})
+          else findings.push({severity: 'blocker', code: 'MISSING_VALUE', app: name, step: stepAt(template, p), message: `{{ ${e.variable} }} has no value for ${name}`, hint: missingHint(e.variable), file: loaded.file, line: pos?.line, column: pos?.column})
         }
       }
+      // Every argv as argv: a value that would start an argument with "-" (an option to the program) is refused.
+      template.steps.forEach((s, i) => {
+        const lists: [(string | number)[], readonly string[] | undefined][] = [
+          [['steps', i, 'run'], 'run' in s ? s.run : undefined],
+          [['steps', i, 'rollback'], s.rollback],
+          [['steps', i, 'check', 'run'], 'check' in s && s.check.type === 'command' ? s.check.run : undefined],
+          [['steps', i, 'wait', 'check', 'run'], 'wait' in s && s.wait.check.type === 'command' ? s.wait.check.run : undefined],
+          [['steps', i, 'soak', 'check', 'run'], s.soak?.check.type === 'command' ? s.soak.check.run : undefined],
+        ]
+        for (const [at, argv] of lists) {
+          if (!argv) continue
+          try {
+            renderArgv(argv, probe)
+          } catch (e) {
+            if (!(e instanceof RenderError) || e.code !== 'OPTION_LIKE_VALUE') continue
+            const k = argv.findIndex((a) => a.includes(`{{`) && a.includes(e.variable))
+            const pos = loaded.source ? diagnosticAt(loaded.source, k >= 0 ? [...at, k] : at, {code: e.code, message: ''}) : undefined
+            findings.push({severity: 'blocker', code: e.code, app: name, step: s.id, message: `${e.message} (for ${name})`, hint: e.hint, file: loaded.file, line: pos?.line, column: pos?.column})
+          }
+        }
+      })
       // An argument that renders to nothing is almost always a missing parameter (`aws mgn … --source-server-id ""`).
       const empties: Finding[] = []
       const rendersEmpty = (text: string): boolean => {
@@ -233,7 +257,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
         const names = new Set<string>()
         for (const s of template.steps) {
           for (const str of templateStrings({...template, steps: [s], preflight: []}).map((x) => x.text)) {
-            for (const m of str.matchAll(/\{\{\s*((?:app\.)?params\.[A-Za-z0-9_.-]+)\s*\}\}/g)) if ((scope.values.get(m[1].replace(/^app\./, '')) ?? '') === '') names.add(m[1].replace(/^app\./, ''))
+            for (const m of str.matchAll(/\{\{\s*((?:app\.)?params\.[A-Za-z0-9_.-]+)\s*(?:\|[^{}]*)?\}\}/g)) if ((scope.values.get(m[1].replace(/^app\./, '')) ?? '') === '') names.add(m[1].replace(/^app\./, ''))
           }
         }
         const first = empties[0]

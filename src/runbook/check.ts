@@ -2,7 +2,7 @@
 // into file:line:column): duplicate step ids, unknown {{ variables }}, finalize steps without a gate or a soak.
 import type {PathIssue} from '../schema/issues.js'
 import type {HealthCheck, RunbookTemplate} from '../schema/template.js'
-import {findVars, unknownVarReason} from './vars.js'
+import {findVars, unknownFilterReason, unknownVarReason} from './vars.js'
 
 type Path = (string | number)[]
 
@@ -81,6 +81,8 @@ export function checkTemplate(t: RunbookTemplate): PathIssue[] {
       issues.push({path, code: 'TEMPLATE_SYNTAX', message: `unbalanced "{{" in ${JSON.stringify(text)}`, hint: 'Write variables as {{ app.name }}'})
     }
     for (const v of findVars(text)) {
+      const badFilter = unknownFilterReason(v.filters)
+      if (badFilter) issues.push({path, code: 'UNKNOWN_FILTER', message: `{{ ${v.name} | ${v.filters.join(' | ')} }}: ${badFilter}`, hint: 'See "Placing values" in docs/execute.md'})
       const why = unknownVarReason(v.name, declared, capturesBefore(path))
       if (why) issues.push({path, code: 'UNKNOWN_VARIABLE', message: `unknown variable ${why}`, hint: v.name.startsWith('params.') || v.name.startsWith('app.params.') ? 'Declare it under metadata.params with a default (the plan may override it per application)' : 'See docs/execute.md for the variables a template can use'})
     }

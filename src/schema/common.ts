@@ -12,6 +12,17 @@ export const Id = z
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'ids use letters, digits and . _ : / - and start with a letter or digit')
 
+/**
+ * An application name: also an id in unit names (APP:SERVER_ID), step references (APP/STEP) and paths runbooks build
+ * (<plan>/demo-work/APP): letters, digits, '.', '_', '-', starting with a letter or digit, never "..".
+ */
+export const AppName = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'application names use letters, digits and . _ - and start with a letter or digit (no "/", ":" or spaces: the name is used as an id and in paths)')
+  .refine((v) => !v.includes('..'), 'application names may not contain ".." (the name is used in paths)')
+
 export const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')

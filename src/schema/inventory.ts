@@ -1,6 +1,6 @@
 // The inventory: what exists at the source. Written by `migrate discover`, read by `migrate plan`.
 import {z} from 'zod'
-import {API_VERSION, Criticality, Environment, Id, IsoDateTime, Provider, Strategy, Tags} from './common.js'
+import {API_VERSION, AppName, Criticality, Environment, Id, IsoDateTime, Provider, Strategy, Tags} from './common.js'
 
 export const Disk = z.strictObject({
   name: z.string().min(1),
@@ -84,7 +84,7 @@ export const Database = z.strictObject({
 export type Database = z.infer<typeof Database>
 
 export const Application = z.strictObject({
-  name: Id,
+  name: AppName,
   owner: z.string().optional(),
   criticality: Criticality.default('medium'),
   environment: Environment.default('prod'),

@@ -2,7 +2,7 @@
 // Written by `migrate plan` as plans/<name>/plan.yaml; reviewed in git; read by `migrate execute`.
 import {z} from 'zod'
 import {calendarDateProblem} from './calendar-date.js'
-import {API_VERSION, Criticality, Environment, Id, IsoDate, IsoDateTime, Strategy, TargetCloud, TimeOfDay} from './common.js'
+import {API_VERSION, AppName, Criticality, Environment, Id, IsoDate, IsoDateTime, Strategy, TargetCloud, TimeOfDay} from './common.js'
 
 export const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])
 
@@ -227,7 +227,7 @@ export const DatabaseTarget = z.strictObject({
 })
 
 export const AppPlan = z.strictObject({
-  name: z.string(),
+  name: AppName,
   wave: z.number().int().positive().nullable(),
   moveGroup: z.string(),
   strategy: Strategy,
