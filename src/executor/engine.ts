@@ -64,7 +64,7 @@ function stopOnBlockers(findings: Finding[], wave: number): void {
     code: 'PREFLIGHT_BLOCKED',
     exitCode: EXIT.BAD_INPUT,
     hint: 'Fix the problems listed above and run again (`--dry-run` checks without running anything)',
-    diagnostics: findings.map((f) => ({severity: f.severity === 'blocker' ? 'error' : f.severity, code: f.code, message: `${f.app ? `${f.app}${f.step ? `/${f.step}` : ''}: ` : ''}${f.message}`, hint: f.hint, file: f.file, line: f.line, column: f.column})),
+    diagnostics: findings.map((f) => ({severity: f.severity === 'blocker' ? 'error' : f.severity, code: f.code, message: printable(`${f.app ? `${f.app}${f.step ? `/${f.step}` : ''}: ` : ''}${f.message}`), hint: f.hint, file: f.file, line: f.line, column: f.column})),
     data: {preflight: findings},
   })
 }
@@ -694,7 +694,8 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
           // The CLI gathers the questions of every unit and asks them together, once the running ones have settled.
           const units = w.group !== undefined ? run.prep.apps.filter((x) => x.group === w.group).map((x) => x.name) : [w.name]
           const who = w.group !== undefined ? `${w.group}, all ${units.length} server(s)` : w.name
-          ask = run.deps.confirm!(R(`[${who}] ${msg}`), units)
+          // The question holds values (owner, hostname): printable only, so no value can forge or erase the prompt.
+          ask = run.deps.confirm!(printable(R(`[${who}] ${msg}`)), units)
           if (key !== undefined) run.groupAsks.set(key, ask)
         }
         const yes = await ask.catch(() => false)

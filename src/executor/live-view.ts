@@ -3,6 +3,7 @@
 // The view steps aside (suspend) while approvals are asked, and comes back (resume) for the units still going.
 import {Listr} from 'listr2'
 import type {AppOutcome, ExecEvent} from './types.js'
+import {printable} from '../runbook/printable.js'
 import {ms, OUTCOME_WORD} from './view.js'
 
 interface TaskHandle {
@@ -48,6 +49,11 @@ export class LiveView {
 
   /** The title of a unit: what it does and for how long, or how it ended and how long it took. */
   private title(name: string): string {
+    // Values (hostnames, owners, messages built from them) are shown printable only: no forged line, no escape.
+    return printable(this.rawTitle(name))
+  }
+
+  private rawTitle(name: string): string {
     const u = this.units.get(name)!
     if (u.end) {
       const took = u.startedAt !== undefined ? ` in ${ms(u.end.at - u.startedAt)}` : ''
@@ -85,7 +91,8 @@ export class LiveView {
     this.runPromise = list.run().catch(() => undefined)
   }
 
-  private set(app: string, doing: string, output?: string): void {
+  private set(app: string, doing: string, rawOutput?: string): void {
+    const output = rawOutput === undefined ? undefined : printable(rawOutput)
     const u = this.units.get(app)
     if (!u || u.end) return
     u.doing = doing

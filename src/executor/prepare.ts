@@ -3,7 +3,7 @@
 // Nothing here changes anything or talks to the network.
 import path from 'node:path'
 import {badInput} from '../errors.js'
-import {diagnosticAt} from '../io/documents.js'
+import {diagnosticAt, parseSource, readText} from '../io/documents.js'
 import {requiredEnv, templateStrings} from '../runbook/check.js'
 import {evaluateWhen, redact, RenderError, renderArgv, renderString, type VarScope} from '../runbook/vars.js'
 import type {AppPlan, Wave} from '../schema/plan.js'
@@ -192,7 +192,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
           renderString(text, probe)
         } catch (e) {
           if (!(e instanceof RenderError)) throw e
-          const pos = loaded.source ? diagnosticAt(loaded.source, p, {code: 'MISSING_VALUE', message: ''}) : undefined
+          const pos = positionIn(loaded, p)
           if (e.code) findings.push({severity: 'blocker', code: e.code, app: name, step: stepAt(template, p), message: `${e.message} (for ${name})`, hint: e.hint, file: loaded.file, line: pos?.line, column: pos?.column})
           else findings.push({severity: 'blocker', code: 'MISSING_VALUE', app: name, step: stepAt(template, p), message: `{{ ${e.variable} }} has no value for ${name}`, hint: missingHint(e.variable), file: loaded.file, line: pos?.line, column: pos?.column})
         }
@@ -213,7 +213,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
           } catch (e) {
             if (!(e instanceof RenderError) || e.code !== 'OPTION_LIKE_VALUE') continue
             const k = argv.findIndex((a) => a.includes(`{{`) && a.includes(e.variable))
-            const pos = loaded.source ? diagnosticAt(loaded.source, k >= 0 ? [...at, k] : at, {code: e.code, message: ''}) : undefined
+            const pos = positionIn(loaded, k >= 0 ? [...at, k] : at)
             findings.push({severity: 'blocker', code: e.code, app: name, step: s.id, message: `${e.message} (for ${name})`, hint: e.hint, file: loaded.file, line: pos?.line, column: pos?.column})
           }
         }
@@ -228,7 +228,7 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
         }
       }
       const emptyArgument = (s: {id: string}, at: (string | number)[], message: string): void => {
-        const pos = loaded.source ? diagnosticAt(loaded.source, at, {code: 'EMPTY_ARGUMENT', message: ''}) : undefined
+        const pos = positionIn(loaded, at)
         empties.push({severity: opts.dryRun ? 'warning' : 'blocker', code: 'EMPTY_ARGUMENT', app: name, step: s.id, message, hint: 'Set the parameter per application in plan.yaml (applications[].params), or guard the step with when:', file: loaded.file, line: pos?.line, column: pos?.column})
       }
       template.steps.forEach((s, i) => {
@@ -300,6 +300,16 @@ export function prepareWave(opts: CommonOptions & {dryRun?: boolean; stepRefs?: 
   // Every finding is redacted (a value built from a secret, e.g. a host, must not show it).
   const said = perApplication(findings, apps).map((f) => ({...f, message: redact(f.message, secrets), ...(f.hint ? {hint: redact(f.hint, secrets)} : {})}))
   return {ctx, wave, apps, findings: said, secrets, journal}
+}
+
+/** Where a template path is in its file (parsed on demand: a valid template is loaded without its YAML nodes). */
+function positionIn(loaded: LoadedTemplate, at: (string | number)[]): {line?: number; column?: number} | undefined {
+  try {
+    loaded.source ??= parseSource(loaded.file, readText(loaded.file)).source
+    return diagnosticAt(loaded.source, at, {code: 'POSITION', message: ''})
+  } catch {
+    return undefined
+  }
 }
 
 function stepAt(t: RunbookTemplate, p: (string | number)[]): string | undefined {

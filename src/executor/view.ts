@@ -1,6 +1,7 @@
 // How executor events and results look to a person: plain lines (logs, CI), a live listr2 view (a terminal), the
 // dry-run listing and the final summary. Pure formatting plus one listr2 adapter; commands choose and write.
 import {shellPath} from '../paths.js'
+import {printable} from '../runbook/printable.js'
 import type {StatusResult} from '../state/report.js'
 import type {AppOutcome, ExecEvent, Finding, WaveResult} from './types.js'
 
@@ -36,8 +37,13 @@ export function formatFinding(f: Finding): string {
   return `${where}${f.severity} ${f.code}: ${who}${f.message}${f.hint ? `. ${f.hint}` : ''}`
 }
 
-/** One line per event for logs and CI (no colours, no cursor movement). */
+/** One line per event for logs and CI (no colours, no cursor movement); values printable only (see printable.ts). */
 export function formatEventLine(e: ExecEvent, width = 14): string | undefined {
+  const line = eventLine(e, width)
+  return line === undefined ? undefined : printable(line)
+}
+
+function eventLine(e: ExecEvent, width: number): string | undefined {
   const t = new Date().toISOString().slice(11, 19)
   switch (e.type) {
     case 'preflight':
@@ -84,7 +90,7 @@ export function formatDryRun(r: WaveResult): string {
   const apps = new Set(units.map((u) => u.split(':')[0])).size
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`
   out.push('', `${plural(r.pendingSteps, 'step')} pending in ${units.length === apps ? plural(apps, 'application') : `${plural(units.length, 'unit')} of ${plural(apps, 'application')}`}.`)
-  return out.join('\n')
+  return out.map(printable).join('\n')
 }
 
 export function formatSummary(r: WaveResult): string {
@@ -93,7 +99,7 @@ export function formatSummary(r: WaveResult): string {
   for (const a of r.apps) out.push(`  ${pad(a.app, w)}  ${OUTCOME_WORD[a.outcome]}${a.message ? `: ${a.message}` : ''}`)
   const counts = Object.entries(r.summary).map(([k, v]) => `${v} ${OUTCOME_WORD[k as AppOutcome]}`).join(', ')
   out.push('', `${r.mode === 'rollback' ? 'Rollback of wave' : 'Wave'} ${r.wave}: ${counts || 'no applications'} (exit ${r.exitCode}). \`migrate status --plan ${shellPath(r.planDir)}\` shows every step.`)
-  return out.join('\n')
+  return out.map(printable).join('\n')
 }
 
 const STEP_MARK: Record<string, string> = {
@@ -132,7 +138,7 @@ export function formatStatus(s: StatusResult): string {
       const done = a.steps.filter((x) => x.status === 'succeeded' || x.status === 'skipped').length
       out.push(`  ${a.name}: ${a.status} (${done}/${a.steps.length} steps${a.durationMs ? `, ${ms(a.durationMs)}` : ''})${a.waitingFor ? ` — waiting for approval at ${a.waitingFor}: --approve ${a.waitingFor}` : ''}`)
       if (a.status !== 'pending' && a.status !== 'done') {
-        for (const st of a.steps) out.push(`    ${STEP_MARK[st.status] ?? '?'} ${st.id}: ${st.status}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}${st.durationMs !== undefined ? ` ${ms(st.durationMs)}` : ''}${st.error ? ` — ${st.error}` : ''}`)
+        for (const st of a.steps) out.push(`    ${STEP_MARK[st.status] ?? '?'} ${st.id}: ${st.status}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}${st.durationMs !== undefined ? ` ${ms(st.durationMs)}` : ''}${st.confirmed ? ' (confirmed by the operator: --skip-step)' : ''}${st.error ? ` — ${st.error}` : ''}`)
       }
       if (a.lastError && a.status !== 'done') out.push(`    last error: ${a.lastError}`)
       if (a.heldBecause) out.push(`    ${a.heldBecause}`)
@@ -142,5 +148,5 @@ export function formatStatus(s: StatusResult): string {
     out.push('', s.verify.ok ? `Journal verified: ${s.verify.events} events, hash chain intact.` : `Journal verification FAILED (${s.verify.problems.length} problem(s)):`)
     for (const p of s.verify.problems) out.push(`  ${s.journal.file}:${p.line}: ${p.problem}`)
   }
-  return out.join('\n')
+  return out.map(printable).join('\n')
 }

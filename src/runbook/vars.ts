@@ -33,8 +33,8 @@ export function findVars(text: string): VarRef[] {
  *  - jmespath: a JSON string literal in backticks (`"…"`), read as one string by JMESPath (the AWS CLI's --query);
  *  - sql_ident / sql_literal: a PostgreSQL (standard SQL) identifier ("…", quotes doubled; a plain lower-case name
  *    stays as it is) or string literal ('…', quotes doubled; E'…' with backslashes doubled when it holds one);
- *  - mysql_ident / mysql_literal: MySQL/MariaDB `…` (backticks doubled) and '…' (quotes doubled, backslashes
- *    doubled: no way out with or without NO_BACKSLASH_ESCAPES);
+ *  - mysql_ident / mysql_literal: MySQL/MariaDB `…` (backticks doubled) and '…' (quotes doubled; a value with a
+ *    backslash as _utf8mb4 X'hex', read alike with and without NO_BACKSLASH_ESCAPES);
  *  - json: a JSON string ("…"), for JSON documents such as the AWS CLI's --filters '{"k":[…]}'.
  * A value holding NUL is refused by all of them (no SQL or JSON text can carry it safely).
  */
@@ -44,7 +44,8 @@ export const FILTERS: Record<string, (v: string) => string> = {
   sql_ident: (v) => (/^[a-z_][a-z0-9_]*$/.test(v) && !SQL_RESERVED.has(v) ? v : `"${v.replace(/"/g, '""')}"`),
   sql_literal: (v) => (v.includes('\\') ? `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${v.replace(/'/g, "''")}'`),
   mysql_ident: (v) => '`' + v.replace(/`/g, '``') + '`',
-  mysql_literal: (v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`,
+  // A backslash means something else with and without NO_BACKSLASH_ESCAPES: such a value goes as hex, which both read alike.
+  mysql_literal: (v) => (v.includes('\\') ? `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'` : `'${v.replace(/'/g, "''")}'`),
 }
 
 // PostgreSQL's reserved key words (appendix C): such a name is quoted even when it is plain lower case.
