@@ -59,9 +59,24 @@ export interface LoadedTemplate {
   diagnostics: Diagnostic[]
 }
 
-/** Where a template name resolves: a path (relative to the plan), or <plan>/templates/NAME.yaml, or the package's. */
+/** A template name that is a path (has a "/" or ends in .yaml/.yml): relative to the plan directory. */
+export function isTemplatePath(name: string): boolean {
+  return name.includes('/') || /\.ya?ml$/.test(name)
+}
+
+/** A template path that resolves outside the plan directory (absolute, or climbing out with ".."): refused. */
+export function templatePathEscapes(planDir: string, name: string): boolean {
+  const root = path.resolve(planDir)
+  return !path.resolve(root, name).startsWith(root + path.sep)
+}
+
+/**
+ * Where a template name resolves: a path relative to the plan (inside the plan directory), or
+ * <plan>/templates/NAME.yaml, or the package's templates/NAME.yaml.
+ */
 export function resolveTemplateFile(planDir: string, name: string): string | undefined {
-  const candidates = name.includes('/') || /\.ya?ml$/.test(name)
+  if (isTemplatePath(name) && templatePathEscapes(planDir, name)) return undefined
+  const candidates = isTemplatePath(name)
     ? [path.resolve(planDir, name)]
     : [path.join(planDir, 'templates', `${name}.yaml`), path.join(planDir, 'templates', `${name}.yml`), path.join(TEMPLATES_DIR, `${name}.yaml`), path.join(TEMPLATES_DIR, `${name}.yml`)]
   return candidates.find((c) => existsSync(c))
@@ -71,6 +86,9 @@ const templateCache = new Map<string, LoadedTemplate>()
 
 export function loadTemplate(planDir: string, name: string): LoadedTemplate {
   const file = resolveTemplateFile(planDir, name)
+  if (!file && isTemplatePath(name) && templatePathEscapes(planDir, name)) {
+    return {file: name, diagnostics: [{severity: 'error', code: 'TEMPLATE_OUTSIDE_PLAN', message: `runbook template path "${name}" leaves the plan directory ${planDir}`, hint: 'A template given as a path is relative to the plan directory and stays inside it (e.g. runbooks/my-app.yaml); or put it in <plan>/templates/NAME.yaml and name it NAME'}]}
+  }
   if (!file) {
     return {
       file: name,

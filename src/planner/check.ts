@@ -18,6 +18,7 @@ import {rulesOf} from './assign.js'
 import {formatDay, localOfIso, parseDay, type Calendar} from './calendar.js'
 import {checkSettings, checkWaveCalendar} from './check-calendar.js'
 import {buildGroups, describeGroup, type GroupGraph} from './graph.js'
+import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from '../executor/context.js'
 import {buildModel, CRIT_ORDER, DB_TEMPLATES, ENV_NAMES, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
 
 /** Names of the runbook templates available to a plan: templates/*.yaml of the package and of the plan directory. */
@@ -92,6 +93,13 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
   const missing = new Map<string, {path: PathIssue['path']; who: string; count: number}>()
   const templateIssue = (p: PathIssue['path'], name: string, who: string) => {
     if (known.has(name)) return
+    // A path relative to the plan directory (docs/execute.md), inside it.
+    if (isTemplatePath(name) && file !== undefined) {
+      const planDir = path.dirname(path.resolve(file))
+      if (templatePathEscapes(planDir, name)) issues.push({path: p, code: 'TEMPLATE_OUTSIDE_PLAN', message: `${who} uses template path "${name}", which leaves the plan directory`, hint: 'A template path is relative to the plan directory and stays inside it (e.g. runbooks/my-app.yaml)'})
+      else if (!resolveTemplateFile(planDir, name)) issues.push({path: p, code: 'UNKNOWN_TEMPLATE', message: `${who} uses template path "${name}", which does not exist (relative to the plan directory)`, hint: 'Fix the path, or put the template in <plan>/templates/NAME.yaml and name it NAME'})
+      return
+    }
     if (BUILT_IN.has(name)) {
       const m = missing.get(name)
       if (m) m.count++

@@ -318,3 +318,26 @@ describe('the issue\'s cases, end to end', () => {
     for (const g of got) expect(g[1]).toBeGreaterThan(0)
   })
 })
+
+describe('a template given as a path', () => {
+  it('is relative to the plan directory, as docs/execute.md says: validate and execute agree; a path out of the plan is refused by both', async () => {
+    const t = {apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 'mine'}, steps: [{id: 'one', run: ['true']}]}
+    const dir = makePlanDir({apps: [{name: 'a', template: 'runbooks/mine.yaml'}]})
+    mkdirSync(path.join(dir, 'runbooks'))
+    writeFileSync(path.join(dir, 'runbooks/mine.yaml'), JSON.stringify(t))
+    const v = await execa(process.execPath, [path.join(ROOT, 'bin/run.js'), 'validate', path.join(dir, 'plan.yaml'), '--json'], {reject: false})
+    expect(v.exitCode, v.stdout).toBe(0)
+    const r = await executeWave({planDir: dir, wave: 1})
+    expect(r.exitCode).toBe(0)
+    // Out of the plan directory: refused by validate (file:line) and by execute, even though the file exists.
+    const dir2 = makePlanDir({apps: [{name: 'a', template: '../outside.yaml'}]})
+    writeFileSync(path.join(dir2, '../outside.yaml'), JSON.stringify(t))
+    const v2 = await execa(process.execPath, [path.join(ROOT, 'bin/run.js'), 'validate', path.join(dir2, 'plan.yaml'), '--json'], {reject: false})
+    expect(v2.exitCode).toBe(64)
+    const d = JSON.parse(v2.stdout).error.diagnostics.find((x: {code: string}) => x.code === 'TEMPLATE_OUTSIDE_PLAN')
+    expect(d?.line).toBeGreaterThan(0)
+    const err = (await executeWave({planDir: dir2, wave: 1}).catch((e) => e)) as MigrateError
+    expect(err.diagnostics.map((x) => x.code)).toContain('TEMPLATE_OUTSIDE_PLAN')
+    rmSync(path.join(dir2, '../outside.yaml'))
+  })
+})
