@@ -211,15 +211,20 @@ async function awaitLeftoverSteps(planDir: string, journalFile: string, emit: (e
   const key = planKey(planDir)
   const recorded: {pid: number; startTime?: string; what: string}[] = []
   const r = replay(readJournal(journalFile).events)
+  // A process a step left behind on purpose (a daemon it started) once the step is done is not a running step.
+  const finished = new Set<string>()
   for (const [, apps] of r.waves) {
     for (const [, a] of apps) {
       for (const st of a.steps.values()) {
+        if (st.status === 'succeeded' || st.status === 'skipped') finished.add(`${a.name}|${st.id}`)
+        if (st.status === 'rolled-back') finished.add(`${a.name}|${st.id}|rollback`)
+        if (st.status === 'rolled-back' || st.status === 'rolling-back' || st.status === 'rollback-failed') finished.add(`${a.name}|${st.id}`)
         if (st.process && st.process.host === hostname() && (st.status === 'running' || st.status === 'interrupted' || st.status === 'rolling-back')) recorded.push({pid: st.process.pid, startTime: st.process.startTime, what: `${a.name}/${st.id}`})
       }
     }
   }
   const find = (): {pid: number; what: string; command?: string; startTime?: string}[] => {
-    const out: {pid: number; what: string; command?: string; startTime?: string}[] = findStepProcesses(`${key}|`).map((p) => ({pid: p.pid, what: p.marker.split('|').slice(1, 3).join('/') + (p.marker.endsWith('|rollback') ? ' (rollback)' : ''), command: p.command, startTime: p.startTime}))
+    const out: {pid: number; what: string; command?: string; startTime?: string}[] = findStepProcesses(`${key}|`).filter((p) => !finished.has(p.marker.slice(key.length + 1))).map((p) => ({pid: p.pid, what: p.marker.split('|').slice(1, 3).join('/') + (p.marker.endsWith('|rollback') ? ' (rollback)' : ''), command: p.command, startTime: p.startTime}))
     for (const p of recorded) if (!out.some((o) => o.pid === p.pid) && sameProcessAlive(p.pid, p.startTime)) out.push(p)
     return out
   }

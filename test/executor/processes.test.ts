@@ -103,6 +103,21 @@ describe('after a kill -9 of the CLI', () => {
     expect(proc?.startTime).toMatch(/^\d+$/)
   }, 30_000)
 
+  it('a process a finished step left running on purpose (a daemon) does not hold the next run', async () => {
+    const dir = makePlanDir({apps: [{name: 'd', template: 't'}], templates: {t: template('t', [{id: 'start-daemon', run: ['sh', '-c', 'setsid sleep 30 > /dev/null 2>&1 & echo $! > "$1/daemon.pid"', 'd', '{{ plan.dir }}']}])}})
+    expect((await executeWave({planDir: dir, wave: 1})).exitCode).toBe(0)
+    const pid = Number(readFileSync(path.join(dir, 'daemon.pid'), 'utf8'))
+    try {
+      expect(alive(pid)).toBe(true)
+      const events: ExecEvent[] = []
+      const r = await executeWave({planDir: dir, wave: 1, emit: (e) => events.push(e)})
+      expect(r.apps[0].outcome).toBe('done')
+      expect(events.some((e) => e.type === 'preflight' && e.finding.code === 'STEP_STILL_RUNNING')).toBe(false)
+    } finally {
+      process.kill(pid, 'SIGKILL')
+    }
+  })
+
   it('or, when it does not finish in time, stops and names it (nothing runs)', async () => {
     const dir = makePlanDir({apps: [{name: 'k', template: 't'}], templates: {t: template('t', [{id: 'slow', run: SLOW, idempotent: true}])}})
     await killDuringStep(dir)
