@@ -14,14 +14,14 @@ export const Id = z
 
 /**
  * An application name: also an id in unit names (APP:SERVER_ID), step references (APP/STEP) and paths runbooks build
- * (<plan>/demo-work/APP): letters, digits, '.', '_', '-', starting with a letter or digit, never "..".
+ * (<plan>/demo-work/APP): letters, digits, '.', '_', '-', starting with a letter or digit.
  */
 export const AppName = z
   .string()
   .min(1)
   .max(128)
+  // Without "/" a name is one path segment, and starting with a letter or digit it is never "." or "..".
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'application names use letters, digits and . _ - and start with a letter or digit (no "/", ":" or spaces: the name is used as an id and in paths)')
-  .refine((v) => !v.includes('..'), 'application names may not contain ".." (the name is used in paths)')
 
 export const IsoDate = z
   .string()
