@@ -8,6 +8,7 @@ import {stringify} from 'yaml'
 export interface AppSpec {
   name: string
   template: string
+  owner?: string
   params?: Record<string, string>
   servers?: {id: string; name?: string; hostname?: string; ip?: string}[]
   databases?: {id: string; engine: string; host?: string; port?: number; template?: string}[]
@@ -25,7 +26,7 @@ export function makePlanDir(spec: PlanSpec, dir = mkdtempSync(path.join(os.tmpdi
     apiVersion: 'migrate/v1',
     kind: 'Inventory',
     metadata: {name: 'test'},
-    applications: spec.apps.map((a) => ({name: a.name, owner: 'team-' + a.name, criticality: 'medium', environment: 'prod'})),
+    applications: spec.apps.map((a) => ({name: a.name, owner: a.owner ?? 'team-' + a.name, criticality: 'medium', environment: 'prod'})),
     servers: spec.apps.flatMap((a) =>
       (a.servers ?? []).map((s) => ({id: s.id, name: s.name ?? s.id, hostname: s.hostname, provider: 'onprem', privateIps: s.ip ? [s.ip] : [], vcpus: 2, memoryMiB: 4096, os: {family: 'linux'}, application: a.name})),
     ),

@@ -62,9 +62,8 @@ function planFor(template: string, v: string): string {
     if (k) params[k[1]] = v
   }
   const dir = makePlanDir({
-    apps: [{name: 'app1', template, params, servers: [{id: 'srv1', name: v, hostname: v, ip: '10.0.0.1'}], databases: [{id: 'db1', engine: 'postgres', host: v, port: 5432}]}],
+    apps: [{name: 'app1', template, owner: v, params, servers: [{id: 'srv1', name: v, hostname: v, ip: '10.0.0.1'}], databases: [{id: 'db1', engine: 'postgres', host: v, port: 5432}]}],
   })
-  // The owner too (inventory), keeping the plan's digest: rewrite both through the helper's own format.
   return dir
 }
 
@@ -79,12 +78,11 @@ interface Outcome {
   events: ExecEvent[]
 }
 
-async function dryRun(template: string, v: string, owner?: string): Promise<Outcome> {
+async function dryRun(template: string, v: string): Promise<Outcome> {
   const dir = planFor(template, v)
   const events: ExecEvent[] = []
   try {
     const result = await executeWave({planDir: dir, wave: 1, dryRun: true, emit: (e) => events.push(e), env: () => 'env-secret-value', deps: {which: () => true}})
-    void owner
     return {result, events}
   } catch (e) {
     return {error: e as MigrateError, events}
