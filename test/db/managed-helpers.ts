@@ -56,13 +56,19 @@ export type ElastiCacheScenario = Scenario & {fixture: Awaited<ReturnType<typeof
 export async function setupElastiCache(base: number): Promise<ElastiCacheScenario> {
   const root = mkdtempSync(path.join(tmpdir(), 'migrate-lab-ec-'))
   const servers: ServerHandle[] = []
-  const [src, node] = await Promise.all([startRedis({port: base}), startElastiCacheNode(base + 1, 'ec-internal-replicaof')])
-  servers.push(src, node)
+  // Each server is recorded as soon as it is up, so a failed setup stops what it started.
+  const up = <T extends ServerHandle>(p: Promise<T>) => p.then((h) => (servers.push(h), h))
+  const fail = async (e: unknown): Promise<never> => {
+    for (const h of [...servers].reverse()) await h.stop().catch(() => {})
+    rmSync(root, {recursive: true, force: true})
+    throw e
+  }
+  const [src, node] = await Promise.all([up(startRedis({port: base})), up(startElastiCacheNode(base + 1, 'ec-internal-replicaof'))]).catch(fail)
   await execa('redis-cli', ['-p', String(src.port), 'EVAL', "for i=1,2000 do redis.call('SET', 'seed:'..i, i) end return 1", '0'])
   const fixture = await startElastiCacheFixture({
     groups: {'shop-cache': {status: 'available', nodeType: 'cache.r6g.large', engineVersion: '7.0.7', multiAZ: true, transitEncryption: false, clusterEnabled: false, endpoint: {host: '127.0.0.1', port: node.port}, renamed: {replicaof: 'ec-internal-replicaof'}}},
   })
-  const proxy = await startHaproxy({apiPort: base + 2, frontends: [{name: 'redis', port: base + 3, server: {host: '127.0.0.1', port: src.port}}]})
+  const proxy = await startHaproxy({apiPort: base + 2, frontends: [{name: 'redis', port: base + 3, server: {host: '127.0.0.1', port: src.port}}]}).catch(async (e) => (await fixture.close(), fail(e)))
   servers.push(proxy)
   const binDir = path.join(root, 'bin')
   mkdirSync(binDir, {recursive: true})
