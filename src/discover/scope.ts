@@ -4,10 +4,12 @@
 import type {Database, Server} from '../schema/inventory.js'
 import type {SourceResult} from './types.js'
 
-type Ref = {kind: string; ref?: string} | undefined
+type Ref = {kind: string; ref?: string; account?: string} | undefined
 
 export class RunScope {
   private readonly targets = new Map<string, Set<string>>()
+  /** Per cloud kind, the accounts its regions were read in (undefined in the set: a run that could not tell). */
+  private readonly accounts = new Map<string, Set<string | undefined>>()
 
   constructor(results: readonly SourceResult[]) {
     for (const r of results) {
@@ -15,6 +17,9 @@ export class RunScope {
       let set = this.targets.get(r.kind)
       if (!set) this.targets.set(r.kind, (set = new Set()))
       for (const x of r.scope) if (!failed.has(x)) set.add(x)
+      let accounts = this.accounts.get(r.kind)
+      if (!accounts) this.accounts.set(r.kind, (accounts = new Set()))
+      accounts.add(r.account)
     }
   }
 
@@ -26,7 +31,10 @@ export class RunScope {
     const ref = source?.ref ?? ''
     if (kind === 'aws' || kind === 'alicloud') {
       const slash = ref.indexOf('/')
-      return slash >= 0 && set.has(ref.slice(0, slash))
+      // A record of another account in the same region is not this run's; one that names no account (written
+      // before accounts were recorded, or a cloud whose answers do not say) is covered by its region, as it was.
+      const accountOk = source?.account === undefined || this.accounts.get(kind)!.has(source.account)
+      return slash >= 0 && set.has(ref.slice(0, slash)) && accountOk
     }
     if (set.has(ref)) return true
     // A CMDB record: FILE:ROW or FILE:ID, where the file's name may itself hold colons.

@@ -25,6 +25,9 @@ export interface SourceResult {
   kind: SourceKind
   /** Regions, files or hosts; never credentials. */
   scope: string[]
+  /** The cloud account the regions were read in (AWS: the instances' owner), when known: another account's
+   * records in the same regions are not this run's to remove. */
+  account?: string
   servers: Server[]
   databases: Database[]
   dependencies: Dependency[]

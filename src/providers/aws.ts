@@ -78,6 +78,9 @@ export const awsSource: DiscoverySource<AwsOptions> = {
       }
     })
     for (const s of perRegion) result.servers.push(...s)
+    // The account this run read (the owner of its instances): its scope is these regions of that account only.
+    const account = result.servers.find((s) => s.source?.account)?.source?.account
+    if (account) result.account = account
     return result
   },
 }
@@ -96,7 +99,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
     for await (const page of sdk.paginateDescribeInstances({client, pageSize}, {})) {
       for (const r of page.Reservations ?? []) {
         for (const i of r.Instances ?? []) {
-          const s = toServer(i, region)
+          const s = toServer(i, region, own(r.OwnerId) || undefined)
           if (!s) continue
           out.push(s)
           volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId))
@@ -140,7 +143,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
 }
 
 /** One EC2 instance as a server (sizes and disk sizes are filled in once the types and volumes are known). */
-function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string): Server | undefined {
+function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string, account: string | undefined): Server | undefined {
   const state = i.State?.Name
   if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') return undefined
   const tags: Record<string, string> = {}
@@ -167,7 +170,7 @@ function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string): Se
     instanceType: i.InstanceType,
     state: state === 'running' ? 'running' : state === 'pending' ? 'pending' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
     tags,
-    source: {kind: 'aws', ref: `${region}/${id}`},
+    source: {kind: 'aws', ref: `${region}/${id}`, ...(account ? {account} : {})},
   }
   return s
 }

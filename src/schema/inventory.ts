@@ -50,8 +50,8 @@ export const Server = z.strictObject({
   utilization: Utilization.optional(),
   /** Listening services seen by a probe (port → service). */
   services: z.array(z.strictObject({port: z.number().int(), process: z.string().optional(), service: z.string().optional()})).optional(),
-  /** Where this record came from: source kind and its own id (instance id, CMDB row, host). */
-  source: z.strictObject({kind: z.string(), ref: z.string().optional()}).optional(),
+  /** Where this record came from: source kind and its own id (instance id, CMDB row, host); for a cloud, the account. */
+  source: z.strictObject({kind: z.string(), ref: z.string().optional(), account: z.string().optional()}).optional(),
 })
 export type Server = z.infer<typeof Server>
 

@@ -118,6 +118,8 @@ describe('migrate discover aws (CLI)', () => {
     expect(inv.metadata.name).toBe('sea')
     expect(inv.applications.map((a) => a.name)).toContain('payments')
     expect(inv.unassigned).toHaveLength(3)
+    // Each instance names the account it was read in (the reservation's owner): a run in another account leaves it.
+    expect(new Set(inv.servers.map((s) => s.source?.account))).toEqual(new Set(['123456789012']))
     expect(readFileSync(out, 'utf8')).toMatch(/^# yaml-language-server: \$schema=/)
     // The estate changes: one region shrinks, an instance is resized.
     const g = await startEc2Fixture({regions: {'ap-southeast-1': makeEc2Region('ap-southeast-1', 20), 'ap-southeast-3': {...REGIONS['ap-southeast-3'], instances: REGIONS['ap-southeast-3'].instances.map((x: any, i: number) => (i === 0 ? {...x, type: 'm5.2xlarge'} : x))}}})

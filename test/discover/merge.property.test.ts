@@ -42,6 +42,8 @@ const world = fc.record({
 
 const run = fc.record({
   kind: fc.constantFrom('aws', 'file', 'ssh', 'db-only'),
+  /** Two AWS accounts share the regions; a run reads one of them. */
+  account: fc.constantFrom('111111111111', '222222222222'),
   regions: fc.subarray(REGIONS, {minLength: 1}),
   files: fc.subarray(FILES, {minLength: 1}),
   hosts: fc.subarray([0, 1, 2], {minLength: 1}),
@@ -77,7 +79,10 @@ function results(r: Run): SourceResult[] | undefined {
   const failing = new Set(r.failing)
   if (r.kind === 'aws') {
     const res = emptyResult('aws', r.regions)
-    for (const region of r.regions) for (const k of w.instances[REGIONS.indexOf(region)]) res.servers.push(vm(`i-${region}-${k}`, 'aws', `${region}/i-${region}-${k}`, `10.0.0.${k + 1}`, 'aws'))
+    const a = r.account.slice(0, 1)
+    for (const region of r.regions) for (const k of w.instances[REGIONS.indexOf(region)]) res.servers.push({...vm(`i-${a}-${region}-${k}`, 'aws', `${region}/i-${a}-${region}-${k}`, `10.0.0.${k + 1}`, 'aws'), source: {kind: 'aws', ref: `${region}/i-${a}-${region}-${k}`, account: r.account}})
+    // As the AWS source: the account is known from the instances' owner, unknown when none was found.
+    if (res.servers.length > 0) res.account = r.account
     out.push(res)
   } else if (r.kind === 'file') {
     const res = emptyResult('file', r.files)
@@ -112,17 +117,17 @@ function results(r: Run): SourceResult[] | undefined {
   return out.length > 0 ? out : undefined
 }
 
-/** The producers that read successfully in this run: "aws:r1", "file:a.csv", "ssh:root@10.0.0.1", "db:URL". */
+/** The producers that read successfully in this run: "aws:ACCOUNT:r1", "file:a.csv", "ssh:root@10.0.0.1", "db:URL". */
 function readers(res: SourceResult[]): Set<string> {
   const out = new Set<string>()
   for (const r of res) {
     const failed = new Set(r.failures.map((f) => f.target))
-    for (const t of r.scope) if (!failed.has(t)) out.add(`${r.kind}:${t}`)
+    for (const t of r.scope) if (!failed.has(t)) out.add(r.kind === 'aws' ? `aws:${r.account}:${t}` : `${r.kind}:${t}`)
   }
   return out
 }
 
-const producerOf = (s: Server) => (s.source?.kind === 'aws' ? `aws:${s.source.ref!.split('/')[0]}` : s.source?.kind === 'file' ? `file:${s.source.ref!.replace(/:\d+$/, '')}` : `${s.source?.kind}:${s.source?.ref}`)
+const producerOf = (s: Server) => (s.source?.kind === 'aws' ? `aws:${s.source.account}:${s.source.ref!.split('/')[0]}` : s.source?.kind === 'file' ? `file:${s.source.ref!.replace(/:\d+$/, '')}` : `${s.source?.kind}:${s.source?.ref}`)
 const endpoint = (d: Database) => `${d.host}:${d.port}`
 const sshAt = (ip: string | undefined) => HOSTS.find((h) => h.ip === ip)?.label
 

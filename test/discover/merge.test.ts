@@ -96,6 +96,19 @@ describe('a run removes only what its own scope covers and no longer finds', () 
   })
 })
 
+describe('cloud accounts', () => {
+  it('a run in one AWS account leaves another account\'s instances in the same region alone, and removes its own that are gone', () => {
+    const inst = (id: string, account: string): Server => ({...host(id, '10.0.0.1', [], 'aws'), provider: 'aws', source: {kind: 'aws', ref: `r1/${id}`, account}})
+    const read = (account: string, ...servers: Server[]): SourceResult => ({...emptyResult('aws', ['r1']), account, servers})
+    const a = build([read('111111111111', inst('i-a1', '111111111111'), inst('i-a2', '111111111111'))]).inventory
+    const both = build([read('222222222222', inst('i-b1', '222222222222'))], a).inventory
+    expect(both.servers.map((s) => s.id)).toEqual(['i-a1', 'i-a2', 'i-b1'])
+    expect(build([read('111111111111', inst('i-a1', '111111111111'))], both).inventory.servers.map((s) => s.id)).toEqual(['i-a1', 'i-b1'])
+    // A region with no instance left cannot say whose it is: nothing of any account is removed.
+    expect(build([{...emptyResult('aws', ['r1'])}], both).inventory.servers.map((s) => s.id)).toEqual(['i-a1', 'i-a2', 'i-b1'])
+  })
+})
+
 describe('discover db attaches to servers of earlier runs', () => {
   it('by IP, by hostname; never to one of two servers with the same address', () => {
     const prev = build([file(host('vm', '127.0.0.1', [], 'file'))]).inventory
