@@ -55,20 +55,42 @@ export function migrateLegacyIds(previous: Inventory): {inventory: Inventory; re
   }
 }
 
+/** What every step of one build shares. */
+interface Run {
+  results: SourceResult[]
+  /** The previous inventory (legacy ids moved), for ids and hand assignments; `keep` is it unless --replace. */
+  prev: Inventory | undefined
+  keep: Inventory | undefined
+  scope: RunScope
+  merger: InventoryMerger
+  warnings: Diagnostic[]
+}
+
 export function buildInventory(results: SourceResult[], previous: Inventory | undefined, o: BuildOptions): BuildResult {
   const now = (o.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z')
-  const warnings: Diagnostic[] = []
   const migrated = previous ? migrateLegacyIds(previous) : undefined
   const prev = migrated?.inventory
+  const run: Run = {results, prev, keep: prev && !o.replace ? prev : undefined, scope: new RunScope(results), merger: new InventoryMerger(), warnings: []}
   for (const [from, to] of migrated?.renamed ?? []) {
-    warnings.push({severity: 'warning', code: 'DATABASE_ID_RENAMED', message: `database ${from} is MariaDB: its id is now ${to} (ids are <engine>:host:port); a plan made before names the old id: run migrate plan again`})
+    run.warnings.push({severity: 'warning', code: 'DATABASE_ID_RENAMED', message: `database ${from} is MariaDB: its id is now ${to} (ids are <engine>:host:port); a plan made before names the old id: run migrate plan again`})
   }
-  const merger = new InventoryMerger()
-  const scope = new RunScope(results)
-  const keep = prev && !o.replace ? prev : undefined
+  mergeServers(run)
+  const probed = probedHosts(run)
+  mergeDatabases(run, probed)
+  mergeDependencies(run, probed)
+  const inventory = assemble(run, o, now)
+  const {merger} = run
+  const renamed = new Map(migrated?.renamed ?? [])
+  if (prev) for (const d of prev.databases) if (merger.resolve(d.id) !== d.id) renamed.set(d.id, merger.resolve(d.id))
+  for (const [from, to] of migrated?.renamed ?? []) renamed.set(from, merger.resolve(to))
+  return {inventory, warnings: run.warnings, renamed}
+}
 
-  // Servers. The previous inventory's go in first (so later sources merge into them and ids stay), except those this
-  // run read again: those are replaced by what it found, and go if it found nothing.
+/**
+ * The previous inventory's servers go in first (so later sources merge into them and ids stay), except those this
+ * run read again: those are replaced by what it found, and go if it found nothing.
+ */
+function mergeServers({results, prev, keep, scope, merger}: Run): void {
   if (keep) {
     for (const a of keep.applications) merger.addApplication(a)
     for (const s of keep.servers) if (!scope.coversServer(s)) merger.addServer(s)
@@ -85,15 +107,23 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
       if (old && s.id !== id) merger.renamed.set(s.id, id)
     }
   }
-  // The hosts the SSH probe read in this run, and the ports that listen on them now.
+}
+
+/** The hosts the SSH probe read in this run (by the id they are kept under), and the ports that listen there now. */
+function probedHosts({results, merger}: Run): Map<string, Set<number>> {
   const probed = new Map<string, Set<number>>()
   for (const r of results) {
     if (r.kind !== 'ssh') continue
     for (const s of r.servers) probed.set(merger.resolve(s.id), new Set((s.services ?? []).map((x) => x.port)))
   }
+  return probed
+}
 
-  // Databases. One of the previous inventory goes only if this run covered it and did not find it again: its CMDB
-  // file or --db endpoint was read, or the host it runs on was probed and nothing listens on its port any more.
+/**
+ * A database of the previous inventory goes only if this run covered it and did not find it again: its CMDB file
+ * or --db endpoint was read, or the host it runs on was probed and nothing listens on its port any more.
+ */
+function mergeDatabases({results, keep, scope, merger}: Run, probed: Map<string, Set<number>>): void {
   const fresh = results.flatMap((r) => r.databases)
   if (keep) {
     const freshIds = new Set(fresh.map((d) => d.id))
@@ -108,9 +138,13 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
     }
   }
   for (const d of fresh) merger.addDatabase(d)
+}
 
-  // Dependencies. An observed one goes when the probe read both of its ends in this run and did not see it; a
-  // declared one is a person's or a CMDB's statement and stays (it goes with an end that went).
+/**
+ * An observed dependency goes when the probe read both of its ends in this run and did not see it; a declared one
+ * is a person's or a CMDB's statement and stays (it goes with an end that went).
+ */
+function mergeDependencies({results, keep, merger}: Run, probed: Map<string, Set<number>>): void {
   const dbServer = new Map<string, string | undefined>([...merger.databases.values()].map((d) => [d.id, d.serverId]))
   const readNow = (end: string) => {
     const id = merger.resolve(end)
@@ -119,7 +153,10 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
   }
   if (keep) for (const d of keep.dependencies) if (!(d.learnt === 'observed' && readNow(d.from) && readNow(d.to))) merger.addDependency(d)
   for (const r of results) for (const d of r.dependencies) merger.addDependency(d)
+}
 
+/** Applications and servers assigned, databases attached, dangling dependencies dropped: the validated inventory. */
+function assemble({results, prev, keep, scope, merger, warnings}: Run, o: BuildOptions, now: string): Inventory {
   const servers = [...merger.servers.values()]
   // Servers this run found again keep the application, role and environment a person gave them (what their tags
   // and the rule do not explain; an unassigned server assigned by hand stays assigned) unless their tags now say
@@ -158,7 +195,7 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
   const name = slug(o.name ?? prev?.metadata.name ?? (path.basename(path.dirname(path.resolve(o.out))) || 'discovered')) || 'discovered'
   servers.sort((a, b) => a.id.localeCompare(b.id))
   databases.sort((a, b) => a.id.localeCompare(b.id))
-  const raw = {
+  return validated({
     apiVersion: API_VERSION,
     kind: 'Inventory',
     metadata: {name, ...(prev?.metadata.description ? {description: prev.metadata.description} : {}), generatedAt: now, sources},
@@ -167,11 +204,7 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
     databases,
     dependencies: dependencies.sort(compareDependencies),
     unassigned: servers.filter((s) => !s.application).map((s) => s.id),
-  }
-  const renamed = new Map(migrated?.renamed ?? [])
-  if (prev) for (const d of prev.databases) if (merger.resolve(d.id) !== d.id) renamed.set(d.id, merger.resolve(d.id))
-  for (const [from, to] of migrated?.renamed ?? []) renamed.set(from, merger.resolve(to))
-  return {inventory: validated(raw), warnings, renamed}
+  })
 }
 
 function endpointKeys(d: Database, m: InventoryMerger): string[] {
