@@ -173,7 +173,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     t.cleanup()
   })
 
-  it('observes vm → app1\'s Redis, not the probe\'s own SSH sessions; an admin session only until its port is excluded; a host that fails later keeps all of it', async () => {
+  it('observes vm → app1\'s Redis, not the probe\'s own SSH sessions; an admin session only until its port is excluded; a host that fails later keeps all of it', {timeout: 120_000}, async () => {
     const out = path.join(t.dir, 'plans/dc/inventory.yaml')
     const first = await discover(['--db', `redis://10.218.0.2:${redisPort}`, '--json'], out)
     expect(first.stderr).toBe('')
@@ -189,8 +189,11 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
 
     // A person's SSH session from vm to app1 is a connection like any other, until its port is management.
     admin = execa('ssh', ['-T', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-i', key, '-p', String(appPort), 'root@10.218.0.2', 'sleep 120'], {reject: false})
-    const until = Date.now() + 10_000
-    while (Date.now() < until && !(await execa('ss', ['-tn', 'state', 'established', 'dst', `10.218.0.2:${appPort}`])).stdout.includes('10.218.0.2')) await new Promise((r) => setTimeout(r, 100))
+    // Under load an ssh handshake can take seconds: wait until the session shows in the socket table.
+    const until = Date.now() + 60_000
+    let up = false
+    while (Date.now() < until && !(up = (await execa('ss', ['-tn', 'state', 'established', 'dst', `10.218.0.2:${appPort}`])).stdout.includes('10.218.0.2'))) await new Promise((r) => setTimeout(r, 100))
+    expect(up).toBe(true)
     const excluded = await discover(['--exclude-port', String(appPort), '--dry-run', '--json'], out)
     expect(JSON.parse(excluded.stdout).result.diff.dependencies).toMatchObject({added: [], removed: [], changed: []})
     const seen = await discover(['--json'], out)
@@ -222,7 +225,10 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     const missing = await migrate(['discover', 'ssh', '--host', target('10.218.0.1', vmPort), '--identity', path.join(t.dir, 'no_such_key'), '--known-hosts', knownHosts, '--out', out])
     expect(missing.exitCode).toBe(64)
     expect(missing.firstLine).toBe(`Error [SSH_IDENTITY]: --identity ${path.join(t.dir, 'no_such_key')}: no readable private key file there`)
-    const dead = target('10.218.0.2', appPort) // its sshd was stopped by the test before
+    // app1's sshd is stopped (by the test before, or here if that one stopped early).
+    procs[1].kill('SIGTERM')
+    await procs[1]
+    const dead = target('10.218.0.2', appPort)
     const refusedThenAuth = await migrate(['discover', 'ssh', '--host', dead, '--host', `nobody@10.218.0.1:${vmPort}`, '--identity', key, '--known-hosts', knownHosts, '--out', out])
     const authThenRefused = await migrate(['discover', 'ssh', '--host', `nobody@10.218.0.1:${vmPort}`, '--host', dead, '--identity', key, '--known-hosts', knownHosts, '--out', out])
     expect([refusedThenAuth.exitCode, authThenRefused.exitCode]).toEqual([64, 64])
