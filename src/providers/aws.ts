@@ -99,7 +99,7 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
     for await (const page of sdk.paginateDescribeInstances({client, pageSize}, {})) {
       for (const r of page.Reservations ?? []) {
         for (const i of r.Instances ?? []) {
-          const s = toServer(i, region, own(r.OwnerId) || undefined)
+          const s = toServer(i, region, r.OwnerId || undefined)
           if (!s) continue
           out.push(s)
           volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId))
