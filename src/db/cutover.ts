@@ -106,8 +106,12 @@ function pgPrecheckSteps(o: PgCutoverOptions, limits: WindowLimits, plan: PgPlan
   return [
     {
       name: 'pre-check',
+      boundMs: limits.maxWindowMs,
       run: async () => {
         const problems: string[] = []
+        // An application transaction already open longer than PAUSE may wait would hold every client: refuse before pausing.
+        const long = (await pgOpenTransactions(o.source, sp, 10, o.roles)).filter((x) => x.xactAgeS * 1000 > limits.pauseWaitMs)
+        if (long.length) problems.push(`transaction(s) open longer than --pause-wait (${limits.pauseWaitMs} ms), which PgBouncer's PAUSE would wait for: ${describeSessions(long)}`)
         const [tgt, src] = await Promise.all([
           withPg(o.target, tp, async (c) => {
             const f = await pgReverseBlockers(c)
@@ -144,6 +148,7 @@ function pgPrecheckSteps(o: PgCutoverOptions, limits: WindowLimits, plan: PgPlan
       // The same wait as inside the pause, while clients still write: a target that cannot catch up now would not
       // catch up inside the pause either (a stopped apply worker, a stalled link, a slow subscriber).
       name: 'pre-check-lag',
+      boundMs: limits.maxWindowMs + limits.pauseWaitMs,
       run: async () => {
         try {
           const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: bound})
@@ -406,9 +411,13 @@ function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, pl
   return [
     {
       name: 'pre-check',
+      boundMs: limits.maxWindowMs,
       run: async () => {
         const problems: string[] = []
         const srcPort = hostPort(o.source, 3306).port
+        // A statement already running longer than read_only may wait for would make the block fail: refuse now.
+        const long = await withMysql(o.source, o.sourcePasswordEnv, async (c) => (await mariadbOpenTransactions(c, 10)).filter((x) => x.command === 'Query' && x.timeS * 1000 > limits.pauseWaitMs))
+        if (long.length) problems.push(`statement(s) running longer than --pause-wait (${limits.pauseWaitMs} ms), which read_only would wait for: ${describeMariaSessions(long)}`)
         await withMysql(o.target, o.targetPasswordEnv, async (c) => {
           const s = (await myRows(c, 'SHOW SLAVE STATUS'))[0]
           if (!s) problems.push('the target is not a replica')
@@ -432,6 +441,7 @@ function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, pl
     },
     {
       name: 'pre-check-lag',
+      boundMs: limits.maxWindowMs + limits.pauseWaitMs,
       run: async () => {
         try {
           const w = await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: bound})
@@ -563,6 +573,7 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
       {
         // A stalled or broken replica link, a stopped replica, a busy script on the source: refused before pausing.
         name: 'pre-check',
+        boundMs: limits.maxWindowMs + limits.pauseWaitMs,
         run: async () => {
           const busy = await withRedis(o.source, o.sourcePasswordEnv, (c) => within(limits.pauseWaitMs, `PING ${o.source}`, c.ping(), 'REDIS_PAUSE_TIMEOUT')).catch((e) => e as Error)
           if (busy instanceof Error) refuse('Redis', [/^BUSY/.test(busy.message) ? 'the source is running a Lua script or function (BUSY): CLIENT PAUSE would not be taken' : busy.message], 'REDIS_PAUSE_BLOCKED')

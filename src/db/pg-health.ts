@@ -103,15 +103,16 @@ export interface BlockingSession {
 }
 
 /** Sessions in a transaction on the server (oldest first): what keeps a PgBouncer PAUSE (or a lock) waiting. */
-export async function pgOpenTransactions(url: string, passwordEnv?: string, limit = 5): Promise<BlockingSession[]> {
+export async function pgOpenTransactions(url: string, passwordEnv?: string, limit = 5, users?: string[]): Promise<BlockingSession[]> {
   return withPg(url, passwordEnv, async (c) =>
     (await c.query(
       `SELECT pid, usename, coalesce(application_name, '') AS app, coalesce(host(client_addr), 'local') AS client, state,
               round(extract(epoch FROM now() - xact_start)::numeric, 1)::float8 AS age, left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query
          FROM pg_stat_activity
-        WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+        WHERE xact_start IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND datname = current_database()
+          AND ($2::text[] IS NULL OR usename = ANY($2))
         ORDER BY xact_start LIMIT $1`,
-      [limit],
+      [limit, users ?? null],
     )).rows.map((r) => ({pid: r.pid, user: r.usename, application: r.app, client: r.client, state: r.state, xactAgeS: r.age, query: r.query})),
   )
 }

@@ -54,6 +54,8 @@ export interface SubStep {
   window?: 'open' | 'close'
   /** The commit point: before it runs, the deadline (with margin) and every write block's probe are checked. */
   commit?: boolean
+  /** Longest the sub-step may take (pre-checks: a stopped server must not hang them); then it fails. */
+  boundMs?: number
 }
 
 /** A write block's probe: throws (WRITE_BLOCK_LAPSED) when the block is no longer in force. */
@@ -145,7 +147,7 @@ async function runSubStepsInner(steps: SubStep[], log: Log, opts: RunOptions): P
         const probed = await checkBlocks(opts, closed === undefined ? deadline : undefined, opened)
         log(`ok   write block still in force before ${s.name} (${Math.round(performance.now() - st)} ms${probed ? `: ${probed}` : ''}, ${Math.round(st - (opened ?? st))} ms into the window)`)
       }
-      const note = (await s.run(ctx)) ?? undefined
+      const note = (await (s.boundMs === undefined ? s.run(ctx) : within(s.boundMs, s.name, s.run(ctx), 'CUTOVER_REFUSED'))) ?? undefined
       const ms = Math.round(performance.now() - st)
       done.push({name: s.name, ms, note})
       log(`ok   ${s.name} (${ms} ms)${note ? `: ${note}` : ''}`)

@@ -7,7 +7,7 @@ import {execa} from 'execa'
 import {badInput} from '../../errors.js'
 import {PG_BIN} from './servers.js'
 import {lostWrites, startMariadbLoad, startPgLoad, startRedisLoad, type LoadStats} from './load.js'
-import {setupMariadb, setupPostgres, setupRedis, type Scenario} from './scenarios.js'
+import {freeLabPorts, setupMariadb, setupPostgres, setupRedis, type Scenario} from './scenarios.js'
 
 export type LabEngine = 'postgres' | 'mariadb' | 'redis'
 
@@ -24,7 +24,7 @@ export interface LabInfo {
   servers: {kind: string; port: number; dir: string}[]
 }
 
-/** Default ports: the upper end of each range, away from the tests. */
+/** Preferred ports: the upper end of each range, away from the tests; others are picked when these are taken. */
 const PORTS: Record<LabEngine, {db: number; proxy: number}> = {postgres: {db: 24398, proxy: 64398}, mariadb: {db: 23398, proxy: 65396}, redis: {db: 63398, proxy: 65398}}
 
 export async function labUp(engine: LabEngine, dir: string): Promise<LabInfo> {
@@ -32,7 +32,10 @@ export async function labUp(engine: LabEngine, dir: string): Promise<LabInfo> {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw badInput(`${dir} is not empty`, 'LAB_DIR_NOT_EMPTY', 'Pass --dir with a new or empty directory')
   mkdirSync(dir, {recursive: true})
   const root = path.resolve(dir)
-  const s: Scenario = engine === 'postgres' ? await setupPostgres(PORTS.postgres, {root}) : engine === 'mariadb' ? await setupMariadb(PORTS.mariadb, {root, detached: true}) : await setupRedis(PORTS.redis, {root})
+  // Every port is verified free first (another lab, a test, a system service may hold the defaults); each server
+  // checks its own again when it starts, and a lab never uses or changes a server it did not start.
+  const ports = await freeLabPorts(engine, PORTS[engine])
+  const s: Scenario = engine === 'postgres' ? await setupPostgres(ports, {root}) : engine === 'mariadb' ? await setupMariadb(ports, {root, detached: true}) : await setupRedis(ports, {root})
   const info: LabInfo = {
     engine,
     dir: root,

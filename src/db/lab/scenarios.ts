@@ -10,7 +10,7 @@ import path from 'node:path'
 import {stringify} from 'yaml'
 import {PACKAGE_ROOT} from '../../paths.js'
 import {MARIADB_LOAD_TABLE, PG_LOAD_TABLE} from './load.js'
-import {mariadb, psql, startHaproxy, startMariadb, startPgBouncer, startPostgres, startRedis, type ServerHandle} from './servers.js'
+import {freePorts, mariadb, portFree, psql, startHaproxy, startMariadb, startPgBouncer, startPostgres, startRedis, type ServerHandle} from './servers.js'
 import {execa} from 'execa'
 
 export interface Scenario {
@@ -38,6 +38,29 @@ export interface Ports {
   db: number
   /** PgBouncer port (PostgreSQL) or HAProxy runtime API port (frontend = api + 1). */
   proxy: number
+}
+
+/** Where each engine's lab servers may listen (outside Linux's range for outgoing ports, 32768-60999). */
+export const PORT_RANGES = {
+  postgres: {db: [24300, 24399], proxy: [64300, 64399], proxyPorts: 1},
+  mariadb: {db: [23300, 23399], proxy: [65300, 65399], proxyPorts: 2},
+  redis: {db: [63300, 63399], proxy: [65300, 65399], proxyPorts: 2},
+} as const
+
+/**
+ * Ports for a lab of `engine` that are free right now: `prefer` when all of its ports are, else the first free ones
+ * of the engine's ranges. Each server checks its port again when it starts, and refuses a taken one.
+ */
+export async function freeLabPorts(engine: keyof typeof PORT_RANGES, prefer?: Ports): Promise<Ports> {
+  const r = PORT_RANGES[engine]
+  const free = async (from: number, count: number) => {
+    for (let i = 0; i < count; i++) if (!(await portFree(from + i))) return false
+    return true
+  }
+  if (prefer && (await free(prefer.db, 2)) && (await free(prefer.proxy, r.proxyPorts))) return prefer
+  const db = await freePorts(2, r.db[0], r.db[1], `${engine} source and target`)
+  const proxy = await freePorts(r.proxyPorts, r.proxy[0], r.proxy[1], engine === 'postgres' ? 'PgBouncer' : 'HAProxy')
+  return {db, proxy}
 }
 
 /** Writes plan.yaml + inventory.yaml for one application `app` in wave 1 running `template` with `params`. */

@@ -9,6 +9,7 @@ import {chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, 
 import {tmpdir} from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
+import {MigrateError} from '../../errors.js'
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin'
 
@@ -42,6 +43,49 @@ function postgresUid(): {uid: number; gid: number} {
 
 function asPostgres(argv: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', ...argv]] : [argv[0], argv.slice(1)]
+}
+
+/**
+ * Whether 127.0.0.1:port is free: it can be bound exclusively (so nothing holds it, nor a wildcard address covering
+ * it) and nothing answers a connection there. A lab server starts only on a port that passed this.
+ */
+export async function portFree(port: number): Promise<boolean> {
+  const bindable = await new Promise<boolean>((resolve) => {
+    const srv = net.createServer()
+    srv.once('error', () => resolve(false))
+    srv.listen({port, host: '127.0.0.1', exclusive: true}, () => srv.close(() => resolve(true)))
+  })
+  if (!bindable) return false
+  const answers = await new Promise<boolean>((resolve) => {
+    const c = net.connect({port, host: '127.0.0.1'})
+    c.once('connect', () => (c.destroy(), resolve(true)))
+    c.once('error', () => resolve(false))
+  })
+  return !answers
+}
+
+/** Refuses a port something else uses: the lab never talks to, or changes, a server it did not start. */
+export async function assertPortFree(port: number, kind: string): Promise<void> {
+  if (!(await portFree(port)))
+    throw new MigrateError(`port ${port}, meant for the lab's ${kind}, is already in use on 127.0.0.1: the lab starts its own servers and never uses one it did not start`, {
+      code: 'LAB_PORT_IN_USE',
+      hint: `Stop what listens there (ss -ltnp 'sport = :${port}'), or let the lab pick free ports (migrate db lab up without fixed ports)`,
+    })
+}
+
+/** The first `count` consecutive ports from `from` (up to `to`) that are all free; refuses when there are none. */
+export async function freePorts(count: number, from: number, to: number, kind: string): Promise<number> {
+  for (let p = from; p + count - 1 <= to; p++) {
+    let ok = true
+    for (let i = 0; i < count && ok; i++) ok = await portFree(p + i)
+    if (ok) return p
+  }
+  throw new MigrateError(`no ${count} consecutive free port(s) for the lab's ${kind} in ${from}-${to}`, {code: 'LAB_NO_FREE_PORT', hint: 'Free some ports in that range, or stop labs you no longer use (migrate db lab down --dir DIR)'})
+}
+
+/** After a start: the server answering on the port must be the one started in `dir`, else nothing is touched. */
+function notOurs(kind: string, port: number, seen: string): MigrateError {
+  return new MigrateError(`the ${kind} answering on port ${port} is not the one the lab started (${seen}): another process took the port; the lab leaves it alone`, {code: 'LAB_FOREIGN_SERVER', hint: 'Run the lab again: it picks ports that are free'})
 }
 
 export async function waitPort(port: number, host = '127.0.0.1', timeoutMs = 20_000): Promise<void> {
@@ -107,6 +151,7 @@ export interface PgOptions {
 
 /** A PostgreSQL 15 cluster with wal_level=logical, fsync off, trust auth on 127.0.0.1. */
 export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
+  await assertPortFree(opts.port, 'PostgreSQL')
   const dir = tempDir(`pg${opts.port}`)
   const {uid, gid} = postgresUid()
   chownSync(dir, uid, gid)
@@ -144,6 +189,12 @@ export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
       await execa(c, a, {reject: false})
     },
   })
+  // pg_ctl -w fails when the postmaster cannot bind; still, make sure the port answers with this data directory.
+  const seen = await psql(h, 'postgres', 'SHOW data_directory').catch((e) => String(e))
+  if (seen !== data) {
+    await h.stop()
+    throw notOurs('PostgreSQL', opts.port, `data_directory ${seen.slice(0, 80)}`)
+  }
   if (opts.database) await psql(h, 'postgres', `CREATE DATABASE ${opts.database}`)
   return h
 }
@@ -163,6 +214,7 @@ export interface MariaOptions {
 
 /** A MariaDB server with binlog (ROW), GTID strict mode, log_slave_updates; root@127.0.0.1 without password. */
 export async function startMariadb(opts: MariaOptions): Promise<ServerHandle> {
+  await assertPortFree(opts.port, 'MariaDB')
   const dir = tempDir(`maria${opts.port}`)
   const data = path.join(dir, 'data')
   const sock = path.join(dir, 'sock')
@@ -227,12 +279,20 @@ export async function mariadb(h: ServerHandle, sql: string): Promise<string> {
 
 /** A Redis 7 server without persistence. */
 export async function startRedis(opts: {port: number}): Promise<ServerHandle> {
+  await assertPortFree(opts.port, 'Redis')
   const dir = tempDir(`redis${opts.port}`)
   await execa('redis-server', [
     '--port', String(opts.port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
     '--repl-diskless-sync-delay', '0', '--daemonize', 'yes', '--pidfile', path.join(dir, 'pid'), '--logfile', path.join(dir, 'log'),
   ])
   await waitPort(opts.port)
+  // --daemonize returns before the child binds: if another server took the port meanwhile, it answers here.
+  const seen = await execa('redis-cli', ['-p', String(opts.port), '--raw', 'CONFIG', 'GET', 'dir'], {reject: false, timeout: 5000})
+  if (seen.stdout.split('\n')[1] !== dir) {
+    await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
+    rmSync(dir, {recursive: true, force: true})
+    throw notOurs('Redis', opts.port, `dir ${seen.stdout.split('\n')[1] ?? seen.stderr.trim()}`)
+  }
   return track({
     kind: 'redis',
     port: opts.port,
@@ -268,6 +328,7 @@ export const PGBOUNCER_IGNORED_STARTUP_PARAMETERS = ['extra_float_digits', 'opti
 
 /** PgBouncer in transaction pooling, trust auth, admin user postgres; runs as user postgres (it refuses root). */
 export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerHandle> {
+  await assertPortFree(opts.port, 'PgBouncer')
   const dir = tempDir(`pgb${opts.port}`)
   const {uid, gid} = postgresUid()
   chownSync(dir, uid, gid)
@@ -301,6 +362,13 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerH
   const [cmd, args] = asPostgres(['pgbouncer', '-d', config])
   await execa(cmd, args)
   await waitPort(opts.port)
+  // -d may return before the daemon binds: the admin console must report this lab's log file.
+  const seen = await execa('psql', ['-X', '-At', '-w', '-h', '127.0.0.1', '-p', String(opts.port), '-U', 'postgres', '-d', 'pgbouncer', '-c', 'SHOW CONFIG'], {reject: false, timeout: 5000, env: {PGCONNECT_TIMEOUT: '3'}})
+  if (!seen.stdout.split('\n').some((l) => l.startsWith(`logfile|${path.join(dir, 'log')}`))) {
+    await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
+    rmSync(dir, {recursive: true, force: true})
+    throw notOurs('PgBouncer', opts.port, seen.stderr.trim().slice(0, 80) || 'another logfile')
+  }
   const h = track({
     kind: 'pgbouncer',
     port: opts.port,
@@ -329,6 +397,8 @@ export interface HaproxyHandle extends ServerHandle {
 
 /** HAProxy in TCP mode, one backend per frontend with one server named `db`; the runtime API on apiPort. */
 export async function startHaproxy(opts: HaproxyOptions): Promise<HaproxyHandle> {
+  await assertPortFree(opts.apiPort, 'HAProxy runtime API')
+  for (const f of opts.frontends) await assertPortFree(f.port, `HAProxy frontend ${f.name}`)
   const dir = tempDir(`haproxy${opts.apiPort}`)
   const cfg = path.join(dir, 'haproxy.cfg')
   const lines = [
