@@ -182,6 +182,9 @@ export async function redisConnect(url: string, passwordEnv?: string, opts: {tim
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,
+    // No INFO before the first command: a server busy with a Lua script answers BUSY to it, and the connection
+    // would fail with no word about why; the command that follows says BUSY itself.
+    enableReadyCheck: false,
     tls: u.protocol === 'rediss:' ? {} : undefined,
   })
   r.on('error', () => {})

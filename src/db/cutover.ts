@@ -576,7 +576,7 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
         boundMs: limits.maxWindowMs + limits.pauseWaitMs,
         run: async () => {
           const busy = await withRedis(o.source, o.sourcePasswordEnv, (c) => within(limits.pauseWaitMs, `PING ${o.source}`, c.ping(), 'REDIS_PAUSE_TIMEOUT')).catch((e) => e as Error)
-          if (busy instanceof Error) refuse('Redis', [/^BUSY/.test(busy.message) ? 'the source is running a Lua script or function (BUSY): CLIENT PAUSE would not be taken' : busy.message], 'REDIS_PAUSE_BLOCKED')
+          if (busy instanceof Error) refuse('Redis', [/\bBUSY\b/.test(busy.message) ? 'the source is running a Lua script or function (BUSY): CLIENT PAUSE would not be taken; wait for it or SCRIPT KILL / FUNCTION KILL it' : busy.message], 'REDIS_PAUSE_BLOCKED')
           const [addr] = await Promise.all([haproxyServerAddr(o.haproxy.api, o.haproxy.server)])
           if (addr.port !== o.haproxy.source.port) refuse('Redis', [`HAProxy ${o.haproxy.server} points at ${addr.host}:${addr.port}, not at the source ${o.haproxy.source.host}:${o.haproxy.source.port}`])
           try {
