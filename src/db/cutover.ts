@@ -414,6 +414,8 @@ function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, pl
       boundMs: limits.maxWindowMs,
       run: async () => {
         const problems: string[] = []
+        // Connections open here, bounded with the step: inside the block, only queries run.
+        await Promise.all([withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')), withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1'))])
         const srcPort = hostPort(o.source, 3306).port
         // A statement already running longer than read_only may wait for would make the block fail: refuse now.
         const long = await withMysql(o.source, o.sourcePasswordEnv, async (c) => (await mariadbOpenTransactions(c, 10)).filter((x) => x.command === 'Query' && x.timeS * 1000 > limits.pauseWaitMs))
@@ -480,7 +482,6 @@ export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promis
   let verify: VerifyResult | undefined
   let gtid: string | undefined
   const r = await withSharedConnections(async () => {
-    await within(limits.pauseWaitMs * 2, 'connecting to source and target', Promise.all([withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')), withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1'))]), 'CUTOVER_REFUSED')
     const pre = mariadbPrecheckSteps(o, limits, plan)
     if (o.checkOnly) return runSubSteps([...pre, estimateStep(limits, plan.estimate)], log, {limits, before: o.before})
     return runSubSteps(

@@ -94,10 +94,11 @@ export async function runReplicationLagCheck(check: Of<'replication-lag'>, signa
         const slot = check.slot ?? 'mig_sub'
         const lag = await pgSlotLag(check.source, slot, check.passwordEnv)
         if (!lag) return {status: 'failed', message: `no replication slot ${slot} on ${redactUrl(check.source)}`}
-        if (!lag.active) return {status: 'failed', message: `slot ${slot} is not in use: the subscription is not streaming`, data: {lagBytes: lag.lagBytes}}
         // Bytes alone pass while nothing applies (a stopped apply worker confirms nothing, a quiet source writes
-        // nothing): the subscriber's worker, its error counters and the schema of the published tables count too.
+        // nothing, and a worker that fails on each change restarts every few seconds, its slot active meanwhile):
+        // the subscriber's worker, its error counters and the schema of the published tables count too.
         const problems = await pgApplyHealthCheck(check.source, check.target, slot, check.passwordEnv)
+        if (!lag.active) problems.unshift(`slot ${slot} is not in use: the subscription is not streaming`)
         if (problems.length) return {status: 'failed', message: `slot ${slot} lag ${lag.lagBytes} bytes, but replication is not applying: ${problems.join('; ')}`, data: {lagBytes: lag.lagBytes, problems}}
         const ok = lag.lagBytes <= check.maxLag
         return {status: ok ? 'passed' : 'failed', message: `slot ${slot} lag ${lag.lagBytes} bytes${ok ? ', applying' : ` > ${check.maxLag}`}`, data: {lagBytes: lag.lagBytes}}

@@ -13,7 +13,7 @@ import {redisPreflight, redisReplicate} from '../../src/db/redis.js'
 import {pgbouncerPause, pgbouncerRepoint, pgbouncerResume, rewriteDatabaseEntry} from '../../src/db/pgbouncer.js'
 import {haproxyRepoint, haproxyServerAddr} from '../../src/db/haproxy.js'
 import {redactUrl} from '../../src/db/connect.js'
-import {redisCutover} from '../../src/db/cutover.js'
+import {pgCutover, redisCutover} from '../../src/db/cutover.js'
 import {runRedisCheck, runReplicationLagCheck, runSqlCheck} from '../../src/health/db.js'
 import {ROOT} from './helpers.js'
 
@@ -66,6 +66,18 @@ describe('pre-flight', () => {
     expect(codes).not.toContain('blocker:PG_WAL_LEVEL')
     const b = await pgPreflight('postgres://postgres@127.0.0.1:24321/app', undefined)
     expect(b.findings.map((f) => f.code)).toContain('PG_WAL_LEVEL')
+  })
+
+  test('PostgreSQL: what would certainly fail inside the pause is a blocker (superuser or missing app role); the cutover refuses it before pausing', async () => {
+    const r = await pgPreflight(A(), undefined, {roles: ['postgres', 'ghost', 'app']})
+    expect(r.findings.filter((f) => f.severity === 'blocker' && f.code.startsWith('PG_ROLE')).map((f) => [f.code, f.objects])).toEqual([['PG_ROLE_MISSING', ['ghost']], ['PG_ROLE_SUPERUSER', ['postgres']]])
+    expect(r.findings.find((f) => f.code === 'PG_WINDOW_ESTIMATE')?.message).toMatch(/^window estimate: about \d+\.\d s, at most 5\.0 s/)
+    // The cutover's own pre-check sees the target's wal_level=replica (the reverse slot would fail) before any pause.
+    const lines: string[] = []
+    const dir = mkdtempSync(path.join(tmpdir(), 'migrate-pre-'))
+    const err = await pgCutover({source: A(), target: 'postgres://postgres@127.0.0.1:24321/app', publication: 'p', subscription: 'forgotten', sourceConninfo: '', reversePublication: 'rp', reverseSubscription: 'rs', targetConninfo: '', roles: ['app'], sourceState: path.join(dir, 's.json'), targetState: path.join(dir, 't.json'), pgbouncer: {admin: bouncer.adminUrl, config: bouncer.config, database: 'app', source: {host: '127.0.0.1', port: 24320}, target: {host: '127.0.0.1', port: 24321}}, verify: 'counts', timeoutMs: 5000}, (l) => lines.push(l)).catch((e) => e)
+    expect(err).toMatchObject({code: 'CUTOVER_REFUSED', message: expect.stringContaining('PG_TARGET_WAL_LEVEL'), data: {refusedBeforePause: true}})
+    expect(lines.some((l) => l.includes('pause-clients'))).toBe(false)
   })
 
   test('the CLI exits 1 with the findings in the --json error envelope', async () => {
