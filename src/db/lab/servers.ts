@@ -34,14 +34,16 @@ function tempDir(prefix: string): string {
   return dir
 }
 
-function postgresUid(): {uid: number; gid: number} {
+/** The uid and gid of the Debian `postgres` user, who must own a cluster's files (initdb refuses root). */
+export function postgresUid(): {uid: number; gid: number} {
   const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
   if (!line) throw new Error('user postgres is missing: apt-get install -y postgresql-15')
   const [, , uid, gid] = line.split(':')
   return {uid: Number(uid), gid: Number(gid)}
 }
 
-function asPostgres(argv: string[]): [string, string[]] {
+/** argv run as the `postgres` user when this process is root. */
+export function asPostgres(argv: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', ...argv]] : [argv[0], argv.slice(1)]
 }
 
