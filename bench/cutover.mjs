@@ -28,6 +28,17 @@ const onlyScenarios = si >= 0 ? argv.slice(si + 1) : []
 const onlyEngines = (si >= 0 ? argv.slice(0, si) : argv).filter((a) => !a.startsWith('-'))
 const LARGE = {postgres: Number(process.env.BENCH_LARGE_PG_ROWS ?? 2_000_000), mariadb: Number(process.env.BENCH_LARGE_MARIADB_ROWS ?? 1_000_000), redis: Number(process.env.BENCH_LARGE_REDIS_KEYS ?? 1_000_000)}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+/** An undo that runs once, and does not mind a process that is gone meanwhile. */
+const once = (fn) => {
+  let done = false
+  return async () => {
+    if (done) return
+    done = true
+    try {
+      fn()
+    } catch {}
+  }
+}
 const pidOf = (s, i) => Number(readFileSync(path.join(s.servers[i].dir, 'pid'), 'utf8').split('\n')[0])
 
 async function pgq(url, sql) {
@@ -63,10 +74,10 @@ const SCENARIOS = {
         await c.end()
       }
     }},
-    'replica-stalled': {expect: 'refuse', arrange: async (s) => {
+    'replica-stalled': {expect: 'refuse', releaseAfterMs: 12_000, arrange: async (s) => {
       const pid = (await pgq(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL"))[0].pid
       process.kill(pid, 'SIGSTOP')
-      return async () => process.kill(pid, 'SIGCONT')
+      return once(() => process.kill(pid, 'SIGCONT'))
     }},
     ddl: {expect: 'refuse', arrange: async (s) => {
       await pgq(s.sourceUrl, "ALTER TABLE orders ADD COLUMN extra int; INSERT INTO orders (customer, amount, note, extra) VALUES (1, 1, 'ddl', 1)")
@@ -85,10 +96,10 @@ const SCENARIOS = {
         await c.end()
       }
     }},
-    'replica-stalled': {expect: 'refuse', arrange: async (s) => {
+    'replica-stalled': {expect: 'refuse', releaseAfterMs: 12_000, arrange: async (s) => {
       const pid = pidOf(s, 1)
       process.kill(pid, 'SIGSTOP')
-      return async () => process.kill(pid, 'SIGCONT')
+      return once(() => process.kill(pid, 'SIGCONT'))
     }},
     ddl: {expect: 'cutover', arrange: async (s) => {
       await myq(s.sourceUrl, 'ALTER TABLE orders ADD COLUMN extra int')
@@ -111,10 +122,10 @@ const SCENARIOS = {
         r.disconnect()
       }
     }},
-    'replica-stalled': {expect: 'refuse', arrange: async (s) => {
+    'replica-stalled': {expect: 'refuse', releaseAfterMs: 12_000, arrange: async (s) => {
       const pid = pidOf(s, 1)
       process.kill(pid, 'SIGSTOP')
-      return async () => process.kill(pid, 'SIGCONT')
+      return once(() => process.kill(pid, 'SIGCONT'))
     }},
     large: {expect: 'cutover', seed: LARGE.redis, arrange: async () => async () => {}},
   },
@@ -152,9 +163,12 @@ async function runOne(engine, name, sc) {
     const estimate = /about (\d+(?:\.\d+)?) s/.exec(gate?.message ?? '')
     if (!gate) throw new Error(`the wave did not reach its gate (exit ${toGate.exitCode}): ${toGate.stdout.slice(-1500)}\n${toGate.stderr.slice(-1500)}`)
     undo = await sc.arrange(s)
+    // A stall is released after a while (as a real one ends): the refused wave's own rollback needs the server.
+    const release = sc.releaseAfterMs === undefined ? undefined : setTimeout(() => void undo().catch(() => {}), sc.releaseAfterMs)
     const t0 = performance.now()
     const cut = await run(['--yes'])
     const cutMs = performance.now() - t0
+    clearTimeout(release)
     await undo()
     undo = async () => {}
     await sleep(500)
