@@ -213,3 +213,5 @@ console.log(`| ${cols.join(' | ')} |\n|${cols.map(() => '---').join('|')}|`)
 for (const r of rows) console.log(`| ${cols.map((c) => String(r[c] ?? '–')).join(' | ')} |`)
 for (const r of rows.filter((x) => x.reason)) console.log(`${r.engine}/${r.scenario} refused: ${r.reason}`)
 console.log(JSON.stringify({cutover: rows}))
+// A client a scenario left (a stopped server's socket) must not keep the process, and the servers' lock, alive.
+process.exit(rows.every((r) => r.ok) ? 0 : 1)
