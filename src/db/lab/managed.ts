@@ -8,7 +8,7 @@ import mysql from 'mysql2/promise'
 import {PACKAGE_ROOT} from '../../paths.js'
 import {MARIADB_LOAD_TABLE} from './load.js'
 import {rdsMariadbSetup} from './rds-mariadb.js'
-import {writePlanDir, type Ports, type Scenario} from './scenarios.js'
+import {pgLabParams, writePlanDir, type Ports, type Scenario} from './scenarios.js'
 import {mariadb, psql, startHaproxy, startMariadb, startPgBouncer, startPostgres, type ServerHandle} from './servers.js'
 import {startRdsPostgres} from './rds-postgres.js'
 import {PG_LOAD_TABLE} from './load.js'
@@ -144,21 +144,7 @@ export async function setupRdsPostgres(ports: Ports, opts: RdsPgLabOptions = {})
     const {binDir, env} = shim(root)
     const sourceUrl = `postgres://postgres@127.0.0.1:${src.port}/app`
     const targetUrl = `postgres://master@127.0.0.1:${dst.port}/app`
-    const params = {
-      source_url: sourceUrl,
-      target_url: targetUrl,
-      source_conninfo: `host=127.0.0.1 port=${src.port} dbname=app user=repl`,
-      target_conninfo: `host=127.0.0.1 port=${dst.port} dbname=app user=master`,
-      app_role: 'app',
-      pgbouncer_admin: bouncer.url,
-      pgbouncer_config: path.join(bouncer.dir, 'pgbouncer.ini'),
-      pgbouncer_database: 'app',
-      pgbouncer_source: `127.0.0.1:${src.port}/app`,
-      pgbouncer_target: `127.0.0.1:${dst.port}/app`,
-      app_url: `postgres://app@127.0.0.1:${bouncer.port}/app`,
-      smoke_query: 'SELECT inet_server_port()',
-      smoke_expect: String(dst.port),
-    }
+    const params = pgLabParams({src, dst, bouncer, sourceUrl, targetUrl, sourceUser: 'repl', targetUser: 'master'})
     const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'postgres', 'postgres-rds', params, {host: '127.0.0.1', port: src.port, name: 'app'})
     return {engine: 'postgres', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: `postgres://rdsadmin@127.0.0.1:${dst.port}/app`, params, servers, env: {...env, MIGRATE_PG_REPL_PASSWORD: 'repl-pw'}, stop: cleanup}

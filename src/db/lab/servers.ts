@@ -28,6 +28,19 @@ export async function stopAll(): Promise<void> {
   for (const h of [...running].reverse()) await h.stop().catch(() => {})
 }
 
+/** Settings every lab PostgreSQL runs with: fast and unsafe on disk (a lab is thrown away), room for slots. */
+export const LAB_PG_SETTINGS: Readonly<Record<string, string>> = {
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+  max_replication_slots: '10',
+  max_wal_senders: '10',
+  wal_writer_delay: '10ms',
+  wal_sender_timeout: '10s',
+  max_connections: '60',
+  shared_buffers: '32MB',
+}
+
 function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), `migrate-${prefix}-`))
   chmodSync(dir, 0o755)
@@ -165,15 +178,7 @@ export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
     port: String(opts.port),
     unix_socket_directories: dir,
     wal_level: 'logical',
-    fsync: 'off',
-    synchronous_commit: 'off',
-    full_page_writes: 'off',
-    max_replication_slots: '10',
-    max_wal_senders: '10',
-    wal_writer_delay: '10ms',
-    wal_sender_timeout: '10s',
-    max_connections: '60',
-    shared_buffers: '32MB',
+    ...LAB_PG_SETTINGS,
     ...opts.settings,
   }
   const conf = Object.entries(settings).map(([k, v]) => `${k} = '${v}'`).join('\n') + '\n'
