@@ -26,7 +26,11 @@ const argv = process.argv.slice(2)
 const si = argv.indexOf('--scenario')
 const onlyScenarios = si >= 0 ? argv.slice(si + 1) : []
 const onlyEngines = (si >= 0 ? argv.slice(0, si) : argv).filter((a) => !a.startsWith('-'))
-const LARGE = {postgres: Number(process.env.BENCH_LARGE_PG_ROWS ?? 2_000_000), mariadb: Number(process.env.BENCH_LARGE_MARIADB_ROWS ?? 1_000_000), redis: Number(process.env.BENCH_LARGE_REDIS_KEYS ?? 1_000_000)}
+const LARGE = {
+  postgres: Number(process.env.BENCH_LARGE_PG_ROWS ?? 2_000_000),
+  mariadb: Number(process.env.BENCH_LARGE_MARIADB_ROWS ?? 1_000_000),
+  redis: Number(process.env.BENCH_LARGE_REDIS_KEYS ?? 1_000_000),
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 /** An undo that runs once, and does not mind a process that is gone meanwhile. */
 const once = (fn) => {
@@ -63,70 +67,107 @@ async function myq(url, sql) {
 const SCENARIOS = {
   postgres: {
     baseline: {expect: 'cutover', arrange: async () => async () => {}},
-    'long-transaction': {expect: 'refuse', arrange: async (s) => {
-      const c = new pg.Client({connectionString: s.clientUrl, application_name: 'bench-long-transaction'})
-      await c.connect()
-      await c.query('BEGIN')
-      await c.query("INSERT INTO orders (customer, amount, note) VALUES (1, 1, 'long')")
-      await sleep(2500)
-      return async () => {
-        await c.query('COMMIT')
-        await c.end()
-      }
-    }},
-    'replica-stalled': {expect: 'refuse', releaseAfterMs: 12_000, arrange: async (s) => {
-      const pid = (await pgq(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL"))[0].pid
-      process.kill(pid, 'SIGSTOP')
-      return once(() => process.kill(pid, 'SIGCONT'))
-    }},
-    ddl: {expect: 'refuse', arrange: async (s) => {
-      await pgq(s.sourceUrl, "ALTER TABLE orders ADD COLUMN extra int; INSERT INTO orders (customer, amount, note, extra) VALUES (1, 1, 'ddl', 1)")
-      return async () => {}
-    }},
+    'long-transaction': {
+      expect: 'refuse',
+      arrange: async (s) => {
+        const c = new pg.Client({connectionString: s.clientUrl, application_name: 'bench-long-transaction'})
+        await c.connect()
+        await c.query('BEGIN')
+        await c.query("INSERT INTO orders (customer, amount, note) VALUES (1, 1, 'long')")
+        await sleep(2500)
+        return async () => {
+          await c.query('COMMIT')
+          await c.end()
+        }
+      },
+    },
+    'replica-stalled': {
+      expect: 'refuse',
+      releaseAfterMs: 12_000,
+      arrange: async (s) => {
+        const pid = (
+          await pgq(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL")
+        )[0].pid
+        process.kill(pid, 'SIGSTOP')
+        return once(() => process.kill(pid, 'SIGCONT'))
+      },
+    },
+    ddl: {
+      expect: 'refuse',
+      arrange: async (s) => {
+        await pgq(
+          s.sourceUrl,
+          "ALTER TABLE orders ADD COLUMN extra int; INSERT INTO orders (customer, amount, note, extra) VALUES (1, 1, 'ddl', 1)",
+        )
+        return async () => {}
+      },
+    },
     large: {expect: 'cutover', seed: LARGE.postgres, arrange: async () => async () => {}},
   },
   mariadb: {
     baseline: {expect: 'cutover', arrange: async () => async () => {}},
-    'long-transaction': {expect: 'refuse', arrange: async (s) => {
-      const c = await mysql.createConnection({uri: s.clientUrl})
-      const p = c.query('UPDATE orders SET amount = amount + SLEEP(15) WHERE id = 1').catch(() => {})
-      await sleep(2500)
-      return async () => {
-        await p
-        await c.end()
-      }
-    }},
-    'replica-stalled': {expect: 'refuse', releaseAfterMs: 12_000, arrange: async (s) => {
-      const pid = pidOf(s, 1)
-      process.kill(pid, 'SIGSTOP')
-      return once(() => process.kill(pid, 'SIGCONT'))
-    }},
-    ddl: {expect: 'cutover', arrange: async (s) => {
-      await myq(s.sourceUrl, 'ALTER TABLE orders ADD COLUMN extra int')
-      await myq(s.sourceUrl, "INSERT INTO orders (customer, amount, note, extra) VALUES (1, 1, 'ddl', 1)")
-      return async () => {}
-    }},
+    'long-transaction': {
+      expect: 'refuse',
+      arrange: async (s) => {
+        const c = await mysql.createConnection({uri: s.clientUrl})
+        const p = c.query('UPDATE orders SET amount = amount + SLEEP(15) WHERE id = 1').catch(() => {})
+        await sleep(2500)
+        return async () => {
+          await p
+          await c.end()
+        }
+      },
+    },
+    'replica-stalled': {
+      expect: 'refuse',
+      releaseAfterMs: 12_000,
+      arrange: async (s) => {
+        const pid = pidOf(s, 1)
+        process.kill(pid, 'SIGSTOP')
+        return once(() => process.kill(pid, 'SIGCONT'))
+      },
+    },
+    ddl: {
+      expect: 'cutover',
+      arrange: async (s) => {
+        await myq(s.sourceUrl, 'ALTER TABLE orders ADD COLUMN extra int')
+        await myq(s.sourceUrl, "INSERT INTO orders (customer, amount, note, extra) VALUES (1, 1, 'ddl', 1)")
+        return async () => {}
+      },
+    },
     large: {expect: 'cutover', seed: LARGE.mariadb, arrange: async () => async () => {}},
   },
   redis: {
     baseline: {expect: 'cutover', arrange: async () => async () => {}},
-    'long-transaction': {expect: 'refuse', arrange: async (s) => {
-      // A Lua script that runs 3 s: Redis answers BUSY to everything meanwhile (the writers' gap is the script's).
-      const u = new URL(s.sourceUrl)
-      const r = new Redis({host: u.hostname, port: Number(u.port)})
-      await r.config('SET', 'lua-time-limit', '100')
-      const p = r.eval("local t = tonumber(redis.call('TIME')[1]); while tonumber(redis.call('TIME')[1]) < t + 3 do end return 1", 0).catch(() => 0)
-      await sleep(200)
-      return async () => {
-        await p
-        r.disconnect()
-      }
-    }},
-    'replica-stalled': {expect: 'refuse', releaseAfterMs: 12_000, arrange: async (s) => {
-      const pid = pidOf(s, 1)
-      process.kill(pid, 'SIGSTOP')
-      return once(() => process.kill(pid, 'SIGCONT'))
-    }},
+    'long-transaction': {
+      expect: 'refuse',
+      arrange: async (s) => {
+        // A Lua script that runs 3 s: Redis answers BUSY to everything meanwhile (the writers' gap is the script's).
+        const u = new URL(s.sourceUrl)
+        const r = new Redis({host: u.hostname, port: Number(u.port)})
+        await r.config('SET', 'lua-time-limit', '100')
+        const p = r
+          .eval(
+            "local t = tonumber(redis.call('TIME')[1]); while tonumber(redis.call('TIME')[1]) < t + 3 do end return 1",
+            0,
+          )
+          .catch(() => 0)
+        await sleep(200)
+        return async () => {
+          await p
+          r.disconnect()
+        }
+      },
+    },
+    'replica-stalled': {
+      expect: 'refuse',
+      releaseAfterMs: 12_000,
+      arrange: async (s) => {
+        const pid = pidOf(s, 1)
+        process.kill(pid, 'SIGSTOP')
+        return once(() => process.kill(pid, 'SIGCONT'))
+      },
+    },
     large: {expect: 'cutover', seed: LARGE.redis, arrange: async () => async () => {}},
   },
 }
@@ -144,7 +185,10 @@ const ENGINES = {
 }
 
 function journal(planDir) {
-  return readFileSync(path.join(planDir, 'state.journal'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  return readFileSync(path.join(planDir, 'state.journal'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
 }
 
 async function runOne(engine, name, sc) {
@@ -156,15 +200,23 @@ async function runOne(engine, name, sc) {
   try {
     const load = e.load({url: s.clientUrl, workers: 2, intervalMs: 5})
     await sleep(300)
-    const run = (extra) => execa('node', [path.join(root, 'bin/run.js'), 'execute', 'wave', '1', '--plan', s.planDir, ...extra], {reject: false, env: s.env})
+    const run = (extra) =>
+      execa('node', [path.join(root, 'bin/run.js'), 'execute', 'wave', '1', '--plan', s.planDir, ...extra], {
+        reject: false,
+        env: s.env,
+      })
     const toGate = await run([])
     const gate = journal(s.planDir).find((x) => x.type === 'gate-waiting' && x.step === 'approve-cutover')
     const bound = /at most (\d+(?:\.\d+)?) s/.exec(gate?.message ?? '')
     const estimate = /about (\d+(?:\.\d+)?) s/.exec(gate?.message ?? '')
-    if (!gate) throw new Error(`the wave did not reach its gate (exit ${toGate.exitCode}): ${toGate.stdout.slice(-1500)}\n${toGate.stderr.slice(-1500)}`)
+    if (!gate)
+      throw new Error(
+        `the wave did not reach its gate (exit ${toGate.exitCode}): ${toGate.stdout.slice(-1500)}\n${toGate.stderr.slice(-1500)}`,
+      )
     undo = await sc.arrange(s)
     // A stall is released after a while (as a real one ends): the refused wave's own rollback needs the server.
-    const release = sc.releaseAfterMs === undefined ? undefined : setTimeout(() => void undo().catch(() => {}), sc.releaseAfterMs)
+    const release =
+      sc.releaseAfterMs === undefined ? undefined : setTimeout(() => void undo().catch(() => {}), sc.releaseAfterMs)
     const t0 = performance.now()
     const cut = await run(['--yes'])
     const cutMs = performance.now() - t0
@@ -182,9 +234,22 @@ async function runOne(engine, name, sc) {
     const boundMs = bound ? Number(bound[1]) * 1000 : null
     const outcome = ok ? 'cut over' : refused ? 'refused' : failed ? 'failed' : `exit ${cut.exitCode}`
     const row = {
-      engine, scenario: name, gapMs: stats.maxGapMs, failed: stats.failed, lost: lost.length, refusedBeforePause: refused ? 'yes' : 'no',
-      boundMs, estimateMs: estimate ? Number(estimate[1]) * 1000 : null, outcome, committed: stats.committed, waveMs: Math.round(cutMs),
-      reason: refused ? (/refused before pausing anyone: ([^\n]{0,140})/.exec(out)?.[1] ?? /stopped at [^:]+: ([^\n]{0,140})/.exec(out)?.[1] ?? '') : '',
+      engine,
+      scenario: name,
+      gapMs: stats.maxGapMs,
+      failed: stats.failed,
+      lost: lost.length,
+      refusedBeforePause: refused ? 'yes' : 'no',
+      boundMs,
+      estimateMs: estimate ? Number(estimate[1]) * 1000 : null,
+      outcome,
+      committed: stats.committed,
+      waveMs: Math.round(cutMs),
+      reason: refused
+        ? (/refused before pausing anyone: ([^\n]{0,140})/.exec(out)?.[1] ??
+          /stopped at [^:]+: ([^\n]{0,140})/.exec(out)?.[1] ??
+          '')
+        : '',
     }
     row.ok = row.lost === 0 && row.gapMs <= (boundMs ?? 5000) + 1000 && (sc.expect === 'refuse' ? refused : !!ok)
     if (process.env.BENCH_VERBOSE) process.stderr.write(`${engine}/${name}:\n${ok?.output ?? out}\n`)
@@ -197,18 +262,42 @@ async function runOne(engine, name, sc) {
 
 const rows = []
 for (const engine of Object.keys(SCENARIOS).filter((e) => onlyEngines.length === 0 || onlyEngines.includes(e))) {
-  for (const [name, sc] of Object.entries(SCENARIOS[engine]).filter(([n]) => onlyScenarios.length === 0 || onlyScenarios.includes(n))) {
+  for (const [name, sc] of Object.entries(SCENARIOS[engine]).filter(
+    ([n]) => onlyScenarios.length === 0 || onlyScenarios.includes(n),
+  )) {
     try {
       rows.push(await runOne(engine, name, sc))
     } catch (err) {
       process.stderr.write(`${engine}/${name}: ${err instanceof Error ? err.message : String(err)}\n`)
-      rows.push({engine, scenario: name, gapMs: null, failed: null, lost: null, refusedBeforePause: null, boundMs: null, estimateMs: null, outcome: 'error', ok: false})
+      rows.push({
+        engine,
+        scenario: name,
+        gapMs: null,
+        failed: null,
+        lost: null,
+        refusedBeforePause: null,
+        boundMs: null,
+        estimateMs: null,
+        outcome: 'error',
+        ok: false,
+      })
     }
     process.stderr.write(`${JSON.stringify(rows.at(-1))}\n`)
   }
 }
 
-const cols = ['engine', 'scenario', 'gapMs', 'failed', 'lost', 'refusedBeforePause', 'estimateMs', 'boundMs', 'outcome', 'ok']
+const cols = [
+  'engine',
+  'scenario',
+  'gapMs',
+  'failed',
+  'lost',
+  'refusedBeforePause',
+  'estimateMs',
+  'boundMs',
+  'outcome',
+  'ok',
+]
 console.log(`| ${cols.join(' | ')} |\n|${cols.map(() => '---').join('|')}|`)
 for (const r of rows) console.log(`| ${cols.map((c) => String(r[c] ?? '–')).join(' | ')} |`)
 for (const r of rows.filter((x) => x.reason)) console.log(`${r.engine}/${r.scenario} refused: ${r.reason}`)

@@ -11,7 +11,28 @@
 //   node bench/estate-gen.mjs 1000 [seed] > inventory.yaml      (YAML on stdout)
 
 const CRIT = ['low', 'low', 'low', 'medium', 'medium', 'medium', 'medium', 'high', 'high', 'critical']
-const ENVS = ['prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'prod', 'staging', 'test', 'dev']
+const ENVS = [
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'prod',
+  'staging',
+  'test',
+  'dev',
+]
 const MIXED_ENVS = ['dev', 'test', 'staging', 'prod']
 const COMPLEXITY = ['low', 'medium', 'medium', 'high']
 const ENGINES = ['postgres', 'postgres', 'mysql', 'mariadb', 'redis']
@@ -95,7 +116,9 @@ export function generateEstate(o) {
         application: app,
         role: isDb ? 'database' : j === 0 ? 'lb' : 'app',
         environment: applications[k].environment,
-        ...(r() < 0.7 ? {utilization: {cpuP95: Math.round(r() * 90), memoryP95: Math.round(20 + r() * 70), days: 30}} : {}),
+        ...(r() < 0.7
+          ? {utilization: {cpuP95: Math.round(r() * 90), memoryP95: Math.round(20 + r() * 70), days: 30}}
+          : {}),
       })
       if (isDb) {
         const engine = pick(ENGINES)
@@ -162,18 +185,48 @@ export function generateEstate(o) {
         if (cross) {
           const u = ups[Math.floor(r() * ups.length)]
           const latencySensitive = latent.has(k) && u === prevPeer.get(k)
-          dependencies.push({from, to: serverOf(u, j + e), kind: 'calls', protocol: 'tcp', port: 443, learnt: e === 0 ? 'observed' : 'declared', latencySensitive, weight: 1})
+          dependencies.push({
+            from,
+            to: serverOf(u, j + e),
+            kind: 'calls',
+            protocol: 'tcp',
+            port: 443,
+            learnt: e === 0 ? 'observed' : 'declared',
+            latencySensitive,
+            weight: 1,
+          })
         } else {
-          dependencies.push({from, to: serverOf(k, j + e + 1), kind: 'calls', protocol: 'tcp', port: 8080, learnt: 'observed', latencySensitive: false, weight: 1})
+          dependencies.push({
+            from,
+            to: serverOf(k, j + e + 1),
+            kind: 'calls',
+            protocol: 'tcp',
+            port: 8080,
+            learnt: 'observed',
+            latencySensitive: false,
+            weight: 1,
+          })
         }
       }
     }
-    if (back.has(k)) dependencies.push({from: applications[prevPeer.get(k)].name, to: applications[k].name, kind: 'calls', learnt: 'declared', latencySensitive: false, weight: 1})
+    if (back.has(k))
+      dependencies.push({
+        from: applications[prevPeer.get(k)].name,
+        to: applications[k].name,
+        kind: 'calls',
+        learnt: 'declared',
+        latencySensitive: false,
+        weight: 1,
+      })
   }
   return {
     apiVersion: 'migrate/v1',
     kind: 'Inventory',
-    metadata: {name: `generated-${n}`, description: `Generated estate: ${n} servers, ${A} applications`, sources: [{kind: 'generated', scope: [], at: '2026-11-01T00:00:00Z', count: n}]},
+    metadata: {
+      name: `generated-${n}`,
+      description: `Generated estate: ${n} servers, ${A} applications`,
+      sources: [{kind: 'generated', scope: [], at: '2026-11-01T00:00:00Z', count: n}],
+    },
     applications,
     servers,
     databases,
@@ -201,7 +254,16 @@ export function generatedSettings(n, extra = {}) {
     strategyRules: [],
     bandwidthMbps: 10000 * scale,
     testDays: 7,
-    rules: ['move-groups-together', 'dependencies-first', 'environments-not-mixed', 'dev-before-prod', 'critical-not-early', 'small-early-waves', 'capacity', 'minimise-split-dependencies'],
+    rules: [
+      'move-groups-together',
+      'dependencies-first',
+      'environments-not-mixed',
+      'dev-before-prod',
+      'critical-not-early',
+      'small-early-waves',
+      'capacity',
+      'minimise-split-dependencies',
+    ],
     ...extra,
   }
 }

@@ -16,19 +16,62 @@ const CONCURRENCY = 10
 function planDir() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-bench-'))
   const names = Array.from({length: APPS}, (_, i) => `app-${String(i).padStart(3, '0')}`)
-  const inv = stringify({apiVersion: 'migrate/v1', kind: 'Inventory', metadata: {name: 'bench'}, applications: names.map((name) => ({name}))})
+  const inv = stringify({
+    apiVersion: 'migrate/v1',
+    kind: 'Inventory',
+    metadata: {name: 'bench'},
+    applications: names.map((name) => ({name})),
+  })
   writeFileSync(path.join(dir, 'inventory.yaml'), inv)
   const plan = {
-    apiVersion: 'migrate/v1', kind: 'Plan',
-    metadata: {name: 'bench', inventory: 'inventory.yaml', inventoryDigest: createHash('sha256').update(inv).digest('hex')},
-    settings: {startDate: '2026-01-05', capacity: {apps: 1000, servers: 10000, dataTiB: 1000, critical: 1000}, ramp: {earlyWaves: 0, earlyServers: 10}},
-    waves: [{number: 1, name: 'bench', applications: names, replicationStart: '2026-01-05T00:00:00Z', test: {start: '2026-01-06T00:00:00Z', end: '2026-01-07T00:00:00Z'}, cutover: {start: '2026-01-08T00:00:00Z', end: '2026-01-08T04:00:00Z'}, servers: 0, databases: 0, dataGiB: 0, risk: 'low', confidence: 3}],
-    applications: names.map((name) => ({name, wave: 1, moveGroup: name, strategy: 'rehost', template: 'trivial', target: {cloud: 'aws', region: 'ap-southeast-3'}})),
+    apiVersion: 'migrate/v1',
+    kind: 'Plan',
+    metadata: {
+      name: 'bench',
+      inventory: 'inventory.yaml',
+      inventoryDigest: createHash('sha256').update(inv).digest('hex'),
+    },
+    settings: {
+      startDate: '2026-01-05',
+      capacity: {apps: 1000, servers: 10000, dataTiB: 1000, critical: 1000},
+      ramp: {earlyWaves: 0, earlyServers: 10},
+    },
+    waves: [
+      {
+        number: 1,
+        name: 'bench',
+        applications: names,
+        replicationStart: '2026-01-05T00:00:00Z',
+        test: {start: '2026-01-06T00:00:00Z', end: '2026-01-07T00:00:00Z'},
+        cutover: {start: '2026-01-08T00:00:00Z', end: '2026-01-08T04:00:00Z'},
+        servers: 0,
+        databases: 0,
+        dataGiB: 0,
+        risk: 'low',
+        confidence: 3,
+      },
+    ],
+    applications: names.map((name) => ({
+      name,
+      wave: 1,
+      moveGroup: name,
+      strategy: 'rehost',
+      template: 'trivial',
+      target: {cloud: 'aws', region: 'ap-southeast-3'},
+    })),
   }
   writeFileSync(path.join(dir, 'plan.yaml'), stringify(plan))
   mkdirSync(path.join(dir, 'templates'))
-  const steps = Array.from({length: STEPS}, (_, i) => ({id: `step-${i + 1}`, run: ['true', '{{ app.name }}', 'wave-{{ wave.number }}'], rollback: ['true'], idempotent: true}))
-  writeFileSync(path.join(dir, 'templates', 'trivial.yaml'), stringify({apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 'trivial'}, steps}))
+  const steps = Array.from({length: STEPS}, (_, i) => ({
+    id: `step-${i + 1}`,
+    run: ['true', '{{ app.name }}', 'wave-{{ wave.number }}'],
+    rollback: ['true'],
+    idempotent: true,
+  }))
+  writeFileSync(
+    path.join(dir, 'templates', 'trivial.yaml'),
+    stringify({apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 'trivial'}, steps}),
+  )
   return dir
 }
 
@@ -46,16 +89,48 @@ async function measure(label, deps) {
   if (r.exitCode !== 0) throw new Error(`${label}: exit ${r.exitCode}`)
   const journalLines = readFileSync(path.join(dir, 'state.journal'), 'utf8').split('\n').filter(Boolean).length
   rmSync(dir, {recursive: true, force: true})
-  return {label, steps, totalMs: ms, perStepMs: ms / steps, cpuPerStepMs: (cpu.user + cpu.system) / 1000 / steps, journalLines, events}
+  return {
+    label,
+    steps,
+    totalMs: ms,
+    perStepMs: ms / steps,
+    cpuPerStepMs: (cpu.user + cpu.system) / 1000 / steps,
+    journalLines,
+    events,
+  }
 }
 
 // Warm up module loading and the JIT on a small wave, so the numbers are the steady state.
 await measure('warm-up', {runCommand: noop, which: () => true}).catch(() => undefined)
-const rows = [await measure('in-process no-op', {runCommand: noop, which: () => true}), await measure('real `true` process', {})]
+const rows = [
+  await measure('in-process no-op', {runCommand: noop, which: () => true}),
+  await measure('real `true` process', {}),
+]
 const pad = (s, n) => String(s).padEnd(n)
-console.log(`migrate execute: ${APPS} apps × ${STEPS} steps, concurrency ${CONCURRENCY}, journal fsync'd (group commit)`)
+console.log(
+  `migrate execute: ${APPS} apps × ${STEPS} steps, concurrency ${CONCURRENCY}, journal fsync'd (group commit)`,
+)
 console.log(`${pad('steps', 22)}${pad('total', 12)}${pad('wall/step', 12)}${pad('cpu/step', 12)}journal lines`)
-for (const r of rows) console.log(`${pad(r.label, 22)}${pad(r.totalMs.toFixed(0) + ' ms', 12)}${pad(r.perStepMs.toFixed(3) + ' ms', 12)}${pad(r.cpuPerStepMs.toFixed(3) + ' ms', 12)}${r.journalLines}`)
+for (const r of rows)
+  console.log(
+    `${pad(r.label, 22)}${pad(r.totalMs.toFixed(0) + ' ms', 12)}${pad(r.perStepMs.toFixed(3) + ' ms', 12)}${pad(r.cpuPerStepMs.toFixed(3) + ' ms', 12)}${r.journalLines}`,
+  )
 const o = rows[0]
-console.log(`orchestration overhead: ${o.perStepMs.toFixed(3)} ms/step wall (goal < 2 ms): ${o.perStepMs < 2 ? 'OK' : 'OVER'}`)
-console.log(JSON.stringify({bench: 'execute', apps: APPS, stepsPerApp: STEPS, concurrency: CONCURRENCY, results: rows.map(({label, totalMs, perStepMs, cpuPerStepMs, journalLines}) => ({label, totalMs: Math.round(totalMs), perStepMs: +perStepMs.toFixed(3), cpuPerStepMs: +cpuPerStepMs.toFixed(3), journalLines}))}))
+console.log(
+  `orchestration overhead: ${o.perStepMs.toFixed(3)} ms/step wall (goal < 2 ms): ${o.perStepMs < 2 ? 'OK' : 'OVER'}`,
+)
+console.log(
+  JSON.stringify({
+    bench: 'execute',
+    apps: APPS,
+    stepsPerApp: STEPS,
+    concurrency: CONCURRENCY,
+    results: rows.map(({label, totalMs, perStepMs, cpuPerStepMs, journalLines}) => ({
+      label,
+      totalMs: Math.round(totalMs),
+      perStepMs: +perStepMs.toFixed(3),
+      cpuPerStepMs: +cpuPerStepMs.toFixed(3),
+      journalLines,
+    })),
+  }),
+)

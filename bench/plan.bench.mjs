@@ -71,12 +71,20 @@ async function main() {
   const sizes = sizesArg >= 0 ? argv[sizesArg + 1].split(',').map(Number) : [1000, 10000, 100000]
   const rows = []
   for (const n of sizes) {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', fileURLToPath(import.meta.url), '--one', String(n)], {encoding: 'utf8'})
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--max-old-space-size=4096', fileURLToPath(import.meta.url), '--one', String(n)],
+      {encoding: 'utf8'},
+    )
     rows.push(JSON.parse(out.trim().split('\n').pop()))
   }
   const loadAvg = (await import('node:os')).loadavg()[0]
-  console.log(`migrate plan: planner time and memory on generated estates (10% apps, 3 edges/server); ${(await import('node:os')).cpus().length} CPUs, load average ${loadAvg.toFixed(1)}`)
-  console.log('servers   apps  edges    waves  cold ms  median ms  min ms  cpu ms  estate RSS MiB  peak RSS MiB  µs per n·log2(n)')
+  console.log(
+    `migrate plan: planner time and memory on generated estates (10% apps, 3 edges/server); ${(await import('node:os')).cpus().length} CPUs, load average ${loadAvg.toFixed(1)}`,
+  )
+  console.log(
+    'servers   apps  edges    waves  cold ms  median ms  min ms  cpu ms  estate RSS MiB  peak RSS MiB  µs per n·log2(n)',
+  )
   for (const r of rows) {
     const nlogn = r.n * Math.log2(r.n)
     console.log(
@@ -85,14 +93,23 @@ async function main() {
   }
   const big = rows.find((r) => r.n === 100000)
   if (big) {
-    const verdict = big.medianMs < 1000 && big.peakRssMiB < 1536 ? 'MET' : big.minMs < 1000 && big.peakRssMiB < 1536 ? `MET at best; the median is over on a machine with load ${loadAvg.toFixed(1)}` : 'NOT MET'
-    console.log(`goal 100k servers: < 1000 ms and < 1536 MiB → median of 7 runs ${big.medianMs.toFixed(0)} ms (first, cold run ${big.coldMs.toFixed(0)} ms; best ${big.minMs.toFixed(0)} ms; median CPU ${big.cpuMs.toFixed(0)} ms incl. GC threads), ${big.peakRssMiB.toFixed(0)} MiB peak RSS (estate included): ${verdict}`)
+    const verdict =
+      big.medianMs < 1000 && big.peakRssMiB < 1536
+        ? 'MET'
+        : big.minMs < 1000 && big.peakRssMiB < 1536
+          ? `MET at best; the median is over on a machine with load ${loadAvg.toFixed(1)}`
+          : 'NOT MET'
+    console.log(
+      `goal 100k servers: < 1000 ms and < 1536 MiB → median of 7 runs ${big.medianMs.toFixed(0)} ms (first, cold run ${big.coldMs.toFixed(0)} ms; best ${big.minMs.toFixed(0)} ms; median CPU ${big.cpuMs.toFixed(0)} ms incl. GC threads), ${big.peakRssMiB.toFixed(0)} MiB peak RSS (estate included): ${verdict}`,
+    )
   }
   const small = rows.find((r) => r.n === 1000)
   if (big && small) {
     const ratio = big.medianMs / small.medianMs
     const nlogn = (100000 * Math.log2(100000)) / (1000 * Math.log2(1000))
-    console.log(`growth 1k → 100k: ×${ratio.toFixed(0)} in time for ×100 servers (n log n would be ×${nlogn.toFixed(0)})`)
+    console.log(
+      `growth 1k → 100k: ×${ratio.toFixed(0)} in time for ×100 servers (n log n would be ×${nlogn.toFixed(0)})`,
+    )
   }
 
   await qualityBench()
@@ -106,7 +123,8 @@ async function main() {
 function* oneServerChanges(inv, settings, plan) {
   const cap = settings.capacity.dataTiB * 1024
   const data = new Map()
-  for (const s of inv.servers) data.set(s.application, (data.get(s.application) ?? 0) + s.disks.reduce((x, d) => x + (d.usedGiB ?? d.sizeGiB), 0))
+  for (const s of inv.servers)
+    data.set(s.application, (data.get(s.application) ?? 0) + s.disks.reduce((x, d) => x + (d.usedGiB ?? d.sizeGiB), 0))
   for (const d of inv.databases) data.set(d.application, (data.get(d.application) ?? 0) + d.sizeGiB)
   const waves = [...plan.waves].filter((x) => !x.pilot).sort((x, y) => y.dataGiB - x.dataGiB || x.number - y.number)
   for (const share of [0.5, 0.75, 1]) {
@@ -150,19 +168,32 @@ async function qualityBench() {
     const {Inventory} = await import(dist('src/schema/inventory.js'))
     const {SettingsFile} = await import(dist('src/schema/plan.js'))
     const inv = Inventory.parse(parse(readFileSync(example, 'utf8')))
-    const settings = SettingsFile.parse(parse(readFileSync(path.join(root, 'plans/example/settings.yaml'), 'utf8'))).settings
+    const settings = SettingsFile.parse(
+      parse(readFileSync(path.join(root, 'plans/example/settings.yaml'), 'utf8')),
+    ).settings
     cases.push({name: 'example', inv, settings})
   }
   const sizes = (process.env.QUALITY_SIZES ?? '100,1000,10000').split(',').map(Number)
   for (const shape of ['layered', 'chains', 'fanin', 'cycles', 'mixed']) {
-    for (const n of sizes) cases.push({name: `${shape} ${n}`, inv: generateEstate({servers: n, seed: 7, shape}), settings: PlanSettings.parse(generatedSettings(n))})
+    for (const n of sizes)
+      cases.push({
+        name: `${shape} ${n}`,
+        inv: generateEstate({servers: n, seed: 7, shape}),
+        settings: PlanSettings.parse(generatedSettings(n)),
+      })
   }
-  console.log('\nplan quality on generated estates, beside the baseline (applications by criticality, packed by capacity)')
-  console.log('viol: rules violated (swap: most of them one move or swap could remove); 1st prod: apps/servers (high/critical) of the first production wave; pilot: apps/servers of wave 1; churn: apps moved when one server gets a disk that overfills its wave')
-  const head = 'estate          | planner: viol swap  dep-days   1st prod   pilot      churn    ms | baseline: viol  dep-days   1st prod      churn'
+  console.log(
+    '\nplan quality on generated estates, beside the baseline (applications by criticality, packed by capacity)',
+  )
+  console.log(
+    'viol: rules violated (swap: most of them one move or swap could remove); 1st prod: apps/servers (high/critical) of the first production wave; pilot: apps/servers of wave 1; churn: apps moved when one server gets a disk that overfills its wave',
+  )
+  const head =
+    'estate          | planner: viol swap  dep-days   1st prod   pilot      churn    ms | baseline: viol  dep-days   1st prod      churn'
   console.log(head)
   console.log('-'.repeat(head.length))
-  const fmtProd = (q) => (q.firstProdWave ? `${q.firstProdWave.apps}/${q.firstProdWave.servers} (${q.firstProdWave.critical})` : '-')
+  const fmtProd = (q) =>
+    q.firstProdWave ? `${q.firstProdWave.apps}/${q.firstProdWave.servers} (${q.firstProdWave.critical})` : '-'
   for (const c of cases) {
     const opts = {inventoryDigest: 'sha256:bench'}
     const t0 = performance.now()
@@ -193,11 +224,19 @@ async function qualityBench() {
     console.log(
       `${c.name.padEnd(15)} | ${String(q.rulesViolated).padStart(13)} ${String(swap.gain).padStart(4)} ${String(q.dependencyDaysSplit).padStart(9)} ${fmtProd(q).padStart(10)} ${`${pilot.applications.length}/${pilot.servers}`.padStart(7)} ${`${moved} ${((moved / inScope) * 100).toFixed(1)}%`.padStart(10)} ${ms.toFixed(0).padStart(5)} | ${String(b.quality.rulesViolated).padStart(14)} ${String(b.quality.dependencyDaysSplit).padStart(9)} ${fmtProd(b.quality).padStart(10)} ${`${bMoved} ${((bMoved / inScope) * 100).toFixed(1)}%`.padStart(10)}`,
     )
-    const vs = (v) => Object.entries(v).filter(([, x]) => x > 0).map(([k, x]) => `${k} ${x}`).join(', ') || 'none'
-    console.log(`${''.padEnd(15)} | change: ${what ?? 'none that this estate can take'}; planner ${vs(q.violations)}${swap.move ? `; one swap would remove ${swap.gain}: ${swap.move}` : ''}; baseline ${vs(b.quality.violations)}`)
+    const vs = (v) =>
+      Object.entries(v)
+        .filter(([, x]) => x > 0)
+        .map(([k, x]) => `${k} ${x}`)
+        .join(', ') || 'none'
+    console.log(
+      `${''.padEnd(15)} | change: ${what ?? 'none that this estate can take'}; planner ${vs(q.violations)}${swap.move ? `; one swap would remove ${swap.gain}: ${swap.move}` : ''}; baseline ${vs(b.quality.violations)}`,
+    )
   }
   // Tight deadlines: three quarters of the time the plan needs.
-  console.log('\ntight deadlines (75% of the days the plan needs): advice given, and how much of it works when re-planned')
+  console.log(
+    '\ntight deadlines (75% of the days the plan needs): advice given, and how much of it works when re-planned',
+  )
   for (const c of cases.filter((x) => /^(example|layered 1000|mixed 1000|chains 1000|layered 10000)$/.test(x.name))) {
     const {quality: q} = assemble(c.inv, c.settings, undefined, {inventoryDigest: 'sha256:bench'})
     const start = Date.parse(c.settings.startDate)
@@ -209,7 +248,9 @@ async function qualityBench() {
       console.log(`${c.name.padEnd(15)} deadline ${deadline}: met (no advice needed)`)
     } catch (error) {
       const ms = performance.now() - t0
-      console.log(`${c.name.padEnd(15)} deadline ${deadline}: ${error.code} in ${ms.toFixed(0)} ms; advice ${checkAdvice(assemble, PlanSettings, c.inv, settings, error)}`)
+      console.log(
+        `${c.name.padEnd(15)} deadline ${deadline}: ${error.code} in ${ms.toFixed(0)} ms; advice ${checkAdvice(assemble, PlanSettings, c.inv, settings, error)}`,
+      )
       console.log(`${''.padEnd(15)} ${error.hint}`)
     }
   }

@@ -18,11 +18,20 @@ const MB20 = 20 * 1024 * 1024
 
 /** The cases: each makes its text (in the child, untimed) and says what must come out. */
 const CASES = {
-  'CMDB CSV 10k rows, English Excel (UTF-8, ",")': {goalMs: 1000, csv: true, make: async () => Buffer.from(cmdbRows(',', (n) => String(n)).join('\n') + '\n'), expect: 'ok'},
+  'CMDB CSV 10k rows, English Excel (UTF-8, ",")': {
+    goalMs: 1000,
+    csv: true,
+    make: async () => Buffer.from(cmdbRows(',', (n) => String(n)).join('\n') + '\n'),
+    expect: 'ok',
+  },
   'CMDB CSV 10k rows, German Unicode text (UTF-16)': {
     goalMs: 1000,
     csv: true,
-    make: async () => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(cmdbRows('\t', (n) => n.toLocaleString('de-DE')).join('\r\n') + '\r\n', 'utf16le')]),
+    make: async () =>
+      Buffer.concat([
+        Buffer.from([0xff, 0xfe]),
+        Buffer.from(cmdbRows('\t', (n) => n.toLocaleString('de-DE')).join('\r\n') + '\r\n', 'utf16le'),
+      ]),
     expect: 'ok',
   },
   'inventory 10k servers, as written': {goalMs: 1000, make: async () => inventoryText(10_000), expect: 'ok'},
@@ -37,21 +46,62 @@ const CASES = {
         .replace(/^( {4}state: running)$/gm, (m, s, offset) => (offset % 100 < 2 ? `${s} # was stopped` : m)),
     expect: 'ok',
   },
-  '20 MB inventory (~22k servers)': {goalMs: 10_000, make: async () => inventoryText(22_000), expect: 'ok', minBytes: MB20},
+  '20 MB inventory (~22k servers)': {
+    goalMs: 10_000,
+    make: async () => inventoryText(22_000),
+    expect: 'ok',
+    minBytes: MB20,
+  },
   '20 MB one flat mapping': {goalMs: 10_000, make: async () => flatMapping(MB20), expect: 'refused'},
-  '20 MB flat mapping, a duplicate key at the end': {goalMs: 10_000, make: async () => flatMapping(MB20) + 'k0000001: again\n', expect: /YAML_DUPLICATE_KEY/},
-  '20 MB inventory, a syntax error at the end': {goalMs: 10_000, make: async () => (await inventoryText(22_000)) + '  bad: [unclosed\n', expect: /YAML_SYNTAX/},
+  '20 MB flat mapping, a duplicate key at the end': {
+    goalMs: 10_000,
+    make: async () => flatMapping(MB20) + 'k0000001: again\n',
+    expect: /YAML_DUPLICATE_KEY/,
+  },
+  '20 MB inventory, a syntax error at the end': {
+    goalMs: 10_000,
+    make: async () => (await inventoryText(22_000)) + '  bad: [unclosed\n',
+    expect: /YAML_SYNTAX/,
+  },
   '20 MB of aliases to one anchor': {goalMs: 10_000, make: async () => aliases(MB20), expect: /YAML_ALIAS_LIMIT/},
-  '20 MB block scalar': {goalMs: 10_000, make: async () => `apiVersion: migrate/v1\nkind: Inventory\nmetadata:\n  name: big\n  description: |\n${'    a line of free text in a big description\n'.repeat(MB20 / 44)}servers: []\n`, expect: 'ok'},
-  '20 MB JSON inventory': {goalMs: 10_000, make: async () => JSON.stringify(await inventoryValue(22_000), null, 1), expect: 'ok'},
-  '20 MB deep nesting': {goalMs: 10_000, make: async () => '['.repeat(MB20 / 2) + ']'.repeat(MB20 / 2), expect: /YAML_TOO_DEEP/},
+  '20 MB block scalar': {
+    goalMs: 10_000,
+    make: async () =>
+      `apiVersion: migrate/v1\nkind: Inventory\nmetadata:\n  name: big\n  description: |\n${'    a line of free text in a big description\n'.repeat(MB20 / 44)}servers: []\n`,
+    expect: 'ok',
+  },
+  '20 MB JSON inventory': {
+    goalMs: 10_000,
+    make: async () => JSON.stringify(await inventoryValue(22_000), null, 1),
+    expect: 'ok',
+  },
+  '20 MB deep nesting': {
+    goalMs: 10_000,
+    make: async () => '['.repeat(MB20 / 2) + ']'.repeat(MB20 / 2),
+    expect: /YAML_TOO_DEEP/,
+  },
   'billion laughs': {goalMs: 10_000, make: async () => laughs(), expect: /YAML_ALIAS_LIMIT/},
 }
 
 /** The rows of the discover benchmark's CMDB export, with memory in MiB written by `num` (16.384 in German). */
 function cmdbRows(d, num) {
   const rows = [['id', 'name', 'ip', 'vcpus', 'memory_mib', 'disk_gb', 'cpu_p95', 'os', 'app', 'role', 'env'].join(d)]
-  for (let i = 0; i < 10_000; i++) rows.push([`srv-${i}`, `srv-${i}.dc1.local`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 2 << (i % 4), num(4096 << (i % 3)), 50 + (i % 7) * 25, num(12.5 + (i % 50)), 'Ubuntu 22.04', `app-${i % 40}`, ['web', 'app', 'db'][i % 3], 'prod'].join(d))
+  for (let i = 0; i < 10_000; i++)
+    rows.push(
+      [
+        `srv-${i}`,
+        `srv-${i}.dc1.local`,
+        `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        2 << (i % 4),
+        num(4096 << (i % 3)),
+        50 + (i % 7) * 25,
+        num(12.5 + (i % 50)),
+        'Ubuntu 22.04',
+        `app-${i % 40}`,
+        ['web', 'app', 'db'][i % 3],
+        'prod',
+      ].join(d),
+    )
   return rows
 }
 
@@ -105,7 +155,13 @@ async function one(name) {
     const wall = performance.now() - t0
     const c = process.cpuUsage(c0)
     const errors = r.diagnostics.filter((d) => d.severity === 'error')
-    outcome = errors.length === 0 ? 'ok' : `refused, ${errors.length} error(s); first: ${errors[0].line}:${errors[0].column} ${errors[0].code} ${errors[0].message}`.slice(0, 140)
+    outcome =
+      errors.length === 0
+        ? 'ok'
+        : `refused, ${errors.length} error(s); first: ${errors[0].line}:${errors[0].column} ${errors[0].code} ${errors[0].message}`.slice(
+            0,
+            140,
+          )
     if (i > 0) {
       walls.push(wall)
       cpusMs.push((c.user + c.system) / 1000)
@@ -113,7 +169,16 @@ async function one(name) {
   }
   if (dir) rmSync(dir, {recursive: true, force: true})
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-  process.stdout.write(JSON.stringify({name, mb: Buffer.byteLength(text) / 1048576, wallMs: median(walls), cpuMs: median(cpusMs), peakRssMiB: process.resourceUsage().maxRSS / 1024, outcome}) + '\n')
+  process.stdout.write(
+    JSON.stringify({
+      name,
+      mb: Buffer.byteLength(text) / 1048576,
+      wallMs: median(walls),
+      cpuMs: median(cpusMs),
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      outcome,
+    }) + '\n',
+  )
 }
 
 async function main() {
@@ -123,18 +188,43 @@ async function main() {
   const rows = []
   for (const name of Object.keys(CASES)) {
     if (only && !only.some((o) => name.includes(o))) continue
-    const out = execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', fileURLToPath(import.meta.url), '--one', name], {encoding: 'utf8', maxBuffer: 1 << 24})
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--max-old-space-size=4096', fileURLToPath(import.meta.url), '--one', name],
+      {encoding: 'utf8', maxBuffer: 1 << 24},
+    )
     rows.push(JSON.parse(out.trim().split('\n').pop()))
   }
-  console.log(`reading files (CSV: discover's readFile; YAML: validateFile, schema check included): median of ${RUNS} runs after a warm-up; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)}`)
-  console.log('case'.padEnd(48), 'MB'.padStart(6), 'wall ms'.padStart(8), 'CPU ms'.padStart(8), 'peak MiB'.padStart(9), ' goal  outcome')
+  console.log(
+    `reading files (CSV: discover's readFile; YAML: validateFile, schema check included): median of ${RUNS} runs after a warm-up; ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)}`,
+  )
+  console.log(
+    'case'.padEnd(48),
+    'MB'.padStart(6),
+    'wall ms'.padStart(8),
+    'CPU ms'.padStart(8),
+    'peak MiB'.padStart(9),
+    ' goal  outcome',
+  )
   let failed = 0
   for (const r of rows) {
     const spec = CASES[r.name]
-    const right = spec.expect === 'ok' ? r.outcome === 'ok' : spec.expect === 'refused' ? r.outcome.startsWith('refused') : spec.expect.test(r.outcome)
+    const right =
+      spec.expect === 'ok'
+        ? r.outcome === 'ok'
+        : spec.expect === 'refused'
+          ? r.outcome.startsWith('refused')
+          : spec.expect.test(r.outcome)
     const met = right && r.cpuMs < spec.goalMs && r.peakRssMiB < 1536
     if (!met) failed++
-    console.log(r.name.padEnd(48), r.mb.toFixed(1).padStart(6), r.wallMs.toFixed(0).padStart(8), r.cpuMs.toFixed(0).padStart(8), r.peakRssMiB.toFixed(0).padStart(9), ` ${met ? 'met ' : 'NOT '}  ${r.outcome}`)
+    console.log(
+      r.name.padEnd(48),
+      r.mb.toFixed(1).padStart(6),
+      r.wallMs.toFixed(0).padStart(8),
+      r.cpuMs.toFixed(0).padStart(8),
+      r.peakRssMiB.toFixed(0).padStart(9),
+      ` ${met ? 'met ' : 'NOT '}  ${r.outcome}`,
+    )
   }
   console.log(JSON.stringify({readFiles: rows}))
   if (failed > 0) process.exitCode = 1

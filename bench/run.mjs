@@ -7,7 +7,9 @@ import {fileURLToPath} from 'node:url'
 const dir = path.dirname(fileURLToPath(import.meta.url))
 const only = process.argv.slice(2)
 let failed = 0
-for (const f of readdirSync(dir).filter((f) => f.endsWith('.bench.mjs')).sort()) {
+for (const f of readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.mjs'))
+  .sort()) {
   if (only.length > 0 && !only.some((o) => f.includes(o))) continue
   console.log(`\n=== ${f} ===`)
   const r = spawnSync(process.execPath, ['--expose-gc', path.join(dir, f)], {stdio: 'inherit'})

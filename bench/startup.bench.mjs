@@ -14,10 +14,32 @@ function makeBareCli() {
   mkdirSync(path.join(dir, 'bin'))
   mkdirSync(path.join(dir, 'dist/commands'), {recursive: true})
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'))
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({name: 'bare', version: '1.0.0', type: 'module', oclif: {bin: 'bare', commands: './dist/commands', topicSeparator: ' '}}))
-  writeFileSync(path.join(dir, 'bin/run.js'), "import {execute} from '@oclif/core'\nawait execute({dir: import.meta.url})\n")
-  writeFileSync(path.join(dir, 'dist/commands/hello.js'), "import {Command} from '@oclif/core'\nexport default class Hello extends Command {\n  static summary = 'say hello'\n  async run() { this.log('hello') }\n}\n")
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import {Plugin} from '@oclif/core'; import {writeFileSync} from 'node:fs'; const p = new Plugin({root: ${JSON.stringify(dir)}, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true}); await p.load(); writeFileSync(${JSON.stringify(path.join(dir, 'oclif.manifest.json'))}, JSON.stringify(p.manifest))`], {cwd: dir, encoding: 'utf8'})
+  writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'bare',
+      version: '1.0.0',
+      type: 'module',
+      oclif: {bin: 'bare', commands: './dist/commands', topicSeparator: ' '},
+    }),
+  )
+  writeFileSync(
+    path.join(dir, 'bin/run.js'),
+    "import {execute} from '@oclif/core'\nawait execute({dir: import.meta.url})\n",
+  )
+  writeFileSync(
+    path.join(dir, 'dist/commands/hello.js'),
+    "import {Command} from '@oclif/core'\nexport default class Hello extends Command {\n  static summary = 'say hello'\n  async run() { this.log('hello') }\n}\n",
+  )
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import {Plugin} from '@oclif/core'; import {writeFileSync} from 'node:fs'; const p = new Plugin({root: ${JSON.stringify(dir)}, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true}); await p.load(); writeFileSync(${JSON.stringify(path.join(dir, 'oclif.manifest.json'))}, JSON.stringify(p.manifest))`,
+    ],
+    {cwd: dir, encoding: 'utf8'},
+  )
   if (r.status !== 0) throw new Error(r.stderr)
   return dir
 }
@@ -55,9 +77,14 @@ try {
   const base = median(samples['bare oclif --version'])
   console.log(`start-up, median of ${N} interleaved runs (node ${process.version})`)
   console.log('case'.padEnd(30), 'median ms'.padStart(10), 'vs bare'.padStart(9))
-  for (const [k, xs] of Object.entries(samples)) console.log(k.padEnd(30), median(xs).toFixed(0).padStart(10), (median(xs) / base).toFixed(2).padStart(8) + '×')
-  const worst = Math.max(...['migrate --version', 'migrate plan --help'].filter((k) => samples[k]).map((k) => median(samples[k]))) / base
-  console.log(`goal: migrate --version and plan --help within 1.20× of bare: ${worst <= 1.2 ? 'met' : 'NOT met'} (${worst.toFixed(2)}×)`)
+  for (const [k, xs] of Object.entries(samples))
+    console.log(k.padEnd(30), median(xs).toFixed(0).padStart(10), (median(xs) / base).toFixed(2).padStart(8) + '×')
+  const worst =
+    Math.max(...['migrate --version', 'migrate plan --help'].filter((k) => samples[k]).map((k) => median(samples[k]))) /
+    base
+  console.log(
+    `goal: migrate --version and plan --help within 1.20× of bare: ${worst <= 1.2 ? 'met' : 'NOT met'} (${worst.toFixed(2)}×)`,
+  )
 } finally {
   rmSync(bare, {recursive: true, force: true})
 }

@@ -11,7 +11,8 @@ import {didYouMean} from '../src/suggest.js'
 
 export default class Rollback extends BaseCommand {
   static override summary = 'Undo what execute did: run the compensating steps of completed steps, newest first.'
-  static override description = `Journaled like execute, and resumable: run it again after a crash or a failed compensation and it continues. Rolling back an application of which nothing ran is a no-op that says so.
+  static override description =
+    `Journaled like execute, and resumable: run it again after a crash or a failed compensation and it continues. Rolling back an application of which nothing ran is a no-op that says so.
 
 A compensation that was running when a run stopped runs again only when its step is idempotent (or rollbackIdempotent); otherwise the rollback stops (exit 6) and asks: --skip-step APP/STEP (the undo took effect) or --retry-step APP/STEP (it did not).
 
@@ -24,12 +25,30 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
   }
   static override flags = {
     plan: Flags.string({description: 'plan directory (default: $MIGRATE_PLAN, or the only one under ./plans)'}),
-    app: Flags.string({description: 'only this application (repeatable); the wave is taken from the plan when not given', multiple: true, multipleNonGreedy: true}),
+    app: Flags.string({
+      description: 'only this application (repeatable); the wave is taken from the plan when not given',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     concurrency: Flags.integer({description: 'applications rolled back at once', default: DEFAULT_CONCURRENCY, min: 1}),
-    'allow-stale': Flags.boolean({description: 'roll back even though the inventory changed since the plan was made', default: false}),
-    'force-unlock': Flags.boolean({description: 'take the plan lock even if another run holds it (if that run is alive, both would act at once)', default: false}),
-    'skip-step': Flags.string({description: 'STEP or APP/STEP: its rollback was interrupted and did take effect (repeatable)', multiple: true, multipleNonGreedy: true}),
-    'retry-step': Flags.string({description: 'STEP or APP/STEP: its rollback was interrupted and did not take effect: run it again (repeatable)', multiple: true, multipleNonGreedy: true}),
+    'allow-stale': Flags.boolean({
+      description: 'roll back even though the inventory changed since the plan was made',
+      default: false,
+    }),
+    'force-unlock': Flags.boolean({
+      description: 'take the plan lock even if another run holds it (if that run is alive, both would act at once)',
+      default: false,
+    }),
+    'skip-step': Flags.string({
+      description: 'STEP or APP/STEP: its rollback was interrupted and did take effect (repeatable)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    'retry-step': Flags.string({
+      description: 'STEP or APP/STEP: its rollback was interrupted and did not take effect: run it again (repeatable)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
   }
   static override examples = [
     '<%= config.bin %> rollback wave 2 --plan plans/example',
@@ -41,18 +60,46 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
     const {args, flags} = await this.parse(Rollback)
     const planDir = resolvePlanDir(flags.plan)
     let wave = args.n
-    if (args.what === 'wave' && wave === undefined) throw badInput('`rollback wave` needs a wave number', 'USAGE', 'e.g. `migrate rollback wave 2 --plan plans/example`')
+    if (args.what === 'wave' && wave === undefined)
+      throw badInput(
+        '`rollback wave` needs a wave number',
+        'USAGE',
+        'e.g. `migrate rollback wave 2 --plan plans/example`',
+      )
     if (wave === undefined) {
-      if (!flags.app?.length) throw badInput('say what to roll back: `wave N` or --app NAME', 'USAGE', 'e.g. `migrate rollback wave 2` or `migrate rollback --app payments`')
+      if (!flags.app?.length)
+        throw badInput(
+          'say what to roll back: `wave N` or --app NAME',
+          'USAGE',
+          'e.g. `migrate rollback wave 2` or `migrate rollback --app payments`',
+        )
       const {plan} = loadPlanContext(planDir, {allowStale: flags['allow-stale']})
       // An application, or one of its database runbooks (APP:DATABASE_ID).
-      const waveOf = (a: string): number | null | undefined => plan.applications.find((x) => x.name === a || a.startsWith(`${x.name}:`))?.wave
+      const waveOf = (a: string): number | null | undefined =>
+        plan.applications.find((x) => x.name === a || a.startsWith(`${x.name}:`))?.wave
       const waves = new Set(flags.app.map(waveOf))
       if (waves.has(undefined) || waves.has(null)) {
         const unknown = flags.app.filter((a) => !waveOf(a))
-        throw badInput(`not in any wave of the plan: ${unknown.map((a) => `${a}${didYouMean(a, plan.applications.map((x) => x.name))}`).join(', ')}`, 'UNKNOWN_APP', 'Check the application names in plan.yaml')
+        throw badInput(
+          `not in any wave of the plan: ${unknown
+            .map(
+              (a) =>
+                `${a}${didYouMean(
+                  a,
+                  plan.applications.map((x) => x.name),
+                )}`,
+            )
+            .join(', ')}`,
+          'UNKNOWN_APP',
+          'Check the application names in plan.yaml',
+        )
       }
-      if (waves.size > 1) throw badInput(`the applications are in different waves (${[...waves].join(', ')})`, 'USAGE', 'Roll back one wave at a time: `migrate rollback wave N --app …`')
+      if (waves.size > 1)
+        throw badInput(
+          `the applications are in different waves (${[...waves].join(', ')})`,
+          'USAGE',
+          'Roll back one wave at a time: `migrate rollback wave N --app …`',
+        )
       wave = [...waves][0] as number
     }
     const json = this.jsonEnabled()
@@ -60,7 +107,18 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
     const cli = await startCliRun({json, live: tty, interactive: false, write: (l) => process.stderr.write(l + '\n')})
     let result: WaveResult
     try {
-      result = await rollbackWave({planDir, wave, apps: flags.app, concurrency: flags.concurrency, allowStale: flags['allow-stale'], forceUnlock: flags['force-unlock'], skipSteps: flags['skip-step'], retrySteps: flags['retry-step'], signal: cli.signal, emit: cli.emit})
+      result = await rollbackWave({
+        planDir,
+        wave,
+        apps: flags.app,
+        concurrency: flags.concurrency,
+        allowStale: flags['allow-stale'],
+        forceUnlock: flags['force-unlock'],
+        skipSteps: flags['skip-step'],
+        retrySteps: flags['retry-step'],
+        signal: cli.signal,
+        emit: cli.emit,
+      })
     } finally {
       await cli.finish()
     }

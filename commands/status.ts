@@ -7,7 +7,8 @@ import {planStatus, type StatusResult} from '../src/state/report.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Show where every wave, application and step stands, derived from the plan journal.'
-  static override description = 'Progress, durations, the last error, what waits for a gate and who holds the lock. --verify checks the journal hash chain (exit 1 with JOURNAL_TAMPERED when an event was edited, removed or reordered).'
+  static override description =
+    'Progress, durations, the last error, what waits for a gate and who holds the lock. --verify checks the journal hash chain (exit 1 with JOURNAL_TAMPERED when an event was edited, removed or reordered).'
   static override flags = {
     plan: Flags.string({description: 'plan directory (default: $MIGRATE_PLAN, or the only one under ./plans)'}),
     wave: Flags.integer({description: 'only this wave', min: 1}),
@@ -25,12 +26,15 @@ export default class Status extends BaseCommand {
     if (!this.jsonEnabled()) this.log(formatStatus(result))
     if (result.verify && !result.verify.ok) {
       const first = result.verify.problems[0]
-      throw new MigrateError(`the journal failed verification: ${result.verify.problems.length} problem(s), the first at ${result.journal.file}:${first.line}: ${first.problem}`, {
-        code: 'JOURNAL_TAMPERED',
-        exitCode: EXIT.FAILURE,
-        hint: 'The audit trail was edited, truncated or reordered: compare it with a backup or git history before trusting it',
-        data: {problems: result.verify.problems},
-      })
+      throw new MigrateError(
+        `the journal failed verification: ${result.verify.problems.length} problem(s), the first at ${result.journal.file}:${first.line}: ${first.problem}`,
+        {
+          code: 'JOURNAL_TAMPERED',
+          exitCode: EXIT.FAILURE,
+          hint: 'The audit trail was edited, truncated or reordered: compare it with a backup or git history before trusting it',
+          data: {problems: result.verify.problems},
+        },
+      )
     }
     return result
   }

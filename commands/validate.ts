@@ -5,8 +5,10 @@ import {KIND_NAMES} from '../src/schema/kinds.js'
 import {validateFiles, type ValidateResult} from '../src/validate.js'
 
 export default class Validate extends BaseCommand {
-  static override summary = 'Check inventory, plan, settings, template and state files; report every problem with file:line:column.'
-  static override description = 'The kind of each file is read from its `kind:` field (or its name); a directory stands for the files in it. Exits 0 when there are no errors, 64 when there are.'
+  static override summary =
+    'Check inventory, plan, settings, template and state files; report every problem with file:line:column.'
+  static override description =
+    'The kind of each file is read from its `kind:` field (or its name); a directory stands for the files in it. Exits 0 when there are no errors, 64 when there are.'
   static override strict = false
   static override args = {file: Args.string({description: 'files or directories to check', required: true})}
   static override flags = {
@@ -23,10 +25,20 @@ export default class Validate extends BaseCommand {
     const result = validateFiles(argv as string[], flags.kind)
     if (!this.jsonEnabled()) {
       this.printDiagnostics(result.diagnostics)
-      for (const f of result.files) this.log(`${f.errors === 0 ? 'ok  ' : 'FAIL'} ${f.file} (${f.kind ?? 'unknown kind'})${f.errors ? `: ${f.errors} error(s)` : ''}${f.warnings ? `, ${f.warnings} warning(s)` : ''}`)
+      for (const f of result.files)
+        this.log(
+          `${f.errors === 0 ? 'ok  ' : 'FAIL'} ${f.file} (${f.kind ?? 'unknown kind'})${f.errors ? `: ${f.errors} error(s)` : ''}${f.warnings ? `, ${f.warnings} warning(s)` : ''}`,
+        )
     }
     if (result.errors > 0) {
-      throw Object.assign(badInput(`${result.errors} error(s) in ${result.files.filter((f) => f.errors > 0).length} of ${result.files.length} file(s)`, 'VALIDATION_FAILED', 'Fix the problems listed above and run validate again'), {data: result as unknown as Record<string, unknown>, diagnostics: this.jsonEnabled() ? result.diagnostics : []})
+      throw Object.assign(
+        badInput(
+          `${result.errors} error(s) in ${result.files.filter((f) => f.errors > 0).length} of ${result.files.length} file(s)`,
+          'VALIDATION_FAILED',
+          'Fix the problems listed above and run validate again',
+        ),
+        {data: result as unknown as Record<string, unknown>, diagnostics: this.jsonEnabled() ? result.diagnostics : []},
+      )
     }
     return result
   }

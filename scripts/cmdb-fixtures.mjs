@@ -24,24 +24,112 @@ writeFileSync(
 )
 
 // RVTools vInfo exported as tab-delimited Unicode text (UTF-16 LE with a byte-order mark), German number format.
-const rvHeader = ['VM', 'Powerstate', 'Template', 'DNS Name', 'CPUs', 'Memory', 'NICs', 'Disks', 'Total disk capacity MiB', 'Provisioned MiB', 'In Use MiB', 'Overall Cpu Readiness', 'Primary IP Address', 'Datacenter', 'Cluster', 'Host', 'OS according to the configuration file', 'VM UUID']
+const rvHeader = [
+  'VM',
+  'Powerstate',
+  'Template',
+  'DNS Name',
+  'CPUs',
+  'Memory',
+  'NICs',
+  'Disks',
+  'Total disk capacity MiB',
+  'Provisioned MiB',
+  'In Use MiB',
+  'Overall Cpu Readiness',
+  'Primary IP Address',
+  'Datacenter',
+  'Cluster',
+  'Host',
+  'OS according to the configuration file',
+  'VM UUID',
+]
 writeFileSync(
   path.join(dir, 'rvtools-vinfo-utf16le.txt'),
   utf16le(
     lines([
       rvHeader.join('\t'),
-      ['sap-app-01', 'poweredOn', 'False', 'sap-app-01.corp.local', '8', '32.768', '1', '2', '153.600', '163.840', '81.920', '0,12', '10.8.0.11', 'DC-Frankfurt', 'CL-01', 'esx01.corp.local', 'SUSE Linux Enterprise 15 (64-bit)', '4211a1b2-0001'].join('\t'),
-      ['sap-db-01', 'poweredOn', 'False', 'sap-db-01.corp.local', '16', '131.072', '2', '3', '1.048.576', '1.048.576', '524.288,5', '0,3', '10.8.0.21', 'DC-Frankfurt', 'CL-01', 'esx02.corp.local', 'SUSE Linux Enterprise 15 (64-bit)', '4211a1b2-0002'].join('\t'),
-      ['ad-01', 'poweredOff', 'False', 'ad-01.corp.local', '2', '4.096', '1', '1', '102.400', '102.400', '40.000', '0', '', 'DC-Frankfurt', 'CL-02', 'esx03.corp.local', 'Microsoft Windows Server 2019 (64-bit)', '4211a1b2-0003'].join('\t'),
+      [
+        'sap-app-01',
+        'poweredOn',
+        'False',
+        'sap-app-01.corp.local',
+        '8',
+        '32.768',
+        '1',
+        '2',
+        '153.600',
+        '163.840',
+        '81.920',
+        '0,12',
+        '10.8.0.11',
+        'DC-Frankfurt',
+        'CL-01',
+        'esx01.corp.local',
+        'SUSE Linux Enterprise 15 (64-bit)',
+        '4211a1b2-0001',
+      ].join('\t'),
+      [
+        'sap-db-01',
+        'poweredOn',
+        'False',
+        'sap-db-01.corp.local',
+        '16',
+        '131.072',
+        '2',
+        '3',
+        '1.048.576',
+        '1.048.576',
+        '524.288,5',
+        '0,3',
+        '10.8.0.21',
+        'DC-Frankfurt',
+        'CL-01',
+        'esx02.corp.local',
+        'SUSE Linux Enterprise 15 (64-bit)',
+        '4211a1b2-0002',
+      ].join('\t'),
+      [
+        'ad-01',
+        'poweredOff',
+        'False',
+        'ad-01.corp.local',
+        '2',
+        '4.096',
+        '1',
+        '1',
+        '102.400',
+        '102.400',
+        '40.000',
+        '0',
+        '',
+        'DC-Frankfurt',
+        'CL-02',
+        'esx03.corp.local',
+        'Microsoft Windows Server 2019 (64-bit)',
+        '4211a1b2-0003',
+      ].join('\t'),
     ]),
   ),
 )
 
 // Excel "Unicode Text" saved on a big-endian toolchain (UTF-16 BE with a mark): a generic CSV, tab-delimited.
-writeFileSync(path.join(dir, 'generic-unicode-be.txt'), utf16be(lines(['name\tvcpus\tmemory_mib\tos\tapp', 'büro-01\t2\t4096\tWindows Server 2022\tbüro', 'büro-02\t2\t4096\tWindows Server 2022\tbüro'])))
+writeFileSync(
+  path.join(dir, 'generic-unicode-be.txt'),
+  utf16be(
+    lines([
+      'name\tvcpus\tmemory_mib\tos\tapp',
+      'büro-01\t2\t4096\tWindows Server 2022\tbüro',
+      'büro-02\t2\t4096\tWindows Server 2022\tbüro',
+    ]),
+  ),
+)
 
 // Tab-delimited, and nothing in it tells whether "." groups thousands: 16.384 could be 16384 or 16.384.
-writeFileSync(path.join(dir, 'ambiguous-numbers.tsv'), lines(['name\tvcpus\tmemory_mib\tos', 'app-01\t4\t16.384\tUbuntu', 'app-02\t4\t8192\tUbuntu'], '\n'))
+writeFileSync(
+  path.join(dir, 'ambiguous-numbers.tsv'),
+  lines(['name\tvcpus\tmemory_mib\tos', 'app-01\t4\t16.384\tUbuntu', 'app-02\t4\t8192\tUbuntu'], '\n'),
+)
 
 // French Excel: ";" between fields, "," for decimals, a no-break space between thousands.
 writeFileSync(
@@ -56,4 +144,11 @@ writeFileSync(
 )
 
 // Excel's plain "CSV" on a Western Windows: the Windows-1252 code page, not UTF-8 (é is the single byte 0xE9).
-writeFileSync(path.join(dir, 'generic-cp1252.csv'), Buffer.concat([Buffer.from('name,vcpus,memory_mib,owner\r\nweb-01,2,4096,'), Buffer.from([0x52, 0xe9, 0x6d, 0x69]), Buffer.from('\r\n')]))
+writeFileSync(
+  path.join(dir, 'generic-cp1252.csv'),
+  Buffer.concat([
+    Buffer.from('name,vcpus,memory_mib,owner\r\nweb-01,2,4096,'),
+    Buffer.from([0x52, 0xe9, 0x6d, 0x69]),
+    Buffer.from('\r\n'),
+  ]),
+)

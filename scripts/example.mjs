@@ -20,4 +20,6 @@ for (const args of steps) {
     process.exit(r.status ?? 1)
   }
 }
-console.log('\nDone. The plan is plans/example/plan.yaml; try `node bin/run.js plan --plan plans/example --format mermaid` for a Gantt chart.')
+console.log(
+  '\nDone. The plan is plans/example/plan.yaml; try `node bin/run.js plan --plan plans/example --format mermaid` for a Gantt chart.',
+)

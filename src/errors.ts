@@ -67,7 +67,9 @@ export function badInput(message: string, code: string, hint?: string, diagnosti
 }
 
 export function isMigrateError(e: unknown): e is MigrateError {
-  return e instanceof MigrateError || (typeof e === 'object' && e !== null && (e as {name?: string}).name === 'MigrateError')
+  return (
+    e instanceof MigrateError || (typeof e === 'object' && e !== null && (e as {name?: string}).name === 'MigrateError')
+  )
 }
 
 /** The OS error codes that mean "this machine does not let us write here", not a bug. */
@@ -80,7 +82,14 @@ const ENV_CODES = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOE
 export function environmentError(e: unknown, file: string, what: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code
   if (!code || !ENV_CODES.has(code)) return e
-  const why = code === 'EROFS' ? 'the file system is read-only' : code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full' : code === 'ENOENT' || code === 'ENOTDIR' ? 'its directory does not exist' : 'permission denied'
+  const why =
+    code === 'EROFS'
+      ? 'the file system is read-only'
+      : code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'the disk is full'
+        : code === 'ENOENT' || code === 'ENOTDIR'
+          ? 'its directory does not exist'
+          : 'permission denied'
   return new MigrateError(`cannot ${what} ${file}: ${why} (${code})`, {
     code: 'STATE_NOT_WRITABLE',
     exitCode: EXIT.ENVIRONMENT,

@@ -4,7 +4,10 @@ import {fileURLToPath} from 'node:url'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 /** The package root: the folder with package.json, templates/ and plans/. */
-export const PACKAGE_ROOT = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}src`) ? '../..' : '..')
+export const PACKAGE_ROOT = path.resolve(
+  here,
+  here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}src`) ? '../..' : '..',
+)
 export const TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates')
 export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'plans', 'schemas')
 export const EXAMPLE_PLAN_DIR = path.join(PACKAGE_ROOT, 'plans', 'example')

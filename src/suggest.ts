@@ -16,7 +16,10 @@ export function closestNames(input: string, candidates: Iterable<string>, limit 
     const d = norm(name) === want ? 0 : distance(want, norm(name))
     if (d <= room) scored.push({name, d})
   }
-  return scored.sort((a, b) => a.d - b.d || a.name.localeCompare(b.name)).slice(0, limit).map((s) => s.name)
+  return scored
+    .sort((a, b) => a.d - b.d || a.name.localeCompare(b.name))
+    .slice(0, limit)
+    .map((s) => s.name)
 }
 
 /** ` (did you mean "a" or "b"?)`, or '' when nothing is near: to append to a message about an unknown name. */

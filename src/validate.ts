@@ -27,7 +27,8 @@ export function expandFiles(inputs: string[]): string[] {
       for (const name of readdirSync(f).sort()) if (FILE_PATTERN.test(name)) out.push(path.join(f, name))
       const templates = path.join(f, 'templates')
       if (out.length > before && existsSync(templates) && statSync(templates).isDirectory()) {
-        for (const name of readdirSync(templates).sort()) if (/\.ya?ml$/.test(name)) out.push(path.join(templates, name))
+        for (const name of readdirSync(templates).sort())
+          if (/\.ya?ml$/.test(name)) out.push(path.join(templates, name))
       }
       if (out.length === before) empty.push(f)
     } else out.push(f)
@@ -41,13 +42,21 @@ function nothingToValidate(inputs: string[]): never {
   const dirs = inputs.filter((f) => existsSync(f) && statSync(f).isDirectory())
   const below = dirs.flatMap((d) =>
     readdirSync(d, {withFileTypes: true})
-      .filter((e) => e.isDirectory() && readdirSync(path.join(d, e.name)).some((n) => /^(inventory|plan|settings)\.(ya?ml|json)$|^state\.journal$/.test(n)))
+      .filter(
+        (e) =>
+          e.isDirectory() &&
+          readdirSync(path.join(d, e.name)).some((n) =>
+            /^(inventory|plan|settings)\.(ya?ml|json)$|^state\.journal$/.test(n),
+          ),
+      )
       .map((e) => path.join(d, e.name)),
   )
   throw badInput(
     `nothing to validate: ${inputs.join(', ')} ${inputs.length === 1 ? 'holds' : 'hold'} no .yaml, .yml, .json or .journal file`,
     'NOTHING_TO_VALIDATE',
-    below.length ? `Name the plan directories or the files themselves, e.g. \`migrate validate ${below.sort().slice(0, 3).join(' ')}\`` : 'Name the files to check (inventory.yaml, plan.yaml, settings.yaml, templates/*.yaml, state.journal), or the directory that holds them',
+    below.length
+      ? `Name the plan directories or the files themselves, e.g. \`migrate validate ${below.sort().slice(0, 3).join(' ')}\``
+      : 'Name the files to check (inventory.yaml, plan.yaml, settings.yaml, templates/*.yaml, state.journal), or the directory that holds them',
   )
 }
 

@@ -10,7 +10,9 @@ export default class DbPgbouncerResume extends BaseCommand {
     database: Flags.string({required: true, description: 'the [databases] entry to resume'}),
     ...adminPasswordEnvFlag,
   }
-  static override examples = ['<%= config.bin %> db pgbouncer-resume --admin postgres://pgbouncer@127.0.0.1:6432/pgbouncer --database app']
+  static override examples = [
+    '<%= config.bin %> db pgbouncer-resume --admin postgres://pgbouncer@127.0.0.1:6432/pgbouncer --database app',
+  ]
 
   async run(): Promise<{database: string; paused: false}> {
     const {flags} = await this.parse(DbPgbouncerResume)

@@ -5,7 +5,8 @@ import {flagDuration} from '../../src/db/connect.js'
 import {redisPause} from '../../src/db/redis.js'
 
 export default class DbRedisPause extends BaseCommand {
-  static override summary = 'CLIENT PAUSE … WRITE: writers wait (no error), readers go on, the replication offset stops moving.'
+  static override summary =
+    'CLIENT PAUSE … WRITE: writers wait (no error), readers go on, the replication offset stops moving.'
   static override flags = {
     ...urlFlag,
     for: Flags.string({default: '30s', description: 'the pause ends by itself after this long (a safety net)'}),

@@ -4,7 +4,8 @@ import {discoverFlags} from '../../src/discover/flags.js'
 import type {DiscoverResult} from '../../src/discover/inventory.js'
 
 export default class DiscoverDb extends DiscoverCommand {
-  static override summary = 'Introspect databases read-only: engine, exact version, size, replication role, wal_level / binlog_format / GTID / Redis persistence.'
+  static override summary =
+    'Introspect databases read-only: engine, exact version, size, replication role, wal_level / binlog_format / GTID / Redis persistence.'
   static override description =
     'Connects with pg, mysql2 or ioredis in a read-only session and records what matters for migration. URLs: postgres://user[:password]@host:5432/db, mysql:// or mariadb://user@host:3306, redis://[:password@]host:6379. Passwords never reach the output, the inventory or an error. The same works as --db URL on every discover source; a database on a host already in the inventory is attached to that server.'
   static override strict = false

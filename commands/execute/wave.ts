@@ -8,8 +8,10 @@ import type {WaveResult} from '../../src/executor/types.js'
 import {formatDryRun, formatFinding, formatSummary} from '../../src/executor/view.js'
 
 export default class ExecuteWave extends BaseCommand {
-  static override summary = 'Run the runbooks of every application in a wave: pre-flight, steps, health checks, automatic rollback.'
-  static override description = `Applications run concurrently, each one's steps in order. A failing step (after its retries) rolls that application's completed steps back in reverse; the others go on. Every step is journaled in <plan>/state.journal, so running the same command again resumes where it stopped.
+  static override summary =
+    'Run the runbooks of every application in a wave: pre-flight, steps, health checks, automatic rollback.'
+  static override description =
+    `Applications run concurrently, each one's steps in order. A failing step (after its retries) rolls that application's completed steps back in reverse; the others go on. Every step is journaled in <plan>/state.journal, so running the same command again resumes where it stopped.
 
 Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback, 2 dry-run with --detailed-exitcode and work pending, 3 some application rolled back, 4 plan locked, 5 stale plan, 6 an operator must decide (a gate waits for approval, or an interrupted non-idempotent step), 64 pre-flight blocker or bad input, 130 interrupted.`
   static override args = {
@@ -18,16 +20,46 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
   static override flags = {
     plan: Flags.string({description: 'plan directory (default: $MIGRATE_PLAN, or the only one under ./plans)'}),
     app: Flags.string({description: 'only this application (repeatable)', multiple: true, multipleNonGreedy: true}),
-    'dry-run': Flags.boolean({description: 'render every step with its resolved arguments (secrets redacted), check templates, variables and gates; run nothing', default: false}),
-    'detailed-exitcode': Flags.boolean({description: 'with --dry-run: exit 2 when steps are pending, 0 when the wave is done', default: false}),
+    'dry-run': Flags.boolean({
+      description:
+        'render every step with its resolved arguments (secrets redacted), check templates, variables and gates; run nothing',
+      default: false,
+    }),
+    'detailed-exitcode': Flags.boolean({
+      description: 'with --dry-run: exit 2 when steps are pending, 0 when the wave is done',
+      default: false,
+    }),
     concurrency: Flags.integer({description: 'applications run at once', default: DEFAULT_CONCURRENCY, min: 1}),
-    yes: Flags.boolean({char: 'y', description: 'approve every gate (not finalize steps: those need --approve STEP)', default: false}),
-    approve: Flags.string({description: 'approve this gate or finalize step: STEP or APP/STEP (repeatable)', multiple: true, multipleNonGreedy: true}),
+    yes: Flags.boolean({
+      char: 'y',
+      description: 'approve every gate (not finalize steps: those need --approve STEP)',
+      default: false,
+    }),
+    approve: Flags.string({
+      description: 'approve this gate or finalize step: STEP or APP/STEP (repeatable)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     'no-rollback': Flags.boolean({description: 'leave completed steps in place when a step fails', default: false}),
-    'retry-step': Flags.string({description: 'an interrupted non-idempotent step did NOT take effect: run it again (STEP or APP/STEP)', multiple: true, multipleNonGreedy: true}),
-    'skip-step': Flags.string({description: 'an interrupted (or failed) step DID take effect: mark it done and go on (STEP or APP/STEP)', multiple: true, multipleNonGreedy: true}),
-    'allow-stale': Flags.boolean({description: 'run even though the inventory changed since the plan was made', default: false}),
-    'force-unlock': Flags.boolean({description: 'take the plan lock even if another run holds it (if that run is alive, both would run the same steps)', default: false}),
+    'retry-step': Flags.string({
+      description: 'an interrupted non-idempotent step did NOT take effect: run it again (STEP or APP/STEP)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    'skip-step': Flags.string({
+      description: 'an interrupted (or failed) step DID take effect: mark it done and go on (STEP or APP/STEP)',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
+    'allow-stale': Flags.boolean({
+      description: 'run even though the inventory changed since the plan was made',
+      default: false,
+    }),
+    'force-unlock': Flags.boolean({
+      description:
+        'take the plan lock even if another run holds it (if that run is alive, both would run the same steps)',
+      default: false,
+    }),
     junit: Flags.string({description: 'write a JUnit XML report (one testcase per application step) to this file'}),
   }
   static override examples = [

@@ -7,6 +7,7 @@ import {usageError, type CommandSpec, type ParseToken} from './usage-error.js'
 
 /** oclif's FlagOutput/ArgOutput (not exported by name). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
 type Output = {[name: string]: any}
 
 export interface JsonEnvelope<T> {
@@ -19,7 +20,11 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true
 
   static override baseFlags = {
-    debug: Flags.boolean({description: 'Show stack traces and internal detail on errors.', helpGroup: 'GLOBAL', default: false}),
+    debug: Flags.boolean({
+      description: 'Show stack traces and internal detail on errors.',
+      helpGroup: 'GLOBAL',
+      default: false,
+    }),
   }
 
   protected warnings: string[] = []
@@ -51,21 +56,36 @@ export abstract class BaseCommand extends Command {
     for (const d of sortDiagnostics(ds)) process.stderr.write(formatDiagnostic(d) + '\n')
   }
 
+  // biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
   override async catch(err: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<any> {
     let exit: number
     let body: {code: string; message: string; hint?: string; diagnostics?: Diagnostic[]; data?: Record<string, unknown>}
     if (isMigrateError(err)) {
       exit = err.exitCode
-      body = {code: err.code, message: err.message, hint: err.hint, diagnostics: err.diagnostics.length > 0 ? sortDiagnostics(err.diagnostics) : undefined, data: err.data}
+      body = {
+        code: err.code,
+        message: err.message,
+        hint: err.hint,
+        diagnostics: err.diagnostics.length > 0 ? sortDiagnostics(err.diagnostics) : undefined,
+        data: err.data,
+      }
     } else if (err instanceof Errors.ExitError) {
       throw err
     } else if (err instanceof Errors.CLIError) {
       // Flag/argument parsing problems and this.error() calls.
       exit = 'parse' in err || err.oclif?.exit === 2 || err.oclif?.exit === undefined ? EXIT.BAD_INPUT : err.oclif.exit
-      body = {code: 'USAGE', message: err.message.split('\n')[0], hint: `See \`migrate ${this.id?.replaceAll(':', ' ') ?? ''} --help\` for the flags and examples`}
+      body = {
+        code: 'USAGE',
+        message: err.message.split('\n')[0],
+        hint: `See \`migrate ${this.id?.replaceAll(':', ' ') ?? ''} --help\` for the flags and examples`,
+      }
     } else {
       exit = EXIT.FAILURE
-      body = {code: 'INTERNAL', message: err.message || String(err), hint: 'This is a bug in migrate: run again with --debug and report the stack trace'}
+      body = {
+        code: 'INTERNAL',
+        message: err.message || String(err),
+        hint: 'This is a bug in migrate: run again with --debug and report the stack trace',
+      }
     }
     if (this.jsonEnabled()) {
       process.stdout.write(JSON.stringify({status: exit, error: body, warnings: this.warnings}, null, 2) + '\n')

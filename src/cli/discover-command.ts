@@ -14,7 +14,11 @@ export abstract class DiscoverCommand extends BaseCommand {
   static override enableJsonFlag = true
 
   /** Runs `jobs` with the options of the shared flags (and `dbUrls` before any --db), prints the summary unless --json. */
-  protected async discover(jobs: SourceJob[], flags: DiscoverFlagValues, dbUrls: string[] = []): Promise<DiscoverResult> {
+  protected async discover(
+    jobs: SourceJob[],
+    flags: DiscoverFlagValues,
+    dbUrls: string[] = [],
+  ): Promise<DiscoverResult> {
     const o = runOptionsFrom(flags, !this.jsonEnabled() && process.stdout.isTTY ? 'tty' : 'none')
     o.dbUrls = [...dbUrls, ...(o.dbUrls ?? [])]
     const result = await runDiscover(jobs, o)
@@ -23,7 +27,8 @@ export abstract class DiscoverCommand extends BaseCommand {
     if (result.failures.length > 0 && !flags['allow-partial']) {
       process.exitCode = EXIT.PARTIAL
       const n = result.failures.length
-      const line = (where: string) => `${n} target(s) could not be read (${where}); exit ${EXIT.PARTIAL}. Fix them and run discover again (the inventory keeps the rest), or pass --allow-partial to accept this.`
+      const line = (where: string) =>
+        `${n} target(s) could not be read (${where}); exit ${EXIT.PARTIAL}. Fix them and run discover again (the inventory keeps the rest), or pass --allow-partial to accept this.`
       if (this.jsonEnabled()) this.warnings.push(line('result.failures'))
       else process.stderr.write(line('the FAILED lines above') + '\n')
     }
@@ -32,7 +37,13 @@ export abstract class DiscoverCommand extends BaseCommand {
 }
 
 /** --region, --all-regions, --profile, --endpoint and --concurrency, with the provider's own descriptions. */
-export function cloudFlags(d: {region: string; allRegions: string; profile: string; endpoint: string; endpointValue: string}) {
+export function cloudFlags(d: {
+  region: string
+  allRegions: string
+  profile: string
+  endpoint: string
+  endpointValue: string
+}) {
   return {
     region: Flags.string({char: 'r', description: d.region, multiple: true, helpValue: 'REGION'}),
     'all-regions': Flags.boolean({description: d.allRegions, default: false}),
@@ -43,6 +54,18 @@ export function cloudFlags(d: {region: string; allRegions: string; profile: stri
 }
 
 /** The source options of the cloudFlags() values. */
-export function cloudOptions(f: {region?: string[]; 'all-regions': boolean; profile?: string; endpoint?: string; concurrency: number}): CloudOptions {
-  return {regions: f.region ?? [], allRegions: f['all-regions'], profile: f.profile, endpoint: f.endpoint, concurrency: f.concurrency}
+export function cloudOptions(f: {
+  region?: string[]
+  'all-regions': boolean
+  profile?: string
+  endpoint?: string
+  concurrency: number
+}): CloudOptions {
+  return {
+    regions: f.region ?? [],
+    allRegions: f['all-regions'],
+    profile: f.profile,
+    endpoint: f.endpoint,
+    concurrency: f.concurrency,
+  }
 }

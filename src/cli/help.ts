@@ -80,7 +80,9 @@ export default class MigrateHelp extends Help {
     const taken = new Set<string>()
     for (const [engine, re] of DB_STEP_GROUPS) {
       const names = steps.filter((c) => re.test(sub(c))).map(sub)
-      names.forEach((n) => taken.add(n))
+      names.forEach((n) => {
+        taken.add(n)
+      })
       if (names.length > 0) out.push(wrapList(engine, names))
     }
     const rest = steps.map(sub).filter((n) => !taken.has(n))

@@ -9,7 +9,8 @@ import {badInput} from '../errors.js'
 const PLAN_DIR_FILE = /\.(ya?ml|json|journal|lock)$/i
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory()
-const isPlanDir = (p: string): boolean => existsSync(path.join(p, 'plan.yaml')) || existsSync(path.join(p, 'inventory.yaml'))
+const isPlanDir = (p: string): boolean =>
+  existsSync(path.join(p, 'plan.yaml')) || existsSync(path.join(p, 'inventory.yaml'))
 
 /** `--plan plans/x/plan.yaml` means `plans/x`: the directory of a file, never the file taken as a directory. */
 function directoryOf(given: string, cwd: string): string {
@@ -24,10 +25,14 @@ export function resolvePlanDir(flag: string | undefined, cwd = process.cwd()): s
   if (process.env.MIGRATE_PLAN) return directoryOf(process.env.MIGRATE_PLAN, cwd)
   if (isPlanDir(cwd)) return cwd
   const root = path.join(cwd, 'plans')
-  const candidates = existsSync(root) ? readdirSync(root).filter((d) => isDir(path.join(root, d)) && existsSync(path.join(root, d, 'inventory.yaml'))) : []
+  const candidates = existsSync(root)
+    ? readdirSync(root).filter((d) => isDir(path.join(root, d)) && existsSync(path.join(root, d, 'inventory.yaml')))
+    : []
   if (candidates.length === 1) return path.join(root, candidates[0])
   throw badInput(
-    candidates.length === 0 ? 'no plan directory given, and neither . nor ./plans has one' : `no plan directory given, and ./plans has several: ${candidates.join(', ')}`,
+    candidates.length === 0
+      ? 'no plan directory given, and neither . nor ./plans has one'
+      : `no plan directory given, and ./plans has several: ${candidates.join(', ')}`,
     'PLAN_DIR_REQUIRED',
     'Pass --plan plans/<name> (or set MIGRATE_PLAN, or run it inside the plan directory); `migrate discover … --out plans/<name>/inventory.yaml` creates one',
   )

@@ -31,7 +31,9 @@ export interface ParseToken {
 /** The flags a command accepts, as typed on a command line: `--name` and `-c`. */
 function flagNames(spec: CommandSpec): string[] {
   const all = {...spec.baseFlags, ...spec.flags}
-  const names = Object.entries(all).filter(([, f]) => !f.hidden).map(([n]) => `--${n}`)
+  const names = Object.entries(all)
+    .filter(([, f]) => !f.hidden)
+    .map(([n]) => `--${n}`)
   if (spec.enableJsonFlag) names.push('--json')
   names.push('--help')
   return names
@@ -47,7 +49,8 @@ export function usageError(err: unknown, spec: CommandSpec, token?: ParseToken):
   if (isMigrateError(err) || err instanceof Errors.ExitError || !(err instanceof Error)) return err
   const command = `migrate ${(spec.id ?? '').replaceAll(':', ' ')}`.trim()
   const hint = `See \`${command} --help\` for the arguments, flags and examples`
-  const usage = (message: string, h = hint): MigrateError => new MigrateError(message, {code: 'USAGE', exitCode: EXIT.BAD_INPUT, hint: h, cause: err})
+  const usage = (message: string, h = hint): MigrateError =>
+    new MigrateError(message, {code: 'USAGE', exitCode: EXIT.BAD_INPUT, hint: h, cause: err})
   const e = err as Error & {flags?: string[]; args?: Array<{name: string; description?: string}>}
   const isCli = err instanceof Errors.CLIError
   const msg = e.message
@@ -76,7 +79,8 @@ export function usageError(err: unknown, spec: CommandSpec, token?: ParseToken):
     const missing = e.args.map((a) => a.description ?? a.name).join(', ')
     return usage(`missing ${missing}`)
   }
-  if (e.constructor.name === 'UnexpectedArgsError') return usage(msg.split('\n')[0].replace(/^Unexpected argument/, 'unexpected argument'))
+  if (e.constructor.name === 'UnexpectedArgsError')
+    return usage(msg.split('\n')[0].replace(/^Unexpected argument/, 'unexpected argument'))
   if (!isCli && token?.type === 'arg' && token.arg) {
     // An argument's own parse (Args.integer with min) failed: name the argument and what it must be.
     const what = spec.args?.[token.arg]?.description ?? token.arg

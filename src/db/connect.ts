@@ -30,7 +30,11 @@ export function parseUrl(url: string, what = 'URL'): URL {
   try {
     return new URL(url)
   } catch {
-    throw badInput(`${what} is not a URL: ${redactUrl(url)}`, 'DB_BAD_URL', 'Write it as postgres://user@host:port/db, mysql://user@host:port/db or redis://host:port')
+    throw badInput(
+      `${what} is not a URL: ${redactUrl(url)}`,
+      'DB_BAD_URL',
+      'Write it as postgres://user@host:port/db, mysql://user@host:port/db or redis://host:port',
+    )
   }
 }
 
@@ -40,13 +44,22 @@ export function engineOfUrl(url: string): Engine {
   if (p === 'mysql') return 'mysql'
   if (p === 'mariadb') return 'mariadb'
   if (p === 'redis' || p === 'rediss') return 'redis'
-  throw badInput(`unknown database URL scheme ${p}: in ${redactUrl(url)}`, 'DB_BAD_URL', 'Use postgres://, mysql://, mariadb:// or redis://')
+  throw badInput(
+    `unknown database URL scheme ${p}: in ${redactUrl(url)}`,
+    'DB_BAD_URL',
+    'Use postgres://, mysql://, mariadb:// or redis://',
+  )
 }
 
 function passwordFrom(env: string | undefined, fallback: string): string | undefined {
   if (env) {
     const v = process.env[env]
-    if (v === undefined) throw badInput(`environment variable ${env} is not set`, 'DB_PASSWORD_ENV_MISSING', `Export ${env} with the password before running migrate`)
+    if (v === undefined)
+      throw badInput(
+        `environment variable ${env} is not set`,
+        'DB_PASSWORD_ENV_MISSING',
+        `Export ${env} with the password before running migrate`,
+      )
     return v
   }
   return process.env[fallback]
@@ -55,10 +68,18 @@ function passwordFrom(env: string | undefined, fallback: string): string | undef
 /** Wraps a driver error as a MigrateError naming the server, never the password. */
 export function dbError(e: unknown, url: string, doing: string): MigrateError {
   const msg = e instanceof Error ? e.message : String(e)
-  return new MigrateError(`${doing} on ${redactUrl(url)} failed: ${msg}`, {code: 'DB_ERROR', hint: 'Check the URL, that the server is up, and the privileges of the user', cause: e})
+  return new MigrateError(`${doing} on ${redactUrl(url)} failed: ${msg}`, {
+    code: 'DB_ERROR',
+    hint: 'Check the URL, that the server is up, and the privileges of the user',
+    cause: e,
+  })
 }
 
-export async function pgConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number; applicationName?: string} = {}): Promise<pg.Client> {
+export async function pgConnect(
+  url: string,
+  passwordEnv?: string,
+  opts: {timeoutMs?: number; applicationName?: string} = {},
+): Promise<pg.Client> {
   const u = parseUrl(url)
   const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'PGPASSWORD')
   const hostParam = u.searchParams.get('host')
@@ -102,7 +123,13 @@ export async function withSharedConnections<T>(fn: () => Promise<T>): Promise<T>
   }
 }
 
-async function useConnection<C, T>(key: string, open: () => Promise<C>, close: (c: C) => Promise<void>, fn: (c: C) => Promise<T>, wrap: (e: unknown) => unknown): Promise<T> {
+async function useConnection<C, T>(
+  key: string,
+  open: () => Promise<C>,
+  close: (c: C) => Promise<void>,
+  fn: (c: C) => Promise<T>,
+  wrap: (e: unknown) => unknown,
+): Promise<T> {
   if (!shared) {
     const c = await open()
     try {
@@ -117,7 +144,10 @@ async function useConnection<C, T>(key: string, open: () => Promise<C>, close: (
   if (!p) {
     p = open()
     shared.set(key, p)
-    p.then((c) => closers.set(key, {close: () => close(c)}), () => shared?.delete(key))
+    p.then(
+      (c) => closers.set(key, {close: () => close(c)}),
+      () => shared?.delete(key),
+    )
   }
   const c = await p
   try {
@@ -132,11 +162,25 @@ async function useConnection<C, T>(key: string, open: () => Promise<C>, close: (
 }
 
 /** Runs fn with a connected client and closes it afterwards (or keeps it, inside withSharedConnections). */
-export async function withPg<T>(url: string, passwordEnv: string | undefined, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  return useConnection(`pg|${url}|${passwordEnv ?? ''}`, () => pgConnect(url, passwordEnv), (c) => c.end(), fn, (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a query')))
+export async function withPg<T>(
+  url: string,
+  passwordEnv: string | undefined,
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
+  return useConnection(
+    `pg|${url}|${passwordEnv ?? ''}`,
+    () => pgConnect(url, passwordEnv),
+    (c) => c.end(),
+    fn,
+    (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a query')),
+  )
 }
 
-export async function mysqlConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number} = {}): Promise<mysql.Connection> {
+export async function mysqlConnect(
+  url: string,
+  passwordEnv?: string,
+  opts: {timeoutMs?: number} = {},
+): Promise<mysql.Connection> {
   const u = parseUrl(url)
   const password = u.password ? decodeURIComponent(u.password) : passwordFrom(passwordEnv, 'MYSQL_PWD')
   try {
@@ -157,13 +201,25 @@ export async function mysqlConnect(url: string, passwordEnv?: string, opts: {tim
   }
 }
 
-export async function withMysql<T>(url: string, passwordEnv: string | undefined, fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  return useConnection(`my|${url}|${passwordEnv ?? ''}`, () => mysqlConnect(url, passwordEnv), (c) => c.end(), fn, (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a query')))
+export async function withMysql<T>(
+  url: string,
+  passwordEnv: string | undefined,
+  fn: (c: mysql.Connection) => Promise<T>,
+): Promise<T> {
+  return useConnection(
+    `my|${url}|${passwordEnv ?? ''}`,
+    () => mysqlConnect(url, passwordEnv),
+    (c) => c.end(),
+    fn,
+    (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a query')),
+  )
 }
 
 /** Rows of a query as plain objects. */
+// biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
 export async function myRows(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<Record<string, any>[]> {
   const [rows] = await c.query(sql, params)
+  // biome-ignore lint/suspicious/noExplicitAny: rows of any shape, narrowed by the caller
   return rows as Record<string, any>[]
 }
 
@@ -197,8 +253,18 @@ export async function redisConnect(url: string, passwordEnv?: string, opts: {tim
   return r
 }
 
-export async function withRedis<T>(url: string, passwordEnv: string | undefined, fn: (r: Redis) => Promise<T>): Promise<T> {
-  return useConnection(`redis|${url}|${passwordEnv ?? ''}`, () => redisConnect(url, passwordEnv), async (r) => void r.disconnect(), fn, (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a command')))
+export async function withRedis<T>(
+  url: string,
+  passwordEnv: string | undefined,
+  fn: (r: Redis) => Promise<T>,
+): Promise<T> {
+  return useConnection(
+    `redis|${url}|${passwordEnv ?? ''}`,
+    () => redisConnect(url, passwordEnv),
+    async (r) => void r.disconnect(),
+    fn,
+    (e) => (e instanceof MigrateError ? e : dbError(e, url, 'a command')),
+  )
 }
 
 /** `INFO section` parsed into key → value. */

@@ -10,13 +10,64 @@ import {readFileSync, rmSync} from 'node:fs'
 import {MigrateError} from '../errors.js'
 import {hostPort, parseInfo, sleep, withMysql, withPg, withRedis, withSharedConnections, myRows} from './connect.js'
 import {haproxyRepoint, haproxyServerAddr} from './haproxy.js'
-import {describeMariaSessions, mariadbBlockInForce, mariadbBlockWrites, mariadbFailback, mariadbOpenTransactions, mariadbPromote, mariadbReplicate, mariadbStopReplica, mariadbTables, mariadbUnblockWrites, mariadbVerify, mariadbWaitGtid, vars} from './mariadb.js'
-import {pgbouncerDatabase, pgbouncerPause, pgbouncerRepoint, pgbouncerResume, rewriteDatabaseEntry} from './pgbouncer.js'
+import {
+  describeMariaSessions,
+  mariadbBlockInForce,
+  mariadbBlockWrites,
+  mariadbFailback,
+  mariadbOpenTransactions,
+  mariadbPromote,
+  mariadbReplicate,
+  mariadbStopReplica,
+  mariadbTables,
+  mariadbUnblockWrites,
+  mariadbVerify,
+  mariadbWaitGtid,
+  vars,
+} from './mariadb.js'
+import {
+  pgbouncerDatabase,
+  pgbouncerPause,
+  pgbouncerRepoint,
+  pgbouncerResume,
+  rewriteDatabaseEntry,
+} from './pgbouncer.js'
 import {describeSessions, pgApplyHealth, pgOpenTransactions, pgTableBytes} from './pg-health.js'
-import {pgBlockInForce, pgBlockWrites, pgFailback, pgReverseBlockers, pgRoleBlockers, pgSyncSequences, pgUnblockWrites, pgVerify, pgWaitLsn} from './postgres.js'
-import {redisBlockInForce, redisCatchUp, redisPause, redisPromote, redisReplicate, redisUnpause, redisVerify, redisWaitSync, redisWaitingClients} from './redis.js'
+import {
+  pgBlockInForce,
+  pgBlockWrites,
+  pgFailback,
+  pgReverseBlockers,
+  pgRoleBlockers,
+  pgSyncSequences,
+  pgUnblockWrites,
+  pgVerify,
+  pgWaitLsn,
+} from './postgres.js'
+import {
+  redisBlockInForce,
+  redisCatchUp,
+  redisPause,
+  redisPromote,
+  redisReplicate,
+  redisUnpause,
+  redisVerify,
+  redisWaitSync,
+  redisWaitingClients,
+} from './redis.js'
 import type {VerifyResult} from './types.js'
-import {WINDOW_DEFAULTS, estimateLine, estimateWindowMs, runSubSteps, within, type BlockProbe, type CutoverResult, type Log, type SubStep, type WindowLimits} from './window.js'
+import {
+  WINDOW_DEFAULTS,
+  estimateLine,
+  estimateWindowMs,
+  runSubSteps,
+  within,
+  type BlockProbe,
+  type CutoverResult,
+  type Log,
+  type SubStep,
+  type WindowLimits,
+} from './window.js'
 import {publicationSql} from './managed/rds-postgres.js'
 
 export type {CutoverResult, Log, SubStep, SubStepResult, WindowLimits} from './window.js'
@@ -33,7 +84,10 @@ export interface CutoverCommon {
 
 /** A pre-check failed: the cutover is refused before any client is paused. */
 function refuse(engine: string, problems: string[], code = 'CUTOVER_REFUSED'): never {
-  throw new MigrateError(`${engine} cutover refused before pausing anyone: ${problems.join('; ')}`, {code, hint: 'Fix what is named above and run the step again; nothing was changed'})
+  throw new MigrateError(`${engine} cutover refused before pausing anyone: ${problems.join('; ')}`, {
+    code,
+    hint: 'Fix what is named above and run the step again; nothing was changed',
+  })
 }
 
 /** Tables the verification before the pause could not show equal (they are being written): re-checked inside it. */
@@ -48,7 +102,10 @@ function estimateStep(limits: WindowLimits, estimate: {ms: number}): SubStep {
 
 /** Pre-check sizes: bytes of `tables` on the larger side. */
 function hotBytes(tables: string[], a: Map<string, number>, b: Map<string, number>): number {
-  return Math.max(tables.reduce((n, t) => n + (a.get(t) ?? 0), 0), tables.reduce((n, t) => n + (b.get(t) ?? 0), 0))
+  return Math.max(
+    tables.reduce((n, t) => n + (a.get(t) ?? 0), 0),
+    tables.reduce((n, t) => n + (b.get(t) ?? 0), 0),
+  )
 }
 
 /** In-pause checksums only for changing tables this small; larger ones are counted. */
@@ -81,7 +138,14 @@ export interface PgCutoverOptions extends CutoverCommon {
   /** Where the write block records what it revoked on the source / on the target (fail-back). */
   sourceState: string
   targetState: string
-  pgbouncer: {admin: string; config: string; database: string; source: {host: string; port: number; dbname?: string}; target: {host: string; port: number; dbname?: string}; passwordEnv?: string}
+  pgbouncer: {
+    admin: string
+    config: string
+    database: string
+    source: {host: string; port: number; dbname?: string}
+    target: {host: string; port: number; dbname?: string}
+    passwordEnv?: string
+  }
   /** checksums / counts: every table is compared BEFORE the pause; inside it only the tables still changing. */
   verify: 'checksums' | 'counts' | 'off'
   timeoutMs: number
@@ -110,28 +174,50 @@ function pgPrecheckSteps(o: PgCutoverOptions, limits: WindowLimits, plan: PgPlan
       run: async () => {
         const problems: string[] = []
         // An application transaction already open longer than PAUSE may wait would hold every client: refuse before pausing.
-        const long = (await pgOpenTransactions(o.source, sp, 10, o.roles)).filter((x) => x.xactAgeS * 1000 > limits.pauseWaitMs)
-        if (long.length) problems.push(`transaction(s) open longer than --pause-wait (${limits.pauseWaitMs} ms), which PgBouncer's PAUSE would wait for: ${describeSessions(long)}`)
+        const long = (await pgOpenTransactions(o.source, sp, 10, o.roles)).filter(
+          (x) => x.xactAgeS * 1000 > limits.pauseWaitMs,
+        )
+        if (long.length)
+          problems.push(
+            `transaction(s) open longer than --pause-wait (${limits.pauseWaitMs} ms), which PgBouncer's PAUSE would wait for: ${describeSessions(long)}`,
+          )
         const [tgt, src] = await Promise.all([
           withPg(o.target, tp, async (c) => {
             const f = await pgReverseBlockers(c)
-            const left = (await c.query('SELECT pubname FROM pg_publication WHERE pubname = $1', [o.reversePublication])).rows.map((r) => `publication ${r.pubname}`)
-            left.push(...(await c.query('SELECT slot_name FROM pg_replication_slots WHERE slot_name = $1', [o.reverseSubscription])).rows.map((r) => `slot ${r.slot_name}`))
+            const left = (
+              await c.query('SELECT pubname FROM pg_publication WHERE pubname = $1', [o.reversePublication])
+            ).rows.map((r) => `publication ${r.pubname}`)
+            left.push(
+              ...(
+                await c.query('SELECT slot_name FROM pg_replication_slots WHERE slot_name = $1', [
+                  o.reverseSubscription,
+                ])
+              ).rows.map((r) => `slot ${r.slot_name}`),
+            )
             return {f, left}
           }),
           withPg(o.source, sp, async (c) => {
             const f = await pgRoleBlockers(c, o.roles)
-            const left = (await c.query('SELECT subname FROM pg_subscription WHERE subname = $1', [o.reverseSubscription])).rows.map((r) => `subscription ${r.subname} on the source`)
-            const slot = (await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [o.subscription])).rowCount
+            const left = (
+              await c.query('SELECT subname FROM pg_subscription WHERE subname = $1', [o.reverseSubscription])
+            ).rows.map((r) => `subscription ${r.subname} on the source`)
+            const slot = (await c.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [o.subscription]))
+              .rowCount
             return {f, left, slot}
           }),
         ])
         problems.push(...[...tgt.f, ...src.f].map((f) => `${f.code}: ${f.message}`))
-        if (tgt.left.length || src.left.length) problems.push(`the reverse path exists already (${[...tgt.left, ...src.left].join(', ')}): an earlier cutover left it; roll that back first`)
+        if (tgt.left.length || src.left.length)
+          problems.push(
+            `the reverse path exists already (${[...tgt.left, ...src.left].join(', ')}): an earlier cutover left it; roll that back first`,
+          )
         if (!src.slot) problems.push(`the forward slot ${o.subscription} does not exist on the source`)
-        const db = await pgbouncerDatabase(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})
+        const db = await pgbouncerDatabase(o.pgbouncer.admin, o.pgbouncer.database, {
+          passwordEnv: o.pgbouncer.passwordEnv,
+        })
         if (!db) problems.push(`PgBouncer has no database ${o.pgbouncer.database}`)
-        else if (db.paused) problems.push(`PgBouncer database ${o.pgbouncer.database} is paused already (another cutover?)`)
+        else if (db.paused)
+          problems.push(`PgBouncer database ${o.pgbouncer.database} is paused already (another cutover?)`)
         try {
           rewriteDatabaseEntry(readFileSync(o.pgbouncer.config, 'utf8'), o.pgbouncer.database, o.pgbouncer.target)
         } catch (e) {
@@ -158,7 +244,14 @@ function pgPrecheckSteps(o: PgCutoverOptions, limits: WindowLimits, plan: PgPlan
         } catch (e) {
           if (e instanceof MigrateError && e.code === 'PG_LSN_TIMEOUT') {
             const h = await pgApplyHealth(o.source, o.target, o.subscription, {...pw, errorsBefore})
-            refuse('PostgreSQL', [`the target did not catch up within ${bound} ms while clients still write, so it would not inside the pause (${e.message})`, ...h.problems], 'PG_LAG_REFUSED')
+            refuse(
+              'PostgreSQL',
+              [
+                `the target did not catch up within ${bound} ms while clients still write, so it would not inside the pause (${e.message})`,
+                ...h.problems,
+              ],
+              'PG_LAG_REFUSED',
+            )
           }
           throw e
         }
@@ -174,9 +267,19 @@ function pgPrecheckSteps(o: PgCutoverOptions, limits: WindowLimits, plan: PgPlan
         }
         const v = await pgVerify(o.source, o.target, {...pw, counts: o.verify === 'counts'})
         plan.recheck = changing(v)
-        plan.recheckSums = o.verify === 'checksums' ? plan.recheck.filter((t) => Math.max(a.get(t) ?? 0, b.get(t) ?? 0) <= IN_PAUSE_CHECKSUM_BYTES) : []
+        plan.recheckSums =
+          o.verify === 'checksums'
+            ? plan.recheck.filter((t) => Math.max(a.get(t) ?? 0, b.get(t) ?? 0) <= IN_PAUSE_CHECKSUM_BYTES)
+            : []
         plan.estimate.ms = estimateWindowMs('postgres', hotBytes(plan.recheck, a, b))
-        if (plan.estimate.ms > limits.maxWindowMs) refuse('PostgreSQL', [`the window would take about ${plan.estimate.ms} ms (re-verifying ${plan.recheck.join(', ')} inside it), more than the ${limits.maxWindowMs} ms bound`], 'CUTOVER_OVER_BOUND')
+        if (plan.estimate.ms > limits.maxWindowMs)
+          refuse(
+            'PostgreSQL',
+            [
+              `the window would take about ${plan.estimate.ms} ms (re-verifying ${plan.recheck.join(', ')} inside it), more than the ${limits.maxWindowMs} ms bound`,
+            ],
+            'CUTOVER_OVER_BOUND',
+          )
         return `${v.tables.length - plan.recheck.length} table(s) equal (${o.verify}, ${v.durationMs} ms, outside the pause); ${plan.recheck.length ? `${plan.recheck.join(', ')} still changing: re-checked inside the pause` : 'none changing'}`
       },
     },
@@ -194,18 +297,33 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
   let verify: VerifyResult | undefined
   return withSharedConnections(async () => {
     // Connections are opened before the pause: inside it, only queries run.
-    const [sub, rpub, rsub] = await Promise.all([pgIdent(o.target, tp, o.subscription), pgIdent(o.target, tp, o.reversePublication), pgIdent(o.source, sp, o.reverseSubscription)])
+    const [sub, rpub, rsub] = await Promise.all([
+      pgIdent(o.target, tp, o.subscription),
+      pgIdent(o.target, tp, o.reversePublication),
+      pgIdent(o.source, sp, o.reverseSubscription),
+    ])
     const pub = await pgIdent(o.source, sp, o.publication)
     // FOR ALL TABLES needs a superuser; a managed target's owner publishes the tables it owns.
     const reversePublication = await withPg(o.target, tp, (c) => publicationSql(c, o.reversePublication))
     await withPg(o.pgbouncer.admin, o.pgbouncer.passwordEnv, async (c) => void (await c.query('SHOW VERSION')))
     const pre = pgPrecheckSteps(o, limits, plan)
-    if (o.checkOnly) return {...(await runSubSteps([...pre, estimateStep(limits, plan.estimate)], log, {limits, before: o.before})), estimateMs: plan.estimate.ms}
+    if (o.checkOnly)
+      return {
+        ...(await runSubSteps([...pre, estimateStep(limits, plan.estimate)], log, {limits, before: o.before})),
+        estimateMs: plan.estimate.ms,
+      }
     const probes: BlockProbe[] = [
-      {name: 'PgBouncer paused', check: async () => {
-        const db = await pgbouncerDatabase(o.pgbouncer.admin, o.pgbouncer.database, bouncer)
-        if (!db?.paused) throw new MigrateError(`PgBouncer database ${o.pgbouncer.database} is no longer paused`, {code: 'WRITE_BLOCK_LAPSED', hint: 'Someone ran RESUME during the cutover; nothing was promoted'})
-      }},
+      {
+        name: 'PgBouncer paused',
+        check: async () => {
+          const db = await pgbouncerDatabase(o.pgbouncer.admin, o.pgbouncer.database, bouncer)
+          if (!db?.paused)
+            throw new MigrateError(`PgBouncer database ${o.pgbouncer.database} is no longer paused`, {
+              code: 'WRITE_BLOCK_LAPSED',
+              hint: 'Someone ran RESUME during the cutover; nothing was promoted',
+            })
+        },
+      },
       {name: 'roles blocked on the source', check: () => pgBlockInForce(o.source, o.roles, sp)},
     ]
     const r = await runSubSteps(
@@ -220,11 +338,14 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
             } catch (e) {
               if (!(e instanceof MigrateError && e.code === 'PGBOUNCER_TIMEOUT')) throw e
               const blockers = await pgOpenTransactions(o.source, sp).catch(() => [])
-              throw new MigrateError(`PgBouncer could not pause ${o.pgbouncer.database} within ${limits.pauseWaitMs} ms and was resumed; nothing changed. ${blockers.length ? `Open transactions on the source: ${describeSessions(blockers)}` : 'No open transaction is visible on the source'}`, {
-                code: 'PGBOUNCER_PAUSE_TIMEOUT',
-                hint: 'PAUSE waits for every open transaction to end: let these finish (or end them with pg_terminate_backend), then run the cutover again; --pause-wait bounds this wait',
-                data: {blockers},
-              })
+              throw new MigrateError(
+                `PgBouncer could not pause ${o.pgbouncer.database} within ${limits.pauseWaitMs} ms and was resumed; nothing changed. ${blockers.length ? `Open transactions on the source: ${describeSessions(blockers)}` : 'No open transaction is visible on the source'}`,
+                {
+                  code: 'PGBOUNCER_PAUSE_TIMEOUT',
+                  hint: 'PAUSE waits for every open transaction to end: let these finish (or end them with pg_terminate_backend), then run the cutover again; --pause-wait bounds this wait',
+                  data: {blockers},
+                },
+              )
             }
           },
           undo: () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, bouncer),
@@ -232,24 +353,55 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
         {
           name: 'block-source-writes',
           run: async (ctx) => {
-            const b = await pgBlockWrites(o.source, o.roles, o.sourceState, {passwordEnv: sp, timeoutMs: Math.min(limits.pauseWaitMs, ctx.remainingMs())})
+            const b = await pgBlockWrites(o.source, o.roles, o.sourceState, {
+              passwordEnv: sp,
+              timeoutMs: Math.min(limits.pauseWaitMs, ctx.remainingMs()),
+            })
             return `${b.revoked} grant(s) revoked, ${b.terminated} session(s) ended`
           },
           undo: () => pgUnblockWrites(o.source, o.sourceState, {passwordEnv: sp}),
         },
-        {name: 'wait-target-lsn', run: async (ctx) => {
-          const w = await pgWaitLsn(o.source, o.subscription, {passwordEnv: sp, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs()), signal: ctx.signal})
-          return `confirmed ${w.confirmed} ≥ ${w.lsn}`
-        }},
-        {name: 'sync-sequences', run: async () => `${(await pgSyncSequences(o.source, o.target, pw)).sequences.length} sequence(s)`},
+        {
+          name: 'wait-target-lsn',
+          run: async (ctx) => {
+            const w = await pgWaitLsn(o.source, o.subscription, {
+              passwordEnv: sp,
+              timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs()),
+              signal: ctx.signal,
+            })
+            return `confirmed ${w.confirmed} ≥ ${w.lsn}`
+          },
+        },
+        {
+          name: 'sync-sequences',
+          run: async () => `${(await pgSyncSequences(o.source, o.target, pw)).sequences.length} sequence(s)`,
+        },
         ...(o.verify === 'off'
           ? []
-          : [{name: 'verify', run: async () => {
-              if (plan.recheck.length === 0) return 'every table was equal before the pause; the target confirmed the source\'s last WAL position'
-              verify = await pgVerify(o.source, o.target, {...pw, counts: true, tables: plan.recheck, checksumTables: plan.recheckSums})
-              if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-              return `${verify.tables.length} changing table(s) equal (${plan.recheckSums.length} with checksums, the rest counted)`
-            }} satisfies SubStep]),
+          : [
+              {
+                name: 'verify',
+                run: async () => {
+                  if (plan.recheck.length === 0)
+                    return "every table was equal before the pause; the target confirmed the source's last WAL position"
+                  verify = await pgVerify(o.source, o.target, {
+                    ...pw,
+                    counts: true,
+                    tables: plan.recheck,
+                    checksumTables: plan.recheckSums,
+                  })
+                  if (!verify.ok)
+                    throw new MigrateError(
+                      `${verify.mismatches} table(s) differ: ${verify.tables
+                        .filter((t) => !t.ok)
+                        .map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`)
+                        .join(', ')}`,
+                      {code: 'DB_VERIFY_MISMATCH'},
+                    )
+                  return `${verify.tables.length} changing table(s) equal (${plan.recheckSums.length} with checksums, the rest counted)`
+                },
+              } satisfies SubStep,
+            ]),
         {
           // The commit point: once the forward subscription is gone, a write that reached the source is lost.
           name: 'stop-forward-replication',
@@ -261,8 +413,15 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
           },
           undo: async () =>
             withPg(o.target, tp, async (c) => {
-              const conn = (await c.query('SELECT quote_literal($1) AS q, quote_literal($2) AS s', [o.sourceConninfo, o.subscription])).rows[0]
-              await c.query(`CREATE SUBSCRIPTION ${sub} CONNECTION ${conn.q} PUBLICATION ${pub} WITH (create_slot = false, slot_name = ${conn.s}, copy_data = false)`)
+              const conn = (
+                await c.query('SELECT quote_literal($1) AS q, quote_literal($2) AS s', [
+                  o.sourceConninfo,
+                  o.subscription,
+                ])
+              ).rows[0]
+              await c.query(
+                `CREATE SUBSCRIPTION ${sub} CONNECTION ${conn.q} PUBLICATION ${pub} WITH (create_slot = false, slot_name = ${conn.s}, copy_data = false)`,
+              )
             }),
         },
         {
@@ -273,19 +432,40 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
         {
           name: 'reverse-slot',
           run: async () =>
-            withPg(o.target, tp, async (c) => `slot at ${(await c.query("SELECT lsn::text AS l FROM pg_create_logical_replication_slot($1, 'pgoutput')", [o.reverseSubscription])).rows[0].l}`),
-          undo: async () => withPg(o.target, tp, async (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [o.reverseSubscription])),
+            withPg(
+              o.target,
+              tp,
+              async (c) =>
+                `slot at ${(await c.query("SELECT lsn::text AS l FROM pg_create_logical_replication_slot($1, 'pgoutput')", [o.reverseSubscription])).rows[0].l}`,
+            ),
+          undo: async () =>
+            withPg(o.target, tp, async (c) =>
+              c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [
+                o.reverseSubscription,
+              ]),
+            ),
         },
         {
           name: 'reverse-subscription',
           run: async () =>
             withPg(o.source, sp, async (c) => {
-              const q = (await c.query('SELECT quote_literal($1) AS conn, quote_literal($2) AS slot', [o.targetConninfo, o.reverseSubscription])).rows[0]
-              await c.query(`CREATE SUBSCRIPTION ${rsub} CONNECTION ${q.conn} PUBLICATION ${rpub} WITH (create_slot = false, slot_name = ${q.slot}, copy_data = false)`)
+              const q = (
+                await c.query('SELECT quote_literal($1) AS conn, quote_literal($2) AS slot', [
+                  o.targetConninfo,
+                  o.reverseSubscription,
+                ])
+              ).rows[0]
+              await c.query(
+                `CREATE SUBSCRIPTION ${rsub} CONNECTION ${q.conn} PUBLICATION ${rpub} WITH (create_slot = false, slot_name = ${q.slot}, copy_data = false)`,
+              )
             }),
           undo: async () =>
             withPg(o.source, sp, async (c) => {
-              if ((await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [o.reverseSubscription])).rowCount === 0) return
+              if (
+                (await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [o.reverseSubscription]))
+                  .rowCount === 0
+              )
+                return
               await c.query(`ALTER SUBSCRIPTION ${rsub} DISABLE`)
               await c.query(`ALTER SUBSCRIPTION ${rsub} SET (slot_name = NONE)`)
               await c.query(`DROP SUBSCRIPTION ${rsub}`)
@@ -301,10 +481,24 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
         },
         {
           name: 'repoint-clients',
-          run: async () => (await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.target, bouncer)).after,
-          undo: () => pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, bouncer),
+          run: async () =>
+            (
+              await pgbouncerRepoint(
+                o.pgbouncer.config,
+                o.pgbouncer.admin,
+                o.pgbouncer.database,
+                o.pgbouncer.target,
+                bouncer,
+              )
+            ).after,
+          undo: () =>
+            pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, bouncer),
         },
-        {name: 'resume-clients', window: 'close', run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, bouncer)},
+        {
+          name: 'resume-clients',
+          window: 'close',
+          run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, bouncer),
+        },
         {
           // After the window, best effort: the forward slot no longer has a subscriber; finalize drops it if this cannot.
           name: 'drop-forward-slot',
@@ -344,44 +538,128 @@ async function dropSlotWhenIdle(url: string, pw: string | undefined, slot: strin
 export async function pgCutoverRollback(o: PgCutoverOptions, log: Log): Promise<CutoverResult> {
   const sp = o.sourcePasswordEnv
   const tp = o.targetPasswordEnv
-  return withSharedConnections(() => runSubSteps(
-    [
-      {name: 'pause-clients', window: 'open', run: async () => pgbouncerPause(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv, timeoutMs: o.timeoutMs})},
-      {
-        name: 'fail-back',
-        run: async () => {
-          const exists = await withPg(o.source, sp, async (c) => (await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [o.reverseSubscription])).rowCount! > 0)
-          if (!exists) return 'no reverse subscription: nothing was written on the target'
-          const f = await pgFailback(o.source, o.target, o.reverseSubscription, o.roles, o.targetState, {sourcePasswordEnv: sp, targetPasswordEnv: tp, timeoutMs: o.timeoutMs})
-          return `target blocked, source caught up to ${f.lsn}, ${f.sequences} sequence(s) synced back`
+  return withSharedConnections(() =>
+    runSubSteps(
+      [
+        {
+          name: 'pause-clients',
+          window: 'open',
+          run: async () =>
+            pgbouncerPause(o.pgbouncer.admin, o.pgbouncer.database, {
+              passwordEnv: o.pgbouncer.passwordEnv,
+              timeoutMs: o.timeoutMs,
+            }),
         },
-      },
-      {name: 'drop-reverse-publication', run: async () => pgExec(o.target, tp, `DROP PUBLICATION IF EXISTS ${await pgIdent(o.target, tp, o.reversePublication)}`)},
-      {name: 'repoint-clients', run: async () => (await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, {passwordEnv: o.pgbouncer.passwordEnv})).after},
-      {name: 'unblock-source-writes', run: async () => {
-        const u = await pgUnblockWrites(o.source, o.sourceState, {passwordEnv: sp})
-        return u.roles.length ? `${u.granted} grant(s) restored` : 'nothing was blocked'
-      }},
-      {name: 'resume-clients', window: 'close', run: async () => pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv})},
-    ],
-    log,
-  ))
+        {
+          name: 'fail-back',
+          run: async () => {
+            const exists = await withPg(
+              o.source,
+              sp,
+              async (c) =>
+                (await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [o.reverseSubscription])).rowCount! >
+                0,
+            )
+            if (!exists) return 'no reverse subscription: nothing was written on the target'
+            const f = await pgFailback(o.source, o.target, o.reverseSubscription, o.roles, o.targetState, {
+              sourcePasswordEnv: sp,
+              targetPasswordEnv: tp,
+              timeoutMs: o.timeoutMs,
+            })
+            return `target blocked, source caught up to ${f.lsn}, ${f.sequences} sequence(s) synced back`
+          },
+        },
+        {
+          name: 'drop-reverse-publication',
+          run: async () =>
+            pgExec(o.target, tp, `DROP PUBLICATION IF EXISTS ${await pgIdent(o.target, tp, o.reversePublication)}`),
+        },
+        {
+          name: 'repoint-clients',
+          run: async () =>
+            (
+              await pgbouncerRepoint(o.pgbouncer.config, o.pgbouncer.admin, o.pgbouncer.database, o.pgbouncer.source, {
+                passwordEnv: o.pgbouncer.passwordEnv,
+              })
+            ).after,
+        },
+        {
+          name: 'unblock-source-writes',
+          run: async () => {
+            const u = await pgUnblockWrites(o.source, o.sourceState, {passwordEnv: sp})
+            return u.roles.length ? `${u.granted} grant(s) restored` : 'nothing was blocked'
+          },
+        },
+        {
+          name: 'resume-clients',
+          window: 'close',
+          run: async () =>
+            pgbouncerResume(o.pgbouncer.admin, o.pgbouncer.database, {passwordEnv: o.pgbouncer.passwordEnv}),
+        },
+      ],
+      log,
+    ),
+  )
 }
 
 /** Finalize: drop the reverse path (subscription on the source, its slot and publication on the target) and the forward publication. */
-export async function pgFinalize(o: Pick<PgCutoverOptions, 'source' | 'target' | 'subscription' | 'reversePublication' | 'reverseSubscription' | 'sourcePasswordEnv' | 'targetPasswordEnv'> & {publication: string}, log: Log): Promise<CutoverResult> {
+export async function pgFinalize(
+  o: Pick<
+    PgCutoverOptions,
+    | 'source'
+    | 'target'
+    | 'subscription'
+    | 'reversePublication'
+    | 'reverseSubscription'
+    | 'sourcePasswordEnv'
+    | 'targetPasswordEnv'
+  > & {publication: string},
+  log: Log,
+): Promise<CutoverResult> {
   const sp = o.sourcePasswordEnv
   const tp = o.targetPasswordEnv
   return runSubSteps(
     [
-      {name: 'drop-reverse-subscription', run: async () => pgExec(o.source, sp, `DROP SUBSCRIPTION IF EXISTS ${await pgIdent(o.source, sp, o.reverseSubscription)}`)},
-      {name: 'drop-reverse-publication', run: async () => pgExec(o.target, tp, `DROP PUBLICATION IF EXISTS ${await pgIdent(o.target, tp, o.reversePublication)}`)},
-      {name: 'drop-forward-publication', run: async () => pgExec(o.source, sp, `DROP PUBLICATION IF EXISTS ${await pgIdent(o.source, sp, o.publication)}`)},
+      {
+        name: 'drop-reverse-subscription',
+        run: async () =>
+          pgExec(o.source, sp, `DROP SUBSCRIPTION IF EXISTS ${await pgIdent(o.source, sp, o.reverseSubscription)}`),
+      },
+      {
+        name: 'drop-reverse-publication',
+        run: async () =>
+          pgExec(o.target, tp, `DROP PUBLICATION IF EXISTS ${await pgIdent(o.target, tp, o.reversePublication)}`),
+      },
+      {
+        name: 'drop-forward-publication',
+        run: async () =>
+          pgExec(o.source, sp, `DROP PUBLICATION IF EXISTS ${await pgIdent(o.source, sp, o.publication)}`),
+      },
       {
         name: 'drop-leftover-slots',
         run: async () => {
-          const n = await withPg(o.source, sp, async (c) => (await c.query('SELECT count(pg_drop_replication_slot(slot_name)) AS n FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [o.subscription])).rows[0].n)
-          const m = await withPg(o.target, tp, async (c) => (await c.query('SELECT count(pg_drop_replication_slot(slot_name)) AS n FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [o.reverseSubscription])).rows[0].n)
+          const n = await withPg(
+            o.source,
+            sp,
+            async (c) =>
+              (
+                await c.query(
+                  'SELECT count(pg_drop_replication_slot(slot_name)) AS n FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
+                  [o.subscription],
+                )
+              ).rows[0].n,
+          )
+          const m = await withPg(
+            o.target,
+            tp,
+            async (c) =>
+              (
+                await c.query(
+                  'SELECT count(pg_drop_replication_slot(slot_name)) AS n FROM pg_replication_slots WHERE slot_name = $1 AND NOT active',
+                  [o.reverseSubscription],
+                )
+              ).rows[0].n,
+          )
           return `${Number(n) + Number(m)} slot(s) dropped`
         },
       },
@@ -415,27 +693,53 @@ function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, pl
       run: async () => {
         const problems: string[] = []
         // Connections open here, bounded with the step: inside the block, only queries run.
-        await Promise.all([withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')), withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1'))])
+        await Promise.all([
+          withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')),
+          withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1')),
+        ])
         const srcPort = hostPort(o.source, 3306).port
         // A statement already running longer than read_only may wait for would make the block fail: refuse now.
-        const long = await withMysql(o.source, o.sourcePasswordEnv, async (c) => (await mariadbOpenTransactions(c, 10)).filter((x) => x.command === 'Query' && x.timeS * 1000 > limits.pauseWaitMs))
-        if (long.length) problems.push(`statement(s) running longer than --pause-wait (${limits.pauseWaitMs} ms), which read_only would wait for: ${describeMariaSessions(long)}`)
+        const long = await withMysql(o.source, o.sourcePasswordEnv, async (c) =>
+          (await mariadbOpenTransactions(c, 10)).filter(
+            (x) => x.command === 'Query' && x.timeS * 1000 > limits.pauseWaitMs,
+          ),
+        )
+        if (long.length)
+          problems.push(
+            `statement(s) running longer than --pause-wait (${limits.pauseWaitMs} ms), which read_only would wait for: ${describeMariaSessions(long)}`,
+          )
         await withMysql(o.target, o.targetPasswordEnv, async (c) => {
           const s = (await myRows(c, 'SHOW SLAVE STATUS'))[0]
           if (!s) problems.push('the target is not a replica')
           else {
-            if (s.Slave_IO_Running !== 'Yes' || s.Slave_SQL_Running !== 'Yes') problems.push(`the target's replica threads are IO ${s.Slave_IO_Running}, SQL ${s.Slave_SQL_Running}${s.Last_IO_Error || s.Last_SQL_Error ? `: ${s.Last_IO_Error || s.Last_SQL_Error}` : ''}`)
-            if (Number(s.Master_Port) !== srcPort && Number(s.Master_Port) !== o.haproxy.source.port) problems.push(`the target replicates from ${s.Master_Host}:${s.Master_Port}, not from the source`)
+            if (s.Slave_IO_Running !== 'Yes' || s.Slave_SQL_Running !== 'Yes')
+              problems.push(
+                `the target's replica threads are IO ${s.Slave_IO_Running}, SQL ${s.Slave_SQL_Running}${s.Last_IO_Error || s.Last_SQL_Error ? `: ${s.Last_IO_Error || s.Last_SQL_Error}` : ''}`,
+              )
+            if (Number(s.Master_Port) !== srcPort && Number(s.Master_Port) !== o.haproxy.source.port)
+              problems.push(`the target replicates from ${s.Master_Host}:${s.Master_Port}, not from the source`)
           }
           const v = await vars(c, ['log_bin', 'log_slave_updates'])
-          if (v.log_bin !== '1' || v.log_slave_updates !== '1') problems.push('MARIADB_TARGET_BINLOG: the target does not log (log_bin + log_slave_updates), so the reverse replication the cutover sets up would fail')
+          if (v.log_bin !== '1' || v.log_slave_updates !== '1')
+            problems.push(
+              'MARIADB_TARGET_BINLOG: the target does not log (log_bin + log_slave_updates), so the reverse replication the cutover sets up would fail',
+            )
           const repl = await myRows(c, 'SELECT COUNT(*) AS n FROM mysql.user WHERE User = ?', [o.repl.user])
-          if (Number(repl[0].n) === 0) problems.push(`replication user ${o.repl.user} does not exist on the target: the source could not replicate back from it`)
+          if (Number(repl[0].n) === 0)
+            problems.push(
+              `replication user ${o.repl.user} does not exist on the target: the source could not replicate back from it`,
+            )
         })
         await withMysql(o.source, o.sourcePasswordEnv, async (c) => {
-          const bypass = await myRows(c, "SELECT GRANTEE AS g FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ ONLY ADMIN'")
+          const bypass = await myRows(
+            c,
+            "SELECT GRANTEE AS g FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'READ ONLY ADMIN'",
+          )
           const apps = bypass.map((r) => String(r.g)).filter((g) => o.users.some((u) => g.startsWith(`'${u}'@`)))
-          if (apps.length) problems.push(`application account(s) ${apps.join(', ')} hold READ ONLY ADMIN: read_only cannot block their writes`)
+          if (apps.length)
+            problems.push(
+              `application account(s) ${apps.join(', ')} hold READ ONLY ADMIN: read_only cannot block their writes`,
+            )
         })
         if (problems.length) refuse('MariaDB', problems)
         return 'target replicates from the source with both threads running, logs for the way back, repl user present'
@@ -449,7 +753,14 @@ function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, pl
           const w = await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: bound})
           return `target reached ${w.gtid} in ${w.waitedMs} ms while clients write`
         } catch (e) {
-          if (e instanceof MigrateError && e.code === 'MARIADB_GTID_TIMEOUT') refuse('MariaDB', [`the target did not catch up within ${bound} ms while clients still write, so it would not inside the block (${e.message})`], 'MARIADB_LAG_REFUSED')
+          if (e instanceof MigrateError && e.code === 'MARIADB_GTID_TIMEOUT')
+            refuse(
+              'MariaDB',
+              [
+                `the target did not catch up within ${bound} ms while clients still write, so it would not inside the block (${e.message})`,
+              ],
+              'MARIADB_LAG_REFUSED',
+            )
           throw e
         }
       },
@@ -457,7 +768,8 @@ function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, pl
     {
       name: 'verify-before-block',
       run: async () => {
-        const sizes = async (url: string, env?: string) => withMysql(url, env, async (c) => new Map((await mariadbTables(c)).map((t) => [`${t.s}.${t.t}`, t.bytes])))
+        const sizes = async (url: string, env?: string) =>
+          withMysql(url, env, async (c) => new Map((await mariadbTables(c)).map((t) => [`${t.s}.${t.t}`, t.bytes])))
         const [a, b] = await Promise.all([sizes(o.source, o.sourcePasswordEnv), sizes(o.target, o.targetPasswordEnv)])
         if (o.verify === 'off') {
           plan.estimate.ms = estimateWindowMs('mariadb', 0)
@@ -465,9 +777,19 @@ function mariadbPrecheckSteps(o: MariadbCutoverOptions, limits: WindowLimits, pl
         }
         const v = await mariadbVerify(o.source, o.target, {...pw, counts: o.verify === 'counts'})
         plan.recheck = changing(v)
-        plan.recheckSums = o.verify === 'checksums' ? plan.recheck.filter((t) => Math.max(a.get(t) ?? 0, b.get(t) ?? 0) <= IN_PAUSE_CHECKSUM_BYTES) : []
+        plan.recheckSums =
+          o.verify === 'checksums'
+            ? plan.recheck.filter((t) => Math.max(a.get(t) ?? 0, b.get(t) ?? 0) <= IN_PAUSE_CHECKSUM_BYTES)
+            : []
         plan.estimate.ms = estimateWindowMs('mariadb', hotBytes(plan.recheck, a, b))
-        if (plan.estimate.ms > limits.maxWindowMs) refuse('MariaDB', [`the window would take about ${plan.estimate.ms} ms (re-verifying ${plan.recheck.join(', ')} inside it), more than the ${limits.maxWindowMs} ms bound`], 'CUTOVER_OVER_BOUND')
+        if (plan.estimate.ms > limits.maxWindowMs)
+          refuse(
+            'MariaDB',
+            [
+              `the window would take about ${plan.estimate.ms} ms (re-verifying ${plan.recheck.join(', ')} inside it), more than the ${limits.maxWindowMs} ms bound`,
+            ],
+            'CUTOVER_OVER_BOUND',
+          )
         return `${v.tables.length - plan.recheck.length} table(s) equal (${o.verify}, ${v.durationMs} ms, outside the block); ${plan.recheck.length ? `${plan.recheck.join(', ')} still changing: re-checked inside the block` : 'none changing'}`
       },
     },
@@ -490,60 +812,122 @@ export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promis
         {
           name: 'block-source-writes',
           window: 'open',
-          run: async () => `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv, timeoutMs: limits.pauseWaitMs})).killed} connection(s) killed`,
+          run: async () =>
+            `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv, timeoutMs: limits.pauseWaitMs})).killed} connection(s) killed`,
           undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv}),
         },
-        {name: 'wait-target-gtid', run: async (ctx) => {
-          gtid = (await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).gtid
-          return `target reached ${gtid}`
-        }},
+        {
+          name: 'wait-target-gtid',
+          run: async (ctx) => {
+            gtid = (
+              await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})
+            ).gtid
+            return `target reached ${gtid}`
+          },
+        },
         ...(o.verify === 'off'
           ? []
-          : [{name: 'verify', run: async () => {
-              if (plan.recheck.length === 0) return 'every table was equal before the block; the target has the source\'s last GTID'
-              verify = await mariadbVerify(o.source, o.target, {...pw, counts: true, tables: plan.recheck, checksumTables: plan.recheckSums})
-              if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-              return `${verify.tables.length} changing table(s) equal (${plan.recheckSums.length} with CHECKSUM TABLE, the rest counted)`
-            }} satisfies SubStep]),
-        {name: 'promote-target', commit: true, run: async () => `gtid_binlog_pos ${(await mariadbPromote(o.target, {passwordEnv: o.targetPasswordEnv})).gtidBinlogPos}`, undo: () => withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SET GLOBAL read_only = 1'))},
+          : [
+              {
+                name: 'verify',
+                run: async () => {
+                  if (plan.recheck.length === 0)
+                    return "every table was equal before the block; the target has the source's last GTID"
+                  verify = await mariadbVerify(o.source, o.target, {
+                    ...pw,
+                    counts: true,
+                    tables: plan.recheck,
+                    checksumTables: plan.recheckSums,
+                  })
+                  if (!verify.ok)
+                    throw new MigrateError(
+                      `${verify.mismatches} table(s) differ: ${verify.tables
+                        .filter((t) => !t.ok)
+                        .map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`)
+                        .join(', ')}`,
+                      {code: 'DB_VERIFY_MISMATCH'},
+                    )
+                  return `${verify.tables.length} changing table(s) equal (${plan.recheckSums.length} with CHECKSUM TABLE, the rest counted)`
+                },
+              } satisfies SubStep,
+            ]),
+        {
+          name: 'promote-target',
+          commit: true,
+          run: async () =>
+            `gtid_binlog_pos ${(await mariadbPromote(o.target, {passwordEnv: o.targetPasswordEnv})).gtidBinlogPos}`,
+          undo: () => withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SET GLOBAL read_only = 1')),
+        },
         {
           name: 'reverse-replication',
-          run: async () => `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
+          run: async () =>
+            `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
           undo: () => mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv}),
         },
-        {name: 'repoint-clients', window: 'close', run: async () => {
-          await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
-          return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}`
-        }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
+        {
+          name: 'repoint-clients',
+          window: 'close',
+          run: async () => {
+            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
+            return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}`
+          },
+          undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
+        },
       ],
       log,
-      {limits, before: o.before, probes: [{name: 'read_only on the source, no write since the target caught up', check: () => mariadbBlockInForce(o.source, gtid, o.sourcePasswordEnv)}]},
+      {
+        limits,
+        before: o.before,
+        probes: [
+          {
+            name: 'read_only on the source, no write since the target caught up',
+            check: () => mariadbBlockInForce(o.source, gtid, o.sourcePasswordEnv),
+          },
+        ],
+      },
     )
   })
   return {...r, verify, estimateMs: plan.estimate.ms}
 }
 
 export async function mariadbCutoverRollback(o: MariadbCutoverOptions, log: Log): Promise<CutoverResult> {
-  return withSharedConnections(() => runSubSteps(
-    [
-      {
-        name: 'fail-back',
-        window: 'open',
-        run: async () => {
-          const replicating = await withMysql(o.source, o.sourcePasswordEnv, async (c) => (await myRows(c, 'SHOW SLAVE STATUS')).length > 0)
-          if (!replicating) return 'the source does not replicate from the target: nothing to bring back'
-          const f = await mariadbFailback(o.source, o.target, o.users, {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv, timeoutMs: o.timeoutMs})
-          return `target blocked, source caught up to ${f.gtid}`
+  return withSharedConnections(() =>
+    runSubSteps(
+      [
+        {
+          name: 'fail-back',
+          window: 'open',
+          run: async () => {
+            const replicating = await withMysql(
+              o.source,
+              o.sourcePasswordEnv,
+              async (c) => (await myRows(c, 'SHOW SLAVE STATUS')).length > 0,
+            )
+            if (!replicating) return 'the source does not replicate from the target: nothing to bring back'
+            const f = await mariadbFailback(o.source, o.target, o.users, {
+              sourcePasswordEnv: o.sourcePasswordEnv,
+              targetPasswordEnv: o.targetPasswordEnv,
+              timeoutMs: o.timeoutMs,
+            })
+            return `target blocked, source caught up to ${f.gtid}`
+          },
         },
-      },
-      {name: 'repoint-clients', run: async () => {
-        await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
-        return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
-      }},
-      {name: 'unblock-source-writes', window: 'close', run: async () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})},
-    ],
-    log,
-  ))
+        {
+          name: 'repoint-clients',
+          run: async () => {
+            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
+            return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
+          },
+        },
+        {
+          name: 'unblock-source-writes',
+          window: 'close',
+          run: async () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+      ],
+      log,
+    ),
+  )
 }
 
 export interface RedisCutoverOptions extends CutoverCommon {
@@ -576,16 +960,35 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
         name: 'pre-check',
         boundMs: limits.maxWindowMs + limits.pauseWaitMs,
         run: async () => {
-          const busy = await withRedis(o.source, o.sourcePasswordEnv, (c) => within(limits.pauseWaitMs, `PING ${o.source}`, c.ping(), 'REDIS_PAUSE_TIMEOUT')).catch((e) => e as Error)
-          if (busy instanceof Error) refuse('Redis', [/\bBUSY\b/.test(busy.message) ? 'the source is running a Lua script or function (BUSY): CLIENT PAUSE would not be taken; wait for it or SCRIPT KILL / FUNCTION KILL it' : busy.message], 'REDIS_PAUSE_BLOCKED')
+          const busy = await withRedis(o.source, o.sourcePasswordEnv, (c) =>
+            within(limits.pauseWaitMs, `PING ${o.source}`, c.ping(), 'REDIS_PAUSE_TIMEOUT'),
+          ).catch((e) => e as Error)
+          if (busy instanceof Error)
+            refuse(
+              'Redis',
+              [
+                /\bBUSY\b/.test(busy.message)
+                  ? 'the source is running a Lua script or function (BUSY): CLIENT PAUSE would not be taken; wait for it or SCRIPT KILL / FUNCTION KILL it'
+                  : busy.message,
+              ],
+              'REDIS_PAUSE_BLOCKED',
+            )
           const [addr] = await Promise.all([haproxyServerAddr(o.haproxy.api, o.haproxy.server)])
-          if (addr.port !== o.haproxy.source.port) refuse('Redis', [`HAProxy ${o.haproxy.server} points at ${addr.host}:${addr.port}, not at the source ${o.haproxy.source.host}:${o.haproxy.source.port}`])
+          if (addr.port !== o.haproxy.source.port)
+            refuse('Redis', [
+              `HAProxy ${o.haproxy.server} points at ${addr.host}:${addr.port}, not at the source ${o.haproxy.source.host}:${o.haproxy.source.port}`,
+            ])
           try {
-            const w = await redisCatchUp(o.source, o.target, {...pw, timeoutMs: limits.maxWindowMs - limits.marginMs, sourceAddr})
+            const w = await redisCatchUp(o.source, o.target, {
+              ...pw,
+              timeoutMs: limits.maxWindowMs - limits.marginMs,
+              sourceAddr,
+            })
             const waiting = await redisWaitingClients(o.source, o.sourcePasswordEnv)
             return `target at the source's offset ${w.offset} after ${w.waitedMs} ms while clients write${waiting.length ? `; their next write waits out the pause: ${waiting.join('; ')}` : ''}`
           } catch (e) {
-            if (e instanceof MigrateError && /REDIS_(LAG_TIMEOUT|NOT_REPLICA|WRONG_MASTER)/.test(e.code)) refuse('Redis', [e.message], e.code === 'REDIS_LAG_TIMEOUT' ? 'REDIS_LAG_REFUSED' : e.code)
+            if (e instanceof MigrateError && /REDIS_(LAG_TIMEOUT|NOT_REPLICA|WRONG_MASTER)/.test(e.code))
+              refuse('Redis', [e.message], e.code === 'REDIS_LAG_TIMEOUT' ? 'REDIS_LAG_REFUSED' : e.code)
             throw e
           }
         },
@@ -596,37 +999,92 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
       [
         ...pre,
         // The pause lasts exactly the window's bound: waits inside are bounded by it, and the commit point checks it.
-        {name: 'pause-source-writes', window: 'open', run: async () => {
-          await redisPause(o.source, limits.maxWindowMs, {passwordEnv: o.sourcePasswordEnv, waitMs: limits.pauseWaitMs})
-          return `CLIENT PAUSE ${limits.maxWindowMs} WRITE`
-        }, undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
-        {name: 'wait-offsets-equal', run: async (ctx) => {
-          offset = (await redisWaitSync(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).offset
-          return `offset ${offset}`
-        }},
+        {
+          name: 'pause-source-writes',
+          window: 'open',
+          run: async () => {
+            await redisPause(o.source, limits.maxWindowMs, {
+              passwordEnv: o.sourcePasswordEnv,
+              waitMs: limits.pauseWaitMs,
+            })
+            return `CLIENT PAUSE ${limits.maxWindowMs} WRITE`
+          },
+          undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {
+          name: 'wait-offsets-equal',
+          run: async (ctx) => {
+            offset = (
+              await redisWaitSync(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})
+            ).offset
+            return `offset ${offset}`
+          },
+        },
         ...(o.verify === 'off'
           ? []
-          : [{name: 'verify', run: async () => {
-              verify = await redisVerify(o.source, o.target, pw)
-              if (!verify.ok) throw new MigrateError(`key counts differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-              return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
-            }} satisfies SubStep]),
-        {name: 'promote-target', commit: true, run: async () => redisPromote(o.target, {passwordEnv: o.targetPasswordEnv}), undo: () => redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, targetPasswordEnv: o.targetPasswordEnv})},
-        {name: 'repoint-clients', run: async () => {
-          await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
-          return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}, old sessions ended`
-        }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
-        {name: 'reverse-replication', run: async (ctx) => {
-          // Still inside the pause? A write that reached the source after the target caught up would be dropped by
-          // the resync: stop here (the undo chain brings the clients and the primary role back to the source).
-          if (ctx.untilDeadlineMs() <= 0) throw new MigrateError(`the pause ran out before the source became a replica`, {code: 'WRITE_BLOCK_LAPSED'})
-          await redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)
-          return `source replicates from ${(await redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv})).master}`
-        }, undo: () => redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})},
-        {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+          : [
+              {
+                name: 'verify',
+                run: async () => {
+                  verify = await redisVerify(o.source, o.target, pw)
+                  if (!verify.ok)
+                    throw new MigrateError(
+                      `key counts differ: ${verify.tables
+                        .filter((t) => !t.ok)
+                        .map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`)
+                        .join(', ')}`,
+                      {code: 'DB_VERIFY_MISMATCH'},
+                    )
+                  return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
+                },
+              } satisfies SubStep,
+            ]),
+        {
+          name: 'promote-target',
+          commit: true,
+          run: async () => redisPromote(o.target, {passwordEnv: o.targetPasswordEnv}),
+          undo: () =>
+            redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, targetPasswordEnv: o.targetPasswordEnv}),
+        },
+        {
+          name: 'repoint-clients',
+          run: async () => {
+            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
+            return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}, old sessions ended`
+          },
+          undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
+        },
+        {
+          name: 'reverse-replication',
+          run: async (ctx) => {
+            // Still inside the pause? A write that reached the source after the target caught up would be dropped by
+            // the resync: stop here (the undo chain brings the clients and the primary role back to the source).
+            if (ctx.untilDeadlineMs() <= 0)
+              throw new MigrateError(`the pause ran out before the source became a replica`, {
+                code: 'WRITE_BLOCK_LAPSED',
+              })
+            await redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)
+            return `source replicates from ${(await redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv})).master}`
+          },
+          undo: () => redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {
+          name: 'unpause-source',
+          window: 'close',
+          run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
       ],
       log,
-      {limits, before: o.before, probes: [{name: 'source paused, offset unchanged', check: () => redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)}]},
+      {
+        limits,
+        before: o.before,
+        probes: [
+          {
+            name: 'source paused, offset unchanged',
+            check: () => redisBlockInForce(o.source, offset!, o.sourcePasswordEnv),
+          },
+        ],
+      },
     )
   })
   return {...r, verify, estimateMs: estimate.ms}
@@ -639,43 +1097,87 @@ export async function redisCutoverRollback(o: RedisCutoverOptions, log: Log): Pr
   const limits = {...base, maxWindowMs: Math.max(base.maxWindowMs, o.pauseMs)}
   let offset: number | undefined
   let replica = true
-  return withSharedConnections(() => runSubSteps(
-    [
-      {
-        name: 'pause-target',
-        window: 'open',
-        run: async () => {
-          replica = (await withRedis(o.source, o.sourcePasswordEnv, async (r) => parseInfo(String(await r.info('replication'))).role)) === 'slave'
-          if (!replica) return 'the source is primary: nothing to bring back'
-          await redisPause(o.target, limits.maxWindowMs, {passwordEnv: o.targetPasswordEnv, waitMs: limits.pauseWaitMs})
-          return `CLIENT PAUSE ${limits.maxWindowMs} WRITE on the target`
+  return withSharedConnections(() =>
+    runSubSteps(
+      [
+        {
+          name: 'pause-target',
+          window: 'open',
+          run: async () => {
+            replica =
+              (await withRedis(
+                o.source,
+                o.sourcePasswordEnv,
+                async (r) => parseInfo(String(await r.info('replication'))).role,
+              )) === 'slave'
+            if (!replica) return 'the source is primary: nothing to bring back'
+            await redisPause(o.target, limits.maxWindowMs, {
+              passwordEnv: o.targetPasswordEnv,
+              waitMs: limits.pauseWaitMs,
+            })
+            return `CLIENT PAUSE ${limits.maxWindowMs} WRITE on the target`
+          },
+          undo: () => redisUnpause(o.target, {passwordEnv: o.targetPasswordEnv}),
         },
-        undo: () => redisUnpause(o.target, {passwordEnv: o.targetPasswordEnv}),
+        {
+          name: 'wait-source-caught-up',
+          run: async (ctx) => {
+            if (!replica) return
+            offset = (
+              await redisWaitSync(o.target, o.source, {
+                sourcePasswordEnv: o.targetPasswordEnv,
+                targetPasswordEnv: o.sourcePasswordEnv,
+                timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs()),
+              })
+            ).offset
+            return `source at the target's offset ${offset}`
+          },
+        },
+        {
+          name: 'promote-source',
+          commit: true,
+          run: async () => {
+            if (replica) await redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})
+          },
+          undo: () =>
+            redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv}),
+        },
+        {
+          name: 'repoint-clients',
+          run: async () => {
+            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
+            return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
+          },
+        },
+        {name: 'unpause-source', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+        {
+          name: 'demote-target',
+          window: 'close',
+          run: async (ctx) => {
+            if (offset !== undefined) {
+              if (ctx.untilDeadlineMs() <= 0)
+                throw new MigrateError('the pause on the target ran out before it became a replica', {
+                  code: 'WRITE_BLOCK_LAPSED',
+                })
+              await redisBlockInForce(o.target, offset, o.targetPasswordEnv)
+            }
+            return `target replicates from ${(await redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, unpause: true, ...pw})).master}`
+          },
+        },
+      ],
+      log,
+      {
+        limits,
+        probes: [
+          {
+            name: 'target paused, offset unchanged',
+            check: async () =>
+              void (offset !== undefined && (await redisBlockInForce(o.target, offset, o.targetPasswordEnv))),
+          },
+        ],
       },
-      {name: 'wait-source-caught-up', run: async (ctx) => {
-        if (!replica) return
-        offset = (await redisWaitSync(o.target, o.source, {sourcePasswordEnv: o.targetPasswordEnv, targetPasswordEnv: o.sourcePasswordEnv, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).offset
-        return `source at the target's offset ${offset}`
-      }},
-      {name: 'promote-source', commit: true, run: async () => {
-        if (replica) await redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})
-      }, undo: () => redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv})},
-      {name: 'repoint-clients', run: async () => {
-        await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
-        return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
-      }},
-      {name: 'unpause-source', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
-      {name: 'demote-target', window: 'close', run: async (ctx) => {
-        if (offset !== undefined) {
-          if (ctx.untilDeadlineMs() <= 0) throw new MigrateError('the pause on the target ran out before it became a replica', {code: 'WRITE_BLOCK_LAPSED'})
-          await redisBlockInForce(o.target, offset, o.targetPasswordEnv)
-        }
-        return `target replicates from ${(await redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, unpause: true, ...pw})).master}`
-      }},
-    ],
-    log,
-    {limits, probes: [{name: 'target paused, offset unchanged', check: async () => void (offset !== undefined && (await redisBlockInForce(o.target, offset, o.targetPasswordEnv)))}]},
-  ))
+    ),
+  )
 }
 
 /** Removes a file the block steps wrote, once the way back is gone (finalize). */

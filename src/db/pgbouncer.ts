@@ -23,7 +23,10 @@ async function admin(adminUrl: string, passwordEnv: string | undefined, sql: str
       }
       throw cause
     }
-    throw new MigrateError(`PgBouncer ${redactUrl(adminUrl)}: ${sql} failed: ${msg}`, {code: 'PGBOUNCER_ERROR', hint: 'Connect to the admin console (database pgbouncer) as a user listed in admin_users'})
+    throw new MigrateError(`PgBouncer ${redactUrl(adminUrl)}: ${sql} failed: ${msg}`, {
+      code: 'PGBOUNCER_ERROR',
+      hint: 'Connect to the admin console (database pgbouncer) as a user listed in admin_users',
+    })
   }
 }
 
@@ -31,7 +34,16 @@ async function adminQuery(c: pg.Client, sql: string, timeoutMs: number): Promise
   {
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new MigrateError(`PgBouncer did not finish ${sql} within ${timeoutMs} ms`, {code: 'PGBOUNCER_TIMEOUT', hint: 'A long transaction holds a server connection; end it or raise --timeout'})), timeoutMs)
+      timer = setTimeout(
+        () =>
+          reject(
+            new MigrateError(`PgBouncer did not finish ${sql} within ${timeoutMs} ms`, {
+              code: 'PGBOUNCER_TIMEOUT',
+              hint: 'A long transaction holds a server connection; end it or raise --timeout',
+            }),
+          ),
+        timeoutMs,
+      )
     })
     try {
       await Promise.race([c.query(sql), timeout])
@@ -42,28 +54,49 @@ async function adminQuery(c: pg.Client, sql: string, timeoutMs: number): Promise
 }
 
 function dbIdent(database: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(database)) throw badInput(`bad PgBouncer database name ${database}`, 'PGBOUNCER_BAD_NAME', 'Use the name of the [databases] entry')
+  if (!/^[A-Za-z0-9_.-]+$/.test(database))
+    throw badInput(
+      `bad PgBouncer database name ${database}`,
+      'PGBOUNCER_BAD_NAME',
+      'Use the name of the [databases] entry',
+    )
   return database
 }
 
-export async function pgbouncerPause(adminUrl: string, database: string, opts: {passwordEnv?: string; timeoutMs?: number} = {}): Promise<void> {
+export async function pgbouncerPause(
+  adminUrl: string,
+  database: string,
+  opts: {passwordEnv?: string; timeoutMs?: number} = {},
+): Promise<void> {
   await admin(adminUrl, opts.passwordEnv, `PAUSE ${dbIdent(database)}`, opts.timeoutMs ?? 30_000)
 }
 
 /** The [databases] entry as PgBouncer runs it: null when there is none; paused is 1 while PAUSEd. */
-export async function pgbouncerDatabase(adminUrl: string, database: string, opts: {passwordEnv?: string} = {}): Promise<{paused: boolean; host: string; port: number} | null> {
+export async function pgbouncerDatabase(
+  adminUrl: string,
+  database: string,
+  opts: {passwordEnv?: string} = {},
+): Promise<{paused: boolean; host: string; port: number} | null> {
   return withPg(adminUrl, opts.passwordEnv, async (c) => {
     const row = (await c.query('SHOW DATABASES')).rows.find((r) => r.name === database)
     return row ? {paused: Number(row.paused) === 1, host: String(row.host), port: Number(row.port)} : null
   })
 }
 
-export async function pgbouncerResume(adminUrl: string, database: string, opts: {passwordEnv?: string} = {}): Promise<void> {
+export async function pgbouncerResume(
+  adminUrl: string,
+  database: string,
+  opts: {passwordEnv?: string} = {},
+): Promise<void> {
   await admin(adminUrl, opts.passwordEnv, `RESUME ${dbIdent(database)}`, 10_000)
 }
 
 /** Rewrites the `database = …` line of the [databases] section with a new host/port (and dbname), keeping the rest. */
-export function rewriteDatabaseEntry(ini: string, database: string, to: {host: string; port: number; dbname?: string}): {text: string; before: string} {
+export function rewriteDatabaseEntry(
+  ini: string,
+  database: string,
+  to: {host: string; port: number; dbname?: string},
+): {text: string; before: string} {
   const lines = ini.split('\n')
   let section = ''
   for (let i = 0; i < lines.length; i++) {
@@ -85,20 +118,35 @@ export function rewriteDatabaseEntry(ini: string, database: string, to: {host: s
     lines[i] = `${m[2]} = ${[...map].map(([k, v]) => `${k}=${v}`).join(' ')}`
     return {text: lines.join('\n'), before}
   }
-  throw badInput(`no entry ${database} in the [databases] section`, 'PGBOUNCER_NO_ENTRY', 'Pass --database with the name clients connect to (the left side of the [databases] line)')
+  throw badInput(
+    `no entry ${database} in the [databases] section`,
+    'PGBOUNCER_NO_ENTRY',
+    'Pass --database with the name clients connect to (the left side of the [databases] line)',
+  )
 }
 
 /** Points a PgBouncer database entry at another server: rewrite the ini atomically, then RELOAD. */
-export async function pgbouncerRepoint(config: string, adminUrl: string, database: string, to: {host: string; port: number; dbname?: string}, opts: {passwordEnv?: string} = {}): Promise<{before: string; after: string}> {
+export async function pgbouncerRepoint(
+  config: string,
+  adminUrl: string,
+  database: string,
+  to: {host: string; port: number; dbname?: string},
+  opts: {passwordEnv?: string} = {},
+): Promise<{before: string; after: string}> {
   let ini: string
   try {
     ini = readFileSync(config, 'utf8')
   } catch {
-    throw badInput(`cannot read ${config}`, 'PGBOUNCER_CONFIG', 'Pass --config with the pgbouncer.ini PgBouncer runs with (the process must be able to read it)')
+    throw badInput(
+      `cannot read ${config}`,
+      'PGBOUNCER_CONFIG',
+      'Pass --config with the pgbouncer.ini PgBouncer runs with (the process must be able to read it)',
+    )
   }
   const {text, before} = rewriteDatabaseEntry(ini, database, to)
   if (text !== ini) writeFileAtomic(config, text)
   await admin(adminUrl, opts.passwordEnv, 'RELOAD', 10_000)
-  const after = text.split('\n').find((l) => l.trim().startsWith(`${database} `) || l.trim().startsWith(`${database}=`)) ?? ''
+  const after =
+    text.split('\n').find((l) => l.trim().startsWith(`${database} `) || l.trim().startsWith(`${database}=`)) ?? ''
   return {before: before.trim(), after: after.trim()}
 }

@@ -41,7 +41,13 @@ export interface VerifyResult {
   durationMs: number
 }
 
-export function summarize(engine: string, source: string, target: string | undefined, version: string | undefined, findings: Finding[]): PreflightResult {
+export function summarize(
+  engine: string,
+  source: string,
+  target: string | undefined,
+  version: string | undefined,
+  findings: Finding[],
+): PreflightResult {
   return {
     engine,
     source,

@@ -48,6 +48,7 @@ export interface StepContext {
 
 export interface SubStep {
   name: string
+  // biome-ignore lint/suspicious/noConfusingVoidType: a sub-step may say what it did, or nothing
   run: (ctx: StepContext) => Promise<string | void>
   undo?: () => Promise<unknown>
   /** Opens (or closes) the write-unavailability window. */
@@ -80,7 +81,11 @@ export function interruptSignal(): AbortSignal {
   return interrupt.signal
 }
 
-export async function runSubSteps(steps: SubStep[], log: Log, opts: RunOptions = {limits: WINDOW_DEFAULTS}): Promise<CutoverResult> {
+export async function runSubSteps(
+  steps: SubStep[],
+  log: Log,
+  opts: RunOptions = {limits: WINDOW_DEFAULTS},
+): Promise<CutoverResult> {
   // The executor stops a step with SIGTERM (SIGKILL a few seconds later): undo instead of dying mid-window.
   const onSignal = (sig: NodeJS.Signals) => {
     log(`${sig}: stopping after the current sub-step`)
@@ -100,7 +105,10 @@ export async function runSubSteps(steps: SubStep[], log: Log, opts: RunOptions =
 export async function within<T>(ms: number, what: string, p: Promise<T>, code = 'DB_TIMEOUT'): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new MigrateError(`${what}: no answer within ${Math.round(ms)} ms`, {code})), Math.max(1, ms))
+    timer = setTimeout(
+      () => reject(new MigrateError(`${what}: no answer within ${Math.round(ms)} ms`, {code})),
+      Math.max(1, ms),
+    )
   })
   try {
     return await Promise.race([p, t])
@@ -109,13 +117,20 @@ export async function within<T>(ms: number, what: string, p: Promise<T>, code = 
   }
 }
 
-async function checkBlocks(opts: RunOptions, deadline: number | undefined, opened: number | undefined): Promise<string> {
+async function checkBlocks(
+  opts: RunOptions,
+  deadline: number | undefined,
+  opened: number | undefined,
+): Promise<string> {
   const now = performance.now()
   if (deadline !== undefined && now > deadline - opts.limits.marginMs) {
-    throw new MigrateError(`the window's budget is spent: ${Math.round(now - (opened ?? now))} ms of ${opts.limits.maxWindowMs} ms used, less than the ${opts.limits.marginMs} ms margin the steps after the commit point need; going on could outlast the write block`, {
-      code: 'WRITE_BLOCK_LAPSED',
-      hint: 'Find what was slow in the sub-step timings above (lag, a slow server); raise --max-window only if clients may wait that long',
-    })
+    throw new MigrateError(
+      `the window's budget is spent: ${Math.round(now - (opened ?? now))} ms of ${opts.limits.maxWindowMs} ms used, less than the ${opts.limits.marginMs} ms margin the steps after the commit point need; going on could outlast the write block`,
+      {
+        code: 'WRITE_BLOCK_LAPSED',
+        hint: 'Find what was slow in the sub-step timings above (lag, a slow server); raise --max-window only if clients may wait that long',
+      },
+    )
   }
   const budget = deadline === undefined ? opts.limits.pauseWaitMs : Math.max(1, deadline - opts.limits.marginMs - now)
   for (const p of opts.probes ?? []) await within(budget, `probe of ${p.name}`, p.check(), 'WRITE_BLOCK_LAPSED')
@@ -129,7 +144,8 @@ async function runSubStepsInner(steps: SubStep[], log: Log, opts: RunOptions): P
   let closed: number | undefined
   let deadline: number | undefined
   const ctx: StepContext = {
-    remainingMs: () => (deadline === undefined ? Number.POSITIVE_INFINITY : deadline - opts.limits.marginMs - performance.now()),
+    remainingMs: () =>
+      deadline === undefined ? Number.POSITIVE_INFINITY : deadline - opts.limits.marginMs - performance.now(),
     untilDeadlineMs: () => (deadline === undefined ? Number.POSITIVE_INFINITY : deadline - performance.now()),
     signal: interrupt.signal,
   }
@@ -145,9 +161,13 @@ async function runSubStepsInner(steps: SubStep[], log: Log, opts: RunOptions): P
       if (interrupt.signal.aborted) throw new MigrateError('interrupted', {code: 'INTERRUPTED'})
       if (s.commit) {
         const probed = await checkBlocks(opts, closed === undefined ? deadline : undefined, opened)
-        log(`ok   write block still in force before ${s.name} (${Math.round(performance.now() - st)} ms${probed ? `: ${probed}` : ''}, ${Math.round(st - (opened ?? st))} ms into the window)`)
+        log(
+          `ok   write block still in force before ${s.name} (${Math.round(performance.now() - st)} ms${probed ? `: ${probed}` : ''}, ${Math.round(st - (opened ?? st))} ms into the window)`,
+        )
       }
-      const note = (await (s.boundMs === undefined ? s.run(ctx) : within(s.boundMs, s.name, s.run(ctx), 'CUTOVER_REFUSED'))) ?? undefined
+      const note =
+        (await (s.boundMs === undefined ? s.run(ctx) : within(s.boundMs, s.name, s.run(ctx), 'CUTOVER_REFUSED'))) ??
+        undefined
       const ms = Math.round(performance.now() - st)
       done.push({name: s.name, ms, note})
       log(`ok   ${s.name} (${ms} ms)${note ? `: ${note}` : ''}`)
@@ -172,16 +192,28 @@ async function runSubStepsInner(steps: SubStep[], log: Log, opts: RunOptions): P
       }
       // Failing to open the window (the pause was not reached in time, and was undone) changed nothing either.
       const before = opened === undefined || s.window === 'open'
-      throw new MigrateError(`cutover stopped at ${s.name}${before ? ' (before any pause: nothing changed)' : ''}: ${msg}`, {
-        code: e instanceof MigrateError ? e.code : 'CUTOVER_FAILED',
-        hint: undone.length ? `Undone in reverse: ${undone.join(', ')}; the source is primary again` : e instanceof MigrateError && e.hint ? e.hint : 'Nothing had changed yet',
-        data: {steps: done, failed: s.name, refusedBeforePause: before},
-        cause: e,
-      })
+      throw new MigrateError(
+        `cutover stopped at ${s.name}${before ? ' (before any pause: nothing changed)' : ''}: ${msg}`,
+        {
+          code: e instanceof MigrateError ? e.code : 'CUTOVER_FAILED',
+          hint: undone.length
+            ? `Undone in reverse: ${undone.join(', ')}; the source is primary again`
+            : e instanceof MigrateError && e.hint
+              ? e.hint
+              : 'Nothing had changed yet',
+          data: {steps: done, failed: s.name, refusedBeforePause: before},
+          cause: e,
+        },
+      )
     }
   }
   const end = performance.now()
-  return {steps: done, windowMs: Math.round((closed ?? end) - (opened ?? t0)), totalMs: Math.round(end - t0), maxWindowMs: opts.limits.maxWindowMs}
+  return {
+    steps: done,
+    windowMs: Math.round((closed ?? end) - (opened ?? t0)),
+    totalMs: Math.round(end - t0),
+    maxWindowMs: opts.limits.maxWindowMs,
+  }
 }
 
 /** Milliseconds a sequential scan of `bytes` takes, for the window estimate (measured on a 2-core machine). */

@@ -24,11 +24,19 @@ export function parseAssignRule(text: string): AssignRule {
     try {
       re = new RegExp(text.slice(6))
     } catch (error) {
-      throw badInput(`--assign-by ${text}: not a valid regular expression (${(error as Error).message})`, 'BAD_ASSIGN_RULE', 'Write e.g. --assign-by "regex:^([a-z]+)-" (the first group names the application)')
+      throw badInput(
+        `--assign-by ${text}: not a valid regular expression (${(error as Error).message})`,
+        'BAD_ASSIGN_RULE',
+        'Write e.g. --assign-by "regex:^([a-z]+)-" (the first group names the application)',
+      )
     }
     return {kind: 'regex', re}
   }
-  throw badInput(`--assign-by ${text}: unknown rule`, 'BAD_ASSIGN_RULE', 'Use tag:KEY, name-prefix, or regex:PATTERN (first capture group = application)')
+  throw badInput(
+    `--assign-by ${text}: unknown rule`,
+    'BAD_ASSIGN_RULE',
+    'Use tag:KEY, name-prefix, or regex:PATTERN (first capture group = application)',
+  )
 }
 
 /** Parses --tag-key app=Application (repeatable) onto the defaults. */
@@ -36,7 +44,12 @@ export function parseTagKeys(pairs: readonly string[]): TagKeys {
   const keys = {...DEFAULT_TAG_KEYS}
   for (const p of pairs) {
     const m = /^(app|role|env)=(.+)$/.exec(p)
-    if (!m) throw badInput(`--tag-key ${p}: expected app=KEY, role=KEY or env=KEY`, 'BAD_TAG_KEY', 'For example --tag-key app=Application --tag-key env=Environment')
+    if (!m)
+      throw badInput(
+        `--tag-key ${p}: expected app=KEY, role=KEY or env=KEY`,
+        'BAD_TAG_KEY',
+        'For example --tag-key app=Application --tag-key env=Environment',
+      )
     keys[m[1] as keyof TagKeys] = m[2]
   }
   return keys
@@ -53,20 +66,59 @@ export function slug(s: string): string {
 }
 
 const ENV_WORDS: Record<string, Environment> = {
-  prod: 'prod', production: 'prod', prd: 'prod', live: 'prod', p: 'prod',
-  staging: 'staging', stage: 'staging', stg: 'staging', preprod: 'staging', 'pre-prod': 'staging', uat: 'staging',
-  test: 'test', testing: 'test', qa: 'test', tst: 'test', sit: 'test',
-  dev: 'dev', development: 'dev', develop: 'dev', sandbox: 'dev', lab: 'dev',
+  prod: 'prod',
+  production: 'prod',
+  prd: 'prod',
+  live: 'prod',
+  p: 'prod',
+  staging: 'staging',
+  stage: 'staging',
+  stg: 'staging',
+  preprod: 'staging',
+  'pre-prod': 'staging',
+  uat: 'staging',
+  test: 'test',
+  testing: 'test',
+  qa: 'test',
+  tst: 'test',
+  sit: 'test',
+  dev: 'dev',
+  development: 'dev',
+  develop: 'dev',
+  sandbox: 'dev',
+  lab: 'dev',
 }
 export function normaliseEnv(v: string | undefined): Environment | undefined {
   return v ? ENV_WORDS[v.trim().toLowerCase()] : undefined
 }
 
 const ROLE_WORDS: Record<string, Server['role']> = {
-  frontend: 'web', www: 'web', nginx: 'web', http: 'web', backend: 'app', application: 'app', service: 'api',
-  db: 'database', postgres: 'database', postgresql: 'database', mysql: 'database', mariadb: 'database', sql: 'database',
-  redis: 'cache', memcached: 'cache', kafka: 'queue', rabbitmq: 'queue', mq: 'queue', elasticsearch: 'search',
-  loadbalancer: 'lb', haproxy: 'lb', job: 'batch', jobs: 'batch', cron: 'batch', nfs: 'storage', file: 'storage',
+  frontend: 'web',
+  www: 'web',
+  nginx: 'web',
+  http: 'web',
+  backend: 'app',
+  application: 'app',
+  service: 'api',
+  db: 'database',
+  postgres: 'database',
+  postgresql: 'database',
+  mysql: 'database',
+  mariadb: 'database',
+  sql: 'database',
+  redis: 'cache',
+  memcached: 'cache',
+  kafka: 'queue',
+  rabbitmq: 'queue',
+  mq: 'queue',
+  elasticsearch: 'search',
+  loadbalancer: 'lb',
+  haproxy: 'lb',
+  job: 'batch',
+  jobs: 'batch',
+  cron: 'batch',
+  nfs: 'storage',
+  file: 'storage',
 }
 export function normaliseRole(v: string | undefined): Server['role'] | undefined {
   if (!v) return undefined
@@ -132,7 +184,12 @@ export function handAssignment(p: Server, keys: TagKeys, rule?: AssignRule): Ass
  * the server's tags, what the previous inventory said of it (so a hand assignment survives the next discover), then
  * the assign rule. Returns the applications seen, with the most common environment.
  */
-export function assignServers(servers: Server[], keys: TagKeys, rule?: AssignRule, previous?: ReadonlyMap<string, Assignment>): Application[] {
+export function assignServers(
+  servers: Server[],
+  keys: TagKeys,
+  rule?: AssignRule,
+  previous?: ReadonlyMap<string, Assignment>,
+): Application[] {
   const envVotes = new Map<string, Map<Environment, number>>()
   for (const s of servers) {
     const before = previous?.get(s.id)

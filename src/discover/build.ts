@@ -8,7 +8,15 @@ import {MigrateError, EXIT} from '../errors.js'
 import {checkInventory} from '../inventory/check.js'
 import {API_VERSION} from '../schema/common.js'
 import {Inventory, type Database, type Dependency, type Server} from '../schema/inventory.js'
-import {assignServers, DEFAULT_TAG_KEYS, handAssignment, slug, type AssignRule, type Assignment, type TagKeys} from './assign.js'
+import {
+  assignServers,
+  DEFAULT_TAG_KEYS,
+  handAssignment,
+  slug,
+  type AssignRule,
+  type Assignment,
+  type TagKeys,
+} from './assign.js'
 import {InventoryMerger} from './merge.js'
 import {generatedDbId, isGeneratedDbId, RunScope} from './scope.js'
 import type {SourceResult} from './types.js'
@@ -39,7 +47,14 @@ export function migrateLegacyIds(previous: Inventory): {inventory: Inventory; re
   const renamed = new Map<string, string>()
   const taken = new Set(previous.databases.map((d) => d.id))
   for (const d of previous.databases) {
-    if (d.engine !== 'mariadb' || d.host === undefined || d.port === undefined || !isGeneratedDbId(d) || !d.id.startsWith('mysql:')) continue
+    if (
+      d.engine !== 'mariadb' ||
+      d.host === undefined ||
+      d.port === undefined ||
+      !isGeneratedDbId(d) ||
+      !d.id.startsWith('mysql:')
+    )
+      continue
     const id = generatedDbId('mariadb', d.host, d.port)
     if (!taken.has(id)) renamed.set(d.id, id)
   }
@@ -49,7 +64,9 @@ export function migrateLegacyIds(previous: Inventory): {inventory: Inventory; re
     inventory: {
       ...previous,
       databases: previous.databases.map((d) => (renamed.has(d.id) ? {...d, id: to(d.id)} : d)),
-      dependencies: previous.dependencies.map((d) => (renamed.has(d.from) || renamed.has(d.to) ? {...d, from: to(d.from), to: to(d.to)} : d)),
+      dependencies: previous.dependencies.map((d) =>
+        renamed.has(d.from) || renamed.has(d.to) ? {...d, from: to(d.from), to: to(d.to)} : d,
+      ),
     },
     renamed,
   }
@@ -70,9 +87,20 @@ export function buildInventory(results: SourceResult[], previous: Inventory | un
   const now = (o.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z')
   const migrated = previous ? migrateLegacyIds(previous) : undefined
   const prev = migrated?.inventory
-  const run: Run = {results, prev, keep: prev && !o.replace ? prev : undefined, scope: new RunScope(results), merger: new InventoryMerger(), warnings: []}
+  const run: Run = {
+    results,
+    prev,
+    keep: prev && !o.replace ? prev : undefined,
+    scope: new RunScope(results),
+    merger: new InventoryMerger(),
+    warnings: [],
+  }
   for (const [from, to] of migrated?.renamed ?? []) {
-    run.warnings.push({severity: 'warning', code: 'DATABASE_ID_RENAMED', message: `database ${from} is MariaDB: its id is now ${to} (ids are <engine>:host:port); a plan made before names the old id: run migrate plan again`})
+    run.warnings.push({
+      severity: 'warning',
+      code: 'DATABASE_ID_RENAMED',
+      message: `database ${from} is MariaDB: its id is now ${to} (ids are <engine>:host:port); a plan made before names the old id: run migrate plan again`,
+    })
   }
   mergeServers(run)
   const probed = probedHosts(run)
@@ -96,13 +124,18 @@ function mergeServers({results, prev, keep, scope, merger}: Run): void {
     for (const s of keep.servers) if (!scope.coversServer(s)) merger.addServer(s)
   }
   const prevCovered = new Map<string, string>()
-  if (prev) for (const s of prev.servers) if (scope.coversServer(s)) for (const ip of s.privateIps) if (!prevCovered.has(ip)) prevCovered.set(ip, s.id)
+  if (prev)
+    for (const s of prev.servers)
+      if (scope.coversServer(s)) for (const ip of s.privateIps) if (!prevCovered.has(ip)) prevCovered.set(ip, s.id)
   const previousIds = new Set(prev?.servers.map((p) => p.id))
   for (const r of results) {
     for (const a of r.applications) merger.addApplication(a)
     for (const s of r.servers) {
       // An on-premises host seen again under another name keeps its old id.
-      const old = (s.source?.kind === 'ssh' || s.source?.kind === 'file') && !previousIds.has(s.id) ? s.privateIps.map((ip) => prevCovered.get(ip)).find(Boolean) : undefined
+      const old =
+        (s.source?.kind === 'ssh' || s.source?.kind === 'file') && !previousIds.has(s.id)
+          ? s.privateIps.map((ip) => prevCovered.get(ip)).find(Boolean)
+          : undefined
       const id = merger.addServer(old ? {...s, id: old} : s)
       if (old && s.id !== id) merger.renamed.set(s.id, id)
     }
@@ -151,7 +184,9 @@ function mergeDependencies({results, keep, merger}: Run, probed: Map<string, Set
     const host = dbServer.has(id) ? dbServer.get(id) : id
     return host !== undefined && probed.has(merger.resolve(host))
   }
-  if (keep) for (const d of keep.dependencies) if (!(d.learnt === 'observed' && readNow(d.from) && readNow(d.to))) merger.addDependency(d)
+  if (keep)
+    for (const d of keep.dependencies)
+      if (!(d.learnt === 'observed' && readNow(d.from) && readNow(d.to))) merger.addDependency(d)
   for (const r of results) for (const d of r.dependencies) merger.addDependency(d)
 }
 
@@ -180,25 +215,46 @@ function assemble({results, prev, keep, scope, merger, warnings}: Run, o: BuildO
       const app = serverById.get(d.serverId)?.application
       if (app) d.application = app
     }
-    if (d.application && !merger.applications.has(d.application)) merger.addApplication({name: d.application, criticality: 'medium', environment: 'prod', complexity: 'medium', tags: {}})
+    if (d.application && !merger.applications.has(d.application))
+      merger.addApplication({
+        name: d.application,
+        criticality: 'medium',
+        environment: 'prod',
+        complexity: 'medium',
+        tags: {},
+      })
   }
   const nodes = new Set<string>([...merger.applications.keys(), ...serverById.keys(), ...databases.map((d) => d.id)])
   const dependencies = merger.dependencies().filter((d) => {
     const ok = nodes.has(d.from) && nodes.has(d.to) && d.from !== d.to
-    if (!ok && d.from !== d.to) warnings.push({severity: 'warning', code: 'DEPENDENCY_DROPPED', message: `dependency ${d.from} → ${d.to} names something no longer in the inventory; dropped`})
+    if (!ok && d.from !== d.to)
+      warnings.push({
+        severity: 'warning',
+        code: 'DEPENDENCY_DROPPED',
+        message: `dependency ${d.from} → ${d.to} names something no longer in the inventory; dropped`,
+      })
     return ok
   })
   const sources = [
-    ...(keep?.metadata.sources ?? []).filter((s) => !results.some((r) => r.kind === s.kind && s.scope.every((x) => r.scope.includes(x)))),
+    ...(keep?.metadata.sources ?? []).filter(
+      (s) => !results.some((r) => r.kind === s.kind && s.scope.every((x) => r.scope.includes(x))),
+    ),
     ...results.map((r) => ({kind: r.kind, scope: r.scope, at: now, count: r.servers.length + r.databases.length})),
   ]
-  const name = slug(o.name ?? prev?.metadata.name ?? (path.basename(path.dirname(path.resolve(o.out))) || 'discovered')) || 'discovered'
+  const name =
+    slug(o.name ?? prev?.metadata.name ?? (path.basename(path.dirname(path.resolve(o.out))) || 'discovered')) ||
+    'discovered'
   servers.sort((a, b) => a.id.localeCompare(b.id))
   databases.sort((a, b) => a.id.localeCompare(b.id))
   return validated({
     apiVersion: API_VERSION,
     kind: 'Inventory',
-    metadata: {name, ...(prev?.metadata.description ? {description: prev.metadata.description} : {}), generatedAt: now, sources},
+    metadata: {
+      name,
+      ...(prev?.metadata.description ? {description: prev.metadata.description} : {}),
+      generatedAt: now,
+      sources,
+    },
     applications: [...merger.applications.values()].sort((a, b) => a.name.localeCompare(b.name)),
     servers,
     databases,
@@ -209,7 +265,10 @@ function assemble({results, prev, keep, scope, merger, warnings}: Run, o: BuildO
 
 function endpointKeys(d: Database, m: InventoryMerger): string[] {
   if (d.port === undefined) return []
-  return [...(d.host !== undefined ? [`h|${d.host}|${d.port}`] : []), ...(d.serverId !== undefined ? [`s|${m.resolve(d.serverId)}|${d.port}`] : [])]
+  return [
+    ...(d.host !== undefined ? [`h|${d.host}|${d.port}`] : []),
+    ...(d.serverId !== undefined ? [`s|${m.resolve(d.serverId)}|${d.port}`] : []),
+  ]
 }
 
 /**
@@ -238,17 +297,35 @@ export function attachDatabases(databases: Database[], servers: Server[]): void 
   }
 }
 
-const compareDependencies = (a: Dependency, b: Dependency) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to) || (a.port ?? 0) - (b.port ?? 0) || a.kind.localeCompare(b.kind)
+const compareDependencies = (a: Dependency, b: Dependency) =>
+  a.from.localeCompare(b.from) ||
+  a.to.localeCompare(b.to) ||
+  (a.port ?? 0) - (b.port ?? 0) ||
+  a.kind.localeCompare(b.kind)
 
 function validated(raw: unknown): Inventory {
   const parsed = Inventory.safeParse(raw)
   if (!parsed.success) {
     const first = parsed.error.issues[0]
-    throw new MigrateError(`the discovered inventory does not match the schema: ${first.path.join('.')}: ${first.message}`, {code: 'INTERNAL_INVENTORY_INVALID', exitCode: EXIT.FAILURE, hint: 'This is a bug in migrate discover: run again with --debug and report it'})
+    throw new MigrateError(
+      `the discovered inventory does not match the schema: ${first.path.join('.')}: ${first.message}`,
+      {
+        code: 'INTERNAL_INVENTORY_INVALID',
+        exitCode: EXIT.FAILURE,
+        hint: 'This is a bug in migrate discover: run again with --debug and report it',
+      },
+    )
   }
   const issues = checkInventory(parsed.data).filter((i) => (i.severity ?? 'error') === 'error')
   if (issues.length > 0) {
-    throw new MigrateError(`the discovered inventory is inconsistent: ${issues[0].path.join('.')}: ${issues[0].message}`, {code: 'INTERNAL_INVENTORY_INVALID', exitCode: EXIT.FAILURE, hint: 'This is a bug in migrate discover: run again with --debug and report it'})
+    throw new MigrateError(
+      `the discovered inventory is inconsistent: ${issues[0].path.join('.')}: ${issues[0].message}`,
+      {
+        code: 'INTERNAL_INVENTORY_INVALID',
+        exitCode: EXIT.FAILURE,
+        hint: 'This is a bug in migrate discover: run again with --debug and report it',
+      },
+    )
   }
   return parsed.data
 }

@@ -41,7 +41,11 @@ export function decimalShownBy(raw: string): DecimalMark | undefined {
  * The decimal mark a file shows: that of its numeric cells that tell, when they agree; nothing when they disagree
  * (then only the ambiguous numbers are refused); the delimiter's when no cell tells.
  */
-export function numberLocaleOf(cells: Iterable<{raw: string; line: number}>, delimiter: string, forced?: DecimalMark): NumberLocale {
+export function numberLocaleOf(
+  cells: Iterable<{raw: string; line: number}>,
+  delimiter: string,
+  forced?: DecimalMark,
+): NumberLocale {
   if (forced) return {decimal: forced, because: `--decimal-separator ${forced}`}
   const first: Partial<Record<DecimalMark, string>> = {}
   for (const {raw, line} of cells) {
@@ -51,12 +55,15 @@ export function numberLocaleOf(cells: Iterable<{raw: string; line: number}>, del
   }
   if (first['.']) return {decimal: '.', because: first['.']}
   if (first[',']) return {decimal: ',', because: first[',']}
-  if (delimiter === ';') return {decimal: ',', because: 'the file is delimited with ";", as Excel writes it where "," is the decimal mark'}
-  if (delimiter === ',') return {decimal: '.', because: 'the file is delimited with ",", as Excel writes it where "." is the decimal mark'}
+  if (delimiter === ';')
+    return {decimal: ',', because: 'the file is delimited with ";", as Excel writes it where "," is the decimal mark'}
+  if (delimiter === ',')
+    return {decimal: '.', because: 'the file is delimited with ",", as Excel writes it where "." is the decimal mark'}
   return {}
 }
 
-const howToFix = (value: number) => `Write it without thousands separators (e.g. ${value}), or pass --decimal-separator . or --decimal-separator , to say how this file writes decimals`
+const howToFix = (value: number) =>
+  `Write it without thousands separators (e.g. ${value}), or pass --decimal-separator . or --decimal-separator , to say how this file writes decimals`
 
 /** A number as the file's locale writes it; undefined for an empty cell. */
 export function readNumber(raw: string | undefined, locale: NumberLocale): NumberReading {
@@ -66,7 +73,9 @@ export function readNumber(raw: string | undefined, locale: NumberLocale): Numbe
   s = s.replace(/%$/, '')
   if (!NUMBERISH.test(s)) {
     const n = Number(s)
-    return Number.isFinite(n) && s !== '' ? {value: n} : {problem: NOT_A_NUMBER, hint: 'Write a plain number, e.g. 4 or 2.5'}
+    return Number.isFinite(n) && s !== ''
+      ? {value: n}
+      : {problem: NOT_A_NUMBER, hint: 'Write a plain number, e.g. 4 or 2.5'}
   }
   const dots = s.split('.').length - 1
   const commas = s.split(',').length - 1
@@ -80,7 +89,8 @@ export function readNumber(raw: string | undefined, locale: NumberLocale): Numbe
       // One mark with three digits after it: 16.384 is 16384 or 16.384, as the file's locale says.
       if (!locale.decimal) {
         const grouped = Number(s.replace(mark, ''))
-        const why = locale.because ?? `nothing else in this file shows whether "${mark}" groups thousands or marks decimals`
+        const why =
+          locale.because ?? `nothing else in this file shows whether "${mark}" groups thousands or marks decimals`
         return {problem: `could be ${grouped} or ${s.replace(',', '.')}: ${why}`, hint: howToFix(grouped)}
       }
       decimal = locale.decimal
@@ -88,8 +98,15 @@ export function readNumber(raw: string | undefined, locale: NumberLocale): Numbe
   }
   const grouping = other(decimal)
   const [int, frac, extra] = s.split(decimal)
-  if (extra !== undefined || (int.includes(grouping) && !/^[-+]?\d{1,3}(?:[.,]\d{3})+$/.test(int)) || (frac !== undefined && !/^\d+$/.test(frac))) {
-    return {problem: `is not a number written with "${decimal}" for decimals and "${grouping}" between thousands`, hint: 'Write a plain number, e.g. 16384 or 2.5'}
+  if (
+    extra !== undefined ||
+    (int.includes(grouping) && !/^[-+]?\d{1,3}(?:[.,]\d{3})+$/.test(int)) ||
+    (frac !== undefined && !/^\d+$/.test(frac))
+  ) {
+    return {
+      problem: `is not a number written with "${decimal}" for decimals and "${grouping}" between thousands`,
+      hint: 'Write a plain number, e.g. 16384 or 2.5',
+    }
   }
   return {value: Number(`${int.replaceAll(grouping, '')}${frac === undefined ? '' : `.${frac}`}`)}
 }

@@ -11,14 +11,24 @@ export function decodeCsv(bytes: Buffer): {text: string} | {problem: string; hin
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return utf8(bytes.subarray(3))
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     const body = Buffer.from(bytes.subarray(2))
-    if (body.length % 2 !== 0) return {problem: 'is UTF-16 (it starts with a byte-order mark) but has an odd number of bytes: the file is cut short', hint: 'Export it again', line: 1}
+    if (body.length % 2 !== 0)
+      return {
+        problem: 'is UTF-16 (it starts with a byte-order mark) but has an odd number of bytes: the file is cut short',
+        hint: 'Export it again',
+        line: 1,
+      }
     if (bytes[0] === 0xfe) body.swap16()
     return {text: body.toString('utf16le')}
   }
   // UTF-16 without a mark shows as a NUL byte beside every ASCII character.
   const head = bytes.subarray(0, 2048)
   if (head.length >= 4 && head.filter((b) => b === 0).length * 3 > head.length) {
-    return {problem: 'looks like UTF-16 text without a byte-order mark, which cannot be told apart from other encodings for sure', hint: 'Save it as "CSV UTF-8" (or as Unicode text, which writes the mark)', line: 1}
+    return {
+      problem:
+        'looks like UTF-16 text without a byte-order mark, which cannot be told apart from other encodings for sure',
+      hint: 'Save it as "CSV UTF-8" (or as Unicode text, which writes the mark)',
+      line: 1,
+    }
   }
   return utf8(bytes)
 }
@@ -29,7 +39,11 @@ function utf8(bytes: Buffer): {text: string} | {problem: string; hint: string; l
   } catch {
     const loose = bytes.toString('utf8')
     const at = loose.indexOf('\uFFFD')
-    return {problem: 'is not UTF-8 (Excel\'s plain "CSV" format writes the Windows code page)', hint: 'Save it as "CSV UTF-8 (Comma delimited)" or as "Unicode Text", then run discover again', line: loose.slice(0, Math.max(0, at)).split('\n').length}
+    return {
+      problem: 'is not UTF-8 (Excel\'s plain "CSV" format writes the Windows code page)',
+      hint: 'Save it as "CSV UTF-8 (Comma delimited)" or as "Unicode Text", then run discover again',
+      line: loose.slice(0, Math.max(0, at)).split('\n').length,
+    }
   }
 }
 
@@ -163,8 +177,15 @@ export function parseCsv(input: string, delimiter?: string): CsvTable {
     i++
     col++
   }
-  if (quoted) problems.push({line: quoteStart.line, column: quoteStart.column, message: 'a quoted field is never closed'})
+  if (quoted)
+    problems.push({line: quoteStart.line, column: quoteStart.column, message: 'a quoted field is never closed'})
   if (field !== '' || fields.length > 0) endRecord()
   const [head, ...rest] = records
-  return {delimiter: d, header: head ? head.fields.map((h) => h.trim()) : [], headerLine: head?.line ?? 1, records: rest, problems}
+  return {
+    delimiter: d,
+    header: head ? head.fields.map((h) => h.trim()) : [],
+    headerLine: head?.line ?? 1,
+    records: rest,
+    problems,
+  }
 }

@@ -50,7 +50,11 @@ export interface InventoryDiff {
 type Diffable = Pick<Inventory, 'servers' | 'databases'> & Partial<Pick<Inventory, 'applications' | 'dependencies'>>
 
 export function sizeOf(s: Server): ServerSize {
-  return {vcpus: s.vcpus, memoryMiB: s.memoryMiB, diskGiB: Math.round(s.disks.reduce((n, d) => n + d.sizeGiB, 0) * 100) / 100}
+  return {
+    vcpus: s.vcpus,
+    memoryMiB: s.memoryMiB,
+    diskGiB: Math.round(s.disks.reduce((n, d) => n + d.sizeGiB, 0) * 100) / 100,
+  }
 }
 
 /** Bookkeeping, not a fact about the estate: which source last saw a record; the id is the key (a rename is said once). */
@@ -69,7 +73,9 @@ export function fieldChanges(before: object, after: object): FieldChange[] {
   for (const k of keys) {
     if (IGNORED.has(k) || same(a[k], b[k])) continue
     if (NESTED.has(k) && isPlain(a[k] ?? {}) && isPlain(b[k] ?? {})) {
-      out.push(...fieldChanges((a[k] ?? {}) as object, (b[k] ?? {}) as object).map((c) => ({...c, field: `${k}.${c.field}`})))
+      out.push(
+        ...fieldChanges((a[k] ?? {}) as object, (b[k] ?? {}) as object).map((c) => ({...c, field: `${k}.${c.field}`})),
+      )
       continue
     }
     out.push({field: k, ...(a[k] !== undefined ? {from: a[k]} : {}), ...(b[k] !== undefined ? {to: b[k]} : {})})
@@ -79,7 +85,12 @@ export function fieldChanges(before: object, after: object): FieldChange[] {
 
 const isPlain = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-function diffKind<T extends object>(before: readonly T[], after: readonly T[], key: (x: T) => string, renamed?: ReadonlyMap<string, string>): KindDiff {
+function diffKind<T extends object>(
+  before: readonly T[],
+  after: readonly T[],
+  key: (x: T) => string,
+  renamed?: ReadonlyMap<string, string>,
+): KindDiff {
   const now = new Map(after.map((x) => [key(x), x]))
   const seen = new Set<string>()
   const d: KindDiff = {added: [], removed: [], changed: [], unchanged: 0}
@@ -112,15 +123,22 @@ export function dependencyLabel(d: Pick<Dependency, 'from' | 'to' | 'kind' | 'po
  * `renamed` maps database ids of `before` to their id in `after` (MariaDB's mysql: ids, a probe's guess corrected
  * by introspection): those records are compared as one, and dependencies naming them too.
  */
-export function diffInventories(before: Diffable, after: Diffable, renamed: ReadonlyMap<string, string> = new Map()): InventoryDiff {
+export function diffInventories(
+  before: Diffable,
+  after: Diffable,
+  renamed: ReadonlyMap<string, string> = new Map(),
+): InventoryDiff {
   const servers = diffKind(before.servers, after.servers, (s) => s.id)
   const databases = diffKind(before.databases, after.databases, (d) => d.id, renamed)
   const applications = diffKind(before.applications ?? [], after.applications ?? [], (a) => a.name)
   const to = (x: string) => renamed.get(x) ?? x
   const depRenames = new Map<string, string>()
-  for (const d of before.dependencies ?? []) if (renamed.has(d.from) || renamed.has(d.to)) depRenames.set(dependencyLabel(d), dependencyLabel({...d, from: to(d.from), to: to(d.to)}))
+  for (const d of before.dependencies ?? [])
+    if (renamed.has(d.from) || renamed.has(d.to))
+      depRenames.set(dependencyLabel(d), dependencyLabel({...d, from: to(d.from), to: to(d.to)}))
   const dependencies = diffKind(before.dependencies ?? [], after.dependencies ?? [], dependencyLabel, depRenames)
-  for (const c of dependencies.changed) c.changes = c.changes.filter((x) => x.field !== 'id' && x.field !== 'from' && x.field !== 'to')
+  for (const c of dependencies.changed)
+    c.changes = c.changes.filter((x) => x.field !== 'id' && x.field !== 'from' && x.field !== 'to')
   dependencies.unchanged += dependencies.changed.filter((c) => c.changes.length === 0).length
   dependencies.changed = dependencies.changed.filter((c) => c.changes.length > 0)
   const old = new Map(before.servers.map((s) => [s.id, s]))
@@ -132,8 +150,14 @@ export function diffInventories(before: Diffable, after: Diffable, renamed: Read
     const s = now.get(c.id)!
     const a = sizeOf(o)
     const b = sizeOf(s)
-    if (a.vcpus !== b.vcpus || a.memoryMiB !== b.memoryMiB || a.diskGiB !== b.diskGiB) resized.push({id: c.id, from: a, to: b})
-    if (o.application !== s.application) reassigned.push({id: c.id, ...(o.application ? {from: o.application} : {}), ...(s.application ? {to: s.application} : {})})
+    if (a.vcpus !== b.vcpus || a.memoryMiB !== b.memoryMiB || a.diskGiB !== b.diskGiB)
+      resized.push({id: c.id, from: a, to: b})
+    if (o.application !== s.application)
+      reassigned.push({
+        id: c.id,
+        ...(o.application ? {from: o.application} : {}),
+        ...(s.application ? {to: s.application} : {}),
+      })
   }
   return {
     added: servers.added,
@@ -151,5 +175,7 @@ export function diffInventories(before: Diffable, after: Diffable, renamed: Read
 }
 
 export function diffIsEmpty(d: InventoryDiff): boolean {
-  return [d.servers, d.databases, d.applications, d.dependencies].every((k) => k.added.length + k.removed.length + k.changed.length === 0)
+  return [d.servers, d.databases, d.applications, d.dependencies].every(
+    (k) => k.added.length + k.removed.length + k.changed.length === 0,
+  )
 }

@@ -10,11 +10,18 @@ export interface TargetFailure extends SourceFailure {
   badInput: boolean
 }
 
-export function everyTargetFailed(kind: 'ssh' | 'db', failures: TargetFailure[], hints: Record<string, string>): MigrateError {
+export function everyTargetFailed(
+  kind: 'ssh' | 'db',
+  failures: TargetFailure[],
+  hints: Record<string, string>,
+): MigrateError {
   const codes = [...new Set(failures.map((f) => f.code))]
   const label = (f: TargetFailure) => `${kind === 'ssh' ? 'ssh ' : ''}${f.target}: ${f.message}`
   const what = kind === 'ssh' ? 'host' : 'database'
-  const message = failures.length === 1 ? label(failures[0]) : `every ${what} failed (${failures.length}):\n${failures.map((f) => `  ${label(f)}`).join('\n')}`
+  const message =
+    failures.length === 1
+      ? label(failures[0])
+      : `every ${what} failed (${failures.length}):\n${failures.map((f) => `  ${label(f)}`).join('\n')}`
   const hint = codes
     .map((c) => hints[c])
     .filter((h, i, all): h is string => h !== undefined && all.indexOf(h) === i)
@@ -22,7 +29,8 @@ export function everyTargetFailed(kind: 'ssh' | 'db', failures: TargetFailure[],
   return new MigrateError(message, {
     code: codes.length === 1 ? codes[0] : `${kind.toUpperCase()}_ALL_FAILED`,
     exitCode: failures.some((f) => f.badInput) ? EXIT.BAD_INPUT : EXIT.FAILURE,
-    hint: hint || (kind === 'ssh' ? 'Check that the hosts are up and sshd listens on those ports' : 'Check the endpoints'),
+    hint:
+      hint || (kind === 'ssh' ? 'Check that the hosts are up and sshd listens on those ports' : 'Check the endpoints'),
     data: {failures: failures.map(({target, code, message: m}) => ({target, code, message: m}))},
   })
 }

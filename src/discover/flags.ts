@@ -7,14 +7,37 @@ import type {RunOptions} from './run.js'
 
 export function discoverFlags(Flags: typeof OclifFlags) {
   return {
-    out: Flags.string({char: 'o', description: 'inventory file to write (default: plans/<name>/inventory.yaml); if it exists, other sources in it are kept and the changes are shown', helpValue: 'FILE'}),
+    out: Flags.string({
+      char: 'o',
+      description:
+        'inventory file to write (default: plans/<name>/inventory.yaml); if it exists, other sources in it are kept and the changes are shown',
+      helpValue: 'FILE',
+    }),
     name: Flags.string({description: 'inventory name (metadata.name and the plan directory name)', helpValue: 'NAME'}),
-    'tag-key': Flags.string({description: 'tag key for app, role or env (default app, role, env)', multiple: true, helpValue: 'app=KEY'}),
-    'assign-by': Flags.string({description: 'application of servers without an app tag: tag:KEY, name-prefix, or regex:PATTERN (first group)', helpValue: 'RULE'}),
-    db: Flags.string({description: 'also introspect this database read-only (postgres://, mysql://, mariadb://, redis://); repeatable', multiple: true, helpValue: 'URL'}),
-    replace: Flags.boolean({description: 'start from the sources alone instead of keeping what other sources put in --out', default: false}),
+    'tag-key': Flags.string({
+      description: 'tag key for app, role or env (default app, role, env)',
+      multiple: true,
+      helpValue: 'app=KEY',
+    }),
+    'assign-by': Flags.string({
+      description: 'application of servers without an app tag: tag:KEY, name-prefix, or regex:PATTERN (first group)',
+      helpValue: 'RULE',
+    }),
+    db: Flags.string({
+      description: 'also introspect this database read-only (postgres://, mysql://, mariadb://, redis://); repeatable',
+      multiple: true,
+      helpValue: 'URL',
+    }),
+    replace: Flags.boolean({
+      description: 'start from the sources alone instead of keeping what other sources put in --out',
+      default: false,
+    }),
     'dry-run': Flags.boolean({description: 'discover and show the changes, but do not write --out', default: false}),
-    'allow-partial': Flags.boolean({description: 'exit 0 even when some hosts or databases could not be read (they are listed either way; without this flag the exit code is 7)', default: false}),
+    'allow-partial': Flags.boolean({
+      description:
+        'exit 0 even when some hosts or databases could not be read (they are listed either way; without this flag the exit code is 7)',
+      default: false,
+    }),
   }
 }
 

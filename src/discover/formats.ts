@@ -20,7 +20,11 @@ export const FORMAT_TITLES: Record<CsvFormat, string> = {
 }
 
 /** Lower case, no punctuation, no "(In MB)"-style units: "Memory (In MB)" and "memory_mb" compare as memory / memorymb. */
-export const norm = (h: string): string => h.toLowerCase().replace(/\(.*?\)/g, '').replace(/[^a-z0-9]/g, '')
+export const norm = (h: string): string =>
+  h
+    .toLowerCase()
+    .replace(/\(.*?\)/g, '')
+    .replace(/[^a-z0-9]/g, '')
 
 interface Spec {
   /** Groups of alternatives; each group must be present. */
@@ -75,10 +79,35 @@ const SPECS: Record<CsvFormat, Spec> = {
   ads: {
     required: [
       {label: 'ExternalId', any: ['externalid']},
-      {label: 'CPU.NumberOfLogicalCores (or CPU.NumberOfCores)', any: ['cpunumberoflogicalcores', 'cpunumberofcores', 'cpunumberofprocessors']},
+      {
+        label: 'CPU.NumberOfLogicalCores (or CPU.NumberOfCores)',
+        any: ['cpunumberoflogicalcores', 'cpunumberofcores', 'cpunumberofprocessors'],
+      },
       {label: 'RAM.TotalSizeInMB', any: ['ramtotalsizeinmb']},
     ],
-    known: ['externalid', 'smbiosid', 'ipaddress', 'macaddress', 'hostname', 'vmwaremorefid', 'vmwarevcenterid', 'vmwarevmname', 'cpunumberofprocessors', 'cpunumberofcores', 'cpunumberoflogicalcores', 'osname', 'osversion', 'ramtotalsizeinmb', 'applications', 'applicationwave', 'tags', 'disktotalsizeingb', 'disktotalsizeinmb', 'diskusedsizeingb', 'cpuarchitecture'],
+    known: [
+      'externalid',
+      'smbiosid',
+      'ipaddress',
+      'macaddress',
+      'hostname',
+      'vmwaremorefid',
+      'vmwarevcenterid',
+      'vmwarevmname',
+      'cpunumberofprocessors',
+      'cpunumberofcores',
+      'cpunumberoflogicalcores',
+      'osname',
+      'osversion',
+      'ramtotalsizeinmb',
+      'applications',
+      'applicationwave',
+      'tags',
+      'disktotalsizeingb',
+      'disktotalsizeinmb',
+      'diskusedsizeingb',
+      'cpuarchitecture',
+    ],
     knownPrefixes: ['cpuusagepct', 'ramusedsizeinmb', 'ramusedpct', 'nic', 'disk'],
   },
   azure: {
@@ -87,7 +116,31 @@ const SPECS: Record<CsvFormat, Spec> = {
       {label: 'Cores', any: ['cores']},
       {label: 'Memory (In MB)', any: ['memory', 'memoryinmb']},
     ],
-    known: ['servername', 'ipaddresses', 'cores', 'memory', 'memoryinmb', 'osname', 'osversion', 'osarchitecture', 'cpuutilization', 'cpuutilizationpercentage', 'memoryutilization', 'memoryutilizationpercentage', 'networkadapters', 'networkinthroughput', 'networkoutthroughput', 'boottype', 'numberofdisks', 'virtualmachineid', 'virtualmachinemanagerid', 'macaddress', 'servertype', 'cpumodel', 'numberofsockets'],
+    known: [
+      'servername',
+      'ipaddresses',
+      'cores',
+      'memory',
+      'memoryinmb',
+      'osname',
+      'osversion',
+      'osarchitecture',
+      'cpuutilization',
+      'cpuutilizationpercentage',
+      'memoryutilization',
+      'memoryutilizationpercentage',
+      'networkadapters',
+      'networkinthroughput',
+      'networkoutthroughput',
+      'boottype',
+      'numberofdisks',
+      'virtualmachineid',
+      'virtualmachinemanagerid',
+      'macaddress',
+      'servertype',
+      'cpumodel',
+      'numberofsockets',
+    ],
     knownPrefixes: ['disk'],
   },
   rvtools: {
@@ -98,14 +151,170 @@ const SPECS: Record<CsvFormat, Spec> = {
       {label: 'Powerstate', any: ['powerstate']},
     ],
     known: [
-      'vm', 'powerstate', 'template', 'srmplaceholder', 'configstatus', 'dnsname', 'connectionstate', 'gueststate', 'heartbeat', 'consolidationneeded', 'poweron', 'suspendedtomemory', 'suspendtime', 'suspendinterval', 'creationdate', 'changeversion', 'cpus', 'overallcpureadiness', 'memory', 'activememory', 'nics', 'disks', 'totaldiskcapacitymib', 'fixedpassthruhotplug', 'minrequiredevcmodekey', 'latencysensitivity', 'opnotificationtimeout', 'enableuuid', 'cbt', 'primaryipaddress', 'network1', 'network2', 'network3', 'network4', 'network5', 'network6', 'network7', 'network8', 'nummonitors', 'videoramkib', 'resourcepool', 'folderid', 'folder', 'vapp', 'dasprotection', 'ftstate', 'ftrole', 'ftlatency', 'ftbandwidth', 'ftseclatency', 'vmfailoverinprogress', 'provisionedmib', 'provisionedmb', 'inusemib', 'inusemb', 'unsharedmib', 'unsharedmb', 'harestartpriority', 'haisolationresponse', 'havmmonitoring', 'clusterrules', 'clusterrulenames', 'bootrequired', 'bootdelay', 'bootretrydelay', 'bootretryenabled', 'bootbiossetup', 'rebootpoweroff', 'efisecureboot', 'firmware', 'hwversion', 'hwupgradestatus', 'hwupgradepolicy', 'hwtarget', 'path', 'logdirectory', 'snapshotdirectory', 'suspenddirectory', 'annotation', 'datacenter', 'cluster', 'host', 'osaccordingtotheconfigurationfile', 'osaccordingtothevmwaretools', 'customizationinfo', 'guestdetaileddata', 'vmid', 'smbiosuuid', 'vmuuid', 'vicenteruuid', 'vcenteruuid', 'vinstanceuuid', 'viinstanceuuid', 'visdkserver', 'visdkuuid', 'vmxconfigchecksum', 'backupstatus', 'lastbackup', 'clusterinvariantvmmid', 'vinfoinstanceuuid', 'vinfovisdkserver', 'vinfovisdkuuid', 'instanceuuid', 'sdkserver', 'sdkuuid', 'vicenter'],
+      'vm',
+      'powerstate',
+      'template',
+      'srmplaceholder',
+      'configstatus',
+      'dnsname',
+      'connectionstate',
+      'gueststate',
+      'heartbeat',
+      'consolidationneeded',
+      'poweron',
+      'suspendedtomemory',
+      'suspendtime',
+      'suspendinterval',
+      'creationdate',
+      'changeversion',
+      'cpus',
+      'overallcpureadiness',
+      'memory',
+      'activememory',
+      'nics',
+      'disks',
+      'totaldiskcapacitymib',
+      'fixedpassthruhotplug',
+      'minrequiredevcmodekey',
+      'latencysensitivity',
+      'opnotificationtimeout',
+      'enableuuid',
+      'cbt',
+      'primaryipaddress',
+      'network1',
+      'network2',
+      'network3',
+      'network4',
+      'network5',
+      'network6',
+      'network7',
+      'network8',
+      'nummonitors',
+      'videoramkib',
+      'resourcepool',
+      'folderid',
+      'folder',
+      'vapp',
+      'dasprotection',
+      'ftstate',
+      'ftrole',
+      'ftlatency',
+      'ftbandwidth',
+      'ftseclatency',
+      'vmfailoverinprogress',
+      'provisionedmib',
+      'provisionedmb',
+      'inusemib',
+      'inusemb',
+      'unsharedmib',
+      'unsharedmb',
+      'harestartpriority',
+      'haisolationresponse',
+      'havmmonitoring',
+      'clusterrules',
+      'clusterrulenames',
+      'bootrequired',
+      'bootdelay',
+      'bootretrydelay',
+      'bootretryenabled',
+      'bootbiossetup',
+      'rebootpoweroff',
+      'efisecureboot',
+      'firmware',
+      'hwversion',
+      'hwupgradestatus',
+      'hwupgradepolicy',
+      'hwtarget',
+      'path',
+      'logdirectory',
+      'snapshotdirectory',
+      'suspenddirectory',
+      'annotation',
+      'datacenter',
+      'cluster',
+      'host',
+      'osaccordingtotheconfigurationfile',
+      'osaccordingtothevmwaretools',
+      'customizationinfo',
+      'guestdetaileddata',
+      'vmid',
+      'smbiosuuid',
+      'vmuuid',
+      'vicenteruuid',
+      'vcenteruuid',
+      'vinstanceuuid',
+      'viinstanceuuid',
+      'visdkserver',
+      'visdkuuid',
+      'vmxconfigchecksum',
+      'backupstatus',
+      'lastbackup',
+      'clusterinvariantvmmid',
+      'vinfoinstanceuuid',
+      'vinfovisdkserver',
+      'vinfovisdkuuid',
+      'instanceuuid',
+      'sdkserver',
+      'sdkuuid',
+      'vicenter',
+    ],
   },
   cmf: {
     required: [
       {label: 'server_name', any: ['servername']},
       {label: 'app_name', any: ['appname']},
     ],
-    known: ['waveid', 'wavename', 'appid', 'appname', 'cloud', 'awsaccountid', 'awsregion', 'servername', 'serverosfamily', 'serverosversion', 'serverfqdn', 'servertier', 'serverenvironment', 'rtype', 'subnetids', 'securitygroupids', 'subnetidstest', 'securitygroupidstest', 'instancetype', 'tenancy', 'iamrole', 'privateip', 'secondaryprivateip', 'dedicatedhostid', 'networkinterfaceid', 'networkinterfaceidtest', 'tags', 'ebsencrypted', 'ebskmskeyid', 'ebsvolumetype', 'ebsiops', 'ebsthroughput', 'serverid', 'migrationstatus', 'replicationstatus', 'cpu', 'cpus', 'vcpus', 'cores', 'memory', 'memorymb', 'memorygb', 'ram', 'rammb', 'diskgb', 'disk', 'storagegb', 'serverbootmode', 'placementgroup'],
+    known: [
+      'waveid',
+      'wavename',
+      'appid',
+      'appname',
+      'cloud',
+      'awsaccountid',
+      'awsregion',
+      'servername',
+      'serverosfamily',
+      'serverosversion',
+      'serverfqdn',
+      'servertier',
+      'serverenvironment',
+      'rtype',
+      'subnetids',
+      'securitygroupids',
+      'subnetidstest',
+      'securitygroupidstest',
+      'instancetype',
+      'tenancy',
+      'iamrole',
+      'privateip',
+      'secondaryprivateip',
+      'dedicatedhostid',
+      'networkinterfaceid',
+      'networkinterfaceidtest',
+      'tags',
+      'ebsencrypted',
+      'ebskmskeyid',
+      'ebsvolumetype',
+      'ebsiops',
+      'ebsthroughput',
+      'serverid',
+      'migrationstatus',
+      'replicationstatus',
+      'cpu',
+      'cpus',
+      'vcpus',
+      'cores',
+      'memory',
+      'memorymb',
+      'memorygb',
+      'ram',
+      'rammb',
+      'diskgb',
+      'disk',
+      'storagegb',
+      'serverbootmode',
+      'placementgroup',
+    ],
   },
 }
 
@@ -113,10 +322,22 @@ const SPECS: Record<CsvFormat, Spec> = {
 export function detectCsvFormat(header: string[]): CsvFormat | undefined {
   const cols = new Set(header.map(norm))
   const has = (...xs: string[]) => xs.every((x) => cols.has(x))
-  if (has('externalid') && (cols.has('ramtotalsizeinmb') || [...cols].some((c) => c.startsWith('cpunumberof')))) return 'ads'
-  if (has('vm', 'powerstate', 'cpus') && (cols.has('primaryipaddress') || cols.has('osaccordingtotheconfigurationfile') || cols.has('provisionedmib') || cols.has('provisionedmb'))) return 'rvtools'
+  if (has('externalid') && (cols.has('ramtotalsizeinmb') || [...cols].some((c) => c.startsWith('cpunumberof'))))
+    return 'ads'
+  if (
+    has('vm', 'powerstate', 'cpus') &&
+    (cols.has('primaryipaddress') ||
+      cols.has('osaccordingtotheconfigurationfile') ||
+      cols.has('provisionedmib') ||
+      cols.has('provisionedmb'))
+  )
+    return 'rvtools'
   if (has('servername', 'cores') && (cols.has('memory') || cols.has('memoryinmb'))) return 'azure'
-  if (has('servername', 'appname') && (cols.has('serverosfamily') || cols.has('wavename') || cols.has('rtype') || cols.has('serverenvironment'))) return 'cmf'
+  if (
+    has('servername', 'appname') &&
+    (cols.has('serverosfamily') || cols.has('wavename') || cols.has('rtype') || cols.has('serverenvironment'))
+  )
+    return 'cmf'
   if (SPECS.csv.required.every((g) => g.any.some((a) => cols.has(a)))) return 'csv'
   return undefined
 }
@@ -128,17 +349,33 @@ export interface FileRows {
 }
 
 const STRATEGIES: Record<string, Strategy | undefined> = {
-  rehost: 'rehost', replatform: 'replatform', refactor: 'refactor', rearchitect: 'refactor', repurchase: 'repurchase', relocate: 'relocate', retain: 'retain', retire: 'retire',
+  rehost: 'rehost',
+  replatform: 'replatform',
+  refactor: 'refactor',
+  rearchitect: 'refactor',
+  repurchase: 'repurchase',
+  relocate: 'relocate',
+  retain: 'retain',
+  retire: 'retire',
 }
 
 /** Rough vCPU/MiB of an AWS or Alibaba instance type name (m5.xlarge, ecs.g7.large), for forms without sizes. */
 export function sizeFromInstanceType(t: string | undefined): [number, number] | undefined {
   if (!t) return undefined
-  const m = /^(?:ecs\.)?([a-z]+)\d+[a-z-]*\.(nano|micro|small|medium|large|xlarge|(\d+)xlarge)$/.exec(t.trim().toLowerCase())
+  const m = /^(?:ecs\.)?([a-z]+)\d+[a-z-]*\.(nano|micro|small|medium|large|xlarge|(\d+)xlarge)$/.exec(
+    t.trim().toLowerCase(),
+  )
   if (!m) return undefined
   const fam = m[1]
   const size = m[2]
-  const burst: Record<string, [number, number]> = {nano: [2, 512], micro: [2, 1024], small: [2, 2048], medium: [2, 4096], large: [2, 8192], xlarge: [4, 16384]}
+  const burst: Record<string, [number, number]> = {
+    nano: [2, 512],
+    micro: [2, 1024],
+    small: [2, 2048],
+    medium: [2, 4096],
+    large: [2, 8192],
+    xlarge: [4, 16384],
+  }
   if (fam === 't') return burst[size] ?? [Number(m[3] ?? 2) * 4, Number(m[3] ?? 2) * 16384]
   const vcpus = size === 'large' ? 2 : size === 'xlarge' ? 4 : m[3] ? Number(m[3]) * 4 : 1
   const perCpu = fam.startsWith('r') ? 8192 : fam.startsWith('c') ? 2048 : fam.startsWith('x') ? 16384 : 4096
@@ -147,13 +384,41 @@ export function sizeFromInstanceType(t: string | undefined): [number, number] | 
 
 /** Columns read as numbers (normalised names): their cells tell the file's decimal mark (src/discover/csv-numbers.ts). */
 const NUMERIC = new Set([
-  ...GENERIC.vcpus, ...GENERIC.memoryMiB, ...GENERIC.memoryGiB, ...GENERIC.diskGiB, ...GENERIC.diskUsedGiB, ...GENERIC.cpuP95, ...GENERIC.memoryP95,
-  'cpunumberoflogicalcores', 'cpunumberofcores', 'cpunumberofprocessors', 'ramtotalsizeinmb', 'disktotalsizeingb', 'disktotalsizeinmb', 'diskusedsizeingb',
-  'cores', 'memoryinmb', 'cpuutilizationpercentage', 'memoryutilizationpercentage', 'numberofdisks',
-  'totaldiskcapacitymib', 'provisionedmib', 'provisionedmb', 'inusemib', 'inusemb', 'unsharedmib', 'unsharedmb', 'activememory', 'overallcpureadiness',
-  'memorymb', 'memorygb', 'ebsiops', 'ebsthroughput',
+  ...GENERIC.vcpus,
+  ...GENERIC.memoryMiB,
+  ...GENERIC.memoryGiB,
+  ...GENERIC.diskGiB,
+  ...GENERIC.diskUsedGiB,
+  ...GENERIC.cpuP95,
+  ...GENERIC.memoryP95,
+  'cpunumberoflogicalcores',
+  'cpunumberofcores',
+  'cpunumberofprocessors',
+  'ramtotalsizeinmb',
+  'disktotalsizeingb',
+  'disktotalsizeinmb',
+  'diskusedsizeingb',
+  'cores',
+  'memoryinmb',
+  'cpuutilizationpercentage',
+  'memoryutilizationpercentage',
+  'numberofdisks',
+  'totaldiskcapacitymib',
+  'provisionedmib',
+  'provisionedmb',
+  'inusemib',
+  'inusemb',
+  'unsharedmib',
+  'unsharedmb',
+  'activememory',
+  'overallcpureadiness',
+  'memorymb',
+  'memorygb',
+  'ebsiops',
+  'ebsthroughput',
 ])
-const isNumericColumn = (c: string) => NUMERIC.has(c) || /^(?:cpuusagepct|ramusedsizeinmb|ramusedpct)|^disk\d+size$/.test(c)
+const isNumericColumn = (c: string) =>
+  NUMERIC.has(c) || /^(?:cpuusagepct|ramusedsizeinmb|ramusedpct)|^disk\d+size$/.test(c)
 
 /** The parts of a disks cell: "sda:100;sdb:1.024" → [["sda", "100"], ["sdb", "1.024"]]; undefined for a bad part. */
 function diskParts(cell: string): ([string, string] | undefined)[] {
@@ -172,7 +437,8 @@ function* numericCells(table: CsvTable, cols: string[]): Generator<{raw: string;
   const disks = cols.indexOf('disks')
   for (const rec of table.records) {
     for (const i of numeric) if (rec.fields[i]) yield {raw: rec.fields[i], line: rec.line}
-    if (disks >= 0 && rec.fields[disks]?.includes(':')) for (const part of diskParts(rec.fields[disks])) if (part) yield {raw: part[1], line: rec.line}
+    if (disks >= 0 && rec.fields[disks]?.includes(':'))
+      for (const part of diskParts(rec.fields[disks])) if (part) yield {raw: part[1], line: rec.line}
   }
 }
 
@@ -189,7 +455,7 @@ export function parseTags(s: string | undefined): Record<string, string> {
   // Split at ; , | only where a new key=value starts, so values may contain commas.
   for (const part of (s ?? '').split(/[;,|]\s*(?=[^=:;,|]+[=:])/)) {
     const m = /^\s*([^=:]+?)\s*[=:]\s*(.*?)\s*$/.exec(part)
-    if (m && m[1]) out[m[1]] = m[2]
+    if (m?.[1]) out[m[1]] = m[2]
   }
   return out
 }
@@ -197,7 +463,8 @@ export function parseTags(s: string | undefined): Record<string, string> {
 function osFamily(name: string | undefined, family?: string): Server['os']['family'] {
   const s = `${family ?? ''} ${name ?? ''}`.toLowerCase()
   if (/windows/.test(s)) return 'windows'
-  if (/linux|centos|red ?hat|rhel|ubuntu|debian|suse|sles|oracle|rocky|alma|amazon|alpine|fedora|unix/.test(s)) return 'linux'
+  if (/linux|centos|red ?hat|rhel|ubuntu|debian|suse|sles|oracle|rocky|alma|amazon|alpine|fedora|unix/.test(s))
+    return 'linux'
   return 'other'
 }
 
@@ -210,7 +477,13 @@ function state(s: string | undefined): Server['state'] {
 }
 
 /** Maps the rows of a CSV table in format `format` to servers and applications, with every problem positioned. */
-export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (line: number) => string, decimal?: DecimalMark): FileRows {
+export function mapCsv(
+  file: string,
+  table: CsvTable,
+  format: CsvFormat,
+  ref: (line: number) => string,
+  decimal?: DecimalMark,
+): FileRows {
   const spec = SPECS[format]
   const diagnostics: Diagnostic[] = []
   const cols = table.header.map(norm)
@@ -221,9 +494,27 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
   const hl = table.headerLine
   const locale = numberLocaleOf(numericCells(table, cols), table.delimiter, decimal)
   const colOf = (i: number) => 1 + table.header.slice(0, i).reduce((n, h) => n + h.length + 1, 0)
-  for (const p of table.problems) diagnostics.push({severity: 'error', code: 'CSV_SYNTAX', message: p.message, hint: 'Quote fields that contain the delimiter, quotes (doubled) or line breaks', file, line: p.line, column: p.column})
+  for (const p of table.problems)
+    diagnostics.push({
+      severity: 'error',
+      code: 'CSV_SYNTAX',
+      message: p.message,
+      hint: 'Quote fields that contain the delimiter, quotes (doubled) or line breaks',
+      file,
+      line: p.line,
+      column: p.column,
+    })
   for (const g of spec.required) {
-    if (!g.any.some((a) => index.has(a))) diagnostics.push({severity: 'error', code: 'CSV_MISSING_COLUMN', message: `missing column "${g.label}" for the ${FORMAT_TITLES[format]}`, hint: `Add the column to the header (line ${hl}); the header has: ${table.header.join(', ')}`, file, line: hl, column: 1})
+    if (!g.any.some((a) => index.has(a)))
+      diagnostics.push({
+        severity: 'error',
+        code: 'CSV_MISSING_COLUMN',
+        message: `missing column "${g.label}" for the ${FORMAT_TITLES[format]}`,
+        hint: `Add the column to the header (line ${hl}); the header has: ${table.header.join(', ')}`,
+        file,
+        line: hl,
+        column: 1,
+      })
   }
   const known = new Set(spec.known)
   const unknown: {name: string; col: number}[] = []
@@ -234,13 +525,29 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
   // RVTools exports vCenter custom attributes as extra columns: they become tags, not warnings.
   const attrCols = format === 'rvtools' ? unknown.map((u) => u.name) : []
   if (format !== 'rvtools') {
-    for (const u of unknown) diagnostics.push({severity: 'warning', code: 'CSV_UNKNOWN_COLUMN', message: `unknown column "${u.name}" is ignored`, hint: format === 'csv' ? `Rename it to a known column, or to tag:${u.name} to keep it as a tag` : `Not part of the ${FORMAT_TITLES[format]}`, file, line: hl, column: u.col})
+    for (const u of unknown)
+      diagnostics.push({
+        severity: 'warning',
+        code: 'CSV_UNKNOWN_COLUMN',
+        message: `unknown column "${u.name}" is ignored`,
+        hint:
+          format === 'csv'
+            ? `Rename it to a known column, or to tag:${u.name} to keep it as a tag`
+            : `Not part of the ${FORMAT_TITLES[format]}`,
+        file,
+        line: hl,
+        column: u.col,
+      })
   }
   const servers: Server[] = []
   const apps = new Map<string, Application>()
-  if (diagnostics.some((d) => d.severity === 'error' && d.code === 'CSV_MISSING_COLUMN')) return {servers, applications: [], diagnostics}
+  if (diagnostics.some((d) => d.severity === 'error' && d.code === 'CSV_MISSING_COLUMN'))
+    return {servers, applications: [], diagnostics}
   const seen = new Map<string, number>()
-  const brokenFrom = Math.min(...table.problems.filter((p) => p.message.includes('never closed')).map((p) => p.line), Number.POSITIVE_INFINITY)
+  const brokenFrom = Math.min(
+    ...table.problems.filter((p) => p.message.includes('never closed')).map((p) => p.line),
+    Number.POSITIVE_INFINITY,
+  )
   for (const rec of table.records) {
     if (rec.line >= brokenFrom) break
     const get = (...names: string[]): string | undefined => {
@@ -254,25 +561,62 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
       const i = names.map((n) => index.get(n)).find((x) => x !== undefined)
       return i === undefined ? 1 : 1 + rec.fields.slice(0, i).reduce((n, f) => n + f.length + 1, 0)
     }
-    const num = (label: string, names: string[], opts: {required?: boolean; positive?: boolean} = {}): number | undefined => {
+    const num = (
+      label: string,
+      names: string[],
+      opts: {required?: boolean; positive?: boolean} = {},
+    ): number | undefined => {
       const raw = get(...names)
       const n = readNumber(raw, locale)
       if (n === undefined) {
-        if (opts.required) diagnostics.push({severity: 'error', code: 'CSV_MISSING_VALUE', message: `${label} is empty`, hint: `Fill in ${label} on this row`, file, line: rec.line, column: at(names)})
+        if (opts.required)
+          diagnostics.push({
+            severity: 'error',
+            code: 'CSV_MISSING_VALUE',
+            message: `${label} is empty`,
+            hint: `Fill in ${label} on this row`,
+            file,
+            line: rec.line,
+            column: at(names),
+          })
         return undefined
       }
       if ('problem' in n && n.problem !== NOT_A_NUMBER) {
-        diagnostics.push({severity: 'error', code: 'CSV_BAD_NUMBER', message: `${label} ${JSON.stringify(raw)} ${n.problem}`, hint: n.hint, file, line: rec.line, column: at(names)})
+        diagnostics.push({
+          severity: 'error',
+          code: 'CSV_BAD_NUMBER',
+          message: `${label} ${JSON.stringify(raw)} ${n.problem}`,
+          hint: n.hint,
+          file,
+          line: rec.line,
+          column: at(names),
+        })
         return undefined
       }
       if ('problem' in n || (opts.positive && n.value <= 0)) {
-        diagnostics.push({severity: 'error', code: 'CSV_BAD_NUMBER', message: `${label} ${JSON.stringify(raw)} is not a ${opts.positive ? 'positive ' : ''}number`, hint: `Write ${label} as a number, e.g. 4`, file, line: rec.line, column: at(names)})
+        diagnostics.push({
+          severity: 'error',
+          code: 'CSV_BAD_NUMBER',
+          message: `${label} ${JSON.stringify(raw)} is not a ${opts.positive ? 'positive ' : ''}number`,
+          hint: `Write ${label} as a number, e.g. 4`,
+          file,
+          line: rec.line,
+          column: at(names),
+        })
         return undefined
       }
       return (n as {value: number}).value
     }
     if (rec.fields.length !== table.header.length && rec.fields.length > 1) {
-      diagnostics.push({severity: 'warning', code: 'CSV_FIELD_COUNT', message: `this row has ${rec.fields.length} fields, the header has ${table.header.length}`, hint: 'Check for an unquoted delimiter in a value', file, line: rec.line, column: 1})
+      diagnostics.push({
+        severity: 'warning',
+        code: 'CSV_FIELD_COUNT',
+        message: `this row has ${rec.fields.length} fields, the header has ${table.header.length}`,
+        hint: 'Check for an unquoted delimiter in a value',
+        file,
+        line: rec.line,
+        column: 1,
+      })
     }
     let s: Partial<Server> & {tags: Record<string, string>} = {tags: {}}
     let appName: string | undefined
@@ -284,7 +628,10 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
       case 'csv': {
         const name = get(...GENERIC.name)
         const memGiB = num('memory_gb', GENERIC.memoryGiB, {positive: true})
-        const memMiB = memGiB !== undefined ? Math.round(memGiB * 1024) : num('memory_mib', GENERIC.memoryMiB, {required: true, positive: true})
+        const memMiB =
+          memGiB !== undefined
+            ? Math.round(memGiB * 1024)
+            : num('memory_mib', GENERIC.memoryMiB, {required: true, positive: true})
         const disks: Server['disks'] = []
         const diskList = get('disks')
         if (diskList) {
@@ -292,15 +639,27 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
             const size = part ? readNumber(part[1], locale) : undefined
             if (part && size && 'value' in size) disks.push({name: part[0], sizeGiB: size.value})
             else {
-              const entry = diskList.split(/[;|]/).filter((p) => p.trim() !== '')[k].trim()
+              const entry = diskList
+                .split(/[;|]/)
+                .filter((p) => p.trim() !== '')
+                [k].trim()
               const why = size && 'problem' in size ? `: its size ${size.problem}` : ' is not NAME:GiB'
-              diagnostics.push({severity: 'error', code: 'CSV_BAD_VALUE', message: `disks entry ${JSON.stringify(entry)}${why}`, hint: size && 'hint' in size ? size.hint : 'Write disks as sda:100;sdb:500', file, line: rec.line, column: at(['disks'])})
+              diagnostics.push({
+                severity: 'error',
+                code: 'CSV_BAD_VALUE',
+                message: `disks entry ${JSON.stringify(entry)}${why}`,
+                hint: size && 'hint' in size ? size.hint : 'Write disks as sda:100;sdb:500',
+                file,
+                line: rec.line,
+                column: at(['disks']),
+              })
             }
           }
         } else {
           const size = num('disk_gb', GENERIC.diskGiB)
           const used = num('disk_used_gb', GENERIC.diskUsedGiB)
-          if (size !== undefined) disks.push({name: 'disk0', sizeGiB: size, ...(used !== undefined ? {usedGiB: used} : {})})
+          if (size !== undefined)
+            disks.push({name: 'disk0', sizeGiB: size, ...(used !== undefined ? {usedGiB: used} : {})})
         }
         const tags = parseTags(get(...GENERIC.tags))
         table.header.forEach((h, i) => {
@@ -313,7 +672,9 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
         s = {
           id: get(...GENERIC.id),
           name,
-          provider: (['aws', 'alicloud', 'onprem', 'vmware', 'azure', 'gcp', 'other'].includes(prov) ? prov : 'other') as Server['provider'],
+          provider: (['aws', 'alicloud', 'onprem', 'vmware', 'azure', 'gcp', 'other'].includes(prov)
+            ? prov
+            : 'other') as Server['provider'],
           region: get(...GENERIC.region),
           zone: get(...GENERIC.zone),
           hostname: get(...GENERIC.fqdn),
@@ -322,11 +683,22 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
           vcpus: num('vcpus', GENERIC.vcpus, {required: true, positive: true}),
           memoryMiB: memMiB,
           disks,
-          os: {family: osFamily(get(...GENERIC.os), get(...GENERIC.osFamily)), ...(get(...GENERIC.os) ? {name: get(...GENERIC.os)} : {}), ...(get(...GENERIC.osVersion) ? {version: get(...GENERIC.osVersion)} : {})},
+          os: {
+            family: osFamily(get(...GENERIC.os), get(...GENERIC.osFamily)),
+            ...(get(...GENERIC.os) ? {name: get(...GENERIC.os)} : {}),
+            ...(get(...GENERIC.osVersion) ? {version: get(...GENERIC.osVersion)} : {}),
+          },
           instanceType: get(...GENERIC.instanceType),
           state: state(get(...GENERIC.state)),
           tags,
-          ...(cpu95 !== undefined || mem95 !== undefined ? {utilization: {...(cpu95 !== undefined ? {cpuP95: Math.min(100, cpu95)} : {}), ...(mem95 !== undefined ? {memoryP95: Math.min(100, mem95)} : {})}} : {}),
+          ...(cpu95 !== undefined || mem95 !== undefined
+            ? {
+                utilization: {
+                  ...(cpu95 !== undefined ? {cpuP95: Math.min(100, cpu95)} : {}),
+                  ...(mem95 !== undefined ? {memoryP95: Math.min(100, mem95)} : {}),
+                },
+              }
+            : {}),
         }
         appName = get(...GENERIC.app)
         const role = get(...GENERIC.role)
@@ -340,9 +712,23 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
       }
       case 'ads': {
         const logical = num('CPU.NumberOfLogicalCores', ['cpunumberoflogicalcores'], {positive: true})
-        const cores = logical ?? num('CPU.NumberOfCores', ['cpunumberofcores'], {positive: true}) ?? num('CPU.NumberOfProcessors', ['cpunumberofprocessors'], {positive: true})
-        if (cores === undefined && logical === undefined) diagnostics.push({severity: 'error', code: 'CSV_MISSING_VALUE', message: 'CPU.NumberOfLogicalCores / CPU.NumberOfCores is empty', hint: 'Fill in the number of cores', file, line: rec.line, column: at(['cpunumberoflogicalcores', 'cpunumberofcores'])})
-        const diskGB = num('Disk.TotalSizeInGB', ['disktotalsizeingb']) ?? ((n) => (n === undefined ? undefined : n / 1024))(num('Disk.TotalSizeInMB', ['disktotalsizeinmb']))
+        const cores =
+          logical ??
+          num('CPU.NumberOfCores', ['cpunumberofcores'], {positive: true}) ??
+          num('CPU.NumberOfProcessors', ['cpunumberofprocessors'], {positive: true})
+        if (cores === undefined && logical === undefined)
+          diagnostics.push({
+            severity: 'error',
+            code: 'CSV_MISSING_VALUE',
+            message: 'CPU.NumberOfLogicalCores / CPU.NumberOfCores is empty',
+            hint: 'Fill in the number of cores',
+            file,
+            line: rec.line,
+            column: at(['cpunumberoflogicalcores', 'cpunumberofcores']),
+          })
+        const diskGB =
+          num('Disk.TotalSizeInGB', ['disktotalsizeingb']) ??
+          ((n) => (n === undefined ? undefined : n / 1024))(num('Disk.TotalSizeInMB', ['disktotalsizeinmb']))
         const cpuMax = num('CPU.UsagePct.Max', ['cpuusagepctmax'])
         const ramMax = num('RAM.UsedPct.Max', ['ramusedpctmax'])
         const name = get('hostname', 'vmwarevmname') ?? get('externalid')
@@ -359,10 +745,21 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
           vcpus: cores,
           memoryMiB: num('RAM.TotalSizeInMB', ['ramtotalsizeinmb'], {required: true, positive: true}),
           disks: diskGB !== undefined ? [{name: 'disk0', sizeGiB: Math.round(diskGB * 100) / 100}] : [],
-          os: {family: osFamily(get('osname')), ...(get('osname') ? {name: get('osname')} : {}), ...(get('osversion') ? {version: get('osversion')} : {})},
+          os: {
+            family: osFamily(get('osname')),
+            ...(get('osname') ? {name: get('osname')} : {}),
+            ...(get('osversion') ? {version: get('osversion')} : {}),
+          },
           state: 'running',
           tags,
-          ...(cpuMax !== undefined || ramMax !== undefined ? {utilization: {...(cpuMax !== undefined ? {cpuP95: Math.min(100, cpuMax)} : {}), ...(ramMax !== undefined ? {memoryP95: Math.min(100, ramMax)} : {})}} : {}),
+          ...(cpuMax !== undefined || ramMax !== undefined
+            ? {
+                utilization: {
+                  ...(cpuMax !== undefined ? {cpuP95: Math.min(100, cpuMax)} : {}),
+                  ...(ramMax !== undefined ? {memoryP95: Math.min(100, ramMax)} : {}),
+                },
+              }
+            : {}),
         }
         appName = splitList(get('applications'))[0]
         break
@@ -374,7 +771,16 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
           if (!m) continue
           const n = readNumber(rec.fields[i], locale)
           if (n !== undefined && 'value' in n) disks.push({name: `disk${m[1]}`, sizeGiB: n.value})
-          else if (n !== undefined) diagnostics.push({severity: 'error', code: 'CSV_BAD_NUMBER', message: `${table.header[i]} ${JSON.stringify(rec.fields[i])} ${n.problem}`, hint: n.hint, file, line: rec.line, column: at([cols[i]])})
+          else if (n !== undefined)
+            diagnostics.push({
+              severity: 'error',
+              code: 'CSV_BAD_NUMBER',
+              message: `${table.header[i]} ${JSON.stringify(rec.fields[i])} ${n.problem}`,
+              hint: n.hint,
+              file,
+              line: rec.line,
+              column: at([cols[i]]),
+            })
         }
         const cpu = num('CPU utilization', ['cpuutilizationpercentage', 'cpuutilization'])
         const mem = num('Memory utilization', ['memoryutilizationpercentage', 'memoryutilization'])
@@ -386,10 +792,21 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
           vcpus: num('Cores', ['cores'], {required: true, positive: true}),
           memoryMiB: num('Memory (In MB)', ['memory', 'memoryinmb'], {required: true, positive: true}),
           disks,
-          os: {family: osFamily(get('osname')), ...(get('osname') ? {name: get('osname')} : {}), ...(get('osversion') ? {version: get('osversion')} : {})},
+          os: {
+            family: osFamily(get('osname')),
+            ...(get('osname') ? {name: get('osname')} : {}),
+            ...(get('osversion') ? {version: get('osversion')} : {}),
+          },
           state: 'running',
           tags: {},
-          ...(cpu !== undefined || mem !== undefined ? {utilization: {...(cpu !== undefined ? {cpuP95: Math.min(100, cpu)} : {}), ...(mem !== undefined ? {memoryP95: Math.min(100, mem)} : {})}} : {}),
+          ...(cpu !== undefined || mem !== undefined
+            ? {
+                utilization: {
+                  ...(cpu !== undefined ? {cpuP95: Math.min(100, cpu)} : {}),
+                  ...(mem !== undefined ? {memoryP95: Math.min(100, mem)} : {}),
+                },
+              }
+            : {}),
         }
         const vmid = get('virtualmachineid')
         if (vmid) s.tags.vmId = vmid
@@ -397,7 +814,9 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
       }
       case 'rvtools': {
         if (/^true$/i.test(get('template') ?? '')) continue
-        const totalMiB = num('Total disk capacity MiB', ['totaldiskcapacitymib']) ?? num('Provisioned MiB', ['provisionedmib', 'provisionedmb'])
+        const totalMiB =
+          num('Total disk capacity MiB', ['totaldiskcapacitymib']) ??
+          num('Provisioned MiB', ['provisionedmib', 'provisionedmb'])
         const usedMiB = num('In Use MiB', ['inusemib', 'inusemb'])
         const osName = get('osaccordingtothevmwaretools') ?? get('osaccordingtotheconfigurationfile')
         const tags: Record<string, string> = {}
@@ -417,7 +836,16 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
           publicIps: [],
           vcpus: num('CPUs', ['cpus'], {required: true, positive: true}),
           memoryMiB: num('Memory', ['memory'], {required: true, positive: true}),
-          disks: totalMiB !== undefined ? [{name: 'disks', sizeGiB: Math.round((totalMiB / 1024) * 100) / 100, ...(usedMiB !== undefined ? {usedGiB: Math.round((usedMiB / 1024) * 100) / 100} : {})}] : [],
+          disks:
+            totalMiB !== undefined
+              ? [
+                  {
+                    name: 'disks',
+                    sizeGiB: Math.round((totalMiB / 1024) * 100) / 100,
+                    ...(usedMiB !== undefined ? {usedGiB: Math.round((usedMiB / 1024) * 100) / 100} : {}),
+                  },
+                ]
+              : [],
           os: {family: osFamily(osName), ...(osName ? {name: osName} : {})},
           state: state(get('powerstate')),
           tags,
@@ -430,7 +858,11 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
         const type = get('instancetype')
         const sized = sizeFromInstanceType(type)
         let vcpus = num('cpu', ['vcpus', 'cpus', 'cpu', 'cores'], {positive: true})
-        let mem = num('memory_mb', ['memorymb', 'rammb', 'memory', 'ram'], {positive: true}) ?? ((g) => (g === undefined ? undefined : Math.round(g * 1024)))(num('memory_gb', ['memorygb'], {positive: true}))
+        let mem =
+          num('memory_mb', ['memorymb', 'rammb', 'memory', 'ram'], {positive: true}) ??
+          ((g) => (g === undefined ? undefined : Math.round(g * 1024)))(
+            num('memory_gb', ['memorygb'], {positive: true}),
+          )
         if (vcpus === undefined || mem === undefined) {
           if (sized) {
             vcpus ??= sized[0]
@@ -442,7 +874,12 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
           }
         }
         const tags = parseTags(get('tags'))
-        for (const [k, c] of [['wave', 'wavename'], ['targetAccount', 'awsaccountid'], ['targetRegion', 'awsregion'], ['targetInstanceType', 'instancetype']] as const) {
+        for (const [k, c] of [
+          ['wave', 'wavename'],
+          ['targetAccount', 'awsaccountid'],
+          ['targetRegion', 'awsregion'],
+          ['targetInstanceType', 'instancetype'],
+        ] as const) {
           const v = get(c)
           if (v) tags[k] = v
         }
@@ -456,7 +893,10 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
           vcpus,
           memoryMiB: mem,
           disks: disk !== undefined ? [{name: 'disk0', sizeGiB: disk}] : [],
-          os: {family: osFamily(get('serverosversion'), get('serverosfamily')), ...(get('serverosversion') ? {name: get('serverosversion')} : {})},
+          os: {
+            family: osFamily(get('serverosversion'), get('serverosfamily')),
+            ...(get('serverosversion') ? {name: get('serverosversion')} : {}),
+          },
           state: 'running',
           tags,
         }
@@ -470,19 +910,43 @@ export function mapCsv(file: string, table: CsvTable, format: CsvFormat, ref: (l
       }
     }
     if (!s.name) {
-      diagnostics.push({severity: 'error', code: 'CSV_MISSING_VALUE', message: 'the server name is empty', hint: 'Every row needs a name', file, line: rec.line, column: 1})
+      diagnostics.push({
+        severity: 'error',
+        code: 'CSV_MISSING_VALUE',
+        message: 'the server name is empty',
+        hint: 'Every row needs a name',
+        file,
+        line: rec.line,
+        column: 1,
+      })
       continue
     }
     if (s.vcpus === undefined || s.memoryMiB === undefined) continue
     const id = slug(s.id ?? s.name) || `row-${rec.line}`
     if (seen.has(id)) {
-      diagnostics.push({severity: 'error', code: 'CSV_DUPLICATE', message: `server "${id}" is listed twice (also line ${seen.get(id)})`, hint: 'Remove one row, or give them distinct ids/names', file, line: rec.line, column: 1})
+      diagnostics.push({
+        severity: 'error',
+        code: 'CSV_DUPLICATE',
+        message: `server "${id}" is listed twice (also line ${seen.get(id)})`,
+        hint: 'Remove one row, or give them distinct ids/names',
+        file,
+        line: rec.line,
+        column: 1,
+      })
       continue
     }
     seen.set(id, rec.line)
     if (sizingUnknown) {
       s.tags['migrate/sizing'] = 'unknown'
-      diagnostics.push({severity: 'warning', code: 'CSV_NO_SIZE', message: `no CPU/memory for "${s.name}" (the intake form has none); recorded as 1 vCPU / 1 GiB`, hint: 'Add cpu and memory_mb columns, set instanceType, or probe the host with `migrate discover ssh`', file, line: rec.line, column: 1})
+      diagnostics.push({
+        severity: 'warning',
+        code: 'CSV_NO_SIZE',
+        message: `no CPU/memory for "${s.name}" (the intake form has none); recorded as 1 vCPU / 1 GiB`,
+        hint: 'Add cpu and memory_mb columns, set instanceType, or probe the host with `migrate discover ssh`',
+        file,
+        line: rec.line,
+        column: 1,
+      })
     }
     if (appName) {
       s.application = slug(appName)

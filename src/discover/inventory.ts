@@ -2,8 +2,8 @@
 // sources found there), derive applications, validate against the schema, write atomically, and say what changed.
 import {existsSync} from 'node:fs'
 import path from 'node:path'
-import {formatDiagnostic, type Diagnostic} from '../diagnostics.js'
-import {badInput, MigrateError, EXIT} from '../errors.js'
+import {formatDiagnostic} from '../diagnostics.js'
+import {badInput, MigrateError} from '../errors.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {schemaHeader} from '../io/write-yaml.js'
 import {toYamlChunks} from '../io/fast-yaml-write.js'
@@ -45,7 +45,12 @@ export function readPrevious(out: string, replace = false): Inventory | undefine
     return loadKind<Inventory>('inventory', out).value
   } catch (error) {
     if (error instanceof MigrateError && !replace) {
-      throw badInput(`${out} exists but is not a valid inventory; not overwriting it`, 'PREVIOUS_INVENTORY_INVALID', `Fix it (\`migrate validate ${out}\`), or pass --replace to start from the sources alone`, error.diagnostics)
+      throw badInput(
+        `${out} exists but is not a valid inventory; not overwriting it`,
+        'PREVIOUS_INVENTORY_INVALID',
+        `Fix it (\`migrate validate ${out}\`), or pass --replace to start from the sources alone`,
+        error.diagnostics,
+      )
     }
     return undefined
   }
@@ -61,7 +66,14 @@ export function writeInventory(results: SourceResult[], o: WriteOptions): Discov
   // Written in pieces as it is made: 10,000 servers never sit in memory as one 7 MB string.
   if (!o.dryRun) {
     writeFileAtomic(o.out, (write) => {
-      write(schemaHeader('inventory', o.out) + comment.split('\n').map((l) => `# ${l}`.trimEnd()).join('\n') + '\n')
+      write(
+        schemaHeader('inventory', o.out) +
+          comment
+            .split('\n')
+            .map((l) => `# ${l}`.trimEnd())
+            .join('\n') +
+          '\n',
+      )
       toYamlChunks(inventory as unknown as Record<string, unknown>, write)
     })
   }

@@ -9,7 +9,8 @@ import {isGeneratedDbId} from './scope.js'
 const ONPREM = new Set(['file', 'ssh', 'db'])
 const isOnprem = (s: Server) => ONPREM.has(s.source?.kind ?? '') || s.provider === 'onprem' || s.provider === 'vmware'
 
-export const dependencyKey = (d: Pick<Dependency, 'from' | 'to' | 'kind' | 'port'>): string => `${d.from}|${d.to}|${d.kind}|${d.port ?? ''}`
+export const dependencyKey = (d: Pick<Dependency, 'from' | 'to' | 'kind' | 'port'>): string =>
+  `${d.from}|${d.to}|${d.kind}|${d.port ?? ''}`
 
 export class InventoryMerger {
   readonly servers = new Map<string, Server>()
@@ -71,7 +72,10 @@ export class InventoryMerger {
 
   private endpoints(d: Database): string[] {
     if (d.port === undefined) return []
-    return [...(d.host !== undefined ? [`h|${d.host}|${d.port}`] : []), ...(d.serverId !== undefined ? [`s|${this.resolve(d.serverId)}|${d.port}`] : [])]
+    return [
+      ...(d.host !== undefined ? [`h|${d.host}|${d.port}`] : []),
+      ...(d.serverId !== undefined ? [`s|${this.resolve(d.serverId)}|${d.port}`] : []),
+    ]
   }
 
   /** The one database already at `d`'s endpoint, if exactly one is. */
@@ -129,7 +133,8 @@ export class InventoryMerger {
     const key = dependencyKey({...d, from, to})
     const prev = this.deps.get(key)
     if (!prev) this.deps.set(key, {...d, from, to})
-    else if (d.learnt === 'observed' && prev.learnt === 'observed') this.deps.set(key, {...prev, ...stripUndefined(d), from, to})
+    else if (d.learnt === 'observed' && prev.learnt === 'observed')
+      this.deps.set(key, {...prev, ...stripUndefined(d), from, to})
   }
 
   addApplication(a: Application): void {

@@ -26,7 +26,11 @@ function deferred(): Deferred {
  * Runs `work` with an emit function. In 'tty' mode, each task name becomes a listr2 line (tasks that show up
  * later are added as they start); events settle them. Resolves with work's result; the view never changes it.
  */
-export async function withProgress<T>(mode: ProgressMode, tasks: string[], work: (emit: Emit) => Promise<T>): Promise<T> {
+export async function withProgress<T>(
+  mode: ProgressMode,
+  tasks: string[],
+  work: (emit: Emit) => Promise<T>,
+): Promise<T> {
   if (mode === 'none') return work(() => {})
   const {Listr} = await import('listr2')
   const slots = new Map<string, Deferred>()

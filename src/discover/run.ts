@@ -3,6 +3,7 @@ import {writeInventory, type DiscoverResult, type WriteOptions} from './inventor
 import {withProgress, type ProgressMode} from './progress.js'
 import type {DiscoverySource, SourceResult} from './types.js'
 
+// biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
 export interface SourceJob<O = any> {
   source: DiscoverySource<O>
   options: O
@@ -16,7 +17,8 @@ export interface RunOptions extends WriteOptions {
 
 export async function runDiscover(jobs: SourceJob[], o: RunOptions): Promise<DiscoverResult> {
   const dbUrls = o.dbUrls ?? []
-  const {dbSource, dbTaskName} = dbUrls.length > 0 ? await import('../providers/db.js') : {dbSource: undefined, dbTaskName: undefined}
+  const {dbSource, dbTaskName} =
+    dbUrls.length > 0 ? await import('../providers/db.js') : {dbSource: undefined, dbTaskName: undefined}
   const taskNames = [...jobs.flatMap((j) => j.source.tasks(j.options)), ...(dbTaskName ? dbUrls.map(dbTaskName) : [])]
   const results = await withProgress(o.progress ?? 'none', taskNames, async (emit) => {
     const out: SourceResult[] = []

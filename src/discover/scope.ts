@@ -38,7 +38,8 @@ export class RunScope {
     }
     if (set.has(ref)) return true
     // A CMDB record: FILE:ROW or FILE:ID, where the file's name may itself hold colons.
-    if (kind === 'file') for (let i = ref.indexOf(':'); i >= 0; i = ref.indexOf(':', i + 1)) if (set.has(ref.slice(0, i))) return true
+    if (kind === 'file')
+      for (let i = ref.indexOf(':'); i >= 0; i = ref.indexOf(':', i + 1)) if (set.has(ref.slice(0, i))) return true
     return false
   }
 

@@ -54,7 +54,12 @@ export function parseMeminfo(text: string | undefined): number | undefined {
   return m ? Math.round(Number(m[1]) / 1024) : undefined
 }
 
-export function parseOsRelease(text: string | undefined): {id?: string; name?: string; version?: string; pretty?: string} {
+export function parseOsRelease(text: string | undefined): {
+  id?: string
+  name?: string
+  version?: string
+  pretty?: string
+} {
   const kv: Record<string, string> = {}
   for (const line of (text ?? '').split('\n')) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim())
@@ -109,7 +114,11 @@ export function deriveDisks(lsblk: string | undefined, df: string | undefined): 
     const seen = new Set<string>()
     return fs
       .filter((e) => e.device.startsWith('/dev/') && !seen.has(e.device) && seen.add(e.device))
-      .map((e) => ({name: e.device.replace(/^\/dev\//, ''), sizeGiB: round2((e.sizeKiB * 1024) / GiB), usedGiB: round2((e.usedKiB * 1024) / GiB)}))
+      .map((e) => ({
+        name: e.device.replace(/^\/dev\//, ''),
+        sizeGiB: round2((e.sizeKiB * 1024) / GiB),
+        usedGiB: round2((e.usedKiB * 1024) / GiB),
+      }))
   }
   const counted = new Set<string>()
   const used = new Map<string, number>()
@@ -120,14 +129,26 @@ export function deriveDisks(lsblk: string | undefined, df: string | undefined): 
     const key = d?.name ?? (disks.length === 1 ? disks[0].name : undefined)
     if (key) used.set(key, (used.get(key) ?? 0) + e.usedKiB * 1024)
   }
-  return disks.map((d) => ({name: d.name, sizeGiB: round2(d.bytes / GiB), ...(used.has(d.name) ? {usedGiB: round2(used.get(d.name)! / GiB)} : {})}))
+  return disks.map((d) => ({
+    name: d.name,
+    sizeGiB: round2(d.bytes / GiB),
+    ...(used.has(d.name) ? {usedGiB: round2(used.get(d.name)! / GiB)} : {}),
+  }))
 }
 
 /** IPv4/IPv6 addresses from `hostname -I` or `ip -o -4 addr show`; loopback and link-local dropped. */
 export function parseIps(text: string | undefined): string[] {
   const t = text ?? ''
-  const found = /\binet6?\s/.test(t) ? [...t.matchAll(/\binet6?\s+([0-9a-fA-F:.]+)\//g)].map((m) => m[1]) : t.trim().split(/\s+/)
-  return [...new Set(found.filter((ip) => ip && !/^127\./.test(ip) && ip !== '::1' && !/^fe80:/i.test(ip) && /^[0-9a-fA-F:.]+$/.test(ip)))]
+  const found = /\binet6?\s/.test(t)
+    ? [...t.matchAll(/\binet6?\s+([0-9a-fA-F:.]+)\//g)].map((m) => m[1])
+    : t.trim().split(/\s+/)
+  return [
+    ...new Set(
+      found.filter(
+        (ip) => ip && !/^127\./.test(ip) && ip !== '::1' && !/^fe80:/i.test(ip) && /^[0-9a-fA-F:.]+$/.test(ip),
+      ),
+    ),
+  ]
 }
 
 export interface Endpoint {
@@ -141,7 +162,10 @@ export function parseEndpoint(s: string): Endpoint | undefined {
   if (i < 0) return undefined
   const port = Number(s.slice(i + 1))
   if (!Number.isInteger(port)) return undefined
-  let address = s.slice(0, i).replace(/^\[|\]$/g, '').replace(/%.*$/, '')
+  let address = s
+    .slice(0, i)
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '')
   address = address.replace(/^::ffff:/i, '')
   if (address === '' || address === '*' || address === '::' || address === '0.0.0.0') address = '*'
   return {address, port}
@@ -199,7 +223,18 @@ export function parseEstablished(text: string | undefined): Socket[] {
   return out
 }
 
-export type ServiceKind = 'postgres' | 'mysql' | 'mariadb' | 'redis' | 'mongodb' | 'web' | 'ssh' | 'queue' | 'search' | 'cache' | 'app'
+export type ServiceKind =
+  | 'postgres'
+  | 'mysql'
+  | 'mariadb'
+  | 'redis'
+  | 'mongodb'
+  | 'web'
+  | 'ssh'
+  | 'queue'
+  | 'search'
+  | 'cache'
+  | 'app'
 
 const BY_PROCESS: [RegExp, ServiceKind][] = [
   [/^(postgres|postmaster)/, 'postgres'],
@@ -213,12 +248,28 @@ const BY_PROCESS: [RegExp, ServiceKind][] = [
   [/^(elasticsearch|opensearch)/, 'search'],
   [/^memcached/, 'cache'],
 ]
-const BY_PORT: Record<number, ServiceKind> = {22: 'ssh', 80: 'web', 443: 'web', 8080: 'web', 8443: 'web', 3306: 'mysql', 5432: 'postgres', 6379: 'redis', 27017: 'mongodb', 5672: 'queue', 9092: 'queue', 1883: 'queue', 9200: 'search', 11211: 'cache'}
+const BY_PORT: Record<number, ServiceKind> = {
+  22: 'ssh',
+  80: 'web',
+  443: 'web',
+  8080: 'web',
+  8443: 'web',
+  3306: 'mysql',
+  5432: 'postgres',
+  6379: 'redis',
+  27017: 'mongodb',
+  5672: 'queue',
+  9092: 'queue',
+  1883: 'queue',
+  9200: 'search',
+  11211: 'cache',
+}
 
 export function classifyService(port: number, process: string | undefined): ServiceKind | undefined {
   if (process) {
     for (const [re, kind] of BY_PROCESS) if (re.test(process)) return kind
-    if (/^(java|node|python[\d.]*|ruby|php-fpm.*|dotnet|gunicorn|uwsgi|puma|unicorn)$/.test(process)) return port === 80 || port === 443 ? 'web' : 'app'
+    if (/^(java|node|python[\d.]*|ruby|php-fpm.*|dotnet|gunicorn|uwsgi|puma|unicorn)$/.test(process))
+      return port === 80 || port === 443 ? 'web' : 'app'
   }
   return BY_PORT[port]
 }
@@ -257,14 +308,20 @@ export function factsFromProbe(p: HostProbe): HostFacts {
   const os = parseOsRelease(sec.get('os-release'))
   const ips = parseIps(sec.get('ip'))
   const isIp = /^[0-9.]+$|:/.test(p.address)
-  const privateIps = [...new Set([...(isIp && !/^127\./.test(p.address) && p.address !== '::1' ? [p.address] : []), ...ips])]
+  const privateIps = [
+    ...new Set([...(isIp && !/^127\./.test(p.address) && p.address !== '::1' ? [p.address] : []), ...ips]),
+  ]
   const listening = parseListening(sec.get('listen'))
   const established = parseEstablished(sec.get('established'))
   const services = new Map<number, {port: number; process?: string; service?: string}>()
   for (const s of listening) {
     if (services.has(s.local.port)) continue
     const kind = classifyService(s.local.port, s.process)
-    services.set(s.local.port, {port: s.local.port, ...(s.process ? {process: s.process} : {}), ...(kind ? {service: kind} : {})})
+    services.set(s.local.port, {
+      port: s.local.port,
+      ...(s.process ? {process: s.process} : {}),
+      ...(kind ? {service: kind} : {}),
+    })
   }
   const id = slug(hostname) || slug(p.address) || 'host'
   const kinds = new Set([...services.values()].map((s) => s.service).filter((k) => k && k !== 'ssh'))
@@ -291,7 +348,11 @@ export function factsFromProbe(p: HostProbe): HostFacts {
     vcpus: parseNproc(sec.get('nproc')) ?? 1,
     memoryMiB: parseMeminfo(sec.get('meminfo')) ?? 1,
     disks: deriveDisks(sec.get('lsblk'), sec.get('df')),
-    os: {family: 'linux', ...(os.pretty || os.name ? {name: os.pretty ?? os.name} : {}), ...(os.version ? {version: os.version} : {})},
+    os: {
+      family: 'linux',
+      ...(os.pretty || os.name ? {name: os.pretty ?? os.name} : {}),
+      ...(os.version ? {version: os.version} : {}),
+    },
     state: 'running',
     tags: {...(os.id ? {os: os.id} : {})},
     ...(role ? {role} : {}),
@@ -304,7 +365,17 @@ export function factsFromProbe(p: HostProbe): HostFacts {
     if (!kind || !DB_ENGINES.has(kind)) continue
     const engine = kind as Database['engine']
     // What the probe cannot know without logging in (size, replication role) stays unknown: `discover --db` reads it.
-    databases.push({id: generatedDbId(engine, p.address, s.port), name: `${engine} on ${hostname}:${s.port}`, engine, serverId: id, host: p.address, port: s.port, managed: false, tags: {}, source: {kind: 'ssh', ref: p.target}})
+    databases.push({
+      id: generatedDbId(engine, p.address, s.port),
+      name: `${engine} on ${hostname}:${s.port}`,
+      engine,
+      serverId: id,
+      host: p.address,
+      port: s.port,
+      managed: false,
+      tags: {},
+      source: {kind: 'ssh', ref: p.target},
+    })
   }
   const session = parseSshConnection(sec.get('ssh-connection'))
   return {server, databases, listening, established, ...(session ? {session} : {})}
@@ -342,7 +413,17 @@ export function observedDependencies(hosts: HostFacts[], o: ObserveOptions = {})
     const key = `${client.server.id}|${to}|${port}`
     const e = edges.get(key)
     if (e) e.weight += 1
-    else edges.set(key, {from: client.server.id, to, kind: db ? (db.engine === 'redis' ? 'reads' : 'writes') : 'calls', ...(svc ? {protocol: svc} : {}), port, learnt: 'observed', latencySensitive: !!db, weight: 1})
+    else
+      edges.set(key, {
+        from: client.server.id,
+        to,
+        kind: db ? (db.engine === 'redis' ? 'reads' : 'writes') : 'calls',
+        ...(svc ? {protocol: svc} : {}),
+        port,
+        learnt: 'observed',
+        latencySensitive: !!db,
+        weight: 1,
+      })
   }
   for (const h of hosts) {
     const ports = new Set(h.listening.map((s) => s.local.port))

@@ -89,7 +89,9 @@ export class ApprovalDesk {
       answers = batch.map(() => false)
     }
     this.asking = false
-    batch.forEach((q, i) => q.resolve(!!answers[i] && !this.signal.aborted))
+    batch.forEach((q, i) => {
+      q.resolve(!!answers[i] && !this.signal.aborted)
+    })
     if (this.waiting.length > 0) this.firstWaitingAt = Date.now()
     this.schedule()
   }
@@ -117,7 +119,8 @@ export function parseBatchAnswer(answer: string, count: number): boolean[] | und
   if (a === '' || a === 'n' || a === 'no' || a === 'none') return Array.from({length: count}, () => false)
   if (a === 'y' || a === 'yes' || a === 'all') return Array.from({length: count}, () => true)
   const picked = a.split(/[\s,]+/).filter(Boolean)
-  if (picked.length === 0 || !picked.every((p) => /^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= count)) return undefined
+  if (picked.length === 0 || !picked.every((p) => /^\d+$/.test(p) && Number(p) >= 1 && Number(p) <= count))
+    return undefined
   const set = new Set(picked.map(Number))
   return Array.from({length: count}, (_, i) => set.has(i + 1))
 }

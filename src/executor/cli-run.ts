@@ -14,19 +14,28 @@ export interface CliRun {
   finish(): Promise<void>
 }
 
-export async function startCliRun(opts: {json: boolean; live: boolean; interactive: boolean; write: (line: string) => void}): Promise<CliRun> {
+export async function startCliRun(opts: {
+  json: boolean
+  live: boolean
+  interactive: boolean
+  write: (line: string) => void
+}): Promise<CliRun> {
   const Live = opts.live ? (await import('./live-view.js')).LiveView : undefined
   const ac = new AbortController()
   let signals = 0
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++
     if (signals === 1) {
-      opts.write(`\n${sig}: stopping — no new step starts, running steps are being stopped (the journal records where). Press Ctrl-C again to quit at once.`)
+      opts.write(
+        `\n${sig}: stopping — no new step starts, running steps are being stopped (the journal records where). Press Ctrl-C again to quit at once.`,
+      )
       ac.abort()
     } else {
       // Quit at once, but not leaving steps behind: every process of every running step is killed first.
       const n = killAllSteps()
-      opts.write(`${sig} again: quitting now${n ? `; killed ${n} step process(es)` : ''}. The journal shows the steps that were running; the next run asks about them.`)
+      opts.write(
+        `${sig} again: quitting now${n ? `; killed ${n} step process(es)` : ''}. The journal shows the steps that were running; the next run asks about them.`,
+      )
       process.exit(130)
     }
   }
@@ -35,7 +44,9 @@ export async function startCliRun(opts: {json: boolean; live: boolean; interacti
   let view: LiveView | undefined
   let width = 14
   // Approvals are gathered and asked together, once the running units have settled (see ApprovalDesk).
-  const desk = opts.interactive ? new ApprovalDesk((qs) => askBatch(qs, view, opts.write, () => onSignal('SIGINT')), ac.signal) : undefined
+  const desk = opts.interactive
+    ? new ApprovalDesk((qs) => askBatch(qs, view, opts.write, () => onSignal('SIGINT')), ac.signal)
+    : undefined
   const emit = (e: ExecEvent): void => {
     if (opts.json) {
       process.stderr.write(JSON.stringify({time: new Date().toISOString(), ...e}) + '\n')
@@ -48,7 +59,10 @@ export async function startCliRun(opts: {json: boolean; live: boolean; interacti
       view.start(e.apps, e.mode)
       return
     }
-    if (view) return view.handle(e)
+    if (view) {
+      view.handle(e)
+      return
+    }
     const line = formatEventLine(e, width)
     if (line) opts.write(line)
   }
@@ -72,7 +86,12 @@ export async function startCliRun(opts: {json: boolean; live: boolean; interacti
 }
 
 /** Asks a batch of approvals on the terminal, the live view set aside meanwhile: one answer for all, or by number. */
-async function askBatch(questions: string[], view: LiveView | undefined, write: (line: string) => void, onInterrupt: () => void): Promise<boolean[]> {
+async function askBatch(
+  questions: string[],
+  view: LiveView | undefined,
+  write: (line: string) => void,
+  onInterrupt: () => void,
+): Promise<boolean[]> {
   await view?.suspend()
   const rl = readline.createInterface({input: process.stdin, output: process.stderr})
   const ask = (q: string): Promise<string | undefined> =>
@@ -86,7 +105,9 @@ async function askBatch(questions: string[], view: LiveView | undefined, write: 
       return [a !== undefined && /^y(es)?$/i.test(a.trim())]
     }
     write(`\n${questions.length} approvals are needed:`)
-    questions.forEach((q, i) => write(`  ${i + 1}. ${q}`))
+    questions.forEach((q, i) => {
+      write(`  ${i + 1}. ${q}`)
+    })
     for (;;) {
       const a = await ask(`Approve all ${questions.length}? [y = all, N = none, or the numbers to approve, e.g. 1,3] `)
       if (a === undefined) return questions.map(() => false)

@@ -25,7 +25,12 @@ export interface PlanContext {
 
 export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = {}): PlanContext {
   const planFile = path.join(planDir, PLAN_FILES.plan)
-  if (!existsSync(planFile)) throw badInput(`${planFile}: no such file`, 'PLAN_NOT_FOUND', `Run \`migrate plan --plan ${shellPath(planDir)}\` first (it reads ${PLAN_FILES.inventory} there), or pass --plan with the right directory`)
+  if (!existsSync(planFile))
+    throw badInput(
+      `${planFile}: no such file`,
+      'PLAN_NOT_FOUND',
+      `Run \`migrate plan --plan ${shellPath(planDir)}\` first (it reads ${PLAN_FILES.inventory} there), or pass --plan with the right directory`,
+    )
   const plan = loadKind<Plan>('plan', planFile).value
   const inventoryFile = path.resolve(planDir, plan.metadata.inventory)
   const inventory = loadKind<Inventory>('inventory', inventoryFile).value
@@ -39,7 +44,11 @@ export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = 
     if (!opts.allowStale) {
       // A command that works pasted where the user stands: paths relative to here, --inventory only when not the default.
       const replan = `migrate plan --plan ${shellPath(planDir)}${plan.metadata.inventory === PLAN_FILES.inventory ? '' : ` --inventory ${shellPath(inventoryFile)}`}`
-      throw new MigrateError(`stale plan: ${msg}`, {code: 'STALE_PLAN', exitCode: EXIT.STALE_PLAN, hint: `See what re-planning changes with \`${replan} --diff\`, then re-plan with \`${replan}\`; or pass --allow-stale to run the plan as it is`})
+      throw new MigrateError(`stale plan: ${msg}`, {
+        code: 'STALE_PLAN',
+        exitCode: EXIT.STALE_PLAN,
+        hint: `See what re-planning changes with \`${replan} --diff\`, then re-plan with \`${replan}\`; or pass --allow-stale to run the plan as it is`,
+      })
     }
     staleWarning = msg
   }
@@ -48,7 +57,12 @@ export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = 
 
 export function findWave(plan: Plan, n: number): Wave {
   const w = plan.waves.find((x) => x.number === n)
-  if (!w) throw badInput(`wave ${n} is not in the plan`, 'UNKNOWN_WAVE', `The plan has waves ${plan.waves.map((x) => x.number).join(', ') || '(none)'}`)
+  if (!w)
+    throw badInput(
+      `wave ${n} is not in the plan`,
+      'UNKNOWN_WAVE',
+      `The plan has waves ${plan.waves.map((x) => x.number).join(', ') || '(none)'}`,
+    )
   return w
 }
 
@@ -78,7 +92,12 @@ export function resolveTemplateFile(planDir: string, name: string): string | und
   if (isTemplatePath(name) && templatePathEscapes(planDir, name)) return undefined
   const candidates = isTemplatePath(name)
     ? [path.resolve(planDir, name)]
-    : [path.join(planDir, 'templates', `${name}.yaml`), path.join(planDir, 'templates', `${name}.yml`), path.join(TEMPLATES_DIR, `${name}.yaml`), path.join(TEMPLATES_DIR, `${name}.yml`)]
+    : [
+        path.join(planDir, 'templates', `${name}.yaml`),
+        path.join(planDir, 'templates', `${name}.yml`),
+        path.join(TEMPLATES_DIR, `${name}.yaml`),
+        path.join(TEMPLATES_DIR, `${name}.yml`),
+      ]
   return candidates.find((c) => existsSync(c))
 }
 
@@ -87,12 +106,29 @@ const templateCache = new Map<string, LoadedTemplate>()
 export function loadTemplate(planDir: string, name: string): LoadedTemplate {
   const file = resolveTemplateFile(planDir, name)
   if (!file && isTemplatePath(name) && templatePathEscapes(planDir, name)) {
-    return {file: name, diagnostics: [{severity: 'error', code: 'TEMPLATE_OUTSIDE_PLAN', message: `runbook template path "${name}" leaves the plan directory ${planDir}`, hint: 'A template given as a path is relative to the plan directory and stays inside it (e.g. runbooks/my-app.yaml); or put it in <plan>/templates/NAME.yaml and name it NAME'}]}
+    return {
+      file: name,
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'TEMPLATE_OUTSIDE_PLAN',
+          message: `runbook template path "${name}" leaves the plan directory ${planDir}`,
+          hint: 'A template given as a path is relative to the plan directory and stays inside it (e.g. runbooks/my-app.yaml); or put it in <plan>/templates/NAME.yaml and name it NAME',
+        },
+      ],
+    }
   }
   if (!file) {
     return {
       file: name,
-      diagnostics: [{severity: 'error', code: 'TEMPLATE_NOT_FOUND', message: `runbook template "${name}" not found`, hint: `Looked in ${path.join(planDir, 'templates')} and ${TEMPLATES_DIR}; fix applications[].template in plan.yaml or add the file`}],
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'TEMPLATE_NOT_FOUND',
+          message: `runbook template "${name}" not found`,
+          hint: `Looked in ${path.join(planDir, 'templates')} and ${TEMPLATES_DIR}; fix applications[].template in plan.yaml or add the file`,
+        },
+      ],
     }
   }
   const st = statSync(file)
@@ -125,9 +161,18 @@ export interface UnitSpec {
 export function unitsOf(planDir: string, app: AppPlan, journaledAsOne = false): UnitSpec[] {
   // A wave the journal shows under the application's own name (started before its template became per-server)
   // goes on as one unit: splitting it now would strand what was done.
-  const perServer = !journaledAsOne && app.servers.length > 0 && loadTemplate(planDir, app.template).template?.metadata.perServer === true
+  const perServer =
+    !journaledAsOne &&
+    app.servers.length > 0 &&
+    loadTemplate(planDir, app.template).template?.metadata.perServer === true
   const units: UnitSpec[] = perServer
-    ? app.servers.map((srv, k) => ({name: `${app.name}:${srv.id}`, template: app.template, dbIndex: 0, serverIndex: k, group: app.name}))
+    ? app.servers.map((srv, k) => ({
+        name: `${app.name}:${srv.id}`,
+        template: app.template,
+        dbIndex: 0,
+        serverIndex: k,
+        group: app.name,
+      }))
     : [{name: app.name, template: app.template, dbIndex: 0}]
   app.databases.forEach((d, k) => {
     const t = (d as {template?: string}).template
@@ -137,7 +182,16 @@ export function unitsOf(planDir: string, app: AppPlan, journaledAsOne = false): 
 }
 
 /** The variable scope of one application in one wave. */
-export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template: RunbookTemplate, runId: string, env: (name: string) => string | undefined = (n) => process.env[n], dbIndex = 0, serverIndex = 0): VarScope {
+export function buildScope(
+  ctx: PlanContext,
+  wave: Wave,
+  app: AppPlan,
+  template: RunbookTemplate,
+  runId: string,
+  env: (name: string) => string | undefined = (n) => process.env[n],
+  dbIndex = 0,
+  serverIndex = 0,
+): VarScope {
   const values = new Map<string, string | undefined>()
   const set = (k: string, v: unknown): void => {
     values.set(k, v === undefined || v === null ? undefined : String(v))
@@ -187,7 +241,8 @@ export function buildScope(ctx: PlanContext, wave: Wave, app: AppPlan, template:
     set('database.id', dt.id)
     set('database.name', d?.name)
     set('database.engine', d?.engine)
-    const host = d?.host ?? (d?.serverId ? ctx.inventory.servers.find((x) => x.id === d.serverId)?.privateIps[0] : undefined)
+    const host =
+      d?.host ?? (d?.serverId ? ctx.inventory.servers.find((x) => x.id === d.serverId)?.privateIps[0] : undefined)
     set('database.host', host)
     set('database.port', d?.port)
     set('database.version', d?.version)

@@ -19,8 +19,29 @@ import {acquireLock, describeLock, type Lock} from '../state/lock.js'
 import {findStepProcesses, procStartTime, sameProcessAlive, STEP_ENV} from '../state/proc.js'
 import {applyEvent, appState, replay, type AppState, type Replay, type StepState} from '../state/status.js'
 import {describeFailure, registerSecrets, runProcess} from './process.js'
-import {barrierIndex, finalizeIndex, matchesStep, prepareWave, renderCheck, renderEnv, stepKind, whichProgram, type AppWork, type WavePrep} from './prepare.js'
-import type {AppOutcome, AppReport, CommonOptions, ExecEvent, ExecuteOptions, ExecutorDeps, Finding, StepReport, WaveResult} from './types.js'
+import {
+  barrierIndex,
+  finalizeIndex,
+  matchesStep,
+  prepareWave,
+  renderCheck,
+  renderEnv,
+  stepKind,
+  whichProgram,
+  type AppWork,
+  type WavePrep,
+} from './prepare.js'
+import type {
+  AppOutcome,
+  AppReport,
+  CommonOptions,
+  ExecEvent,
+  ExecuteOptions,
+  ExecutorDeps,
+  Finding,
+  StepReport,
+  WaveResult,
+} from './types.js'
 
 export const DEFAULT_CONCURRENCY = 4
 
@@ -30,7 +51,10 @@ function refNames(w: AppWork): string[] {
 }
 
 export function newRunId(): string {
-  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`
+  return `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`
 }
 
 export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -60,13 +84,24 @@ export function defaultDeps(partial: Partial<ExecutorDeps> = {}): ExecutorDeps {
 function stopOnBlockers(findings: Finding[], wave: number): void {
   const blockers = findings.filter((f) => f.severity === 'blocker')
   if (blockers.length === 0) return
-  throw new MigrateError(`pre-flight found ${blockers.length} blocker${blockers.length === 1 ? '' : 's'}: wave ${wave} was not started, nothing was changed`, {
-    code: 'PREFLIGHT_BLOCKED',
-    exitCode: EXIT.BAD_INPUT,
-    hint: 'Fix the problems listed above and run again (`--dry-run` checks without running anything)',
-    diagnostics: findings.map((f) => ({severity: f.severity === 'blocker' ? 'error' : f.severity, code: f.code, message: printable(`${f.app ? `${f.app}${f.step ? `/${f.step}` : ''}: ` : ''}${f.message}`), hint: f.hint, file: f.file, line: f.line, column: f.column})),
-    data: {preflight: findings},
-  })
+  throw new MigrateError(
+    `pre-flight found ${blockers.length} blocker${blockers.length === 1 ? '' : 's'}: wave ${wave} was not started, nothing was changed`,
+    {
+      code: 'PREFLIGHT_BLOCKED',
+      exitCode: EXIT.BAD_INPUT,
+      hint: 'Fix the problems listed above and run again (`--dry-run` checks without running anything)',
+      diagnostics: findings.map((f) => ({
+        severity: f.severity === 'blocker' ? 'error' : f.severity,
+        code: f.code,
+        message: printable(`${f.app ? `${f.app}${f.step ? `/${f.step}` : ''}: ` : ''}${f.message}`),
+        hint: f.hint,
+        file: f.file,
+        line: f.line,
+        column: f.column,
+      })),
+      data: {preflight: findings},
+    },
+  )
 }
 
 function summarize(apps: AppReport[]): WaveResult['summary'] {
@@ -105,7 +140,10 @@ function dryScope(scope: VarScope, t: {steps: Step[]}, st: AppState): VarScope {
 function restoreCaptures(w: AppWork, st: AppState): void {
   for (const s of w.template?.steps ?? []) {
     if (!s.capture) continue
-    const got = st.steps.find((x) => x.id === s.id && (x.status === 'succeeded' || x.status === 'rolling-back' || x.status === 'rollback-failed'))?.captured?.[s.capture]
+    const got = st.steps.find(
+      (x) =>
+        x.id === s.id && (x.status === 'succeeded' || x.status === 'rolling-back' || x.status === 'rollback-failed'),
+    )?.captured?.[s.capture]
     if (got !== undefined) w.scope.values.set(`steps.${s.capture}`, got)
   }
 }
@@ -114,7 +152,8 @@ function describeStep(s: Step, scope: VarScope): string {
   try {
     if ('run' in s) return commandText(renderArgv(s.run, scope))
     if ('check' in s) return describeCheck(renderCheck(s.check, scope))
-    if ('wait' in s) return `wait up to ${s.wait.deadline} (every ${s.wait.interval}) for ${describeCheck(renderCheck(s.wait.check, scope))}`
+    if ('wait' in s)
+      return `wait up to ${s.wait.deadline} (every ${s.wait.interval}) for ${describeCheck(renderCheck(s.wait.check, scope))}`
     return `gate: ${renderString(s.gate.message, scope)}`
   } catch (e) {
     return e instanceof RenderError ? `(cannot render: ${e.message})` : String(e)
@@ -132,7 +171,12 @@ function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: E
   for (const w of prep.apps) {
     const t = w.template
     if (!t) continue
-    const st = appState(r, prep.wave.number, w.name, t.steps.map((s) => s.id))
+    const st = appState(
+      r,
+      prep.wave.number,
+      w.name,
+      t.steps.map((s) => s.id),
+    )
     const ds = dryScope(w.scope, t, st)
     const fresh = st.status === 'rolled-back'
     const steps: StepReport[] = []
@@ -147,19 +191,71 @@ function dryRun(prep: WavePrep, opts: ExecuteOptions, runId: string, emit: (e: E
       const approved = prev?.approved || matchesStep(opts.approve, refNames(w), s.id) || (!!opts.yes && !s.finalize)
       const status = done ? 'done' : !when ? 'skip' : needsGate && !approved ? 'gate' : 'pending'
       if (status === 'pending' || status === 'gate') pending++
-      const own = status === 'skip' ? `when "${s.when}" is false` : status === 'gate' ? `needs approval: --approve ${s.id}${s.finalize ? ' (finalize: --yes does not approve it)' : ' or --yes'}` : s.finalize ? `finalize after a ${s.soak?.duration ?? '?'} soak` : undefined
+      const own =
+        status === 'skip'
+          ? `when "${s.when}" is false`
+          : status === 'gate'
+            ? `needs approval: --approve ${s.id}${s.finalize ? ' (finalize: --yes does not approve it)' : ' or --yes'}`
+            : s.finalize
+              ? `finalize after a ${s.soak?.duration ?? '?'} soak`
+              : undefined
       // The servers of a per-server runbook meet at two barriers: say where, so the plan's reviewer sees it.
       const servers = w.group !== undefined ? prep.apps.filter((x) => x.group === w.group).length : 0
-      const barrier = w.group === undefined || done ? undefined : i === barrierIndex(t.steps) ? `barrier: the ${servers} server(s) of ${w.group} cut over together` : i === finalizeIndex(t.steps) ? `barrier: the servers of ${w.group} finalize only when all soaked and were approved` : undefined
+      const barrier =
+        w.group === undefined || done
+          ? undefined
+          : i === barrierIndex(t.steps)
+            ? `barrier: the ${servers} server(s) of ${w.group} cut over together`
+            : i === finalizeIndex(t.steps)
+              ? `barrier: the servers of ${w.group} finalize only when all soaked and were approved`
+              : undefined
       const note = [own, barrier].filter(Boolean).join('; ') || undefined
-      emit({type: 'dry-step', app: w.name, step: s.id, index: i, total: t.steps.length, kind, status, detail: redact(detail, prep.secrets), rollback, note})
-      steps.push({id: s.id, kind, status: status === 'done' ? 'already-done' : status === 'skip' ? 'skipped' : status === 'gate' ? 'waiting-gate' : 'pending', detail: redact(detail, prep.secrets), rollback, note})
+      emit({
+        type: 'dry-step',
+        app: w.name,
+        step: s.id,
+        index: i,
+        total: t.steps.length,
+        kind,
+        status,
+        detail: redact(detail, prep.secrets),
+        rollback,
+        note,
+      })
+      steps.push({
+        id: s.id,
+        kind,
+        status:
+          status === 'done'
+            ? 'already-done'
+            : status === 'skip'
+              ? 'skipped'
+              : status === 'gate'
+                ? 'waiting-gate'
+                : 'pending',
+        detail: redact(detail, prep.secrets),
+        rollback,
+        note,
+      })
     })
-    const outcome: AppOutcome = steps.some((s) => s.status === 'pending' || s.status === 'waiting-gate') ? 'pending' : 'done'
+    const outcome: AppOutcome = steps.some((s) => s.status === 'pending' || s.status === 'waiting-gate')
+      ? 'pending'
+      : 'done'
     apps.push({app: w.name, template: w.templateName, outcome, steps})
   }
   const exitCode = pending > 0 && opts.detailedExitcode ? EXIT.PENDING : EXIT.OK
-  return {wave: prep.wave.number, runId, mode: 'dry-run', planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: pending, exitCode, summary: summarize(apps), warnings: []}
+  return {
+    wave: prep.wave.number,
+    runId,
+    mode: 'dry-run',
+    planDir: prep.ctx.planDir,
+    apps,
+    preflight: prep.findings,
+    pendingSteps: pending,
+    exitCode,
+    summary: summarize(apps),
+    warnings: [],
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -197,7 +293,17 @@ function stepMarker(run: Run, w: AppWork, step: string, mode?: 'rollback'): stri
 /** Journals the pid and start time of a step's process (not awaited: the step runs meanwhile; order is kept). */
 function journalProcess(run: Run, w: AppWork, step: string, mode?: 'rollback'): (pid: number) => void {
   return (pid) => {
-    run.journal.append({type: 'step-process', wave: run.prep.wave.number, app: w.name, step, pid, startTime: procStartTime(pid), ...(mode ? {mode} : {})}).catch(() => undefined)
+    run.journal
+      .append({
+        type: 'step-process',
+        wave: run.prep.wave.number,
+        app: w.name,
+        step,
+        pid,
+        startTime: procStartTime(pid),
+        ...(mode ? {mode} : {}),
+      })
+      .catch(() => undefined)
   }
 }
 
@@ -207,7 +313,12 @@ function journalProcess(run: Run, w: AppWork, step: string, mode?: 'rollback'): 
  * MIGRATE_WAIT_FOR_STEPS seconds, 60 by default) and, if they are still there, stops naming them: a step must never
  * run twice at once, idempotent or not.
  */
-async function awaitLeftoverSteps(planDir: string, journalFile: string, emit: (e: ExecEvent) => void, signal: AbortSignal): Promise<void> {
+async function awaitLeftoverSteps(
+  planDir: string,
+  journalFile: string,
+  emit: (e: ExecEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
   const key = planKey(planDir)
   const recorded: {pid: number; startTime?: string; what: string}[] = []
   const r = replay(readJournal(journalFile).events)
@@ -218,33 +329,57 @@ async function awaitLeftoverSteps(planDir: string, journalFile: string, emit: (e
       for (const st of a.steps.values()) {
         if (st.status === 'succeeded' || st.status === 'skipped') finished.add(`${a.name}|${st.id}`)
         if (st.status === 'rolled-back') finished.add(`${a.name}|${st.id}|rollback`)
-        if (st.status === 'rolled-back' || st.status === 'rolling-back' || st.status === 'rollback-failed') finished.add(`${a.name}|${st.id}`)
-        if (st.process && st.process.host === hostname() && (st.status === 'running' || st.status === 'interrupted' || st.status === 'rolling-back')) recorded.push({pid: st.process.pid, startTime: st.process.startTime, what: `${a.name}/${st.id}`})
+        if (st.status === 'rolled-back' || st.status === 'rolling-back' || st.status === 'rollback-failed')
+          finished.add(`${a.name}|${st.id}`)
+        if (
+          st.process &&
+          st.process.host === hostname() &&
+          (st.status === 'running' || st.status === 'interrupted' || st.status === 'rolling-back')
+        )
+          recorded.push({pid: st.process.pid, startTime: st.process.startTime, what: `${a.name}/${st.id}`})
       }
     }
   }
   const find = (): {pid: number; what: string; command?: string; startTime?: string}[] => {
-    const out: {pid: number; what: string; command?: string; startTime?: string}[] = findStepProcesses(`${key}|`).filter((p) => !finished.has(p.marker.slice(key.length + 1))).map((p) => ({pid: p.pid, what: p.marker.split('|').slice(1, 3).join('/') + (p.marker.endsWith('|rollback') ? ' (rollback)' : ''), command: p.command, startTime: p.startTime}))
+    const out: {pid: number; what: string; command?: string; startTime?: string}[] = findStepProcesses(`${key}|`)
+      .filter((p) => !finished.has(p.marker.slice(key.length + 1)))
+      .map((p) => ({
+        pid: p.pid,
+        what: p.marker.split('|').slice(1, 3).join('/') + (p.marker.endsWith('|rollback') ? ' (rollback)' : ''),
+        command: p.command,
+        startTime: p.startTime,
+      }))
     for (const p of recorded) if (!out.some((o) => o.pid === p.pid) && sameProcessAlive(p.pid, p.startTime)) out.push(p)
     return out
   }
   let left = find()
   if (left.length === 0) return
   const waitS = Number(process.env.MIGRATE_WAIT_FOR_STEPS ?? 60)
-  const name = (l: typeof left): string => l.map((p) => `${p.what} (pid ${p.pid}${p.command ? `: ${printable(p.command).slice(0, 80)}` : ''})`).join(', ')
-  emit({type: 'preflight', finding: {severity: 'warning', code: 'STEP_STILL_RUNNING', message: `${left.length} process(es) of steps of a previous run are still running: ${name(left)}; waiting up to ${waitS}s for them to finish before anything runs`}})
+  const name = (l: typeof left): string =>
+    l.map((p) => `${p.what} (pid ${p.pid}${p.command ? `: ${printable(p.command).slice(0, 80)}` : ''})`).join(', ')
+  emit({
+    type: 'preflight',
+    finding: {
+      severity: 'warning',
+      code: 'STEP_STILL_RUNNING',
+      message: `${left.length} process(es) of steps of a previous run are still running: ${name(left)}; waiting up to ${waitS}s for them to finish before anything runs`,
+    },
+  })
   const until = performance.now() + waitS * 1000
   while (left.length > 0 && performance.now() < until && !signal.aborted) {
     await new Promise((res) => setTimeout(res, 100))
     left = find()
   }
   if (left.length === 0) return
-  throw new MigrateError(`step processes of a previous run are still running: ${name(left)}; running anything now could run the same step twice at once`, {
-    code: 'STEP_STILL_RUNNING',
-    exitCode: EXIT.NEEDS_OPERATOR,
-    hint: `Wait for them to finish, or stop them (\`kill -TERM ${left.map((p) => p.pid).join(' ')}\`), then run again; the journal then says whether each step needs --skip-step or --retry-step. Nothing was run`,
-    data: {processes: left},
-  })
+  throw new MigrateError(
+    `step processes of a previous run are still running: ${name(left)}; running anything now could run the same step twice at once`,
+    {
+      code: 'STEP_STILL_RUNNING',
+      exitCode: EXIT.NEEDS_OPERATOR,
+      hint: `Wait for them to finish, or stop them (\`kill -TERM ${left.map((p) => p.pid).join(' ')}\`), then run again; the journal then says whether each step needs --skip-step or --retry-step. Nothing was run`,
+      data: {processes: left},
+    },
+  )
 }
 
 /**
@@ -255,16 +390,26 @@ function refuseUntrustedJournal(file: string, operation: string): void {
   const v = verifyJournal(file)
   if (v.ok) return
   const first = v.problems[0]
-  throw new MigrateError(`${operation} refused: the journal does not verify (${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}, the first at ${file}:${first.line}: ${first.problem}); resuming from it could rerun a step that already ran or skip one that did not`, {
-    code: 'JOURNAL_TAMPERED',
-    exitCode: EXIT.FAILURE,
-    hint: `\`migrate status --verify\` lists every problem. Restore ${path.basename(file)} and ${path.basename(headFile(file))} from a backup (or git) and run again; ` +
-      `if there is none, move both aside, check on the systems which steps took effect, and rerun with --skip-step for those (nothing was run now)`,
-    data: {problems: v.problems, file},
-  })
+  throw new MigrateError(
+    `${operation} refused: the journal does not verify (${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}, the first at ${file}:${first.line}: ${first.problem}); resuming from it could rerun a step that already ran or skip one that did not`,
+    {
+      code: 'JOURNAL_TAMPERED',
+      exitCode: EXIT.FAILURE,
+      hint:
+        `\`migrate status --verify\` lists every problem. Restore ${path.basename(file)} and ${path.basename(headFile(file))} from a backup (or git) and run again; ` +
+        `if there is none, move both aside, check on the systems which steps took effect, and rerun with --skip-step for those (nothing was run now)`,
+      data: {problems: v.problems, file},
+    },
+  )
 }
 
-async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operation: string, runId: string, fn: (journal: JournalWriter, lock: Lock) => Promise<T>): Promise<T> {
+async function withLockAndJournal<T>(
+  prep: WavePrep,
+  opts: CommonOptions,
+  operation: string,
+  runId: string,
+  fn: (journal: JournalWriter, lock: Lock) => Promise<T>,
+): Promise<T> {
   const emit = opts.emit ?? (() => undefined)
   const lockFile = path.join(prep.ctx.planDir, PLAN_FILES.lock)
   const lock = acquireLock(lockFile, operation, {force: opts.forceUnlock})
@@ -279,16 +424,26 @@ async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operat
       const holder = lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'
       emit({
         type: 'preflight',
-        finding: lock.replaced.reason === 'stale'
-          ? {severity: 'info', code: 'STALE_LOCK', message: `took over the lock of ${holder}: that process is no longer running (a crash); resuming from the journal`}
-          : {severity: 'warning', code: 'LOCK_FORCED', message: `--force-unlock removed the lock of ${holder}: if that run is still alive, both runs execute the same steps and interleave the journal`},
+        finding:
+          lock.replaced.reason === 'stale'
+            ? {
+                severity: 'info',
+                code: 'STALE_LOCK',
+                message: `took over the lock of ${holder}: that process is no longer running (a crash); resuming from the journal`,
+              }
+            : {
+                severity: 'warning',
+                code: 'LOCK_FORCED',
+                message: `--force-unlock removed the lock of ${holder}: if that run is still alive, both runs execute the same steps and interleave the journal`,
+              },
       })
       await journal.append({
         type: 'lock-forced',
         wave: prep.wave.number,
-        message: lock.replaced.reason === 'stale'
-          ? `took over a stale lock of ${lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'} (no longer running)`
-          : `--force-unlock: removed the lock of ${lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'}; if it was still running, two runs overlapped`,
+        message:
+          lock.replaced.reason === 'stale'
+            ? `took over a stale lock of ${lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'} (no longer running)`
+            : `--force-unlock: removed the lock of ${lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'}; if it was still running, two runs overlapped`,
       })
     }
     return await fn(journal, lock)
@@ -308,7 +463,20 @@ async function withLockAndJournal<T>(prep: WavePrep, opts: CommonOptions, operat
 }
 
 /** Runs one attempt-loop of a step's action (run/check/wait). Journals step-started / step-failed per attempt. */
-async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total: number, extraCheck?: Record<string, unknown>): Promise<{status: 'succeeded' | 'failed' | 'interrupted'; error?: string; attempts: number; durationMs: number; detail?: string}> {
+async function runStepAction(
+  run: Run,
+  w: AppWork,
+  s: Step,
+  index: number,
+  total: number,
+  extraCheck?: Record<string, unknown>,
+): Promise<{
+  status: 'succeeded' | 'failed' | 'interrupted'
+  error?: string
+  attempts: number
+  durationMs: number
+  detail?: string
+}> {
   const {deps, journal, signal, emit, R} = run
   const wave = run.prep.wave.number
   const retries = s.retries?.count ?? 0
@@ -336,8 +504,23 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
   let lastError = ''
   let total_ms = 0
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
-    if (signal.aborted) return {status: 'interrupted', error: 'interrupted before the attempt started', attempts: attempt - 1, durationMs: total_ms, detail}
-    await journal.append({type: 'step-started', wave, app: w.name, step: s.id, attempt, argv, check: attempt === 1 ? extraCheck : undefined})
+    if (signal.aborted)
+      return {
+        status: 'interrupted',
+        error: 'interrupted before the attempt started',
+        attempts: attempt - 1,
+        durationMs: total_ms,
+        detail,
+      }
+    await journal.append({
+      type: 'step-started',
+      wave,
+      app: w.name,
+      step: s.id,
+      attempt,
+      argv,
+      check: attempt === 1 ? extraCheck : undefined,
+    })
     emit({type: 'step-start', app: w.name, step: s.id, index, total, attempt, kind, command: detail})
     const t0 = performance.now()
     let ok = false
@@ -347,7 +530,14 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
     let captured: Record<string, string> | undefined
     let interrupted = false
     if (argv) {
-      const r = await deps.runCommand(argv, {cwd, env, timeoutMs, signal, redact: R, onSpawn: journalProcess(run, w, s.id)})
+      const r = await deps.runCommand(argv, {
+        cwd,
+        env,
+        timeoutMs,
+        signal,
+        redact: R,
+        onSpawn: journalProcess(run, w, s.id),
+      })
       exitCode = r.exitCode
       output = r.output ? R(r.output) : undefined
       ok = r.exitCode === 0 && !r.canceled && !r.timedOut
@@ -377,18 +567,88 @@ async function runStepAction(run: Run, w: AppWork, s: Step, index: number, total
     total_ms += ms
     if (ok) {
       if (captured && s.capture) w.scope.values.set(`steps.${s.capture}`, captured[s.capture])
-      await journal.append({type: 'step-succeeded', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, check: checkData, captured})
-      emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'succeeded', attempt, durationMs: ms, message: checkData ? String(checkData.message) : undefined})
+      await journal.append({
+        type: 'step-succeeded',
+        wave,
+        app: w.name,
+        step: s.id,
+        attempt,
+        exitCode,
+        durationMs: ms,
+        output,
+        check: checkData,
+        captured,
+      })
+      emit({
+        type: 'step-end',
+        app: w.name,
+        step: s.id,
+        index,
+        total,
+        status: 'succeeded',
+        attempt,
+        durationMs: ms,
+        message: checkData ? String(checkData.message) : undefined,
+      })
       return {status: 'succeeded', attempts: attempt, durationMs: total_ms, detail}
     }
     if (interrupted) {
-      await journal.append({type: 'interrupted', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, error: 'stopped by Ctrl-C/SIGTERM while running'})
-      emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'interrupted', attempt, durationMs: ms, message: 'stopped while running'})
-      return {status: 'interrupted', error: 'interrupted while running', attempts: attempt, durationMs: total_ms, detail}
+      await journal.append({
+        type: 'interrupted',
+        wave,
+        app: w.name,
+        step: s.id,
+        attempt,
+        exitCode,
+        durationMs: ms,
+        output,
+        error: 'stopped by Ctrl-C/SIGTERM while running',
+      })
+      emit({
+        type: 'step-end',
+        app: w.name,
+        step: s.id,
+        index,
+        total,
+        status: 'interrupted',
+        attempt,
+        durationMs: ms,
+        message: 'stopped while running',
+      })
+      return {
+        status: 'interrupted',
+        error: 'interrupted while running',
+        attempts: attempt,
+        durationMs: total_ms,
+        detail,
+      }
     }
     const retryIn = attempt <= retries ? backoff : undefined
-    await journal.append({type: 'step-failed', wave, app: w.name, step: s.id, attempt, exitCode, durationMs: ms, output, error: lastError, check: checkData, message: retryIn !== undefined ? `retrying in ${retryIn} ms (attempt ${attempt} of ${retries + 1})` : undefined})
-    emit({type: 'step-end', app: w.name, step: s.id, index, total, status: 'failed', attempt, durationMs: ms, message: lastError, retryInMs: retryIn})
+    await journal.append({
+      type: 'step-failed',
+      wave,
+      app: w.name,
+      step: s.id,
+      attempt,
+      exitCode,
+      durationMs: ms,
+      output,
+      error: lastError,
+      check: checkData,
+      message: retryIn !== undefined ? `retrying in ${retryIn} ms (attempt ${attempt} of ${retries + 1})` : undefined,
+    })
+    emit({
+      type: 'step-end',
+      app: w.name,
+      step: s.id,
+      index,
+      total,
+      status: 'failed',
+      attempt,
+      durationMs: ms,
+      message: lastError,
+      retryInMs: retryIn,
+    })
     if (retryIn !== undefined) {
       await deps.sleep(retryIn, signal)
       backoff = Math.round(backoff * factor)
@@ -409,12 +669,26 @@ function lastLine(s: string): string {
   return (l[l.length - 1] ?? '').slice(0, 300)
 }
 
-async function runOneCheck(run: Run, check: HealthCheck, signal: AbortSignal, timeoutMs: number | undefined, env?: Record<string, string>, cwd?: string): Promise<CheckResult> {
+async function runOneCheck(
+  run: Run,
+  check: HealthCheck,
+  signal: AbortSignal,
+  timeoutMs: number | undefined,
+  env?: Record<string, string>,
+  cwd?: string,
+): Promise<CheckResult> {
   const c = timeoutMs !== undefined && check.timeout === undefined ? {...check, timeout: `${timeoutMs}ms`} : check
   return run.deps.runCheck(c as HealthCheck, signal, {env, cwd})
 }
 
-async function pollUntil(run: Run, check: HealthCheck, intervalMs: number, deadlineMs: number, env?: Record<string, string>, cwd?: string): Promise<CheckResult & {polls: number}> {
+async function pollUntil(
+  run: Run,
+  check: HealthCheck,
+  intervalMs: number,
+  deadlineMs: number,
+  env?: Record<string, string>,
+  cwd?: string,
+): Promise<CheckResult & {polls: number}> {
   const start = performance.now()
   let polls = 0
   let last: CheckResult = {status: 'failed', message: 'not checked', durationMs: 0}
@@ -422,14 +696,24 @@ async function pollUntil(run: Run, check: HealthCheck, intervalMs: number, deadl
     polls++
     last = await run.deps.runCheck(check, run.signal, {env, cwd})
     if (last.status === 'passed') return {...last, polls}
-    if (performance.now() - start + intervalMs > deadlineMs) return {...last, status: 'failed', message: `not ready after ${Math.round((performance.now() - start) / 1000)}s (${polls} checks): ${last.message}`, polls}
+    if (performance.now() - start + intervalMs > deadlineMs)
+      return {
+        ...last,
+        status: 'failed',
+        message: `not ready after ${Math.round((performance.now() - start) / 1000)}s (${polls} checks): ${last.message}`,
+        polls,
+      }
     await run.deps.sleep(intervalMs, run.signal)
   }
   return {...last, status: 'failed', message: 'stopped while waiting', polls}
 }
 
 /** Soak: the check must pass at every interval for the whole duration. */
-async function soak(run: Run, w: AppWork, s: Step): Promise<{ok: boolean; message: string; polls: number; durationMs: number}> {
+async function soak(
+  run: Run,
+  w: AppWork,
+  s: Step,
+): Promise<{ok: boolean; message: string; polls: number; durationMs: number}> {
   const spec = s.soak!
   const check = renderCheck(spec.check, w.scope)
   const total = durationMs(spec.duration)
@@ -437,11 +721,26 @@ async function soak(run: Run, w: AppWork, s: Step): Promise<{ok: boolean; messag
   const start = performance.now()
   let polls = 0
   for (;;) {
-    if (run.signal.aborted) return {ok: false, message: 'soak stopped (interrupted)', polls, durationMs: performance.now() - start}
+    if (run.signal.aborted)
+      return {ok: false, message: 'soak stopped (interrupted)', polls, durationMs: performance.now() - start}
     polls++
     const r = await run.deps.runCheck(check, run.signal, {env: {[STEP_ENV]: stepMarker(run, w, s.id)}})
-    if (r.status !== 'passed') return {ok: false, message: run.R(`soak check failed after ${Math.round((performance.now() - start) / 1000)}s (check ${polls}): ${r.message}`), polls, durationMs: performance.now() - start}
-    if (performance.now() - start >= total) return {ok: true, message: `healthy for ${spec.duration} (${polls} checks)`, polls, durationMs: performance.now() - start}
+    if (r.status !== 'passed')
+      return {
+        ok: false,
+        message: run.R(
+          `soak check failed after ${Math.round((performance.now() - start) / 1000)}s (check ${polls}): ${r.message}`,
+        ),
+        polls,
+        durationMs: performance.now() - start,
+      }
+    if (performance.now() - start >= total)
+      return {
+        ok: true,
+        message: `healthy for ${spec.duration} (${polls} checks)`,
+        polls,
+        durationMs: performance.now() - start,
+      }
     await run.deps.sleep(Math.min(interval, Math.max(0, total - (performance.now() - start))), run.signal)
   }
 }
@@ -449,7 +748,13 @@ async function soak(run: Run, w: AppWork, s: Step): Promise<{ok: boolean; messag
 // ---------------------------------------------------------------------------------------------------------------
 // Rollback of one application's completed steps, newest first
 
-async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string, quiet = false): Promise<{outcome: AppOutcome; message: string; steps: Map<string, StepReport['status']>}> {
+async function rollbackApp(
+  run: Run,
+  w: AppWork,
+  state: AppState,
+  reason: string,
+  quiet = false,
+): Promise<{outcome: AppOutcome; message: string; steps: Map<string, StepReport['status']>}> {
   const {journal, R} = run
   const emit = (e: ExecEvent): void => {
     if (!(quiet && e.type === 'app-end')) run.emit(e)
@@ -460,16 +765,39 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
   const statusOf = (id: string): StepState | undefined => state.steps.find((x) => x.id === id)
   const todo = t.steps
     .map((s, i) => ({s, i, st: statusOf(s.id)}))
-    .filter(({st}) => st && (st.status === 'succeeded' || st.status === 'rolling-back' || st.status === 'rollback-failed' || st.status === 'interrupted' || st.status === 'running'))
+    .filter(
+      ({st}) =>
+        st &&
+        (st.status === 'succeeded' ||
+          st.status === 'rolling-back' ||
+          st.status === 'rollback-failed' ||
+          st.status === 'interrupted' ||
+          st.status === 'running'),
+    )
     .reverse()
   for (const {s, st} of todo) {
     // A compensation that was running when a previous run stopped: the same rules as a forward step.
     if (st!.status === 'rolling-back' && s.rollback && !st!.rollbackRetry) {
-      const who = st!.lastActor ? ` (run ${st!.lastRun} by ${st!.lastActor.user}@${st!.lastActor.host} pid ${st!.lastActor.pid})` : ''
+      const who = st!.lastActor
+        ? ` (run ${st!.lastRun} by ${st!.lastActor.user}@${st!.lastActor.host} pid ${st!.lastActor.pid})`
+        : ''
       if (matchesStep(run.opts.skipSteps, refNames(w), s.id)) {
-        await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, mode: 'rollback', message: `--skip-step: the operator confirmed the interrupted rollback took effect${who}`})
+        await journal.append({
+          type: 'operator-skip',
+          wave,
+          app: w.name,
+          step: s.id,
+          mode: 'rollback',
+          message: `--skip-step: the operator confirmed the interrupted rollback took effect${who}`,
+        })
         results.set(s.id, 'rolled-back')
-        emit({type: 'rollback-step', app: w.name, step: s.id, status: 'succeeded', message: 'confirmed by the operator (--skip-step)'})
+        emit({
+          type: 'rollback-step',
+          app: w.name,
+          step: s.id,
+          status: 'succeeded',
+          message: 'confirmed by the operator (--skip-step)',
+        })
         continue
       }
       const again = matchesStep(run.opts.retrySteps, refNames(w), s.id)
@@ -477,7 +805,16 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
         const msg = `the rollback of ${s.id} was running when a previous run stopped${who} and is not idempotent: check whether it took effect, then rerun \`migrate rollback wave ${wave}\` with --skip-step ${w.name}/${s.id} (it did) or --retry-step ${w.name}/${s.id} (it did not)`
         return {outcome: 'needs-operator', message: msg, steps: results}
       }
-      await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, mode: 'rollback', message: again ? `--retry-step: the operator confirmed the interrupted rollback did not take effect${who}` : `idempotent rollback interrupted${who}: running it again`})
+      await journal.append({
+        type: 'operator-retry',
+        wave,
+        app: w.name,
+        step: s.id,
+        mode: 'rollback',
+        message: again
+          ? `--retry-step: the operator confirmed the interrupted rollback did not take effect${who}`
+          : `idempotent rollback interrupted${who}: running it again`,
+      })
     }
     if (s.finalize && st!.status === 'succeeded') {
       const undone = [...results.values()].filter((x) => x === 'rolled-back').length
@@ -487,12 +824,28 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
       return {outcome: 'finalized', message: msg, steps: results}
     }
     if (!s.rollback) {
-      emit({type: 'rollback-step', app: w.name, step: s.id, status: 'none', message: 'no rollback command: nothing to undo'})
+      emit({
+        type: 'rollback-step',
+        app: w.name,
+        step: s.id,
+        status: 'none',
+        message: 'no rollback command: nothing to undo',
+      })
       continue
     }
     if (run.signal.aborted) {
-      await journal.append({type: 'interrupted', wave, app: w.name, mode: 'rollback', error: 'interrupted during rollback'})
-      return {outcome: 'interrupted', message: 'interrupted during rollback; rerun `migrate rollback` to continue', steps: results}
+      await journal.append({
+        type: 'interrupted',
+        wave,
+        app: w.name,
+        mode: 'rollback',
+        error: 'interrupted during rollback',
+      })
+      return {
+        outcome: 'interrupted',
+        message: 'interrupted during rollback; rerun `migrate rollback` to continue',
+        steps: results,
+      }
     }
     let argv: string[]
     let env: Record<string, string> | undefined
@@ -510,7 +863,15 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
       return {outcome: 'rollback-failed', message: `rollback of ${s.id} failed: ${msg}`, steps: results}
     }
     const cmd = R(commandText(argv))
-    await journal.append({type: 'rollback-started', wave, app: w.name, step: s.id, mode: 'rollback', argv, message: reason})
+    await journal.append({
+      type: 'rollback-started',
+      wave,
+      app: w.name,
+      step: s.id,
+      mode: 'rollback',
+      argv,
+      message: reason,
+    })
     emit({type: 'rollback-step', app: w.name, step: s.id, status: 'started', command: cmd})
     const timeoutMs = s.timeout !== undefined ? durationMs(s.timeout) : undefined
     const onSpawn = journalProcess(run, w, s.id, 'rollback')
@@ -521,17 +882,47 @@ async function rollbackApp(run: Run, w: AppWork, state: AppState, reason: string
     }
     const out = r.output ? R(r.output) : undefined
     if (r.exitCode === 0 && !r.canceled && !r.timedOut) {
-      await journal.append({type: 'rollback-succeeded', wave, app: w.name, step: s.id, mode: 'rollback', exitCode: 0, durationMs: Math.round(r.durationMs), output: out})
+      await journal.append({
+        type: 'rollback-succeeded',
+        wave,
+        app: w.name,
+        step: s.id,
+        mode: 'rollback',
+        exitCode: 0,
+        durationMs: Math.round(r.durationMs),
+        output: out,
+      })
       results.set(s.id, 'rolled-back')
       emit({type: 'rollback-step', app: w.name, step: s.id, status: 'succeeded'})
       continue
     }
     if (r.canceled) {
-      await journal.append({type: 'interrupted', wave, app: w.name, step: s.id, mode: 'rollback', output: out, error: 'rollback stopped by Ctrl-C/SIGTERM'})
-      return {outcome: 'interrupted', message: `interrupted while rolling back ${s.id}; rerun \`migrate rollback\` to continue`, steps: results}
+      await journal.append({
+        type: 'interrupted',
+        wave,
+        app: w.name,
+        step: s.id,
+        mode: 'rollback',
+        output: out,
+        error: 'rollback stopped by Ctrl-C/SIGTERM',
+      })
+      return {
+        outcome: 'interrupted',
+        message: `interrupted while rolling back ${s.id}; rerun \`migrate rollback\` to continue`,
+        steps: results,
+      }
     }
     const msg = R(describeFailure(r, timeoutMs)) + (r.output ? `: ${lastLine(R(r.output))}` : '')
-    await journal.append({type: 'rollback-failed', wave, app: w.name, step: s.id, mode: 'rollback', exitCode: r.exitCode, output: out, error: msg})
+    await journal.append({
+      type: 'rollback-failed',
+      wave,
+      app: w.name,
+      step: s.id,
+      mode: 'rollback',
+      exitCode: r.exitCode,
+      output: out,
+      error: msg,
+    })
     results.set(s.id, 'rollback-failed')
     emit({type: 'rollback-step', app: w.name, step: s.id, status: 'failed', message: msg})
     const m = `rollback of ${s.id} failed (${msg}); the steps before it were not rolled back. Fix the cause, then run \`migrate rollback wave ${wave} --app ${w.name}\``
@@ -571,7 +962,12 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
   const total = t.steps.length
   const ids = t.steps.map((s) => s.id)
   let state = appState(run.replayed, wave, w.name, ids)
-  const report: AppReport = {app: w.name, template: w.templateName, outcome: 'done', steps: t.steps.map((s) => ({id: s.id, kind: stepKind(s), status: 'not-run'}))}
+  const report: AppReport = {
+    app: w.name,
+    template: w.templateName,
+    outcome: 'done',
+    steps: t.steps.map((s) => ({id: s.id, kind: stepKind(s), status: 'not-run'})),
+  }
   const rep = (id: string): StepReport => report.steps.find((x) => x.id === id)!
   const finish = (outcome: AppOutcome, message?: string): AppReport => {
     report.outcome = outcome
@@ -587,7 +983,10 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
 
   if (run.signal.aborted) return finish('interrupted', 'not started: Ctrl-C came first')
   if (state.status === 'rollback-incomplete') {
-    return finish('needs-operator', `a rollback of ${w.name} did not finish (${state.lastError ?? 'interrupted'}): run \`migrate rollback wave ${wave} --app ${w.name}\` first`)
+    return finish(
+      'needs-operator',
+      `a rollback of ${w.name} did not finish (${state.lastError ?? 'interrupted'}): run \`migrate rollback wave ${wave} --app ${w.name}\` first`,
+    )
   }
   const fresh = state.status === 'rolled-back'
   if (!fresh) restoreCaptures(w, state)
@@ -597,13 +996,33 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
   for (const s of t.steps) {
     const st = stepState(s.id)
     if (!st || (st.status !== 'running' && st.status !== 'interrupted')) continue
-    const who = st.lastActor ? ` (run ${st.lastRun} by ${st.lastActor.user}@${st.lastActor.host} pid ${st.lastActor.pid})` : ''
+    const who = st.lastActor
+      ? ` (run ${st.lastRun} by ${st.lastActor.user}@${st.lastActor.host} pid ${st.lastActor.pid})`
+      : ''
     if (matchesStep(opts.skipSteps, refNames(w), s.id)) {
-      await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: `--skip-step: the operator confirmed the interrupted step took effect${who}`})
+      await journal.append({
+        type: 'operator-skip',
+        wave,
+        app: w.name,
+        step: s.id,
+        message: `--skip-step: the operator confirmed the interrupted step took effect${who}`,
+      })
     } else if (matchesStep(opts.retrySteps, refNames(w), s.id)) {
-      await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, message: `--retry-step: the operator confirmed the interrupted step did not take effect${who}`})
+      await journal.append({
+        type: 'operator-retry',
+        wave,
+        app: w.name,
+        step: s.id,
+        message: `--retry-step: the operator confirmed the interrupted step did not take effect${who}`,
+      })
     } else if (s.idempotent) {
-      await journal.append({type: 'operator-retry', wave, app: w.name, step: s.id, message: `idempotent step interrupted${who}: running it again`})
+      await journal.append({
+        type: 'operator-retry',
+        wave,
+        app: w.name,
+        step: s.id,
+        message: `idempotent step interrupted${who}: running it again`,
+      })
     } else {
       return finish(
         'needs-operator',
@@ -624,8 +1043,18 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
     return !(st && (st.status === 'succeeded' || st.status === 'skipped'))
   })
   if (!ctl.continuing) {
-    await journal.append({type: 'app-started', wave, app: w.name, message: firstTodo && firstTodo.id !== t.steps[0].id ? `resuming at ${firstTodo.id}` : undefined})
-    emit({type: 'app-start', app: w.name, steps: total, resumeAt: firstTodo && firstTodo.id !== t.steps[0].id ? firstTodo.id : undefined})
+    await journal.append({
+      type: 'app-started',
+      wave,
+      app: w.name,
+      message: firstTodo && firstTodo.id !== t.steps[0].id ? `resuming at ${firstTodo.id}` : undefined,
+    })
+    emit({
+      type: 'app-start',
+      app: w.name,
+      steps: total,
+      resumeAt: firstTodo && firstTodo.id !== t.steps[0].id ? firstTodo.id : undefined,
+    })
   }
 
   for (let i = 0; i < total; i++) {
@@ -637,20 +1066,44 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
       continue
     }
     if (run.signal.aborted) {
-      await journal.append({type: 'interrupted', wave, app: w.name, message: `stopped before ${s.id}: no new step starts after Ctrl-C`})
+      await journal.append({
+        type: 'interrupted',
+        wave,
+        app: w.name,
+        message: `stopped before ${s.id}: no new step starts after Ctrl-C`,
+      })
       return finish('interrupted', `stopped before ${s.id}`)
     }
     if (ctl.holdAt !== undefined && i >= ctl.holdAt) return hold(`at the barrier before ${s.id}`)
     const stopWhy = ctl.stop?.()
-    if (stopWhy) return failApp(run, w, report, finish, `stopped with the other servers of ${w.group ?? w.app}: ${stopWhy}`, ctl)
-    if (matchesStep(opts.skipSteps, refNames(w), s.id) && st && (st.status === 'failed' || st.status === 'waiting-gate')) {
+    if (stopWhy)
+      return failApp(run, w, report, finish, `stopped with the other servers of ${w.group ?? w.app}: ${stopWhy}`, ctl)
+    if (
+      matchesStep(opts.skipSteps, refNames(w), s.id) &&
+      st &&
+      (st.status === 'failed' || st.status === 'waiting-gate')
+    ) {
       await journal.append({type: 'operator-skip', wave, app: w.name, step: s.id, message: '--skip-step'})
       rep(s.id).status = 'skipped'
       continue
     }
     if (s.when !== undefined && !evaluateWhen(s.when, w.scope)) {
-      await journal.append({type: 'step-skipped', wave, app: w.name, step: s.id, message: R(`when "${s.when}" is false`)})
-      emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'skipped', message: `when "${s.when}" is false`})
+      await journal.append({
+        type: 'step-skipped',
+        wave,
+        app: w.name,
+        step: s.id,
+        message: R(`when "${s.when}" is false`),
+      })
+      emit({
+        type: 'step-end',
+        app: w.name,
+        step: s.id,
+        index: i,
+        total,
+        status: 'skipped',
+        message: `when "${s.when}" is false`,
+      })
       rep(s.id).status = 'skipped'
       continue
     }
@@ -660,30 +1113,79 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
     if (isGate || s.finalize) {
       const flagApproved = matchesStep(opts.approve, refNames(w), s.id) || (!!opts.yes && !s.finalize) || !!st?.approved
       if (!flagApproved && !run.deps.confirm) {
-        const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `finalize step ${s.id} is a point of no return`
+        const msg = isGate
+          ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope)
+          : `finalize step ${s.id} is a point of no return`
         await journal.append({type: 'gate-waiting', wave, app: w.name, step: s.id, message: R(msg)})
-        emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'waiting-gate', message: R(`${msg} — approve with --approve ${w.name}/${s.id}`)})
+        emit({
+          type: 'step-end',
+          app: w.name,
+          step: s.id,
+          index: i,
+          total,
+          status: 'waiting-gate',
+          message: R(`${msg} — approve with --approve ${w.name}/${s.id}`),
+        })
         rep(s.id).status = 'waiting-gate'
-        return finish('waiting-gate', R(`waiting at ${s.id}: ${msg}${/[.?!]$/.test(msg) ? '' : '.'} Rerun with --approve ${s.id}${s.finalize ? '' : ' (or --yes)'} to continue`))
+        return finish(
+          'waiting-gate',
+          R(
+            `waiting at ${s.id}: ${msg}${/[.?!]$/.test(msg) ? '' : '.'} Rerun with --approve ${s.id}${s.finalize ? '' : ' (or --yes)'} to continue`,
+          ),
+        )
       }
-      let approvedBy = flagApproved ? (st?.approved ? 'an earlier run' : opts.approve?.length ? '--approve' : '--yes') : ''
+      let approvedBy = flagApproved
+        ? st?.approved
+          ? 'an earlier run'
+          : opts.approve?.length
+            ? '--approve'
+            : '--yes'
+        : ''
       // An approval given on the command line is journaled before the soak, so a Ctrl-C during the soak does not lose it.
       let approvalJournaled = !!st?.approved
       if (flagApproved && !approvalJournaled) {
-        await journal.append({type: 'gate-approved', wave, app: w.name, step: s.id, message: `approved by ${journal.actor.user} via ${approvedBy}`})
+        await journal.append({
+          type: 'gate-approved',
+          wave,
+          app: w.name,
+          step: s.id,
+          message: `approved by ${journal.actor.user} via ${approvedBy}`,
+        })
         approvalJournaled = true
       }
       soakData = ctl.soaked?.get(i)
       if (s.finalize && s.soak && soakData === undefined) {
-        emit({type: 'step-start', app: w.name, step: s.id, index: i, total, attempt: 1, kind: stepKind(s), command: `soak ${s.soak.duration}: ${describeCheck(renderCheck(s.soak.check, w.scope))}`})
+        emit({
+          type: 'step-start',
+          app: w.name,
+          step: s.id,
+          index: i,
+          total,
+          attempt: 1,
+          kind: stepKind(s),
+          command: `soak ${s.soak.duration}: ${describeCheck(renderCheck(s.soak.check, w.scope))}`,
+        })
         const sk = await soak(run, w, s)
         soakData = {soak: {ok: sk.ok, message: sk.message, polls: sk.polls, durationMs: Math.round(sk.durationMs)}}
         if (!sk.ok) {
           if (run.signal.aborted) {
-            await journal.append({type: 'interrupted', wave, app: w.name, message: `stopped during the soak before ${s.id}`})
+            await journal.append({
+              type: 'interrupted',
+              wave,
+              app: w.name,
+              message: `stopped during the soak before ${s.id}`,
+            })
             return finish('interrupted', `stopped during the soak before ${s.id}`)
           }
-          await journal.append({type: 'step-failed', wave, app: w.name, step: s.id, attempt: 1, error: sk.message, check: soakData})
+          await journal.append({
+            type: 'step-failed',
+            wave,
+            app: w.name,
+            step: s.id,
+            attempt: 1,
+            error: sk.message,
+            check: soakData,
+          })
           emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'failed', message: sk.message})
           rep(s.id).status = 'failed'
           rep(s.id).error = sk.message
@@ -691,13 +1193,16 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         }
       }
       if (!flagApproved && run.deps.confirm) {
-        const msg = isGate ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope) : `Run finalize step ${s.id} for ${w.name}${s.description ? ` (${renderString(s.description, w.scope)})` : ''}? It is a point of no return.`
+        const msg = isGate
+          ? renderString((s as Extract<Step, {gate: unknown}>).gate.message, w.scope)
+          : `Run finalize step ${s.id} for ${w.name}${s.description ? ` (${renderString(s.description, w.scope)})` : ''}? It is a point of no return.`
         // The servers of a per-server runbook are asked once, for the whole application.
         const key = w.group !== undefined ? `${w.group}/${s.id}` : undefined
         let ask = key !== undefined ? run.groupAsks.get(key) : undefined
         if (!ask) {
           // The CLI gathers the questions of every unit and asks them together, once the running ones have settled.
-          const units = w.group !== undefined ? run.prep.apps.filter((x) => x.group === w.group).map((x) => x.name) : [w.name]
+          const units =
+            w.group !== undefined ? run.prep.apps.filter((x) => x.group === w.group).map((x) => x.name) : [w.name]
           const who = w.group !== undefined ? `${w.group}, all ${units.length} server(s)` : w.name
           // The question holds values (owner, hostname): printable only, so no value can forge or erase the prompt.
           ask = run.deps.confirm!(printable(R(`[${who}] ${msg}`)), units)
@@ -705,26 +1210,56 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
         }
         const yes = await ask.catch(() => false)
         if (!yes) {
-          await journal.append({type: 'gate-waiting', wave, app: w.name, step: s.id, message: R(`${msg} (declined at the prompt)`)})
+          await journal.append({
+            type: 'gate-waiting',
+            wave,
+            app: w.name,
+            step: s.id,
+            message: R(`${msg} (declined at the prompt)`),
+          })
           rep(s.id).status = 'waiting-gate'
           return finish('waiting-gate', `not approved at ${s.id}; rerun and approve to continue`)
         }
         approvedBy = 'interactive confirmation'
       }
-      if (!approvalJournaled) await journal.append({type: 'gate-approved', wave, app: w.name, step: s.id, message: `approved by ${journal.actor.user} via ${approvedBy}`})
+      if (!approvalJournaled)
+        await journal.append({
+          type: 'gate-approved',
+          wave,
+          app: w.name,
+          step: s.id,
+          message: `approved by ${journal.actor.user} via ${approvedBy}`,
+        })
       if (ctl.holdAfterSoakAt === i) {
         if (soakData) (ctl.soaked ??= new Map()).set(i, soakData)
         return hold(`soaked and approved, at the barrier before the action of ${s.id}`)
       }
       if (isGate) {
-        await journal.append({type: 'step-succeeded', wave, app: w.name, step: s.id, attempt: 1, durationMs: 0, message: `approved via ${approvedBy}`})
-        emit({type: 'step-end', app: w.name, step: s.id, index: i, total, status: 'succeeded', message: `approved via ${approvedBy}`})
+        await journal.append({
+          type: 'step-succeeded',
+          wave,
+          app: w.name,
+          step: s.id,
+          attempt: 1,
+          durationMs: 0,
+          message: `approved via ${approvedBy}`,
+        })
+        emit({
+          type: 'step-end',
+          app: w.name,
+          step: s.id,
+          index: i,
+          total,
+          status: 'succeeded',
+          message: `approved via ${approvedBy}`,
+        })
         rep(s.id).status = 'succeeded'
         continue
       }
     }
     const lateStop = ctl.stop?.()
-    if (lateStop) return failApp(run, w, report, finish, `stopped with the other servers of ${w.group ?? w.app}: ${lateStop}`, ctl)
+    if (lateStop)
+      return failApp(run, w, report, finish, `stopped with the other servers of ${w.group ?? w.app}: ${lateStop}`, ctl)
     const r = await runStepAction(run, w, s, i, total, soakData)
     const sr = rep(s.id)
     sr.attempts = r.attempts
@@ -748,7 +1283,9 @@ async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<
 
 /** Held servers, with why, in the journal: `migrate status` shows them as held rather than as in progress. */
 async function journalHeld(run: Run, reports: AppReport[]): Promise<void> {
-  for (const r of reports) if (r.outcome === 'held') await run.journal.append({type: 'app-held', wave: run.prep.wave.number, app: r.app, message: r.message})
+  for (const r of reports)
+    if (r.outcome === 'held')
+      await run.journal.append({type: 'app-held', wave: run.prep.wave.number, app: r.app, message: r.message})
 }
 
 const failedOutcome = (o: AppOutcome): boolean => o === 'rolled-back' || o === 'failed' || o === 'rollback-failed'
@@ -786,18 +1323,26 @@ async function executeGroup(run: Run, group: string, members: AppWork[], limit: 
       stuck.length > 0
         ? stuck.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
         : `only ${members.length} of the ${all} servers of ${group} are in this run (--app); run \`--app ${group}\` to cut them over together`
-    for (const r of first) if (r.outcome === 'held') r.message = `held before cutover: ${why}; the servers of ${group} cut over together — this server goes on from here in the next run`
+    for (const r of first)
+      if (r.outcome === 'held')
+        r.message = `held before cutover: ${why}; the servers of ${group} cut over together — this server goes on from here in the next run`
     await journalHeld(run, first)
     return settle(first)
   }
 
   // Passes 2 and 3, with the group's failure shared: the first failure stops the others at their next step.
   let failure: string | undefined
-  const shared = (i: number): UnitControl => ({...ctls[i], continuing: true, stop: () => failure, onFail: (why) => (failure ??= why)})
+  const shared = (i: number): UnitControl => ({
+    ...ctls[i],
+    continuing: true,
+    stop: () => failure,
+    onFail: (why) => (failure ??= why),
+  })
   const merge = (before: AppReport, after: AppReport): AppReport => {
     for (const st of after.steps) {
       const b = before.steps.find((x) => x.id === st.id)
-      if (st.status === 'already-done' && b && b.status !== 'not-run' && b.status !== 'already-done') Object.assign(st, b)
+      if (st.status === 'already-done' && b && b.status !== 'not-run' && b.status !== 'already-done')
+        Object.assign(st, b)
     }
     return after
   }
@@ -815,7 +1360,9 @@ async function executeGroup(run: Run, group: string, members: AppWork[], limit: 
   if (failure === undefined && waiting.length === 0) reports = await pass(second, () => ({}))
   else if (failure === undefined) {
     const why = waiting.map((r) => `${r.app} ${OUTCOME_TEXT[r.outcome] ?? r.outcome}`).join(', ')
-    for (const r of reports) if (r.outcome === 'held') r.message = `held before finalize: ${why}; the servers of ${group} finalize together — this server goes on from here in the next run`
+    for (const r of reports)
+      if (r.outcome === 'held')
+        r.message = `held before finalize: ${why}; the servers of ${group} finalize together — this server goes on from here in the next run`
     await journalHeld(run, reports)
   }
   if (failure === undefined || run.opts.noRollback) return settle(reports)
@@ -825,7 +1372,12 @@ async function executeGroup(run: Run, group: string, members: AppWork[], limit: 
   const back = await pool(indexed, limit, async ({w, i}) => {
     const r = reports[i]
     if (failedOutcome(r.outcome) || r.outcome === 'interrupted' || r.outcome === 'needs-operator') return r
-    const st = appState(run.replayed, wave, w.name, w.template!.steps.map((s) => s.id))
+    const st = appState(
+      run.replayed,
+      wave,
+      w.name,
+      w.template!.steps.map((s) => s.id),
+    )
     restoreCaptures(w, st)
     const rb = await rollbackApp(run, w, st, `rolling back with the other servers of ${group}: ${failure}`, true)
     for (const [id, status] of rb.steps) {
@@ -839,7 +1391,14 @@ async function executeGroup(run: Run, group: string, members: AppWork[], limit: 
   return settle(back)
 }
 
-const OUTCOME_TEXT: Partial<Record<AppOutcome, string>> = {failed: 'failed', 'rolled-back': 'failed and was rolled back', 'rollback-failed': 'failed and its rollback failed', 'waiting-gate': 'waits for an approval', 'needs-operator': 'needs an operator', interrupted: 'was interrupted'}
+const OUTCOME_TEXT: Partial<Record<AppOutcome, string>> = {
+  failed: 'failed',
+  'rolled-back': 'failed and was rolled back',
+  'rollback-failed': 'failed and its rollback failed',
+  'waiting-gate': 'waits for an approval',
+  'needs-operator': 'needs an operator',
+  interrupted: 'was interrupted',
+}
 
 /** Every unit of the wave, with at most `limit` applications at once; the servers of a per-server runbook as one. */
 async function executeUnits(run: Run, units: AppWork[], limit: number): Promise<AppReport[]> {
@@ -857,20 +1416,43 @@ async function executeUnits(run: Run, units: AppWork[], limit: number): Promise<
       g.push(w)
     }
   }
-  const done = await pool(jobs, limit, (job) => (job[0].group === undefined ? executeApp(run, job[0]).then((r) => [r]) : executeGroup(run, job[0].group, job, limit)))
+  const done = await pool(jobs, limit, (job) =>
+    job[0].group === undefined ? executeApp(run, job[0]).then((r) => [r]) : executeGroup(run, job[0].group, job, limit),
+  )
   const reports = done.flat()
   const order = units.map((w) => w.name)
   return reports.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))
 }
 
-async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppOutcome, m?: string) => AppReport, why: string, ctl: UnitControl = {}): Promise<AppReport> {
+async function failApp(
+  run: Run,
+  w: AppWork,
+  report: AppReport,
+  finish: (o: AppOutcome, m?: string) => AppReport,
+  why: string,
+  ctl: UnitControl = {},
+): Promise<AppReport> {
   const wave = run.prep.wave.number
   ctl.onFail?.(`${w.name}: ${why}`)
   if (run.opts.noRollback) {
-    await run.journal.append({type: 'app-failed', wave, app: w.name, error: why, message: '--no-rollback: completed steps were left in place'})
-    return finish('failed', `${why} (--no-rollback: nothing was rolled back; rerun to retry the failed step, or \`migrate rollback\`)`)
+    await run.journal.append({
+      type: 'app-failed',
+      wave,
+      app: w.name,
+      error: why,
+      message: '--no-rollback: completed steps were left in place',
+    })
+    return finish(
+      'failed',
+      `${why} (--no-rollback: nothing was rolled back; rerun to retry the failed step, or \`migrate rollback\`)`,
+    )
   }
-  const state = appState(run.replayed, wave, w.name, w.template!.steps.map((s) => s.id))
+  const state = appState(
+    run.replayed,
+    wave,
+    w.name,
+    w.template!.steps.map((s) => s.id),
+  )
   const rb = await rollbackApp(run, w, state, `rolling back after: ${why}`, ctl.quiet)
   for (const [id, st] of rb.steps) {
     const r = report.steps.find((x) => x.id === id)
@@ -879,7 +1461,8 @@ async function failApp(run: Run, w: AppWork, report: AppReport, finish: (o: AppO
   if (rb.outcome === 'rolled-back') return finish('rolled-back', `${why}; its completed steps were rolled back`)
   report.outcome = rb.outcome
   report.message = rb.message
-  if (rb.outcome !== 'rollback-failed' && rb.outcome !== 'finalized' && !ctl.quiet) run.emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.message})
+  if (rb.outcome !== 'rollback-failed' && rb.outcome !== 'finalized' && !ctl.quiet)
+    run.emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.message})
   return report
 }
 
@@ -901,7 +1484,10 @@ async function dynamicPreflight(prep: WavePrep, deps: ExecutorDeps, signal: Abor
   const out: Finding[] = []
   const seen = new Set<string>()
   /** Renders a check and runs it, unless it does not render or the same rendered check already ran (for any app). */
-  const runOnce = async (raw: HealthCheck, scope: VarScope): Promise<{check: HealthCheck; r: CheckResult} | undefined> => {
+  const runOnce = async (
+    raw: HealthCheck,
+    scope: VarScope,
+  ): Promise<{check: HealthCheck; r: CheckResult} | undefined> => {
     let check: HealthCheck
     try {
       check = renderCheck(raw, scope)
@@ -918,13 +1504,28 @@ async function dynamicPreflight(prep: WavePrep, deps: ExecutorDeps, signal: Abor
     if (!t) return
     for (const p of t.preflight) {
       const ran = await runOnce(p.check, w.scope)
-      if (ran && ran.r.status !== 'passed') out.push({severity: p.severity, code: 'PREFLIGHT_CHECK_FAILED', app: w.name, step: `preflight ${p.id}`, message: redact(`${p.description ?? p.id}: ${ran.r.message}`, prep.secrets), hint: `Template ${w.loaded.file}, preflight ${p.id}`})
+      if (ran && ran.r.status !== 'passed')
+        out.push({
+          severity: p.severity,
+          code: 'PREFLIGHT_CHECK_FAILED',
+          app: w.name,
+          step: `preflight ${p.id}`,
+          message: redact(`${p.description ?? p.id}: ${ran.r.message}`, prep.secrets),
+          hint: `Template ${w.loaded.file}, preflight ${p.id}`,
+        })
     }
     for (const s of t.steps) {
       if (!('check' in s) || s.check.type !== 'tcp') continue
       if (s.when !== undefined && !evaluateWhen(s.when, w.scope)) continue
       const ran = await runOnce(s.check, w.scope)
-      if (ran && ran.r.status !== 'passed') out.push({severity: 'warning', code: 'TARGET_UNREACHABLE', app: w.name, step: s.id, message: redact(`${describeCheck(ran.check)}: ${ran.r.message}`, prep.secrets)})
+      if (ran && ran.r.status !== 'passed')
+        out.push({
+          severity: 'warning',
+          code: 'TARGET_UNREACHABLE',
+          app: w.name,
+          step: s.id,
+          message: redact(`${describeCheck(ran.check)}: ${ran.r.message}`, prep.secrets),
+        })
     }
   })
   return out
@@ -952,18 +1553,54 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
     stopOnBlockers(prep.findings, prep.wave.number)
     for (const f of prep.findings) emit({type: 'preflight', finding: f})
     const run = newRun(prep, opts, deps, journal, signal, emit)
-    await journal.append({type: 'run-started', wave: prep.wave.number, mode: 'execute', message: `execute wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}${opts.noRollback ? ' --no-rollback' : ''}`})
+    await journal.append({
+      type: 'run-started',
+      wave: prep.wave.number,
+      mode: 'execute',
+      message: `execute wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}${opts.noRollback ? ' --no-rollback' : ''}`,
+    })
     emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'execute', apps: prep.apps.map((a) => a.name)})
     const apps = await executeUnits(run, prep.apps, opts.concurrency ?? DEFAULT_CONCURRENCY)
     const exitCode = exitCodeFor(apps, signal.aborted)
-    if (signal.aborted) await journal.append({type: 'interrupted', wave: prep.wave.number, message: 'Ctrl-C/SIGTERM: no new step was started; running steps were stopped'})
-    await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'execute', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})
+    if (signal.aborted)
+      await journal.append({
+        type: 'interrupted',
+        wave: prep.wave.number,
+        message: 'Ctrl-C/SIGTERM: no new step was started; running steps were stopped',
+      })
+    await journal.append({
+      type: 'run-finished',
+      wave: prep.wave.number,
+      mode: 'execute',
+      exitCode,
+      message: Object.entries(summarize(apps))
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', '),
+    })
     emit({type: 'run-end', exitCode})
-    return {wave: prep.wave.number, runId, mode: 'execute' as const, planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: 0, exitCode, summary: summarize(apps), warnings: []}
+    return {
+      wave: prep.wave.number,
+      runId,
+      mode: 'execute' as const,
+      planDir: prep.ctx.planDir,
+      apps,
+      preflight: prep.findings,
+      pendingSteps: 0,
+      exitCode,
+      summary: summarize(apps),
+      warnings: [],
+    }
   })
 }
 
-function newRun(prep: WavePrep, opts: ExecuteOptions, deps: ExecutorDeps, journal: JournalWriter, signal: AbortSignal, emit: (e: ExecEvent) => void): Run {
+function newRun(
+  prep: WavePrep,
+  opts: ExecuteOptions,
+  deps: ExecutorDeps,
+  journal: JournalWriter,
+  signal: AbortSignal,
+  emit: (e: ExecEvent) => void,
+): Run {
   const replayed = replay(readJournal(journal.file).events)
   journal.onAppend = (e) => applyEvent(replayed, e)
   return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), groupAsks: new Map()}
@@ -977,7 +1614,10 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
   const deps = defaultDeps(opts.deps)
   const signal = opts.signal ?? new AbortController().signal
   const runId = newRunId()
-  const prep = prepareWave({...opts, deps, dryRun: true, stepRefs: [...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]}, runId)
+  const prep = prepareWave(
+    {...opts, deps, dryRun: true, stepRefs: [...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]},
+    runId,
+  )
   registerSecrets(prep.secrets)
   // A rollback only needs the rollback commands to render; missing programs of forward steps do not matter.
   const blockers = prep.findings.filter((f) => f.severity === 'blocker' && f.code !== 'PROGRAM_NOT_FOUND')
@@ -986,8 +1626,17 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
     const run = newRun(prep, opts, deps, journal, signal, emit)
     const candidates = prep.apps.filter((w) => {
       if (!w.template) return false
-      const st = appState(run.replayed, prep.wave.number, w.name, w.template.steps.map((s) => s.id))
-      return st.steps.some((s) => ['succeeded', 'rolling-back', 'rollback-failed', 'interrupted', 'running'].includes(s.status)) && st.status !== 'rolled-back'
+      const st = appState(
+        run.replayed,
+        prep.wave.number,
+        w.name,
+        w.template.steps.map((s) => s.id),
+      )
+      return (
+        st.steps.some((s) =>
+          ['succeeded', 'rolling-back', 'rollback-failed', 'interrupted', 'running'].includes(s.status),
+        ) && st.status !== 'rolled-back'
+      )
     })
     const apps: AppReport[] = []
     for (const w of prep.apps) {
@@ -998,15 +1647,37 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
       }
     }
     if (candidates.length > 0) {
-      await journal.append({type: 'run-started', wave: prep.wave.number, mode: 'rollback', message: `rollback wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}`})
+      await journal.append({
+        type: 'run-started',
+        wave: prep.wave.number,
+        mode: 'rollback',
+        message: `rollback wave ${prep.wave.number}${opts.apps?.length ? ` --app ${opts.apps.join(',')}` : ''}`,
+      })
       emit({type: 'run-start', runId, wave: prep.wave.number, mode: 'rollback', apps: candidates.map((a) => a.name)})
       const done = await pool(candidates, opts.concurrency ?? DEFAULT_CONCURRENCY, async (w) => {
-        const st = appState(run.replayed, prep.wave.number, w.name, w.template!.steps.map((s) => s.id))
+        const st = appState(
+          run.replayed,
+          prep.wave.number,
+          w.name,
+          w.template!.steps.map((s) => s.id),
+        )
         restoreCaptures(w, st)
         const rb = await rollbackApp(run, w, st, 'migrate rollback')
         const n = [...rb.steps.values()].filter((x) => x === 'rolled-back').length
-        const rep: AppReport = {app: w.name, template: w.templateName, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? `${n} compensating step${n === 1 ? '' : 's'} ran` : rb.message, steps: [...rb.steps].map(([id, status]) => ({id, kind: 'run' as const, status}))}
-        if (rb.outcome === 'rolled-back' || rb.outcome === 'interrupted' || rb.outcome === 'needs-operator') emit({type: 'app-end', app: w.name, outcome: rb.outcome, message: rb.outcome === 'rolled-back' ? 'rolled back' : rb.message})
+        const rep: AppReport = {
+          app: w.name,
+          template: w.templateName,
+          outcome: rb.outcome,
+          message: rb.outcome === 'rolled-back' ? `${n} compensating step${n === 1 ? '' : 's'} ran` : rb.message,
+          steps: [...rb.steps].map(([id, status]) => ({id, kind: 'run' as const, status})),
+        }
+        if (rb.outcome === 'rolled-back' || rb.outcome === 'interrupted' || rb.outcome === 'needs-operator')
+          emit({
+            type: 'app-end',
+            app: w.name,
+            outcome: rb.outcome,
+            message: rb.outcome === 'rolled-back' ? 'rolled back' : rb.message,
+          })
         return rep
       })
       apps.push(...done)
@@ -1016,9 +1687,38 @@ export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
     const failed = apps.some((a) => a.outcome === 'rollback-failed')
     // An application past its finalize step is not a failed compensation: an operator decides what becomes of it.
     const finalized = apps.some((a) => a.outcome === 'finalized')
-    const exitCode = signal.aborted || apps.some((a) => a.outcome === 'interrupted') ? EXIT.INTERRUPTED : apps.some((a) => a.outcome === 'needs-operator') ? EXIT.NEEDS_OPERATOR : failed ? EXIT.FAILURE : finalized ? EXIT.NEEDS_OPERATOR : EXIT.OK
-    if (candidates.length > 0) await journal.append({type: 'run-finished', wave: prep.wave.number, mode: 'rollback', exitCode, message: Object.entries(summarize(apps)).map(([k, v]) => `${v} ${k}`).join(', ')})
+    const exitCode =
+      signal.aborted || apps.some((a) => a.outcome === 'interrupted')
+        ? EXIT.INTERRUPTED
+        : apps.some((a) => a.outcome === 'needs-operator')
+          ? EXIT.NEEDS_OPERATOR
+          : failed
+            ? EXIT.FAILURE
+            : finalized
+              ? EXIT.NEEDS_OPERATOR
+              : EXIT.OK
+    if (candidates.length > 0)
+      await journal.append({
+        type: 'run-finished',
+        wave: prep.wave.number,
+        mode: 'rollback',
+        exitCode,
+        message: Object.entries(summarize(apps))
+          .map(([k, v]) => `${v} ${k}`)
+          .join(', '),
+      })
     emit({type: 'run-end', exitCode})
-    return {wave: prep.wave.number, runId, mode: 'rollback' as const, planDir: prep.ctx.planDir, apps, preflight: prep.findings, pendingSteps: 0, exitCode, summary: summarize(apps), warnings: []}
+    return {
+      wave: prep.wave.number,
+      runId,
+      mode: 'rollback' as const,
+      planDir: prep.ctx.planDir,
+      apps,
+      preflight: prep.findings,
+      pendingSteps: 0,
+      exitCode,
+      summary: summarize(apps),
+      warnings: [],
+    }
   })
 }

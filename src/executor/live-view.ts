@@ -24,7 +24,10 @@ interface UnitLine {
 }
 
 /** Outcomes that are a success: for `rollback`, being rolled back is; for `execute`, it means a step failed. */
-const GOOD: Record<'execute' | 'rollback', AppOutcome[]> = {execute: ['done', 'nothing-to-do'], rollback: ['done', 'nothing-to-do', 'rolled-back']}
+const GOOD: Record<'execute' | 'rollback', AppOutcome[]> = {
+  execute: ['done', 'nothing-to-do'],
+  rollback: ['done', 'nothing-to-do', 'rolled-back'],
+}
 const WAITING: AppOutcome[] = ['waiting-gate', 'pending', 'held', 'finalized']
 
 export class LiveView {
@@ -34,7 +37,7 @@ export class LiveView {
   private suspended = false
   private ticker?: NodeJS.Timeout
 
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  constructor(readonly _stream: NodeJS.WriteStream) {}
 
   private mode: 'execute' | 'rollback' = 'execute'
 
@@ -74,20 +77,32 @@ export class LiveView {
         u.wake = undefined
         u.task = undefined
         task.title = this.title(name)
-        if (!u.end) return task.skip(`${this.title(name)}${u.doing.startsWith('waiting for your') ? '' : ' (paused while approvals are asked)'}`)
+        if (!u.end)
+          return task.skip(
+            `${this.title(name)}${u.doing.startsWith('waiting for your') ? '' : ' (paused while approvals are asked)'}`,
+          )
         if (GOOD[this.mode].includes(u.end.outcome)) return
         if (WAITING.includes(u.end.outcome)) return task.skip(this.title(name))
         throw new Error(this.title(name))
       },
     }))
-    const list = new Listr(tasks as never, {
-      concurrent: true,
-      exitOnError: false,
-      // The title already says how the unit ended: no second copy of the message under it.
-      rendererOptions: {collapseErrors: true, showErrorMessage: false, collapseSkips: true, showSkipMessage: true, suffixSkips: false} as never,
-      fallbackRenderer: 'simple',
-      registerSignalListeners: false,
-    } as never)
+    const list = new Listr(
+      tasks as never,
+      {
+        concurrent: true,
+        exitOnError: false,
+        // The title already says how the unit ended: no second copy of the message under it.
+        rendererOptions: {
+          collapseErrors: true,
+          showErrorMessage: false,
+          collapseSkips: true,
+          showSkipMessage: true,
+          suffixSkips: false,
+        } as never,
+        fallbackRenderer: 'simple',
+        registerSignalListeners: false,
+      } as never,
+    )
     this.runPromise = list.run().catch(() => undefined)
   }
 
@@ -104,7 +119,8 @@ export class LiveView {
   }
 
   private tick(): void {
-    for (const [name, u] of this.units) if (u.task && !u.end && u.startedAt !== undefined) u.task.title = this.title(name)
+    for (const [name, u] of this.units)
+      if (u.task && !u.end && u.startedAt !== undefined) u.task.title = this.title(name)
   }
 
   handle(e: ExecEvent): void {
@@ -116,10 +132,19 @@ export class LiveView {
         break
       }
       case 'step-start':
-        this.set(e.app, `[${e.index + 1}/${e.total}] ${e.step}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`, e.command)
+        this.set(
+          e.app,
+          `[${e.index + 1}/${e.total}] ${e.step}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`,
+          e.command,
+        )
         break
       case 'step-end':
-        if (e.status === 'failed') this.set(e.app, `[${e.index + 1}/${e.total}] ${e.step} failed${e.retryInMs !== undefined ? `, retrying in ${ms(e.retryInMs)}` : ''}`, e.message)
+        if (e.status === 'failed')
+          this.set(
+            e.app,
+            `[${e.index + 1}/${e.total}] ${e.step} failed${e.retryInMs !== undefined ? `, retrying in ${ms(e.retryInMs)}` : ''}`,
+            e.message,
+          )
         break
       case 'rollback-step':
         if (e.status === 'started') this.set(e.app, `rolling back ${e.step}`, e.command)

@@ -64,7 +64,8 @@ export function tail(text: string, maxLines = 20, maxChars = 2000, redactFn: (s:
  * a checkout), that is this very CLI: run it with the same node.
  */
 export function resolveArgv(argv: readonly string[]): readonly string[] {
-  if (argv[0] === 'migrate' && !whichProgram('migrate')) return [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'run.js'), ...argv.slice(1)]
+  if (argv[0] === 'migrate' && !whichProgram('migrate'))
+    return [process.execPath, path.join(PACKAGE_ROOT, 'bin', 'run.js'), ...argv.slice(1)]
   return argv
 }
 
@@ -88,7 +89,11 @@ function signalAll(groups: Iterable<number>, pids: Iterable<number>, sig: NodeJS
 
 /** The processes of a step still running: its process group's leader, and every process carrying its marker. */
 function stepProcesses(pid: number | undefined, marker: string | undefined): number[] {
-  const found = marker ? findStepProcesses(marker).filter((p) => p.marker === marker).map((p) => p.pid) : []
+  const found = marker
+    ? findStepProcesses(marker)
+        .filter((p) => p.marker === marker)
+        .map((p) => p.pid)
+    : []
   if (pid !== undefined && pidAlive(pid) && !found.includes(pid)) found.push(pid)
   return found
 }
@@ -113,7 +118,8 @@ export function killAllSteps(): number {
 export async function runProcess(argvIn: readonly string[], opts: ProcessOptions = {}): Promise<ProcessResult> {
   const argv = resolveArgv(argvIn)
   const started = performance.now()
-  if (opts.signal?.aborted) return {exitCode: undefined, output: '', stdout: '', timedOut: false, canceled: true, durationMs: 0}
+  if (opts.signal?.aborted)
+    return {exitCode: undefined, output: '', stdout: '', timedOut: false, canceled: true, durationMs: 0}
   // The marker every process of the step inherits (see proc.ts): how its processes are found and stopped when they
   // left its process group or session (setsid, daemonising), and found again after a crash of this CLI.
   const marker = opts.env?.[STEP_ENV]
@@ -176,7 +182,10 @@ export async function runProcess(argvIn: readonly string[], opts: ProcessOptions
     if (stopping) await stopping
     const all = typeof r.all === 'string' ? r.all : ''
     const stdout = typeof r.stdout === 'string' ? r.stdout : ''
-    const spawnError = r.failed && r.exitCode === undefined && !r.signal && !timedOut && !canceled ? r.originalMessage || r.shortMessage : undefined
+    const spawnError =
+      r.failed && r.exitCode === undefined && !r.signal && !timedOut && !canceled
+        ? r.originalMessage || r.shortMessage
+        : undefined
     return {
       exitCode: r.exitCode,
       output: tail(all, 20, 2000, opts.redact),

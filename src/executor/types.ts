@@ -42,17 +42,65 @@ export type ExecEvent =
   | {type: 'preflight'; finding: Finding}
   | {type: 'run-start'; runId: string; wave: number; mode: 'execute' | 'rollback' | 'dry-run'; apps: string[]}
   | {type: 'app-start'; app: string; steps: number; resumeAt?: string}
-  | {type: 'step-start'; app: string; step: string; index: number; total: number; attempt: number; kind: StepKind; command?: string}
-  | {type: 'step-end'; app: string; step: string; index: number; total: number; status: 'succeeded' | 'failed' | 'skipped' | 'waiting-gate' | 'interrupted' | 'already-done'; attempt?: number; durationMs?: number; message?: string; retryInMs?: number}
-  | {type: 'rollback-step'; app: string; step: string; status: 'started' | 'succeeded' | 'failed' | 'none'; message?: string; command?: string}
+  | {
+      type: 'step-start'
+      app: string
+      step: string
+      index: number
+      total: number
+      attempt: number
+      kind: StepKind
+      command?: string
+    }
+  | {
+      type: 'step-end'
+      app: string
+      step: string
+      index: number
+      total: number
+      status: 'succeeded' | 'failed' | 'skipped' | 'waiting-gate' | 'interrupted' | 'already-done'
+      attempt?: number
+      durationMs?: number
+      message?: string
+      retryInMs?: number
+    }
+  | {
+      type: 'rollback-step'
+      app: string
+      step: string
+      status: 'started' | 'succeeded' | 'failed' | 'none'
+      message?: string
+      command?: string
+    }
   | {type: 'app-end'; app: string; outcome: AppOutcome; message?: string}
-  | {type: 'dry-step'; app: string; step: string; index: number; total: number; kind: StepKind; status: 'done' | 'pending' | 'skip' | 'gate'; detail: string; rollback?: string; note?: string}
+  | {
+      type: 'dry-step'
+      app: string
+      step: string
+      index: number
+      total: number
+      kind: StepKind
+      status: 'done' | 'pending' | 'skip' | 'gate'
+      detail: string
+      rollback?: string
+      note?: string
+    }
   | {type: 'run-end'; exitCode: number}
 
 export interface StepReport {
   id: string
   kind: StepKind
-  status: 'succeeded' | 'failed' | 'skipped' | 'waiting-gate' | 'interrupted' | 'pending' | 'rolled-back' | 'rollback-failed' | 'already-done' | 'not-run'
+  status:
+    | 'succeeded'
+    | 'failed'
+    | 'skipped'
+    | 'waiting-gate'
+    | 'interrupted'
+    | 'pending'
+    | 'rolled-back'
+    | 'rollback-failed'
+    | 'already-done'
+    | 'not-run'
   attempts?: number
   durationMs?: number
   error?: string
@@ -90,7 +138,11 @@ export interface WaveResult {
 
 export interface ExecutorDeps {
   runCommand(argv: readonly string[], opts: ProcessOptions): Promise<ProcessResult>
-  runCheck(check: HealthCheck, signal: AbortSignal, ctx: {env?: Record<string, string>; cwd?: string}): Promise<CheckResult>
+  runCheck(
+    check: HealthCheck,
+    signal: AbortSignal,
+    ctx: {env?: Record<string, string>; cwd?: string},
+  ): Promise<CheckResult>
   /** Interactive approval of a gate (a terminal); absent when nobody can answer. */
   /** Asks an operator; `units` are the units (applications, or the servers of one) that wait for the answer. */
   confirm?: (question: string, units: string[]) => Promise<boolean>

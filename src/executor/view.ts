@@ -81,7 +81,9 @@ export function formatDryRun(r: WaveResult): string {
     out.push('', `${a.app} (${a.template})${a.outcome === 'done' ? ': already done' : ''}`)
     const w = Math.max(...a.steps.map((s) => s.id.length), 4)
     for (const s of a.steps) {
-      out.push(`  ${mark[s.status] ?? '○'} ${pad(s.id, w)}  ${s.detail ?? ''}${s.status === 'already-done' ? '  [done]' : ''}${s.note ? `  [${s.note}]` : ''}`)
+      out.push(
+        `  ${mark[s.status] ?? '○'} ${pad(s.id, w)}  ${s.detail ?? ''}${s.status === 'already-done' ? '  [done]' : ''}${s.note ? `  [${s.note}]` : ''}`,
+      )
       if (s.rollback) out.push(`    ${pad('', w)}  ↩ ${s.rollback}`)
     }
   }
@@ -89,7 +91,10 @@ export function formatDryRun(r: WaveResult): string {
   const units = r.apps.filter((a) => a.outcome === 'pending').map((a) => a.app)
   const apps = new Set(units.map((u) => u.split(':')[0])).size
   const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`
-  out.push('', `${plural(r.pendingSteps, 'step')} pending in ${units.length === apps ? plural(apps, 'application') : `${plural(units.length, 'unit')} of ${plural(apps, 'application')}`}.`)
+  out.push(
+    '',
+    `${plural(r.pendingSteps, 'step')} pending in ${units.length === apps ? plural(apps, 'application') : `${plural(units.length, 'unit')} of ${plural(apps, 'application')}`}.`,
+  )
   return out.map(printable).join('\n')
 }
 
@@ -97,8 +102,13 @@ export function formatSummary(r: WaveResult): string {
   const out: string[] = ['']
   const w = Math.max(...r.apps.map((a) => a.app.length), 4)
   for (const a of r.apps) out.push(`  ${pad(a.app, w)}  ${OUTCOME_WORD[a.outcome]}${a.message ? `: ${a.message}` : ''}`)
-  const counts = Object.entries(r.summary).map(([k, v]) => `${v} ${OUTCOME_WORD[k as AppOutcome]}`).join(', ')
-  out.push('', `${r.mode === 'rollback' ? 'Rollback of wave' : 'Wave'} ${r.wave}: ${counts || 'no applications'} (exit ${r.exitCode}). \`migrate status --plan ${shellPath(r.planDir)}\` shows every step.`)
+  const counts = Object.entries(r.summary)
+    .map(([k, v]) => `${v} ${OUTCOME_WORD[k as AppOutcome]}`)
+    .join(', ')
+  out.push(
+    '',
+    `${r.mode === 'rollback' ? 'Rollback of wave' : 'Wave'} ${r.wave}: ${counts || 'no applications'} (exit ${r.exitCode}). \`migrate status --plan ${shellPath(r.planDir)}\` shows every step.`,
+  )
   return out.map(printable).join('\n')
 }
 
@@ -117,9 +127,17 @@ const STEP_MARK: Record<string, string> = {
 
 export function formatStatus(s: StatusResult): string {
   const out: string[] = []
-  out.push(`Plan ${s.planDir}: ${s.journal.events} journal event(s)${s.journal.torn ? ', torn last line ignored' : ''}${s.journal.corruptLines.length ? `, CORRUPT lines ${s.journal.corruptLines.join(', ')}` : ''}`)
-  if (s.lock) out.push(`Lock: ${s.lock.user}@${s.lock.host} pid ${s.lock.pid} (${s.lock.operation}, since ${s.lock.since})${s.lock.alive === false ? ' — that process is gone: stale, the next run takes it over' : ''}`)
-  if (s.journal.lastRun && !s.journal.lastRun.finished && !s.lock) out.push(`Last run ${s.journal.lastRun.runId} (${s.journal.lastRun.message ?? ''}) did not finish: it crashed or was killed; rerun it to resume.`)
+  out.push(
+    `Plan ${s.planDir}: ${s.journal.events} journal event(s)${s.journal.torn ? ', torn last line ignored' : ''}${s.journal.corruptLines.length ? `, CORRUPT lines ${s.journal.corruptLines.join(', ')}` : ''}`,
+  )
+  if (s.lock)
+    out.push(
+      `Lock: ${s.lock.user}@${s.lock.host} pid ${s.lock.pid} (${s.lock.operation}, since ${s.lock.since})${s.lock.alive === false ? ' — that process is gone: stale, the next run takes it over' : ''}`,
+    )
+  if (s.journal.lastRun && !s.journal.lastRun.finished && !s.lock)
+    out.push(
+      `Last run ${s.journal.lastRun.runId} (${s.journal.lastRun.message ?? ''}) did not finish: it crashed or was killed; rerun it to resume.`,
+    )
   // A wave nobody has started is one line (an 11-wave plan reads at a glance); `--wave N` lists its units.
   const oneLine = (w: StatusResult['waves'][number]): boolean => s.waves.length > 1 && w.status === 'pending'
   let previousOneLine = false
@@ -128,24 +146,41 @@ export function formatStatus(s: StatusResult): string {
       const apps = [...new Set(w.apps.map((a) => a.name.split(':')[0]))]
       const units = w.apps.length
       if (!previousOneLine) out.push('')
-      out.push(`Wave ${w.number}${w.name ? ` (${w.name})` : ''}: pending — ${apps.length} application${apps.length === 1 ? '' : 's'}${units !== apps.length ? ` (${units} units)` : ''}: ${apps.slice(0, 6).join(', ')}${apps.length > 6 ? `, … ${apps.length - 6} more` : ''}`)
+      out.push(
+        `Wave ${w.number}${w.name ? ` (${w.name})` : ''}: pending — ${apps.length} application${apps.length === 1 ? '' : 's'}${units !== apps.length ? ` (${units} units)` : ''}: ${apps.slice(0, 6).join(', ')}${apps.length > 6 ? `, … ${apps.length - 6} more` : ''}`,
+      )
       previousOneLine = true
       continue
     }
     previousOneLine = false
-    out.push('', `Wave ${w.number}${w.name ? ` (${w.name})` : ''}: ${w.status} — ${Object.entries(w.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`)
+    out.push(
+      '',
+      `Wave ${w.number}${w.name ? ` (${w.name})` : ''}: ${w.status} — ${Object.entries(w.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}`,
+    )
     for (const a of w.apps) {
       const done = a.steps.filter((x) => x.status === 'succeeded' || x.status === 'skipped').length
-      out.push(`  ${a.name}: ${a.status} (${done}/${a.steps.length} steps${a.durationMs ? `, ${ms(a.durationMs)}` : ''})${a.waitingFor ? ` — waiting for approval at ${a.waitingFor}: --approve ${a.waitingFor}` : ''}`)
+      out.push(
+        `  ${a.name}: ${a.status} (${done}/${a.steps.length} steps${a.durationMs ? `, ${ms(a.durationMs)}` : ''})${a.waitingFor ? ` — waiting for approval at ${a.waitingFor}: --approve ${a.waitingFor}` : ''}`,
+      )
       if (a.status !== 'pending' && a.status !== 'done') {
-        for (const st of a.steps) out.push(`    ${STEP_MARK[st.status] ?? '?'} ${st.id}: ${st.status}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}${st.durationMs !== undefined ? ` ${ms(st.durationMs)}` : ''}${st.confirmed ? ' (confirmed by the operator: --skip-step)' : ''}${st.error ? ` — ${st.error}` : ''}`)
+        for (const st of a.steps)
+          out.push(
+            `    ${STEP_MARK[st.status] ?? '?'} ${st.id}: ${st.status}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}${st.durationMs !== undefined ? ` ${ms(st.durationMs)}` : ''}${st.confirmed ? ' (confirmed by the operator: --skip-step)' : ''}${st.error ? ` — ${st.error}` : ''}`,
+          )
       }
       if (a.lastError && a.status !== 'done') out.push(`    last error: ${a.lastError}`)
       if (a.heldBecause) out.push(`    ${a.heldBecause}`)
     }
   }
   if (s.verify) {
-    out.push('', s.verify.ok ? `Journal verified: ${s.verify.events} events, hash chain intact.` : `Journal verification FAILED (${s.verify.problems.length} problem(s)):`)
+    out.push(
+      '',
+      s.verify.ok
+        ? `Journal verified: ${s.verify.events} events, hash chain intact.`
+        : `Journal verification FAILED (${s.verify.problems.length} problem(s)):`,
+    )
     for (const p of s.verify.problems) out.push(`  ${s.journal.file}:${p.line}: ${p.problem}`)
   }
   return out.map(printable).join('\n')

@@ -16,4 +16,3 @@ export function whichProgram(program: string, envPath = process.env.PATH ?? ''):
   if (program.includes('/')) return ok(program)
   return envPath.split(path.delimiter).some((dir) => dir && ok(path.join(dir, program)))
 }
-

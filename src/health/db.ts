@@ -27,17 +27,26 @@ async function attempt(signal: AbortSignal, fn: () => Promise<Omit<CheckResult, 
     else signal.addEventListener('abort', onAbort, {once: true})
   })
   try {
-    const r = await Promise.race([fn().catch((e) => ({status: 'failed' as const, message: e instanceof MigrateError ? e.message : message(e)})), aborted])
+    const r = await Promise.race([
+      fn().catch((e) => ({status: 'failed' as const, message: e instanceof MigrateError ? e.message : message(e)})),
+      aborted,
+    ])
     return {...r, durationMs: Date.now() - t0}
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort)
   }
 }
 
-function judge(value: unknown, check: {expect?: string | number | boolean; max?: number}, what: string): Omit<CheckResult, 'durationMs'> {
+function judge(
+  value: unknown,
+  check: {expect?: string | number | boolean; max?: number},
+  what: string,
+): Omit<CheckResult, 'durationMs'> {
   const shown = value === null || value === undefined ? 'NULL' : String(value)
-  if (check.expect !== undefined && shown !== String(check.expect)) return {status: 'failed', message: `${what} returned ${shown}, expected ${check.expect}`, data: {value: shown}}
-  if (check.max !== undefined && !(Number(value) <= check.max)) return {status: 'failed', message: `${what} returned ${shown}, more than ${check.max}`, data: {value: shown}}
+  if (check.expect !== undefined && shown !== String(check.expect))
+    return {status: 'failed', message: `${what} returned ${shown}, expected ${check.expect}`, data: {value: shown}}
+  if (check.max !== undefined && !(Number(value) <= check.max))
+    return {status: 'failed', message: `${what} returned ${shown}, more than ${check.max}`, data: {value: shown}}
   return {status: 'passed', message: `${what} returned ${shown}`, data: {value: shown}}
 }
 
@@ -71,15 +80,27 @@ export async function runRedisCheck(check: Of<'redis'>, signal: AbortSignal): Pr
     try {
       if (check.expect === 'pong') {
         const pong = await r.ping()
-        return pong === 'PONG' ? {status: 'passed', message: `${where} answered PONG`} : {status: 'failed', message: `${where} answered ${pong}`}
+        return pong === 'PONG'
+          ? {status: 'passed', message: `${where} answered PONG`}
+          : {status: 'failed', message: `${where} answered ${pong}`}
       }
       const i = parseInfo(String(await r.info('replication')))
       const role = i.role === 'slave' ? 'replica' : i.role
       if (check.expect === 'link-up') {
         const ok = role === 'replica' && i.master_link_status === 'up' && i.master_sync_in_progress !== '1'
-        return {status: ok ? 'passed' : 'failed', message: ok ? `${where} replicates from ${i.master_host}:${i.master_port}, link up` : `${where}: role ${role}, link ${i.master_link_status ?? 'n/a'}${i.master_sync_in_progress === '1' ? ', full sync in progress' : ''}`, data: {role, link: i.master_link_status}}
+        return {
+          status: ok ? 'passed' : 'failed',
+          message: ok
+            ? `${where} replicates from ${i.master_host}:${i.master_port}, link up`
+            : `${where}: role ${role}, link ${i.master_link_status ?? 'n/a'}${i.master_sync_in_progress === '1' ? ', full sync in progress' : ''}`,
+          data: {role, link: i.master_link_status},
+        }
       }
-      return {status: role === check.expect ? 'passed' : 'failed', message: `${where} is a ${role}${role === check.expect ? '' : `, expected ${check.expect}`}`, data: {role}}
+      return {
+        status: role === check.expect ? 'passed' : 'failed',
+        message: `${where} is a ${role}${role === check.expect ? '' : `, expected ${check.expect}`}`,
+        data: {role},
+      }
     } finally {
       r.disconnect()
     }
@@ -99,24 +120,44 @@ export async function runReplicationLagCheck(check: Of<'replication-lag'>, signa
         // the subscriber's worker, its error counters and the schema of the published tables count too.
         const problems = await pgApplyHealthCheck(check.source, check.target, slot, check.passwordEnv)
         if (!lag.active) problems.unshift(`slot ${slot} is not in use: the subscription is not streaming`)
-        if (problems.length) return {status: 'failed', message: `slot ${slot} lag ${lag.lagBytes} bytes, but replication is not applying: ${problems.join('; ')}`, data: {lagBytes: lag.lagBytes, problems}}
+        if (problems.length)
+          return {
+            status: 'failed',
+            message: `slot ${slot} lag ${lag.lagBytes} bytes, but replication is not applying: ${problems.join('; ')}`,
+            data: {lagBytes: lag.lagBytes, problems},
+          }
         const ok = lag.lagBytes <= check.maxLag
-        return {status: ok ? 'passed' : 'failed', message: `slot ${slot} lag ${lag.lagBytes} bytes${ok ? ', applying' : ` > ${check.maxLag}`}`, data: {lagBytes: lag.lagBytes}}
+        return {
+          status: ok ? 'passed' : 'failed',
+          message: `slot ${slot} lag ${lag.lagBytes} bytes${ok ? ', applying' : ` > ${check.maxLag}`}`,
+          data: {lagBytes: lag.lagBytes},
+        }
       }
       case 'mysql':
       case 'mariadb': {
         const lag = await mariadbLag(check.target, check.passwordEnv)
         if (!lag) return {status: 'failed', message: `${redactUrl(check.target)} is not a replica`}
         if (lag.io !== 'Yes' || lag.sql !== 'Yes' || lag.seconds === null)
-          return {status: 'failed', message: `replica threads IO ${lag.io}, SQL ${lag.sql}${lag.error ? `: ${lag.error}` : ''}`}
+          return {
+            status: 'failed',
+            message: `replica threads IO ${lag.io}, SQL ${lag.sql}${lag.error ? `: ${lag.error}` : ''}`,
+          }
         const ok = lag.seconds <= check.maxLag
-        return {status: ok ? 'passed' : 'failed', message: `replica ${lag.seconds} s behind${ok ? '' : ` > ${check.maxLag}`}`, data: {seconds: lag.seconds}}
+        return {
+          status: ok ? 'passed' : 'failed',
+          message: `replica ${lag.seconds} s behind${ok ? '' : ` > ${check.maxLag}`}`,
+          data: {seconds: lag.seconds},
+        }
       }
       case 'redis': {
         const lag = await redisLag(check.source, check.target, opts)
         if (!lag) return {status: 'failed', message: `${redactUrl(check.target)} is not a replica`}
         const ok = lag.linkUp && !lag.syncing && lag.lagBytes <= check.maxLag
-        return {status: ok ? 'passed' : 'failed', message: `link ${lag.linkUp ? 'up' : 'down'}${lag.syncing ? ', syncing' : ''}, ${lag.lagBytes} bytes behind`, data: {lagBytes: lag.lagBytes}}
+        return {
+          status: ok ? 'passed' : 'failed',
+          message: `link ${lag.linkUp ? 'up' : 'down'}${lag.syncing ? ', syncing' : ''}, ${lag.lagBytes} bytes behind`,
+          data: {lagBytes: lag.lagBytes},
+        }
       }
     }
   })

@@ -25,17 +25,31 @@ export async function runCheck(check: HealthCheck, signal: AbortSignal, ctx: Che
         return await runHttpCheck(check, signal, timeoutMs)
       case 'tcp': {
         const port = Number(check.port)
-        if (!Number.isInteger(port) || port < 1 || port > 65535) return {status: 'failed', message: `tcp: port ${JSON.stringify(check.port)} is not a port number`, durationMs: 0}
+        if (!Number.isInteger(port) || port < 1 || port > 65535)
+          return {
+            status: 'failed',
+            message: `tcp: port ${JSON.stringify(check.port)} is not a port number`,
+            durationMs: 0,
+          }
         return await runTcpCheck(check.host, port, signal, timeoutMs)
       }
       case 'command':
         return await runCommandCheck(check, signal, timeoutMs, ctx.env, ctx.cwd)
       case 'sql':
-        return await withTimeout((await db()).runSqlCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
+        return await withTimeout(
+          (await db()).runSqlCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])),
+          timeoutMs,
+        )
       case 'redis':
-        return await withTimeout((await db()).runRedisCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
+        return await withTimeout(
+          (await db()).runRedisCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])),
+          timeoutMs,
+        )
       case 'replication-lag':
-        return await withTimeout((await db()).runReplicationLagCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])), timeoutMs)
+        return await withTimeout(
+          (await db()).runReplicationLagCheck(check, AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)])),
+          timeoutMs,
+        )
       default:
         return assertNever(check)
     }
@@ -76,7 +90,16 @@ function db(): Promise<typeof import('./db.js')> {
 
 function withTimeout(p: Promise<CheckResult>, ms: number): Promise<CheckResult> {
   let t: NodeJS.Timeout
-  return Promise.race([p, new Promise<CheckResult>((resolve) => (t = setTimeout(() => resolve({status: 'failed', message: `no answer within ${ms} ms`, durationMs: ms}), ms + 500)))]).finally(() => clearTimeout(t))
+  return Promise.race([
+    p,
+    new Promise<CheckResult>(
+      (resolve) =>
+        (t = setTimeout(
+          () => resolve({status: 'failed', message: `no answer within ${ms} ms`, durationMs: ms}),
+          ms + 500,
+        )),
+    ),
+  ]).finally(() => clearTimeout(t))
 }
 
 function assertNever(x: never): never {

@@ -14,7 +14,12 @@ export function runTcpCheck(host: string, port: number, signal: AbortSignal, tim
       signal.removeEventListener('abort', onAbort)
       sock.destroy()
       const ms = Math.round(performance.now() - started)
-      resolve({status: ok ? 'passed' : 'failed', message: `${host}:${port} ${why}`, durationMs: ms, data: {latencyMs: ms}})
+      resolve({
+        status: ok ? 'passed' : 'failed',
+        message: `${host}:${port} ${why}`,
+        durationMs: ms,
+        data: {latencyMs: ms},
+      })
     }
     const onAbort = (): void => finish(false, 'stopped')
     const timer = setTimeout(() => finish(false, `no connection within ${timeoutMs} ms`), timeoutMs)

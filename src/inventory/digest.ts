@@ -26,7 +26,9 @@ function sortedRecords(key: string, value: unknown): unknown {
 }
 
 /** The content digest of a (schema-parsed) inventory. */
-export function inventoryDigest(inventory: Pick<Inventory, 'applications' | 'servers' | 'databases' | 'dependencies' | 'unassigned'>): string {
+export function inventoryDigest(
+  inventory: Pick<Inventory, 'applications' | 'servers' | 'databases' | 'dependencies' | 'unassigned'>,
+): string {
   const {applications, servers, databases, dependencies, unassigned} = inventory
   const hash = createHash('sha256')
   // Piece by piece: 100,000 servers never become one JSON string.
@@ -45,7 +47,11 @@ export function fileDigest(content: string | Uint8Array): string {
  * `content-sha256:` digests, by the file's bytes for older ones (`sha256:` or bare hex, as plans written by hand may
  * have). `current` is for messages that show both.
  */
-export function checkDigest(recorded: string, inventory: Inventory, fileBytes: () => string | Uint8Array): {ok: boolean; current: string} {
+export function checkDigest(
+  recorded: string,
+  inventory: Inventory,
+  fileBytes: () => string | Uint8Array,
+): {ok: boolean; current: string} {
   if (recorded.startsWith(CONTENT)) {
     const current = inventoryDigest(inventory)
     return {ok: recorded === current, current}

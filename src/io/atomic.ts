@@ -11,7 +11,10 @@ export function writeFileAtomic(file: string, content: FileContent): void {
   const dir = path.dirname(file)
   mkdirSync(dir, {recursive: true})
   // Unique per call (pid, time and a random part), and created exclusively: two writes never share a temp file.
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${randomBytes(4).toString('hex')}.tmp`)
+  const tmp = path.join(
+    dir,
+    `.${path.basename(file)}.${process.pid}.${Date.now()}.${randomBytes(4).toString('hex')}.tmp`,
+  )
   let fd = -1
   try {
     fd = openSync(tmp, 'wx', 0o644)
@@ -21,9 +24,9 @@ export function writeFileAtomic(file: string, content: FileContent): void {
     }
     if (typeof content === 'function') {
       const r: unknown = content((chunk) => put(Buffer.from(chunk, 'utf8')))
-      if (r !== undefined && typeof (r as {then?: unknown}).then === 'function') throw new Error('writeFileAtomic: the writer must be synchronous')
-    }
-    else put(typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
+      if (r !== undefined && typeof (r as {then?: unknown}).then === 'function')
+        throw new Error('writeFileAtomic: the writer must be synchronous')
+    } else put(typeof content === 'string' ? Buffer.from(content, 'utf8') : content)
     fsyncSync(fd)
     closeSync(fd)
     fd = -1

@@ -32,8 +32,14 @@ export function readBytes(file: string): Buffer {
     return readFileSync(file)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw badInput(`${file}: no such file`, 'FILE_NOT_FOUND', 'Check the path, or create it first (e.g. `migrate discover` writes inventory.yaml, `migrate plan` writes plan.yaml)')
-    if (code === 'EISDIR') throw badInput(`${file}: is a directory, expected a file`, 'FILE_IS_DIRECTORY', 'Name a file inside it')
+    if (code === 'ENOENT')
+      throw badInput(
+        `${file}: no such file`,
+        'FILE_NOT_FOUND',
+        'Check the path, or create it first (e.g. `migrate discover` writes inventory.yaml, `migrate plan` writes plan.yaml)',
+      )
+    if (code === 'EISDIR')
+      throw badInput(`${file}: is a directory, expected a file`, 'FILE_IS_DIRECTORY', 'Name a file inside it')
     throw badInput(`${file}: cannot read (${code ?? String(error)})`, 'FILE_UNREADABLE', 'Check the permissions')
   }
 }
@@ -48,7 +54,20 @@ export function parseSource(file: string, input: string): {source: SourceDocumen
   } catch (error) {
     if (!(error instanceof YamlRefused)) throw error
     const pos = lineColumn(lineStartsOf(text), error.offset)
-    return {source, diagnostics: [{severity: 'error', code: error.code, message: error.message, hint: yamlHint(error.code, error.message), file, line: pos.line, column: pos.column}]}
+    return {
+      source,
+      diagnostics: [
+        {
+          severity: 'error',
+          code: error.code,
+          message: error.message,
+          hint: yamlHint(error.code, error.message),
+          file,
+          line: pos.line,
+          column: pos.column,
+        },
+      ],
+    }
   }
 }
 
@@ -64,7 +83,8 @@ function yamlHint(code: YamlRefusalCode, message: string): string {
       return 'Write it as a plain YAML 1.2 value: quote a value to make it a string, and give every key a name'
     default:
       if (/tab/.test(message)) return 'YAML indentation must use spaces, not tabs'
-      if (/indentation|mapping entry|expected/.test(message)) return 'Check the indentation: keys of one mapping must start in the same column, list items need "- ", and a value holding ": " must be quoted'
+      if (/indentation|mapping entry|expected/.test(message))
+        return 'Check the indentation: keys of one mapping must start in the same column, list items need "- ", and a value holding ": " must be quoted'
       return 'Fix the YAML syntax at this position'
   }
 }
@@ -96,7 +116,18 @@ export function zodDiagnostics(source: SourceDocument, error: z.ZodError, schema
   if (out.length <= MAX_SCHEMA_DIAGNOSTICS) return out
   const total = error.issues.reduce((n, issue) => n + (issue.code === 'unrecognized_keys' ? issue.keys.length : 1), 0)
   const more = total - MAX_SCHEMA_DIAGNOSTICS
-  return [...out.slice(0, MAX_SCHEMA_DIAGNOSTICS), {severity: 'error', code: 'SCHEMA_MORE_PROBLEMS', message: `${more.toLocaleString('en')} more schema problems are not listed`, hint: 'Check that this is the kind of file you meant (`migrate schema` shows each kind), fix the problems above and validate again', file: source.file, line: 1, column: 1}]
+  return [
+    ...out.slice(0, MAX_SCHEMA_DIAGNOSTICS),
+    {
+      severity: 'error',
+      code: 'SCHEMA_MORE_PROBLEMS',
+      message: `${more.toLocaleString('en')} more schema problems are not listed`,
+      hint: 'Check that this is the kind of file you meant (`migrate schema` shows each kind), fix the problems above and validate again',
+      file: source.file,
+      line: 1,
+      column: 1,
+    },
+  ]
 }
 
 function schemaDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z.ZodType): Diagnostic[] {
@@ -108,7 +139,18 @@ function schemaDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z
       case 'unrecognized_keys':
         for (const key of issue.keys.slice(0, MAX_SCHEMA_DIAGNOSTICS + 1)) {
           const near = schema ? didYouMean(key, knownKeys(schema, path)) : ''
-          out.push(diagnosticAt(source, [...path, key], {code: 'SCHEMA_UNKNOWN_FIELD', message: `unknown field "${key}"${near}`, hint: 'Remove it or check its spelling; `migrate schema` lists the fields'}, true))
+          out.push(
+            diagnosticAt(
+              source,
+              [...path, key],
+              {
+                code: 'SCHEMA_UNKNOWN_FIELD',
+                message: `unknown field "${key}"${near}`,
+                hint: 'Remove it or check its spelling; `migrate schema` lists the fields',
+              },
+              true,
+            ),
+          )
         }
         break
       case 'invalid_type': {
@@ -116,8 +158,12 @@ function schemaDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z
         out.push(
           diagnosticAt(source, path, {
             code: missing ? 'SCHEMA_MISSING_FIELD' : 'SCHEMA_INVALID_TYPE',
-            message: missing ? `required field "${String(path.at(-1) ?? '')}" is missing` : `${issue.message.replace(/^Invalid input: /, '')}`,
-            hint: missing ? `Add ${String(path.at(-1) ?? 'it')} (expected ${issue.expected})` : `Write ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected} here`,
+            message: missing
+              ? `required field "${String(path.at(-1) ?? '')}" is missing`
+              : `${issue.message.replace(/^Invalid input: /, '')}`,
+            hint: missing
+              ? `Add ${String(path.at(-1) ?? 'it')} (expected ${issue.expected})`
+              : `Write ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected} here`,
           }),
         )
         break
@@ -132,7 +178,13 @@ function schemaDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z
         )
         break
       case 'invalid_union':
-        out.push(diagnosticAt(source, path, {code: 'SCHEMA_INVALID_VALUE', message: issue.message, hint: 'See `migrate schema` for the allowed shapes'}))
+        out.push(
+          diagnosticAt(source, path, {
+            code: 'SCHEMA_INVALID_VALUE',
+            message: issue.message,
+            hint: 'See `migrate schema` for the allowed shapes',
+          }),
+        )
         break
       default:
         out.push(diagnosticAt(source, path, {code: `SCHEMA_${issue.code.toUpperCase()}`, message: issue.message}))
@@ -143,7 +195,8 @@ function schemaDiagnostics(source: SourceDocument, error: z.ZodError, schema?: z
 
 function valueAt(source: SourceDocument, path: Path): unknown {
   let v: unknown = source.value
-  for (const seg of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined
+  for (const seg of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[seg] : undefined
   return v
 }
 

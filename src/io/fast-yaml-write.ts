@@ -9,7 +9,8 @@ import {toYaml} from './write-yaml.js'
 const SAFE = /^[A-Za-z0-9_/.(][A-Za-z0-9 _./@()+,=;~'"#:-]*$/
 const UNSAFE_INSIDE = /: |:$| #| $|^\.\.\./
 // YAML 1.2 core schema scalars that would not read back as strings.
-const NUMBER_LIKE = /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/
+const NUMBER_LIKE =
+  /^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/
 const KEYWORD = /^(?:true|True|TRUE|false|False|FALSE|null|Null|NULL|~)$/
 
 // Keys and many values repeat thousands of times (field names, states, regions): decide each text once.
@@ -28,12 +29,16 @@ function scalarString(s: string): string | undefined {
 function scalar(v: unknown): string | undefined {
   if (v === null) return 'null'
   if (typeof v === 'boolean') return v ? 'true' : 'false'
-  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) && Math.abs(v) < 1e21 && (Number.isInteger(v) || Math.abs(v) >= 1e-6) ? String(v) : undefined
+  if (typeof v === 'number')
+    return Number.isFinite(v) && !Object.is(v, -0) && Math.abs(v) < 1e21 && (Number.isInteger(v) || Math.abs(v) >= 1e-6)
+      ? String(v)
+      : undefined
   if (typeof v === 'string') return scalarString(v)
   return undefined
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** The library's rendering of a one-key map, re-indented: for keys or values this writer does not handle. */
 function viaLibrary(key: string, value: unknown, indent: string, out: string[]): void {
@@ -42,7 +47,13 @@ function viaLibrary(key: string, value: unknown, indent: string, out: string[]):
 }
 
 /** `sink`, given only for the top-level mapping, receives the finished lines between the items of its sequences. */
-function writeMap(obj: Record<string, unknown>, indent: string, out: string[], firstPrefix?: string, sink?: (chunk: string) => void): void {
+function writeMap(
+  obj: Record<string, unknown>,
+  indent: string,
+  out: string[],
+  firstPrefix?: string,
+  sink?: (chunk: string) => void,
+): void {
   let first = true
   for (const [k, v] of Object.entries(obj)) {
     if (v === undefined) continue

@@ -47,7 +47,15 @@ function hasLossyString(value: unknown): boolean {
 
 /** Serialises `value` with the schema header and writes it atomically. Returns the text written. */
 export function writeYamlFile(file: string, kind: string, value: unknown, comment?: string): string {
-  const text = schemaHeader(kind, file) + (comment ? comment.split('\n').map((l) => `# ${l}`.trimEnd()).join('\n') + '\n' : '') + toYaml(value)
+  const text =
+    schemaHeader(kind, file) +
+    (comment
+      ? comment
+          .split('\n')
+          .map((l) => `# ${l}`.trimEnd())
+          .join('\n') + '\n'
+      : '') +
+    toYaml(value)
   writeFileAtomic(file, text)
   return text
 }

@@ -73,7 +73,8 @@ export function buildPositions(text: string): PositionNode {
     top.key = undefined
     top.expectKey = true
   }
-  const anchorName = (e: Event): string | undefined => ('anchorStart' in e && e.anchorStart !== NONE ? text.slice(e.anchorStart, e.anchorEnd) : undefined)
+  const anchorName = (e: Event): string | undefined =>
+    'anchorStart' in e && e.anchorStart !== NONE ? text.slice(e.anchorStart, e.anchorEnd) : undefined
   for (const e of events) {
     switch (e.type) {
       case EVENT_ID.DOCUMENT:
@@ -92,7 +93,10 @@ export function buildPositions(text: string): PositionNode {
       }
       case EVENT_ID.SEQUENCE:
       case EVENT_ID.MAPPING: {
-        const node: PositionNode = e.type === EVENT_ID.SEQUENCE ? {offset: eventOffset(text, e), items: []} : {offset: eventOffset(text, e), keys: new Map()}
+        const node: PositionNode =
+          e.type === EVENT_ID.SEQUENCE
+            ? {offset: eventOffset(text, e), items: []}
+            : {offset: eventOffset(text, e), keys: new Map()}
         const name = anchorName(e)
         if (name !== undefined) anchors.set(name, {node})
         place(node, undefined)
@@ -115,7 +119,10 @@ export function buildPositions(text: string): PositionNode {
 }
 
 /** The node at `path`, or the deepest one on the way (a missing key points at its mapping), and the key's offset. */
-export function nodeAt(root: PositionNode, path: readonly (string | number)[]): {node: PositionNode; keyOffset?: number; exact: boolean} {
+export function nodeAt(
+  root: PositionNode,
+  path: readonly (string | number)[],
+): {node: PositionNode; keyOffset?: number; exact: boolean} {
   let node = root
   let keyOffset: number | undefined
   for (const seg of path) {

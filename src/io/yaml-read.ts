@@ -39,7 +39,12 @@ export class YamlRefused extends Error {
   }
 }
 
-export type YamlRefusalCode = 'YAML_SYNTAX' | 'YAML_DUPLICATE_KEY' | 'YAML_UNSUPPORTED' | 'YAML_ALIAS_LIMIT' | 'YAML_TOO_DEEP'
+export type YamlRefusalCode =
+  | 'YAML_SYNTAX'
+  | 'YAML_DUPLICATE_KEY'
+  | 'YAML_UNSUPPORTED'
+  | 'YAML_ALIAS_LIMIT'
+  | 'YAML_TOO_DEEP'
 
 /** How many nodes aliases may add to a document when expanded (each alias counts as the nodes it stands for). */
 export const MAX_ALIAS_EXPANSION = 1_000_000
@@ -65,7 +70,12 @@ export function resolvePlain(source: string): unknown {
   if (INT_OCT.test(source)) return Number.parseInt(source.slice(2), 8)
   if (INT.test(source)) return Number.parseInt(source, 10)
   if (INT_HEX.test(source)) return Number.parseInt(source.slice(2), 16)
-  if (FLOAT_NAN.test(source)) return source.slice(-3).toLowerCase() === 'nan' ? Number.NaN : source[0] === '-' ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
+  if (FLOAT_NAN.test(source))
+    return source.slice(-3).toLowerCase() === 'nan'
+      ? Number.NaN
+      : source[0] === '-'
+        ? Number.NEGATIVE_INFINITY
+        : Number.POSITIVE_INFINITY
   if (FLOAT_EXP.test(source) || FLOAT.test(source)) return Number.parseFloat(source)
   return source
 }
@@ -75,8 +85,18 @@ const implicitOnly =
   (source: string, isExplicit: boolean): unknown =>
     !isExplicit && test(source) ? resolvePlain(source) : NOT_RESOLVED
 
-const nullTag = defineScalarTag('tag:yaml.org,2002:null', {implicit: true, implicitFirstChars: ['', '~', 'n', 'N'], resolve: implicitOnly((s) => NULL.test(s)), identify: (v) => v === null})
-const boolTag = defineScalarTag('tag:yaml.org,2002:bool', {implicit: true, implicitFirstChars: ['t', 'T', 'f', 'F'], resolve: implicitOnly((s) => BOOL.test(s)), identify: (v) => typeof v === 'boolean'})
+const nullTag = defineScalarTag('tag:yaml.org,2002:null', {
+  implicit: true,
+  implicitFirstChars: ['', '~', 'n', 'N'],
+  resolve: implicitOnly((s) => NULL.test(s)),
+  identify: (v) => v === null,
+})
+const boolTag = defineScalarTag('tag:yaml.org,2002:bool', {
+  implicit: true,
+  implicitFirstChars: ['t', 'T', 'f', 'F'],
+  resolve: implicitOnly((s) => BOOL.test(s)),
+  identify: (v) => typeof v === 'boolean',
+})
 const intTag = defineScalarTag('tag:yaml.org,2002:int', {
   implicit: true,
   implicitFirstChars: ['-', '+', ...'0123456789'],
@@ -98,7 +118,8 @@ const floatTag = defineScalarTag('tag:yaml.org,2002:float', {
 const mapTag = defineMappingTag<Record<string, unknown>>('tag:yaml.org,2002:map', {
   create: () => ({}),
   addPair: (map, key, value) => {
-    if (key === null) return 'a mapping key is empty (null or ~); name the key, or quote it ("~") if it is meant literally'
+    if (key === null)
+      return 'a mapping key is empty (null or ~); name the key, or quote it ("~") if it is meant literally'
     if (typeof key === 'object') return 'a list or mapping used as a key is not supported; use a plain key'
     const name = String(key)
     if (name in map) Object.defineProperty(map, name, {value, writable: true, enumerable: true, configurable: true})
@@ -151,15 +172,30 @@ function refusal(error: unknown, text: string): YamlRefused {
     let offset = error.mark?.position ?? 0
     // js-yaml points inside a quoted key; yaml (and a reader) at its opening quote.
     if (offset > 0 && (text[offset - 1] === '"' || text[offset - 1] === "'")) offset--
-    if (reason === 'duplicated mapping key') return new YamlRefused(`the key ${JSON.stringify(keyAt(text, offset))} appears twice in one mapping`, offset, 'YAML_DUPLICATE_KEY')
-    if (reason.startsWith('nesting exceeded maxDepth')) return new YamlRefused(`collections are nested more than ${MAX_DEPTH} deep`, offset, 'YAML_TOO_DEEP')
-    if (/explicit tag|unknown (?:scalar|sequence|mapping) tag/.test(reason)) return new YamlRefused(`${reason.replace(/^cannot resolve a node with/, 'the')}: explicit tags other than !!str are not read`, offset, 'YAML_UNSUPPORTED')
-    if (/complex keys|mapping key is empty|used as a key/.test(reason)) return new YamlRefused(reason, offset, 'YAML_UNSUPPORTED')
-    if (/recursive alias/.test(reason)) return new YamlRefused('an alias refers to the anchor it is inside of', offset, 'YAML_ALIAS_LIMIT')
-    if (/^tab characters must not be used in indentation/.test(reason)) return new YamlRefused(TABS, offset, 'YAML_SYNTAX')
+    if (reason === 'duplicated mapping key')
+      return new YamlRefused(
+        `the key ${JSON.stringify(keyAt(text, offset))} appears twice in one mapping`,
+        offset,
+        'YAML_DUPLICATE_KEY',
+      )
+    if (reason.startsWith('nesting exceeded maxDepth'))
+      return new YamlRefused(`collections are nested more than ${MAX_DEPTH} deep`, offset, 'YAML_TOO_DEEP')
+    if (/explicit tag|unknown (?:scalar|sequence|mapping) tag/.test(reason))
+      return new YamlRefused(
+        `${reason.replace(/^cannot resolve a node with/, 'the')}: explicit tags other than !!str are not read`,
+        offset,
+        'YAML_UNSUPPORTED',
+      )
+    if (/complex keys|mapping key is empty|used as a key/.test(reason))
+      return new YamlRefused(reason, offset, 'YAML_UNSUPPORTED')
+    if (/recursive alias/.test(reason))
+      return new YamlRefused('an alias refers to the anchor it is inside of', offset, 'YAML_ALIAS_LIMIT')
+    if (/^tab characters must not be used in indentation/.test(reason))
+      return new YamlRefused(TABS, offset, 'YAML_SYNTAX')
     return new YamlRefused(reason, offset, 'YAML_SYNTAX')
   }
-  if (error instanceof RangeError) return new YamlRefused('the document is nested too deeply to read', 0, 'YAML_TOO_DEEP')
+  if (error instanceof RangeError)
+    return new YamlRefused('the document is nested too deeply to read', 0, 'YAML_TOO_DEEP')
   throw error
 }
 
@@ -193,16 +229,30 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
     switch (e.type) {
       case EVENT_ID.DOCUMENT:
         documents++
-        if (documents > 1) throw new YamlRefused('the file holds more than one YAML document (a second "---")', documentStart(text, lastOffset), 'YAML_UNSUPPORTED')
+        if (documents > 1)
+          throw new YamlRefused(
+            'the file holds more than one YAML document (a second "---")',
+            documentStart(text, lastOffset),
+            'YAML_UNSUPPORTED',
+          )
         // js-yaml takes an indented "---" for a document start; yaml (and the spec) read it as text.
         if (e.explicitStart) {
           const first = /^(?:[ \t]*(?:#[^\n]*)?(?:\r?\n)|%[^\n]*\n)*/.exec(text)![0].length
-          if (!/^---(?:[ \t\r\n]|$)/.test(text.slice(first))) throw new YamlRefused('"---" is indented; a document marker starts at the beginning of its line', first, 'YAML_SYNTAX')
+          if (!/^---(?:[ \t\r\n]|$)/.test(text.slice(first)))
+            throw new YamlRefused(
+              '"---" is indented; a document marker starts at the beginning of its line',
+              first,
+              'YAML_SYNTAX',
+            )
         }
         for (const d of e.directives) {
           if (d.kind === 'yaml' && d.version === '1.2') continue
           const what = d.kind === 'yaml' ? `%YAML ${d.version}` : '%TAG'
-          throw new YamlRefused(`the ${what} directive is not read; remove it (files are read as YAML 1.2, core schema)`, Math.max(0, text.indexOf('%')), 'YAML_UNSUPPORTED')
+          throw new YamlRefused(
+            `the ${what} directive is not read; remove it (files are read as YAML 1.2, core schema)`,
+            Math.max(0, text.indexOf('%')),
+            'YAML_UNSUPPORTED',
+          )
         }
         break
       case EVENT_ID.ALIAS:
@@ -216,16 +266,25 @@ function checkEvents(events: Event[], text: string): {documents: number; aliases
         checkPropertyEnd(text, e)
         const block = e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK
         const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED
-        const starts = [e.tagStart, e.anchorStart - 1, block ? (blockHeader(text, e)?.offset ?? -1) : e.valueStart - (quoted ? 1 : 0)].filter((x) => x >= 0)
+        const starts = [
+          e.tagStart,
+          e.anchorStart - 1,
+          block ? (blockHeader(text, e)?.offset ?? -1) : e.valueStart - (quoted ? 1 : 0),
+        ].filter((x) => x >= 0)
         if (tabs && starts.length > 0) checkIndentation(text, Math.min(...starts))
         // A "fast" scalar's value is its source text as it stands (one line, no escapes): nothing to fold or decode.
         if (e.valueEnd !== NO_RANGE && !e.fast) checkScalarText(text, e, open.length === 0)
         const key = isKey()
-        if (!key && e.style === SCALAR_STYLE.PLAIN && e.valueStart !== NO_RANGE && open.length > 0) checkCommentBeforeValue(text, e.valueStart)
+        if (!key && e.style === SCALAR_STYLE.PLAIN && e.valueStart !== NO_RANGE && open.length > 0)
+          checkCommentBeforeValue(text, e.valueStart)
         if (key && e.valueEnd !== NO_RANGE) {
           const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED ? 1 : 0
           const props = [e.tagStart, e.anchorStart].filter((x) => x !== NO_RANGE)
-          checkKeyLength(text, Math.min(e.valueStart - quoted, ...props.map((x) => (x === e.anchorStart ? x - 1 : x))), e.valueEnd + quoted)
+          checkKeyLength(
+            text,
+            Math.min(e.valueStart - quoted, ...props.map((x) => (x === e.anchorStart ? x - 1 : x))),
+            e.valueEnd + quoted,
+          )
         }
         lastOffset = e.valueEnd
         break
@@ -270,7 +329,12 @@ function checkCommentBeforeValue(text: string, valueStart: number): void {
     else break
     lineStart = prev
   }
-  if (blank && lessIndentedComment) throw new YamlRefused('a value on its own line after a blank line and a less indented comment is read differently by YAML readers; put the value on the line of its key, or indent the comment like the value', valueStart, 'YAML_UNSUPPORTED')
+  if (blank && lessIndentedComment)
+    throw new YamlRefused(
+      'a value on its own line after a blank line and a less indented comment is read differently by YAML readers; put the value on the line of its key, or indent the comment like the value',
+      valueStart,
+      'YAML_UNSUPPORTED',
+    )
 }
 
 /**
@@ -280,7 +344,8 @@ function checkCommentBeforeValue(text: string, valueStart: number): void {
 function checkTabAfterIndicator(text: string): void {
   for (const m of text.matchAll(/^([ ]*(?:[-?:][ \t]+)*[-?:])[ \t]*\t[ \t]*(.*)$/gm)) {
     const rest = m[2].replace(/\r$/, '')
-    if (rest === '' || /^[&*!|>'"[{#?:-]/.test(rest) || /:(?:[ \t]|$)/.test(rest)) throw new YamlRefused(TABS, (m.index ?? 0) + m[1].length, 'YAML_SYNTAX')
+    if (rest === '' || /^[&*!|>'"[{#?:-]/.test(rest) || /:(?:[ \t]|$)/.test(rest))
+      throw new YamlRefused(TABS, (m.index ?? 0) + m[1].length, 'YAML_SYNTAX')
   }
 }
 
@@ -288,7 +353,12 @@ function checkTabAfterIndicator(text: string): void {
 function checkTabLinesNearExplicitKeys(text: string): void {
   if (!/^[ \t]*(?:- +)*\?[ \t]/m.test(text)) return
   const tabbed = /^[ ?:-]*\t/m.exec(text)
-  if (tabbed) throw new YamlRefused(`${TABS}: a line starts with a tab (after its indicators), in a file with explicit keys ("? ")`, tabbed.index + tabbed[0].length - 1, 'YAML_SYNTAX')
+  if (tabbed)
+    throw new YamlRefused(
+      `${TABS}: a line starts with a tab (after its indicators), in a file with explicit keys ("? ")`,
+      tabbed.index + tabbed[0].length - 1,
+      'YAML_SYNTAX',
+    )
 }
 
 /** An anchor or tag must be followed by a space or a line end: "&a[1]" is one anchor to js-yaml, broken to yaml. */
@@ -296,7 +366,8 @@ function checkPropertyEnd(text: string, e: {anchorEnd: number; tagEnd: number}):
   for (const end of [e.anchorEnd, e.tagEnd]) {
     if (end === NO_RANGE || end >= text.length) continue
     const ch = text[end]
-    if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\r' && ch !== ',' && ch !== ']' && ch !== '}') throw new YamlRefused('an anchor (&name) or tag (!tag) must be followed by a space', end, 'YAML_SYNTAX')
+    if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\r' && ch !== ',' && ch !== ']' && ch !== '}')
+      throw new YamlRefused('an anchor (&name) or tag (!tag) must be followed by a space', end, 'YAML_SYNTAX')
   }
 }
 
@@ -304,7 +375,8 @@ function checkPropertyEnd(text: string, e: {anchorEnd: number; tagEnd: number}):
 function checkIndentation(text: string, offset: number): void {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1
   const prefix = text.slice(lineStart, offset)
-  if (prefix.includes('\t') && /^[ \t]*$/.test(prefix)) throw new YamlRefused(TABS, lineStart + prefix.indexOf('\t'), 'YAML_SYNTAX')
+  if (prefix.includes('\t') && /^[ \t]*$/.test(prefix))
+    throw new YamlRefused(TABS, lineStart + prefix.indexOf('\t'), 'YAML_SYNTAX')
 }
 
 /** The header (| or > with its indicators) of a block scalar: on the line before its text. */
@@ -325,18 +397,33 @@ function checkScalarText(text: string, e: ScalarEvent, atRoot: boolean): void {
   const quoted = e.style === SCALAR_STYLE.SINGLE_QUOTED || e.style === SCALAR_STYLE.DOUBLE_QUOTED
   const block = e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK
   const raw = quoted ? text.slice(e.valueStart - 1, e.valueEnd + 1) : text.slice(e.valueStart, e.valueEnd)
-  if (quoted && !/[\n\r]/.test(raw) && !(e.style === SCALAR_STYLE.SINGLE_QUOTED ? raw.slice(1, -1).includes("'") : raw.includes('\\'))) return
+  if (
+    quoted &&
+    !/[\n\r]/.test(raw) &&
+    !(e.style === SCALAR_STYLE.SINGLE_QUOTED ? raw.slice(1, -1).includes("'") : raw.includes('\\'))
+  )
+    return
   let token: Parameters<typeof CST.resolveAsScalar>[0]
   let at = quoted ? e.valueStart - 1 : e.valueStart
   if (block) {
     const found = blockHeader(text, e)
-    if (!found) throw new YamlRefused('a block scalar (| or >) whose header this reader cannot place', e.valueStart, 'YAML_UNSUPPORTED')
+    if (!found)
+      throw new YamlRefused(
+        'a block scalar (| or >) whose header this reader cannot place',
+        e.valueStart,
+        'YAML_UNSUPPORTED',
+      )
     const header = found.match
     at = found.offset
     // An indentation indicator counts from the parent's indentation, which for a scalar that is the whole document
     // YAML readers put at -1 or 0: refused there. Elsewhere the parent's is the content's (js-yaml's) less the digit.
     const digit = Number(/[0-9]/.exec(header[2])?.[0] ?? 0)
-    if (digit > 0 && atRoot) throw new YamlRefused(`the indentation indicator in "${header[1]}${header[2]}" of a document that is one block of text is not read (YAML readers differ on it); remove the digit`, at, 'YAML_UNSUPPORTED')
+    if (digit > 0 && atRoot)
+      throw new YamlRefused(
+        `the indentation indicator in "${header[1]}${header[2]}" of a document that is one block of text is not read (YAML readers differ on it); remove the digit`,
+        at,
+        'YAML_UNSUPPORTED',
+      )
     // The text of the scalar as yaml's lexer takes it: on over the blank lines after it, less those of them (unless
     // kept with +) that are not indented deeper than its first line.
     let end = e.valueEnd
@@ -356,10 +443,30 @@ function checkScalarText(text: string, e: ScalarEvent, atRoot: boolean): void {
       }
     }
     const parentIndent = digit > 0 ? e.indent - digit : 0
-    const headerToken = {type: 'block-scalar-header' as const, offset: at, indent: parentIndent, source: header[1] + header[2]}
-    token = {type: 'block-scalar', offset: at, indent: parentIndent, props: [headerToken], source: text.slice(e.valueStart, end)}
+    const headerToken = {
+      type: 'block-scalar-header' as const,
+      offset: at,
+      indent: parentIndent,
+      source: header[1] + header[2],
+    }
+    token = {
+      type: 'block-scalar',
+      offset: at,
+      indent: parentIndent,
+      props: [headerToken],
+      source: text.slice(e.valueStart, end),
+    }
   } else {
-    token = {type: quoted ? (e.style === SCALAR_STYLE.SINGLE_QUOTED ? 'single-quoted-scalar' : 'double-quoted-scalar') : 'scalar', offset: at, indent: 0, source: raw}
+    token = {
+      type: quoted
+        ? e.style === SCALAR_STYLE.SINGLE_QUOTED
+          ? 'single-quoted-scalar'
+          : 'double-quoted-scalar'
+        : 'scalar',
+      offset: at,
+      indent: 0,
+      source: raw,
+    }
   }
   let problem: string | undefined
   const theirs = CST.resolveAsScalar(token, true, (_offset, _code, message) => {
@@ -367,7 +474,11 @@ function checkScalarText(text: string, e: ScalarEvent, atRoot: boolean): void {
   })
   const mine = getScalarValue(text, e)
   if (problem !== undefined || theirs?.value !== mine) {
-    throw new YamlRefused(`this ${block ? 'block' : quoted ? 'quoted' : 'multi-line'} text can be read in more than one way (${problem ?? 'YAML readers fold its lines differently'}); simplify its line breaks, blank lines or escapes`, at, 'YAML_UNSUPPORTED')
+    throw new YamlRefused(
+      `this ${block ? 'block' : quoted ? 'quoted' : 'multi-line'} text can be read in more than one way (${problem ?? 'YAML readers fold its lines differently'}); simplify its line breaks, blank lines or escapes`,
+      at,
+      'YAML_UNSUPPORTED',
+    )
   }
 }
 
@@ -380,7 +491,11 @@ function checkKeyLength(text: string, start: number, end: number): void {
   let before = start - 1
   while (before >= 0 && (text[before] === ' ' || text[before] === '\t')) before--
   if (text[before] === '?') return
-  throw new YamlRefused(`a key is longer than ${MAX_IMPLICIT_KEY} characters (YAML's limit for a key not written after "? ")`, start, 'YAML_SYNTAX')
+  throw new YamlRefused(
+    `a key is longer than ${MAX_IMPLICIT_KEY} characters (YAML's limit for a key not written after "? ")`,
+    start,
+    'YAML_SYNTAX',
+  )
 }
 
 function documentStart(text: string, after: number): number {
@@ -400,7 +515,12 @@ function checkAliasExpansion(root: unknown, at: number): void {
   // `written` counts each value once as it stands in the file; `total` counts it as often as aliases repeat it.
   let written = 0
   const enter = (node: object): void => {
-    if (open.has(node)) throw new YamlRefused('an alias refers to the anchor it is inside of (the data would be endless)', at, 'YAML_ALIAS_LIMIT')
+    if (open.has(node))
+      throw new YamlRefused(
+        'an alias refers to the anchor it is inside of (the data would be endless)',
+        at,
+        'YAML_ALIAS_LIMIT',
+      )
     open.add(node)
     written++
     stack.push({node, children: Array.isArray(node) ? node : Object.values(node), i: 0, total: 1})
@@ -428,6 +548,10 @@ function checkAliasExpansion(root: unknown, at: number): void {
     else total = top.total
   }
   if (total - written > MAX_ALIAS_EXPANSION) {
-    throw new YamlRefused(`aliases expand this document by more than ${MAX_ALIAS_EXPANSION.toLocaleString('en')} values (an "alias bomb")`, at, 'YAML_ALIAS_LIMIT')
+    throw new YamlRefused(
+      `aliases expand this document by more than ${MAX_ALIAS_EXPANSION.toLocaleString('en')} values (an "alias bomb")`,
+      at,
+      'YAML_ALIAS_LIMIT',
+    )
   }
 }

@@ -7,7 +7,15 @@ import {API_VERSION} from '../schema/common.js'
 import type {Inventory} from '../schema/inventory.js'
 import type {AppPlan, Plan, PlanSettings} from '../schema/plan.js'
 import {deadlineError, lastCutover} from './advice.js'
-import {assignWaves, checkPins, groupAttrs, rulesOf, type AssignInput, type Assignment, type FixedWave} from './assign.js'
+import {
+  assignWaves,
+  checkPins,
+  groupAttrs,
+  rulesOf,
+  type AssignInput,
+  type Assignment,
+  type FixedWave,
+} from './assign.js'
 import {Calendar, dayOfIso, formatDay} from './calendar.js'
 import {buildGroups, describeGroup, groupName, type GroupGraph} from './graph.js'
 import {managedParams, managedRequires, managedTemplate} from './managed.js'
@@ -35,13 +43,22 @@ export interface AssembleOptions {
   timings?: Record<string, number>
 }
 
-
-export function assemblePlan(inventory: Inventory, settings: PlanSettings, prior?: PriorState, options: AssembleOptions = {}): Plan {
+export function assemblePlan(
+  inventory: Inventory,
+  settings: PlanSettings,
+  prior?: PriorState,
+  options: AssembleOptions = {},
+): Plan {
   return assemble(inventory, settings, prior, options).plan
 }
 
 /** assemblePlan with the quality figures and internals, for the command's report and the benchmark. */
-export function assemble(inventory: Inventory, settings: PlanSettings, prior?: PriorState, options: AssembleOptions = {}): {plan: Plan; quality: Quality} {
+export function assemble(
+  inventory: Inventory,
+  settings: PlanSettings,
+  prior?: PriorState,
+  options: AssembleOptions = {},
+): {plan: Plan; quality: Quality} {
   const t = options.timings
   let t0 = t ? performance.now() : 0
   const lap = (name: string) => {
@@ -52,7 +69,11 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
   }
   const cal = new Calendar(settings)
   if (cal.deadlineDay !== undefined && cal.deadlineDay <= cal.startDay) {
-    throw badInput(`the deadline ${settings.deadline} is not after the start date ${settings.startDate}`, 'BAD_SETTINGS', 'Set settings.deadline (or --deadline) after settings.startDate')
+    throw badInput(
+      `the deadline ${settings.deadline} is not after the start date ${settings.startDate}`,
+      'BAD_SETTINGS',
+      'Set settings.deadline (or --deadline) after settings.startDate',
+    )
   }
   const model = buildModel(inventory, settings)
   lap('model')
@@ -67,7 +88,16 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
     for (const n of [...new Set(prior.startedWaves)].sort((a, b) => a - b)) {
       const pw = prior.plan.waves.find((w) => w.number === n)
       if (!pw) continue
-      fixedWaves.push({number: n, name: pw.name, cutoverDay: dayOfIso(cal.timeZone, pw.cutover.start), replicationStart: pw.replicationStart, test: pw.test, cutover: pw.cutover, pilot: pw.pilot, ...(pw.replicationDays !== undefined ? {replicationDays: pw.replicationDays} : {})})
+      fixedWaves.push({
+        number: n,
+        name: pw.name,
+        cutoverDay: dayOfIso(cal.timeZone, pw.cutover.start),
+        replicationStart: pw.replicationStart,
+        test: pw.test,
+        cutover: pw.cutover,
+        pilot: pw.pilot,
+        ...(pw.replicationDays !== undefined ? {replicationDays: pw.replicationDays} : {}),
+      })
       for (const name of pw.applications) {
         const i = model.appIndex.get(name)
         if (i !== undefined && model.apps[i].inScope && !fixedOfApp.has(i)) fixedOfApp.set(i, n)
@@ -76,10 +106,12 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
   }
   const at = groupAttrs(model, gg, cal, fixedOfApp)
   const ub = checkPins(model, gg, at)
-  const priorWaves = prior && sameSettings(prior.plan.settings, settings) ? priorWavesOf(model, gg, prior.plan) : undefined
+  const priorWaves =
+    prior && sameSettings(prior.plan.settings, settings) ? priorWavesOf(model, gg, prior.plan) : undefined
   const input: AssignInput = {model, gg, at, ub, cal, fixedWaves, prior: priorWaves}
   const asg = assignChecked(input)
-  if (cal.deadlineDay !== undefined && lastCutover(asg) > cal.deadlineDay) throw deadlineError(input, asg, (s) => assignWith(input, s))
+  if (cal.deadlineDay !== undefined && lastCutover(asg) > cal.deadlineDay)
+    throw deadlineError(input, asg, (s) => assignWith(input, s))
   lap('waves')
 
   const appWave = new Int32Array(model.apps.length)
@@ -98,7 +130,11 @@ export function assemble(inventory: Inventory, settings: PlanSettings, prior?: P
     model,
     gg,
     appWave,
-    asg.waves.map((s) => ({number: s.number, cutoverDay: waveDay(s.number), inBlackout: s.fixed ? cal.cutoverBlackout(s.fixed.cutover.start, s.fixed.cutover.end) !== undefined : false})),
+    asg.waves.map((s) => ({
+      number: s.number,
+      cutoverDay: waveDay(s.number),
+      inBlackout: s.fixed ? cal.cutoverBlackout(s.fixed.cutover.start, s.fixed.cutover.end) !== undefined : false,
+    })),
     cal,
   )
   const catalogs = options.catalogs ?? loadCatalogs()
@@ -158,7 +194,11 @@ function sameSettings(a: PlanSettings, b: PlanSettings): boolean {
 
 function stableJson(x: unknown): string {
   if (Array.isArray(x)) return `[${x.map(stableJson).join(',')}]`
-  if (x && typeof x === 'object') return `{${Object.keys(x).sort().map((k) => `${JSON.stringify(k)}:${stableJson((x as Record<string, unknown>)[k])}`).join(',')}}`
+  if (x && typeof x === 'object')
+    return `{${Object.keys(x)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((x as Record<string, unknown>)[k])}`)
+      .join(',')}}`
   return JSON.stringify(x) ?? 'null'
 }
 
@@ -175,7 +215,14 @@ function priorWavesOf(model: EstateModel, gg: GroupGraph, plan: Plan): Int32Arra
 }
 
 /** The three latest-moving dependencies of application a outside its group (then the heaviest), as a reason. */
-function dependsOn(model: EstateModel, gg: GroupGraph, appWave: Int32Array, a: number, outStart: Int32Array, outList: Int32Array): string | undefined {
+function dependsOn(
+  model: EstateModel,
+  gg: GroupGraph,
+  appWave: Int32Array,
+  a: number,
+  outStart: Int32Array,
+  outList: Int32Array,
+): string | undefined {
   const {edges} = model
   const g = gg.groupOf[a]
   const top = [-1, -1, -1]
@@ -290,7 +337,16 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
         if (!sized) return undefined
         const template = managedTemplate(n.cloud, d.engine, DB_TEMPLATES[d.engine])
         const requires = template ? managedRequires(template, n.name, d) : undefined
-        return {id: d.id, service: sized.service, instanceClass: sized.instanceClass, template, reason: `${d.engine} ${d.version ?? ''}`.trim() + `, ${d.sizeGiB === undefined ? 'size unknown' : `${d.sizeGiB} GiB`}: ${sized.reason}`, ...(requires ? {engine: d.engine, ...(d.version ? {version: d.version} : {}), requires} : {})}
+        return {
+          id: d.id,
+          service: sized.service,
+          instanceClass: sized.instanceClass,
+          template,
+          reason:
+            `${d.engine} ${d.version ?? ''}`.trim() +
+            `, ${d.sizeGiB === undefined ? 'size unknown' : `${d.sizeGiB} GiB`}: ${sized.reason}`,
+          ...(requires ? {engine: d.engine, ...(d.version ? {version: d.version} : {}), requires} : {}),
+        }
       })
       .filter((x): x is NonNullable<typeof x> => x !== undefined)
       .sort((x, y) => (x.id < y.id ? -1 : 1))
@@ -302,25 +358,44 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
         if (replaced?.has(si)) continue
         const s = inventory.servers[si]
         const sz = sizer.sizeServer(s)
-        serverTargets.push({id: s.id, instanceType: sz.instanceType, vcpus: sz.vcpus, memoryMiB: sz.memoryMiB, reason: sz.reason})
+        serverTargets.push({
+          id: s.id,
+          instanceType: sz.instanceType,
+          vcpus: sz.vcpus,
+          memoryMiB: sz.memoryMiB,
+          reason: sz.reason,
+        })
       }
     }
     if (!sortedById(serverTargets)) serverTargets.sort((x, y) => (x.id < y.id ? -1 : 1))
     let template: string
     if (!n.inScope) template = NO_TEMPLATE
     else if (n.ruleTemplate) template = n.ruleTemplate
-    else if (n.strategy === 'replatform' && serverTargets.length === 0 && dbTargets.length > 0) template = dbTargets[0].template
+    else if (n.strategy === 'replatform' && serverTargets.length === 0 && dbTargets.length > 0)
+      template = dbTargets[0].template
     else template = REHOST_TEMPLATES[n.cloud]
     const reasons: string[] = []
     if (!n.inScope) {
       reasons.push(`${n.strategyReason}: stays out of the waves`)
     } else {
-      reasons.push(placementReason(placement, a, afterOf, pinOf.get(n.name), dependsOn(model, gg, appWave, a, outStart, outList)))
+      reasons.push(
+        placementReason(placement, a, afterOf, pinOf.get(n.name), dependsOn(model, gg, appWave, a, outStart, outList)),
+      )
       const ms = gg.members[g]
-      if (ms.length > 1) reasons.push(`moves with ${describeGroup(model, ms.filter((x) => x !== a), gg.why[g]).replace(/^move group /, '')}`)
+      if (ms.length > 1)
+        reasons.push(
+          `moves with ${describeGroup(
+            model,
+            ms.filter((x) => x !== a),
+            gg.why[g],
+          ).replace(/^move group /, '')}`,
+        )
       reasons.push(n.strategyReason)
       const replaced = n.replaced.size === 0 ? 0 : n.servers.filter((si) => n.replaced.has(si)).length
-      if (replaced > 0) reasons.push(`${replaced} database/cache server${replaced === 1 ? '' : 's'} replaced by the managed service${dbTargets.length === 1 ? '' : 's'} (${[...new Set(dbTargets.map((d) => d.service))].join(', ')})`)
+      if (replaced > 0)
+        reasons.push(
+          `${replaced} database/cache server${replaced === 1 ? '' : 's'} replaced by the managed service${dbTargets.length === 1 ? '' : 's'} (${[...new Set(dbTargets.map((d) => d.service))].join(', ')})`,
+        )
     }
     const out: AppPlan = {
       name: n.name,
@@ -331,7 +406,17 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
       target,
       servers: serverTargets,
       databases: dbTargets,
-      params: n.inScope && dbTargets.length === 1 ? dbParams(inventory, n.dbs.find((di) => inventory.databases[di].id === dbTargets[0].id)!, model, n.name, dbTargets[0].template, n.region) : {},
+      params:
+        n.inScope && dbTargets.length === 1
+          ? dbParams(
+              inventory,
+              n.dbs.find((di) => inventory.databases[di].id === dbTargets[0].id)!,
+              model,
+              n.name,
+              dbTargets[0].template,
+              n.region,
+            )
+          : {},
       reasons,
     }
     return out
@@ -351,7 +436,10 @@ function sourceParams(inventory: Inventory, dbIndex: number, model: EstateModel)
   const port = d.port ?? {postgres: 5432, mysql: 3306, mariadb: 3306, redis: 6379}[d.engine as 'postgres']
   switch (d.engine) {
     case 'postgres':
-      return {source_conninfo: `host=${host} port=${port} dbname=${d.name}`, source_url: `postgresql://${host}:${port}/${d.name}`}
+      return {
+        source_conninfo: `host=${host} port=${port} dbname=${d.name}`,
+        source_url: `postgresql://${host}:${port}/${d.name}`,
+      }
     case 'mysql':
     case 'mariadb':
       return {database: d.name, source_host: host, source_port: String(port)}
@@ -363,7 +451,14 @@ function sourceParams(inventory: Inventory, dbIndex: number, model: EstateModel)
 }
 
 /** Source-side parameters, and the target-side ones the plan can derive for a managed template. */
-function dbParams(inventory: Inventory, dbIndex: number, model: EstateModel, app: string, template: string | undefined, region: string): Record<string, string> {
+function dbParams(
+  inventory: Inventory,
+  dbIndex: number,
+  model: EstateModel,
+  app: string,
+  template: string | undefined,
+  region: string,
+): Record<string, string> {
   const src = sourceParams(inventory, dbIndex, model)
   const d = inventory.databases[dbIndex]
   if (template === 'redis-elasticache' && src.source_url) src.source_addr = src.source_url.replace(/^redis:\/\//, '')
@@ -374,4 +469,3 @@ function sortedById(xs: {id: string}[]): boolean {
   for (let i = 1; i < xs.length; i++) if (xs[i - 1].id > xs[i].id) return false
   return true
 }
-

@@ -7,7 +7,7 @@
 // neighbouring waves when that shortens the days dependent applications spend on two sites, never breaking a rule.
 import {badInput} from '../errors.js'
 import type {PlanSettings} from '../schema/plan.js'
-import {Calendar, formatDay, replicationDays, type CutoverSlot} from './calendar.js'
+import {type Calendar, formatDay, replicationDays, type CutoverSlot} from './calendar.js'
 import type {GroupGraph} from './graph.js'
 import {aggregatePairs, describeGroup} from './graph.js'
 import {CRIT_ORDER, ENV_NAMES, runbooks, type EstateModel} from './model.js'
@@ -121,7 +121,16 @@ export function rulesOf(settings: PlanSettings): Rules {
 }
 
 /** The replication start, test window and cutover of a wave after `prevCutoverDay`. */
-export function scheduleWave(cal: Calendar, settings: PlanSettings, prevCutoverDay: number | undefined, dataGiB: number, changeGiB: number, waveNumber: number, minDay = -INF, environments: readonly string[] = []): Schedule {
+export function scheduleWave(
+  cal: Calendar,
+  settings: PlanSettings,
+  prevCutoverDay: number | undefined,
+  dataGiB: number,
+  changeGiB: number,
+  waveNumber: number,
+  minDay = -INF,
+  environments: readonly string[] = [],
+): Schedule {
   const R = replicationDays(dataGiB, changeGiB, settings.bandwidthMbps)
   if (!Number.isFinite(R)) {
     throw badInput(
@@ -184,7 +193,12 @@ class Heap {
 }
 
 /** Per-group attributes from the model. */
-export function groupAttrs(model: EstateModel, gg: GroupGraph, cal: Calendar, fixedOfApp: Map<number, number>): GroupAttrs {
+export function groupAttrs(
+  model: EstateModel,
+  gg: GroupGraph,
+  cal: Calendar,
+  fixedOfApp: Map<number, number>,
+): GroupAttrs {
   const G = gg.count
   const at: GroupAttrs = {
     apps: new Int32Array(G),
@@ -234,7 +248,12 @@ export function groupAttrs(model: EstateModel, gg: GroupGraph, cal: Calendar, fi
     const a = model.appIndex.get(p.app)
     if (a === undefined) throw unknownPin(model, p.app)
     const g = gg.groupOf[a]
-    if (g < 0) throw badInput(`settings.pins names "${p.app}", which is ${model.apps[a].strategy === 'retire' ? 'retired' : 'retained'} and moves in no wave`, 'PIN_OUT_OF_SCOPE', 'Remove the pin, or change the application\'s strategy')
+    if (g < 0)
+      throw badInput(
+        `settings.pins names "${p.app}", which is ${model.apps[a].strategy === 'retire' ? 'retired' : 'retained'} and moves in no wave`,
+        'PIN_OUT_OF_SCOPE',
+        "Remove the pin, or change the application's strategy",
+      )
     if (p.wave !== undefined) {
       if (at.pin[g] !== 0 && at.pin[g] !== p.wave) {
         throw badInput(
@@ -258,8 +277,12 @@ function dayNumber(iso: string): number {
   return Math.floor(Date.UTC(y, m - 1, d) / 86_400_000)
 }
 
-function unknownPin(model: EstateModel, name: string): Error {
-  return badInput(`settings.pins names application "${name}", which is not in the inventory`, 'UNKNOWN_APP', 'Use an application name from the inventory')
+function unknownPin(_model: EstateModel, name: string): Error {
+  return badInput(
+    `settings.pins names application "${name}", which is not in the inventory`,
+    'UNKNOWN_APP',
+    'Use an application name from the inventory',
+  )
 }
 
 /** Checks that pins agree with the order (a pinned group's predecessors fit before it); returns upper bounds. */
@@ -353,8 +376,10 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
       const over: string[] = []
       if (at.apps[g] > cap.apps) over.push(`${at.apps[g]} applications (capacity.apps ${cap.apps})`)
       if (at.servers[g] > cap.servers) over.push(`${at.servers[g]} servers (capacity.servers ${cap.servers})`)
-      if (at.dataGiB[g] > capData) over.push(`${(at.dataGiB[g] / 1024).toFixed(1)} TiB (capacity.dataTiB ${cap.dataTiB})`)
-      if (at.crit[g] > cap.critical) over.push(`${at.crit[g]} high/critical applications (capacity.critical ${cap.critical})`)
+      if (at.dataGiB[g] > capData)
+        over.push(`${(at.dataGiB[g] / 1024).toFixed(1)} TiB (capacity.dataTiB ${cap.dataTiB})`)
+      if (at.crit[g] > cap.critical)
+        over.push(`${at.crit[g]} high/critical applications (capacity.critical ${cap.critical})`)
       if (over.length > 0) {
         throw badInput(
           `${describeGroup(model, gg.members[g], gg.why[g])} must move in one wave but is larger than a wave: ${over.join(', ')}`,
@@ -378,7 +403,20 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
   }
   const waves: WaveSlot[] = []
   const slotOf = (w: number): WaveSlot => waves[w - 1]
-  const newSlot = (number: number): WaveSlot => ({number, groups: [], apps: 0, servers: 0, dataGiB: 0, changeGiB: 0, crit: 0, env: -1, pilot: false, relaxed: [], forced: [], minDay: -INF})
+  const newSlot = (number: number): WaveSlot => ({
+    number,
+    groups: [],
+    apps: 0,
+    servers: 0,
+    dataGiB: 0,
+    changeGiB: 0,
+    crit: 0,
+    env: -1,
+    pilot: false,
+    relaxed: [],
+    forced: [],
+    minDay: -INF,
+  })
 
   const remaining = new Int32Array(G)
   const minWave = new Int32Array(G).fill(1)
@@ -396,7 +434,12 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
 
   // Room each wave keeps for the groups the previous plan had there: a group that had to leave its wave takes only
   // the slack of later ones, so it does not push their groups on in turn (a one-server change moves a few apps).
-  const reserved = {apps: new Float64Array(G + 2), servers: new Float64Array(G + 2), data: new Float64Array(G + 2), crit: new Float64Array(G + 2)}
+  const reserved = {
+    apps: new Float64Array(G + 2),
+    servers: new Float64Array(G + 2),
+    data: new Float64Array(G + 2),
+    crit: new Float64Array(G + 2),
+  }
   const reserve = (g: number, sign: 1 | -1) => {
     const p = prior ? prior[g] : 0
     if (!p || p > G + 1) return
@@ -494,7 +537,10 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
     w++
     const slot = newSlot(w)
     waves.push(slot)
-    const baseEarliest = Math.max(cal.startDay + settings.testDays + 1, prevCutover === undefined ? -INF : prevCutover + settings.waveCadenceDays)
+    const baseEarliest = Math.max(
+      cal.startDay + settings.testDays + 1,
+      prevCutover === undefined ? -INF : prevCutover + settings.waveCadenceDays,
+    )
     let lbDay = cal.nextCutover(baseEarliest).day
     // 0: every rule; 1: groups held for their previous plan's wave may come; 2: early-wave rules relaxed too.
     let relax = prior ? 0 : 1
@@ -517,8 +563,22 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
           // Relaxed (nothing else could fill the wave), the early-wave rules give way for one group only.
           const alone = relax >= 2 && slot.groups.length === 0
           if (rules.critical && at.blocked[g] && !(front && envBeatsCritical) && !alone) return 'early'
-          if (rules.smallEarly && k === 1 && pilotApps > 0 && slot.apps + at.apps[g] > pilotApps && !(front && envBeatsSmall) && !alone) return 'early'
-          if (rules.smallEarly && slot.servers + at.servers[g] > serverCap(k, false) && !(front && envBeatsSmall) && !alone) return 'early'
+          if (
+            rules.smallEarly &&
+            k === 1 &&
+            pilotApps > 0 &&
+            slot.apps + at.apps[g] > pilotApps &&
+            !(front && envBeatsSmall) &&
+            !alone
+          )
+            return 'early'
+          if (
+            rules.smallEarly &&
+            slot.servers + at.servers[g] > serverCap(k, false) &&
+            !(front && envBeatsSmall) &&
+            !alone
+          )
+            return 'early'
         }
         if (rules.capacity) {
           // Room kept for the previous plan's groups of this wave (none for those groups themselves).
@@ -530,7 +590,11 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
           const what =
             slot.apps + at.apps[g] + rApps > cap.apps
               ? 'applications'
-              : slot.servers + at.servers[g] + rServers > serverCap(k, true) || (k > ramp.earlyWaves && !kept && relax < 2 && slot.servers + at.servers[g] + rServers > serverCap(k, false))
+              : slot.servers + at.servers[g] + rServers > serverCap(k, true) ||
+                  (k > ramp.earlyWaves &&
+                    !kept &&
+                    relax < 2 &&
+                    slot.servers + at.servers[g] + rServers > serverCap(k, false))
                 ? 'servers'
                 : slot.dataGiB + at.dataGiB[g] + rData > capData
                   ? 'data'
@@ -635,7 +699,16 @@ export function assignWaves(input: AssignInput, opts: {improve: boolean} = {impr
     }
     countEnvs(slot)
     slot.minDay = lbDay
-    slot.schedule = scheduleWave(cal, settings, prevCutover, slot.dataGiB, slot.changeGiB, w, lbDay, slotEnvironments(slot, at))
+    slot.schedule = scheduleWave(
+      cal,
+      settings,
+      prevCutover,
+      slot.dataGiB,
+      slot.changeGiB,
+      w,
+      lbDay,
+      slotEnvironments(slot, at),
+    )
     prevCutover = slot.schedule.slot.day
   }
   const result: Assignment = {waveOf, waves, notes, ub}
@@ -711,7 +784,11 @@ function repairPrior(input: AssignInput, priorIn: Int32Array): Int32Array {
     day: () => Number.POSITIVE_INFINITY,
     frozen,
     capacity: {apps: cap.apps, servers: cap.servers, dataGiB: cap.dataTiB * 1024, critical: cap.critical},
-    ramp: {earlyWaves: settings.ramp.earlyWaves, earlyServers: settings.ramp.earlyServers, pilotApps: settings.pilot.apps},
+    ramp: {
+      earlyWaves: settings.ramp.earlyWaves,
+      earlyServers: settings.ramp.earlyServers,
+      pilotApps: settings.pilot.apps,
+    },
     rules: {env: rules.env, devFirst: rules.devFirst, critical: rules.critical, smallEarly: rules.smallEarly},
   })
   for (let w = 1; w <= waves; w++) for (let tries = 0; tries < 4 && search.over(w) && search.relieve(w); tries++);
@@ -743,7 +820,9 @@ function force(input: AssignInput, slot: WaveSlot, g: number, w: number, lbDay: 
     return -1
   }
   const by = at.pin[g] ? g : pinnedBy()
-  const who = at.pin[g] ? `"${at.pinName[g]}" is pinned to wave ${w}` : `"${by >= 0 ? at.pinName[by] ?? name(by) : '?'}" is pinned to wave ${by >= 0 ? at.pin[by] : ub[g]} and depends (directly or through others) on "${name(g)}"`
+  const who = at.pin[g]
+    ? `"${at.pinName[g]}" is pinned to wave ${w}`
+    : `"${by >= 0 ? (at.pinName[by] ?? name(by)) : '?'}" is pinned to wave ${by >= 0 ? at.pin[by] : ub[g]} and depends (directly or through others) on "${name(g)}"`
   if (at.notBefore[g] > lbDay) {
     throw badInput(
       `${who}, but "${name(g)}" may not move before ${formatDay(at.notBefore[g])} and wave ${w} cuts over on ${formatDay(lbDay)} at the earliest`,
@@ -801,7 +880,16 @@ export function rescheduleAll(input: AssignInput, a: Assignment): void {
       prev = s.fixed.cutoverDay
       continue
     }
-    s.schedule = scheduleWave(cal, model.settings, prev, s.dataGiB, s.changeGiB, s.number, s.minDay, slotEnvironments(s, input.at))
+    s.schedule = scheduleWave(
+      cal,
+      model.settings,
+      prev,
+      s.dataGiB,
+      s.changeGiB,
+      s.number,
+      s.minDay,
+      slotEnvironments(s, input.at),
+    )
     prev = s.schedule.slot.day
   }
 }
@@ -814,7 +902,8 @@ export function swapSearch(input: AssignInput, a: Assignment): SwapSearch {
   const cap = settings.capacity
   const frozen = new Uint8Array(gg.count)
   for (let g = 0; g < gg.count; g++) if (at.pin[g] || at.fixed[g]) frozen[g] = 1
-  const day = (w: number): number => (a.waves[w - 1].fixed ? a.waves[w - 1].fixed!.cutoverDay : a.waves[w - 1].schedule!.slot.day)
+  const day = (w: number): number =>
+    a.waves[w - 1].fixed ? a.waves[w - 1].fixed!.cutoverDay : a.waves[w - 1].schedule!.slot.day
   return new SwapSearch({
     model,
     gg,
@@ -824,8 +913,14 @@ export function swapSearch(input: AssignInput, a: Assignment): SwapSearch {
     frozen,
     frozenWave: (w) => a.waves[w - 1].fixed !== undefined,
     notBefore: at.notBefore,
-    capacity: rules.capacity ? {apps: cap.apps, servers: cap.servers, dataGiB: cap.dataTiB * 1024, critical: cap.critical} : undefined,
-    ramp: {earlyWaves: settings.ramp.earlyWaves, earlyServers: settings.ramp.earlyServers, pilotApps: settings.pilot.apps},
+    capacity: rules.capacity
+      ? {apps: cap.apps, servers: cap.servers, dataGiB: cap.dataTiB * 1024, critical: cap.critical}
+      : undefined,
+    ramp: {
+      earlyWaves: settings.ramp.earlyWaves,
+      earlyServers: settings.ramp.earlyServers,
+      pilotApps: settings.pilot.apps,
+    },
     rules: {env: rules.env, devFirst: rules.devFirst, critical: rules.critical, smallEarly: rules.smallEarly},
   })
 }
@@ -851,12 +946,18 @@ function retally(input: AssignInput, a: Assignment): void {
  * that shortens the days dependent applications spend on two sites; then moves and swaps that remove violations,
  * until no single move or swap would.
  */
-function improve(input: AssignInput, a: Assignment, rules: Rules, serverCap: (k: number, relaxed: boolean) => number): void {
+function improve(
+  input: AssignInput,
+  a: Assignment,
+  rules: Rules,
+  serverCap: (k: number, relaxed: boolean) => number,
+): void {
   const {model, gg, at} = input
   const G = gg.count
   const {waveOf, waves} = a
   const search = swapSearch(input, a)
-  const day = (w: number): number => (waves[w - 1].fixed ? waves[w - 1].fixed!.cutoverDay : waves[w - 1].schedule!.slot.day)
+  const day = (w: number): number =>
+    waves[w - 1].fixed ? waves[w - 1].fixed!.cutoverDay : waves[w - 1].schedule!.slot.day
   if (rules.split) {
     // Undirected group adjacency with edge counts (aggregated application edges).
     const {edges} = model
@@ -885,7 +986,8 @@ function improve(input: AssignInput, a: Assignment, rules: Rules, serverCap: (k:
         const cost = (c: number): number => {
           let sum = 0
           const dc = day(c)
-          for (let k = agg.start[g]; k < agg.start[g + 1]; k++) sum += agg.count[k] * Math.abs(dc - day(waveOf[agg.list[k]]))
+          for (let k = agg.start[g]; k < agg.start[g + 1]; k++)
+            sum += agg.count[k] * Math.abs(dc - day(waveOf[agg.list[k]]))
           return sum
         }
         const here = cost(w)
@@ -899,7 +1001,11 @@ function improve(input: AssignInput, a: Assignment, rules: Rules, serverCap: (k:
           if (!search.feasible(g, c, -1)) continue
           // The ramp past the early waves: the wave's size for its place in its environment.
           const k = tally.envIndex[c * 4 + at.env[g]] || 1
-          if (rules.capacity && waves[c - 1].servers + at.servers[g] > serverCap(k, false) && k <= model.settings.ramp.earlyWaves + 30) {
+          if (
+            rules.capacity &&
+            waves[c - 1].servers + at.servers[g] > serverCap(k, false) &&
+            k <= model.settings.ramp.earlyWaves + 30
+          ) {
             let servers = 0
             for (const x of search.members[c]) servers += at.servers[x]
             if (servers + at.servers[g] > serverCap(k, false)) continue

@@ -40,7 +40,13 @@ export function minutesOf(hhmm: string): number {
 
 function plainDateTime(day: number, minutes: number): Temporal.PlainDateTime {
   const d = new Date(day * DAY_MS + minutes * 60_000)
-  return new Temporal.PlainDateTime(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes())
+  return new Temporal.PlainDateTime(
+    d.getUTCFullYear(),
+    d.getUTCMonth() + 1,
+    d.getUTCDate(),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+  )
 }
 
 /** Offset of `timeZone` from UTC in minutes at the instant `utcMs` (e.g. +420 for Asia/Jakarta, +630 at Lord Howe). */
@@ -52,7 +58,11 @@ export function checkTimezone(timeZone: string): void {
   try {
     Temporal.Instant.fromEpochMilliseconds(0).toZonedDateTimeISO(timeZone)
   } catch {
-    throw badInput(`unknown time zone "${timeZone}"`, 'BAD_TIMEZONE', 'Set settings.timezone to an IANA zone name such as Asia/Jakarta, America/New_York or UTC')
+    throw badInput(
+      `unknown time zone "${timeZone}"`,
+      'BAD_TIMEZONE',
+      'Set settings.timezone to an IANA zone name such as Asia/Jakarta, America/New_York or UTC',
+    )
   }
 }
 
@@ -92,7 +102,11 @@ export function instantOfIso(timeZone: string, iso: string): number {
 /** The wall-clock date, minutes and offset in `timeZone` of an ISO timestamp. */
 export function localOfIso(timeZone: string, iso: string): {day: number; minutes: number; offsetMinutes: number} {
   const z = Temporal.Instant.fromEpochMilliseconds(instantOfIso(timeZone, iso)).toZonedDateTimeISO(timeZone)
-  return {day: parseDay(z.toPlainDate().toString()), minutes: z.hour * 60 + z.minute, offsetMinutes: z.offsetNanoseconds / 60e9}
+  return {
+    day: parseDay(z.toPlainDate().toString()),
+    minutes: z.hour * 60 + z.minute,
+    offsetMinutes: z.offsetNanoseconds / 60e9,
+  }
 }
 
 /** Civil day (in the plan's time zone) of an ISO timestamp with or without offset. */
@@ -252,14 +266,22 @@ export class Calendar {
         return slot
       }
     }
-    throw badInput(`no cutover window is free of blackouts within ten years of ${formatDay(earliestDay)}`, 'NO_CUTOVER_WINDOW', 'Check settings.cutoverWindows (days and hours) against settings.blackouts')
+    throw badInput(
+      `no cutover window is free of blackouts within ten years of ${formatDay(earliestDay)}`,
+      'NO_CUTOVER_WINDOW',
+      'Check settings.cutoverWindows (days and hours) against settings.blackouts',
+    )
   }
 
   /**
    * The window occurrence (of those open to `environments`) that holds the cutover [start, end], compared as
    * instants with the same rule for daylight-saving changes that placed it; undefined when none does.
    */
-  windowHolding(startIso: string, endIso: string, environments: readonly string[] = []): {window: WindowRule; day: number} | undefined {
+  windowHolding(
+    startIso: string,
+    endIso: string,
+    environments: readonly string[] = [],
+  ): {window: WindowRule; day: number} | undefined {
     const start = instantOfIso(this.timeZone, startIso)
     const end = instantOfIso(this.timeZone, endIso)
     const first = localOfIso(this.timeZone, startIso).day

@@ -6,7 +6,19 @@
 import {Temporal} from 'temporal-polyfill'
 import type {PathIssue} from '../schema/issues.js'
 import type {Plan, PlanSettings, Wave} from '../schema/plan.js'
-import {Calendar, checkTimezone, formatDay, hasOffset, instantOfIso, isoAt, localOfIso, localToUtcMs, parseDay, weekdayOf, type CutoverSlot} from './calendar.js'
+import {
+  Calendar,
+  checkTimezone,
+  formatDay,
+  hasOffset,
+  instantOfIso,
+  isoAt,
+  localOfIso,
+  localToUtcMs,
+  parseDay,
+  weekdayOf,
+  type CutoverSlot,
+} from './calendar.js'
 
 type Path = PathIssue['path']
 
@@ -22,13 +34,29 @@ export function checkSettings(settings: PlanSettings, at: Path): {issues: PathIs
       // Settings the schema refused (checked here on the raw document): the schema's errors say why.
     }
   } catch (error) {
-    issues.push({path: [...at, 'timezone'], code: 'BAD_TIMEZONE', message: (error as Error).message, hint: 'Use an IANA zone name such as Asia/Jakarta, America/New_York or UTC'})
+    issues.push({
+      path: [...at, 'timezone'],
+      code: 'BAD_TIMEZONE',
+      message: (error as Error).message,
+      hint: 'Use an IANA zone name such as Asia/Jakarta, America/New_York or UTC',
+    })
   }
   if (settings.deadline && parseDay(settings.deadline) <= parseDay(settings.startDate)) {
-    issues.push({path: [...at, 'deadline'], code: 'BAD_SETTINGS', message: `the deadline ${settings.deadline} is not after the start date ${settings.startDate}`, hint: 'Move the deadline after startDate'})
+    issues.push({
+      path: [...at, 'deadline'],
+      code: 'BAD_SETTINGS',
+      message: `the deadline ${settings.deadline} is not after the start date ${settings.startDate}`,
+      hint: 'Move the deadline after startDate',
+    })
   }
   settings.blackouts.forEach((b, i) => {
-    if ('from' in b && parseDay(b.to) < parseDay(b.from)) issues.push({path: [...at, 'blackouts', i, 'to'], code: 'BLACKOUT_ENDS_BEFORE_START', message: `blackout "${b.name}" ends on ${b.to}, before it starts on ${b.from}`, hint: 'Swap from and to (both days are inclusive)'})
+    if ('from' in b && parseDay(b.to) < parseDay(b.from))
+      issues.push({
+        path: [...at, 'blackouts', i, 'to'],
+        code: 'BLACKOUT_ENDS_BEFORE_START',
+        message: `blackout "${b.name}" ends on ${b.to}, before it starts on ${b.from}`,
+        hint: 'Swap from and to (both days are inclusive)',
+      })
   })
   return {issues, calendar}
 }
@@ -62,15 +90,25 @@ function stampProblem(tz: string, iso: string): {message: string; hint: string} 
       const after = Temporal.PlainDateTime.from(iso).toZonedDateTime(tz, {disambiguation: 'later'})
       const repeated = before.epochMilliseconds < after.epochMilliseconds
       return repeated
-        ? {message: `${iso} happens twice in ${tz} (the clocks go back that night): it does not say which`, hint: `Write it with its offset: ${isoAt(tz, before.epochMilliseconds)} (the first) or ${isoAt(tz, after.epochMilliseconds)} (the second)`}
-        : {message: `${iso} does not exist in ${tz} (the clocks skip that hour)`, hint: `Write the instant meant with its offset, e.g. ${isoAt(tz, ms)}`}
+        ? {
+            message: `${iso} happens twice in ${tz} (the clocks go back that night): it does not say which`,
+            hint: `Write it with its offset: ${isoAt(tz, before.epochMilliseconds)} (the first) or ${isoAt(tz, after.epochMilliseconds)} (the second)`,
+          }
+        : {
+            message: `${iso} does not exist in ${tz} (the clocks skip that hour)`,
+            hint: `Write the instant meant with its offset, e.g. ${isoAt(tz, ms)}`,
+          }
     }
   }
   const local = localOfIso(tz, iso)
   const written = iso.slice(0, 16).replace('T', ' ')
   const actual = `${formatDay(local.day)} ${hhmm(local.minutes)}`
   const expected = isoAt(tz, instantOfIso(tz, iso))
-  if (written !== actual) return {message: `${iso} reads as ${written}, but that instant is ${actual} in ${tz}, the plan's time zone`, hint: `Write ${expected}, or the local time meant with the offset ${tz} has then`}
+  if (written !== actual)
+    return {
+      message: `${iso} reads as ${written}, but that instant is ${actual} in ${tz}, the plan's time zone`,
+      hint: `Write ${expected}, or the local time meant with the offset ${tz} has then`,
+    }
   return undefined
 }
 
@@ -102,16 +140,31 @@ function checkStamps(tz: string, w: Wave, at: (k: number) => Path): {issues: Pat
   const issues: PathIssue[] = []
   STAMPS.forEach((_, k) => {
     const p = stampProblem(tz, stampOf(w, k))
-    if (p) issues.push({path: at(k), code: 'TIME_NOT_LOCAL', message: `wave ${w.number} ${STAMPS[k].label}: ${p.message}`, hint: p.hint})
+    if (p)
+      issues.push({
+        path: at(k),
+        code: 'TIME_NOT_LOCAL',
+        message: `wave ${w.number} ${STAMPS[k].label}: ${p.message}`,
+        hint: p.hint,
+      })
   })
   return issues.length ? {issues} : {issues, instants: STAMPS.map((_, k) => instantOfIso(tz, stampOf(w, k)))}
 }
 
 /** Replication → test → cutover, each after the one before, and each period ending after it starts. */
-function checkPeriods(w: Wave, at: (k: number) => Path, [repl, testStart, testEnd, cutStart, cutEnd]: number[]): PathIssue[] {
+function checkPeriods(
+  w: Wave,
+  at: (k: number) => Path,
+  [repl, testStart, testEnd, cutStart, cutEnd]: number[],
+): PathIssue[] {
   const issues: PathIssue[] = []
   const outOfOrder = (k: number, what: string, other: number) =>
-    issues.push({path: at(k), code: 'WAVE_DATES_OUT_OF_ORDER', message: `wave ${w.number}: ${what} (${STAMPS[k].label} ${stampOf(w, k)}, ${STAMPS[other].label} ${stampOf(w, other)})`, hint: 'Each wave replicates, then tests, then cuts over, and each period ends after it starts: put the dates back in that order, or re-plan'})
+    issues.push({
+      path: at(k),
+      code: 'WAVE_DATES_OUT_OF_ORDER',
+      message: `wave ${w.number}: ${what} (${STAMPS[k].label} ${stampOf(w, k)}, ${STAMPS[other].label} ${stampOf(w, other)})`,
+      hint: 'Each wave replicates, then tests, then cuts over, and each period ends after it starts: put the dates back in that order, or re-plan',
+    })
   if (repl > cutStart) outOfOrder(0, 'replication starts after the cutover', 3)
   else if (repl > testStart) outOfOrder(0, 'replication starts after testing does', 1)
   if (testStart > cutStart) outOfOrder(1, 'testing starts after the cutover', 3)
@@ -125,17 +178,39 @@ function checkPeriods(w: Wave, at: (k: number) => Path, [repl, testStart, testEn
  * The start date, the deadline, the cutover windows and the blackouts. A started wave keeps the dates it started
  * with: what it breaks of settings changed since is a warning.
  */
-function checkAgainstSettings({plan, calendar: cal, environments, started}: WaveCalendarInput, w: Wave, i: number, at: (k: number) => Path, instants: number[]): PathIssue[] {
+function checkAgainstSettings(
+  {plan, calendar: cal, environments, started}: WaveCalendarInput,
+  w: Wave,
+  i: number,
+  at: (k: number) => Path,
+  instants: number[],
+): PathIssue[] {
   const issues: PathIssue[] = []
   const s = plan.settings
   const tz = cal.timeZone
   const severity = started.has(w.number) ? 'warning' : 'error'
-  const keptNote = started.has(w.number) ? ` (wave ${w.number} has started: it keeps its dates, but know that it breaks the settings as they are now)` : ''
+  const keptNote = started.has(w.number)
+    ? ` (wave ${w.number} has started: it keeps its dates, but know that it breaks the settings as they are now)`
+    : ''
   const startMs = localToUtcMs(tz, cal.startDay, 0)
   const early = instants.findIndex((t) => t < startMs)
-  if (early >= 0) issues.push({path: at(early), code: 'BEFORE_START_DATE', severity, message: `wave ${w.number} ${STAMPS[early].label} ${stampOf(w, early)} is before the start date ${s.startDate}${keptNote}`, hint: 'Nothing happens before settings.startDate: move the date, or re-plan'})
+  if (early >= 0)
+    issues.push({
+      path: at(early),
+      code: 'BEFORE_START_DATE',
+      severity,
+      message: `wave ${w.number} ${STAMPS[early].label} ${stampOf(w, early)} is before the start date ${s.startDate}${keptNote}`,
+      hint: 'Nothing happens before settings.startDate: move the date, or re-plan',
+    })
   const cutDay = localOfIso(tz, w.cutover.start).day
-  if (cal.deadlineDay !== undefined && cutDay > cal.deadlineDay) issues.push({path: at(3), code: 'AFTER_DEADLINE', severity, message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, after the deadline ${s.deadline}${keptNote}`, hint: 'Every cutover is on or before settings.deadline: move it earlier, or move the deadline and re-plan'})
+  if (cal.deadlineDay !== undefined && cutDay > cal.deadlineDay)
+    issues.push({
+      path: at(3),
+      code: 'AFTER_DEADLINE',
+      severity,
+      message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, after the deadline ${s.deadline}${keptNote}`,
+      hint: 'Every cutover is on or before settings.deadline: move it earlier, or move the deadline and re-plan',
+    })
   const envs = environments(i)
   const next = (): CutoverSlot | undefined => {
     try {
@@ -161,7 +236,15 @@ function checkAgainstSettings({plan, calendar: cal, environments, started}: Wave
   const blackout = cal.cutoverBlackout(w.cutover.start, w.cutover.end)
   if (blackout) {
     const slot = next()
-    issues.push({path: at(3), code: 'CUTOVER_IN_BLACKOUT', severity, message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, inside the blackout "${blackout}"${keptNote}`, hint: slot ? `The next free cutover window is ${formatDay(slot.day)}; move the cutover there or re-plan` : 'Move the cutover out of the blackout, or re-plan'})
+    issues.push({
+      path: at(3),
+      code: 'CUTOVER_IN_BLACKOUT',
+      severity,
+      message: `wave ${w.number} cuts over on ${formatDay(cutDay)}, inside the blackout "${blackout}"${keptNote}`,
+      hint: slot
+        ? `The next free cutover window is ${formatDay(slot.day)}; move the cutover there or re-plan`
+        : 'Move the cutover out of the blackout, or re-plan',
+    })
   }
   return issues
 }
@@ -175,18 +258,33 @@ function checkSequence({plan, calendar: cal, started}: WaveCalendarInput, valid:
     const prev = plan.waves[i - 1]
     const w = plan.waves[i]
     if (w.number <= prev.number) {
-      issues.push({path: ['waves', i, 'number'], code: 'WAVE_NUMBER_ORDER', message: `wave ${w.number} is listed after wave ${prev.number}`, hint: 'List waves once each, in increasing number'})
+      issues.push({
+        path: ['waves', i, 'number'],
+        code: 'WAVE_NUMBER_ORDER',
+        message: `wave ${w.number} is listed after wave ${prev.number}`,
+        hint: 'List waves once each, in increasing number',
+      })
       continue
     }
     if (!valid[i] || !valid[i - 1]) continue
     if (instantOfIso(tz, w.cutover.start) <= instantOfIso(tz, prev.cutover.start)) {
-      issues.push({path: ['waves', i, 'cutover', 'start'], code: 'WAVES_OUT_OF_DATE_ORDER', message: `wave ${w.number} cuts over ${w.cutover.start}, not after wave ${prev.number} (${prev.cutover.start})`, hint: 'Waves cut over in their order: renumber them, move the date, or re-plan'})
+      issues.push({
+        path: ['waves', i, 'cutover', 'start'],
+        code: 'WAVES_OUT_OF_DATE_ORDER',
+        message: `wave ${w.number} cuts over ${w.cutover.start}, not after wave ${prev.number} (${prev.cutover.start})`,
+        hint: 'Waves cut over in their order: renumber them, move the date, or re-plan',
+      })
       continue
     }
     const prevDay = localOfIso(tz, prev.cutover.start).day
     const gap = localOfIso(tz, w.cutover.start).day - prevDay
     if (gap < cadence && !(started.has(w.number) && started.has(prev.number))) {
-      issues.push({path: ['waves', i, 'cutover', 'start'], code: 'WAVE_CADENCE', message: `wave ${w.number} cuts over ${gap} day${gap === 1 ? '' : 's'} after wave ${prev.number}; settings.waveCadenceDays is ${cadence}`, hint: `Move it to ${formatDay(prevDay + cadence)} or later (in a cutover window), or lower waveCadenceDays and re-plan`})
+      issues.push({
+        path: ['waves', i, 'cutover', 'start'],
+        code: 'WAVE_CADENCE',
+        message: `wave ${w.number} cuts over ${gap} day${gap === 1 ? '' : 's'} after wave ${prev.number}; settings.waveCadenceDays is ${cadence}`,
+        hint: `Move it to ${formatDay(prevDay + cadence)} or later (in a cutover window), or lower waveCadenceDays and re-plan`,
+      })
     }
   }
   return issues

@@ -19,7 +19,15 @@ import {formatDay, localOfIso, parseDay, type Calendar} from './calendar.js'
 import {checkSettings, checkWaveCalendar} from './check-calendar.js'
 import {buildGroups, describeGroup, type GroupGraph} from './graph.js'
 import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from '../executor/context.js'
-import {buildModel, CRIT_ORDER, DB_TEMPLATES, ENV_NAMES, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
+import {
+  buildModel,
+  CRIT_ORDER,
+  DB_TEMPLATES,
+  ENV_NAMES,
+  NO_TEMPLATE,
+  REHOST_TEMPLATES,
+  type EstateModel,
+} from './model.js'
 
 /** Names of the runbook templates available to a plan: templates/*.yaml of the package and of the plan directory. */
 export function knownTemplates(planFile?: string): Set<string> {
@@ -47,18 +55,35 @@ const BUILT_IN = new Set<string>([...Object.values(DB_TEMPLATES), ...Object.valu
 function loadInventory(plan: Plan, file: string, issues: PathIssue[]): EstateModel | undefined {
   const invFile = path.resolve(path.dirname(path.resolve(file)), plan.metadata.inventory)
   if (!existsSync(invFile)) {
-    issues.push({path: ['metadata', 'inventory'], code: 'INVENTORY_NOT_FOUND', severity: 'warning', message: `the inventory ${plan.metadata.inventory} is not there; servers, data and criticality are not checked`, hint: 'Fix metadata.inventory (a path relative to the plan file)'})
+    issues.push({
+      path: ['metadata', 'inventory'],
+      code: 'INVENTORY_NOT_FOUND',
+      severity: 'warning',
+      message: `the inventory ${plan.metadata.inventory} is not there; servers, data and criticality are not checked`,
+      hint: 'Fix metadata.inventory (a path relative to the plan file)',
+    })
     return undefined
   }
   const loaded = loadWithSchema(invFile, Inventory)
   if (!loaded.value) {
-    issues.push({path: ['metadata', 'inventory'], code: 'INVENTORY_INVALID', severity: 'warning', message: `the inventory ${plan.metadata.inventory} has errors; servers, data and criticality are not checked`, hint: `Run \`migrate validate ${invFile}\``})
+    issues.push({
+      path: ['metadata', 'inventory'],
+      code: 'INVENTORY_INVALID',
+      severity: 'warning',
+      message: `the inventory ${plan.metadata.inventory} has errors; servers, data and criticality are not checked`,
+      hint: `Run \`migrate validate ${invFile}\``,
+    })
     return undefined
   }
   try {
     return buildModel(loaded.value, plan.settings)
   } catch (error) {
-    issues.push({path: ['metadata', 'inventory'], code: 'INVENTORY_UNUSABLE', severity: 'warning', message: `the inventory cannot be planned (${(error as Error).message}); servers, data and criticality are not checked`})
+    issues.push({
+      path: ['metadata', 'inventory'],
+      code: 'INVENTORY_UNUSABLE',
+      severity: 'warning',
+      message: `the inventory cannot be planned (${(error as Error).message}); servers, data and criticality are not checked`,
+    })
     return undefined
   }
 }
@@ -74,18 +99,47 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
       const ai = appIndex.get(name)
       if (ai === undefined) {
         const near = nearest(name, appNames)
-        issues.push({path: ['waves', i, 'applications', j], code: 'UNKNOWN_APP', message: `wave ${w.number} lists "${name}", which is not in applications`, hint: near ? `Did you mean "${near}"?` : 'Add the application or remove it from the wave'})
+        issues.push({
+          path: ['waves', i, 'applications', j],
+          code: 'UNKNOWN_APP',
+          message: `wave ${w.number} lists "${name}", which is not in applications`,
+          hint: near ? `Did you mean "${near}"?` : 'Add the application or remove it from the wave',
+        })
         return
       }
-      if (listedIn.has(name)) issues.push({path: ['waves', i, 'applications', j], code: 'APP_IN_TWO_WAVES', message: `"${name}" is listed in wave ${listedIn.get(name)} and wave ${w.number}`, hint: 'An application moves in exactly one wave: remove one of the two'})
+      if (listedIn.has(name))
+        issues.push({
+          path: ['waves', i, 'applications', j],
+          code: 'APP_IN_TWO_WAVES',
+          message: `"${name}" is listed in wave ${listedIn.get(name)} and wave ${w.number}`,
+          hint: 'An application moves in exactly one wave: remove one of the two',
+        })
       else listedIn.set(name, w.number)
       const declared = plan.applications[ai].wave
-      if (declared !== w.number) issues.push({path: ['waves', i, 'applications', j], code: 'WAVE_MISMATCH', message: `wave ${w.number} lists "${name}", but its applications entry says wave ${declared ?? 'null'}`, hint: `Make applications[${ai}].wave ${w.number}, or move the name to the right wave`})
+      if (declared !== w.number)
+        issues.push({
+          path: ['waves', i, 'applications', j],
+          code: 'WAVE_MISMATCH',
+          message: `wave ${w.number} lists "${name}", but its applications entry says wave ${declared ?? 'null'}`,
+          hint: `Make applications[${ai}].wave ${w.number}, or move the name to the right wave`,
+        })
     })
   })
   plan.applications.forEach((a, i) => {
-    if (a.wave !== null && !waveNumbers.has(a.wave)) issues.push({path: ['applications', i, 'wave'], code: 'UNKNOWN_WAVE', message: `application "${a.name}" is in wave ${a.wave}, which does not exist`, hint: `Use one of: ${[...waveNumbers].join(', ') || 'none defined'}`})
-    else if (a.wave !== null && !listedIn.has(a.name)) issues.push({path: ['applications', i, 'wave'], code: 'WAVE_MISMATCH', message: `application "${a.name}" says wave ${a.wave}, but that wave does not list it`, hint: `Add "${a.name}" to the applications of wave ${a.wave}`})
+    if (a.wave !== null && !waveNumbers.has(a.wave))
+      issues.push({
+        path: ['applications', i, 'wave'],
+        code: 'UNKNOWN_WAVE',
+        message: `application "${a.name}" is in wave ${a.wave}, which does not exist`,
+        hint: `Use one of: ${[...waveNumbers].join(', ') || 'none defined'}`,
+      })
+    else if (a.wave !== null && !listedIn.has(a.name))
+      issues.push({
+        path: ['applications', i, 'wave'],
+        code: 'WAVE_MISMATCH',
+        message: `application "${a.name}" says wave ${a.wave}, but that wave does not list it`,
+        hint: `Add "${a.name}" to the applications of wave ${a.wave}`,
+      })
   })
 
   // Templates.
@@ -96,8 +150,20 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
     // A path relative to the plan directory (docs/execute.md), inside it.
     if (isTemplatePath(name) && file !== undefined) {
       const planDir = path.dirname(path.resolve(file))
-      if (templatePathEscapes(planDir, name)) issues.push({path: p, code: 'TEMPLATE_OUTSIDE_PLAN', message: `${who} uses template path "${name}", which leaves the plan directory`, hint: 'A template path is relative to the plan directory and stays inside it (e.g. runbooks/my-app.yaml)'})
-      else if (!resolveTemplateFile(planDir, name)) issues.push({path: p, code: 'UNKNOWN_TEMPLATE', message: `${who} uses template path "${name}", which does not exist (relative to the plan directory)`, hint: 'Fix the path, or put the template in <plan>/templates/NAME.yaml and name it NAME'})
+      if (templatePathEscapes(planDir, name))
+        issues.push({
+          path: p,
+          code: 'TEMPLATE_OUTSIDE_PLAN',
+          message: `${who} uses template path "${name}", which leaves the plan directory`,
+          hint: 'A template path is relative to the plan directory and stays inside it (e.g. runbooks/my-app.yaml)',
+        })
+      else if (!resolveTemplateFile(planDir, name))
+        issues.push({
+          path: p,
+          code: 'UNKNOWN_TEMPLATE',
+          message: `${who} uses template path "${name}", which does not exist (relative to the plan directory)`,
+          hint: 'Fix the path, or put the template in <plan>/templates/NAME.yaml and name it NAME',
+        })
       return
     }
     if (BUILT_IN.has(name)) {
@@ -106,7 +172,12 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
       else missing.set(name, {path: p, who, count: 1})
     } else {
       const near = nearest(name, [...known])
-      issues.push({path: p, code: 'UNKNOWN_TEMPLATE', message: `${who} uses template "${name}", which does not exist`, hint: near ? `Did you mean "${near}"?` : `Use one of: ${[...known].sort().join(', ')}`})
+      issues.push({
+        path: p,
+        code: 'UNKNOWN_TEMPLATE',
+        message: `${who} uses template "${name}", which does not exist`,
+        hint: near ? `Did you mean "${near}"?` : `Use one of: ${[...known].sort().join(', ')}`,
+      })
     }
   }
   plan.applications.forEach((a, i) => {
@@ -117,7 +188,13 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
   })
 
   for (const [name, m] of missing) {
-    issues.push({path: m.path, code: 'TEMPLATE_NOT_SHIPPED', severity: 'warning', message: `template "${name}" (used by ${m.who}${m.count > 1 ? ` and ${m.count - 1} more` : ''}) is not in ${path.relative(process.cwd(), TEMPLATES_DIR) || 'templates'} yet`, hint: `Add templates/${name}.yaml before executing a wave that uses it`})
+    issues.push({
+      path: m.path,
+      code: 'TEMPLATE_NOT_SHIPPED',
+      severity: 'warning',
+      message: `template "${name}" (used by ${m.who}${m.count > 1 ? ` and ${m.count - 1} more` : ''}) is not in ${path.relative(process.cwd(), TEMPLATES_DIR) || 'templates'} yet`,
+      hint: `Add templates/${name}.yaml before executing a wave that uses it`,
+    })
   }
 
   // Capacity, order and scope need the inventory; the calendar and the constraints do not.
@@ -125,7 +202,10 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
   const started = new Set(file ? startedWaves(path.join(path.dirname(path.resolve(file)), PLAN_FILES.journal)) : [])
   const settings = checkSettings(plan.settings, ['settings'])
   issues.push(...settings.issues)
-  if (settings.calendar) issues.push(...checkWaveCalendar({plan, calendar: settings.calendar, environments: waveEnvironments(plan, model), started}))
+  if (settings.calendar)
+    issues.push(
+      ...checkWaveCalendar({plan, calendar: settings.calendar, environments: waveEnvironments(plan, model), started}),
+    )
   issues.push(...checkConstraints(plan, settings.calendar))
   issues.push(...checkCapacity(plan, model, appIndex))
   if (model) issues.push(...checkAgainstInventory(plan, model, appIndex))
@@ -137,7 +217,13 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
 function checkDroppedAsWritten(plan: Plan): PathIssue[] {
   const issues: PathIssue[] = []
   plan.applications.forEach((a, i) => {
-    if (a.wave === null && a.strategy !== 'retire' && a.strategy !== 'retain') issues.push({path: ['applications', i, 'wave'], code: 'APP_DROPPED', message: `application "${a.name}" has no wave, but its strategy is ${a.strategy}: it would never be migrated`, hint: 'Give it a wave, or make it retire/retain in the inventory or with a settings.strategyRules entry, and re-plan'})
+    if (a.wave === null && a.strategy !== 'retire' && a.strategy !== 'retain')
+      issues.push({
+        path: ['applications', i, 'wave'],
+        code: 'APP_DROPPED',
+        message: `application "${a.name}" has no wave, but its strategy is ${a.strategy}: it would never be migrated`,
+        hint: 'Give it a wave, or make it retire/retain in the inventory or with a settings.strategyRules entry, and re-plan',
+      })
   })
   return issues
 }
@@ -164,35 +250,69 @@ function checkConstraints(plan: Plan, cal: Calendar | undefined): PathIssue[] {
   const known = (name: string, p: PathIssue['path']): boolean => {
     if (index.has(name)) return true
     const near = nearest(name, [...index.keys()])
-    issues.push({path: p, code: 'UNKNOWN_APP', message: `settings names "${name}", which is not in applications`, hint: near ? `Did you mean "${near}"?` : 'Fix the name, or remove it'})
+    issues.push({
+      path: p,
+      code: 'UNKNOWN_APP',
+      message: `settings names "${name}", which is not in applications`,
+      hint: near ? `Did you mean "${near}"?` : 'Fix the name, or remove it',
+    })
     return false
   }
   plan.settings.constraints.forEach((c, i) => {
     if ('before' in c) {
       const [a, b] = c.before
-      if (!known(a, ['settings', 'constraints', i, 'before', 0]) || !known(b, ['settings', 'constraints', i, 'before', 1])) return
+      if (
+        !known(a, ['settings', 'constraints', i, 'before', 0]) ||
+        !known(b, ['settings', 'constraints', i, 'before', 1])
+      )
+        return
       const wa = waveOf(a)
       const wb = waveOf(b)
       if (wa !== null && wb !== null && wa >= wb) {
-        issues.push({path: ['applications', index.get(b)!, 'wave'], code: 'BEFORE_CONSTRAINT', message: `"${b}" moves in wave ${wb}, but settings.constraints[${i}] says "${a}" (wave ${wa}) moves strictly before it`, hint: `Move "${b}" to wave ${wa + 1} or later, or "${a}" to wave ${wb - 1} or earlier, or re-plan`})
+        issues.push({
+          path: ['applications', index.get(b)!, 'wave'],
+          code: 'BEFORE_CONSTRAINT',
+          message: `"${b}" moves in wave ${wb}, but settings.constraints[${i}] says "${a}" (wave ${wa}) moves strictly before it`,
+          hint: `Move "${b}" to wave ${wa + 1} or later, or "${a}" to wave ${wb - 1} or earlier, or re-plan`,
+        })
       }
     } else {
       const names = c.together.filter((n, j) => known(n, ['settings', 'constraints', i, 'together', j]))
       const waves = [...new Set(names.map(waveOf))]
       if (waves.length > 1) {
         const first = waveOf(names[0])
-        for (const n of names.filter((x) => waveOf(x) !== first)) issues.push({path: ['applications', index.get(n)!, 'wave'], code: 'TOGETHER_CONSTRAINT', message: `"${n}" moves in wave ${waveOf(n) ?? 'null'}, but settings.constraints[${i}] keeps it together with ${names.filter((x) => x !== n).join(', ')} (wave ${first ?? 'null'})`, hint: `Put all of ${names.join(', ')} in one wave, or re-plan`})
+        for (const n of names.filter((x) => waveOf(x) !== first))
+          issues.push({
+            path: ['applications', index.get(n)!, 'wave'],
+            code: 'TOGETHER_CONSTRAINT',
+            message: `"${n}" moves in wave ${waveOf(n) ?? 'null'}, but settings.constraints[${i}] keeps it together with ${names.filter((x) => x !== n).join(', ')} (wave ${first ?? 'null'})`,
+            hint: `Put all of ${names.join(', ')} in one wave, or re-plan`,
+          })
       }
     }
   })
-  const cutoverDay = new Map(cal ? plan.waves.map((w) => [w.number, localOfIso(cal.timeZone, w.cutover.start).day]) : [])
+  const cutoverDay = new Map(
+    cal ? plan.waves.map((w) => [w.number, localOfIso(cal.timeZone, w.cutover.start).day]) : [],
+  )
   plan.settings.pins.forEach((p, i) => {
     if (!known(p.app, ['settings', 'pins', i, 'app'])) return
     const w = waveOf(p.app)
     const at = ['applications', index.get(p.app)!, 'wave']
-    if (p.wave !== undefined && w !== p.wave) issues.push({path: at, code: 'PIN_BROKEN', message: `"${p.app}" is in wave ${w ?? 'null'}, but settings.pins[${i}] pins it to wave ${p.wave}`, hint: `Put it back in wave ${p.wave}, or change the pin and re-plan`})
+    if (p.wave !== undefined && w !== p.wave)
+      issues.push({
+        path: at,
+        code: 'PIN_BROKEN',
+        message: `"${p.app}" is in wave ${w ?? 'null'}, but settings.pins[${i}] pins it to wave ${p.wave}`,
+        hint: `Put it back in wave ${p.wave}, or change the pin and re-plan`,
+      })
     const day = w !== null ? cutoverDay.get(w) : undefined
-    if (p.notBefore && day !== undefined && day < parseDay(p.notBefore)) issues.push({path: at, code: 'PIN_BROKEN', message: `"${p.app}" cuts over on ${formatDay(day)} (wave ${w}), before ${p.notBefore}, the date settings.pins[${i}] allows`, hint: 'Move it to a wave that cuts over on or after that date, or change the pin and re-plan'})
+    if (p.notBefore && day !== undefined && day < parseDay(p.notBefore))
+      issues.push({
+        path: at,
+        code: 'PIN_BROKEN',
+        message: `"${p.app}" cuts over on ${formatDay(day)} (wave ${w}), before ${p.notBefore}, the date settings.pins[${i}] allows`,
+        hint: 'Move it to a wave that cuts over on or after that date, or change the pin and re-plan',
+      })
   })
   return issues
 }
@@ -217,9 +337,17 @@ function checkCapacity(plan: Plan, model: EstateModel | undefined, appIndex: Map
       } else if (a) servers += a.servers.length
     }
     if (servers > cap.servers) over.push(`${servers} servers (capacity.servers ${cap.servers})`)
-    if (model && data > cap.dataTiB * 1024) over.push(`${(data / 1024).toFixed(1)} TiB (capacity.dataTiB ${cap.dataTiB})`)
-    if (model && crit > cap.critical) over.push(`${crit} high/critical applications (capacity.critical ${cap.critical})`)
-    if (over.length > 0) issues.push({path: ['waves', i, 'applications'], code: 'CAPACITY_EXCEEDED', message: `wave ${w.number} exceeds its capacity: ${over.join(', ')}`, hint: 'Move applications to another wave, or raise settings.capacity and re-plan'})
+    if (model && data > cap.dataTiB * 1024)
+      over.push(`${(data / 1024).toFixed(1)} TiB (capacity.dataTiB ${cap.dataTiB})`)
+    if (model && crit > cap.critical)
+      over.push(`${crit} high/critical applications (capacity.critical ${cap.critical})`)
+    if (over.length > 0)
+      issues.push({
+        path: ['waves', i, 'applications'],
+        code: 'CAPACITY_EXCEEDED',
+        message: `wave ${w.number} exceeds its capacity: ${over.join(', ')}`,
+        hint: 'Move applications to another wave, or raise settings.capacity and re-plan',
+      })
   })
   return issues
 }
@@ -239,7 +367,12 @@ function checkMoveGroupsAsWritten(plan: Plan): PathIssue[] {
     if (waves.length < 2) continue
     for (const m of ms) {
       if (m.wave === ms[0].wave) continue
-      issues.push({path: ['applications', m.i, 'wave'], code: 'MOVE_GROUP_SPLIT', message: `move group ${name} is split across waves ${waves.join(' and ')}: ${ms.map((x) => `${x.name} (wave ${x.wave})`).join(', ')}`, hint: `Its applications depend on each other (a cycle, a latency-sensitive link or a together constraint): put "${m.name}" in wave ${ms[0].wave} with the others`})
+      issues.push({
+        path: ['applications', m.i, 'wave'],
+        code: 'MOVE_GROUP_SPLIT',
+        message: `move group ${name} is split across waves ${waves.join(' and ')}: ${ms.map((x) => `${x.name} (wave ${x.wave})`).join(', ')}`,
+        hint: `Its applications depend on each other (a cycle, a latency-sensitive link or a together constraint): put "${m.name}" in wave ${ms[0].wave} with the others`,
+      })
     }
   }
   return issues
@@ -255,19 +388,40 @@ function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<str
     const mi = model.appIndex.get(a.name)
     if (mi === undefined) {
       const near = nearest(a.name, [...model.appIndex.keys()])
-      issues.push({path: ['applications', i, 'name'], code: 'UNKNOWN_APP', message: `application "${a.name}" is not in the inventory ${plan.metadata.inventory}`, hint: near ? `Did you mean "${near}"?` : 'Remove it, or re-plan from the current inventory'})
+      issues.push({
+        path: ['applications', i, 'name'],
+        code: 'UNKNOWN_APP',
+        message: `application "${a.name}" is not in the inventory ${plan.metadata.inventory}`,
+        hint: near ? `Did you mean "${near}"?` : 'Remove it, or re-plan from the current inventory',
+      })
     } else if (a.wave === null && model.apps[mi].inScope) {
-      issues.push({path: ['applications', i, 'wave'], code: 'APP_DROPPED', message: `application "${a.name}" has no wave, but it moves (${model.apps[mi].strategy}): it would never be migrated`, hint: 'Give it a wave, or make it retire/retain in the inventory (tag lifecycle: retire|retain) or with a settings.strategyRules entry, and re-plan'})
+      issues.push({
+        path: ['applications', i, 'wave'],
+        code: 'APP_DROPPED',
+        message: `application "${a.name}" has no wave, but it moves (${model.apps[mi].strategy}): it would never be migrated`,
+        hint: 'Give it a wave, or make it retire/retain in the inventory (tag lifecycle: retire|retain) or with a settings.strategyRules entry, and re-plan',
+      })
     }
   })
   const missing = model.apps.filter((n) => n.inScope && !appIndex.has(n.name)).map((n) => n.name)
-  if (missing.length) issues.push({path: ['applications'], code: 'APP_MISSING', atKey: true, message: `${missing.length} application${missing.length === 1 ? '' : 's'} of the inventory that move${missing.length === 1 ? 's' : ''} ${missing.length === 1 ? 'is' : 'are'} not in the plan: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`, hint: 'Re-plan (`migrate plan`) so every application gets a wave'})
+  if (missing.length)
+    issues.push({
+      path: ['applications'],
+      code: 'APP_MISSING',
+      atKey: true,
+      message: `${missing.length} application${missing.length === 1 ? '' : 's'} of the inventory that move${missing.length === 1 ? 's' : ''} ${missing.length === 1 ? 'is' : 'are'} not in the plan: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`,
+      hint: 'Re-plan (`migrate plan`) so every application gets a wave',
+    })
   const rules = rulesOf(plan.settings)
   let gg: GroupGraph
   try {
     gg = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
   } catch (error) {
-    issues.push({path: ['settings', 'constraints'], code: (error as {code?: string}).code ?? 'BAD_SETTINGS', message: (error as Error).message})
+    issues.push({
+      path: ['settings', 'constraints'],
+      code: (error as {code?: string}).code ?? 'BAD_SETTINGS',
+      message: (error as Error).message,
+    })
     return issues
   }
   const waveOf = (a: number) => plan.applications[appIndex.get(model.apps[a].name) ?? -1]?.wave ?? null
@@ -281,7 +435,12 @@ function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<str
     for (const a of ms) {
       const w = waveOf(a)
       if (w === null || w === first) continue
-      issues.push({path: ['applications', appIndex.get(model.apps[a].name)!, 'wave'], code: 'MOVE_GROUP_SPLIT', message: `${describeGroup(model, ms, gg.why[g])} is split across waves ${waves.join(' and ')}: "${model.apps[a].name}" is in wave ${w}`, hint: `Put "${model.apps[a].name}" in wave ${first} with the others (they depend on each other too closely to run on two sites)`})
+      issues.push({
+        path: ['applications', appIndex.get(model.apps[a].name)!, 'wave'],
+        code: 'MOVE_GROUP_SPLIT',
+        message: `${describeGroup(model, ms, gg.why[g])} is split across waves ${waves.join(' and ')}: "${model.apps[a].name}" is in wave ${w}`,
+        hint: `Put "${model.apps[a].name}" in wave ${first} with the others (they depend on each other too closely to run on two sites)`,
+      })
     }
   }
   // Dependency order: a dependency moves in the same or an earlier wave than the application that uses it.
@@ -293,7 +452,13 @@ function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<str
       if (gg.groupOf[a] < 0 || gg.groupOf[b] < 0 || gg.groupOf[a] === gg.groupOf[b]) continue
       const wf = waveOf(a)
       const wt = waveOf(b)
-      if (wf !== null && wt !== null && wt > wf) issues.push({path: ['applications', appIndex.get(apps[a].name)!, 'wave'], code: 'DEPENDENCY_ORDER', message: `"${apps[a].name}" (wave ${wf}) depends on "${apps[b].name}", which moves later (wave ${wt})`, hint: `Move "${apps[b].name}" to wave ${wf} or earlier, or "${apps[a].name}" to wave ${wt} or later (or turn the dependencies-first rule off in settings.rules and re-plan)`})
+      if (wf !== null && wt !== null && wt > wf)
+        issues.push({
+          path: ['applications', appIndex.get(apps[a].name)!, 'wave'],
+          code: 'DEPENDENCY_ORDER',
+          message: `"${apps[a].name}" (wave ${wf}) depends on "${apps[b].name}", which moves later (wave ${wt})`,
+          hint: `Move "${apps[b].name}" to wave ${wf} or earlier, or "${apps[a].name}" to wave ${wt} or later (or turn the dependencies-first rule off in settings.rules and re-plan)`,
+        })
     }
   }
   return issues

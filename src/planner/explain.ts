@@ -35,9 +35,14 @@ export interface Placement {
 
 export function finalTally(model: EstateModel, appWave: Int32Array, waves: number): WaveTally {
   const s = model.settings
-  const t = new WaveTally(waves, {earlyWaves: s.ramp.earlyWaves, earlyServers: s.ramp.earlyServers, pilotApps: s.pilot.apps})
+  const t = new WaveTally(waves, {
+    earlyWaves: s.ramp.earlyWaves,
+    earlyServers: s.ramp.earlyServers,
+    pilotApps: s.pilot.apps,
+  })
   model.apps.forEach((n, a) => {
-    if (appWave[a]) t.add(appWave[a], n.env, 1, n.servers.length, n.crit >= CRIT_ORDER.high || n.complexity >= 2 ? 1 : 0)
+    if (appWave[a])
+      t.add(appWave[a], n.env, 1, n.servers.length, n.crit >= CRIT_ORDER.high || n.complexity >= 2 ? 1 : 0)
   })
   t.index()
   return t
@@ -95,7 +100,9 @@ function envIndexAt(p: Placement, w: number, env: number): number {
   if (!p.envBefore) {
     // envBefore[w * 4 + e]: waves before w that hold e.
     const before = new Int32Array((t.waves + 2) * ENVS)
-    for (let x = 1; x <= t.waves + 1; x++) for (let e = 0; e < ENVS; e++) before[x * ENVS + e] = before[(x - 1) * ENVS + e] + (x > 1 && t.has(x - 1, e) ? 1 : 0)
+    for (let x = 1; x <= t.waves + 1; x++)
+      for (let e = 0; e < ENVS; e++)
+        before[x * ENVS + e] = before[(x - 1) * ENVS + e] + (x > 1 && t.has(x - 1, e) ? 1 : 0)
     p.envBefore = before
   }
   return p.envBefore[w * ENVS + env] + 1
@@ -113,7 +120,12 @@ function ranges(ws: number[]): string {
 }
 
 /** Why group g could not move in wave c (an earlier wave its dependencies allow), or undefined when nothing stops it. */
-function whyNotIn(p: Placement, g: number, c: number, a: number): {kind: string; text: (ws: number[]) => string} | undefined {
+function whyNotIn(
+  p: Placement,
+  g: number,
+  c: number,
+  a: number,
+): {kind: string; text: (ws: number[]) => string} | undefined {
   const {model, at, asg, tally, waveDay} = p
   const s = model.settings
   const rules = rulesOf(s)
@@ -124,14 +136,37 @@ function whyNotIn(p: Placement, g: number, c: number, a: number): {kind: string;
   if (at.notBefore[g] > waveDay(c)) return {kind: 'notBefore', text: () => `not before ${formatDay(at.notBefore[g])}`}
   const other = envOf(tally, c)
   if (rules.env && other !== undefined && other !== env) {
-    const names = (ws: number[]) => [...new Set(ws.map((w) => envOf(tally, w)).filter((e) => e !== undefined).map((e) => ENV_NAMES[e!]))].join('/')
-    return {kind: 'env', text: (ws) => `${ranges(ws)} move${ws.length === 1 ? 's' : ''} ${names(ws)} applications (one environment per wave${env === 3 ? ', production after the others' : ''})`}
+    const names = (ws: number[]) =>
+      [
+        ...new Set(
+          ws
+            .map((w) => envOf(tally, w))
+            .filter((e) => e !== undefined)
+            .map((e) => ENV_NAMES[e!]),
+        ),
+      ].join('/')
+    return {
+      kind: 'env',
+      text: (ws) =>
+        `${ranges(ws)} move${ws.length === 1 ? 's' : ''} ${names(ws)} applications (one environment per wave${env === 3 ? ', production after the others' : ''})`,
+    }
   }
   const k = envIndexAt(p, c, env)
   if (rules.critical && k <= s.ramp.earlyWaves && at.blocked[g]) {
-    const what = n.crit >= CRIT_ORDER.high ? `${n.app.criticality} criticality` : n.complexity >= 2 ? 'high complexity' : 'a critical or complex application in its move group'
+    const what =
+      n.crit >= CRIT_ORDER.high
+        ? `${n.app.criticality} criticality`
+        : n.complexity >= 2
+          ? 'high complexity'
+          : 'a critical or complex application in its move group'
     const own = envIndexAt(p, p.asg.waveOf[g], env)
-    return {kind: 'early', text: (ws) => (own > s.ramp.earlyWaves ? `${what}: kept out of the first ${s.ramp.earlyWaves} ${ENV_NAMES[env]} waves` : `${what}: kept out of ${ranges(ws)} (early ${ENV_NAMES[env]} waves)`)}
+    return {
+      kind: 'early',
+      text: (ws) =>
+        own > s.ramp.earlyWaves
+          ? `${what}: kept out of the first ${s.ramp.earlyWaves} ${ENV_NAMES[env]} waves`
+          : `${what}: kept out of ${ranges(ws)} (early ${ENV_NAMES[env]} waves)`,
+    }
   }
   const cap = s.capacity
   if (rules.capacity) {
@@ -148,8 +183,18 @@ function whyNotIn(p: Placement, g: number, c: number, a: number): {kind: string;
     if (what) return {kind: `capacity ${what}`, text: (ws) => `capacity (${what}) full in ${ranges(ws)}`}
   }
   if (rules.smallEarly && k <= s.ramp.earlyWaves) {
-    if (slot.servers + at.servers[g] > s.ramp.earlyServers) return {kind: 'ramp', text: (ws) => `${ranges(ws)} ${ws.length === 1 ? 'is an early' : 'are early'} ${ENV_NAMES[env]} wave${ws.length === 1 ? '' : 's'} (at most ${s.ramp.earlyServers} servers)`}
-    if (k === 1 && s.pilot.apps > 0 && slot.apps + at.apps[g] > s.pilot.apps) return {kind: 'pilot', text: (ws) => `${ranges(ws)}: the ${ENV_NAMES[env]} pilot holds at most ${s.pilot.apps} application${s.pilot.apps === 1 ? '' : 's'}`}
+    if (slot.servers + at.servers[g] > s.ramp.earlyServers)
+      return {
+        kind: 'ramp',
+        text: (ws) =>
+          `${ranges(ws)} ${ws.length === 1 ? 'is an early' : 'are early'} ${ENV_NAMES[env]} wave${ws.length === 1 ? '' : 's'} (at most ${s.ramp.earlyServers} servers)`,
+      }
+    if (k === 1 && s.pilot.apps > 0 && slot.apps + at.apps[g] > s.pilot.apps)
+      return {
+        kind: 'pilot',
+        text: (ws) =>
+          `${ranges(ws)}: the ${ENV_NAMES[env]} pilot holds at most ${s.pilot.apps} application${s.pilot.apps === 1 ? '' : 's'}`,
+      }
   }
   if (rules.devFirst && env === 3) {
     // Production waits while dev/test/staging applications are still to move after c.
@@ -196,7 +241,13 @@ function splitDays(p: Placement, g: number, c: number): number {
 }
 
 /** The placement reason of application a: the facts of its wave, what it waits for, and why not earlier. */
-export function placementReason(p: Placement, a: number, afterOf: Map<number, string[]>, pin: PlanSettings['pins'][number] | undefined, deps: string | undefined): string {
+export function placementReason(
+  p: Placement,
+  a: number,
+  afterOf: Map<number, string[]>,
+  pin: PlanSettings['pins'][number] | undefined,
+  deps: string | undefined,
+): string {
   const {model, gg, asg, appWave, tally} = p
   const s = model.settings
   const g = gg.groupOf[a]
@@ -205,7 +256,10 @@ export function placementReason(p: Placement, a: number, afterOf: Map<number, st
   const env = model.apps[a].env
   const parts: string[] = []
   if (slot.fixed) parts.push('the wave had started before this re-plan: kept')
-  else if (slot.pilot) parts.push(`${w === 1 ? 'pilot' : `${ENV_NAMES[env]} pilot`}: the first ${ENV_NAMES[env]} wave, low-risk applications that exercise runbooks ${p.at.teach[g] > 0 ? `${Math.round(p.at.teach[g])} application${p.at.teach[g] === 1 ? '' : 's'} use` : 'in use'}`)
+  else if (slot.pilot)
+    parts.push(
+      `${w === 1 ? 'pilot' : `${ENV_NAMES[env]} pilot`}: the first ${ENV_NAMES[env]} wave, low-risk applications that exercise runbooks ${p.at.teach[g] > 0 ? `${Math.round(p.at.teach[g])} application${p.at.teach[g] === 1 ? '' : 's'} use` : 'in use'}`,
+    )
   if (pin?.wave) parts.push(`pinned to wave ${pin.wave}`)
   if (pin?.notBefore) parts.push(`pinned after ${pin.notBefore}`)
   if (deps) parts.push(deps)
@@ -215,7 +269,8 @@ export function placementReason(p: Placement, a: number, afterOf: Map<number, st
   }
   // Why not an earlier wave: each earlier wave its dependencies allow, grouped by what stops it.
   let lo = 1
-  for (let k = gg.predStart[g]; k < gg.predStart[g + 1]; k++) lo = Math.max(lo, asg.waveOf[gg.predList[k]] + gg.predStrict[k])
+  for (let k = gg.predStart[g]; k < gg.predStart[g + 1]; k++)
+    lo = Math.max(lo, asg.waveOf[gg.predList[k]] + gg.predStrict[k])
   if (!slot.fixed && !pin?.wave) {
     const byKind = new Map<string, {text: (ws: number[]) => string; ws: number[]}>()
     let free: number[] = []
@@ -232,8 +287,14 @@ export function placementReason(p: Placement, a: number, afterOf: Map<number, st
     for (const [, x] of [...byKind].slice(0, 3)) parts.push(x.text(x.ws))
     if (free.length > 0) {
       const here = splitDays(p, g, w)
-      if (free.every((c) => splitDays(p, g, c) > here)) parts.push(`kept next to the applications it works with (fewer days split across sites than in ${ranges(free)})`)
-      else parts.push(`${ranges(free)} ${free.length === 1 ? 'has' : 'have'} room too (others moved after it was placed, and re-plans leave applications where they are)`)
+      if (free.every((c) => splitDays(p, g, c) > here))
+        parts.push(
+          `kept next to the applications it works with (fewer days split across sites than in ${ranges(free)})`,
+        )
+      else
+        parts.push(
+          `${ranges(free)} ${free.length === 1 ? 'has' : 'have'} room too (others moved after it was placed, and re-plans leave applications where they are)`,
+        )
       free = []
     }
   }
@@ -243,12 +304,21 @@ export function placementReason(p: Placement, a: number, afterOf: Map<number, st
     const rules = rulesOf(s)
     if (rules.critical && isBlocked(model, a)) {
       const n = model.apps[a]
-      parts.push(`in the ${ordinal(k)} ${ENV_NAMES[env]} wave despite ${n.crit >= CRIT_ORDER.high ? `${n.app.criticality} criticality` : 'high complexity'}: the rule critical-not-early gives way (no single move or swap of applications would remove a violation)`)
+      parts.push(
+        `in the ${ordinal(k)} ${ENV_NAMES[env]} wave despite ${n.crit >= CRIT_ORDER.high ? `${n.app.criticality} criticality` : 'high complexity'}: the rule critical-not-early gives way (no single move or swap of applications would remove a violation)`,
+      )
     } else if (rules.critical && p.at.blocked[g]) {
-      parts.push(`in the ${ordinal(k)} ${ENV_NAMES[env]} wave with a critical or complex application of its move group (critical-not-early gives way)`)
+      parts.push(
+        `in the ${ordinal(k)} ${ENV_NAMES[env]} wave with a critical or complex application of its move group (critical-not-early gives way)`,
+      )
     }
   }
-  if (parts.length === 0) parts.push(lo >= w && w > 1 ? 'the first wave its dependencies allow' : 'no dependencies to wait for: the first wave with room')
+  if (parts.length === 0)
+    parts.push(
+      lo >= w && w > 1
+        ? 'the first wave its dependencies allow'
+        : 'no dependencies to wait for: the first wave with room',
+    )
   return `wave ${w}: ${parts.join(', ')}`
 }
 
@@ -265,7 +335,14 @@ interface WaveTimes {
 }
 
 function timesOf(slot: WaveSlot, cal: Calendar): WaveTimes {
-  if (slot.fixed) return {replicationStart: slot.fixed.replicationStart, test: slot.fixed.test, cutover: slot.fixed.cutover, replicationDays: slot.fixed.replicationDays, skipped: []}
+  if (slot.fixed)
+    return {
+      replicationStart: slot.fixed.replicationStart,
+      test: slot.fixed.test,
+      cutover: slot.fixed.cutover,
+      replicationDays: slot.fixed.replicationDays,
+      skipped: [],
+    }
   const sc = slot.schedule!
   return {
     replicationStart: cal.iso(sc.replicationStartDay, 9 * 60),
@@ -334,7 +411,9 @@ export function buildWaves(p: Placement, apps: AppPlan[], cal: Calendar): Wave[]
       score += 1
       risk.push(`at its limit: ${atLimit.map(([what, v, c]) => `${v} of ${c} ${what}`).join(', ')}`)
       confidence--
-      conf.push(`at its limit (${atLimit.map(([what]) => what).join(', ')}): no slack if an application grows or is added`)
+      conf.push(
+        `at its limit (${atLimit.map(([what]) => what).join(', ')}): no slack if an application grows or is added`,
+      )
     }
     if (nearLimit.length) {
       score += 1
@@ -359,12 +438,20 @@ export function buildWaves(p: Placement, apps: AppPlan[], cal: Calendar): Wave[]
       score += 1
       risk.push(`${split} dependenc${split === 1 ? 'y' : 'ies'} to other waves run across sites meanwhile`)
     }
-    if (slot.pilot) risk.push(`pilot wave: the first ${[...envs].map((e) => ENV_NAMES[e]).join('/')} wave, low-risk applications to prove the tooling and runbooks`)
-    if (times.skipped.length) risk.push(`cutover moved past the ${times.skipped.join(', ')} blackout${times.skipped.length === 1 ? '' : 's'}`)
+    if (slot.pilot)
+      risk.push(
+        `pilot wave: the first ${[...envs].map((e) => ENV_NAMES[e]).join('/')} wave, low-risk applications to prove the tooling and runbooks`,
+      )
+    if (times.skipped.length)
+      risk.push(`cutover moved past the ${times.skipped.join(', ')} blackout${times.skipped.length === 1 ? '' : 's'}`)
     const observed = members.filter((a) => model.apps[a].observedDeps).length
     if (members.length > 0 && observed < members.length) {
       confidence--
-      conf.push(observed === 0 ? 'dependencies are declared only, none observed on the wire' : `${members.length - observed} of ${members.length} applications have declared dependencies only`)
+      conf.push(
+        observed === 0
+          ? 'dependencies are declared only, none observed on the wire'
+          : `${members.length - observed} of ${members.length} applications have declared dependencies only`,
+      )
     }
     const util = members.reduce((s, a) => s + model.apps[a].utilKnown, 0)
     if (servers > 0 && util < servers) {
@@ -374,22 +461,33 @@ export function buildWaves(p: Placement, apps: AppPlan[], cal: Calendar): Wave[]
     }
     if (times.replicationDays !== undefined && times.replicationDays + settings.testDays > settings.waveCadenceDays) {
       confidence--
-      conf.push(`replication (${times.replicationDays} d) and testing (${settings.testDays} d) take longer than the cadence`)
+      conf.push(
+        `replication (${times.replicationDays} d) and testing (${settings.testDays} d) take longer than the cadence`,
+      )
     }
     const soft = tally.waveTerm(slot.number)
     if (soft > 0 && !slot.fixed) {
       confidence--
-      conf.push(`${soft} early-wave or environment rule${soft === 1 ? '' : 's'} give${soft === 1 ? 's' : ''} way in this wave`)
+      conf.push(
+        `${soft} early-wave or environment rule${soft === 1 ? '' : 's'} give${soft === 1 ? 's' : ''} way in this wave`,
+      )
     }
     const pinned = members.filter((a) => p.at.pin[gg.groupOf[a]] === slot.number).map((a) => model.apps[a].name)
     if (pinned.length) conf.push(`pinned here: ${list(pinned)}`)
     confidence = Math.max(1, confidence)
-    if (conf.length === 0) conf.push('dependencies observed, utilisation known for every server, well inside capacity and cadence')
+    if (conf.length === 0)
+      conf.push('dependencies observed, utilisation known for every server, well inside capacity and cadence')
     const level = slot.pilot && score <= 2 ? 'low' : score <= 1 ? 'low' : score <= 6 ? 'medium' : 'high'
     const env = envs.size === 1 ? [...envs][0] : undefined
     out.push({
       number: slot.number,
-      name: slot.fixed ? slot.fixed.name : slot.pilot ? (slot.number === 1 ? 'Pilot' : `Pilot (${ENV_NAMES[env!]})`) : `Wave ${slot.number}`,
+      name: slot.fixed
+        ? slot.fixed.name
+        : slot.pilot
+          ? slot.number === 1
+            ? 'Pilot'
+            : `Pilot (${ENV_NAMES[env!]})`
+          : `Wave ${slot.number}`,
       pilot: slot.pilot,
       ...(env !== undefined ? {environment: ENV_NAMES[env]} : {}),
       applications: names,

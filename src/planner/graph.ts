@@ -67,7 +67,12 @@ function csr(n: number, src: Int32Array, dst: Int32Array, m: number): {start: In
  * Aggregates a multigraph into CSR with one entry per distinct (src, dst) pair and its multiplicity: bucket by
  * src (counting sort), merge repeated dst with a stamp array. O(n + m), no hashing. Entries keep first-seen order.
  */
-export function aggregatePairs(n: number, src: Int32Array, dst: Int32Array, m: number): {start: Int32Array; list: Int32Array; count: Float64Array} {
+export function aggregatePairs(
+  n: number,
+  src: Int32Array,
+  dst: Int32Array,
+  m: number,
+): {start: Int32Array; list: Int32Array; count: Float64Array} {
   const bucket = new Int32Array(n + 1)
   for (let e = 0; e < m; e++) bucket[src[e] + 1]++
   for (let i = 0; i < n; i++) bucket[i + 1] += bucket[i]
@@ -156,7 +161,11 @@ export function scc(n: number, start: Int32Array, list: Int32Array): {comp: Int3
  * Each edge a→b as the pair (part[a], part[b]), or (part[b], part[a]) when `reversed`, leaving out the edges with an
  * end in no part (-1) or both ends in one part. The pairs are xs[i], ys[i] for i < k.
  */
-function edgesBetween(edges: AppEdges, part: Int32Array, reversed: boolean): {xs: Int32Array; ys: Int32Array; k: number} {
+function edgesBetween(
+  edges: AppEdges,
+  part: Int32Array,
+  reversed: boolean,
+): {xs: Int32Array; ys: Int32Array; k: number} {
   const xs = new Int32Array(edges.count)
   const ys = new Int32Array(edges.count)
   let k = 0
@@ -198,7 +207,12 @@ export function buildGroups(model: EstateModel, opts: {mergeLinks: boolean; depe
       const idx = c.together.map((name) => {
         const i = appIndex.get(name)
         if (i === undefined) throw unknownAppError(name, 'settings.constraints (together)', appIndex)
-        if (!apps[i].inScope) throw badInput(`together constraint names "${name}", which is ${apps[i].strategy === 'retire' ? 'retired' : 'retained'} and has no wave`, 'CONSTRAINT_OUT_OF_SCOPE', 'Remove it from the constraint, or change its strategy')
+        if (!apps[i].inScope)
+          throw badInput(
+            `together constraint names "${name}", which is ${apps[i].strategy === 'retire' ? 'retired' : 'retained'} and has no wave`,
+            'CONSTRAINT_OUT_OF_SCOPE',
+            'Remove it from the constraint, or change its strategy',
+          )
         return i
       })
       for (const i of idx) {
@@ -330,7 +344,20 @@ export function buildGroups(model: EstateModel, opts: {mergeLinks: boolean; depe
   const topo = postOrder(G, po.start, predList)
   const rank = new Int32Array(G)
   for (let i = 0; i < G; i++) rank[topo[i]] = i
-  return {count: G, groupOf, members, why: whyOf, predStart: po.start, predList, predStrict, succStart: so.start, succList, succStrict, topo, rank}
+  return {
+    count: G,
+    groupOf,
+    members,
+    why: whyOf,
+    predStart: po.start,
+    predList,
+    predStrict,
+    succStart: so.start,
+    succList,
+    succStrict,
+    topo,
+    rank,
+  }
 }
 
 function findPath(from: number, to: number, start: Int32Array, list: Int32Array, comp: Int32Array): number[] {
@@ -388,7 +415,9 @@ function postOrder(G: number, predStart: Int32Array, predList: Int32Array): Int3
 export function describeGroup(model: EstateModel, ms: number[], why: Set<string>): string {
   const names = ms.map((a) => model.apps[a].name)
   const shown = names.length > 6 ? [...names.slice(0, 6), `… ${names.length - 6} more`] : names
-  const reasons = [...why].map((w) => (w === 'cycle' ? 'a dependency cycle' : w === 'latency' ? 'latency-sensitive links' : 'a together constraint'))
+  const reasons = [...why].map((w) =>
+    w === 'cycle' ? 'a dependency cycle' : w === 'latency' ? 'latency-sensitive links' : 'a together constraint',
+  )
   return `move group ${shown.join(', ')}${reasons.length ? ` (${reasons.join(', ')})` : ''}`
 }
 

@@ -17,7 +17,11 @@ export function managedTemplate(cloud: TargetCloud, engine: string, fallback: st
 
 /** A name for a managed resource from the application and database ids: lowercase letters, digits, hyphens, ≤ 40 characters, starting with a letter. */
 export function resourceId(app: string, db: string): string {
-  const s = `${app}-${db}`.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '')
+  const s = `${app}-${db}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^[^a-z]+/, '')
   return (s || 'db').slice(0, 40).replace(/-$/, '')
 }
 
@@ -54,7 +58,8 @@ export function managedRequires(template: string, app: string, db: Database): Re
         max_replication_slots: '≥ 10',
         'master user': 'owner of the database, member of rds_superuser',
         roles: "the source's roles (the schema's GRANTs name them)",
-        network: 'the target reaches the source (its replication user asks for a password), and the source reaches the target',
+        network:
+          'the target reaches the source (its replication user asks for a password), and the source reaches the target',
       }
     case 'redis-elasticache':
       return {
@@ -71,12 +76,34 @@ export function managedRequires(template: string, app: string, db: Database): Re
 }
 
 /** Per wave, the managed resources that must exist before it (engine, version, class, what they need). */
-export function managedResources(plan: Plan): {wave: number; app: string; db: string; service: string; instanceClass: string; engine?: string; version?: string; template?: string; requires: Record<string, string>}[] {
+export function managedResources(plan: Plan): {
+  wave: number
+  app: string
+  db: string
+  service: string
+  instanceClass: string
+  engine?: string
+  version?: string
+  template?: string
+  requires: Record<string, string>
+}[] {
   const out = []
   for (const w of plan.waves)
     for (const name of w.applications) {
       const a = plan.applications.find((x) => x.name === name)
-      for (const d of a?.databases ?? []) if (d.requires) out.push({wave: w.number, app: name, db: d.id, service: d.service, instanceClass: d.instanceClass, engine: d.engine, version: d.version, template: d.template, requires: d.requires})
+      for (const d of a?.databases ?? [])
+        if (d.requires)
+          out.push({
+            wave: w.number,
+            app: name,
+            db: d.id,
+            service: d.service,
+            instanceClass: d.instanceClass,
+            engine: d.engine,
+            version: d.version,
+            template: d.template,
+            requires: d.requires,
+          })
     }
   return out
 }
@@ -85,7 +112,12 @@ export function managedResources(plan: Plan): {wave: number; app: string; db: st
 export function managedResourceLines(plan: Plan, markdown = false): string[] {
   const rs = managedResources(plan)
   if (rs.length === 0) return []
-  const out = ['', markdown ? '## Managed resources to create before each wave' : 'managed resources to create before each wave (provisioning is yours; the runbooks check them in pre-flight):']
+  const out = [
+    '',
+    markdown
+      ? '## Managed resources to create before each wave'
+      : 'managed resources to create before each wave (provisioning is yours; the runbooks check them in pre-flight):',
+  ]
   for (const r of rs) {
     const head = `wave ${r.wave}: ${r.service} ${r.instanceClass} for ${r.app}/${r.db}${r.engine ? ` (${r.engine}${r.version ? ` ${r.version}+` : ''})` : ''}, runbook ${r.template}`
     out.push(markdown ? `- **${head}**` : `  ${head}`)

@@ -80,11 +80,20 @@ const NONE: ReadonlySet<number> = new Set<number>()
 
 export function unknownAppError(name: string, where: string, known: Map<string, number>): Error {
   const near = nearest(name, [...known.keys()])
-  return badInput(`${where} names application "${name}", which is not in the inventory`, 'UNKNOWN_APP', near ? `Did you mean "${near}"?` : 'Use an application name from the inventory')
+  return badInput(
+    `${where} names application "${name}", which is not in the inventory`,
+    'UNKNOWN_APP',
+    near ? `Did you mean "${near}"?` : 'Use an application name from the inventory',
+  )
 }
 
 function matches(rule: PlanSettings['strategyRules'][number]['match'], a: Application): boolean {
-  if (rule.app !== undefined && rule.app !== a.name && !(rule.app.endsWith('*') && a.name.startsWith(rule.app.slice(0, -1)))) return false
+  if (
+    rule.app !== undefined &&
+    rule.app !== a.name &&
+    !(rule.app.endsWith('*') && a.name.startsWith(rule.app.slice(0, -1)))
+  )
+    return false
   if (rule.environment !== undefined && rule.environment !== a.environment) return false
   if (rule.criticality !== undefined && rule.criticality !== a.criticality) return false
   if (rule.tag) for (const [k, v] of Object.entries(rule.tag)) if (a.tags[k] !== v) return false
@@ -100,7 +109,12 @@ function serverDataGiB(s: Server): number {
 
 /** Builds the model; refuses an inventory whose servers are not all assigned to applications. */
 export function buildModel(inventory: Inventory, settings: PlanSettings): EstateModel {
-  const unassigned = [...new Set([...inventory.unassigned, ...inventory.servers.filter((s) => s.application === undefined).map((s) => s.id)])].sort()
+  const unassigned = [
+    ...new Set([
+      ...inventory.unassigned,
+      ...inventory.servers.filter((s) => s.application === undefined).map((s) => s.id),
+    ]),
+  ].sort()
   if (unassigned.length > 0) {
     throw badInput(
       `${unassigned.length} server${unassigned.length === 1 ? '' : 's'} belong${unassigned.length === 1 ? 's' : ''} to no application: ${unassigned.slice(0, 5).join(', ')}${unassigned.length > 5 ? ', …' : ''}`,
@@ -110,8 +124,11 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
   }
   const sortedApps = [...inventory.applications].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   const appIndex = new Map<string, number>()
-  sortedApps.forEach((a, i) => appIndex.set(a.name, i))
-  for (const name of Object.keys(settings.targets)) if (!appIndex.has(name)) throw unknownAppError(name, `settings.targets`, appIndex)
+  sortedApps.forEach((a, i) => {
+    appIndex.set(a.name, i)
+  })
+  for (const name of Object.keys(settings.targets))
+    if (!appIndex.has(name)) throw unknownAppError(name, `settings.targets`, appIndex)
 
   const apps: AppNode[] = sortedApps.map((a) => {
     const t = settings.targets[a.name] ?? settings.target
@@ -166,7 +183,8 @@ export function buildModel(inventory: Inventory, settings: PlanSettings): Estate
   inventory.databases.forEach((d, i) => {
     const host = hostOf(d)
     if (host !== undefined) serverIdx.set(d.serverId!, host)
-    const ai = d.application !== undefined ? appIndex.get(d.application) : host !== undefined ? ownerApp[host] : undefined
+    const ai =
+      d.application !== undefined ? appIndex.get(d.application) : host !== undefined ? ownerApp[host] : undefined
     if (ai === undefined) return
     apps[ai].dbs.push(i)
     if (ownerOf.add(d.id, S + A + i)) ownerApp[S + A + i] = ai

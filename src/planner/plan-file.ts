@@ -8,7 +8,7 @@ import {schemaHeader, toYaml} from '../io/write-yaml.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {PLAN_FILES} from '../paths.js'
 import {inventoryDigest} from '../inventory/digest.js'
-import {Inventory} from '../schema/inventory.js'
+import type {Inventory} from '../schema/inventory.js'
 import {loadKind} from '../schema/kinds.js'
 import {Plan, PlanSettings, type PlanSettingsInput, type SettingsFile} from '../schema/plan.js'
 import type {z} from 'zod'
@@ -78,8 +78,15 @@ export interface PlanResult {
   warnings: string[]
 }
 
-function settingsFrom(req: PlanRequest, planFile: string, existing: Plan | undefined): {base: PlanSettingsInput | undefined; from: string} {
-  const fromFile = (file: string) => ({base: loadKind<z.infer<typeof SettingsFile>>('settings', file).value.settings as PlanSettingsInput, from: file})
+function settingsFrom(
+  req: PlanRequest,
+  planFile: string,
+  existing: Plan | undefined,
+): {base: PlanSettingsInput | undefined; from: string} {
+  const fromFile = (file: string) => ({
+    base: loadKind<z.infer<typeof SettingsFile>>('settings', file).value.settings as PlanSettingsInput,
+    from: file,
+  })
   if (req.settingsFile) return fromFile(req.settingsFile)
   const local = path.join(req.planDir, PLAN_FILES.settings)
   if (existsSync(local)) return fromFile(local)
@@ -100,7 +107,10 @@ export function runPlan(req: PlanRequest): PlanResult {
     existingText = readText(planFile)
     const loaded = loadWithSchema(planFile, Plan, existingText)
     if (loaded.value) existing = loaded.value
-    else warnings.push(`${planFile} does not match the plan schema; it is replaced (run \`migrate validate ${planFile}\` to see why)`)
+    else
+      warnings.push(
+        `${planFile} does not match the plan schema; it is replaced (run \`migrate validate ${planFile}\` to see why)`,
+      )
   }
   const {base, from} = settingsFrom(req, planFile, existing)
   const overrides = Object.fromEntries(Object.entries(req.overrides).filter(([, v]) => v !== undefined))
@@ -114,13 +124,17 @@ export function runPlan(req: PlanRequest): PlanResult {
   const parsed = PlanSettings.safeParse({...base, ...overrides})
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'settings'}: ${i.message}`)
-    throw badInput(`invalid planning settings (from ${from} and flags): ${issues.join('; ')}`, 'BAD_SETTINGS', 'Fix the value named (dates as YYYY-MM-DD), in the settings file or the flag')
+    throw badInput(
+      `invalid planning settings (from ${from} and flags): ${issues.join('; ')}`,
+      'BAD_SETTINGS',
+      'Fix the value named (dates as YYYY-MM-DD), in the settings file or the flag',
+    )
   }
   const settings = parsed.data
 
   const started = startedWaves(path.join(req.planDir, PLAN_FILES.journal))
   // The plan on disk is the previous plan: started waves are kept, and the rest moves as little as the rules allow.
-  let prior: PriorState | undefined = existing ? {plan: existing, startedWaves: started} : undefined
+  const prior: PriorState | undefined = existing ? {plan: existing, startedWaves: started} : undefined
   if (started.length > 0) {
     if (!existing) {
       throw badInput(
@@ -132,23 +146,49 @@ export function runPlan(req: PlanRequest): PlanResult {
   }
   const rel = path.relative(req.planDir, inventoryFile).split(path.sep).join('/') || PLAN_FILES.inventory
   const digest = inventoryDigest(inventory)
-  const {plan, quality} = assemble(inventory, settings, prior, {name: path.basename(path.resolve(req.planDir)).replace(/[^A-Za-z0-9._:/-]/g, '-') || inventory.metadata.name, inventoryPath: rel, inventoryDigest: digest})
+  const {plan, quality} = assemble(inventory, settings, prior, {
+    name: path.basename(path.resolve(req.planDir)).replace(/[^A-Za-z0-9._:/-]/g, '-') || inventory.metadata.name,
+    inventoryPath: rel,
+    inventoryDigest: digest,
+  })
   const checked = Plan.safeParse(plan)
-  if (!checked.success) throw new Error(`the planner produced a plan that fails its own schema: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`)
-  const text = schemaHeader('plan', planFile) + '# Written by `migrate plan`. Change the settings (settings.yaml or flags) and re-plan rather than editing waves by hand;\n# `migrate validate` checks a hand-edited plan.\n' + toYaml(plan)
+  if (!checked.success)
+    throw new Error(
+      `the planner produced a plan that fails its own schema: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`,
+    )
+  const text =
+    schemaHeader('plan', planFile) +
+    '# Written by `migrate plan`. Change the settings (settings.yaml or flags) and re-plan rather than editing waves by hand;\n# `migrate validate` checks a hand-edited plan.\n' +
+    toYaml(plan)
   // The schema header is where this copy sits relative to the package's schemas, not part of the plan.
   const body = (t: string): string => t.replace(/^# yaml-language-server:[^\n]*\n/, '')
   const changed = existingText === undefined || body(text) !== body(existingText)
   const changes = diffPlans(existing, plan)
   const firstStart = plan.waves[0]?.replicationStart
-  if (firstStart && Date.parse(firstStart) < Date.now()) warnings.push(`the plan starts in the past (wave ${plan.waves[0].number} replicates from ${firstStart.slice(0, 10)}, settings.startDate ${settings.startDate}): pass --start YYYY-MM-DD or change startDate in ${from}`)
+  if (firstStart && Date.parse(firstStart) < Date.now())
+    warnings.push(
+      `the plan starts in the past (wave ${plan.waves[0].number} replicates from ${firstStart.slice(0, 10)}, settings.startDate ${settings.startDate}): pass --start YYYY-MM-DD or change startDate in ${from}`,
+    )
   const baseline = baselineQuality(inventory, settings)
   let written = false
   if (!req.dryRun && changed) {
     writeFileAtomic(planFile, text)
     written = true
   }
-  return {planFile, inventoryFile, settingsFrom: from, written, previous: existingText !== undefined, changed, keptWaves: prior && started.length > 0 ? started.filter((n) => existing!.waves.some((w) => w.number === n)) : [], changes, plan, quality, baseline, warnings}
+  return {
+    planFile,
+    inventoryFile,
+    settingsFrom: from,
+    written,
+    previous: existingText !== undefined,
+    changed,
+    keptWaves: prior && started.length > 0 ? started.filter((n) => existing!.waves.some((w) => w.number === n)) : [],
+    changes,
+    plan,
+    quality,
+    baseline,
+    warnings,
+  }
 }
 
 export interface PlanChanges {
@@ -180,12 +220,16 @@ export function diffPlans(before: Plan | undefined, after: Plan): PlanChanges {
     if (!o) waves.push({wave: n, what: 'added', to: w!.cutover.start})
     else if (!w) waves.push({wave: n, what: 'removed', from: o.cutover.start})
     else {
-      if (o.cutover.start !== w.cutover.start) waves.push({wave: n, what: 'dates', from: o.cutover.start, to: w.cutover.start})
-      if (o.applications.join(',') !== w.applications.join(',')) waves.push({wave: n, what: 'applications', from: o.applications.join(', '), to: w.applications.join(', ')})
+      if (o.cutover.start !== w.cutover.start)
+        waves.push({wave: n, what: 'dates', from: o.cutover.start, to: w.cutover.start})
+      if (o.applications.join(',') !== w.applications.join(','))
+        waves.push({wave: n, what: 'applications', from: o.applications.join(', '), to: w.applications.join(', ')})
     }
   }
   const oldTemplate = new Map((before?.applications ?? []).map((a) => [a.name, a.template]))
-  const runbooks = after.applications.filter((a) => oldTemplate.has(a.name) && oldTemplate.get(a.name) !== a.template).map((a) => ({app: a.name, from: oldTemplate.get(a.name)!, to: a.template}))
+  const runbooks = after.applications
+    .filter((a) => oldTemplate.has(a.name) && oldTemplate.get(a.name) !== a.template)
+    .map((a) => ({app: a.name, from: oldTemplate.get(a.name)!, to: a.template}))
   const targets: TargetChange[] = []
   const oldApps = new Map((before?.applications ?? []).map((a) => [a.name, a]))
   for (const a of after.applications) {
@@ -194,15 +238,25 @@ export function diffPlans(before: Plan | undefined, after: Plan): PlanChanges {
     const oldServers = new Map(o.servers.map((x) => [x.id, x]))
     for (const x of a.servers) {
       const y = oldServers.get(x.id)
-      if (y && y.instanceType !== x.instanceType) targets.push({app: a.name, id: x.id, kind: 'server', from: y.instanceType, to: x.instanceType})
+      if (y && y.instanceType !== x.instanceType)
+        targets.push({app: a.name, id: x.id, kind: 'server', from: y.instanceType, to: x.instanceType})
     }
     const oldDbs = new Map(o.databases.map((x) => [x.id, x]))
     for (const x of a.databases) {
       const y = oldDbs.get(x.id)
-      if (y && (y.instanceClass !== x.instanceClass || y.service !== x.service)) targets.push({app: a.name, id: x.id, kind: 'database', from: `${y.service} ${y.instanceClass}`, to: `${x.service} ${x.instanceClass}`})
+      if (y && (y.instanceClass !== x.instanceClass || y.service !== x.service))
+        targets.push({
+          app: a.name,
+          id: x.id,
+          kind: 'database',
+          from: `${y.service} ${y.instanceClass}`,
+          to: `${x.service} ${x.instanceClass}`,
+        })
     }
   }
-  const planned = new Set([...(before?.applications ?? []), ...after.applications].filter((a) => a.wave !== null).map((a) => a.name))
+  const planned = new Set(
+    [...(before?.applications ?? []), ...after.applications].filter((a) => a.wave !== null).map((a) => a.name),
+  )
   const appsMoved = apps.filter((c) => c.from !== null && c.to !== null).length
   return {apps, waves, runbooks, targets, appsMoved, appsPlanned: planned.size}
 }

@@ -45,9 +45,18 @@ export interface WaveFacts {
 }
 
 /** Measures an assignment (appWave[a] = wave number, 0 = out of the waves). */
-export function measure(model: EstateModel, gg: GroupGraph, appWave: Int32Array, waves: WaveFacts[], cal: Calendar): Quality {
+export function measure(
+  model: EstateModel,
+  gg: GroupGraph,
+  appWave: Int32Array,
+  waves: WaveFacts[],
+  cal: Calendar,
+): Quality {
   const s = model.settings
-  const v: Record<ViolationKind, number> = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<ViolationKind, number>
+  const v: Record<ViolationKind, number> = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<
+    ViolationKind,
+    number
+  >
   const byNumber = new Map<number, WaveFacts>()
   for (const w of waves) byNumber.set(w.number, w)
   const day = (w: number) => byNumber.get(w)?.cutoverDay ?? cal.startDay
@@ -97,7 +106,13 @@ export function measure(model: EstateModel, gg: GroupGraph, appWave: Int32Array,
   tally.violations(soft)
   for (const k of Object.keys(soft) as (keyof SoftViolations)[]) v[k] = soft[k]
   for (const [, t] of tallies) {
-    if (t.apps > s.capacity.apps || t.servers > s.capacity.servers || t.data > s.capacity.dataTiB * 1024 || t.crit > s.capacity.critical) v.capacity++
+    if (
+      t.apps > s.capacity.apps ||
+      t.servers > s.capacity.servers ||
+      t.data > s.capacity.dataTiB * 1024 ||
+      t.crit > s.capacity.critical
+    )
+      v.capacity++
   }
   for (const w of waves) if (w.inBlackout) v.blackout++
   for (const p of s.pins) {
@@ -112,9 +127,21 @@ export function measure(model: EstateModel, gg: GroupGraph, appWave: Int32Array,
   const fp = tally.firstProd
   const firstProd = tallies.get(fp)
   let fpCrit = 0
-  if (fp) model.apps.forEach((n, a) => appWave[a] === fp && n.env === ENV_ORDER.prod && n.crit >= CRIT_ORDER.high && fpCrit++)
+  if (fp)
+    model.apps.forEach((n, a) => {
+      appWave[a] === fp && n.env === ENV_ORDER.prod && n.crit >= CRIT_ORDER.high && fpCrit++
+    })
   return {
-    ...(fp && firstProd ? {firstProdWave: {wave: fp, apps: tally.apps[fp * 4 + ENV_ORDER.prod], servers: tally.servers[fp * 4 + ENV_ORDER.prod], critical: fpCrit}} : {}),
+    ...(fp && firstProd
+      ? {
+          firstProdWave: {
+            wave: fp,
+            apps: tally.apps[fp * 4 + ENV_ORDER.prod],
+            servers: tally.servers[fp * 4 + ENV_ORDER.prod],
+            critical: fpCrit,
+          },
+        }
+      : {}),
     rulesViolated: Object.values(v).reduce((x, y) => x + y, 0),
     violations: v,
     dependencyDaysSplit: splitDays,
@@ -134,7 +161,11 @@ export function planQuality(plan: Plan, inventory: Inventory): Quality {
     const i = model.appIndex.get(a.name)
     if (i !== undefined && a.wave !== null) appWave[i] = a.wave
   }
-  const waves = plan.waves.map((w) => ({number: w.number, cutoverDay: dayOfIso(cal.timeZone, w.cutover.start), inBlackout: cal.cutoverBlackout(w.cutover.start, w.cutover.end) !== undefined}))
+  const waves = plan.waves.map((w) => ({
+    number: w.number,
+    cutoverDay: dayOfIso(cal.timeZone, w.cutover.start),
+    inBlackout: cal.cutoverBlackout(w.cutover.start, w.cutover.end) !== undefined,
+  }))
   return measure(model, gg, appWave, waves, cal)
 }
 
@@ -144,7 +175,10 @@ export function baselineQuality(inventory: Inventory, settings: PlanSettings): Q
 }
 
 /** The baseline's placement (application → wave) and its quality. */
-export function baselinePlacement(inventory: Inventory, settings: PlanSettings): {waves: Map<string, number>; quality: Quality} {
+export function baselinePlacement(
+  inventory: Inventory,
+  settings: PlanSettings,
+): {waves: Map<string, number>; quality: Quality} {
   const model = buildModel(inventory, settings)
   const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
   const cal = new Calendar(settings)
@@ -158,7 +192,14 @@ export function baselinePlacement(inventory: Inventory, settings: PlanSettings):
   for (const a of order) {
     const n = model.apps[a]
     const c = n.crit >= CRIT_ORDER.high ? 1 : 0
-    if (w === 0 || t.apps + 1 > cap.apps || (t.apps > 0 && (t.servers + n.servers.length > cap.servers || t.data + n.dataGiB > cap.dataTiB * 1024 || t.crit + c > cap.critical))) {
+    if (
+      w === 0 ||
+      t.apps + 1 > cap.apps ||
+      (t.apps > 0 &&
+        (t.servers + n.servers.length > cap.servers ||
+          t.data + n.dataGiB > cap.dataTiB * 1024 ||
+          t.crit + c > cap.critical))
+    ) {
       if (w > 0) totals.push({data: t.data, change: t.change})
       w++
       t = {apps: 0, servers: 0, data: 0, crit: 0, change: 0}
@@ -179,7 +220,9 @@ export function baselinePlacement(inventory: Inventory, settings: PlanSettings):
     waves.push({number: i + 1, cutoverDay: sch.slot.day, inBlackout: false})
   })
   const placed = new Map<string, number>()
-  model.apps.forEach((n, a) => appWave[a] && placed.set(n.name, appWave[a]))
+  model.apps.forEach((n, a) => {
+    appWave[a] && placed.set(n.name, appWave[a])
+  })
   return {waves: placed, quality: measure(model, gg, appWave, waves, cal)}
 }
 
@@ -208,7 +251,8 @@ export function swapGain(plan: Plan, inventory: Inventory): {gain: number; move?
     const i = model.appIndex.get(p.app)
     if (i === undefined || gg.groupOf[i] < 0) continue
     if (p.wave !== undefined) frozen[gg.groupOf[i]] = 1
-    if (p.notBefore !== undefined) notBefore[gg.groupOf[i]] = Math.max(notBefore[gg.groupOf[i]], dayOfIso(cal.timeZone, p.notBefore))
+    if (p.notBefore !== undefined)
+      notBefore[gg.groupOf[i]] = Math.max(notBefore[gg.groupOf[i]], dayOfIso(cal.timeZone, p.notBefore))
   }
   const c = plan.settings.capacity
   const search = new SwapSearch({
@@ -228,7 +272,13 @@ export function swapGain(plan: Plan, inventory: Inventory): {gain: number; move?
     const m = search.bestFor(g, false)
     if (m && m.gain > best.gain) {
       const name = (x: number) => model.apps[gg.members[x][0]].name
-      best = {gain: m.gain, move: m.h < 0 ? `${name(m.g)}: wave ${m.from} → ${m.to}` : `swap ${name(m.g)} (wave ${m.from}) with ${name(m.h)} (wave ${m.to})`}
+      best = {
+        gain: m.gain,
+        move:
+          m.h < 0
+            ? `${name(m.g)}: wave ${m.from} → ${m.to}`
+            : `swap ${name(m.g)} (wave ${m.from}) with ${name(m.h)} (wave ${m.to})`,
+      }
     }
   }
   return best

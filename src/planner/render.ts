@@ -42,7 +42,21 @@ function pad(s: string, n: number): string {
 /** A plain table, one row per wave, columns sized to fit. */
 export function renderTable(plan: Plan, quality?: Quality, baseline?: Quality): string {
   const tz = plan.settings.timezone
-  const head = ['wave', 'cutover (local)', 'replicate from', 'test from', 'env', 'apps', 'servers', 'dbs', 'data', 'split', 'risk', 'conf', 'applications']
+  const head = [
+    'wave',
+    'cutover (local)',
+    'replicate from',
+    'test from',
+    'env',
+    'apps',
+    'servers',
+    'dbs',
+    'data',
+    'split',
+    'risk',
+    'conf',
+    'applications',
+  ]
   const rows = plan.waves.map((w) => [
     `${w.number}${w.pilot ? ' pilot' : ''}`,
     `${localDate(tz, w.cutover.start)} ${localTime(tz, w.cutover.start)}-${localTime(tz, w.cutover.end)}`,
@@ -59,12 +73,18 @@ export function renderTable(plan: Plan, quality?: Quality, baseline?: Quality): 
     appsCell(w.applications),
   ])
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i])))
+      .join('  ')
+      .trimEnd()
   const out = [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
   const outside = plan.applications.filter((a) => a.wave === null)
   if (outside.length) out.push('', `not moving: ${outside.map((a) => `${a.name} (${a.strategy})`).join(', ')}`)
   out.push(...managedResourceLines(plan))
-  out.push(`timezone ${plan.settings.timezone}; ${plan.waves.reduce((s, w) => s + w.applications.length, 0)} applications, ${plan.waves.reduce((s, w) => s + w.servers, 0)} servers in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`)
+  out.push(
+    `timezone ${plan.settings.timezone}; ${plan.waves.reduce((s, w) => s + w.applications.length, 0)} applications, ${plan.waves.reduce((s, w) => s + w.servers, 0)} servers in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`,
+  )
   if (quality) out.push(qualityLine('plan', quality))
   if (baseline) out.push(qualityLine('baseline (by criticality, packed by capacity)', baseline))
   return out.join('\n')
@@ -82,27 +102,52 @@ export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality
   const tz = plan.settings.timezone
   const out: string[] = [`# Migration plan: ${plan.metadata.name}`, '']
   const s = plan.settings
-  out.push(`Start ${s.startDate}${s.deadline ? `, deadline ${s.deadline}` : ''}, times in ${s.timezone}; a wave every ${s.waveCadenceDays} days; target ${s.target.cloud} ${s.target.region}.`)
+  out.push(
+    `Start ${s.startDate}${s.deadline ? `, deadline ${s.deadline}` : ''}, times in ${s.timezone}; a wave every ${s.waveCadenceDays} days; target ${s.target.cloud} ${s.target.region}.`,
+  )
   if (s.blackouts.length) out.push(`Blackouts: ${s.blackouts.map(describeBlackout).join('; ')}.`)
-  if (s.cutoverWindows.some((w) => w.environments)) out.push(`Cutover windows: ${new Calendar(s).windows.map((w) => w.label).join('; ')}.`)
-  out.push('', '| Wave | Cutover | Replication from | Test from | Env | Apps | Servers | DBs | Data | Split deps | Risk | Confidence |', '|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|')
+  if (s.cutoverWindows.some((w) => w.environments))
+    out.push(`Cutover windows: ${new Calendar(s).windows.map((w) => w.label).join('; ')}.`)
+  out.push(
+    '',
+    '| Wave | Cutover | Replication from | Test from | Env | Apps | Servers | DBs | Data | Split deps | Risk | Confidence |',
+    '|---|---|---|---|---|---:|---:|---:|---:|---:|---|---|',
+  )
   for (const w of plan.waves) {
-    out.push(`| ${w.number}${w.pilot ? ' (pilot)' : ''} | ${localDate(tz, w.cutover.start)} ${localTime(tz, w.cutover.start)}–${localTime(tz, w.cutover.end)} | ${localDate(tz, w.replicationStart)} | ${localDate(tz, w.test.start)} | ${w.environment ?? 'mixed'} | ${w.applications.length} | ${w.servers} | ${w.databases} | ${tib(w.dataGiB)} | ${w.splitDependencies ?? 0} | ${w.risk} | ${stars(w.confidence)} |`)
+    out.push(
+      `| ${w.number}${w.pilot ? ' (pilot)' : ''} | ${localDate(tz, w.cutover.start)} ${localTime(tz, w.cutover.start)}–${localTime(tz, w.cutover.end)} | ${localDate(tz, w.replicationStart)} | ${localDate(tz, w.test.start)} | ${w.environment ?? 'mixed'} | ${w.applications.length} | ${w.servers} | ${w.databases} | ${tib(w.dataGiB)} | ${w.splitDependencies ?? 0} | ${w.risk} | ${stars(w.confidence)} |`,
+    )
   }
   if (quality || baseline) {
-    out.push('', '| | Rules violated | Dependency-days split | Split dependencies | Waves |', '|---|---:|---:|---:|---:|')
-    if (quality) out.push(`| Plan | ${quality.rulesViolated} | ${quality.dependencyDaysSplit} | ${quality.splitDependencies} | ${quality.wavesUsed} |`)
-    if (baseline) out.push(`| Baseline (by criticality, packed by capacity) | ${baseline.rulesViolated} | ${baseline.dependencyDaysSplit} | ${baseline.splitDependencies} | ${baseline.wavesUsed} |`)
+    out.push(
+      '',
+      '| | Rules violated | Dependency-days split | Split dependencies | Waves |',
+      '|---|---:|---:|---:|---:|',
+    )
+    if (quality)
+      out.push(
+        `| Plan | ${quality.rulesViolated} | ${quality.dependencyDaysSplit} | ${quality.splitDependencies} | ${quality.wavesUsed} |`,
+      )
+    if (baseline)
+      out.push(
+        `| Baseline (by criticality, packed by capacity) | ${baseline.rulesViolated} | ${baseline.dependencyDaysSplit} | ${baseline.splitDependencies} | ${baseline.wavesUsed} |`,
+      )
   }
   const byName = new Map(plan.applications.map((a) => [a.name, a]))
   for (const w of plan.waves) {
     out.push('', `## ${w.name}${w.pilot && w.name !== 'Pilot' ? ' (pilot)' : ''}: cutover ${w.cutover.start}`, '')
     for (const r of w.reasons) out.push(`- ${r}`)
-    out.push('', '| Application | Strategy | Template | Servers | Databases | Why this wave |', '|---|---|---|---:|---|---|')
+    out.push(
+      '',
+      '| Application | Strategy | Template | Servers | Databases | Why this wave |',
+      '|---|---|---|---:|---|---|',
+    )
     for (const name of w.applications) {
       const a = byName.get(name)
       if (!a) continue
-      out.push(`| ${a.name} | ${a.strategy} | ${a.template} | ${a.servers.length} | ${a.databases.map((d) => `${d.id} → ${d.instanceClass}`).join('<br>')} | ${(a.reasons[0] ?? '').replace(/\|/g, '\\|')} |`)
+      out.push(
+        `| ${a.name} | ${a.strategy} | ${a.template} | ${a.servers.length} | ${a.databases.map((d) => `${d.id} → ${d.instanceClass}`).join('<br>')} | ${(a.reasons[0] ?? '').replace(/\|/g, '\\|')} |`,
+      )
     }
   }
   out.push(...managedResourceLines(plan, true))
@@ -124,18 +169,26 @@ export function renderMarkdown(plan: Plan, quality?: Quality, baseline?: Quality
 export function mermaidText(name: string): string {
   const plain = name.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim() || '(unnamed)'
   let out = plain.replace(/[^\p{L}\p{N} .,_\-–()/+]/gu, (c) => `#${c.codePointAt(0)};`)
-  if (MERMAID_KEYWORD.test(out)) out = `#${out.codePointAt(0)};${out.slice(String.fromCodePoint(out.codePointAt(0)!).length)}`
+  if (MERMAID_KEYWORD.test(out))
+    out = `#${out.codePointAt(0)};${out.slice(String.fromCodePoint(out.codePointAt(0)!).length)}`
   return out
 }
 
-const MERMAID_KEYWORD = /^(gantt|dateFormat|inclusiveEndDates|topAxis|axisFormat|tickInterval|includes|excludes|todayMarker|weekday|weekend|title|accTitle|accDescr|accDescription|section|click|href|call)\b|^\d{4}-\d{2}-\d{2}/i
+const MERMAID_KEYWORD =
+  /^(gantt|dateFormat|inclusiveEndDates|topAxis|axisFormat|tickInterval|includes|excludes|todayMarker|weekday|weekend|title|accTitle|accDescr|accDescription|section|click|href|call)\b|^\d{4}-\d{2}-\d{2}/i
 
 /** A Mermaid Gantt chart: one section per wave (replication, test, cutover) and the blackouts. */
 export function renderMermaid(plan: Plan): string {
   const s = plan.settings
   const tz = s.timezone
   const cal = new Calendar(s)
-  const out = ['gantt', `  title ${mermaidText(`Migration waves: ${plan.metadata.name} (${s.timezone})`)}`, '  dateFormat YYYY-MM-DD', '  axisFormat %d %b %Y', '  tickInterval 1month']
+  const out = [
+    'gantt',
+    `  title ${mermaidText(`Migration waves: ${plan.metadata.name} (${s.timezone})`)}`,
+    '  dateFormat YYYY-MM-DD',
+    '  axisFormat %d %b %Y',
+    '  tickInterval 1month',
+  ]
   const task = (name: string, meta: string) => out.push(`  ${mermaidText(name)} :${meta}`)
   const start = cal.startDay
   const end = plan.waves.reduce((m, w) => Math.max(m, dayOfIso(s.timezone, w.cutover.end)), start) + 7
@@ -157,13 +210,18 @@ export function renderMermaid(plan: Plan): string {
     }
   }
   for (const w of plan.waves) {
-    out.push(`  section ${mermaidText(`${w.pilot ? 'Pilot' : `Wave ${w.number}`} (${w.applications.length} apps, ${w.servers} servers)`)}`)
+    out.push(
+      `  section ${mermaidText(`${w.pilot ? 'Pilot' : `Wave ${w.number}`} (${w.applications.length} apps, ${w.servers} servers)`)}`,
+    )
     const r = dayOfIso(s.timezone, w.replicationStart)
     const t = dayOfIso(s.timezone, w.test.start)
     const c = dayOfIso(s.timezone, w.cutover.start)
     if (t > r) task(`Replicate ${tib(w.dataGiB)}`, `w${w.number}r, ${formatDay(r)}, ${t - r}d`)
     if (c > t) task('Test', `w${w.number}t, ${formatDay(t)}, ${c - t}d`)
-    task(`Cutover ${localTime(tz, w.cutover.start)}`, `${w.risk === 'high' ? 'crit, ' : ''}milestone, w${w.number}c, ${formatDay(c)}, 0d`)
+    task(
+      `Cutover ${localTime(tz, w.cutover.start)}`,
+      `${w.risk === 'high' ? 'crit, ' : ''}milestone, w${w.number}c, ${formatDay(c)}, 0d`,
+    )
   }
   return out.join('\n') + '\n'
 }

@@ -38,11 +38,17 @@ export function loadCatalogs(dir = path.join(TEMPLATES_DIR, 'catalog')): Catalog
     try {
       raw = JSON.parse(readFileSync(file, 'utf8')) as Catalog
     } catch (error) {
-      throw badInput(`cannot read the instance catalog ${file}: ${(error as Error).message}`, 'CATALOG_UNREADABLE', 'Restore templates/catalog from the package')
+      throw badInput(
+        `cannot read the instance catalog ${file}: ${(error as Error).message}`,
+        'CATALOG_UNREADABLE',
+        'Restore templates/catalog from the package',
+      )
     }
-    const byShape = (a: CatalogEntry, b: CatalogEntry) => a.vcpus - b.vcpus || a.memoryMiB - b.memoryMiB || a.name.localeCompare(b.name)
+    const byShape = (a: CatalogEntry, b: CatalogEntry) =>
+      a.vcpus - b.vcpus || a.memoryMiB - b.memoryMiB || a.name.localeCompare(b.name)
     raw.instanceTypes = [...raw.instanceTypes].sort(byShape)
-    for (const k of Object.keys(raw.databases) as (keyof Catalog['databases'])[]) raw.databases[k]!.classes = [...raw.databases[k]!.classes].sort(byShape)
+    for (const k of Object.keys(raw.databases) as (keyof Catalog['databases'])[])
+      raw.databases[k]!.classes = [...raw.databases[k]!.classes].sort(byShape)
     out[cloud] = raw
   }
   if (dir === path.join(TEMPLATES_DIR, 'catalog')) defaultCatalogs = out
@@ -74,7 +80,9 @@ export class Sizer {
   sizeServer(s: Server): ServerSizing {
     const cpu = s.utilization?.cpuP95
     const mem = s.utilization?.memoryP95
-    const key = (s.vcpus * 16_777_216 + s.memoryMiB) * 3 + (cpu !== undefined && cpu < LOW_CPU_P95 ? (mem !== undefined && mem >= 50 ? 1 : 2) : 0)
+    const key =
+      (s.vcpus * 16_777_216 + s.memoryMiB) * 3 +
+      (cpu !== undefined && cpu < LOW_CPU_P95 ? (mem !== undefined && mem >= 50 ? 1 : 2) : 0)
     const hit = this.memo.get(key)
     if (hit) return hit
     const types = this.catalog.instanceTypes
@@ -105,7 +113,10 @@ export class Sizer {
   }
 
   /** The managed service and class for a database, or undefined when the engine has no managed target here. */
-  sizeDatabase(db: Database, host: Server | undefined): {service: string; instanceClass: string; reason: string} | undefined {
+  sizeDatabase(
+    db: Database,
+    host: Server | undefined,
+  ): {service: string; instanceClass: string; reason: string} | undefined {
     const engine = db.engine as keyof Catalog['databases']
     const entry = this.catalog.databases[engine]
     if (!entry) return undefined
@@ -126,9 +137,17 @@ export class Sizer {
       need = {vcpus, memoryMiB: vcpus * 4096}
       why = `${sizeText} with no known host: sized by data volume`
     }
-    let cls = engine === 'redis' ? classes.filter((c) => c.memoryMiB >= need.memoryMiB).sort((a, b) => a.memoryMiB - b.memoryMiB || a.vcpus - b.vcpus)[0] : smallest(classes, need.vcpus, need.memoryMiB)
+    let cls =
+      engine === 'redis'
+        ? classes
+            .filter((c) => c.memoryMiB >= need.memoryMiB)
+            .sort((a, b) => a.memoryMiB - b.memoryMiB || a.vcpus - b.vcpus)[0]
+        : smallest(classes, need.vcpus, need.memoryMiB)
     if (!cls) {
-      cls = engine === 'redis' ? [...classes].sort((a, b) => a.memoryMiB - b.memoryMiB)[classes.length - 1] : classes[classes.length - 1]
+      cls =
+        engine === 'redis'
+          ? [...classes].sort((a, b) => a.memoryMiB - b.memoryMiB)[classes.length - 1]
+          : classes[classes.length - 1]
       why += `; larger than any class: the largest (consider a cluster)`
     }
     return {service: entry.service, instanceClass: cls.name, reason: `${why} → ${cls.name}`}

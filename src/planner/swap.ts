@@ -105,8 +105,10 @@ export class SwapSearch {
   /** Dependency order and `before` constraints for group x at wave w, with g at b and h at a. */
   private ordered(x: number, w: number, g: number, b: number, h: number, a: number): boolean {
     const gg = this.s.gg
-    for (let k = gg.predStart[x]; k < gg.predStart[x + 1]; k++) if (this.after(gg.predList[k], g, b, h, a) + gg.predStrict[k] > w) return false
-    for (let k = gg.succStart[x]; k < gg.succStart[x + 1]; k++) if (w + gg.succStrict[k] > this.after(gg.succList[k], g, b, h, a)) return false
+    for (let k = gg.predStart[x]; k < gg.predStart[x + 1]; k++)
+      if (this.after(gg.predList[k], g, b, h, a) + gg.predStrict[k] > w) return false
+    for (let k = gg.succStart[x]; k < gg.succStart[x + 1]; k++)
+      if (w + gg.succStrict[k] > this.after(gg.succList[k], g, b, h, a)) return false
     return true
   }
 
@@ -124,7 +126,13 @@ export class SwapSearch {
   /** Wave w holds more than the capacity allows (an inventory change made a group bigger). */
   over(w: number): boolean {
     const c = this.s.capacity
-    return c !== undefined && (this.wApps[w] > c.apps || this.wServers[w] > c.servers || this.wData[w] > c.dataGiB + 1e-6 || this.wCrit[w] > c.critical)
+    return (
+      c !== undefined &&
+      (this.wApps[w] > c.apps ||
+        this.wServers[w] > c.servers ||
+        this.wData[w] > c.dataGiB + 1e-6 ||
+        this.wCrit[w] > c.critical)
+    )
   }
 
   /**
@@ -168,7 +176,8 @@ export class SwapSearch {
   delta(g: number, b: number, h: number): number {
     const a = this.s.waveOf[g]
     const t = this.tally
-    const presence = (w: number) => (t.has(w, 0) ? 1 : 0) | (t.has(w, 1) ? 2 : 0) | (t.has(w, 2) ? 4 : 0) | (t.has(w, 3) ? 8 : 0)
+    const presence = (w: number) =>
+      (t.has(w, 0) ? 1 : 0) | (t.has(w, 1) ? 2 : 0) | (t.has(w, 2) ? 4 : 0) | (t.has(w, 3) ? 8 : 0)
     const pa = presence(a)
     const pb = presence(b)
     const before = t.waveTerm(a) + t.waveTerm(b)
@@ -217,8 +226,10 @@ export class SwapSearch {
     const {gg, waveOf, waves} = this.s
     let lo = 1
     let hi = waves
-    for (let k = gg.predStart[g]; k < gg.predStart[g + 1]; k++) lo = Math.max(lo, waveOf[gg.predList[k]] + gg.predStrict[k])
-    for (let k = gg.succStart[g]; k < gg.succStart[g + 1]; k++) hi = Math.min(hi, waveOf[gg.succList[k]] - gg.succStrict[k])
+    for (let k = gg.predStart[g]; k < gg.predStart[g + 1]; k++)
+      lo = Math.max(lo, waveOf[gg.predList[k]] + gg.predStrict[k])
+    for (let k = gg.succStart[g]; k < gg.succStart[g + 1]; k++)
+      hi = Math.min(hi, waveOf[gg.succList[k]] - gg.succStrict[k])
     return [lo, hi]
   }
 

@@ -25,15 +25,28 @@ type EcsClient = InstanceType<EcsModule['default']>
 export function parseAlicloudEndpoint(endpoint: string): {host: string; protocol: 'http' | 'https'} {
   const m = /^(https?):\/\/([^/]+)\/?$/.exec(endpoint)
   if (m) return {host: m[2], protocol: m[1] as 'http' | 'https'}
-  if (/^[^/\s]+$/.test(endpoint)) return {host: endpoint, protocol: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(endpoint) ? 'http' : 'https'}
-  throw badInput(`--endpoint ${endpoint}: expected host[:port] or http(s)://host[:port]`, 'BAD_ENDPOINT', 'For example --endpoint ecs-vpc.ap-southeast-5.aliyuncs.com')
+  if (/^[^/\s]+$/.test(endpoint))
+    return {
+      host: endpoint,
+      protocol: /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(endpoint) ? 'http' : 'https',
+    }
+  throw badInput(
+    `--endpoint ${endpoint}: expected host[:port] or http(s)://host[:port]`,
+    'BAD_ENDPOINT',
+    'For example --endpoint ecs-vpc.ap-southeast-5.aliyuncs.com',
+  )
 }
 
 export const alicloudSource: DiscoverySource<AlicloudOptions> = {
   kind: 'alicloud',
   tasks: (o) => (o.allRegions ? ['alicloud (all regions)'] : o.regions.map((r) => `alicloud ${r}`)),
   async discover(o, emit) {
-    if (!o.allRegions && o.regions.length === 0) throw badInput('alicloud: no region given', 'ALICLOUD_NO_REGION', 'Pass --region REGION (repeatable), e.g. --region ap-southeast-5 (Jakarta), or --all-regions')
+    if (!o.allRegions && o.regions.length === 0)
+      throw badInput(
+        'alicloud: no region given',
+        'ALICLOUD_NO_REGION',
+        'Pass --region REGION (repeatable), e.g. --region ap-southeast-5 (Jakarta), or --all-regions',
+      )
     const profile = o.profile ?? process.env.ALIBABA_CLOUD_PROFILE ?? 'default'
     const require = createRequire(import.meta.url)
     const ecsMod: typeof import('@alicloud/ecs20140526') = require('@alicloud/ecs20140526')
@@ -63,7 +76,10 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
           exception: ['ThrottlingError'],
           errorCode: ['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable'],
           maxDelay: 20_000,
-          backoff: {getDelayTime: (ctx: {retriesAttempted: number}) => Math.min(20_000, 200 * 2 ** ctx.retriesAttempted) * (0.5 + Math.random() / 2)},
+          backoff: {
+            getDelayTime: (ctx: {retriesAttempted: number}) =>
+              Math.min(20_000, 200 * 2 ** ctx.retriesAttempted) * (0.5 + Math.random() / 2),
+          },
         },
       ],
       noRetryCondition: [],
@@ -72,7 +88,11 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
       new Ecs(
         new core.default.$OpenApiUtil.Config({
           ...(credential === undefined
-            ? {accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID, accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, ...(env.ALIBABA_CLOUD_SECURITY_TOKEN ? {securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN} : {})}
+            ? {
+                accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+                accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+                ...(env.ALIBABA_CLOUD_SECURITY_TOKEN ? {securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN} : {}),
+              }
             : {credential: credential as never}),
           regionId: region,
           endpoint: ep?.host ?? `ecs.${region}.aliyuncs.com`,
@@ -90,7 +110,10 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
       emit({task, status: 'start'})
       try {
         const r = await client(home).describeRegions(new ecs.default.DescribeRegionsRequest({}))
-        regions = (r.body?.regions?.region ?? []).map((x) => x.regionId!).filter(Boolean).sort()
+        regions = (r.body?.regions?.region ?? [])
+          .map((x) => x.regionId!)
+          .filter(Boolean)
+          .sort()
       } catch (error) {
         emit({task, status: 'failed'})
         throw alicloudError(error, {profile, region: home, action: 'DescribeRegions', endpoint: endpointOf(home)})
@@ -109,9 +132,16 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
           const out: Server[] = []
           let nextToken: string | undefined
           do {
-            const r = await c.describeInstances(new ecs.default.DescribeInstancesRequest({regionId: region, maxResults: Math.min(o.pageSize ?? 100, 100), ...(nextToken ? {nextToken} : {})}))
+            const r = await c.describeInstances(
+              new ecs.default.DescribeInstancesRequest({
+                regionId: region,
+                maxResults: Math.min(o.pageSize ?? 100, 100),
+                ...(nextToken ? {nextToken} : {}),
+              }),
+            )
             const page = r.body?.instances?.instance
-            if (!r.body || (page !== undefined && !Array.isArray(page))) throw Object.assign(new Error('malformed DescribeInstances response'), {code: 'MalformedResponse'})
+            if (!r.body || (page !== undefined && !Array.isArray(page)))
+              throw Object.assign(new Error('malformed DescribeInstances response'), {code: 'MalformedResponse'})
             for (const i of page ?? []) {
               const s = ecsServer(i, region)
               if (s) out.push(s)
@@ -125,14 +155,26 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
           const byInstance = new Map<string, {name: string; sizeGiB: number; type?: string}[]>()
           let nextToken: string | undefined
           do {
-            const r = await c.describeDisks(new ecs.default.DescribeDisksRequest({regionId: region, maxResults: 500, ...(nextToken ? {nextToken} : {})})).catch((e) => {
-              action = 'DescribeDisks'
-              throw e
-            })
+            const r = await c
+              .describeDisks(
+                new ecs.default.DescribeDisksRequest({
+                  regionId: region,
+                  maxResults: 500,
+                  ...(nextToken ? {nextToken} : {}),
+                }),
+              )
+              .catch((e) => {
+                action = 'DescribeDisks'
+                throw e
+              })
             for (const d of r.body?.disks?.disk ?? []) {
               if (!d.instanceId) continue
               const list = byInstance.get(d.instanceId) ?? []
-              list.push({name: d.device || d.diskId || 'disk', sizeGiB: d.size ?? 0, ...(d.category ? {type: d.category} : {})})
+              list.push({
+                name: d.device || d.diskId || 'disk',
+                sizeGiB: d.size ?? 0,
+                ...(d.category ? {type: d.category} : {}),
+              })
               byInstance.set(d.instanceId, list)
             }
             nextToken = r.body?.nextToken || undefined
@@ -153,7 +195,9 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
   },
 }
 
-type EcsInstance = NonNullable<NonNullable<NonNullable<Awaited<ReturnType<EcsClient['describeInstances']>>['body']>['instances']>['instance']>[number]
+type EcsInstance = NonNullable<
+  NonNullable<NonNullable<Awaited<ReturnType<EcsClient['describeInstances']>>['body']>['instances']>['instance']
+>[number]
 
 /** One ECS instance as a server (disks are attached once DescribeDisks is read). */
 function ecsServer(i: EcsInstance, region: string): Server | undefined {
@@ -161,7 +205,10 @@ function ecsServer(i: EcsInstance, region: string): Server | undefined {
   const tags: Record<string, string> = {}
   for (const t of i.tags?.tag ?? []) if (t.tagKey) tags[t.tagKey] = t.tagValue ?? ''
   const privateIps = [...(i.vpcAttributes?.privateIpAddress?.ipAddress ?? []), ...(i.innerIpAddress?.ipAddress ?? [])]
-  const publicIps = [...(i.publicIpAddress?.ipAddress ?? []), ...(i.eipAddress?.ipAddress ? [i.eipAddress.ipAddress] : [])]
+  const publicIps = [
+    ...(i.publicIpAddress?.ipAddress ?? []),
+    ...(i.eipAddress?.ipAddress ? [i.eipAddress.ipAddress] : []),
+  ]
   const status = (i.status ?? '').toLowerCase()
   return {
     id: i.instanceId,
@@ -175,9 +222,19 @@ function ecsServer(i: EcsInstance, region: string): Server | undefined {
     vcpus: i.cpu && i.cpu > 0 ? i.cpu : 1,
     memoryMiB: i.memory && i.memory > 0 ? i.memory : 1,
     disks: [],
-    os: {family: i.OSType === 'windows' ? 'windows' : i.OSType === 'linux' ? 'linux' : 'other', ...(i.OSName ? {name: i.OSName} : {})},
+    os: {
+      family: i.OSType === 'windows' ? 'windows' : i.OSType === 'linux' ? 'linux' : 'other',
+      ...(i.OSName ? {name: i.OSName} : {}),
+    },
     instanceType: i.instanceType,
-    state: status === 'running' ? 'running' : status === 'stopped' || status === 'stopping' ? 'stopped' : status === 'starting' || status === 'pending' ? 'pending' : 'unknown',
+    state:
+      status === 'running'
+        ? 'running'
+        : status === 'stopped' || status === 'stopping'
+          ? 'stopped'
+          : status === 'starting' || status === 'pending'
+            ? 'pending'
+            : 'unknown',
     tags,
     source: {kind: 'alicloud', ref: `${region}/${i.instanceId}`},
   }
@@ -196,36 +253,98 @@ interface Ctx {
 }
 
 export function alicloudError(error: unknown, ctx: Ctx): MigrateError {
-  const e = error as {name?: string; code?: string; message?: string; statusCode?: number; data?: {statusCode?: number}; cause?: {code?: string}}
+  const e = error as {
+    name?: string
+    code?: string
+    message?: string
+    statusCode?: number
+    data?: {statusCode?: number}
+    cause?: {code?: string}
+  }
   const code = String(e?.code ?? '')
   const msg = String(e?.message ?? error)
   const where = `alicloud (profile ${ctx.profile}, region ${ctx.region})`
   const perm = `ecs:${ctx.action}`
   const data = {profile: ctx.profile, region: ctx.region, action: ctx.action, alicloudCode: code}
-  const net = /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket hang up|timeout/i.exec(`${code} ${msg} ${e?.cause?.code ?? ''}`)
-  if (/credentials|AccessKey.*(not set|empty)|unable to get|provider chain|Please set up the credentials/i.test(msg) && !code.includes('.')) {
-    return new MigrateError(`${where}: no Alibaba Cloud credentials found`, {code: 'ALICLOUD_NO_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: 'Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure a profile (aliyun configure) and pass --profile NAME', data})
+  const net =
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket hang up|timeout/i.exec(
+      `${code} ${msg} ${e?.cause?.code ?? ''}`,
+    )
+  if (
+    /credentials|AccessKey.*(not set|empty)|unable to get|provider chain|Please set up the credentials/i.test(msg) &&
+    !code.includes('.')
+  ) {
+    return new MigrateError(`${where}: no Alibaba Cloud credentials found`, {
+      code: 'ALICLOUD_NO_CREDENTIALS',
+      exitCode: EXIT.BAD_INPUT,
+      hint: 'Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure a profile (aliyun configure) and pass --profile NAME',
+      data,
+    })
   }
   if (/^Forbidden|NoPermission|^Forbidden\.RAM|AccessDenied/i.test(code)) {
-    return new MigrateError(`${where}: access denied to ${perm} (${code})`, {code: 'ALICLOUD_ACCESS_DENIED', exitCode: EXIT.BAD_INPUT, hint: `Grant the RAM user or role ${ALICLOUD_PERMISSIONS.join(', ')} (e.g. the AliyunECSReadOnlyAccess policy)`, data})
+    return new MigrateError(`${where}: access denied to ${perm} (${code})`, {
+      code: 'ALICLOUD_ACCESS_DENIED',
+      exitCode: EXIT.BAD_INPUT,
+      hint: `Grant the RAM user or role ${ALICLOUD_PERMISSIONS.join(', ')} (e.g. the AliyunECSReadOnlyAccess policy)`,
+      data,
+    })
   }
   if (/Expired/i.test(code)) {
-    return new MigrateError(`${where}: the security token has expired (${code}) calling ${perm}`, {code: 'ALICLOUD_TOKEN_EXPIRED', exitCode: EXIT.BAD_INPUT, hint: 'Get a fresh STS token (or assume the RAM role again) and set ALIBABA_CLOUD_SECURITY_TOKEN', data})
+    return new MigrateError(`${where}: the security token has expired (${code}) calling ${perm}`, {
+      code: 'ALICLOUD_TOKEN_EXPIRED',
+      exitCode: EXIT.BAD_INPUT,
+      hint: 'Get a fresh STS token (or assume the RAM role again) and set ALIBABA_CLOUD_SECURITY_TOKEN',
+      data,
+    })
   }
-  if (/InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeySecret|InvalidSecurityToken/i.test(code)) {
-    return new MigrateError(`${where}: the credentials were rejected (${code}) calling ${perm}`, {code: 'ALICLOUD_BAD_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: 'Check ALIBABA_CLOUD_ACCESS_KEY_ID / …SECRET or the profile, and the clock of this machine', data})
+  if (
+    /InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeySecret|InvalidSecurityToken/i.test(
+      code,
+    )
+  ) {
+    return new MigrateError(`${where}: the credentials were rejected (${code}) calling ${perm}`, {
+      code: 'ALICLOUD_BAD_CREDENTIALS',
+      exitCode: EXIT.BAD_INPUT,
+      hint: 'Check ALIBABA_CLOUD_ACCESS_KEY_ID / …SECRET or the profile, and the clock of this machine',
+      data,
+    })
   }
   if (/InvalidRegionId/i.test(code)) {
-    return new MigrateError(`${where}: unknown region (${code})`, {code: 'ALICLOUD_BAD_REGION', exitCode: EXIT.BAD_INPUT, hint: 'Use a region id such as ap-southeast-5 (Jakarta) or ap-southeast-1 (Singapore)', data})
+    return new MigrateError(`${where}: unknown region (${code})`, {
+      code: 'ALICLOUD_BAD_REGION',
+      exitCode: EXIT.BAD_INPUT,
+      hint: 'Use a region id such as ap-southeast-5 (Jakarta) or ap-southeast-1 (Singapore)',
+      data,
+    })
   }
   if (/Throttling/i.test(code)) {
-    return new MigrateError(`${where}: ECS kept throttling ${perm} after retries (${code})`, {code: 'ALICLOUD_THROTTLED', exitCode: EXIT.FAILURE, hint: 'Run again later, or with fewer regions at once (--concurrency)', data})
+    return new MigrateError(`${where}: ECS kept throttling ${perm} after retries (${code})`, {
+      code: 'ALICLOUD_THROTTLED',
+      exitCode: EXIT.FAILURE,
+      hint: 'Run again later, or with fewer regions at once (--concurrency)',
+      data,
+    })
   }
   if (net) {
-    return new MigrateError(`${where}: cannot reach the ECS endpoint ${ctx.endpoint} (${net[0]})`, {code: 'ALICLOUD_UNREACHABLE', exitCode: EXIT.FAILURE, hint: 'Check the network path, proxy and --endpoint, then run discover again', data})
+    return new MigrateError(`${where}: cannot reach the ECS endpoint ${ctx.endpoint} (${net[0]})`, {
+      code: 'ALICLOUD_UNREACHABLE',
+      exitCode: EXIT.FAILURE,
+      hint: 'Check the network path, proxy and --endpoint, then run discover again',
+      data,
+    })
   }
   if (e instanceof SyntaxError || code === 'MalformedResponse' || /JSON|Unexpected (end|token)|malformed/i.test(msg)) {
-    return new MigrateError(`${where}: the answer to ${perm} was not a valid ECS response`, {code: 'ALICLOUD_BAD_RESPONSE', exitCode: EXIT.FAILURE, hint: 'The endpoint did not answer like ECS: check --endpoint and any proxy in between', data})
+    return new MigrateError(`${where}: the answer to ${perm} was not a valid ECS response`, {
+      code: 'ALICLOUD_BAD_RESPONSE',
+      exitCode: EXIT.FAILURE,
+      hint: 'The endpoint did not answer like ECS: check --endpoint and any proxy in between',
+      data,
+    })
   }
-  return new MigrateError(`${where}: ${perm} failed: ${code || e?.name || 'error'}: ${msg.split('\n')[0]}`, {code: 'ALICLOUD_ERROR', exitCode: EXIT.FAILURE, hint: 'Run again with --debug for details', data})
+  return new MigrateError(`${where}: ${perm} failed: ${code || e?.name || 'error'}: ${msg.split('\n')[0]}`, {
+    code: 'ALICLOUD_ERROR',
+    exitCode: EXIT.FAILURE,
+    hint: 'Run again with --debug for details',
+    data,
+  })
 }

@@ -19,7 +19,12 @@ export interface AwsOptions extends CloudOptions {
 }
 
 /** The IAM actions discovery needs, named in access-denied errors. */
-export const AWS_PERMISSIONS = ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeInstanceTypes', 'ec2:DescribeRegions']
+export const AWS_PERMISSIONS = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeVolumes',
+  'ec2:DescribeInstanceTypes',
+  'ec2:DescribeRegions',
+]
 
 type Ec2Module = typeof import('@aws-sdk/client-ec2')
 
@@ -31,7 +36,11 @@ export const awsSource: DiscoverySource<AwsOptions> = {
   tasks: (o) => (o.allRegions ? ['aws (all regions)'] : o.regions.map((r) => `aws ${r}`)),
   async discover(o, emit) {
     if (!o.allRegions && o.regions.length === 0) {
-      throw badInput('aws: no region given', 'AWS_NO_REGION', 'Pass --region REGION (repeatable), e.g. --region ap-southeast-1, or --all-regions')
+      throw badInput(
+        'aws: no region given',
+        'AWS_NO_REGION',
+        'Pass --region REGION (repeatable), e.g. --region ap-southeast-1, or --all-regions',
+      )
     }
     // The SDK's own notice is a multi-line process warning on stderr (it would break --json and the live view):
     // off, and said once, in one line, as a warning of this source's result (nodeSupportNote()).
@@ -56,7 +65,10 @@ export const awsSource: DiscoverySource<AwsOptions> = {
       emit({task, status: 'start', message: `DescribeRegions in ${home}`})
       try {
         const r = await client(home).send(new sdk.DescribeRegionsCommand({}))
-        regions = (r.Regions ?? []).map((x) => x.RegionName!).filter(Boolean).sort()
+        regions = (r.Regions ?? [])
+          .map((x) => x.RegionName!)
+          .filter(Boolean)
+          .sort()
       } catch (error) {
         emit({task, status: 'failed'})
         throw awsError(error, {profile, region: home, action: 'DescribeRegions', endpoint})
@@ -69,12 +81,19 @@ export const awsSource: DiscoverySource<AwsOptions> = {
       const task = o.allRegions ? `aws ${region}` : `aws ${region}`
       emit({task, status: 'start'})
       try {
-        const servers = await discoverRegion(sdk, client(region), region, o.pageSize ?? 1000, (m) => emit({task, status: 'progress', message: m}))
+        const servers = await discoverRegion(sdk, client(region), region, o.pageSize ?? 1000, (m) =>
+          emit({task, status: 'progress', message: m}),
+        )
         emit({task, status: 'done', message: `${servers.length} instances`})
         return servers
       } catch (error) {
         emit({task, status: 'failed', message: error instanceof Error ? error.message : String(error)})
-        throw awsError(error, {profile, region, action: (error as {$action?: string}).$action ?? 'DescribeInstances', endpoint})
+        throw awsError(error, {
+          profile,
+          region,
+          action: (error as {$action?: string}).$action ?? 'DescribeInstances',
+          endpoint,
+        })
       }
     })
     for (const s of perRegion) result.servers.push(...s)
@@ -85,7 +104,13 @@ export const awsSource: DiscoverySource<AwsOptions> = {
   },
 }
 
-async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC2Client']>, region: string, pageSize: number, progress: (m: string) => void): Promise<Server[]> {
+async function discoverRegion(
+  sdk: Ec2Module,
+  client: InstanceType<Ec2Module['EC2Client']>,
+  region: string,
+  pageSize: number,
+  progress: (m: string) => void,
+): Promise<Server[]> {
   const tag = <T>(action: string, p: Promise<T>): Promise<T> =>
     p.catch((error) => {
       if (error && typeof error === 'object') (error as {$action?: string}).$action = action
@@ -94,32 +119,45 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
   // Instances and volumes are listed concurrently; both are paged by the SDK's paginators. Each page becomes small
   // records at once, so the SDK's large response objects die young (less memory, less GC).
   const volumeIds = new Map<Server, (string | undefined)[]>()
-  const instancesP = tag('DescribeInstances', (async () => {
-    const out: Server[] = []
-    for await (const page of sdk.paginateDescribeInstances({client, pageSize}, {})) {
-      for (const r of page.Reservations ?? []) {
-        for (const i of r.Instances ?? []) {
-          const s = toServer(i, region, r.OwnerId || undefined)
-          if (!s) continue
-          out.push(s)
-          volumeIds.set(s, (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId))
+  const instancesP = tag(
+    'DescribeInstances',
+    (async () => {
+      const out: Server[] = []
+      for await (const page of sdk.paginateDescribeInstances({client, pageSize}, {})) {
+        for (const r of page.Reservations ?? []) {
+          for (const i of r.Instances ?? []) {
+            const s = toServer(i, region, r.OwnerId || undefined)
+            if (!s) continue
+            out.push(s)
+            volumeIds.set(
+              s,
+              (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.VolumeId),
+            )
+          }
         }
+        progress(`${out.length} instances`)
       }
-      progress(`${out.length} instances`)
-    }
-    return out
-  })())
-  const volumesP = tag('DescribeVolumes', (async () => {
-    const sizes = new Map<string, {size: number; type?: string}>()
-    for await (const page of sdk.paginateDescribeVolumes({client, pageSize: 500}, {})) {
-      for (const v of page.Volumes ?? []) if (v.VolumeId) sizes.set(v.VolumeId, {size: v.Size ?? 0, type: v.VolumeType})
-    }
-    return sizes
-  })())
+      return out
+    })(),
+  )
+  const volumesP = tag(
+    'DescribeVolumes',
+    (async () => {
+      const sizes = new Map<string, {size: number; type?: string}>()
+      for await (const page of sdk.paginateDescribeVolumes({client, pageSize: 500}, {})) {
+        for (const v of page.Volumes ?? [])
+          if (v.VolumeId) sizes.set(v.VolumeId, {size: v.Size ?? 0, type: v.VolumeType})
+      }
+      return sizes
+    })(),
+  )
   const [servers, volumes] = await Promise.all([instancesP, volumesP])
   const missing = [...new Set(servers.map((s) => s.instanceType).filter((t): t is string => !!t && !typeCache.has(t)))]
   for (let k = 0; k < missing.length; k += 100) {
-    const r = await tag('DescribeInstanceTypes', client.send(new sdk.DescribeInstanceTypesCommand({InstanceTypes: missing.slice(k, k + 100) as never})))
+    const r = await tag(
+      'DescribeInstanceTypes',
+      client.send(new sdk.DescribeInstanceTypesCommand({InstanceTypes: missing.slice(k, k + 100) as never})),
+    )
     for (const t of r.InstanceTypes ?? []) {
       if (t.InstanceType) typeCache.set(t.InstanceType, [t.VCpuInfo?.DefaultVCpus ?? 1, t.MemoryInfo?.SizeInMiB ?? 1])
     }
@@ -143,7 +181,11 @@ async function discoverRegion(sdk: Ec2Module, client: InstanceType<Ec2Module['EC
 }
 
 /** One EC2 instance as a server (sizes and disk sizes are filled in once the types and volumes are known). */
-function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string, account: string | undefined): Server | undefined {
+function toServer(
+  i: import('@aws-sdk/client-ec2').Instance,
+  region: string,
+  account: string | undefined,
+): Server | undefined {
   const state = i.State?.Name
   if (!i.InstanceId || state === 'terminated' || state === 'shutting-down') return undefined
   const tags: Record<string, string> = {}
@@ -151,7 +193,8 @@ function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string, acc
   const cpuFromOptions = (i.CpuOptions?.CoreCount ?? 0) * (i.CpuOptions?.ThreadsPerCore ?? 1)
   const privateIps = new Set<string>()
   if (i.PrivateIpAddress) privateIps.add(i.PrivateIpAddress)
-  for (const n of i.NetworkInterfaces ?? []) for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
+  for (const n of i.NetworkInterfaces ?? [])
+    for (const a of n.PrivateIpAddresses ?? []) if (a.PrivateIpAddress) privateIps.add(a.PrivateIpAddress)
   const windows = String(i.Platform ?? '').toLowerCase() === 'windows' || /windows/i.test(i.PlatformDetails ?? '')
   const id = i.InstanceId
   const s: Server = {
@@ -168,7 +211,14 @@ function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string, acc
     disks: (i.BlockDeviceMappings ?? []).map((b) => ({name: b.DeviceName ?? b.Ebs?.VolumeId ?? 'disk', sizeGiB: 0})),
     os: {family: windows ? 'windows' : 'linux', ...(i.PlatformDetails ? {name: i.PlatformDetails} : {})},
     instanceType: i.InstanceType,
-    state: state === 'running' ? 'running' : state === 'pending' ? 'pending' : state === 'stopped' || state === 'stopping' ? 'stopped' : 'unknown',
+    state:
+      state === 'running'
+        ? 'running'
+        : state === 'pending'
+          ? 'pending'
+          : state === 'stopped' || state === 'stopping'
+            ? 'stopped'
+            : 'unknown',
     tags,
     source: {kind: 'aws', ref: `${region}/${id}`, ...(account ? {account} : {})},
   }
@@ -182,7 +232,14 @@ function toServer(i: import('@aws-sdk/client-ec2').Instance, region: string, acc
 export function nodeSupportNote(version: string): Diagnostic[] {
   const major = Number(version.replace(/^v/, '').split('.')[0])
   if (!(major < 22)) return []
-  return [{severity: 'warning', code: 'NODE_VERSION_OLD', message: `aws: Node ${version.replace(/^v/, '')} is past its end of life (April 2026), and AWS SDK releases after January 2027 need Node 22; migrate works on it today`, hint: 'Run migrate on Node 22 or 24'}]
+  return [
+    {
+      severity: 'warning',
+      code: 'NODE_VERSION_OLD',
+      message: `aws: Node ${version.replace(/^v/, '')} is past its end of life (April 2026), and AWS SDK releases after January 2027 need Node 22; migrate works on it today`,
+      hint: 'Run migrate on Node 22 or 24',
+    },
+  ]
 }
 
 interface AwsContext {
@@ -194,37 +251,109 @@ interface AwsContext {
 
 /** One line of cause and remedy for whatever the SDK threw. Never includes keys or tokens. */
 export function awsError(error: unknown, ctx: AwsContext): MigrateError {
-  const e = error as {name?: string; code?: string; message?: string; $metadata?: {httpStatusCode?: number}; $response?: unknown; cause?: {code?: string}}
+  const e = error as {
+    name?: string
+    code?: string
+    message?: string
+    $metadata?: {httpStatusCode?: number}
+    $response?: unknown
+    cause?: {code?: string}
+  }
   const name = e?.name ?? ''
   const where = `aws (profile ${ctx.profile}, region ${ctx.region})`
   const perm = `ec2:${ctx.action}`
   const data = {profile: ctx.profile, region: ctx.region, action: ctx.action, awsCode: name}
   const netCode = e?.code ?? e?.cause?.code ?? ''
   // First: an expired SSO session also comes as a CredentialsProviderError, whose message says it expired.
-  if (['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name) || /token.*expired|expired.*token|session.*expired|sso.*expired/i.test(e?.message ?? '')) {
-    return new MigrateError(`${where}: the security token has expired (${name || 'expired'}) calling ${perm}`, {code: 'AWS_TOKEN_EXPIRED', exitCode: EXIT.BAD_INPUT, hint: `Refresh the credentials: \`aws sso login --profile ${ctx.profile}\`, or renew the session token in the environment`, data})
+  if (
+    ['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name) ||
+    /token.*expired|expired.*token|session.*expired|sso.*expired/i.test(e?.message ?? '')
+  ) {
+    return new MigrateError(`${where}: the security token has expired (${name || 'expired'}) calling ${perm}`, {
+      code: 'AWS_TOKEN_EXPIRED',
+      exitCode: EXIT.BAD_INPUT,
+      hint: `Refresh the credentials: \`aws sso login --profile ${ctx.profile}\`, or renew the session token in the environment`,
+      data,
+    })
   }
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
-    return new MigrateError(`${where}: no AWS credentials found`, {code: 'AWS_NO_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: `Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile NAME from ~/.aws/config, or run \`aws sso login --profile ${ctx.profile}\``, data})
+    return new MigrateError(`${where}: no AWS credentials found`, {
+      code: 'AWS_NO_CREDENTIALS',
+      exitCode: EXIT.BAD_INPUT,
+      hint: `Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile NAME from ~/.aws/config, or run \`aws sso login --profile ${ctx.profile}\``,
+      data,
+    })
   }
   if (['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'Blocked', 'OptInRequired'].includes(name)) {
-    return new MigrateError(`${where}: access denied to ${perm} (${name})`, {code: 'AWS_ACCESS_DENIED', exitCode: EXIT.BAD_INPUT, hint: `Grant the profile's IAM identity ${AWS_PERMISSIONS.join(', ')} (read-only), or use a profile that has them`, data})
+    return new MigrateError(`${where}: access denied to ${perm} (${name})`, {
+      code: 'AWS_ACCESS_DENIED',
+      exitCode: EXIT.BAD_INPUT,
+      hint: `Grant the profile's IAM identity ${AWS_PERMISSIONS.join(', ')} (read-only), or use a profile that has them`,
+      data,
+    })
   }
-  if (['AuthFailure', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'UnrecognizedClientException', 'IncompleteSignature'].includes(name)) {
-    return new MigrateError(`${where}: the credentials were rejected (${name}) calling ${perm}`, {code: 'AWS_BAD_CREDENTIALS', exitCode: EXIT.BAD_INPUT, hint: 'Check the access key and secret of this profile (and that the clock of this machine is right)', data})
+  if (
+    [
+      'AuthFailure',
+      'InvalidClientTokenId',
+      'SignatureDoesNotMatch',
+      'UnrecognizedClientException',
+      'IncompleteSignature',
+    ].includes(name)
+  ) {
+    return new MigrateError(`${where}: the credentials were rejected (${name}) calling ${perm}`, {
+      code: 'AWS_BAD_CREDENTIALS',
+      exitCode: EXIT.BAD_INPUT,
+      hint: 'Check the access key and secret of this profile (and that the clock of this machine is right)',
+      data,
+    })
   }
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(netCode) || name === 'TimeoutError') {
-    return new MigrateError(`${where}: cannot reach the EC2 endpoint${ctx.endpoint ? ` ${ctx.endpoint}` : ''} (${netCode || name})`, {code: 'AWS_UNREACHABLE', exitCode: EXIT.FAILURE, hint: 'Check the network path, proxy and --endpoint / AWS_ENDPOINT_URL_EC2, then run discover again', data})
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(
+      netCode,
+    ) ||
+    name === 'TimeoutError'
+  ) {
+    return new MigrateError(
+      `${where}: cannot reach the EC2 endpoint${ctx.endpoint ? ` ${ctx.endpoint}` : ''} (${netCode || name})`,
+      {
+        code: 'AWS_UNREACHABLE',
+        exitCode: EXIT.FAILURE,
+        hint: 'Check the network path, proxy and --endpoint / AWS_ENDPOINT_URL_EC2, then run discover again',
+        data,
+      },
+    )
   }
   if (['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException'].includes(name)) {
-    return new MigrateError(`${where}: EC2 kept throttling ${perm} after the SDK's retries (${name})`, {code: 'AWS_THROTTLED', exitCode: EXIT.FAILURE, hint: 'Run again later, or with fewer regions at once (--concurrency)', data})
+    return new MigrateError(`${where}: EC2 kept throttling ${perm} after the SDK's retries (${name})`, {
+      code: 'AWS_THROTTLED',
+      exitCode: EXIT.FAILURE,
+      hint: 'Run again later, or with fewer regions at once (--concurrency)',
+      data,
+    })
   }
   if (name === 'InvalidRegion' || name === 'UnknownEndpoint' || /region/i.test(name)) {
-    return new MigrateError(`${where}: ${name}`, {code: 'AWS_BAD_REGION', exitCode: EXIT.BAD_INPUT, hint: 'Check the region name (e.g. ap-southeast-1), or use --all-regions', data})
+    return new MigrateError(`${where}: ${name}`, {
+      code: 'AWS_BAD_REGION',
+      exitCode: EXIT.BAD_INPUT,
+      hint: 'Check the region name (e.g. ap-southeast-1), or use --all-regions',
+      data,
+    })
   }
-  if (e?.$response !== undefined || /Deserialization error|XML|Unexpected end|char '|Invalid character/i.test(e?.message ?? '')) {
-    return new MigrateError(`${where}: the answer to ${perm} was not a valid EC2 response`, {code: 'AWS_BAD_RESPONSE', exitCode: EXIT.FAILURE, hint: 'The endpoint did not answer like EC2: check --endpoint / AWS_ENDPOINT_URL_EC2 and any proxy in between', data})
+  if (
+    e?.$response !== undefined ||
+    /Deserialization error|XML|Unexpected end|char '|Invalid character/i.test(e?.message ?? '')
+  ) {
+    return new MigrateError(`${where}: the answer to ${perm} was not a valid EC2 response`, {
+      code: 'AWS_BAD_RESPONSE',
+      exitCode: EXIT.FAILURE,
+      hint: 'The endpoint did not answer like EC2: check --endpoint / AWS_ENDPOINT_URL_EC2 and any proxy in between',
+      data,
+    })
   }
   const status = e?.$metadata?.httpStatusCode
-  return new MigrateError(`${where}: ${perm} failed: ${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${(e?.message ?? String(error)).split('\n')[0]}`, {code: 'AWS_ERROR', exitCode: EXIT.FAILURE, hint: 'Run again with --debug for details', data})
+  return new MigrateError(
+    `${where}: ${perm} failed: ${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${(e?.message ?? String(error)).split('\n')[0]}`,
+    {code: 'AWS_ERROR', exitCode: EXIT.FAILURE, hint: 'Run again with --debug for details', data},
+  )
 }

@@ -41,14 +41,32 @@ export function parseDbUrl(text: string): DbTarget {
   try {
     u = new URL(text)
   } catch {
-    throw badInput(`--db ${redactUrlText(text)}: not a URL`, 'BAD_DB_URL', 'Write e.g. postgres://user@host:5432/db, mysql://root@host:3306, redis://host:6379 (put passwords in PGPASSWORD/… or ~/.pgpass rather than in the URL)')
+    throw badInput(
+      `--db ${redactUrlText(text)}: not a URL`,
+      'BAD_DB_URL',
+      'Write e.g. postgres://user@host:5432/db, mysql://root@host:3306, redis://host:6379 (put passwords in PGPASSWORD/… or ~/.pgpass rather than in the URL)',
+    )
   }
   const scheme = SCHEMES[u.protocol]
-  if (!scheme) throw badInput(`--db ${redact(u)}: unknown scheme ${u.protocol}`, 'BAD_DB_URL', 'Use postgres://, mysql://, mariadb:// or redis://')
+  if (!scheme)
+    throw badInput(
+      `--db ${redact(u)}: unknown scheme ${u.protocol}`,
+      'BAD_DB_URL',
+      'Use postgres://, mysql://, mariadb:// or redis://',
+    )
   const port = u.port ? Number(u.port) : scheme.port
   const user = u.username ? decodeURIComponent(u.username) : undefined
   const database = u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : undefined
-  return {engine: scheme.engine, host: u.hostname.replace(/^\[|\]$/g, ''), port, user, database, safe: redact(u), url: text, password: u.password ? decodeURIComponent(u.password) : undefined}
+  return {
+    engine: scheme.engine,
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port,
+    user,
+    database,
+    safe: redact(u),
+    url: text,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+  }
 }
 
 function redact(u: URL): string {
@@ -76,7 +94,10 @@ export const dbSource: DiscoverySource<DbOptions> = {
   tasks: (o) => o.urls.map(dbTaskName),
   async discover(o, emit) {
     const targets = o.urls.map(parseDbUrl)
-    const result: SourceResult = emptyResult('db', targets.map((t) => t.safe))
+    const result: SourceResult = emptyResult(
+      'db',
+      targets.map((t) => t.safe),
+    )
     // The database is attached to its server (serverId) when the inventory is built: to a server of this run or
     // of the inventory already at --out.
     const found = await mapWithLimit(targets, 4, async (t): Promise<Database | TargetFailure> => {
@@ -102,19 +123,33 @@ export const dbSource: DiscoverySource<DbOptions> = {
 }
 
 const DB_HINTS: Record<string, string> = {
-  DB_AUTH: 'Check the user and password: in the URL, or PGPASSWORD / MYSQL_PWD / REDISCLI_AUTH; and that the server lets this user in from here (pg_hba.conf, GRANTs, Redis ACL)',
-  DB_UNREACHABLE: 'Check the host and port, and that the server accepts connections from this machine (listen_addresses, bind-address, bind, firewalls)',
+  DB_AUTH:
+    'Check the user and password: in the URL, or PGPASSWORD / MYSQL_PWD / REDISCLI_AUTH; and that the server lets this user in from here (pg_hba.conf, GRANTs, Redis ACL)',
+  DB_UNREACHABLE:
+    'Check the host and port, and that the server accepts connections from this machine (listen_addresses, bind-address, bind, firewalls)',
 }
 
 /** What went wrong reading one endpoint, without the password: an authentication failure is the user's to fix. */
 export function classifyDbFailure(error: unknown, t: DbTarget): TargetFailure {
   const e = error as {message?: string; code?: string; errno?: number}
   const message = scrub(e?.message ?? String(error), t)
-  const auth = e?.code === '28P01' || e?.code === '28000' || e?.code === 'ER_ACCESS_DENIED_ERROR' || e?.code === 'ER_DBACCESS_DENIED_ERROR' || e?.errno === 1045 || /^(WRONGPASS|NOAUTH)\b/.test(message)
+  const auth =
+    e?.code === '28P01' ||
+    e?.code === '28000' ||
+    e?.code === 'ER_ACCESS_DENIED_ERROR' ||
+    e?.code === 'ER_DBACCESS_DENIED_ERROR' ||
+    e?.errno === 1045 ||
+    /^(WRONGPASS|NOAUTH)\b/.test(message)
   if (auth) return {target: t.safe, code: 'DB_AUTH', message: `authentication failed: ${message}`, badInput: true}
   // ioredis' own words when the server hung up before answering, which says nothing of why: say what usually is.
   if (t.engine === 'redis' && message === 'Connection is closed.') {
-    return {target: t.safe, code: 'DB_UNREACHABLE', message: 'the server closed the connection without answering (a Redis in protected mode refuses clients from other hosts until it has a password; a TLS port needs rediss://)', badInput: false}
+    return {
+      target: t.safe,
+      code: 'DB_UNREACHABLE',
+      message:
+        'the server closed the connection without answering (a Redis in protected mode refuses clients from other hosts until it has a password; a TLS port needs rediss://)',
+      badInput: false,
+    }
   }
   return {target: t.safe, code: 'DB_UNREACHABLE', message, badInput: false}
 }
@@ -129,9 +164,22 @@ const GiB = 1024 ** 3
 const gib = (bytes: number) => Math.round((bytes / GiB) * 1000) / 1000
 
 async function introspect(t: DbTarget, timeoutMs: number): Promise<Database> {
-  const facts = t.engine === 'postgres' ? await postgres(t, timeoutMs) : t.engine === 'mysql' ? await mysql(t, timeoutMs) : await redis(t, timeoutMs)
+  const facts =
+    t.engine === 'postgres'
+      ? await postgres(t, timeoutMs)
+      : t.engine === 'mysql'
+        ? await mysql(t, timeoutMs)
+        : await redis(t, timeoutMs)
   // The id names the engine found, not the URL's scheme: a mysql:// URL that reaches MariaDB is mariadb:host:port.
-  return {id: generatedDbId(facts.engine, t.host, t.port), host: t.host, port: t.port, managed: false, tags: {}, ...facts, source: {kind: 'db', ref: t.safe}}
+  return {
+    id: generatedDbId(facts.engine, t.host, t.port),
+    host: t.host,
+    port: t.port,
+    managed: false,
+    tags: {},
+    ...facts,
+    source: {kind: 'db', ref: t.safe},
+  }
 }
 
 type Facts = Pick<Database, 'name' | 'engine' | 'version' | 'sizeGiB' | 'role' | 'settings'>
@@ -152,7 +200,8 @@ async function postgres(t: DbTarget, timeoutMs: number): Promise<Facts> {
   client.on('error', () => {})
   await client.connect()
   try {
-    const r = await client.query(`select current_setting('server_version') as version, pg_is_in_recovery() as in_recovery,
+    const r =
+      await client.query(`select current_setting('server_version') as version, pg_is_in_recovery() as in_recovery,
       current_setting('wal_level') as wal_level, current_setting('max_wal_senders') as max_wal_senders,
       current_setting('max_replication_slots') as max_replication_slots, current_setting('server_encoding') as encoding,
       (select coalesce(sum(pg_database_size(datname)), 0) from pg_database where datallowconn and not datistemplate) as size,
@@ -183,10 +232,19 @@ async function postgres(t: DbTarget, timeoutMs: number): Promise<Facts> {
 
 async function mysql(t: DbTarget, timeoutMs: number): Promise<Facts> {
   const mysql2 = (await import('mysql2/promise')).default
-  const conn = await mysql2.createConnection({host: t.host, port: t.port, user: t.user ?? 'root', ...(t.password !== undefined ? {password: t.password} : {}), ...(t.database ? {database: t.database} : {}), connectTimeout: timeoutMs})
+  const conn = await mysql2.createConnection({
+    host: t.host,
+    port: t.port,
+    user: t.user ?? 'root',
+    ...(t.password !== undefined ? {password: t.password} : {}),
+    ...(t.database ? {database: t.database} : {}),
+    connectTimeout: timeoutMs,
+  })
   try {
     await conn.query('SET SESSION TRANSACTION READ ONLY')
-    const [rows] = await conn.query('SELECT VERSION() AS version, @@version_comment AS comment, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@read_only AS read_only, @@server_id AS server_id')
+    const [rows] = await conn.query(
+      'SELECT VERSION() AS version, @@version_comment AS comment, @@log_bin AS log_bin, @@binlog_format AS binlog_format, @@read_only AS read_only, @@server_id AS server_id',
+    )
     const row = (rows as Record<string, unknown>[])[0]
     const version = String(row.version)
     const mariadb = /mariadb/i.test(version) || /mariadb/i.test(String(row.comment))
@@ -197,7 +255,9 @@ async function mysql(t: DbTarget, timeoutMs: number): Promise<Facts> {
       server_id: String(row.server_id),
     }
     if (mariadb) {
-      const [g] = await conn.query('SELECT @@gtid_strict_mode AS strict, @@gtid_current_pos AS pos, @@gtid_domain_id AS domain')
+      const [g] = await conn.query(
+        'SELECT @@gtid_strict_mode AS strict, @@gtid_current_pos AS pos, @@gtid_domain_id AS domain',
+      )
       const gr = (g as Record<string, unknown>[])[0]
       settings.gtid_strict_mode = String(gr.strict)
       settings.gtid_domain_id = String(gr.domain)
@@ -208,7 +268,9 @@ async function mysql(t: DbTarget, timeoutMs: number): Promise<Facts> {
       settings.gtid_mode = String(gr.mode)
       settings.enforce_gtid_consistency = String(gr.enforce)
     }
-    const [sz] = await conn.query("SELECT COALESCE(SUM(data_length + index_length), 0) AS size FROM information_schema.tables WHERE table_schema NOT IN ('information_schema','performance_schema','sys')")
+    const [sz] = await conn.query(
+      "SELECT COALESCE(SUM(data_length + index_length), 0) AS size FROM information_schema.tables WHERE table_schema NOT IN ('information_schema','performance_schema','sys')",
+    )
     const size = Number((sz as Record<string, unknown>[])[0].size)
     let replica = false
     for (const q of ['SHOW REPLICA STATUS', 'SHOW SLAVE STATUS']) {
@@ -222,7 +284,9 @@ async function mysql(t: DbTarget, timeoutMs: number): Promise<Facts> {
     }
     let hasReplicas = false
     try {
-      const [pl] = await conn.query("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE command IN ('Binlog Dump', 'Binlog Dump GTID')")
+      const [pl] = await conn.query(
+        "SELECT COUNT(*) AS n FROM information_schema.processlist WHERE command IN ('Binlog Dump', 'Binlog Dump GTID')",
+      )
       hasReplicas = Number((pl as Record<string, unknown>[])[0].n) > 0
     } catch {
       // Without PROCESS privilege only our own sessions are visible.
@@ -243,7 +307,14 @@ async function mysql(t: DbTarget, timeoutMs: number): Promise<Facts> {
 
 async function redis(t: DbTarget, timeoutMs: number): Promise<Facts> {
   const {Redis} = await import('ioredis')
-  const r = new Redis(t.url, {lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false, connectionName: 'migrate-discover'})
+  const r = new Redis(t.url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    connectionName: 'migrate-discover',
+  })
   // ioredis rejects connect() with "Connection is closed." when AUTH fails; the server's reply comes as an event.
   let reply: Error | undefined
   r.on('error', (e: Error) => {
@@ -266,10 +337,23 @@ async function redis(t: DbTarget, timeoutMs: number): Promise<Facts> {
     } catch {
       // CONFIG may be renamed or denied by ACL; persistence then shows only as aof_enabled.
     }
-    settings.persistence = settings.aof_enabled === '1' ? 'aof' : settings.save ? 'rdb' : settings.save === '' ? 'none' : 'rdb?'
-    const role = info.role === 'slave' || info.role === 'replica' ? 'replica' : Number(info.connected_slaves ?? 0) > 0 ? 'primary' : 'standalone'
+    settings.persistence =
+      settings.aof_enabled === '1' ? 'aof' : settings.save ? 'rdb' : settings.save === '' ? 'none' : 'rdb?'
+    const role =
+      info.role === 'slave' || info.role === 'replica'
+        ? 'replica'
+        : Number(info.connected_slaves ?? 0) > 0
+          ? 'primary'
+          : 'standalone'
     const version = info.valkey_version ?? info.redis_version ?? ''
-    return {name: `redis ${t.host}:${t.port}`, engine: 'redis', version, sizeGiB: gib(Number(info.used_memory ?? 0)), role, settings}
+    return {
+      name: `redis ${t.host}:${t.port}`,
+      engine: 'redis',
+      version,
+      sizeGiB: gib(Number(info.used_memory ?? 0)),
+      role,
+      settings,
+    }
   } finally {
     r.disconnect()
   }

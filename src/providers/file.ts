@@ -38,10 +38,19 @@ export const fileSource: DiscoverySource<FileOptions> = {
       result.dependencies.push(...r.dependencies)
       result.warnings.push(...r.diagnostics.filter((d) => d.severity !== 'error'))
       errors.push(...r.diagnostics.filter((d) => d.severity === 'error'))
-      emit({task, status: hasErrors(r.diagnostics) ? 'failed' : 'done', message: `${r.servers.length} servers (${r.format})`})
+      emit({
+        task,
+        status: hasErrors(r.diagnostics) ? 'failed' : 'done',
+        message: `${r.servers.length} servers (${r.format})`,
+      })
     }
     if (errors.length > 0) {
-      throw badInput(`${errors.length} problem${errors.length === 1 ? '' : 's'} in ${[...new Set(errors.map((e) => e.file))].join(', ')}`, 'FILE_INVALID', 'Fix the rows and columns listed above, then run discover again', [...errors, ...result.warnings])
+      throw badInput(
+        `${errors.length} problem${errors.length === 1 ? '' : 's'} in ${[...new Set(errors.map((e) => e.file))].join(', ')}`,
+        'FILE_INVALID',
+        'Fix the rows and columns listed above, then run discover again',
+        [...errors, ...result.warnings],
+      )
     }
     return result
   },
@@ -59,23 +68,59 @@ export function readFile(file: string, format: FileFormat, decimal?: DecimalMark
     const tagged = value.servers.map((s) => ({...s, source: {kind: 'file', ref: `${file}:${s.id}`}}))
     // Its databases name the file too: a later run of this file that no longer lists one removes it.
     const databases = value.databases.map((d) => ({...d, source: {kind: 'file', ref: `${file}:${d.id}`}}))
-    return {format: 'inventory', servers: tagged, databases, applications: value.applications, dependencies: value.dependencies, diagnostics: warnings}
+    return {
+      format: 'inventory',
+      servers: tagged,
+      databases,
+      applications: value.applications,
+      dependencies: value.dependencies,
+      diagnostics: warnings,
+    }
   }
   const text = csvText(file)
   const table = parseCsv(text)
   const detected = format === 'auto' ? detectCsvFormat(table.header) : format
   if (!detected) {
-    throw badInput(`${file}: cannot tell which CSV format this is from its header`, 'FILE_UNKNOWN_FORMAT', `Pass --format (${CSV_FORMATS.join(', ')}); a generic CSV needs at least the columns name, vcpus, memory_mib. The header (line ${table.headerLine}) has: ${table.header.slice(0, 12).join(', ')}${table.header.length > 12 ? ', …' : ''}`, [
-      {severity: 'error', code: 'FILE_UNKNOWN_FORMAT', message: 'unrecognised header', file, line: table.headerLine, column: 1},
-    ])
+    throw badInput(
+      `${file}: cannot tell which CSV format this is from its header`,
+      'FILE_UNKNOWN_FORMAT',
+      `Pass --format (${CSV_FORMATS.join(', ')}); a generic CSV needs at least the columns name, vcpus, memory_mib. The header (line ${table.headerLine}) has: ${table.header.slice(0, 12).join(', ')}${table.header.length > 12 ? ', …' : ''}`,
+      [
+        {
+          severity: 'error',
+          code: 'FILE_UNKNOWN_FORMAT',
+          message: 'unrecognised header',
+          file,
+          line: table.headerLine,
+          column: 1,
+        },
+      ],
+    )
   }
   const rows = mapCsv(file, table, detected, (line) => `${file}:${line}`, decimal)
-  return {format: FORMAT_TITLES[detected], servers: rows.servers, applications: rows.applications, databases: [], dependencies: [], diagnostics: rows.diagnostics}
+  return {
+    format: FORMAT_TITLES[detected],
+    servers: rows.servers,
+    applications: rows.applications,
+    databases: [],
+    dependencies: [],
+    diagnostics: rows.diagnostics,
+  }
 }
 
 /** A CSV export's text, decoded as src/discover/csv.ts decodeCsv says, or a located FILE_ENCODING error. */
 function csvText(file: string): string {
   const decoded = decodeCsv(readBytes(file))
   if ('text' in decoded) return decoded.text
-  throw badInput(`${file}: ${decoded.problem}`, 'FILE_ENCODING', decoded.hint, [{severity: 'error', code: 'FILE_ENCODING', message: decoded.problem, hint: decoded.hint, file, line: decoded.line, column: 1}])
+  throw badInput(`${file}: ${decoded.problem}`, 'FILE_ENCODING', decoded.hint, [
+    {
+      severity: 'error',
+      code: 'FILE_ENCODING',
+      message: decoded.problem,
+      hint: decoded.hint,
+      file,
+      line: decoded.line,
+      column: 1,
+    },
+  ])
 }

@@ -40,7 +40,11 @@ export function checkIdentity(file: string): string {
     accessSync(full, constants.R_OK)
     if (!statSync(full).isFile()) throw new Error('not a file')
   } catch {
-    throw badInput(`--identity ${file}: no readable private key file there`, 'SSH_IDENTITY', 'Pass the path of the private key the hosts accept (e.g. --identity ~/.ssh/id_ed25519), readable by this user')
+    throw badInput(
+      `--identity ${file}: no readable private key file there`,
+      'SSH_IDENTITY',
+      'Pass the path of the private key the hosts accept (e.g. --identity ~/.ssh/id_ed25519), readable by this user',
+    )
   }
   return full
 }
@@ -48,9 +52,15 @@ export function checkIdentity(file: string): string {
 /** Parses user@host:port, host, [v6]:port. */
 export function parseTarget(text: string, where = '--host'): SshTarget {
   const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d+))?$/.exec(text.trim())
-  if (!m) throw badInput(`${where} ${text}: expected [user@]host[:port]`, 'BAD_SSH_TARGET', 'For example --host deploy@10.0.0.5:22 or a hosts file with one such entry per line')
+  if (!m)
+    throw badInput(
+      `${where} ${text}: expected [user@]host[:port]`,
+      'BAD_SSH_TARGET',
+      'For example --host deploy@10.0.0.5:22 or a hosts file with one such entry per line',
+    )
   const port = m[3] ? Number(m[3]) : undefined
-  if (port !== undefined && (port < 1 || port > 65535)) throw badInput(`${where} ${text}: port ${port} is out of range`, 'BAD_SSH_TARGET', 'Use a port between 1 and 65535')
+  if (port !== undefined && (port < 1 || port > 65535))
+    throw badInput(`${where} ${text}: port ${port} is out of range`, 'BAD_SSH_TARGET', 'Use a port between 1 and 65535')
   return {user: m[1], host: m[2].replace(/^\[|\]$/g, ''), port, label: text.trim()}
 }
 
@@ -71,7 +81,17 @@ export function readHostsFile(file: string): SshTarget[] {
 }
 
 export function sshArgs(t: SshTarget, o: SshOptions): string[] {
-  const args = ['-T', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${o.connectTimeoutS ?? 10}`, '-o', `StrictHostKeyChecking=${o.acceptNewHostKeys ? 'accept-new' : 'yes'}`, '-o', 'LogLevel=ERROR']
+  const args = [
+    '-T',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${o.connectTimeoutS ?? 10}`,
+    '-o',
+    `StrictHostKeyChecking=${o.acceptNewHostKeys ? 'accept-new' : 'yes'}`,
+    '-o',
+    'LogLevel=ERROR',
+  ]
   if (o.knownHosts) args.push('-o', `UserKnownHostsFile=${o.knownHosts}`)
   if (o.identity) args.push('-i', o.identity, '-o', 'IdentitiesOnly=yes')
   for (const x of o.sshOptions ?? []) args.push('-o', x)
@@ -82,17 +102,35 @@ export function sshArgs(t: SshTarget, o: SshOptions): string[] {
 }
 
 /** What went wrong, from ssh's exit status and stderr: one line, and whether it is the user's to fix. */
-export function classifySshFailure(stderr: string, exitCode: number | undefined, timedOut: boolean): {code: string; message: string; badInput: boolean} {
+export function classifySshFailure(
+  stderr: string,
+  exitCode: number | undefined,
+  timedOut: boolean,
+): {code: string; message: string; badInput: boolean} {
   const s = stderr.toLowerCase()
-  const first = stderr.split('\n').map((l) => l.trim()).find((l) => l && !/^warning: permanently added/i.test(l)) ?? ''
+  const first =
+    stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l && !/^warning: permanently added/i.test(l)) ?? ''
   if (timedOut || /timed out/.test(s)) return {code: 'SSH_TIMEOUT', message: 'connection timed out', badInput: false}
-  if (/connection refused/.test(s)) return {code: 'SSH_REFUSED', message: 'connection refused (is sshd running on that port?)', badInput: false}
-  if (/no route to host|network is unreachable|could not resolve hostname|name or service not known|temporary failure in name resolution/.test(s)) return {code: 'SSH_UNREACHABLE', message: first || 'unreachable', badInput: false}
-  if (/host key verification failed|no .* host key is known|remote host identification has changed/.test(s)) return {code: 'SSH_HOST_KEY', message: 'host key unknown or changed (host key checking is on)', badInput: true}
+  if (/connection refused/.test(s))
+    return {code: 'SSH_REFUSED', message: 'connection refused (is sshd running on that port?)', badInput: false}
+  if (
+    /no route to host|network is unreachable|could not resolve hostname|name or service not known|temporary failure in name resolution/.test(
+      s,
+    )
+  )
+    return {code: 'SSH_UNREACHABLE', message: first || 'unreachable', badInput: false}
+  if (/host key verification failed|no .* host key is known|remote host identification has changed/.test(s))
+    return {code: 'SSH_HOST_KEY', message: 'host key unknown or changed (host key checking is on)', badInput: true}
   // Before "permission denied": with a key file it cannot read, ssh says both, and the key is the cause.
-  if (/identity file .* not accessible|no such identity/.test(s)) return {code: 'SSH_IDENTITY', message: first, badInput: true}
-  if (/permission denied|too many authentication failures|no supported authentication/.test(s)) return {code: 'SSH_AUTH', message: 'authentication failed (permission denied)', badInput: true}
-  if (/connection (closed|reset)|kex_exchange_identification/.test(s)) return {code: 'SSH_CLOSED', message: first || 'connection closed by the remote host', badInput: false}
+  if (/identity file .* not accessible|no such identity/.test(s))
+    return {code: 'SSH_IDENTITY', message: first, badInput: true}
+  if (/permission denied|too many authentication failures|no supported authentication/.test(s))
+    return {code: 'SSH_AUTH', message: 'authentication failed (permission denied)', badInput: true}
+  if (/connection (closed|reset)|kex_exchange_identification/.test(s))
+    return {code: 'SSH_CLOSED', message: first || 'connection closed by the remote host', badInput: false}
   return {code: 'SSH_FAILED', message: first || `ssh exited with ${exitCode ?? 'no status'}`, badInput: false}
 }
 
@@ -103,7 +141,10 @@ export function disambiguateHosts(hosts: HostFacts[]): void {
   for (const same of byId.values()) {
     if (same.length < 2 || same.every((h) => h.server.privateIps.join() === same[0].server.privateIps.join())) continue
     for (const h of same) {
-      const id = `${h.server.id}-${h.server.privateIps[0] ?? h.server.source?.ref ?? 'host'}`.replace(/[^A-Za-z0-9._:/-]/g, '-')
+      const id = `${h.server.id}-${h.server.privateIps[0] ?? h.server.source?.ref ?? 'host'}`.replace(
+        /[^A-Za-z0-9._:/-]/g,
+        '-',
+      )
       for (const d of h.databases) d.serverId = id
       h.server.id = id
     }
@@ -111,7 +152,8 @@ export function disambiguateHosts(hosts: HostFacts[]): void {
 }
 
 const SSH_HINTS: Record<string, string> = {
-  SSH_HOST_KEY: 'Add the host key to known_hosts (ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts, after checking its fingerprint), pass --known-hosts FILE, or --accept-new-host-keys',
+  SSH_HOST_KEY:
+    'Add the host key to known_hosts (ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts, after checking its fingerprint), pass --known-hosts FILE, or --accept-new-host-keys',
   SSH_AUTH: 'Pass --identity KEY for a key the host accepts (authorized_keys of that user), and the right user@',
   SSH_IDENTITY: 'Pass --identity with the path of a private key file readable by this user',
   SSH_REFUSED: 'Check that the host is up and sshd listens on that port',
@@ -123,21 +165,35 @@ export const sshSource: DiscoverySource<SshOptions> = {
   kind: 'ssh',
   tasks: (o) => o.targets.map((t) => `ssh ${t.label}`),
   async discover(o, emit) {
-    if (o.targets.length === 0) throw badInput('ssh: no hosts given', 'SSH_NO_HOSTS', 'Pass --host user@host[:port] (repeatable) or --hosts FILE')
+    if (o.targets.length === 0)
+      throw badInput('ssh: no hosts given', 'SSH_NO_HOSTS', 'Pass --host user@host[:port] (repeatable) or --hosts FILE')
     const identity = o.identity !== undefined ? checkIdentity(o.identity) : undefined
     const {execa} = await import('execa')
-    const result = emptyResult('ssh', o.targets.map((t) => t.label))
+    const result = emptyResult(
+      'ssh',
+      o.targets.map((t) => t.label),
+    )
     const probed = await mapWithLimit(o.targets, o.concurrency ?? 10, async (t): Promise<HostFacts | TargetFailure> => {
       const task = `ssh ${t.label}`
       emit({task, status: 'start'})
-      const r = await execa('ssh', sshArgs(t, {...o, identity}), {reject: false, stdin: 'ignore', timeout: ((o.connectTimeoutS ?? 10) + 60) * 1000, env: {LC_ALL: 'C'}, maxBuffer: 64 * 1024 * 1024})
+      const r = await execa('ssh', sshArgs(t, {...o, identity}), {
+        reject: false,
+        stdin: 'ignore',
+        timeout: ((o.connectTimeoutS ?? 10) + 60) * 1000,
+        env: {LC_ALL: 'C'},
+        maxBuffer: 64 * 1024 * 1024,
+      })
       if (r.exitCode !== 0 || !String(r.stdout).includes('@@end')) {
         const f = classifySshFailure(String(r.stderr ?? ''), r.exitCode, r.timedOut)
         emit({task, status: 'failed', message: f.message})
         return {target: t.label, ...f}
       }
       const h = factsFromProbe({target: t.label, address: t.host, stdout: String(r.stdout)})
-      emit({task, status: 'done', message: `${h.server.name}: ${h.server.vcpus} vCPU, ${h.server.memoryMiB} MiB, ${h.server.services?.length ?? 0} services`})
+      emit({
+        task,
+        status: 'done',
+        message: `${h.server.name}: ${h.server.vcpus} vCPU, ${h.server.memoryMiB} MiB, ${h.server.services?.length ?? 0} services`,
+      })
       return h
     })
     // In the order the hosts were given, whichever answered first.

@@ -5,11 +5,12 @@
 // (JSON escapes them itself).
 
 // C0 controls, DEL, C1 controls, and the Unicode format characters that reorder or hide text.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu
+const UNPRINTABLE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/gu
 
 const NAMED: Record<string, string> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
 
-function escape(c: string): string {
+function escapeChar(c: string): string {
   const named = NAMED[c]
   if (named) return named
   const n = c.codePointAt(0)!
@@ -18,7 +19,7 @@ function escape(c: string): string {
 
 /** The text with every control and invisible formatting character escaped: safe on one line of a terminal. */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, escape)
+  return text.replace(UNPRINTABLE, escapeChar)
 }
 
 /** The same, keeping newlines (multi-line human output such as a command's last lines of output). */

@@ -42,19 +42,50 @@ export const FILTERS: Record<string, (v: string) => string> = {
   jmespath: (v) => '`' + JSON.stringify(v).replace(/`/g, '\\`') + '`',
   json: (v) => JSON.stringify(v),
   sql_ident: (v) => (/^[a-z_][a-z0-9_]*$/.test(v) && !SQL_RESERVED.has(v) ? v : `"${v.replace(/"/g, '""')}"`),
-  sql_literal: (v) => (v.includes('\\') ? `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${v.replace(/'/g, "''")}'`),
+  sql_literal: (v) =>
+    v.includes('\\') ? `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'` : `'${v.replace(/'/g, "''")}'`,
   mysql_ident: (v) => '`' + v.replace(/`/g, '``') + '`',
   // A backslash means something else with and without NO_BACKSLASH_ESCAPES: such a value goes as hex, which both read alike.
-  mysql_literal: (v) => (v.includes('\\') ? `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'` : `'${v.replace(/'/g, "''")}'`),
+  mysql_literal: (v) =>
+    v.includes('\\') ? `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex')}'` : `'${v.replace(/'/g, "''")}'`,
 }
 
 // PostgreSQL's reserved key words (appendix C): such a name is quoted even when it is plain lower case.
 const SQL_RESERVED = new Set(
-  'all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing primary references returning select session_user some symmetric system_user table then to trailing true union unique user using variadic when where window with'.split(' '),
+  'all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing primary references returning select session_user some symmetric system_user table then to trailing true union unique user using variadic when where window with'.split(
+    ' ',
+  ),
 )
 
-export const SERVER_FIELDS = ['id', 'name', 'hostname', 'ip', 'privateIp', 'publicIp', 'provider', 'region', 'zone', 'os', 'osVersion', 'role', 'vcpus', 'memoryMiB', 'instanceType', 'sourceInstanceType'] as const
-export const DATABASE_FIELDS = ['id', 'name', 'engine', 'host', 'port', 'version', 'sizeGiB', 'service', 'instanceClass'] as const
+export const SERVER_FIELDS = [
+  'id',
+  'name',
+  'hostname',
+  'ip',
+  'privateIp',
+  'publicIp',
+  'provider',
+  'region',
+  'zone',
+  'os',
+  'osVersion',
+  'role',
+  'vcpus',
+  'memoryMiB',
+  'instanceType',
+  'sourceInstanceType',
+] as const
+export const DATABASE_FIELDS = [
+  'id',
+  'name',
+  'engine',
+  'host',
+  'port',
+  'version',
+  'sizeGiB',
+  'service',
+  'instanceClass',
+] as const
 export const APP_FIELDS = ['name', 'owner', 'criticality', 'environment', 'strategy', 'moveGroup', 'template'] as const
 
 const FIXED: Record<string, readonly string[]> = {
@@ -72,28 +103,42 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 /** Why a filter list is not valid, or undefined. */
 export function unknownFilterReason(filters: readonly string[]): string | undefined {
   const bad = filters.find((f) => !(f in FILTERS))
-  return bad === undefined ? undefined : `"${bad}" is not a placement filter (known: ${Object.keys(FILTERS).join(', ')})`
+  return bad === undefined
+    ? undefined
+    : `"${bad}" is not a placement filter (known: ${Object.keys(FILTERS).join(', ')})`
 }
 
 /**
  * Why a variable name is not known, or undefined when it is. `declaredParams` are the template's metadata.params
  * keys: `{{ params.X }}` must name one of them (its default may be overridden per application in the plan).
  */
-export function unknownVarReason(name: string, declaredParams: ReadonlySet<string>, captures: ReadonlySet<string> = new Set()): string | undefined {
+export function unknownVarReason(
+  name: string,
+  declaredParams: ReadonlySet<string>,
+  captures: ReadonlySet<string> = new Set(),
+): string | undefined {
   if (name === 'servers' || name === 'databases') return undefined
   const dot = name.indexOf('.')
   const root = dot < 0 ? name : name.slice(0, dot)
   const rest = dot < 0 ? '' : name.slice(dot + 1)
-  if (root === 'steps') return captures.has(rest) ? undefined : `"${name}": no earlier step has capture: ${rest || '(name)'}${captures.size ? ` (captured before this step: ${[...captures].join(', ')})` : ''}`
-  if (root === 'env') return /^[A-Za-z_][A-Za-z0-9_]*$/.test(rest) ? undefined : `"${name}": env needs a variable name, e.g. {{ env.PGPASSWORD }}`
+  if (root === 'steps')
+    return captures.has(rest)
+      ? undefined
+      : `"${name}": no earlier step has capture: ${rest || '(name)'}${captures.size ? ` (captured before this step: ${[...captures].join(', ')})` : ''}`
+  if (root === 'env')
+    return /^[A-Za-z_][A-Za-z0-9_]*$/.test(rest)
+      ? undefined
+      : `"${name}": env needs a variable name, e.g. {{ env.PGPASSWORD }}`
   if (root === 'params' || (root === 'app' && rest.startsWith('params.'))) {
     const p = root === 'params' ? rest : rest.slice('params.'.length)
     if (!p || !NAME_RE.test(p)) return `"${name}": a parameter name is missing`
-    if (!declaredParams.has(p)) return `"${name}": parameter "${p}" is not declared in metadata.params${declaredParams.size ? ` (declared: ${[...declaredParams].join(', ')})` : ''}`
+    if (!declaredParams.has(p))
+      return `"${name}": parameter "${p}" is not declared in metadata.params${declaredParams.size ? ` (declared: ${[...declaredParams].join(', ')})` : ''}`
     return undefined
   }
   const fields = FIXED[root]
-  if (!fields) return `"${name}" is not a variable (known: app.*, params.*, target.*, wave.*, server.*, servers, database.*, databases, env.*, steps.*, plan.*, run.id)`
+  if (!fields)
+    return `"${name}" is not a variable (known: app.*, params.*, target.*, wave.*, server.*, servers, database.*, databases, env.*, steps.*, plan.*, run.id)`
   if (!fields.includes(rest)) return `"${name}" is not a variable: ${root}.* has ${fields.join(', ')}`
   return undefined
 }
@@ -149,12 +194,24 @@ function renderPieces(text: string, scope: VarScope, missing: 'throw' | 'empty')
     let v = lookupVar(scope, name)
     if (v === undefined) {
       if (missing === 'empty') v = ''
-      else throw new RenderError(name.startsWith('env.') ? `environment variable ${name.slice(4)} is not set` : `{{ ${name} }} has no value for this application`, name)
+      else
+        throw new RenderError(
+          name.startsWith('env.')
+            ? `environment variable ${name.slice(4)} is not set`
+            : `{{ ${name} }} has no value for this application`,
+          name,
+        )
     }
     for (const f of filters) {
       const fn = FILTERS[f]
       if (!fn) throw new RenderError(`{{ ${m[1].trim()} }}: ${unknownFilterReason([f])}`, name, 'UNSAFE_VALUE')
-      if (v.includes('\0')) throw new RenderError(`{{ ${name} }} holds a NUL character, which cannot be placed with ${f}`, name, 'UNSAFE_VALUE', 'Fix the value in the inventory or plan')
+      if (v.includes('\0'))
+        throw new RenderError(
+          `{{ ${name} }} holds a NUL character, which cannot be placed with ${f}`,
+          name,
+          'UNSAFE_VALUE',
+          'Fix the value in the inventory or plan',
+        )
       v = fn(v)
     }
     out.push({text: v, variable: name})
@@ -192,7 +249,12 @@ function checkPaths(pieces: Piece[], scope: VarScope): void {
     const full = path.resolve(root + rest)
     if (full.startsWith(root + path.sep) && !rest.includes('\0')) continue
     const blame = from.find((v) => v !== 'plan.dir') ?? 'plan.dir'
-    throw new RenderError(`the path ${JSON.stringify(planDir + rest)} built from {{ ${blame} }} leaves the plan directory ${planDir} (resolves to ${full})`, blame, 'PATH_ESCAPES', 'Names used in paths must not hold "/" or ".."; fix the value (application names must match [A-Za-z0-9][A-Za-z0-9._-]*)')
+    throw new RenderError(
+      `the path ${JSON.stringify(planDir + rest)} built from {{ ${blame} }} leaves the plan directory ${planDir} (resolves to ${full})`,
+      blame,
+      'PATH_ESCAPES',
+      'Names used in paths must not hold "/" or ".."; fix the value (application names must match [A-Za-z0-9][A-Za-z0-9._-]*)',
+    )
   }
 }
 
@@ -223,7 +285,12 @@ export function renderArgv(argv: readonly string[], scope: VarScope): string[] {
     const out = pieces.map((p) => p.text).join('')
     const lead = pieces.find((p) => p.text !== '')
     if (i > 0 && !endOfOptions && lead?.variable !== undefined && out.startsWith('-')) {
-      throw new RenderError(`argument ${i} of ${argv[0]} (${JSON.stringify(a)}) renders to ${JSON.stringify(out.length > 40 ? out.slice(0, 40) + '…' : out)}: a value starting with "-" would be read as an option`, lead.variable, 'OPTION_LIKE_VALUE', `Fix the value, or place it after "--" in the template (or as --option={{ ${lead.variable} }})`)
+      throw new RenderError(
+        `argument ${i} of ${argv[0]} (${JSON.stringify(a)}) renders to ${JSON.stringify(out.length > 40 ? out.slice(0, 40) + '…' : out)}: a value starting with "-" would be read as an option`,
+        lead.variable,
+        'OPTION_LIKE_VALUE',
+        `Fix the value, or place it after "--" in the template (or as --option={{ ${lead.variable} }})`,
+      )
     }
     return out
   })

@@ -21,25 +21,35 @@ export const AppName = z
   .min(1)
   .max(128)
   // Without "/" a name is one path segment, and starting with a letter or digit it is never "." or "..".
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'application names use letters, digits and . _ - and start with a letter or digit (no "/", ":" or spaces: the name is used as an id and in paths)')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    'application names use letters, digits and . _ - and start with a letter or digit (no "/", ":" or spaces: the name is used as an id and in paths)',
+  )
 
 export const IsoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
-  .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || calendarDateProblem(d) === undefined, {error: (i) => `not a real date: ${calendarDateProblem(String(i.input))}`})
+  .refine((d) => !/^\d{4}-\d{2}-\d{2}$/.test(d) || calendarDateProblem(d) === undefined, {
+    error: (i) => `not a real date: ${calendarDateProblem(String(i.input))}`,
+  })
 
 /** Why a date-time's time of day or offset cannot be (24:30, +25:00), if it cannot. */
 function impossibleTime(iso: string): string | undefined {
   const m = /T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(iso)
-  if (m && (Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59)) return `"${iso}" is not a time of day: hours go to 23, minutes and seconds to 59`
+  if (m && (Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59))
+    return `"${iso}" is not a time of day: hours go to 23, minutes and seconds to 59`
   const off = /([+-])(\d{2}):(\d{2})$/.exec(iso)
-  if (off && (Number(off[2]) > 14 || Number(off[3]) > 59)) return `"${iso}" has no valid UTC offset: offsets go from -12:00 to +14:00`
+  if (off && (Number(off[2]) > 14 || Number(off[3]) > 59))
+    return `"${iso}" has no valid UTC offset: offsets go from -12:00 to +14:00`
   return undefined
 }
 
 export const IsoDateTime = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/, 'a date-time as YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]')
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/,
+    'a date-time as YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]',
+  )
   .check((ctx) => {
     if (!/^\d{4}-\d{2}-\d{2}T/.test(ctx.value)) return
     const day = calendarDateProblem(ctx.value.slice(0, 10))
@@ -66,7 +76,10 @@ export type TargetCloud = z.infer<typeof TargetCloud>
 export const Tags = z.record(z.string(), z.string())
 
 /** Durations as people write them: 90s, 5m, 2h, 1d, 500ms, or a number of seconds. */
-export const Duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration such as 500ms, 30s, 5m, 2h, 1d')])
+export const Duration = z.union([
+  z.number().nonnegative(),
+  z.string().regex(/^\d+(\.\d+)?(ms|s|m|h|d)$/, 'a duration such as 500ms, 30s, 5m, 2h, 1d'),
+])
 export type Duration = z.infer<typeof Duration>
 
 export function durationMs(d: Duration): number {

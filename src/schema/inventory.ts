@@ -25,7 +25,20 @@ export const Utilization = z.strictObject({
   days: z.number().positive().optional(),
 })
 
-export const ServerRole = z.enum(['web', 'app', 'api', 'worker', 'cache', 'database', 'queue', 'search', 'lb', 'batch', 'storage', 'other'])
+export const ServerRole = z.enum([
+  'web',
+  'app',
+  'api',
+  'worker',
+  'cache',
+  'database',
+  'queue',
+  'search',
+  'lb',
+  'batch',
+  'storage',
+  'other',
+])
 
 export const Server = z.strictObject({
   id: Id,
@@ -49,7 +62,9 @@ export const Server = z.strictObject({
   environment: Environment.optional(),
   utilization: Utilization.optional(),
   /** Listening services seen by a probe (port → service). */
-  services: z.array(z.strictObject({port: z.number().int(), process: z.string().optional(), service: z.string().optional()})).optional(),
+  services: z
+    .array(z.strictObject({port: z.number().int(), process: z.string().optional(), service: z.string().optional()}))
+    .optional(),
   /** Where this record came from: source kind and its own id (instance id, CMDB row, host); for a cloud, the account. */
   source: z.strictObject({kind: z.string(), ref: z.string().optional(), account: z.string().optional()}).optional(),
 })

@@ -27,12 +27,36 @@ export interface FileKind<T = unknown> {
 export const KIND_NAMES = ['inventory', 'plan', 'settings', 'template', 'state'] as const
 export type KindName = (typeof KIND_NAMES)[number]
 
+// biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
 export const KINDS: Record<KindName, FileKind<any>> = {
-  inventory: {name: 'inventory', docKind: 'Inventory', title: 'migrate inventory', schema: Inventory, check: (v) => checkInventory(v)},
+  inventory: {
+    name: 'inventory',
+    docKind: 'Inventory',
+    title: 'migrate inventory',
+    schema: Inventory,
+    check: (v) => checkInventory(v),
+  },
   plan: {name: 'plan', docKind: 'Plan', title: 'migrate plan', schema: Plan, check: (v, file) => checkPlan(v, file)},
-  settings: {name: 'settings', docKind: 'PlanSettings', title: 'migrate plan settings', schema: SettingsFile, check: (v) => checkSettings(v.settings, ['settings']).issues},
-  template: {name: 'template', docKind: 'RunbookTemplate', title: 'migrate runbook template', schema: RunbookTemplate, check: (v) => checkTemplate(v)},
-  state: {name: 'state', docKind: 'JournalEvent', title: 'migrate state journal event (one per line)', schema: JournalEvent},
+  settings: {
+    name: 'settings',
+    docKind: 'PlanSettings',
+    title: 'migrate plan settings',
+    schema: SettingsFile,
+    check: (v) => checkSettings(v.settings, ['settings']).issues,
+  },
+  template: {
+    name: 'template',
+    docKind: 'RunbookTemplate',
+    title: 'migrate runbook template',
+    schema: RunbookTemplate,
+    check: (v) => checkTemplate(v),
+  },
+  state: {
+    name: 'state',
+    docKind: 'JournalEvent',
+    title: 'migrate state journal event (one per line)',
+    schema: JournalEvent,
+  },
 }
 
 /** Recognise a file's kind from its `kind:` field, falling back to its name. */
@@ -53,7 +77,14 @@ export function detectKind(file: string, source?: SourceDocument): KindName | un
 }
 
 export function issuesToDiagnostics(source: SourceDocument, issues: PathIssue[]): Diagnostic[] {
-  return issues.map((i) => diagnosticAt(source, i.path, {code: i.code, message: i.message, hint: i.hint, severity: i.severity ?? 'error'}, i.atKey))
+  return issues.map((i) =>
+    diagnosticAt(
+      source,
+      i.path,
+      {code: i.code, message: i.message, hint: i.hint, severity: i.severity ?? 'error'},
+      i.atKey,
+    ),
+  )
 }
 
 export interface ValidatedFile<T = unknown> {
@@ -65,19 +96,36 @@ export interface ValidatedFile<T = unknown> {
 }
 
 /** Load, schema-check and semantically check one file. Never throws on bad content. */
-export function validateFile<T = unknown>(file: string, kindOverride?: KindName, text = readText(file)): ValidatedFile<T> {
-  if (kindOverride === 'state' || (!kindOverride && detectKind(file) === 'state')) return {file, kind: 'state', value: undefined, diagnostics: validateJournalText(file, text)}
+export function validateFile<T = unknown>(
+  file: string,
+  kindOverride?: KindName,
+  text = readText(file),
+): ValidatedFile<T> {
+  if (kindOverride === 'state' || (!kindOverride && detectKind(file) === 'state'))
+    return {file, kind: 'state', value: undefined, diagnostics: validateJournalText(file, text)}
   const {source, diagnostics} = parseSource(file, text)
   const kind = kindOverride ?? detectKind(file, source)
   // A file that is not readable YAML has no kind to tell; its YAML problem is the one to report.
-  if (!kind && diagnostics.some((d) => d.severity === 'error')) return {file, kind, value: undefined, source, diagnostics}
+  if (!kind && diagnostics.some((d) => d.severity === 'error'))
+    return {file, kind, value: undefined, source, diagnostics}
   if (!kind) {
     return {
       file,
       kind,
       value: undefined,
       source,
-      diagnostics: [...diagnostics, {severity: 'error', code: 'UNKNOWN_KIND', message: 'cannot tell what kind of file this is', hint: `Add "kind: Inventory|Plan|PlanSettings|RunbookTemplate" at the top, or pass --kind (${KIND_NAMES.join(', ')})`, file, line: 1, column: 1}],
+      diagnostics: [
+        ...diagnostics,
+        {
+          severity: 'error',
+          code: 'UNKNOWN_KIND',
+          message: 'cannot tell what kind of file this is',
+          hint: `Add "kind: Inventory|Plan|PlanSettings|RunbookTemplate" at the top, or pass --kind (${KIND_NAMES.join(', ')})`,
+          file,
+          line: 1,
+          column: 1,
+        },
+      ],
     }
   }
   if (diagnostics.some((d) => d.severity === 'error')) return {file, kind, value: undefined, source, diagnostics}
@@ -91,12 +139,19 @@ export function validateFile<T = unknown>(file: string, kindOverride?: KindName,
     try {
       const flagged = new Set(out.map((d) => JSON.stringify(d.path ?? [])))
       const raw = withArrayDefaults(loaded.source.value)
-      for (const d of issuesToDiagnostics(loaded.source, check(raw, file))) if (!flagged.has(JSON.stringify(d.path ?? []))) out.push(d)
+      for (const d of issuesToDiagnostics(loaded.source, check(raw, file)))
+        if (!flagged.has(JSON.stringify(d.path ?? []))) out.push(d)
     } catch {
       // The document is too broken for semantic checks; the schema errors above say why.
     }
   }
-  return {file, kind, value: out.some((d) => d.severity === 'error') ? undefined : (loaded.value as T), source: loaded.source, diagnostics: out}
+  return {
+    file,
+    kind,
+    value: out.some((d) => d.severity === 'error') ? undefined : (loaded.value as T),
+    source: loaded.source,
+    diagnostics: out,
+  }
 }
 
 /** Journal files are JSON lines; a torn last line (a crash mid-append) is a warning, not an error. */
@@ -110,21 +165,49 @@ export function validateJournalText(file: string, text: string): Diagnostic[] {
     try {
       raw = JSON.parse(line)
     } catch {
-      out.push({severity: last ? 'warning' : 'error', code: last ? 'JOURNAL_TORN_LINE' : 'JOURNAL_BAD_LINE', message: last ? 'the last line is incomplete (a crash during an append); it is ignored' : 'this line is not valid JSON', hint: last ? undefined : 'The journal was edited by hand or corrupted; restore it from git or a backup', file, line: i + 1, column: 1})
+      out.push({
+        severity: last ? 'warning' : 'error',
+        code: last ? 'JOURNAL_TORN_LINE' : 'JOURNAL_BAD_LINE',
+        message: last
+          ? 'the last line is incomplete (a crash during an append); it is ignored'
+          : 'this line is not valid JSON',
+        hint: last ? undefined : 'The journal was edited by hand or corrupted; restore it from git or a backup',
+        file,
+        line: i + 1,
+        column: 1,
+      })
       return
     }
     const r = JournalEvent.safeParse(raw)
-    if (!r.success) for (const issue of r.error.issues) out.push({severity: 'error', code: 'SCHEMA_INVALID', message: `${issue.path.join('.') || 'event'}: ${issue.message}`, file, line: i + 1, column: 1})
+    if (!r.success)
+      for (const issue of r.error.issues)
+        out.push({
+          severity: 'error',
+          code: 'SCHEMA_INVALID',
+          message: `${issue.path.join('.') || 'event'}: ${issue.message}`,
+          file,
+          line: i + 1,
+          column: 1,
+        })
   })
   return out
 }
 
 /** Load a file of a known kind or throw a BAD_INPUT error listing every problem. */
-export function loadKind<T>(kind: KindName, file: string, text?: string): {value: T; source?: SourceDocument; warnings: Diagnostic[]} {
+export function loadKind<T>(
+  kind: KindName,
+  file: string,
+  text?: string,
+): {value: T; source?: SourceDocument; warnings: Diagnostic[]} {
   const r = validateFile<T>(file, kind, text)
   const errors = r.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length > 0 || r.value === undefined) {
-    throw badInput(`${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in this ${KINDS[kind].title} file`, 'INVALID_FILE', `Fix the problems listed above, then run \`migrate validate ${file}\``, r.diagnostics)
+    throw badInput(
+      `${file}: ${errors.length} problem${errors.length === 1 ? '' : 's'} in this ${KINDS[kind].title} file`,
+      'INVALID_FILE',
+      `Fix the problems listed above, then run \`migrate validate ${file}\``,
+      r.diagnostics,
+    )
   }
   return {value: r.value, source: r.source, warnings: r.diagnostics.filter((d) => d.severity !== 'error')}
 }
@@ -139,7 +222,9 @@ export function jsonSchemaOf(kind: KindName): Record<string, unknown> {
 function withArrayDefaults(raw: unknown): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw
   const o = {...(raw as Record<string, unknown>)}
-  for (const k of ['applications', 'servers', 'databases', 'dependencies', 'unassigned', 'waves', 'steps']) if (o[k] === undefined || o[k] === null) o[k] = []
-  for (const k of ['servers', 'databases', 'applications']) if (Array.isArray(o[k])) o[k] = (o[k] as unknown[]).filter((x) => x && typeof x === 'object')
+  for (const k of ['applications', 'servers', 'databases', 'dependencies', 'unassigned', 'waves', 'steps'])
+    if (o[k] === undefined || o[k] === null) o[k] = []
+  for (const k of ['servers', 'databases', 'applications'])
+    if (Array.isArray(o[k])) o[k] = (o[k] as unknown[]).filter((x) => x && typeof x === 'object')
   return o
 }

@@ -2,7 +2,18 @@
 // probably meant. Walks zod 4's schema definitions (objects, arrays, records, unions and the wrappers around them).
 import type {z} from 'zod'
 
-type Def = {type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType; options?: z.ZodType[]; innerType?: z.ZodType; in?: z.ZodType; getter?: () => z.ZodType; left?: z.ZodType; right?: z.ZodType}
+type Def = {
+  type: string
+  shape?: Record<string, z.ZodType>
+  element?: z.ZodType
+  valueType?: z.ZodType
+  options?: z.ZodType[]
+  innerType?: z.ZodType
+  in?: z.ZodType
+  getter?: () => z.ZodType
+  left?: z.ZodType
+  right?: z.ZodType
+}
 const defOf = (s: z.ZodType): Def => (s as unknown as {_zod: {def: Def}})._zod.def
 
 /** The schemas a value at `path` may have to satisfy (several under a union). */
@@ -12,10 +23,12 @@ function schemasAt(schema: z.ZodType, path: readonly (string | number)[], depth 
   const inner = d.innerType ?? d.in ?? (d.type === 'lazy' && d.getter ? d.getter() : undefined)
   if (inner && d.type !== 'object' && d.type !== 'array') return schemasAt(inner, path, depth + 1)
   if (d.type === 'union') return (d.options ?? []).flatMap((o) => schemasAt(o, path, depth + 1))
-  if (d.type === 'intersection') return [d.left, d.right].filter((x): x is z.ZodType => !!x).flatMap((o) => schemasAt(o, path, depth + 1))
+  if (d.type === 'intersection')
+    return [d.left, d.right].filter((x): x is z.ZodType => !!x).flatMap((o) => schemasAt(o, path, depth + 1))
   if (path.length === 0) return [schema]
   const [head, ...rest] = path
-  if (d.type === 'object' && d.shape && typeof head === 'string' && head in d.shape) return schemasAt(d.shape[head], rest, depth + 1)
+  if (d.type === 'object' && d.shape && typeof head === 'string' && head in d.shape)
+    return schemasAt(d.shape[head], rest, depth + 1)
   if (d.type === 'array' && d.element) return schemasAt(d.element, rest, depth + 1)
   if (d.type === 'record' && d.valueType) return schemasAt(d.valueType, rest, depth + 1)
   return []

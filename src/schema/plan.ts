@@ -2,7 +2,18 @@
 // Written by `migrate plan` as plans/<name>/plan.yaml; reviewed in git; read by `migrate execute`.
 import {z} from 'zod'
 import {calendarDateProblem} from './calendar-date.js'
-import {API_VERSION, AppName, Criticality, Environment, Id, IsoDate, IsoDateTime, Strategy, TargetCloud, TimeOfDay} from './common.js'
+import {
+  API_VERSION,
+  AppName,
+  Criticality,
+  Environment,
+  Id,
+  IsoDate,
+  IsoDateTime,
+  Strategy,
+  TargetCloud,
+  TimeOfDay,
+} from './common.js'
 
 export const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])
 
@@ -29,12 +40,17 @@ export const BLACKOUT_FORMS = [
  * A union of forms told apart by one field each. Any other shape gets one error that names the supported forms; a
  * recognised form with a wrong value gets that form's own first problem, with its path.
  */
-function formsUnion<T extends readonly [z.ZodTypeAny, ...z.ZodTypeAny[]]>(what: string, forms: readonly {key: string; shape: string}[], options: T) {
+function formsUnion<T extends readonly [z.ZodTypeAny, ...z.ZodTypeAny[]]>(
+  what: string,
+  forms: readonly {key: string; shape: string}[],
+  options: T,
+) {
   const supported = forms.map((f) => f.shape).join('; ')
   return z.union(options, {
     error: (issue) => {
       const input = issue.input as Record<string, unknown> | undefined
-      if (input === null || typeof input !== 'object' || Array.isArray(input)) return `${what} must be a mapping in one of these forms: ${supported}`
+      if (input === null || typeof input !== 'object' || Array.isArray(input))
+        return `${what} must be a mapping in one of these forms: ${supported}`
       const i = forms.findIndex((f) => f.key in input)
       const nested = (issue as unknown as {errors?: {path: PropertyKey[]; message: string}[][]}).errors
       if (i >= 0 && nested?.[i]?.length) {
@@ -67,7 +83,10 @@ export const Blackout = formsUnion('blackout', BLACKOUT_FORMS, [
   z.strictObject({
     name: z.string().min(1),
     /** Every month from `fromDay` to `toDay` (a day number or "end"), e.g. the 25th to month end. */
-    monthly: z.strictObject({fromDay: z.number().int().min(1).max(31), toDay: z.union([z.number().int().min(1).max(31), z.literal('end')])}),
+    monthly: z.strictObject({
+      fromDay: z.number().int().min(1).max(31),
+      toDay: z.union([z.number().int().min(1).max(31), z.literal('end')]),
+    }),
   }),
   z.strictObject({
     name: z.string().min(1),
@@ -78,7 +97,13 @@ export const Blackout = formsUnion('blackout', BLACKOUT_FORMS, [
 export type Blackout = z.infer<typeof Blackout>
 
 /** The forms a cutover window may take (one, for now), named in the error for any other. */
-export const WINDOW_FORMS = [{key: 'days', shape: '{days: [sat, …], start: "01:00", end: "05:00", environments: [prod, …]} (every week on those days; end before start crosses midnight; environments optional)'}] as const
+export const WINDOW_FORMS = [
+  {
+    key: 'days',
+    shape:
+      '{days: [sat, …], start: "01:00", end: "05:00", environments: [prod, …]} (every week on those days; end before start crosses midnight; environments optional)',
+  },
+] as const
 
 export const CutoverWindow = formsUnion('cutover window', WINDOW_FORMS, [
   z.strictObject({
@@ -150,7 +175,12 @@ export const PlanSettings = z.strictObject({
   cutoverWindows: z.array(CutoverWindow).default([{days: ['sat'], start: '01:00', end: '05:00'}]),
   capacity: Capacity.default({apps: 8, servers: 80, dataTiB: 20, critical: 2}),
   /** Early waves are kept small: waves 1..earlyWaves hold at most earlyServers servers. */
-  ramp: z.strictObject({earlyWaves: z.number().int().nonnegative().default(3), earlyServers: z.number().int().positive().default(10)}).default({earlyWaves: 3, earlyServers: 10}),
+  ramp: z
+    .strictObject({
+      earlyWaves: z.number().int().nonnegative().default(3),
+      earlyServers: z.number().int().positive().default(10),
+    })
+    .default({earlyWaves: 3, earlyServers: 10}),
   blackouts: z.array(Blackout).default([]),
   pilot: z.strictObject({apps: z.number().int().nonnegative().default(2)}).default({apps: 2}),
   pins: z.array(Pin).default([]),
@@ -249,7 +279,11 @@ export const Plan = z.strictObject({
     /** Path of the inventory, relative to the plan file. */
     inventory: z.string(),
     /** sha256 of the inventory the plan was made from; execute refuses a plan whose inventory changed. */
-    inventoryDigest: z.string().describe('What the plan was made from: content-sha256:<hex> of the inventory as the schema reads it (older plans: sha256:<hex> of the file). A different inventory makes the plan stale (exit 5).'),
+    inventoryDigest: z
+      .string()
+      .describe(
+        'What the plan was made from: content-sha256:<hex> of the inventory as the schema reads it (older plans: sha256:<hex> of the file). A different inventory makes the plan stale (exit 5).',
+      ),
     plannerVersion: z.string().optional(),
   }),
   settings: PlanSettings,

@@ -22,7 +22,12 @@ export const HealthCheck = z.discriminatedUnion('type', [
     maxLatencyMs: z.number().positive().optional(),
     ...CheckBase,
   }),
-  z.strictObject({type: z.literal('tcp'), host: z.string(), port: z.union([z.number().int(), z.string()]), ...CheckBase}),
+  z.strictObject({
+    type: z.literal('tcp'),
+    host: z.string(),
+    port: z.union([z.number().int(), z.string()]),
+    ...CheckBase,
+  }),
   z.strictObject({
     type: z.literal('command'),
     run: Argv,
@@ -76,7 +81,17 @@ export const Retries = z.strictObject({
   factor: z.number().min(1).default(2),
 })
 
-export const Phase = z.enum(['prepare', 'replicate', 'sync', 'test', 'freeze', 'final-sync', 'cutover', 'verify', 'finalize'])
+export const Phase = z.enum([
+  'prepare',
+  'replicate',
+  'sync',
+  'test',
+  'freeze',
+  'final-sync',
+  'cutover',
+  'verify',
+  'finalize',
+])
 
 const StepBase = {
   id: Id,
@@ -104,7 +119,10 @@ const StepBase = {
   /** Run in this working directory. */
   cwd: z.string().optional(),
   /** Run steps: keep the trimmed stdout as {{ steps.NAME }} for later steps (journaled, so a resume has it too). */
-  capture: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a capture name: letters, digits, _').optional(),
+  capture: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a capture name: letters, digits, _')
+    .optional(),
   /** With capture: a regular expression; its first group (or the whole match) is what is kept. No match fails the step. */
   capturePattern: z.string().optional(),
 }
@@ -112,7 +130,10 @@ const StepBase = {
 export const Step = z.union([
   z.strictObject({...StepBase, run: Argv}),
   z.strictObject({...StepBase, check: HealthCheck}),
-  z.strictObject({...StepBase, wait: z.strictObject({check: HealthCheck, interval: Duration.default('2s'), deadline: Duration.default('10m')})}),
+  z.strictObject({
+    ...StepBase,
+    wait: z.strictObject({check: HealthCheck, interval: Duration.default('2s'), deadline: Duration.default('10m')}),
+  }),
   z.strictObject({...StepBase, gate: z.strictObject({message: z.string()})}),
 ])
 export type Step = z.infer<typeof Step>
@@ -133,11 +154,20 @@ export const RunbookTemplate = z.strictObject({
     perServer: z
       .boolean()
       .default(false)
-      .describe('Run one instance of this runbook per server of the application (APP:SERVER_ID), side by side; the servers wait for each other before the first freeze/final-sync/cutover step, and roll back together if one fails after it.'),
+      .describe(
+        'Run one instance of this runbook per server of the application (APP:SERVER_ID), side by side; the servers wait for each other before the first freeze/final-sync/cutover step, and roll back together if one fails after it.',
+      ),
   }),
   /** Checks run by the pre-flight before the first step of a wave (credentials work, tools answer, targets reachable). */
   preflight: z
-    .array(z.strictObject({id: Id, description: z.string().optional(), check: HealthCheck, severity: z.enum(['blocker', 'warning', 'info']).default('blocker')}))
+    .array(
+      z.strictObject({
+        id: Id,
+        description: z.string().optional(),
+        check: HealthCheck,
+        severity: z.enum(['blocker', 'warning', 'info']).default('blocker'),
+      }),
+    )
     .default([]),
   steps: z.array(Step).min(1),
 })

@@ -8,7 +8,15 @@
 // The chain protects against accidents (an edit, a lost or reordered line, a copy from elsewhere), not against
 // someone who can write the plan directory: they can recompute every hash and the head. See docs/execute.md.
 import {createHash} from 'node:crypto'
-import {closeSync, constants, fdatasync as fsFdatasync, fstatSync, ftruncateSync, openSync, write as fsWrite} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fdatasync as fsFdatasync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  write as fsWrite,
+} from 'node:fs'
 import os from 'node:os'
 import {environmentError, MigrateError, EXIT} from '../errors.js'
 import {JournalEvent, type EventType} from '../schema/state.js'
@@ -102,7 +110,10 @@ export function readJournal(file: string): ReadJournal {
     }
     const r = JournalEvent.safeParse(raw)
     if (!r.success) {
-      out.bad.push({line: i + 1, reason: r.error.issues.map((x) => `${x.path.join('.') || 'event'}: ${x.message}`).join('; ')})
+      out.bad.push({
+        line: i + 1,
+        reason: r.error.issues.map((x) => `${x.path.join('.') || 'event'}: ${x.message}`).join('; '),
+      })
       return
     }
     out.events.push(r.data)
@@ -133,20 +144,40 @@ export function verifyJournal(file: string): VerifyResult {
   j.events.forEach((e, i) => {
     const line = j.lines[i]
     const {hash, ...rest} = j.raw[i] as Record<string, unknown> & {hash: string}
-    if (e.seq !== i) problems.push({line, seq: e.seq, problem: `sequence number ${e.seq}, expected ${i} (an event was removed or inserted)`})
-    if (e.prev !== prev) problems.push({line, seq: e.seq, problem: 'prev does not match the hash of the event before it (an event was removed, reordered or edited)'})
-    if (hashEvent(rest as Omit<JournalEvent, 'hash'>) !== hash) problems.push({line, seq: e.seq, problem: 'hash does not match the event (the line was edited)'})
+    if (e.seq !== i)
+      problems.push({
+        line,
+        seq: e.seq,
+        problem: `sequence number ${e.seq}, expected ${i} (an event was removed or inserted)`,
+      })
+    if (e.prev !== prev)
+      problems.push({
+        line,
+        seq: e.seq,
+        problem: 'prev does not match the hash of the event before it (an event was removed, reordered or edited)',
+      })
+    if (hashEvent(rest as Omit<JournalEvent, 'hash'>) !== hash)
+      problems.push({line, seq: e.seq, problem: 'hash does not match the event (the line was edited)'})
     prev = hash
   })
   const endLine = (j.lines.at(-1) ?? 0) + 1
-  if (head === null) problems.push({line: endLine, problem: `the head file ${headFile(file)} is unreadable (edited or damaged)`})
+  if (head === null)
+    problems.push({line: endLine, problem: `the head file ${headFile(file)} is unreadable (edited or damaged)`})
   else if (head !== undefined) {
     const last = j.events.at(-1)
     if (!last || last.seq < head.seq) {
       const n = head.seq - (last ? last.seq : -1)
-      problems.push({line: endLine, seq: head.seq, problem: `the journal ends ${last ? `at event ${last.seq}` : 'empty'} but its head recorded event ${head.seq}: ${n} event(s) were cut from the end`})
+      problems.push({
+        line: endLine,
+        seq: head.seq,
+        problem: `the journal ends ${last ? `at event ${last.seq}` : 'empty'} but its head recorded event ${head.seq}: ${n} event(s) were cut from the end`,
+      })
     } else if (j.events[head.seq]?.hash !== head.hash) {
-      problems.push({line: j.lines[head.seq] ?? endLine, seq: head.seq, problem: `event ${head.seq} is not the one the head recorded (the journal was rewritten or replaced from there)`})
+      problems.push({
+        line: j.lines[head.seq] ?? endLine,
+        seq: head.seq,
+        problem: `event ${head.seq} is not the one the head recorded (the journal was rewritten or replaced from there)`,
+      })
     }
   }
   problems.sort((a, b) => a.line - b.line)
@@ -186,7 +217,12 @@ export class JournalWriter {
     this.actor = actor
   }
 
-  static open(file: string, runId: string, redact: (s: string) => string = (s) => s, actor: Actor = currentActor()): JournalWriter {
+  static open(
+    file: string,
+    runId: string,
+    redact: (s: string) => string = (s) => s,
+    actor: Actor = currentActor(),
+  ): JournalWriter {
     const j = readJournal(file)
     if (j.bad.length > 0) {
       throw new MigrateError(`${file}:${j.bad[0].line}: the journal is corrupt (${j.bad[0].reason})`, {
@@ -206,7 +242,16 @@ export class JournalWriter {
     // Cut a torn tail (and anything after the last newline) so the next line starts clean.
     if (fstatSync(fd).size !== j.validBytes) ftruncateSync(fd, j.validBytes)
     const last = j.events.at(-1)
-    return new JournalWriter(file, fd, headFd, last ? last.seq + 1 : 0, last ? last.hash : GENESIS, runId, redact, actor)
+    return new JournalWriter(
+      file,
+      fd,
+      headFd,
+      last ? last.seq + 1 : 0,
+      last ? last.hash : GENESIS,
+      runId,
+      redact,
+      actor,
+    )
   }
 
   /** Builds the event (seq, time, actor, chain) now, in call order; resolves once it is fsynced. */
@@ -215,11 +260,26 @@ export class JournalWriter {
     const clean: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(e)) {
       if (v === undefined) continue
-      clean[k] = typeof v === 'string' ? this.redact(v) : k === 'argv' && Array.isArray(v) ? v.map((x) => this.redact(String(x))) : k === 'check' ? JSON.parse(this.redact(JSON.stringify(v))) : v
+      clean[k] =
+        typeof v === 'string'
+          ? this.redact(v)
+          : k === 'argv' && Array.isArray(v)
+            ? v.map((x) => this.redact(String(x)))
+            : k === 'check'
+              ? JSON.parse(this.redact(JSON.stringify(v)))
+              : v
     }
     // Key order is fixed here (verification re-serialises the parsed line in the same order).
     const seq = this.seq++
-    const ordered = {seq, time: new Date().toISOString(), type: e.type, runId: this.runId, ...clean, actor: this.actor, prev: this.prev} as Omit<JournalEvent, 'hash'>
+    const ordered = {
+      seq,
+      time: new Date().toISOString(),
+      type: e.type,
+      runId: this.runId,
+      ...clean,
+      actor: this.actor,
+      prev: this.prev,
+    } as Omit<JournalEvent, 'hash'>
     const hash = hashEvent(ordered)
     this.prev = hash
     const event = {...ordered, hash} as JournalEvent
@@ -250,7 +310,10 @@ export class JournalWriter {
         await fdatasync(this.headFd)
         for (const b of batch) b.resolve()
       } catch (error) {
-        this.failed = new MigrateError(`cannot write the journal ${this.file}: ${(error as Error).message}`, {code: 'JOURNAL_WRITE_FAILED', hint: 'Check free disk space and permissions; nothing further was run'})
+        this.failed = new MigrateError(`cannot write the journal ${this.file}: ${(error as Error).message}`, {
+          code: 'JOURNAL_WRITE_FAILED',
+          hint: 'Check free disk space and permissions; nothing further was run',
+        })
         for (const b of batch) b.reject(this.failed)
         for (const b of this.queue) b.reject(this.failed)
         this.queue = []
@@ -274,8 +337,17 @@ export class JournalWriter {
 }
 
 // fs.write / fdatasync on a raw fd, promisified without FileHandle (so the fd stays usable synchronously too).
-function writeAt(fd: number, buf: Buffer, off: number, position: number | null = null): Promise<{bytesWritten: number}> {
-  return new Promise((resolve, reject) => fsWrite(fd, buf, off, buf.length - off, position, (err, bytesWritten) => (err ? reject(err) : resolve({bytesWritten}))))
+function writeAt(
+  fd: number,
+  buf: Buffer,
+  off: number,
+  position: number | null = null,
+): Promise<{bytesWritten: number}> {
+  return new Promise((resolve, reject) =>
+    fsWrite(fd, buf, off, buf.length - off, position, (err, bytesWritten) =>
+      err ? reject(err) : resolve({bytesWritten}),
+    ),
+  )
 }
 
 /** Opens a state file without following a symbolic link in its place. */

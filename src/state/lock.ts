@@ -4,7 +4,21 @@
 // start time and boot id, so a pid reused by another process does not keep a dead run's lock. --force-unlock takes a
 // lock held from another host (which this host cannot check), never one whose holder is alive here. A symbolic link
 // in place of the lock is refused, never followed.
-import {closeSync, constants, existsSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {environmentError, EXIT, MigrateError} from '../errors.js'
@@ -46,12 +60,15 @@ export function holderAlive(i: LockInfo): boolean | null {
 
 /** A state file (lock, journal, head) that is a symbolic link: refused, never followed. */
 export function symlinkRefused(file: string): MigrateError {
-  return new MigrateError(`${file} is a symbolic link: state files are never followed through links (it could point anywhere)`, {
-    code: 'STATE_SYMLINK',
-    exitCode: EXIT.FAILURE,
-    hint: `Remove the link (\`rm ${file}\`) and, if it pointed at the real file, move that file into the plan directory in its place`,
-    data: {file},
-  })
+  return new MigrateError(
+    `${file} is a symbolic link: state files are never followed through links (it could point anywhere)`,
+    {
+      code: 'STATE_SYMLINK',
+      exitCode: EXIT.FAILURE,
+      hint: `Remove the link (\`rm ${file}\`) and, if it pointed at the real file, move that file into the plan directory in its place`,
+      data: {file},
+    },
+  )
 }
 
 /** Opens a state file for reading without following a link; undefined when it does not exist. */
@@ -97,7 +114,9 @@ function staleReason(file: string, info: LockInfo | null): string | undefined {
     return age > 5000 ? 'the lock file is empty or unreadable (a crash while taking it)' : undefined
   }
   if (holderAlive(info) === false) {
-    return pidAlive(info.pid) ? `process ${info.pid} on ${info.host} is another process than the one that took the lock (its pid was reused)` : `process ${info.pid} on ${info.host} is no longer running`
+    return pidAlive(info.pid)
+      ? `process ${info.pid} on ${info.host} is another process than the one that took the lock (its pid was reused)`
+      : `process ${info.pid} on ${info.host} is no longer running`
   }
   return undefined
 }
@@ -194,7 +213,15 @@ function refuseSymlink(file: string): void {
 }
 
 export function acquireLock(file: string, operation: string, opts: {force?: boolean} = {}): Lock {
-  const info: LockInfo = {host: os.hostname(), pid: process.pid, user: process.env.USER ?? safeUser(), since: new Date().toISOString(), operation, startTime: procStartTime(process.pid), bootId: bootId()}
+  const info: LockInfo = {
+    host: os.hostname(),
+    pid: process.pid,
+    user: process.env.USER ?? safeUser(),
+    since: new Date().toISOString(),
+    operation,
+    startTime: procStartTime(process.pid),
+    bootId: bootId(),
+  }
   let replaced: Lock['replaced']
   cleanLockLeftovers(file)
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -208,7 +235,8 @@ export function acquireLock(file: string, operation: string, opts: {force?: bool
           if (released) return
           released = true
           const cur = readLock(file)
-          if (cur && cur.pid === info.pid && cur.host === info.host && cur.since === info.since) rmSync(file, {force: true})
+          if (cur && cur.pid === info.pid && cur.host === info.host && cur.since === info.since)
+            rmSync(file, {force: true})
         },
       }
     }
@@ -216,26 +244,37 @@ export function acquireLock(file: string, operation: string, opts: {force?: bool
     const held = readLock(file)
     const stale = staleReason(file, held)
     if (!stale && opts.force && held && holderAlive(held) === true) {
-      throw new MigrateError(`--force-unlock refused: the plan is locked by ${describeLock(held)}, which is still running on this host`, {
-        code: 'LOCKED',
-        exitCode: EXIT.LOCKED,
-        hint: `Two runs at once would execute the same steps and fork the journal. Wait for it to finish, or stop it (\`kill ${held.pid}\`; it stops its steps and records where it stopped), then run again without --force-unlock. Lock file: ${file}`,
-        data: {lock: held, file},
-      })
+      throw new MigrateError(
+        `--force-unlock refused: the plan is locked by ${describeLock(held)}, which is still running on this host`,
+        {
+          code: 'LOCKED',
+          exitCode: EXIT.LOCKED,
+          hint: `Two runs at once would execute the same steps and fork the journal. Wait for it to finish, or stop it (\`kill ${held.pid}\`; it stops its steps and records where it stopped), then run again without --force-unlock. Lock file: ${file}`,
+          data: {lock: held, file},
+        },
+      )
     }
     if (stale || opts.force) {
       if (breakLock(file, held)) replaced = {info: held, reason: stale ? 'stale' : 'forced'}
       continue
     }
-    throw new MigrateError(`the plan is locked by ${held ? describeLock(held) : 'another process (lock file being written)'}`, {
-      code: 'LOCKED',
-      exitCode: EXIT.LOCKED,
-      hint: `Wait for it to finish. If it ran on another host that is gone, rerun with --force-unlock (refused while the holder runs on this host): ` +
-        `if that process is in fact still running, two runs would execute the same steps at once and the journal would interleave them. Lock file: ${file}`,
-      data: {lock: held ?? undefined, file},
-    })
+    throw new MigrateError(
+      `the plan is locked by ${held ? describeLock(held) : 'another process (lock file being written)'}`,
+      {
+        code: 'LOCKED',
+        exitCode: EXIT.LOCKED,
+        hint:
+          `Wait for it to finish. If it ran on another host that is gone, rerun with --force-unlock (refused while the holder runs on this host): ` +
+          `if that process is in fact still running, two runs would execute the same steps at once and the journal would interleave them. Lock file: ${file}`,
+        data: {lock: held ?? undefined, file},
+      },
+    )
   }
-  throw new MigrateError(`could not take the plan lock ${file}: other processes keep taking it`, {code: 'LOCKED', exitCode: EXIT.LOCKED, hint: 'Run `migrate status` to see what is running'})
+  throw new MigrateError(`could not take the plan lock ${file}: other processes keep taking it`, {
+    code: 'LOCKED',
+    exitCode: EXIT.LOCKED,
+    hint: 'Run `migrate status` to see what is running',
+  })
 }
 
 function safeUser(): string {

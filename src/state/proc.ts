@@ -104,7 +104,12 @@ export function findStepProcesses(prefix: string): StepProcess[] {
     } catch {
       /* gone meanwhile */
     }
-    out.push({pid, marker: env.slice(at + STEP_ENV.length + 1, end < 0 ? undefined : end), startTime: procStartTime(pid), command})
+    out.push({
+      pid,
+      marker: env.slice(at + STEP_ENV.length + 1, end < 0 ? undefined : end),
+      startTime: procStartTime(pid),
+      command,
+    })
   }
   return out
 }

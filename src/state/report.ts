@@ -15,16 +15,32 @@ export type WaveStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'atten
 
 export interface StatusResult {
   planDir: string
-  journal: {file: string; events: number; torn: boolean; corruptLines: number[]; lastRun?: {runId: string; finished: boolean; startedAt: string; message?: string}}
+  journal: {
+    file: string
+    events: number
+    torn: boolean
+    corruptLines: number[]
+    lastRun?: {runId: string; finished: boolean; startedAt: string; message?: string}
+  }
   lock: (LockInfo & {alive: boolean | null}) | null
   verify?: VerifyResult
-  waves: {number: number; name?: string; status: WaveStatus; counts: Partial<Record<AppStatus, number>>; apps: (AppState & {template?: string; durationMs?: number})[]}[]
+  waves: {
+    number: number
+    name?: string
+    status: WaveStatus
+    counts: Partial<Record<AppStatus, number>>
+    apps: (AppState & {template?: string; durationMs?: number})[]
+  }[]
 }
 
 export function planStatus(planDir: string, opts: {wave?: number; verify?: boolean} = {}): StatusResult {
   const file = path.join(planDir, PLAN_FILES.journal)
   if (!existsSync(path.join(planDir, PLAN_FILES.plan)) && !existsSync(file)) {
-    throw badInput(`${planDir} has neither a plan.yaml nor a state journal`, 'PLAN_NOT_FOUND', 'Pass --plan with a plan directory (made by `migrate plan`)')
+    throw badInput(
+      `${planDir} has neither a plan.yaml nor a state journal`,
+      'PLAN_NOT_FOUND',
+      'Pass --plan with a plan directory (made by `migrate plan`)',
+    )
   }
   const j = readJournal(file)
   const r = replay(j.events)
@@ -42,7 +58,11 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
   }
   const waveNumbers = new Set<number>([...(plan?.waves.map((w) => w.number) ?? []), ...r.waves.keys()])
   if (opts.wave !== undefined && !waveNumbers.has(opts.wave)) {
-    throw badInput(`wave ${opts.wave} is not in the plan`, 'UNKNOWN_WAVE', `The plan has wave${waveNumbers.size === 1 ? '' : 's'} ${[...waveNumbers].sort((a, b) => a - b).join(', ') || '(none)'}`)
+    throw badInput(
+      `wave ${opts.wave} is not in the plan`,
+      'UNKNOWN_WAVE',
+      `The plan has wave${waveNumbers.size === 1 ? '' : 's'} ${[...waveNumbers].sort((a, b) => a - b).join(', ') || '(none)'}`,
+    )
   }
   const waves: StatusResult['waves'] = []
   for (const n of [...waveNumbers].sort((a, b) => a - b)) {
@@ -56,7 +76,14 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
       if (!ap) continue
       for (const u of unitsOf(planDir, ap, r.waves.get(n)?.has(name) ?? false)) templates.set(u.name, u.template)
     }
-    const names = [...new Set([...(pw?.applications ?? []).flatMap((a) => [...templates.keys()].filter((k) => k === a || k.startsWith(`${a}:`))), ...(r.waves.get(n)?.keys() ?? [])])]
+    const names = [
+      ...new Set([
+        ...(pw?.applications ?? []).flatMap((a) =>
+          [...templates.keys()].filter((k) => k === a || k.startsWith(`${a}:`)),
+        ),
+        ...(r.waves.get(n)?.keys() ?? []),
+      ]),
+    ]
     const apps = names.map((name) => {
       const tname = templates.get(name)
       let order: string[] | undefined
@@ -74,7 +101,11 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
         ? 'done'
         : apps.some((a) => a.status === 'running')
           ? 'running'
-          : apps.some((a) => ['failed', 'rollback-incomplete', 'waiting-gate', 'interrupted', 'rolled-back', 'held'].includes(a.status))
+          : apps.some((a) =>
+                ['failed', 'rollback-incomplete', 'waiting-gate', 'interrupted', 'rolled-back', 'held'].includes(
+                  a.status,
+                ),
+              )
             ? 'attention'
             : 'in-progress'
     waves.push({number: n, name: pw?.name, status, counts, apps})

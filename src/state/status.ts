@@ -14,7 +14,17 @@ export type StepStatus =
   | 'rolled-back'
   | 'rollback-failed'
 
-export type AppStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'failed' | 'rolled-back' | 'rollback-incomplete' | 'waiting-gate' | 'interrupted' | 'held'
+export type AppStatus =
+  | 'pending'
+  | 'running'
+  | 'in-progress'
+  | 'done'
+  | 'failed'
+  | 'rolled-back'
+  | 'rollback-incomplete'
+  | 'waiting-gate'
+  | 'interrupted'
+  | 'held'
 
 export interface StepState {
   id: string
@@ -110,7 +120,11 @@ export function applyEvent(r: Replay, e: JournalEvent): void {
         if (e.type === 'app-rolled-back') {
           // The application is back where it started. Steps that ran are rolled back (undone, or nothing to undo); steps
           // that never ran (not reached, waiting for approval, skipped by their `when`) stay not run.
-          for (const s of a.steps.values()) s.status = s.status === 'pending' || s.status === 'waiting-gate' || s.status === 'skipped' ? 'pending' : 'rolled-back'
+          for (const s of a.steps.values())
+            s.status =
+              s.status === 'pending' || s.status === 'waiting-gate' || s.status === 'skipped'
+                ? 'pending'
+                : 'rolled-back'
         }
       }
       return
@@ -215,7 +229,11 @@ export function appState(r: Replay, wave: number, app: string, stepOrder?: reado
   else if (st('running')) status = live ? 'running' : 'interrupted'
   else if (st('interrupted')) status = 'interrupted'
   else if (st('rolling-back') || st('rollback-failed')) status = 'rollback-incomplete'
-  else if (acc.lastAppEvent === 'app-rolled-back' || (steps.length > 0 && steps.every((s) => s.status === 'rolled-back' || s.status === 'pending') && st('rolled-back'))) status = 'rolled-back'
+  else if (
+    acc.lastAppEvent === 'app-rolled-back' ||
+    (steps.length > 0 && steps.every((s) => s.status === 'rolled-back' || s.status === 'pending') && st('rolled-back'))
+  )
+    status = 'rolled-back'
   else if (st('waiting-gate')) status = 'waiting-gate'
   else if (st('failed')) status = 'failed'
   else if (steps.length > 0 && steps.every((s) => s.status === 'succeeded' || s.status === 'skipped')) status = 'done'

@@ -12,7 +12,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
 /** Blocks that need more than a checkout, with the test that covers them instead. */
 const NOT_HERE: Record<string, string> = {
-  'docs/local-migration.md': 'needs the database lab (real PostgreSQL/MariaDB/Redis servers): test/db/*.e2e.test.ts run it',
+  'docs/local-migration.md':
+    'needs the database lab (real PostgreSQL/MariaDB/Redis servers): test/db/*.e2e.test.ts run it',
 }
 
 export interface DocCommand {
@@ -34,7 +35,12 @@ export function consoleBlocks(text: string): {line: number; commands: DocCommand
       const cmd = /^\$ (.*?)(?:\s+#\s(.*))?$/.exec(l)
       if (cmd) {
         const exit = /\bexit (\d+)\b/.exec(cmd[2] ?? '')
-        block.commands.push({line: i + 1, argv: cmd[1].trim().split(/\s+/), exit: exit ? Number(exit[1]) : 0, expected: []})
+        block.commands.push({
+          line: i + 1,
+          argv: cmd[1].trim().split(/\s+/),
+          exit: exit ? Number(exit[1]) : 0,
+          expected: [],
+        })
       } else if (l.trim() !== '' && !l.startsWith('# ')) {
         block.commands.at(-1)?.expected.push(l)
       }
@@ -49,7 +55,10 @@ const squeeze = (s: string): string => s.replace(/\s+/g, ' ').trim()
 /** Whether one output line holds every fragment of an expected line (split at `…`) in order. */
 function lineMatches(actual: string, expected: string): boolean {
   let at = 0
-  for (const part of squeeze(expected).split('…').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of squeeze(expected)
+    .split('…')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const found = actual.indexOf(part, at)
     if (found < 0) return false
     at = found + part.length
@@ -57,7 +66,12 @@ function lineMatches(actual: string, expected: string): boolean {
   return true
 }
 
-const DOCS = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+const DOCS = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+]
 
 let scratch: {dir: string; cleanup: () => void}
 beforeAll(() => (scratch = scratchDir('docs')))
@@ -65,10 +79,17 @@ afterAll(() => scratch.cleanup())
 
 describe('the matcher', () => {
   it('finds fragments in order within a line, and nothing else', () => {
-    expect(lineMatches('Wave 1: 3 done (exit 0). `migrate status --plan plans/demo` shows every step.', 'Wave 1: 3 done (exit 0). …')).toBe(true)
+    expect(
+      lineMatches(
+        'Wave 1: 3 done (exit 0). `migrate status --plan plans/demo` shows every step.',
+        'Wave 1: 3 done (exit 0). …',
+      ),
+    ).toBe(true)
     expect(lineMatches('a b c', 'a … c')).toBe(true)
     expect(lineMatches('a b c', 'c … a')).toBe(false)
-    expect(lineMatches('84 steps pending in 7 units of 1 application.', '24 steps pending in 2 application(s).')).toBe(false)
+    expect(lineMatches('84 steps pending in 7 units of 1 application.', '24 steps pending in 2 application(s).')).toBe(
+      false,
+    )
   })
 })
 
@@ -80,7 +101,10 @@ describe.each(DOCS)('%s: its console blocks run and print what they show', (file
   }
   it.each(blocks.map((b) => ({...b, name: `${file}:${b.line}`})))('$name', async (block) => {
     const cwd = path.join(scratch.dir, `${path.basename(file, '.md')}-${block.line}`)
-    cpSync(path.join(ROOT, 'plans'), path.join(cwd, 'plans'), {recursive: true, filter: (f) => !/demo-work|state\.(journal|lock|head)|\.junit\.xml$/.test(f)})
+    cpSync(path.join(ROOT, 'plans'), path.join(cwd, 'plans'), {
+      recursive: true,
+      filter: (f) => !/demo-work|state\.(journal|lock|head)|\.junit\.xml$/.test(f),
+    })
     for (const c of block.commands) {
       const where = `${file}:${c.line}: $ ${c.argv.join(' ')}`
       expect(c.argv[0], `${where}: docs show migrate commands`).toBe('migrate')
@@ -88,7 +112,10 @@ describe.each(DOCS)('%s: its console blocks run and print what they show', (file
       const output = `${r.stdout}\n${r.stderr}`.split('\n').map(squeeze)
       expect(r.exitCode, `${where}\n${r.stderr.slice(-2000)}`).toBe(c.exit)
       const missing = c.expected.filter((e) => squeeze(e) !== '…' && !output.some((o) => lineMatches(o, e)))
-      expect(missing, `${where} did not print these lines:\n${missing.join('\n')}\n--- it printed:\n${output.join('\n').slice(0, 4000)}`).toEqual([])
+      expect(
+        missing,
+        `${where} did not print these lines:\n${missing.join('\n')}\n--- it printed:\n${output.join('\n').slice(0, 4000)}`,
+      ).toEqual([])
     }
   })
 })

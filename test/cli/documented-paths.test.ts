@@ -17,10 +17,14 @@ afterAll(() => scratch.cleanup())
 let n = 0
 function demo(): string {
   const dir = path.join(scratch.dir, String(++n), 'demo')
-  cpSync(path.join(ROOT, 'plans/demo'), dir, {recursive: true, filter: (f) => !/demo-work|state\.(journal|lock|head)/.test(f)})
+  cpSync(path.join(ROOT, 'plans/demo'), dir, {
+    recursive: true,
+    filter: (f) => !/demo-work|state\.(journal|lock|head)/.test(f),
+  })
   return dir
 }
-const migrate = (args: string[], cwd = scratch.dir) => execa('node', [BIN, ...args], {reject: false, cwd, env: {NO_COLOR: '1'}})
+const migrate = (args: string[], cwd = scratch.dir) =>
+  execa('node', [BIN, ...args], {reject: false, cwd, env: {NO_COLOR: '1'}})
 
 describe('the demo plan as shipped', () => {
   it('re-planning it changes nothing: same runbook (local-demo), same dates', async () => {
@@ -38,7 +42,13 @@ describe('the demo plan as shipped', () => {
   it('a comment (or reformatting) in inventory.yaml does not make it stale', async () => {
     const dir = demo()
     appendFileSync(path.join(dir, 'inventory.yaml'), '# reviewed by ops, 2027-01-02\n')
-    writeFileSync(path.join(dir, 'inventory.yaml'), readFileSync(path.join(dir, 'inventory.yaml'), 'utf8').replace('owner: storefront', 'owner: "storefront"   # the web team'))
+    writeFileSync(
+      path.join(dir, 'inventory.yaml'),
+      readFileSync(path.join(dir, 'inventory.yaml'), 'utf8').replace(
+        'owner: storefront',
+        'owner: "storefront"   # the web team',
+      ),
+    )
     const r = await migrate(['execute', 'wave', '1', '--plan', dir, '--dry-run'])
     expect(r.exitCode, r.stderr).toBe(0)
   })
@@ -47,24 +57,35 @@ describe('the demo plan as shipped', () => {
     const dir = demo()
     // As if the plan had been made before the demo's strategy rule: every app on aws-mgn-rehost, a year earlier.
     const planFile = path.join(dir, 'plan.yaml')
-    writeFileSync(planFile, readFileSync(planFile, 'utf8').replaceAll('template: local-demo', 'template: aws-mgn-rehost').replace(/(cutover:\n\s+start: )2027/, '$12026'))
+    writeFileSync(
+      planFile,
+      readFileSync(planFile, 'utf8')
+        .replaceAll('template: local-demo', 'template: aws-mgn-rehost')
+        .replace(/(cutover:\n\s+start: )2027/, '$12026'),
+    )
     const r = await migrate(['plan', '--plan', dir, '--diff', '--detailed-exitcode'])
     expect(r.exitCode, r.stderr).toBe(2)
-    for (const app of ['shop-web', 'orders-api', 'report-batch']) expect(r.stdout).toContain(`${app}: runbook aws-mgn-rehost → local-demo`)
+    for (const app of ['shop-web', 'orders-api', 'report-batch'])
+      expect(r.stdout).toContain(`${app}: runbook aws-mgn-rehost → local-demo`)
     expect(r.stdout).toMatch(/wave 1: dates 2026-01-16T01:00:00Z → 2027-01-16T01:00:00Z/)
   })
 
   it('a start date in the past is said', async () => {
     const dir = demo()
     const r = await migrate(['plan', '--plan', dir, '--diff', '--start', '2020-01-06'])
-    expect(r.stderr).toMatch(/warning: the plan starts in the past \(wave 1 replicates from 2020-01-\d\d, settings.startDate 2020-01-06\)/)
+    expect(r.stderr).toMatch(
+      /warning: the plan starts in the past \(wave 1 replicates from 2020-01-\d\d, settings.startDate 2020-01-06\)/,
+    )
   })
 })
 
 describe('the stale-plan hint', () => {
   it('prints commands that work pasted where the user stands', async () => {
     const dir = demo()
-    writeFileSync(path.join(dir, 'inventory.yaml'), readFileSync(path.join(dir, 'inventory.yaml'), 'utf8').replace('vcpus: 4', 'vcpus: 8'))
+    writeFileSync(
+      path.join(dir, 'inventory.yaml'),
+      readFileSync(path.join(dir, 'inventory.yaml'), 'utf8').replace('vcpus: 4', 'vcpus: 8'),
+    )
     // From the scratch directory (the plan is ./demo-N), and from inside the plan directory.
     for (const [cwd, planArg] of [
       [path.dirname(dir), 'demo'],
@@ -80,7 +101,10 @@ describe('the stale-plan hint', () => {
       }
       const again = await migrate(['execute', 'wave', '1', '--plan', planArg, '--dry-run'], cwd)
       expect(again.exitCode, again.stderr).toBe(0)
-      writeFileSync(path.join(dir, 'inventory.yaml'), readFileSync(path.join(dir, 'inventory.yaml'), 'utf8').replace('vcpus: 8', 'vcpus: 6'))
+      writeFileSync(
+        path.join(dir, 'inventory.yaml'),
+        readFileSync(path.join(dir, 'inventory.yaml'), 'utf8').replace('vcpus: 8', 'vcpus: 6'),
+      )
     }
   })
 })
@@ -90,7 +114,9 @@ describe('a gate waiting for approval', () => {
     const dir = demo()
     const r = await migrate(['execute', 'wave', '1', '--plan', dir, '--app', 'shop-web'])
     expect(r.exitCode).toBe(6)
-    expect(r.stdout).toContain('waiting at approve-cutover: Cut over shop-web (owner storefront) to aws ap-southeast-3? Rerun with --approve approve-cutover (or --yes) to continue')
+    expect(r.stdout).toContain(
+      'waiting at approve-cutover: Cut over shop-web (owner storefront) to aws ap-southeast-3? Rerun with --approve approve-cutover (or --yes) to continue',
+    )
     expect(r.stdout + r.stderr).not.toContain('?.')
   })
 })
@@ -104,14 +130,29 @@ describe('rollback after a run', () => {
     const rb = await migrate(['rollback', 'wave', '1', '--plan', dir, '--json'])
     expect(rb.exitCode, rb.stderr).toBe(6)
     const apps = JSON.parse(rb.stdout).result.apps as {app: string; outcome: string; message: string}[]
-    expect(apps.find((a) => a.app === 'shop-web')).toMatchObject({outcome: 'finalized', message: expect.stringMatching(/^finalized \(finalize is the point of no return, done .* UTC\): it stays on the target and nothing was changed/)})
-    expect(apps.filter((a) => a.outcome === 'rolled-back').map((a) => a.app).sort()).toEqual(['orders-api', 'report-batch'])
+    expect(apps.find((a) => a.app === 'shop-web')).toMatchObject({
+      outcome: 'finalized',
+      message: expect.stringMatching(
+        /^finalized \(finalize is the point of no return, done .* UTC\): it stays on the target and nothing was changed/,
+      ),
+    })
+    expect(
+      apps
+        .filter((a) => a.outcome === 'rolled-back')
+        .map((a) => a.app)
+        .sort(),
+    ).toEqual(['orders-api', 'report-batch'])
     expect(existsSync(path.join(dir, 'demo-work/shop-web/finalized'))).toBe(true)
     expect(existsSync(path.join(dir, 'demo-work/orders-api'))).toBe(false)
     const st = await migrate(['status', '--plan', dir, '--json'])
     const orders = JSON.parse(st.stdout).result.waves[0].apps.find((a: {name: string}) => a.name === 'orders-api')
     const status = Object.fromEntries(orders.steps.map((s: {id: string; status: string}) => [s.id, s.status]))
     expect(orders.status).toBe('rolled-back')
-    expect(status).toMatchObject({prepare: 'rolled-back', cutover: 'rolled-back', 'verify-port': 'pending', finalize: 'pending'})
+    expect(status).toMatchObject({
+      prepare: 'rolled-back',
+      cutover: 'rolled-back',
+      'verify-port': 'pending',
+      finalize: 'pending',
+    })
   })
 })

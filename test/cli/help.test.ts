@@ -5,7 +5,8 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/run.js')
-const help = async (...args: string[]) => (await execa('node', [BIN, ...args], {env: {NO_COLOR: '1', COLUMNS: '120'}})).stdout
+const help = async (...args: string[]) =>
+  (await execa('node', [BIN, ...args], {env: {NO_COLOR: '1', COLUMNS: '120'}})).stdout
 
 describe('help', () => {
   it('the root help describes the db topic as a whole', async () => {
@@ -24,9 +25,12 @@ describe('help', () => {
     expect(steps).toBeGreaterThan(checks)
     expect(out.slice(lab, checks)).toMatch(/db lab up\s+Start a local estate/)
     expect(out.slice(checks, steps)).toMatch(/db preflight\s+Find what breaks/)
-    for (const engine of ['PostgreSQL', 'MariaDB', 'Redis', 'PgBouncer', 'HAProxy']) expect(out.slice(steps)).toMatch(new RegExp(`^  ${engine}\\s+\\S`, 'm'))
+    for (const engine of ['PostgreSQL', 'MariaDB', 'Redis', 'PgBouncer', 'HAProxy'])
+      expect(out.slice(steps)).toMatch(new RegExp(`^  ${engine}\\s+\\S`, 'm'))
     // Every db command appears.
-    const manifest = (await import(path.resolve(import.meta.dirname, '../../oclif.manifest.json'), {with: {type: 'json'}})).default as {commands: Record<string, {hidden?: boolean}>}
+    const manifest = (
+      await import(path.resolve(import.meta.dirname, '../../oclif.manifest.json'), {with: {type: 'json'}})
+    ).default as {commands: Record<string, {hidden?: boolean}>}
     const ids = Object.keys(manifest.commands).filter((id) => id.startsWith('db:') && !manifest.commands[id].hidden)
     for (const id of ids) {
       const name = id.slice(3).replaceAll(':', ' ')

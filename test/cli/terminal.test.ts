@@ -20,12 +20,23 @@ afterAll(() => scratch.cleanup())
 let n = 0
 function demo(): string {
   const dir = path.join(scratch.dir, String(++n), 'demo')
-  cpSync(path.join(ROOT, 'plans/demo'), dir, {recursive: true, filter: (f) => !/demo-work|state\.(journal|lock|head)/.test(f)})
+  cpSync(path.join(ROOT, 'plans/demo'), dir, {
+    recursive: true,
+    filter: (f) => !/demo-work|state\.(journal|lock|head)/.test(f),
+  })
   return dir
 }
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replaceAll('\r', '\n')
-const onTerminal = (answerRe: string, answer: string, args: string[]) => execa('python3', [PTY, answerRe, answer, '--', 'node', BIN, ...args], {reject: false, env: {FORCE_COLOR: '0', TERM: 'xterm-256color'}})
-const journal = (dir: string) => readFileSync(path.join(dir, 'state.journal'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {type: string; app?: string; step?: string; time: string; message?: string})
+const onTerminal = (answerRe: string, answer: string, args: string[]) =>
+  execa('python3', [PTY, answerRe, answer, '--', 'node', BIN, ...args], {
+    reject: false,
+    env: {FORCE_COLOR: '0', TERM: 'xterm-256color'},
+  })
+const journal = (dir: string) =>
+  readFileSync(path.join(dir, 'state.journal'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as {type: string; app?: string; step?: string; time: string; message?: string})
 
 describe('execute on a terminal', () => {
   it('--yes: the live view, the finalize approvals asked once and together after the soak, elapsed times, final titles', async () => {
@@ -38,7 +49,8 @@ describe('execute on a terminal', () => {
     // One batch with the three questions, asked once.
     expect(out.match(/3 approvals are needed:/g)).toHaveLength(1)
     expect(out.match(/Approve all 3\?/g)).toHaveLength(1)
-    for (const app of ['orders-api', 'report-batch', 'shop-web']) expect(out).toMatch(new RegExp(`\\d\\. \\[${app}\\] Run finalize step finalize for ${app}`))
+    for (const app of ['orders-api', 'report-batch', 'shop-web'])
+      expect(out).toMatch(new RegExp(`\\d\\. \\[${app}\\] Run finalize step finalize for ${app}`))
     // After the soak (2 s of healthy checks): every approval is journaled at least 2 s after the unit's cutover was verified.
     const events = journal(dir)
     for (const app of ['orders-api', 'report-batch', 'shop-web']) {
@@ -49,13 +61,19 @@ describe('execute on a terminal', () => {
     }
     // The last frame: every unit's final state and how long it took.
     const last = out.slice(out.lastIndexOf('Approve all 3?'))
-    for (const app of ['orders-api', 'report-batch', 'shop-web']) expect(last).toMatch(new RegExp(`✔ ${app}: done in \\d+(\\.\\d)?(ms|s)`))
+    for (const app of ['orders-api', 'report-batch', 'shop-web'])
+      expect(last).toMatch(new RegExp(`✔ ${app}: done in \\d+(\\.\\d)?(ms|s)`))
   })
 
   it('a unit that fails and rolls back ends on its outcome, not on the last compensation', async () => {
     const dir = demo()
     // check-test fails: the cutover never starts and the unit rolls back its first steps.
-    const t = readFileSync(path.join(ROOT, 'templates/local-demo.yaml'), 'utf8').replace('check: {type: command, run: [test, -f, "{{ plan.dir }}/{{ params.workDir }}/{{ app.name }}/test-instance"]}', 'check: {type: command, run: [test, -f, /nonexistent-i14]}').replace('retries: {count: 2, backoff: 200ms}', 'retries: {count: 0, backoff: 200ms}')
+    const t = readFileSync(path.join(ROOT, 'templates/local-demo.yaml'), 'utf8')
+      .replace(
+        'check: {type: command, run: [test, -f, "{{ plan.dir }}/{{ params.workDir }}/{{ app.name }}/test-instance"]}',
+        'check: {type: command, run: [test, -f, /nonexistent-i14]}',
+      )
+      .replace('retries: {count: 2, backoff: 200ms}', 'retries: {count: 0, backoff: 200ms}')
     cpSync(path.join(ROOT, 'templates/local-demo.yaml'), path.join(dir, 'templates/local-demo.yaml'))
     writeFileSync(path.join(dir, 'templates/local-demo.yaml'), t)
     const r = await onTerminal('\\[y/N\\]|Approve all', 'y', ['execute', 'wave', '1', '--plan', dir, '--yes'])
@@ -70,9 +88,13 @@ describe('execute on a terminal', () => {
 describe('a finalize approval given on the command line', () => {
   it('is not forgotten after a Ctrl-C during the soak', async () => {
     const dir = demo()
-    expect((await execa('node', [BIN, 'execute', 'wave', '1', '--plan', dir, '--yes'], {reject: false})).exitCode).toBe(6)
+    expect((await execa('node', [BIN, 'execute', 'wave', '1', '--plan', dir, '--yes'], {reject: false})).exitCode).toBe(
+      6,
+    )
     const run = execa('node', [BIN, 'execute', 'wave', '1', '--plan', dir, '--approve', 'finalize'], {reject: false})
-    await new Promise<void>((resolve) => run.stderr!.on('data', (c: Buffer) => c.toString().includes('soak 2s') && resolve()))
+    await new Promise<void>((resolve) =>
+      run.stderr!.on('data', (c: Buffer) => c.toString().includes('soak 2s') && resolve()),
+    )
     run.kill('SIGINT')
     const stopped = await run
     expect(stopped.exitCode).toBe(130)
@@ -88,7 +110,11 @@ describe('ApprovalDesk', () => {
   const ev = (e: ExecEvent) => e
   it('asks once, together, when no unit is still running a step', async () => {
     const asked: string[][] = []
-    const desk = new ApprovalDesk(async (qs) => (asked.push(qs), qs.map((q) => !q.includes('b'))), new AbortController().signal, 20)
+    const desk = new ApprovalDesk(
+      async (qs) => (asked.push(qs), qs.map((q) => !q.includes('b'))),
+      new AbortController().signal,
+      20,
+    )
     desk.observe(ev({type: 'step-start', app: 'a', step: 'soak', index: 0, total: 1, attempt: 1, kind: 'run'}))
     desk.observe(ev({type: 'step-start', app: 'b', step: 'soak', index: 0, total: 1, attempt: 1, kind: 'run'}))
     desk.observe(ev({type: 'step-start', app: 'c', step: 'long', index: 0, total: 1, attempt: 1, kind: 'run'}))
@@ -105,7 +131,12 @@ describe('ApprovalDesk', () => {
 
   it('does not wait past maxWaitMs for a unit that runs for long, nor for a retry', async () => {
     const asked: string[][] = []
-    const desk = new ApprovalDesk(async (qs) => (asked.push(qs), qs.map(() => true)), new AbortController().signal, 10, 150)
+    const desk = new ApprovalDesk(
+      async (qs) => (asked.push(qs), qs.map(() => true)),
+      new AbortController().signal,
+      10,
+      150,
+    )
     desk.observe(ev({type: 'step-start', app: 'slow', step: 'replicate', index: 0, total: 1, attempt: 1, kind: 'wait'}))
     const t0 = Date.now()
     expect(await desk.question('[a] go?', ['a'])).toBe(true)

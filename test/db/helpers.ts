@@ -10,7 +10,11 @@ import type {Load, LoadOptions, LoadStats} from '../../src/db/lab/load.js'
 export const ROOT = path.resolve(import.meta.dirname, '../..')
 
 export async function migrate(s: Scenario, args: string[]) {
-  return execa('node', [path.join(ROOT, 'bin/run.js'), ...args], {reject: false, env: {...s.env, MIGRATE_DEBUG: '1'}, cwd: s.planDir})
+  return execa('node', [path.join(ROOT, 'bin/run.js'), ...args], {
+    reject: false,
+    env: {...s.env, MIGRATE_DEBUG: '1'},
+    cwd: s.planDir,
+  })
 }
 
 export interface JournalEvent {
@@ -61,7 +65,12 @@ export interface Lab {
  * Writes the plan (template `lab.template` with `params`) and runs `execute wave 1 --yes` while a writer runs
  * against the clients' URL; with `warmup` the writer runs 300ms before. The writer stops 300ms after the run.
  */
-export async function executeWaveUnderLoad(s: Scenario, lab: Lab, params: Record<string, string>, opts: {warmup?: boolean} = {}): Promise<{r: Awaited<ReturnType<typeof migrate>>; stats: LoadStats}> {
+export async function executeWaveUnderLoad(
+  s: Scenario,
+  lab: Lab,
+  params: Record<string, string>,
+  opts: {warmup?: boolean} = {},
+): Promise<{r: Awaited<ReturnType<typeof migrate>>; stats: LoadStats}> {
   writePlanDir(s.planDir, s.engine, lab.template, params, lab.db)
   const load = lab.startLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
   if (opts.warmup) await new Promise((r) => setTimeout(r, 300))

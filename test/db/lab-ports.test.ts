@@ -8,7 +8,15 @@ import path from 'node:path'
 import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import pg from 'pg'
-import {freePorts, startHaproxy, startMariadb, startPgBouncer, startPostgres, startRedis, stopAll} from '../../src/db/lab/servers.js'
+import {
+  freePorts,
+  startHaproxy,
+  startMariadb,
+  startPgBouncer,
+  startPostgres,
+  startRedis,
+  stopAll,
+} from '../../src/db/lab/servers.js'
 import {setupRedis} from '../../src/db/lab/scenarios.js'
 import {labDown, labUp, readLab} from '../../src/db/lab/lab.js'
 
@@ -21,15 +29,38 @@ afterAll(async () => {
 /** A Redis the lab did not start, with a key of its own. */
 async function foreignRedis(port: number): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'migrate-foreign-'))
-  await execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'yes', '--pidfile', path.join(dir, 'pid')])
-  for (let i = 0; i < 100 && (await execa('redis-cli', ['-p', String(port), 'PING'], {reject: false})).stdout !== 'PONG'; i++) await new Promise((r) => setTimeout(r, 50))
+  await execa('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    path.join(dir, 'pid'),
+  ])
+  for (
+    let i = 0;
+    i < 100 && (await execa('redis-cli', ['-p', String(port), 'PING'], {reject: false})).stdout !== 'PONG';
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 50))
   await execa('redis-cli', ['-p', String(port), 'SET', 'mine', 'precious'])
-  foreign.push({stop: async () => void (await execa('redis-cli', ['-p', String(port), 'SHUTDOWN', 'NOSAVE'], {reject: false}))})
+  foreign.push({
+    stop: async () => void (await execa('redis-cli', ['-p', String(port), 'SHUTDOWN', 'NOSAVE'], {reject: false})),
+  })
 }
 
 /** Sends a protocol-3.0 StartupMessage with exactly `params`; the first reply's type: R (auth), or E and its message. */
 function startupReply(port: number, params: Record<string, string>): Promise<string> {
-  const body = Buffer.concat([...Object.entries(params).flatMap(([k, v]) => [Buffer.from(k + '\0'), Buffer.from(v + '\0')]), Buffer.from('\0')])
+  const body = Buffer.concat([
+    ...Object.entries(params).flatMap(([k, v]) => [Buffer.from(k + '\0'), Buffer.from(v + '\0')]),
+    Buffer.from('\0'),
+  ])
   const head = Buffer.alloc(8)
   head.writeInt32BE(8 + body.length, 0)
   head.writeInt32BE(196608, 4)
@@ -48,14 +79,22 @@ async function role(port: number): Promise<string> {
   return (await execa('redis-cli', ['-p', String(port), 'ROLE'])).stdout.split('\n')[0]
 }
 
-test('a foreign Redis on the lab port is refused: never the source, never made a replica', {timeout: 60_000}, async () => {
+test('a foreign Redis on the lab port is refused: never the source, never made a replica', {
+  timeout: 60_000,
+}, async () => {
   const db = await freePorts(2, 41200, 41249, 'test')
   const proxy = await freePorts(2, 41250, 41299, 'test')
   await foreignRedis(db)
-  await expect(setupRedis({db, proxy})).rejects.toMatchObject({code: 'LAB_PORT_IN_USE', message: expect.stringContaining(`port ${db}`)})
+  await expect(setupRedis({db, proxy})).rejects.toMatchObject({
+    code: 'LAB_PORT_IN_USE',
+    message: expect.stringContaining(`port ${db}`),
+  })
   // …and the neighbour: the target's port taken.
   await foreignRedis(db + 11)
-  await expect(setupRedis({db: db + 10, proxy})).rejects.toMatchObject({code: 'LAB_PORT_IN_USE', message: expect.stringContaining(`port ${db + 11}`)})
+  await expect(setupRedis({db: db + 10, proxy})).rejects.toMatchObject({
+    code: 'LAB_PORT_IN_USE',
+    message: expect.stringContaining(`port ${db + 11}`),
+  })
   for (const p of [db, db + 11]) {
     expect(await role(p)).toBe('master')
     expect((await execa('redis-cli', ['-p', String(p), 'GET', 'mine'])).stdout).toBe('precious')
@@ -81,7 +120,9 @@ test('every kind of lab server refuses a port held by another process', {timeout
   }
 })
 
-test('lab up picks free ports when its preferred ones are taken, and down stops only its own', {timeout: 120_000}, async () => {
+test('lab up picks free ports when its preferred ones are taken, and down stops only its own', {
+  timeout: 120_000,
+}, async () => {
   // Hold the preferred Redis port of `lab up` (63398) if it is free, as a foreign Redis would.
   const preferred = 63398
   const held = (await freePorts(1, preferred, preferred, 'test').catch(() => undefined)) !== undefined
@@ -106,7 +147,10 @@ describe("the lab's PgBouncer", () => {
   test('lets in the startup parameters node-postgres, pgJDBC and libpq send', {timeout: 60_000}, async () => {
     const p = await freePorts(3, 41270, 41299, 'test')
     const db = await startPostgres({port: p, database: 'app'})
-    const bouncer = await startPgBouncer({port: p + 2, databases: {app: {host: '127.0.0.1', port: db.port, dbname: 'app'}}})
+    const bouncer = await startPgBouncer({
+      port: p + 2,
+      databases: {app: {host: '127.0.0.1', port: db.port, dbname: 'app'}},
+    })
     const cases: Record<string, Partial<pg.ClientConfig>> = {
       statement_timeout: {statement_timeout: 5000},
       lock_timeout: {lock_timeout: 5000},
@@ -117,15 +161,32 @@ describe("the lab's PgBouncer", () => {
     for (const [name, extra] of Object.entries(cases)) {
       const c = new pg.Client({host: '127.0.0.1', port: bouncer.port, user: 'postgres', database: 'app', ...extra})
       c.on('error', () => {})
-      await expect(c.connect().then(() => c.query('SELECT 1 AS one')).then((r) => r.rows[0].one), name).resolves.toBe(1)
+      await expect(
+        c
+          .connect()
+          .then(() => c.query('SELECT 1 AS one'))
+          .then((r) => r.rows[0].one),
+        name,
+      ).resolves.toBe(1)
       await c.end()
     }
     // pgJDBC sends extra_float_digits and (with currentSchema) search_path as startup parameters of their own.
-    for (const [k, v] of [['extra_float_digits', '3'], ['search_path', 'public'], ['statement_timeout', '5000']]) expect(await startupReply(bouncer.port, {user: 'postgres', database: 'app', [k]: v}), k).toBe('R')
+    for (const [k, v] of [
+      ['extra_float_digits', '3'],
+      ['search_path', 'public'],
+      ['statement_timeout', '5000'],
+    ])
+      expect(await startupReply(bouncer.port, {user: 'postgres', database: 'app', [k]: v}), k).toBe('R')
     // A parameter nobody configured is still refused (PgBouncer's own check stays on).
-    expect(await startupReply(bouncer.port, {user: 'postgres', database: 'app', work_mem: '64MB'})).toMatch(/^E.*unsupported startup parameter/)
+    expect(await startupReply(bouncer.port, {user: 'postgres', database: 'app', work_mem: '64MB'})).toMatch(
+      /^E.*unsupported startup parameter/,
+    )
     // libpq's PGOPTIONS arrives as options.
-    const r = await execa('psql', ['-X', '-At', `host=127.0.0.1 port=${bouncer.port} user=postgres dbname=app`, '-c', 'SELECT 1'], {reject: false, env: {PGOPTIONS: '-c geqo=off'}})
+    const r = await execa(
+      'psql',
+      ['-X', '-At', `host=127.0.0.1 port=${bouncer.port} user=postgres dbname=app`, '-c', 'SELECT 1'],
+      {reject: false, env: {PGOPTIONS: '-c geqo=off'}},
+    )
     expect(r.stdout + r.stderr).toBe('1')
     await bouncer.stop()
     await db.stop()

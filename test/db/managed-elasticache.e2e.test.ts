@@ -23,11 +23,29 @@ afterAll(async () => {
 })
 
 const group = () => s.fixture.groups['shop-cache']
-const ec = (cmd: string, extra: string[] = []) => migrate(s, ['db', cmd, '--json', '--replication-group-id', 'shop-cache', '--region', 'us-east-1', '--endpoint', s.fixture.url, ...extra])
+const ec = (cmd: string, extra: string[] = []) =>
+  migrate(s, [
+    'db',
+    cmd,
+    '--json',
+    '--replication-group-id',
+    'shop-cache',
+    '--region',
+    'us-east-1',
+    '--endpoint',
+    s.fixture.url,
+    ...extra,
+  ])
 const err = (out: string) => JSON.parse(out).error?.code
 async function redis(url: string, ...args: string[]): Promise<unknown> {
   const u = new URL(url)
-  const r = new Redis({host: u.hostname, port: Number(u.port), lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null})
+  const r = new Redis({
+    host: u.hostname,
+    port: Number(u.port),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
   await r.connect()
   try {
     return await r.call(args[0], ...args.slice(1))
@@ -37,19 +55,54 @@ async function redis(url: string, ...args: string[]): Promise<unknown> {
 }
 
 describe.sequential('redis → elasticache', () => {
-  test('clients cannot run REPLICAOF, SLAVEOF or CONFIG on the node; the replicaof path is blocked in pre-flight', {timeout: 30_000}, async () => {
-    for (const c of [['REPLICAOF', '127.0.0.1', '1'], ['SLAVEOF', 'NO', 'ONE'], ['CONFIG', 'GET', 'save']]) await expect(redis(s.targetUrl, ...c)).rejects.toThrow(/unknown command/)
-    const p = await migrate(s, ['db', 'preflight', '--json', '--engine', 'redis', '--source', s.sourceUrl, '--target', s.targetUrl])
+  test('clients cannot run REPLICAOF, SLAVEOF or CONFIG on the node; the replicaof path is blocked in pre-flight', {
+    timeout: 30_000,
+  }, async () => {
+    for (const c of [
+      ['REPLICAOF', '127.0.0.1', '1'],
+      ['SLAVEOF', 'NO', 'ONE'],
+      ['CONFIG', 'GET', 'save'],
+    ])
+      await expect(redis(s.targetUrl, ...c)).rejects.toThrow(/unknown command/)
+    const p = await migrate(s, [
+      'db',
+      'preflight',
+      '--json',
+      '--engine',
+      'redis',
+      '--source',
+      s.sourceUrl,
+      '--target',
+      s.targetUrl,
+    ])
     expect(p.exitCode).toBe(1)
-    expect(JSON.parse(p.stdout).error.data.findings.filter((f: {severity: string}) => f.severity === 'blocker').map((f: {code: string}) => f.code)).toEqual(['REDIS_TARGET_COMMANDS'])
+    expect(
+      JSON.parse(p.stdout)
+        .error.data.findings.filter((f: {severity: string}) => f.severity === 'blocker')
+        .map((f: {code: string}) => f.code),
+    ).toEqual(['REDIS_TARGET_COMMANDS'])
   })
 
-  test('the service’s errors: wrong state, invalid parameter, unknown group, throttling, bad signature', {timeout: 90_000}, async () => {
+  test('the service’s errors: wrong state, invalid parameter, unknown group, throttling, bad signature', {
+    timeout: 90_000,
+  }, async () => {
     expect(err((await ec('elasticache-complete')).stdout)).toBe('ELASTICACHE_NOT_MIGRATING')
     const bad = await ec('elasticache-start', ['--source-addr', '127.0.0.1:1'])
     expect([bad.exitCode, err(bad.stdout)]).toEqual([64, 'ELASTICACHE_BAD_PARAMETER'])
     expect(group().status).toBe('available')
-    const none = await migrate(s, ['db', 'elasticache-start', '--json', '--replication-group-id', 'nope', '--region', 'us-east-1', '--endpoint', s.fixture.url, '--source-addr', s.params.source_addr])
+    const none = await migrate(s, [
+      'db',
+      'elasticache-start',
+      '--json',
+      '--replication-group-id',
+      'nope',
+      '--region',
+      'us-east-1',
+      '--endpoint',
+      s.fixture.url,
+      '--source-addr',
+      s.params.source_addr,
+    ])
     expect(err(none.stdout)).toBe('ELASTICACHE_GROUP_NOT_FOUND')
     // Throttling: the SDK retries it (3 answers Throttling, the 4th passes); a storm outlasts the retries.
     s.fixture.faults.throttle = 3
@@ -58,13 +111,35 @@ describe.sequential('redis → elasticache', () => {
     expect(err(ok.stdout)).toBe('ELASTICACHE_NOT_BEHIND_PROXY')
     expect(s.fixture.requests.slice(before).filter((r) => r.action === 'DescribeReplicationGroups').length).toBe(4)
     s.fixture.faults.throttle = 50
-    expect(err((await ec('elasticache-start', ['--source-addr', s.params.source_addr])).stdout)).toBe('ELASTICACHE_THROTTLED')
+    expect(err((await ec('elasticache-start', ['--source-addr', s.params.source_addr])).stdout)).toBe(
+      'ELASTICACHE_THROTTLED',
+    )
     s.fixture.faults.throttle = 0
     expect(group().status).toBe('available')
-    const wrongKey = await migrate({...s, env: {...s.env, AWS_SECRET_ACCESS_KEY: 'wrong'}}, ['db', 'elasticache-complete', '--json', '--replication-group-id', 'shop-cache', '--region', 'us-east-1', '--endpoint', s.fixture.url])
+    const wrongKey = await migrate({...s, env: {...s.env, AWS_SECRET_ACCESS_KEY: 'wrong'}}, [
+      'db',
+      'elasticache-complete',
+      '--json',
+      '--replication-group-id',
+      'shop-cache',
+      '--region',
+      'us-east-1',
+      '--endpoint',
+      s.fixture.url,
+    ])
     expect(err(wrongKey.stdout)).toBe('AWS_BAD_CREDENTIALS')
     // The endpoint can come from the SDK's own variable instead of the flag.
-    const viaEnv = await migrate({...s, env: {...s.env, AWS_ENDPOINT_URL_ELASTICACHE: s.fixture.url}}, ['db', 'elasticache-check', '--json', '--replication-group-id', 'shop-cache', '--region', 'us-east-1', '--via', s.targetUrl])
+    const viaEnv = await migrate({...s, env: {...s.env, AWS_ENDPOINT_URL_ELASTICACHE: s.fixture.url}}, [
+      'db',
+      'elasticache-check',
+      '--json',
+      '--replication-group-id',
+      'shop-cache',
+      '--region',
+      'us-east-1',
+      '--via',
+      s.targetUrl,
+    ])
     expect(viaEnv.exitCode, viaEnv.stdout).toBe(0)
   })
 
@@ -86,17 +161,23 @@ describe.sequential('redis → elasticache', () => {
         Object.assign(g, saved, change)
         const r = await pf()
         expect(r.exitCode).toBe(1)
-        const blockers = JSON.parse(r.stdout).error.data.findings.filter((f: {severity: string}) => f.severity === 'blocker').map((f: {code: string}) => f.code)
+        const blockers = JSON.parse(r.stdout)
+          .error.data.findings.filter((f: {severity: string}) => f.severity === 'blocker')
+          .map((f: {code: string}) => f.code)
         expect(blockers, code).toContain(code)
       }
       Object.assign(g, saved, {nodeType: 'cache.x9.huge'})
-      expect(JSON.parse((await pf()).stdout).result.findings.map((f: {code: string}) => f.code)).toContain('ELASTICACHE_MEMORY_UNKNOWN')
+      expect(JSON.parse((await pf()).stdout).result.findings.map((f: {code: string}) => f.code)).toContain(
+        'ELASTICACHE_MEMORY_UNKNOWN',
+      )
     } finally {
       Object.assign(g, saved)
     }
   })
 
-  test('a failing smoke test after cutover rolls back by copying keys back: nothing lost', {timeout: 180_000}, async () => {
+  test('a failing smoke test after cutover rolls back by copying keys back: nothing lost', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, proxy_url: s.params.source_url})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
@@ -112,7 +193,14 @@ describe.sequential('redis → elasticache', () => {
   test('run again: cutover under load, zero lost; finalize', {timeout: 180_000}, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+      'preflight',
+      'replicate',
+      'wait-caught-up',
+      'approve-cutover',
+      'cutover',
+      'smoke-test',
+    ])
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('redis', s.targetUrl, stats.acks)).toEqual([])
     expect(group().status).toBe('available')

@@ -32,10 +32,37 @@ import {ROOT} from './helpers.js'
 export async function startElastiCacheNode(port: number, secret: string): Promise<ServerHandle> {
   const dir = mkdtempSync(path.join(tmpdir(), `migrate-ecnode${port}-`))
   await execa('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'yes',
-    '--pidfile', path.join(dir, 'pid'), '--logfile', path.join(dir, 'log'),
-    '--rename-command', 'REPLICAOF', secret, '--rename-command', 'SLAVEOF', '', '--rename-command', 'CONFIG', '',
-    '--rename-command', 'SYNC', '', '--rename-command', 'PSYNC', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    path.join(dir, 'pid'),
+    '--logfile',
+    path.join(dir, 'log'),
+    '--rename-command',
+    'REPLICAOF',
+    secret,
+    '--rename-command',
+    'SLAVEOF',
+    '',
+    '--rename-command',
+    'CONFIG',
+    '',
+    '--rename-command',
+    'SYNC',
+    '',
+    '--rename-command',
+    'PSYNC',
+    '',
   ])
   await waitPort(port)
   return {
@@ -63,12 +90,35 @@ export async function setupElastiCache(base: number): Promise<ElastiCacheScenari
     rmSync(root, {recursive: true, force: true})
     throw e
   }
-  const [src, node] = await Promise.all([up(startRedis({port: base})), up(startElastiCacheNode(base + 1, 'ec-internal-replicaof'))]).catch(fail)
-  await execa('redis-cli', ['-p', String(src.port), 'EVAL', "for i=1,2000 do redis.call('SET', 'seed:'..i, i) end return 1", '0'])
+  const [src, node] = await Promise.all([
+    up(startRedis({port: base})),
+    up(startElastiCacheNode(base + 1, 'ec-internal-replicaof')),
+  ]).catch(fail)
+  await execa('redis-cli', [
+    '-p',
+    String(src.port),
+    'EVAL',
+    "for i=1,2000 do redis.call('SET', 'seed:'..i, i) end return 1",
+    '0',
+  ])
   const fixture = await startElastiCacheFixture({
-    groups: {'shop-cache': {status: 'available', nodeType: 'cache.r6g.large', engineVersion: '7.0.7', multiAZ: true, transitEncryption: false, clusterEnabled: false, endpoint: {host: '127.0.0.1', port: node.port}, renamed: {replicaof: 'ec-internal-replicaof'}}},
+    groups: {
+      'shop-cache': {
+        status: 'available',
+        nodeType: 'cache.r6g.large',
+        engineVersion: '7.0.7',
+        multiAZ: true,
+        transitEncryption: false,
+        clusterEnabled: false,
+        endpoint: {host: '127.0.0.1', port: node.port},
+        renamed: {replicaof: 'ec-internal-replicaof'},
+      },
+    },
   })
-  const proxy = await startHaproxy({apiPort: base + 2, frontends: [{name: 'redis', port: base + 3, server: {host: '127.0.0.1', port: src.port}}]}).catch(async (e) => (await fixture.close(), fail(e)))
+  const proxy = await startHaproxy({
+    apiPort: base + 2,
+    frontends: [{name: 'redis', port: base + 3, server: {host: '127.0.0.1', port: src.port}}],
+  }).catch(async (e) => (await fixture.close(), fail(e)))
   servers.push(proxy)
   const binDir = path.join(root, 'bin')
   mkdirSync(binDir, {recursive: true})
@@ -84,9 +134,26 @@ export async function setupElastiCache(base: number): Promise<ElastiCacheScenari
   }
   const planDir = path.join(root, 'plan')
   writePlanDir(planDir, 'redis', 'redis-elasticache', params, {host: '127.0.0.1', port: src.port, name: 'cache'})
-  const env = {PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_ELASTICACHE: fixture.url}
+  const env = {
+    PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`,
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_ELASTICACHE: fixture.url,
+  }
   return {
-    engine: 'redis', planDir, binDir, clientUrl: params.proxy_url, sourceUrl: src.url, targetUrl: node.url, sourceAdminUrl: src.url, targetAdminUrl: node.url, params, servers, env, fixture,
+    engine: 'redis',
+    planDir,
+    binDir,
+    clientUrl: params.proxy_url,
+    sourceUrl: src.url,
+    targetUrl: node.url,
+    sourceAdminUrl: src.url,
+    targetAdminUrl: node.url,
+    params,
+    servers,
+    env,
+    fixture,
     async stop() {
       await fixture.close()
       for (const s of [...servers].reverse()) await s.stop().catch(() => {})

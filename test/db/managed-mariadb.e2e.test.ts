@@ -15,7 +15,16 @@ import type {Scenario} from '../../src/db/lab/scenarios.js'
 import {writePlanDir} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
 import {mariadb} from '../../src/db/lab/servers.js'
-import {ROOT, executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
+import {
+  ROOT,
+  executeWaveUnderLoad,
+  journal,
+  lastRun,
+  migrate,
+  shortSoakTemplate,
+  stepsWith,
+  type Lab,
+} from './helpers.js'
 import {freePortBlock} from './managed-helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
@@ -40,26 +49,68 @@ afterAll(async () => {
 })
 
 const target = () => `mysql://admin@127.0.0.1:${base + 1}/`
-const preflight = (service: string, extra: string[] = []) => migrate(s, ['db', 'preflight', '--json', '--engine', 'mariadb', '--target-service', service, '--source', s.sourceUrl, '--target', target(), '--target-password-env', 'MIGRATE_RDS_PASSWORD', ...extra])
+const preflight = (service: string, extra: string[] = []) =>
+  migrate(s, [
+    'db',
+    'preflight',
+    '--json',
+    '--engine',
+    'mariadb',
+    '--target-service',
+    service,
+    '--source',
+    s.sourceUrl,
+    '--target',
+    target(),
+    '--target-password-env',
+    'MIGRATE_RDS_PASSWORD',
+    ...extra,
+  ])
 const codes = (out: string) => {
   const j = JSON.parse(out)
-  return ((j.result ?? j.error?.data)?.findings ?? []).filter((f: {severity: string}) => f.severity === 'blocker').map((f: {code: string}) => f.code)
+  return ((j.result ?? j.error?.data)?.findings ?? [])
+    .filter((f: {severity: string}) => f.severity === 'blocker')
+    .map((f: {code: string}) => f.code)
 }
 
 describe.sequential('mariadb → rds for mariadb', () => {
   test('the master user is refused what RDS withholds', async () => {
-    for (const sql of ["CHANGE MASTER TO MASTER_HOST='127.0.0.1'", 'SET GLOBAL read_only = 1', 'SET SESSION sql_log_bin = 0', 'SHOW SLAVE STATUS', "SET GLOBAL gtid_slave_pos = ''", 'STOP SLAVE'])
+    for (const sql of [
+      "CHANGE MASTER TO MASTER_HOST='127.0.0.1'",
+      'SET GLOBAL read_only = 1',
+      'SET SESSION sql_log_bin = 0',
+      'SHOW SLAVE STATUS',
+      "SET GLOBAL gtid_slave_pos = ''",
+      'STOP SLAVE',
+    ])
       await expect(q(s.targetUrl.replace(/app$/, ''), sql), sql).rejects.toMatchObject({errno: 1227})
     expect(await q(s.targetUrl.replace(/app$/, ''), 'CALL mysql.rds_replica_status()')).toEqual([[], expect.anything()])
   })
 
-  test('pre-flight: self-managed path blocked on RDS, managed path passes, its blockers are found', {timeout: 60_000}, async () => {
+  test('pre-flight: self-managed path blocked on RDS, managed path passes, its blockers are found', {
+    timeout: 60_000,
+  }, async () => {
     const self = await preflight('self-managed')
     expect(self.exitCode, self.stdout).toBe(1)
     expect(codes(self.stdout)).toEqual(['MARIADB_TARGET_PRIVILEGES'])
-    expect(JSON.parse(self.stdout).error.data.findings.find((f: {code: string}) => f.code === 'MARIADB_TARGET_PRIVILEGES').hint).toMatch(/mariadb-rds/)
+    expect(
+      JSON.parse(self.stdout).error.data.findings.find((f: {code: string}) => f.code === 'MARIADB_TARGET_PRIVILEGES')
+        .hint,
+    ).toMatch(/mariadb-rds/)
     // Without --target-service: the default is the self-managed path, so the old template's pre-flight blocks too.
-    const dflt = await migrate(s, ['db', 'preflight', '--json', '--engine', 'mariadb', '--source', s.sourceUrl, '--target', target(), '--target-password-env', 'MIGRATE_RDS_PASSWORD'])
+    const dflt = await migrate(s, [
+      'db',
+      'preflight',
+      '--json',
+      '--engine',
+      'mariadb',
+      '--source',
+      s.sourceUrl,
+      '--target',
+      target(),
+      '--target-password-env',
+      'MIGRATE_RDS_PASSWORD',
+    ])
     expect(dflt.exitCode).toBe(1)
     for (const service of ['rds', 'auto']) {
       const ok = await preflight(service, ['--repl-user', 'repl'])
@@ -67,15 +118,34 @@ describe.sequential('mariadb → rds for mariadb', () => {
       expect(codes(ok.stdout)).toEqual([])
     }
     // The managed path against a self-managed server (root on the source itself): no procedures.
-    const notRds = await migrate(s, ['db', 'preflight', '--json', '--engine', 'mariadb', '--target-service', 'rds', '--source', s.sourceUrl, '--target', `mysql://root@127.0.0.1:${base}/`])
+    const notRds = await migrate(s, [
+      'db',
+      'preflight',
+      '--json',
+      '--engine',
+      'mariadb',
+      '--target-service',
+      'rds',
+      '--source',
+      s.sourceUrl,
+      '--target',
+      `mysql://root@127.0.0.1:${base}/`,
+    ])
     expect(codes(notRds.stdout)).toContain('RDS_PROCEDURES_MISSING')
     // Neighbours: strict GTID mode in the same domain, a view whose DEFINER the master user cannot be, no way-back user.
     await mariadb(s.servers[1], 'SET GLOBAL gtid_strict_mode = 1')
-    await mariadb(s.servers[0], "SET sql_log_bin = 0; CREATE DEFINER = root@localhost VIEW app.big_orders AS SELECT * FROM app.orders WHERE amount > 50; SET sql_log_bin = 1")
+    await mariadb(
+      s.servers[0],
+      'SET sql_log_bin = 0; CREATE DEFINER = root@localhost VIEW app.big_orders AS SELECT * FROM app.orders WHERE amount > 50; SET sql_log_bin = 1',
+    )
     try {
       const bad = await preflight('rds', ['--repl-user', 'nobody'])
       expect(bad.exitCode).toBe(1)
-      expect(codes(bad.stdout).sort()).toEqual(['RDS_DEFINER', 'RDS_GTID_STRICT_SAME_DOMAIN', 'RDS_NO_REVERSE_REPL_USER'])
+      expect(codes(bad.stdout).sort()).toEqual([
+        'RDS_DEFINER',
+        'RDS_GTID_STRICT_SAME_DOMAIN',
+        'RDS_NO_REVERSE_REPL_USER',
+      ])
     } finally {
       await mariadb(s.servers[1], 'SET GLOBAL gtid_strict_mode = 0')
       await mariadb(s.servers[0], 'SET sql_log_bin = 0; DROP VIEW app.big_orders; SET sql_log_bin = 1')
@@ -85,7 +155,19 @@ describe.sequential('mariadb → rds for mariadb', () => {
   test('a runbook that still says CHANGE MASTER fails on RDS and rolls back', {timeout: 120_000}, async () => {
     const tpl = parse(readFileSync(path.join(ROOT, 'templates', 'mariadb-rds.yaml'), 'utf8'))
     const rep = tpl.steps.find((x: {id: string}) => x.id === 'replicate')
-    rep.run = ['migrate', 'db', 'mariadb-replicate', '--source', 'mysql://root@{{ params.source_host }}:{{ params.source_port }}/', '--target', 'mysql://{{ params.master_user }}@{{ params.target_endpoint }}:{{ params.target_port }}/', '--repl-user', '{{ params.repl_user }}', '--target-password-env', '{{ params.target_password_env }}']
+    rep.run = [
+      'migrate',
+      'db',
+      'mariadb-replicate',
+      '--source',
+      'mysql://root@{{ params.source_host }}:{{ params.source_port }}/',
+      '--target',
+      'mysql://{{ params.master_user }}@{{ params.target_endpoint }}:{{ params.target_port }}/',
+      '--repl-user',
+      '{{ params.repl_user }}',
+      '--target-password-env',
+      '{{ params.target_password_env }}',
+    ]
     // A plan directory of its own, so the later tests start from a fresh journal.
     const dir = path.join(path.dirname(s.planDir), 'plan-withheld')
     mkdirSync(path.join(dir, 'templates'), {recursive: true})
@@ -100,7 +182,9 @@ describe.sequential('mariadb → rds for mariadb', () => {
     expect(await q(`mysql://root@127.0.0.1:${base + 1}/`, "SHOW DATABASES LIKE 'app'")).toEqual([])
   })
 
-  test('a failing smoke test after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
+  test('a failing smoke test after cutover rolls back: clients on the source, nothing lost', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
@@ -117,10 +201,22 @@ describe.sequential('mariadb → rds for mariadb', () => {
     expect(await lostWrites('mariadb', s.sourceUrl, stats.acks)).toEqual([])
   })
 
-  test('run again: cutover under load, zero lost, the way back open; finalize closes it', {timeout: 180_000}, async () => {
+  test('run again: cutover under load, zero lost, the way back open; finalize closes it', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'dump', 'load', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+      'preflight',
+      'dump',
+      'load',
+      'replicate',
+      'wait-caught-up',
+      'approve-cutover',
+      'cutover',
+      'smoke-test',
+      'reverse-replication-healthy',
+    ])
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])
     expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(base + 1)
@@ -129,7 +225,9 @@ describe.sequential('mariadb → rds for mariadb', () => {
     expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
     const st = (await q(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
     expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', base + 1])
-    const retention = (await q(s.targetUrl, 'CALL mysql.rds_show_configuration()'))[0].find((x: {name: string}) => x.name === 'binlog retention hours')
+    const retention = (await q(s.targetUrl, 'CALL mysql.rds_show_configuration()'))[0].find(
+      (x: {name: string}) => x.name === 'binlog retention hours',
+    )
     expect(retention.value).toBe('24')
     // The app accounts an earlier fail-back locked on RDS are open again.
     expect((await q(s.clientUrl, 'SELECT CURRENT_USER() AS u'))[0].u).toBe('app@127.0.0.1')

@@ -37,12 +37,29 @@ afterAll(async () => {
 
 const blockers = (out: string) => {
   const j = JSON.parse(out)
-  return ((j.result ?? j.error?.data)?.findings ?? []).filter((f: {severity: string}) => f.severity === 'blocker').map((f: {code: string}) => f.code)
+  return ((j.result ?? j.error?.data)?.findings ?? [])
+    .filter((f: {severity: string}) => f.severity === 'blocker')
+    .map((f: {code: string}) => f.code)
 }
-const preflight = (service: string, target = s.targetUrl) => migrate(s, ['db', 'preflight', '--json', '--engine', 'postgres', '--target-service', service, '--source', s.sourceUrl, '--target', target])
+const preflight = (service: string, target = s.targetUrl) =>
+  migrate(s, [
+    'db',
+    'preflight',
+    '--json',
+    '--engine',
+    'postgres',
+    '--target-service',
+    service,
+    '--source',
+    s.sourceUrl,
+    '--target',
+    target,
+  ])
 
 describe.sequential('postgres 15 → rds postgres 17', () => {
-  test('pre-flight: the master user may subscribe; a target that cannot publish or subscribe is blocked', {timeout: 60_000}, async () => {
+  test('pre-flight: the master user may subscribe; a target that cannot publish or subscribe is blocked', {
+    timeout: 60_000,
+  }, async () => {
     const self = await preflight('self-managed')
     expect(blockers(self.stdout)).toEqual(['PG_TARGET_NOT_SUPERUSER'])
     expect(self.stdout).toMatch(/postgres-rds/)
@@ -70,11 +87,15 @@ describe.sequential('postgres 15 → rds postgres 17', () => {
   })
 
   test('the master user cannot subscribe without the source password, nor publish FOR ALL TABLES', async () => {
-    await expect(q(s.targetUrl, `CREATE SUBSCRIPTION nopw CONNECTION '${s.params.source_conninfo}' PUBLICATION x`)).rejects.toThrow(/password is required|password authentication failed|no password/)
+    await expect(
+      q(s.targetUrl, `CREATE SUBSCRIPTION nopw CONNECTION '${s.params.source_conninfo}' PUBLICATION x`),
+    ).rejects.toThrow(/password is required|password authentication failed|no password/)
     await expect(q(s.targetUrl, 'CREATE PUBLICATION allp FOR ALL TABLES')).rejects.toThrow(/superuser/)
   })
 
-  test('a failing smoke test after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
+  test('a failing smoke test after cutover rolls back: clients on the source, nothing lost', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
@@ -85,19 +106,40 @@ describe.sequential('postgres 15 → rds postgres 17', () => {
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
     expect(await lostWrites('postgres', s.sourceUrl, stats.acks)).toEqual([])
     expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
-    expect(await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'")).toEqual([{rolcanlogin: true}])
+    expect(await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'")).toEqual([
+      {rolcanlogin: true},
+    ])
   })
 
-  test('run again: cutover under load, zero lost, zero failed; finalize leaves no slot', {timeout: 180_000}, async () => {
+  test('run again: cutover under load, zero lost, zero failed; finalize leaves no slot', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'schema-dump', 'schema-load', 'publication', 'subscription', 'wait-initial-copy', 'wait-lag', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+      'preflight',
+      'schema-dump',
+      'schema-load',
+      'publication',
+      'subscription',
+      'wait-initial-copy',
+      'wait-lag',
+      'approve-cutover',
+      'cutover',
+      'smoke-test',
+      'reverse-replication-healthy',
+    ])
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('postgres', s.targetUrl, stats.acks)).toEqual([])
     expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(base + 1)
     // The subscription and the reverse publication belong to the master user, not to a superuser.
-    expect(await q(s.targetAdminUrl, "SELECT pubname, r.rolname, r.rolsuper FROM pg_publication p JOIN pg_roles r ON r.oid = p.pubowner")).toEqual([{pubname: 'mig_back_pub', rolname: 'master', rolsuper: false}])
+    expect(
+      await q(
+        s.targetAdminUrl,
+        'SELECT pubname, r.rolname, r.rolsuper FROM pg_publication p JOIN pg_roles r ON r.oid = p.pubowner',
+      ),
+    ).toEqual([{pubname: 'mig_back_pub', rolname: 'master', rolsuper: false}])
     const seq = await q(s.targetUrl, 'SELECT last_value FROM writes_id_seq')
     const max = await q(s.targetUrl, 'SELECT max(id) AS m FROM writes')
     expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))

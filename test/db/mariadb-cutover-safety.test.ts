@@ -45,7 +45,10 @@ function longStatement(seconds: number): Promise<unknown> {
 async function underLoad<T>(fn: () => Promise<T>) {
   const load = startMariadbLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
   await new Promise((r) => setTimeout(r, 300))
-  const result = await fn().then((v) => ({ok: v, err: undefined}), (e) => ({ok: undefined, err: e}))
+  const result = await fn().then(
+    (v) => ({ok: v, err: undefined}),
+    (e) => ({ok: undefined, err: e}),
+  )
   await new Promise((r) => setTimeout(r, 300))
   const stats = await load.stop()
   return {...result, stats, lost: await lostWrites('mariadb', s.clientUrl, stats.acks)}
@@ -65,7 +68,12 @@ beforeAll(async () => {
     users: ['app'],
     repl: {user: 'repl', passwordEnv: 'MIGRATE_REPL_PASSWORD'},
     targetAddr: `127.0.0.1:${db + 1}`,
-    haproxy: {api: s.params.haproxy_api, server: s.params.haproxy_server, source: {host: '127.0.0.1', port: db}, target: {host: '127.0.0.1', port: db + 1}},
+    haproxy: {
+      api: s.params.haproxy_api,
+      server: s.params.haproxy_server,
+      source: {host: '127.0.0.1', port: db},
+      target: {host: '127.0.0.1', port: db + 1},
+    },
     verify: 'checksums',
     timeoutMs: 60_000,
   }
@@ -79,12 +87,18 @@ describe.sequential('mariadb cutover safety', () => {
     const long = longStatement(4)
     await new Promise((r) => setTimeout(r, 2500))
     const err = await mariadbCutover(opts, () => {}).catch((e) => e)
-    expect(err).toMatchObject({code: 'CUTOVER_REFUSED', message: expect.stringMatching(/connection \d+ app@127\.0\.0\.1:\d+, .*UPDATE orders SET amount/), data: {refusedBeforePause: true}})
+    expect(err).toMatchObject({
+      code: 'CUTOVER_REFUSED',
+      message: expect.stringMatching(/connection \d+ app@127\.0\.0\.1:\d+, .*UPDATE orders SET amount/),
+      data: {refusedBeforePause: true},
+    })
     expect(await readOnly()).toBe(0)
     await long
   })
 
-  test('a statement that starts just before the block: read_only gives up within --pause-wait, names it; nothing changed', {timeout: 60_000}, async () => {
+  test('a statement that starts just before the block: read_only gives up within --pause-wait, names it; nothing changed', {
+    timeout: 60_000,
+  }, async () => {
     let long: Promise<unknown> | undefined
     const before = async (step: string) => {
       if (step !== 'block-source-writes') return
@@ -94,13 +108,21 @@ describe.sequential('mariadb cutover safety', () => {
     const t0 = Date.now()
     const err = await mariadbCutover({...opts, before}, () => {}).catch((e) => e)
     expect(Date.now() - t0).toBeLessThan(15_000)
-    expect(err).toMatchObject({code: 'MARIADB_BLOCK_TIMEOUT', message: expect.stringMatching(/read_only could not be set within 2 s .*UPDATE orders SET amount.*nothing changed/), data: {refusedBeforePause: true}})
+    expect(err).toMatchObject({
+      code: 'MARIADB_BLOCK_TIMEOUT',
+      message: expect.stringMatching(
+        /read_only could not be set within 2 s .*UPDATE orders SET amount.*nothing changed/,
+      ),
+      data: {refusedBeforePause: true},
+    })
     expect(await readOnly()).toBe(0)
     expect(await replicating()).toBe(true)
     await long
   })
 
-  test('read_only switched off during the window is caught before promotion: the write it let in is kept', {timeout: 60_000}, async () => {
+  test('read_only switched off during the window is caught before promotion: the write it let in is kept', {
+    timeout: 60_000,
+  }, async () => {
     const before = async (step: string) => {
       if (step !== 'promote-target') return
       await q(s.sourceUrl, 'SET GLOBAL read_only = 0')
@@ -115,11 +137,15 @@ describe.sequential('mariadb cutover safety', () => {
     expect(await readOnly()).toBe(0)
   })
 
-  test('a stopped replica: refused before the block, within the bound; writes never fail', {timeout: 60_000}, async () => {
+  test('a stopped replica: refused before the block, within the bound; writes never fail', {
+    timeout: 60_000,
+  }, async () => {
     const pid = Number(readFileSync(path.join(s.servers[1].dir, 'pid'), 'utf8'))
     process.kill(pid, 'SIGSTOP')
     const t0 = Date.now()
-    const {err, stats, lost} = await underLoad(() => mariadbCutover(opts, () => {})).finally(() => process.kill(pid, 'SIGCONT'))
+    const {err, stats, lost} = await underLoad(() => mariadbCutover(opts, () => {})).finally(() =>
+      process.kill(pid, 'SIGCONT'),
+    )
     expect(err).toMatchObject({data: {refusedBeforePause: true}})
     expect(Date.now() - t0).toBeLessThan(15_000)
     expect(stats.failed).toBe(0)
@@ -127,11 +153,15 @@ describe.sequential('mariadb cutover safety', () => {
     for (let i = 0; i < 100 && !(await replicating()); i++) await new Promise((r) => setTimeout(r, 100))
   })
 
-  test('checksums before the block, the changing table re-checked inside it: cut over, nothing lost', {timeout: 120_000}, async () => {
+  test('checksums before the block, the changing table re-checked inside it: cut over, nothing lost', {
+    timeout: 120_000,
+  }, async () => {
     const lines: string[] = []
     const {ok, stats, lost} = await underLoad(() => mariadbCutover(opts, (l) => lines.push(l)))
     expect(ok, lines.join('\n')).toBeDefined()
-    expect(lines.find((l) => l.startsWith('ok   verify-before-block'))).toMatch(/: \d table\(s\) equal \(checksums, \d+ ms, outside the block\); (none changing|app\.writes still changing)/)
+    expect(lines.find((l) => l.startsWith('ok   verify-before-block'))).toMatch(
+      /: \d table\(s\) equal \(checksums, \d+ ms, outside the block\); (none changing|app\.writes still changing)/,
+    )
     expect(['', 'app.writes']).toContain((ok!.verify?.tables ?? []).map((t) => t.table).join(','))
     expect(ok!.windowMs).toBeLessThan(5000)
     expect(stats.maxGapMs).toBeLessThan(5000 + 1000)

@@ -17,7 +17,11 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
-const lab: Lab = {template: 'mariadb-gtid-replication', db: {host: '127.0.0.1', port: 23300, name: 'app'}, startLoad: startMariadbLoad}
+const lab: Lab = {
+  template: 'mariadb-gtid-replication',
+  db: {host: '127.0.0.1', port: 23300, name: 'app'},
+  startLoad: startMariadbLoad,
+}
 let s: Scenario
 beforeAll(async () => {
   s = await setupMariadb({db: 23300, proxy: 65300})
@@ -27,7 +31,9 @@ afterAll(async () => {
 })
 
 describe.sequential('mariadb gtid replication cutover', () => {
-  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
+  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
@@ -43,7 +49,18 @@ describe.sequential('mariadb gtid replication cutover', () => {
   test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'dump', 'load', 'replicate', 'wait-caught-up', 'cutover-check', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+      'preflight',
+      'dump',
+      'load',
+      'replicate',
+      'wait-caught-up',
+      'cutover-check',
+      'approve-cutover',
+      'cutover',
+      'smoke-test',
+      'reverse-replication-healthy',
+    ])
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])

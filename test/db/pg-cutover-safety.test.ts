@@ -33,9 +33,22 @@ async function q(url: string, sql: string, params: unknown[] = []): Promise<any[
 }
 
 const paused = async () => (await q(s.params.pgbouncer_admin, 'SHOW DATABASES')).find((d) => d.name === 'app')?.paused
-const canLogin = async () => (await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'"))[0].rolcanlogin
-const subscribed = async () => (await q(s.targetUrl, "SELECT count(*)::int AS n FROM pg_subscription WHERE subname = 'mig_sub'"))[0].n === 1
-const lagCheck = () => runReplicationLagCheck({type: 'replication-lag', engine: 'postgres', source: s.sourceUrl, target: s.targetUrl, slot: 'mig_sub', maxLag: 1048576}, new AbortController().signal)
+const canLogin = async () =>
+  (await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'"))[0].rolcanlogin
+const subscribed = async () =>
+  (await q(s.targetUrl, "SELECT count(*)::int AS n FROM pg_subscription WHERE subname = 'mig_sub'"))[0].n === 1
+const lagCheck = () =>
+  runReplicationLagCheck(
+    {
+      type: 'replication-lag',
+      engine: 'postgres',
+      source: s.sourceUrl,
+      target: s.targetUrl,
+      slot: 'mig_sub',
+      maxLag: 1048576,
+    },
+    new AbortController().signal,
+  )
 
 async function untilApplying(): Promise<void> {
   for (let i = 0; i < 150; i++) {
@@ -51,7 +64,7 @@ async function openTransaction(app: string): Promise<pg.Client> {
   c.on('error', () => {})
   await c.connect()
   await c.query('BEGIN')
-  await c.query("INSERT INTO orders (customer, amount, note) VALUES (1, 1, $1)", [app])
+  await c.query('INSERT INTO orders (customer, amount, note) VALUES (1, 1, $1)', [app])
   return c
 }
 
@@ -59,7 +72,10 @@ async function underLoad<T>(fn: () => Promise<T>) {
   const load = startPgLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
   await new Promise((r) => setTimeout(r, 300))
   const t0 = Date.now()
-  const result = await fn().then((v) => ({ok: v, err: undefined}), (e) => ({ok: undefined, err: e}))
+  const result = await fn().then(
+    (v) => ({ok: v, err: undefined}),
+    (e) => ({ok: undefined, err: e}),
+  )
   const ms = Date.now() - t0
   await new Promise((r) => setTimeout(r, 300))
   const stats = await load.stop()
@@ -87,7 +103,13 @@ beforeAll(async () => {
     roles: ['app'],
     sourceState: path.join(state, 'source-block.json'),
     targetState: path.join(state, 'target-block.json'),
-    pgbouncer: {admin: s.params.pgbouncer_admin, config: s.params.pgbouncer_config, database: 'app', source: {host: '127.0.0.1', port: db, dbname: 'app'}, target: {host: '127.0.0.1', port: db + 1, dbname: 'app'}},
+    pgbouncer: {
+      admin: s.params.pgbouncer_admin,
+      config: s.params.pgbouncer_config,
+      database: 'app',
+      source: {host: '127.0.0.1', port: db, dbname: 'app'},
+      target: {host: '127.0.0.1', port: db + 1, dbname: 'app'},
+    },
     verify: 'checksums',
     timeoutMs: 60_000,
   }
@@ -97,14 +119,27 @@ afterAll(async () => {
 })
 
 describe.sequential('postgres cutover safety', () => {
-  test('DDL on the source stops the apply worker: the lag check fails, the cutover is refused before any pause', {timeout: 90_000}, async () => {
-    await psql(src(), 'app', "ALTER TABLE orders ADD COLUMN extra int; INSERT INTO orders (customer, amount, note, extra) VALUES (1, 1, 'ddl', 7)")
+  test('DDL on the source stops the apply worker: the lag check fails, the cutover is refused before any pause', {
+    timeout: 90_000,
+  }, async () => {
+    await psql(
+      src(),
+      'app',
+      "ALTER TABLE orders ADD COLUMN extra int; INSERT INTO orders (customer, amount, note, extra) VALUES (1, 1, 'ddl', 7)",
+    )
     await new Promise((r) => setTimeout(r, 500))
     const lag = await lagCheck()
-    expect(lag).toMatchObject({status: 'failed', message: expect.stringContaining('public.orders.extra (integer) exists on the source but not on the target')})
+    expect(lag).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('public.orders.extra (integer) exists on the source but not on the target'),
+    })
     const lines: string[] = []
     const {err, ms, stats, lost} = await underLoad(() => pgCutover(opts, (l) => lines.push(l)))
-    expect(err).toMatchObject({code: 'CUTOVER_REFUSED', message: expect.stringContaining('orders.extra'), data: {refusedBeforePause: true}})
+    expect(err).toMatchObject({
+      code: 'CUTOVER_REFUSED',
+      message: expect.stringContaining('orders.extra'),
+      data: {refusedBeforePause: true},
+    })
     expect(lines.some((l) => l.includes('pause-clients'))).toBe(false)
     expect(ms).toBeLessThan(10_000)
     expect(stats.failed).toBe(0)
@@ -115,17 +150,25 @@ describe.sequential('postgres cutover safety', () => {
     await untilApplying()
   })
 
-  test('a long application transaction through PgBouncer: refused before the pause, naming the session', {timeout: 60_000}, async () => {
+  test('a long application transaction through PgBouncer: refused before the pause, naming the session', {
+    timeout: 60_000,
+  }, async () => {
     const long = await openTransaction('nightly-report')
     await new Promise((r) => setTimeout(r, 2500))
     const err = await pgCutover(opts, () => {}).catch((e) => e)
-    expect(err).toMatchObject({code: 'CUTOVER_REFUSED', message: expect.stringMatching(/pid \d+ user app application nightly-report .* transaction open \d/), data: {refusedBeforePause: true}})
+    expect(err).toMatchObject({
+      code: 'CUTOVER_REFUSED',
+      message: expect.stringMatching(/pid \d+ user app application nightly-report .* transaction open \d/),
+      data: {refusedBeforePause: true},
+    })
     expect(await paused()).toBe(0)
     await long.query('COMMIT')
     await long.end()
   })
 
-  test('a transaction that opens just before the pause: PAUSE gives up within --pause-wait, resumes, names it; nothing changed', {timeout: 60_000}, async () => {
+  test('a transaction that opens just before the pause: PAUSE gives up within --pause-wait, resumes, names it; nothing changed', {
+    timeout: 60_000,
+  }, async () => {
     let late: pg.Client | undefined
     const before = async (step: string) => {
       if (step === 'pause-clients') late = await openTransaction('late-batch')
@@ -133,7 +176,11 @@ describe.sequential('postgres cutover safety', () => {
     const t0 = Date.now()
     const err = await pgCutover({...opts, before}, () => {}).catch((e) => e)
     expect(Date.now() - t0).toBeLessThan(15_000)
-    expect(err).toMatchObject({code: 'PGBOUNCER_PAUSE_TIMEOUT', message: expect.stringMatching(/within 2000 ms and was resumed; nothing changed.*application late-batch/), data: {refusedBeforePause: true}})
+    expect(err).toMatchObject({
+      code: 'PGBOUNCER_PAUSE_TIMEOUT',
+      message: expect.stringMatching(/within 2000 ms and was resumed; nothing changed.*application late-batch/),
+      data: {refusedBeforePause: true},
+    })
     expect(await paused()).toBe(0)
     expect(await canLogin()).toBe(true)
     expect(await subscribed()).toBe(true)
@@ -143,7 +190,9 @@ describe.sequential('postgres cutover safety', () => {
     await untilApplying()
   })
 
-  test('a write block lifted during the window (PgBouncer resumed) is caught before the commit point and undone', {timeout: 60_000}, async () => {
+  test('a write block lifted during the window (PgBouncer resumed) is caught before the commit point and undone', {
+    timeout: 60_000,
+  }, async () => {
     const before = async (step: string) => {
       if (step === 'stop-forward-replication') await q(s.params.pgbouncer_admin, 'RESUME app')
     }
@@ -156,13 +205,18 @@ describe.sequential('postgres cutover safety', () => {
     await untilApplying()
   })
 
-  test('a window that would outlast its bound stops before the commit point: clients waited at most the bound', {timeout: 60_000}, async () => {
+  test('a window that would outlast its bound stops before the commit point: clients waited at most the bound', {
+    timeout: 60_000,
+  }, async () => {
     const limits = {maxWindowMs: 3000, pauseWaitMs: 1000, marginMs: 1000}
     const before = async (step: string) => {
       if (step === 'sync-sequences') await new Promise((r) => setTimeout(r, 2500))
     }
     const {err, stats, lost} = await underLoad(() => pgCutover({...opts, limits, before}, () => {}))
-    expect(err).toMatchObject({code: 'WRITE_BLOCK_LAPSED', message: expect.stringContaining("the window's budget is spent")})
+    expect(err).toMatchObject({
+      code: 'WRITE_BLOCK_LAPSED',
+      message: expect.stringContaining("the window's budget is spent"),
+    })
     expect(stats.maxGapMs).toBeLessThan(limits.maxWindowMs + 1000)
     expect(stats.failed).toBe(0)
     expect(lost).toEqual([])
@@ -174,43 +228,85 @@ describe.sequential('postgres cutover safety', () => {
   // stop-forward-replication before the apply worker is stopped, and that sub-step then waits for the stopped worker
   // past the window (the commit sub-step is not yet bounded). Alone, and on Node 20, it passes.
   const racy = Number(process.versions.node.split('.')[0]) >= 22
-  test.skipIf(racy)('SIGTERM during the window (as the executor sends on Ctrl-C): the pause and the write block are undone', {timeout: 60_000}, async () => {
-    const args = ['db', 'pg-cutover', '--source', opts.source, '--target', opts.target, '--role', 'app', '--state-dir', mkdtempSync(path.join(tmpdir(), 'migrate-int-')), '--source-conninfo', opts.sourceConninfo, '--target-conninfo', opts.targetConninfo, '--pgbouncer-admin', opts.pgbouncer.admin, '--pgbouncer-config', opts.pgbouncer.config, '--pgbouncer-database', 'app', '--pgbouncer-source', s.params.pgbouncer_source, '--pgbouncer-target', s.params.pgbouncer_target, '--max-window', '20s']
-    // The subscriber's apply worker, found before the run so that stopping it below is immediate: looking it up
-    // once the line arrived let the cutover run past the LSN wait first on a faster Node (the race made it hang in
-    // stop-forward-replication instead).
-    const applyWorker: number = (await q(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL"))[0].pid
-    const child = execa('node', [path.join(ROOT, 'bin/run.js'), ...args], {reject: false, all: true, forceKillAfterDelay: 30_000})
-    let out = ''
-    let worker: number | undefined
-    child.all!.on('data', (d) => {
-      out += d
-      // Once the pre-checks passed, the subscriber's apply worker stops: the wait inside the window hangs.
-      if (worker === undefined && out.includes('ok   pre-check-lag')) {
-        worker = applyWorker
-        process.kill(worker, 'SIGSTOP')
-      }
-    })
-    for (let i = 0; i < 400 && !out.includes('ok   block-source-writes'); i++) await new Promise((r) => setTimeout(r, 50))
-    expect(out).toContain('ok   block-source-writes')
-    child.kill('SIGTERM')
-    const r = await child
-    if (worker) process.kill(worker, 'SIGCONT')
-    expect(r.exitCode, `${r.signal}\n${r.all}`).toBe(1)
-    expect(r.all).toContain('undo block-source-writes')
-    expect(r.all).toContain('undo pause-clients')
-    expect(await paused()).toBe(0)
-    expect(await canLogin()).toBe(true)
-    await untilApplying()
-  })
+  test.skipIf(racy)(
+    'SIGTERM during the window (as the executor sends on Ctrl-C): the pause and the write block are undone',
+    {timeout: 60_000},
+    async () => {
+      const args = [
+        'db',
+        'pg-cutover',
+        '--source',
+        opts.source,
+        '--target',
+        opts.target,
+        '--role',
+        'app',
+        '--state-dir',
+        mkdtempSync(path.join(tmpdir(), 'migrate-int-')),
+        '--source-conninfo',
+        opts.sourceConninfo,
+        '--target-conninfo',
+        opts.targetConninfo,
+        '--pgbouncer-admin',
+        opts.pgbouncer.admin,
+        '--pgbouncer-config',
+        opts.pgbouncer.config,
+        '--pgbouncer-database',
+        'app',
+        '--pgbouncer-source',
+        s.params.pgbouncer_source,
+        '--pgbouncer-target',
+        s.params.pgbouncer_target,
+        '--max-window',
+        '20s',
+      ]
+      // The subscriber's apply worker, found before the run so that stopping it below is immediate: looking it up
+      // once the line arrived let the cutover run past the LSN wait first on a faster Node (the race made it hang in
+      // stop-forward-replication instead).
+      const applyWorker: number = (
+        await q(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL")
+      )[0].pid
+      const child = execa('node', [path.join(ROOT, 'bin/run.js'), ...args], {
+        reject: false,
+        all: true,
+        forceKillAfterDelay: 30_000,
+      })
+      let out = ''
+      let worker: number | undefined
+      child.all!.on('data', (d) => {
+        out += d
+        // Once the pre-checks passed, the subscriber's apply worker stops: the wait inside the window hangs.
+        if (worker === undefined && out.includes('ok   pre-check-lag')) {
+          worker = applyWorker
+          process.kill(worker, 'SIGSTOP')
+        }
+      })
+      for (let i = 0; i < 400 && !out.includes('ok   block-source-writes'); i++)
+        await new Promise((r) => setTimeout(r, 50))
+      expect(out).toContain('ok   block-source-writes')
+      child.kill('SIGTERM')
+      const r = await child
+      if (worker) process.kill(worker, 'SIGCONT')
+      expect(r.exitCode, `${r.signal}\n${r.all}`).toBe(1)
+      expect(r.all).toContain('undo block-source-writes')
+      expect(r.all).toContain('undo pause-clients')
+      expect(await paused()).toBe(0)
+      expect(await canLogin()).toBe(true)
+      await untilApplying()
+    },
+  )
 
-  test('checksums run before the pause; inside it only the changing table is re-checked; cut over with nothing lost', {timeout: 120_000}, async () => {
+  test('checksums run before the pause; inside it only the changing table is re-checked; cut over with nothing lost', {
+    timeout: 120_000,
+  }, async () => {
     const lines: string[] = []
     const {ok, stats, lost} = await underLoad(() => pgCutover(opts, (l) => lines.push(l)))
     expect(ok, lines.join('\n')).toBeDefined()
     // Every table, the 100,000-row orders among them, was compared with checksums before the pause; inside it at
     // most the table the writer was changing at that moment is re-checked, never orders.
-    expect(lines.find((l) => l.startsWith('ok   verify-before-pause'))).toMatch(/: \d table\(s\) equal \(checksums, \d+ ms, outside the pause\); (none changing|public\.writes still changing)/)
+    expect(lines.find((l) => l.startsWith('ok   verify-before-pause'))).toMatch(
+      /: \d table\(s\) equal \(checksums, \d+ ms, outside the pause\); (none changing|public\.writes still changing)/,
+    )
     expect(['', 'public.writes']).toContain((ok!.verify?.tables ?? []).map((t) => t.table).join(','))
     expect(ok!.estimateMs).toBeGreaterThan(0)
     expect(ok!.windowMs).toBeLessThan(5000)

@@ -19,7 +19,11 @@ async function q(url: string, sql: string): Promise<any[]> {
   }
 }
 
-const lab: Lab = {template: 'postgres-logical-replication', db: {host: '127.0.0.1', port: 24300, name: 'app'}, startLoad: startPgLoad}
+const lab: Lab = {
+  template: 'postgres-logical-replication',
+  db: {host: '127.0.0.1', port: 24300, name: 'app'},
+  startLoad: startPgLoad,
+}
 let s: Scenario
 beforeAll(async () => {
   s = await setupPostgres({db: 24300, proxy: 64300})
@@ -29,7 +33,9 @@ afterAll(async () => {
 })
 
 describe.sequential('postgres logical replication cutover', () => {
-  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
+  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
@@ -42,13 +48,30 @@ describe.sequential('postgres logical replication cutover', () => {
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
     expect(await lostWrites('postgres', s.sourceUrl, stats.acks)).toEqual([])
     expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
-    expect(await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'")).toEqual([{rolcanlogin: true}])
+    expect(await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'")).toEqual([
+      {rolcanlogin: true},
+    ])
   })
 
-  test('fixed and run again: cutover under load, zero lost, zero failed, every step journaled, finalize', {timeout: 180_000}, async () => {
+  test('fixed and run again: cutover under load, zero lost, zero failed, every step journaled, finalize', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'schema-dump', 'schema-load', 'publication', 'subscription', 'wait-initial-copy', 'wait-lag', 'cutover-check', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+      'preflight',
+      'schema-dump',
+      'schema-load',
+      'publication',
+      'subscription',
+      'wait-initial-copy',
+      'wait-lag',
+      'cutover-check',
+      'approve-cutover',
+      'cutover',
+      'smoke-test',
+      'reverse-replication-healthy',
+    ])
     // finalize is a point of no return: --yes does not approve it.
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)

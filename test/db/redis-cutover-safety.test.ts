@@ -33,7 +33,10 @@ async function replicaInStep(): Promise<void> {
 async function underLoad<T>(fn: () => Promise<T>) {
   const load = startRedisLoad({url: s.clientUrl, workers: 2, intervalMs: 5})
   await new Promise((r) => setTimeout(r, 300))
-  const result = await fn().then((v) => ({ok: v}), (e) => ({err: e}))
+  const result = await fn().then(
+    (v) => ({ok: v}),
+    (e) => ({err: e}),
+  )
   await new Promise((r) => setTimeout(r, 300))
   const stats = await load.stop()
   return {result, stats, lost: await lostWrites('redis', s.clientUrl, stats.acks)}
@@ -48,7 +51,12 @@ beforeAll(async () => {
   opts = {
     source: s.sourceUrl,
     target: s.targetUrl,
-    haproxy: {api: s.params.haproxy_api, server: s.params.haproxy_server, source: {host: '127.0.0.1', port: db}, target: {host: '127.0.0.1', port: db + 1}},
+    haproxy: {
+      api: s.params.haproxy_api,
+      server: s.params.haproxy_server,
+      source: {host: '127.0.0.1', port: db},
+      target: {host: '127.0.0.1', port: db + 1},
+    },
     pauseMs: 30_000,
     verify: 'counts',
     timeoutMs: 60_000,
@@ -62,21 +70,34 @@ describe.sequential('redis cutover safety', () => {
   test('a busy Lua script on the source: refused before any pause, naming it', {timeout: 60_000}, async () => {
     const busy = new Redis({port: port(s.sourceUrl)})
     await cli(port(s.sourceUrl), 'CONFIG', 'SET', 'lua-time-limit', '100')
-    const script = busy.eval("local t = tonumber(redis.call('TIME')[1]); while tonumber(redis.call('TIME')[1]) < t + 3 do end return 1", 0).catch(() => 0)
+    const script = busy
+      .eval(
+        "local t = tonumber(redis.call('TIME')[1]); while tonumber(redis.call('TIME')[1]) < t + 3 do end return 1",
+        0,
+      )
+      .catch(() => 0)
     await new Promise((r) => setTimeout(r, 300))
     const lines: string[] = []
     const err = await redisCutover(opts, (l) => lines.push(l)).catch((e) => e)
     await script
     busy.disconnect()
-    expect(err, err.message).toMatchObject({code: 'REDIS_PAUSE_BLOCKED', message: expect.stringContaining('Lua script'), data: {refusedBeforePause: true}})
+    expect(err, err.message).toMatchObject({
+      code: 'REDIS_PAUSE_BLOCKED',
+      message: expect.stringContaining('Lua script'),
+      data: {refusedBeforePause: true},
+    })
     expect(lines.some((l) => l.startsWith('ok   pause-source-writes'))).toBe(false)
     expect(await cli(port(s.targetUrl), 'ROLE')).toMatch(/^slave/)
   })
 
-  test('a stalled replica: refused before any pause, within the bound; writers never wait', {timeout: 60_000}, async () => {
+  test('a stalled replica: refused before any pause, within the bound; writers never wait', {
+    timeout: 60_000,
+  }, async () => {
     process.kill(targetPid(), 'SIGSTOP')
     const t0 = Date.now()
-    const {result, stats, lost} = await underLoad(() => redisCutover(opts, () => {})).finally(() => process.kill(targetPid(), 'SIGCONT'))
+    const {result, stats, lost} = await underLoad(() => redisCutover(opts, () => {})).finally(() =>
+      process.kill(targetPid(), 'SIGCONT'),
+    )
     expect((result as {err: any}).err).toMatchObject({data: {refusedBeforePause: true}})
     expect(Date.now() - t0).toBeLessThan(15_000)
     expect(stats.maxGapMs).toBeLessThan(1000)
@@ -84,7 +105,9 @@ describe.sequential('redis cutover safety', () => {
     await replicaInStep()
   })
 
-  test('a wait that would outlast CLIENT PAUSE stops inside it and is undone: nothing lost', {timeout: 60_000}, async () => {
+  test('a wait that would outlast CLIENT PAUSE stops inside it and is undone: nothing lost', {
+    timeout: 60_000,
+  }, async () => {
     // The pause's own length is the old 2.5 s setting; the replica stops for 3 s right after the pause began.
     const limits = {maxWindowMs: 2500, pauseWaitMs: 1000, marginMs: 1000}
     const before = (step: string) => {
@@ -93,8 +116,12 @@ describe.sequential('redis cutover safety', () => {
       setTimeout(() => process.kill(targetPid(), 'SIGCONT'), 3000)
     }
     const lines: string[] = []
-    const {result, stats, lost} = await underLoad(() => redisCutover({...opts, pauseMs: 2500, limits, before}, (l) => lines.push(l)))
-    expect((result as {err: any}).err, lines.join('\n')).toMatchObject({code: expect.stringMatching(/REDIS_SYNC_TIMEOUT|WRITE_BLOCK_LAPSED/)})
+    const {result, stats, lost} = await underLoad(() =>
+      redisCutover({...opts, pauseMs: 2500, limits, before}, (l) => lines.push(l)),
+    )
+    expect((result as {err: any}).err, lines.join('\n')).toMatchObject({
+      code: expect.stringMatching(/REDIS_SYNC_TIMEOUT|WRITE_BLOCK_LAPSED/),
+    })
     expect(lines).toContain('undo pause-source-writes')
     expect(lines.some((l) => l.startsWith('ok   promote-target'))).toBe(false)
     expect(lost).toEqual([])
@@ -104,7 +131,9 @@ describe.sequential('redis cutover safety', () => {
     await replicaInStep()
   })
 
-  test('a pause lifted by someone else during the window is caught before promotion: the write it let in is kept', {timeout: 60_000}, async () => {
+  test('a pause lifted by someone else during the window is caught before promotion: the write it let in is kept', {
+    timeout: 60_000,
+  }, async () => {
     const before = async (step: string) => {
       if (step !== 'promote-target') return
       await cli(port(s.sourceUrl), 'CLIENT', 'UNPAUSE')
@@ -119,7 +148,9 @@ describe.sequential('redis cutover safety', () => {
     await replicaInStep()
   })
 
-  test('with nothing in the way it cuts over under load: nothing lost, the window within its bound', {timeout: 60_000}, async () => {
+  test('with nothing in the way it cuts over under load: nothing lost, the window within its bound', {
+    timeout: 60_000,
+  }, async () => {
     const check = await redisCutover({...opts, checkOnly: true}, () => {})
     expect(check.steps.at(-1)?.note).toMatch(/^window estimate: about \d+\.\d s, at most 5\.0 s$/)
     const {result, stats, lost} = await underLoad(() => redisCutover(opts, () => {}))

@@ -18,7 +18,11 @@ async function info(url: string, section = 'replication'): Promise<string> {
   }
 }
 
-const lab: Lab = {template: 'redis-replicaof', db: {host: '127.0.0.1', port: 63300, name: 'cache'}, startLoad: startRedisLoad}
+const lab: Lab = {
+  template: 'redis-replicaof',
+  db: {host: '127.0.0.1', port: 63300, name: 'cache'},
+  startLoad: startRedisLoad,
+}
 let s: Scenario
 beforeAll(async () => {
   s = await setupRedis({db: 63300, proxy: 65320})
@@ -28,7 +32,9 @@ afterAll(async () => {
 })
 
 describe.sequential('redis replicaof cutover', () => {
-  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {timeout: 180_000}, async () => {
+  test('a failing verify after cutover rolls back: clients on the source, nothing lost', {
+    timeout: 180_000,
+  }, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
     expect(r.exitCode, r.stdout + r.stderr).toBe(3)
     const events = journal(s.planDir)
@@ -45,7 +51,17 @@ describe.sequential('redis replicaof cutover', () => {
   test('fixed and run again: cutover under load, zero lost, every step journaled', {timeout: 180_000}, async () => {
     const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
     const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual(['preflight', 'replicate', 'wait-link-up', 'wait-lag', 'cutover-check', 'approve-cutover', 'cutover', 'smoke-test', 'reverse-replication-healthy'])
+    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+      'preflight',
+      'replicate',
+      'wait-link-up',
+      'wait-lag',
+      'cutover-check',
+      'approve-cutover',
+      'cutover',
+      'smoke-test',
+      'reverse-replication-healthy',
+    ])
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('redis', s.targetUrl, stats.acks)).toEqual([])

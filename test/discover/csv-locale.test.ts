@@ -53,7 +53,8 @@ describe('numbers as a locale writes them', () => {
   })
 
   it('refuses what is not a number in any locale', () => {
-    for (const raw of ['1.2.3,4.5', '1,23,456', '1.23.456', '12..5', 'four', '16 GB', '1.2345.678']) expect(value(raw, comma)).toMatch(/^refused/)
+    for (const raw of ['1.2.3,4.5', '1,23,456', '1.23.456', '12..5', 'four', '16 GB', '1.2345.678'])
+      expect(value(raw, comma)).toMatch(/^refused/)
   })
 
   it('tells the decimal mark from the cells that show it, the delimiter otherwise, and nothing when the cells disagree', () => {
@@ -63,7 +64,9 @@ describe('numbers as a locale writes them', () => {
     expect(numberLocaleOf(cells('16.384'), ';').decimal).toBe(',')
     expect(numberLocaleOf(cells('16.384'), ',').decimal).toBe('.')
     expect(numberLocaleOf(cells('16.384'), '\t').decimal).toBeUndefined()
-    expect(numberLocaleOf(cells('2,5', '0.75', '16.384'), ';')).toEqual({because: 'the file writes decimals both ways (line 3 writes 0.75, line 2 writes 2,5)'})
+    expect(numberLocaleOf(cells('2,5', '0.75', '16.384'), ';')).toEqual({
+      because: 'the file writes decimals both ways (line 3 writes 0.75, line 2 writes 2,5)',
+    })
     expect(numberLocaleOf(cells('2,5'), '\t', '.').decimal).toBe('.')
     expect(decimalShownBy('16.384')).toBeUndefined()
   })
@@ -71,13 +74,20 @@ describe('numbers as a locale writes them', () => {
   it('reads back any number as de-DE, en-US, fr-FR, de-CH or id-ID write it, in a file that shows its locale (property)', () => {
     const locales = ['de-DE', 'en-US', 'fr-FR', 'de-CH', 'id-ID', 'it-IT', 'nl-NL']
     fc.assert(
-      fc.property(fc.constantFrom(...locales), fc.oneof(fc.integer({min: -1e9, max: 1e9}), fc.double({min: -1e6, max: 1e6, noNaN: true}).map((x) => Math.round(x * 1000) / 1000)), (tag, n) => {
-        const format = new Intl.NumberFormat(tag, {maximumFractionDigits: 3})
-        const written = format.format(n).replace('\u2212', '-')
-        // The file shows its locale through another number: 0.5 as this locale writes it.
-        const locale = numberLocaleOf([{raw: format.format(0.5), line: 2}], '\t')
-        expect(value(written, locale)).toBe(n === 0 ? value(written, locale) : n)
-      }),
+      fc.property(
+        fc.constantFrom(...locales),
+        fc.oneof(
+          fc.integer({min: -1e9, max: 1e9}),
+          fc.double({min: -1e6, max: 1e6, noNaN: true}).map((x) => Math.round(x * 1000) / 1000),
+        ),
+        (tag, n) => {
+          const format = new Intl.NumberFormat(tag, {maximumFractionDigits: 3})
+          const written = format.format(n).replace('\u2212', '-')
+          // The file shows its locale through another number: 0.5 as this locale writes it.
+          const locale = numberLocaleOf([{raw: format.format(0.5), line: 2}], '\t')
+          expect(value(written, locale)).toBe(n === 0 ? value(written, locale) : n)
+        },
+      ),
       {numRuns: 500},
     )
   })
@@ -87,15 +97,27 @@ describe('decoding exports', () => {
   const text = 'name,vcpus\nbüro-01,2\n'
   it('reads UTF-8 with and without a byte-order mark, UTF-16 LE and BE with one', () => {
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')])
-    for (const bytes of [Buffer.from(text), Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]), le, Buffer.from(le).swap16()]) {
+    for (const bytes of [
+      Buffer.from(text),
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+      le,
+      Buffer.from(le).swap16(),
+    ]) {
       expect(decodeCsv(bytes)).toEqual({text})
     }
   })
 
   it('refuses, with the line, what it cannot decode for sure', () => {
-    expect(decodeCsv(Buffer.from(text, 'utf16le'))).toMatchObject({problem: expect.stringMatching(/UTF-16 text without a byte-order mark/), line: 1})
-    expect(decodeCsv(Buffer.concat([Buffer.from('a,b\n1,2\nx,'), Buffer.from([0xe9]), Buffer.from('\n')]))).toMatchObject({problem: expect.stringMatching(/is not UTF-8/), line: 3})
-    expect(decodeCsv(Buffer.from([0xff, 0xfe, 0x41]))).toMatchObject({problem: expect.stringMatching(/odd number of bytes/)})
+    expect(decodeCsv(Buffer.from(text, 'utf16le'))).toMatchObject({
+      problem: expect.stringMatching(/UTF-16 text without a byte-order mark/),
+      line: 1,
+    })
+    expect(
+      decodeCsv(Buffer.concat([Buffer.from('a,b\n1,2\nx,'), Buffer.from([0xe9]), Buffer.from('\n')])),
+    ).toMatchObject({problem: expect.stringMatching(/is not UTF-8/), line: 3})
+    expect(decodeCsv(Buffer.from([0xff, 0xfe, 0x41]))).toMatchObject({
+      problem: expect.stringMatching(/odd number of bytes/),
+    })
   })
 })
 
@@ -110,14 +132,32 @@ describe('real-looking exports', () => {
 
   it('German Excel: 16.384 MiB is 16384, sda:1.024 is 1024 GiB, 2,5 and 37,5 are decimals', () => {
     const s = servers('generic-excel-de.csv')
-    expect(s['erp-app-01']).toMatchObject({memoryMiB: 16384, disks: [{name: 'sda', sizeGiB: 1024}, {name: 'sdb', sizeGiB: 2.5}], utilization: {cpuP95: 37.5}})
-    expect(s['erp-db-01']).toMatchObject({memoryMiB: 65536, disks: [{name: 'sda', sizeGiB: 100}, {name: 'sdb', sizeGiB: 4096}], utilization: {cpuP95: 61.25}})
+    expect(s['erp-app-01']).toMatchObject({
+      memoryMiB: 16384,
+      disks: [
+        {name: 'sda', sizeGiB: 1024},
+        {name: 'sdb', sizeGiB: 2.5},
+      ],
+      utilization: {cpuP95: 37.5},
+    })
+    expect(s['erp-db-01']).toMatchObject({
+      memoryMiB: 65536,
+      disks: [
+        {name: 'sda', sizeGiB: 100},
+        {name: 'sdb', sizeGiB: 4096},
+      ],
+      utilization: {cpuP95: 61.25},
+    })
     expect(s['erp-web-01'].memoryMiB).toBe(8192)
   })
 
   it('RVTools vInfo as UTF-16 LE Unicode text: German numbers, tab-delimited', () => {
     const s = servers('rvtools-vinfo-utf16le.txt')
-    expect(s['sap-app-01']).toMatchObject({memoryMiB: 32768, disks: [{sizeGiB: 150, usedGiB: 80}], os: {family: 'linux'}})
+    expect(s['sap-app-01']).toMatchObject({
+      memoryMiB: 32768,
+      disks: [{sizeGiB: 150, usedGiB: 80}],
+      os: {family: 'linux'},
+    })
     expect(s['sap-db-01']).toMatchObject({memoryMiB: 131072, disks: [{sizeGiB: 1024, usedGiB: 512}]})
     expect(s['ad-01']).toMatchObject({memoryMiB: 4096, state: 'stopped'})
   })
@@ -125,23 +165,55 @@ describe('real-looking exports', () => {
   it('UTF-16 BE Unicode text and French Excel (no-break spaces between thousands)', () => {
     expect(Object.values(servers('generic-unicode-be.txt')).map((s) => s.name)).toEqual(['büro-01', 'büro-02'])
     const fr = servers('azure-migrate-fr.csv')
-    expect(fr['paie-app-01']).toMatchObject({memoryMiB: 16384, disks: [{sizeGiB: 127}, {sizeGiB: 1024}], utilization: {cpuP95: 12.5, memoryP95: 61}})
-    expect(fr['paie-db-01']).toMatchObject({memoryMiB: 65536, disks: [{sizeGiB: 2048.5}], utilization: {memoryP95: 80.75}})
+    expect(fr['paie-app-01']).toMatchObject({
+      memoryMiB: 16384,
+      disks: [{sizeGiB: 127}, {sizeGiB: 1024}],
+      utilization: {cpuP95: 12.5, memoryP95: 61},
+    })
+    expect(fr['paie-db-01']).toMatchObject({
+      memoryMiB: 65536,
+      disks: [{sizeGiB: 2048.5}],
+      utilization: {memoryP95: 80.75},
+    })
   })
 
   it('a number the file cannot decide is refused at its line, exit 64; --decimal-separator decides it', async () => {
-    const r = await migrate(['discover', 'file', cmdb('ambiguous-numbers.tsv'), '--out', path.join(tmp.dir, 'a', 'inventory.yaml')])
+    const r = await migrate([
+      'discover',
+      'file',
+      cmdb('ambiguous-numbers.tsv'),
+      '--out',
+      path.join(tmp.dir, 'a', 'inventory.yaml'),
+    ])
     expect(r.exitCode).toBe(64)
-    expect(r.stderr).toMatch(/ambiguous-numbers\.tsv:2:10: error CSV_BAD_NUMBER: memory_mib "16\.384" could be 16384 or 16\.384: nothing else in this file shows whether "\." groups thousands or marks decimals\. Write it without thousands separators \(e\.g\. 16384\), or pass --decimal-separator/)
+    expect(r.stderr).toMatch(
+      /ambiguous-numbers\.tsv:2:10: error CSV_BAD_NUMBER: memory_mib "16\.384" could be 16384 or 16\.384: nothing else in this file shows whether "\." groups thousands or marks decimals\. Write it without thousands separators \(e\.g\. 16384\), or pass --decimal-separator/,
+    )
     const out = path.join(tmp.dir, 'b', 'inventory.yaml')
-    const ok = await migrate(['discover', 'file', cmdb('ambiguous-numbers.tsv'), '--decimal-separator', ',', '--out', out])
+    const ok = await migrate([
+      'discover',
+      'file',
+      cmdb('ambiguous-numbers.tsv'),
+      '--decimal-separator',
+      ',',
+      '--out',
+      out,
+    ])
     expect(ok.exitCode).toBe(0)
-    expect((parse(readFileSync(out, 'utf8')) as Inventory).servers.find((s) => s.id === 'app-01')!.memoryMiB).toBe(16384)
+    expect((parse(readFileSync(out, 'utf8')) as Inventory).servers.find((s) => s.id === 'app-01')!.memoryMiB).toBe(
+      16384,
+    )
     expect(servers('ambiguous-numbers.tsv', '.')['app-01'].memoryMiB).toBe(16)
   })
 
   it('a file in the Windows code page is refused with its line and how to re-save it, exit 64', async () => {
-    const r = await migrate(['discover', 'file', cmdb('generic-cp1252.csv'), '--out', path.join(tmp.dir, 'c', 'inventory.yaml')])
+    const r = await migrate([
+      'discover',
+      'file',
+      cmdb('generic-cp1252.csv'),
+      '--out',
+      path.join(tmp.dir, 'c', 'inventory.yaml'),
+    ])
     expect(r.exitCode).toBe(64)
     expect(r.stderr).toMatch(/generic-cp1252\.csv:2:1: error FILE_ENCODING: is not UTF-8.*Save it as "CSV UTF-8/)
     expect(r.stderr).not.toMatch(/INTERNAL|\n\s+at /)

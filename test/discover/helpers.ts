@@ -16,8 +16,18 @@ export function tempDir(prefix = 'migrate-discover-'): {dir: string; cleanup: ()
 export async function migrate(args: string[], env: Record<string, string> = {}, cwd = ROOT) {
   const home = env.HOME ?? mkdtempSync(path.join(tmpdir(), 'migrate-home-'))
   try {
-    const r = await execa('node', [BIN, ...args], {cwd, reject: false, extendEnv: false, env: {PATH: process.env.PATH ?? '', HOME: home, AWS_EC2_METADATA_DISABLED: 'true', ...env}})
-    return {exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), firstLine: String(r.stderr).split('\n')[0]}
+    const r = await execa('node', [BIN, ...args], {
+      cwd,
+      reject: false,
+      extendEnv: false,
+      env: {PATH: process.env.PATH ?? '', HOME: home, AWS_EC2_METADATA_DISABLED: 'true', ...env},
+    })
+    return {
+      exitCode: r.exitCode,
+      stdout: String(r.stdout),
+      stderr: String(r.stderr),
+      firstLine: String(r.stderr).split('\n')[0],
+    }
   } finally {
     if (!env.HOME) rmSync(home, {recursive: true, force: true})
   }
@@ -58,7 +68,11 @@ export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000)
 export async function startRedis(extra: string[] = []): Promise<{port: number; stop: () => Promise<void>}> {
   const port = await freePort(43000, 43199)
   const dir = mkdtempSync(path.join(tmpdir(), 'migrate-redis-'))
-  const p = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra], {reject: false})
+  const p = execa(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
+    {reject: false},
+  )
   await waitForPort(port)
   return {
     port,

@@ -56,20 +56,58 @@ type Run = typeof run extends fc.Arbitrary<infer T> ? T : never
 type World = Run['world']
 
 function vm(id: string, kind: string, ref: string, ip: string, provider: Server['provider']): Server {
-  return {id, name: id, provider, privateIps: [ip], publicIps: [], vcpus: 2, memoryMiB: 4096, disks: [], os: {family: 'linux'}, state: 'running', tags: {}, source: {kind, ref}}
+  return {
+    id,
+    name: id,
+    provider,
+    privateIps: [ip],
+    publicIps: [],
+    vcpus: 2,
+    memoryMiB: 4096,
+    disks: [],
+    os: {family: 'linux'},
+    state: 'running',
+    tags: {},
+    source: {kind, ref},
+  }
 }
 
 function probeText(h: number, w: World, sessions: {client: string; clientPort: number; host: number}[]): string {
   const host = HOSTS[h]
   const ports = [22, ...w.listening[h].map((i) => host.ports[i])]
-  const listen = [...new Set(ports)].map((p) => `LISTEN 0 128 0.0.0.0:${p} 0.0.0.0:*${PROCESS[p] ? ` users:(("${PROCESS[p]}",pid=1,fd=3))` : ''}`)
+  const listen = [...new Set(ports)].map(
+    (p) => `LISTEN 0 128 0.0.0.0:${p} 0.0.0.0:*${PROCESS[p] ? ` users:(("${PROCESS[p]}",pid=1,fd=3))` : ''}`,
+  )
   const estab = w.connections
     .filter((c) => c.from === h && c.from !== c.to)
-    .map((c, i) => `ESTAB 0 0 ${host.ip}:${41000 + i} ${HOSTS[c.to].ip}:${HOSTS[c.to].ports[c.port]} users:(("java",pid=2,fd=4))`)
+    .map(
+      (c, i) =>
+        `ESTAB 0 0 ${host.ip}:${41000 + i} ${HOSTS[c.to].ip}:${HOSTS[c.to].ports[c.port]} users:(("java",pid=2,fd=4))`,
+    )
   // The runner's own ssh clients to the hosts it probes, seen in its socket table.
-  const own = sessions.filter((s) => s.client === host.ip).map((s) => `ESTAB 0 0 ${host.ip}:${s.clientPort} ${HOSTS[s.host].ip}:22 users:(("ssh",pid=3,fd=3))`)
+  const own = sessions
+    .filter((s) => s.client === host.ip)
+    .map((s) => `ESTAB 0 0 ${host.ip}:${s.clientPort} ${HOSTS[s.host].ip}:22 users:(("ssh",pid=3,fd=3))`)
   const me = sessions.find((s) => s.host === h)
-  return [`@@hostname`, host.name, `@@nproc`, '2', `@@meminfo`, 'MemTotal: 4194304 kB', `@@ip`, host.ip, `@@listen`, ...listen, `@@established`, ...estab, ...own, `@@ssh-connection`, me ? `${me.client} ${me.clientPort} ${host.ip} 22` : '', `@@end`, ''].join('\n')
+  return [
+    `@@hostname`,
+    host.name,
+    `@@nproc`,
+    '2',
+    `@@meminfo`,
+    'MemTotal: 4194304 kB',
+    `@@ip`,
+    host.ip,
+    `@@listen`,
+    ...listen,
+    `@@established`,
+    ...estab,
+    ...own,
+    `@@ssh-connection`,
+    me ? `${me.client} ${me.clientPort} ${host.ip} 22` : '',
+    `@@end`,
+    '',
+  ].join('\n')
 }
 
 /** What the sources of one run return for this estate, as the real ones would; undefined when the run stops. */
@@ -80,22 +118,48 @@ function results(r: Run): SourceResult[] | undefined {
   if (r.kind === 'aws') {
     const res = emptyResult('aws', r.regions)
     const a = r.account.slice(0, 1)
-    for (const region of r.regions) for (const k of w.instances[REGIONS.indexOf(region)]) res.servers.push({...vm(`i-${a}-${region}-${k}`, 'aws', `${region}/i-${a}-${region}-${k}`, `10.0.0.${k + 1}`, 'aws'), source: {kind: 'aws', ref: `${region}/i-${a}-${region}-${k}`, account: r.account}})
+    for (const region of r.regions)
+      for (const k of w.instances[REGIONS.indexOf(region)])
+        res.servers.push({
+          ...vm(`i-${a}-${region}-${k}`, 'aws', `${region}/i-${a}-${region}-${k}`, `10.0.0.${k + 1}`, 'aws'),
+          source: {kind: 'aws', ref: `${region}/i-${a}-${region}-${k}`, account: r.account},
+        })
     // As the AWS source: the account is known from the instances' owner, unknown when none was found.
     if (res.servers.length > 0) res.account = r.account
     out.push(res)
   } else if (r.kind === 'file') {
     const res = emptyResult('file', r.files)
-    for (const f of r.files) for (const k of w.rows[FILES.indexOf(f)]) res.servers.push(vm(`${f.slice(0, 1)}-${k}`, 'file', `${f}:${k + 2}`, k === 0 ? HOSTS[FILES.indexOf(f)].ip : `10.1.${FILES.indexOf(f)}.${k}`, 'onprem'))
+    for (const f of r.files)
+      for (const k of w.rows[FILES.indexOf(f)])
+        res.servers.push(
+          vm(
+            `${f.slice(0, 1)}-${k}`,
+            'file',
+            `${f}:${k + 2}`,
+            k === 0 ? HOSTS[FILES.indexOf(f)].ip : `10.1.${FILES.indexOf(f)}.${k}`,
+            'onprem',
+          ),
+        )
     out.push(res)
   } else if (r.kind === 'ssh') {
-    const res = emptyResult('ssh', r.hosts.map((h) => HOSTS[h].label))
+    const res = emptyResult(
+      'ssh',
+      r.hosts.map((h) => HOSTS[h].label),
+    )
     const up = r.hosts.filter((h) => !failing.has(HOSTS[h].label))
-    for (const h of r.hosts) if (failing.has(HOSTS[h].label)) res.failures.push({target: HOSTS[h].label, code: 'SSH_TIMEOUT', message: 'connection timed out'})
+    for (const h of r.hosts)
+      if (failing.has(HOSTS[h].label))
+        res.failures.push({target: HOSTS[h].label, code: 'SSH_TIMEOUT', message: 'connection timed out'})
     if (up.length === 0) return undefined
     const runnerIp = w.runner !== undefined ? HOSTS[w.runner].ip : '10.0.0.99'
-    const sessions = up.map((h, i) => ({client: w.runner === h ? '127.0.0.1' : runnerIp, clientPort: 50000 + i, host: h}))
-    const facts: HostFacts[] = up.map((h) => factsFromProbe({target: HOSTS[h].label, address: HOSTS[h].ip, stdout: probeText(h, w, sessions)}))
+    const sessions = up.map((h, i) => ({
+      client: w.runner === h ? '127.0.0.1' : runnerIp,
+      clientPort: 50000 + i,
+      host: h,
+    }))
+    const facts: HostFacts[] = up.map((h) =>
+      factsFromProbe({target: HOSTS[h].label, address: HOSTS[h].ip, stdout: probeText(h, w, sessions)}),
+    )
     disambiguateHosts(facts)
     for (const f of facts) {
       res.servers.push(f.server)
@@ -106,10 +170,27 @@ function results(r: Run): SourceResult[] | undefined {
   }
   if (r.db.length > 0) {
     const eps = r.db.map((i) => ENDPOINTS[i])
-    const res = emptyResult('db', eps.map((e) => e.url))
+    const res = emptyResult(
+      'db',
+      eps.map((e) => e.url),
+    )
     for (const e of eps) {
       if (failing.has(e.url)) res.failures.push({target: e.url, code: 'DB_UNREACHABLE', message: 'connection refused'})
-      else res.databases.push({id: `${e.engine}:${e.host}:${e.port}`, name: `${e.engine} ${e.host}:${e.port}`, engine: e.engine, version: '1.0', host: e.host, port: e.port, sizeGiB: 1, role: 'standalone', managed: false, tags: {}, settings: {x: '1'}, source: {kind: 'db', ref: e.url}} satisfies Database)
+      else
+        res.databases.push({
+          id: `${e.engine}:${e.host}:${e.port}`,
+          name: `${e.engine} ${e.host}:${e.port}`,
+          engine: e.engine,
+          version: '1.0',
+          host: e.host,
+          port: e.port,
+          sizeGiB: 1,
+          role: 'standalone',
+          managed: false,
+          tags: {},
+          settings: {x: '1'},
+          source: {kind: 'db', ref: e.url},
+        } satisfies Database)
     }
     if (res.databases.length === 0) return undefined
     out.push(res)
@@ -127,7 +208,12 @@ function readers(res: SourceResult[]): Set<string> {
   return out
 }
 
-const producerOf = (s: Server) => (s.source?.kind === 'aws' ? `aws:${s.source.account}:${s.source.ref!.split('/')[0]}` : s.source?.kind === 'file' ? `file:${s.source.ref!.replace(/:\d+$/, '')}` : `${s.source?.kind}:${s.source?.ref}`)
+const producerOf = (s: Server) =>
+  s.source?.kind === 'aws'
+    ? `aws:${s.source.account}:${s.source.ref!.split('/')[0]}`
+    : s.source?.kind === 'file'
+      ? `file:${s.source.ref!.replace(/:\d+$/, '')}`
+      : `${s.source?.kind}:${s.source?.ref}`
 const endpoint = (d: Database) => `${d.host}:${d.port}`
 const sshAt = (ip: string | undefined) => HOSTS.find((h) => h.ip === ip)?.label
 
@@ -138,12 +224,20 @@ interface History {
 }
 
 function finalServer(inv: Inventory, raw: Server): Server | undefined {
-  return inv.servers.find((s) => s.id === raw.id) ?? (raw.provider === 'onprem' ? inv.servers.find((s) => s.provider === 'onprem' && s.privateIps.some((ip) => raw.privateIps.includes(ip))) : undefined)
+  return (
+    inv.servers.find((s) => s.id === raw.id) ??
+    (raw.provider === 'onprem'
+      ? inv.servers.find((s) => s.provider === 'onprem' && s.privateIps.some((ip) => raw.privateIps.includes(ip)))
+      : undefined)
+  )
 }
 
 /** A dependency by the addresses of its ends, which ids (renamed, merged) do not change. */
 function depKeys(inv: Pick<Inventory, 'servers' | 'databases' | 'dependencies'>): Map<string, string[]> {
-  const ipOf = new Map<string, string | undefined>([...inv.servers.map((s) => [s.id, s.privateIps[0]] as const), ...inv.databases.map((d) => [d.id, d.host] as const)])
+  const ipOf = new Map<string, string | undefined>([
+    ...inv.servers.map((s) => [s.id, s.privateIps[0]] as const),
+    ...inv.databases.map((d) => [d.id, d.host] as const),
+  ])
   return new Map(inv.dependencies.map((d) => [`${ipOf.get(d.from)}->${ipOf.get(d.to)}:${d.port}`, [d.from, d.to]]))
 }
 
@@ -157,7 +251,10 @@ function check(prev: Inventory | undefined, next: Inventory, res: SourceResult[]
     for (const s of prev.servers) {
       if (nextServers.has(s.id)) continue
       goneServers.add(s.id)
-      expect(covers(hist.servers.get(s.id) ?? []), `server ${s.id} (from ${[...(hist.servers.get(s.id) ?? [])]}) went, but no run that read where it came from succeeded`).toBe(true)
+      expect(
+        covers(hist.servers.get(s.id) ?? []),
+        `server ${s.id} (from ${[...(hist.servers.get(s.id) ?? [])]}) went, but no run that read where it came from succeeded`,
+      ).toBe(true)
     }
     const nextEndpoints = new Set(next.databases.map(endpoint))
     const goneEndpoints = new Set<string>()
@@ -165,15 +262,30 @@ function check(prev: Inventory | undefined, next: Inventory, res: SourceResult[]
       if (nextEndpoints.has(endpoint(d))) continue
       goneEndpoints.add(endpoint(d))
       const producers = [...(hist.databases.get(endpoint(d)) ?? []), ...(sshAt(d.host) ? [`ssh:${sshAt(d.host)}`] : [])]
-      expect(covers(producers), `database ${d.id} went, but neither its source nor a probe of its host read it in this run`).toBe(true)
+      expect(
+        covers(producers),
+        `database ${d.id} went, but neither its source nor a probe of its host read it in this run`,
+      ).toBe(true)
     }
     const nextDeps = depKeys(next)
-    const ipOfPrev = new Map<string, string | undefined>([...prev.servers.map((s) => [s.id, s.privateIps[0]] as const), ...prev.databases.map((d) => [d.id, d.host] as const)])
+    const ipOfPrev = new Map<string, string | undefined>([
+      ...prev.servers.map((s) => [s.id, s.privateIps[0]] as const),
+      ...prev.databases.map((d) => [d.id, d.host] as const),
+    ])
     for (const [key, [from, to]] of depKeys(prev)) {
       if (nextDeps.has(key)) continue
       const bothProbed = probedIps.has(ipOfPrev.get(from)!) && probedIps.has(ipOfPrev.get(to)!)
-      const endWent = [from, to].some((x) => goneServers.has(x) || goneEndpoints.has(prev.databases.find((d) => d.id === x) ? endpoint(prev.databases.find((d) => d.id === x)!) : ''))
-      expect(bothProbed || endWent, `observed dependency ${key} went, but its two hosts were not both read in this run`).toBe(true)
+      const endWent = [from, to].some(
+        (x) =>
+          goneServers.has(x) ||
+          goneEndpoints.has(
+            prev.databases.find((d) => d.id === x) ? endpoint(prev.databases.find((d) => d.id === x)!) : '',
+          ),
+      )
+      expect(
+        bothProbed || endWent,
+        `observed dependency ${key} went, but its two hosts were not both read in this run`,
+      ).toBe(true)
     }
     for (const a of prev.applications) expect(next.applications.map((x) => x.name)).toContain(a.name)
   }
@@ -187,15 +299,24 @@ function check(prev: Inventory | undefined, next: Inventory, res: SourceResult[]
       set.add(producerOf(s))
     }
     for (const d of r.databases) {
-      expect(next.databases.some((x) => endpoint(x) === endpoint(d)), `database ${d.id} found by ${r.kind} is missing`).toBe(true)
+      expect(
+        next.databases.some((x) => endpoint(x) === endpoint(d)),
+        `database ${d.id} found by ${r.kind} is missing`,
+      ).toBe(true)
       let set = hist.databases.get(endpoint(d))
       if (!set) hist.databases.set(endpoint(d), (set = new Set()))
       set.add(r.kind === 'db' ? `db:${d.source!.ref}` : `ssh:${d.source!.ref}`)
     }
   }
-  const found = depKeys({servers: next.servers, databases: next.databases, dependencies: res.flatMap((r) => r.dependencies).map((d) => ({...d}))})
+  const found = depKeys({
+    servers: next.servers,
+    databases: next.databases,
+    dependencies: res.flatMap((r) => r.dependencies).map((d) => ({...d})),
+  })
   const nextDeps = depKeys(next)
-  for (const key of found.keys()) if (!key.includes('undefined')) expect(nextDeps.has(key), `dependency ${key} found in this run is missing`).toBe(true)
+  for (const key of found.keys())
+    if (!key.includes('undefined'))
+      expect(nextDeps.has(key), `dependency ${key} found in this run is missing`).toBe(true)
   // No connection of the probe itself, from the machine running discover, is a dependency.
   for (const d of next.dependencies) expect(d.port).not.toBe(22)
 }
@@ -209,7 +330,10 @@ describe('discover merge, as a property', () => {
         for (const r of runs) {
           const res = results(r)
           if (!res) continue // the run stopped (every host or endpoint failed): nothing was written
-          const next = buildInventory(res, inv, {out: '/plans/prop/inventory.yaml', now: new Date('2026-11-30T00:00:00Z')}).inventory
+          const next = buildInventory(res, inv, {
+            out: '/plans/prop/inventory.yaml',
+            now: new Date('2026-11-30T00:00:00Z'),
+          }).inventory
           check(inv, next, res, hist)
           inv = next
         }

@@ -10,7 +10,6 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Inventory} from '../../src/schema/inventory.js'
 import {migrate, tempDir} from './helpers.js'
 
-
 const SSHD = '/usr/sbin/sshd'
 const PORT = 22231
 const DEAD_PORT = 22232
@@ -45,7 +44,34 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
     const hostPub = readFileSync(path.join(t.dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
     writeFileSync(knownHosts, `[127.0.0.1]:${PORT} ${hostPub}\n`)
     mkdirSync('/run/sshd', {recursive: true})
-    sshd = execa(SSHD, ['-D', '-e', '-p', String(PORT), '-h', path.join(t.dir, 'host_key'), '-o', 'ListenAddress=127.0.0.1', '-o', `AuthorizedKeysFile=${path.join(t.dir, 'authorized_keys')}`, '-o', `PidFile=${path.join(t.dir, 'sshd.pid')}`, '-o', 'StrictModes=no', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no', '-o', 'PermitRootLogin=prohibit-password', '-o', 'UsePAM=no'], {reject: false})
+    sshd = execa(
+      SSHD,
+      [
+        '-D',
+        '-e',
+        '-p',
+        String(PORT),
+        '-h',
+        path.join(t.dir, 'host_key'),
+        '-o',
+        'ListenAddress=127.0.0.1',
+        '-o',
+        `AuthorizedKeysFile=${path.join(t.dir, 'authorized_keys')}`,
+        '-o',
+        `PidFile=${path.join(t.dir, 'sshd.pid')}`,
+        '-o',
+        'StrictModes=no',
+        '-o',
+        'PasswordAuthentication=no',
+        '-o',
+        'KbdInteractiveAuthentication=no',
+        '-o',
+        'PermitRootLogin=prohibit-password',
+        '-o',
+        'UsePAM=no',
+      ],
+      {reject: false},
+    )
     await waitForPort(PORT)
   })
 
@@ -57,7 +83,21 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
 
   it('probes this machine: CPUs, memory, disks, OS and the real PostgreSQL/MariaDB/Redis, with --db enrichment', async () => {
     const out = path.join(t.dir, 'plans/onprem/inventory.yaml')
-    const r = await migrate(['discover', 'ssh', '--host', `root@127.0.0.1:${PORT}`, '--identity', key, '--known-hosts', knownHosts, '--db', 'postgres://postgres:not-a-real-password@127.0.0.1:5432/postgres', '--out', out, '--json'])
+    const r = await migrate([
+      'discover',
+      'ssh',
+      '--host',
+      `root@127.0.0.1:${PORT}`,
+      '--identity',
+      key,
+      '--known-hosts',
+      knownHosts,
+      '--db',
+      'postgres://postgres:not-a-real-password@127.0.0.1:5432/postgres',
+      '--out',
+      out,
+      '--json',
+    ])
     expect(r.stderr).toBe('')
     expect(r.exitCode).toBe(0)
     const inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
@@ -84,13 +124,31 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
   it('reports a refusing host and a rejected user (from a hosts file), and goes on with the rest', async () => {
     const hosts = path.join(t.dir, 'hosts.txt')
     writeFileSync(hosts, `# dc1\nroot@127.0.0.1:${DEAD_PORT}\n\nnobody@127.0.0.1:${PORT}  # no key for this user\n`)
-    const r = await migrate(['discover', 'ssh', '--host', `root@127.0.0.1:${PORT}`, '--hosts', hosts, '--identity', key, '--known-hosts', knownHosts, '--out', path.join(t.dir, 'p2/inventory.yaml'), '--json'])
+    const r = await migrate([
+      'discover',
+      'ssh',
+      '--host',
+      `root@127.0.0.1:${PORT}`,
+      '--hosts',
+      hosts,
+      '--identity',
+      key,
+      '--known-hosts',
+      knownHosts,
+      '--out',
+      path.join(t.dir, 'p2/inventory.yaml'),
+      '--json',
+    ])
     // Partly done: the inventory holds the host that answered, and exit 7 says two did not (0 with --allow-partial).
     expect(r.exitCode).toBe(7)
     const res = JSON.parse(r.stdout).result
     expect(res.counts.servers).toBe(1)
     expect(res.failures).toEqual([
-      {target: `root@127.0.0.1:${DEAD_PORT}`, code: 'SSH_REFUSED', message: 'connection refused (is sshd running on that port?)'},
+      {
+        target: `root@127.0.0.1:${DEAD_PORT}`,
+        code: 'SSH_REFUSED',
+        message: 'connection refused (is sshd running on that port?)',
+      },
       {target: `nobody@127.0.0.1:${PORT}`, code: 'SSH_AUTH', message: 'authentication failed (permission denied)'},
     ])
   })
@@ -98,23 +156,50 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
   it('host key checking stays on: an unknown host key fails with exit 64 and the remedy', async () => {
     const empty = path.join(t.dir, 'empty_known_hosts')
     writeFileSync(empty, '')
-    const r = await migrate(['discover', 'ssh', '--host', `root@127.0.0.1:${PORT}`, '--identity', key, '--known-hosts', empty, '--out', path.join(t.dir, 'p3/inventory.yaml')])
+    const r = await migrate([
+      'discover',
+      'ssh',
+      '--host',
+      `root@127.0.0.1:${PORT}`,
+      '--identity',
+      key,
+      '--known-hosts',
+      empty,
+      '--out',
+      path.join(t.dir, 'p3/inventory.yaml'),
+    ])
     expect(r.exitCode).toBe(64)
-    expect(r.firstLine).toBe(`Error [SSH_HOST_KEY]: ssh root@127.0.0.1:${PORT}: host key unknown or changed (host key checking is on)`)
+    expect(r.firstLine).toBe(
+      `Error [SSH_HOST_KEY]: ssh root@127.0.0.1:${PORT}: host key unknown or changed (host key checking is on)`,
+    )
     expect(r.stderr).toContain('--accept-new-host-keys')
   })
 
   it('only unreachable hosts: exit 1', async () => {
-    const r = await migrate(['discover', 'ssh', '--host', `root@127.0.0.1:${DEAD_PORT}`, '--identity', key, '--known-hosts', knownHosts, '--out', path.join(t.dir, 'p4/inventory.yaml')])
+    const r = await migrate([
+      'discover',
+      'ssh',
+      '--host',
+      `root@127.0.0.1:${DEAD_PORT}`,
+      '--identity',
+      key,
+      '--known-hosts',
+      knownHosts,
+      '--out',
+      path.join(t.dir, 'p4/inventory.yaml'),
+    ])
     expect(r.exitCode).toBe(1)
-    expect(r.firstLine).toBe(`Error [SSH_REFUSED]: ssh root@127.0.0.1:${DEAD_PORT}: connection refused (is sshd running on that port?)`)
+    expect(r.firstLine).toBe(
+      `Error [SSH_REFUSED]: ssh root@127.0.0.1:${DEAD_PORT}: connection refused (is sshd running on that port?)`,
+    )
   })
 })
 
 // A second host: an sshd in its own network namespace (10.218.0.2, its own hostname app1) joined to this machine
 // (vm, 10.218.0.1) by a veth pair, with a Redis that vm's test process keeps a connection to. The machine running
 // discover is probed too, as in the issue. Ports come from this suite's range (43200-43499), checked free.
-const canNetns = canRun && existsSync('/usr/sbin/ip') && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/redis-server')
+const canNetns =
+  canRun && existsSync('/usr/sbin/ip') && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/redis-server')
 
 describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network namespace', () => {
   const t = tempDir('migrate-netns-')
@@ -128,9 +213,47 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
   let redisPort = 0
   let client: net.Socket | undefined
   let admin: ResultPromise | undefined
-  const sshdArgs = (port: number, address: string) => ['-D', '-e', '-p', String(port), '-h', path.join(t.dir, 'host_key'), '-o', `ListenAddress=${address}`, '-o', `AuthorizedKeysFile=${path.join(t.dir, 'authorized_keys')}`, '-o', `PidFile=${path.join(t.dir, `sshd-${port}.pid`)}`, '-o', 'StrictModes=no', '-o', 'PasswordAuthentication=no', '-o', 'KbdInteractiveAuthentication=no', '-o', 'PermitRootLogin=prohibit-password', '-o', 'UsePAM=no']
+  const sshdArgs = (port: number, address: string) => [
+    '-D',
+    '-e',
+    '-p',
+    String(port),
+    '-h',
+    path.join(t.dir, 'host_key'),
+    '-o',
+    `ListenAddress=${address}`,
+    '-o',
+    `AuthorizedKeysFile=${path.join(t.dir, 'authorized_keys')}`,
+    '-o',
+    `PidFile=${path.join(t.dir, `sshd-${port}.pid`)}`,
+    '-o',
+    'StrictModes=no',
+    '-o',
+    'PasswordAuthentication=no',
+    '-o',
+    'KbdInteractiveAuthentication=no',
+    '-o',
+    'PermitRootLogin=prohibit-password',
+    '-o',
+    'UsePAM=no',
+  ]
   const target = (ip: string, port: number) => `root@${ip}:${port}`
-  const discover = (args: string[], out: string) => migrate(['discover', 'ssh', '--host', target('10.218.0.1', vmPort), '--host', target('10.218.0.2', appPort), '--identity', key, '--known-hosts', knownHosts, '--out', out, ...args])
+  const discover = (args: string[], out: string) =>
+    migrate([
+      'discover',
+      'ssh',
+      '--host',
+      target('10.218.0.1', vmPort),
+      '--host',
+      target('10.218.0.2', appPort),
+      '--identity',
+      key,
+      '--known-hosts',
+      knownHosts,
+      '--out',
+      out,
+      ...args,
+    ])
 
   beforeAll(async () => {
     const {freePort, waitForPort} = await import('./helpers.js')
@@ -153,8 +276,48 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', `${veth}b`, 'up'])
     await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'])
     procs.push(execa(SSHD, sshdArgs(vmPort, '10.218.0.1'), {reject: false}))
-    procs.push(execa('ip', ['netns', 'exec', ns, 'unshare', '--uts', 'sh', '-c', `hostname app1 && exec ${SSHD} "$@"`, 'sh', ...sshdArgs(appPort, '10.218.0.2')], {reject: false}))
-    procs.push(execa('ip', ['netns', 'exec', ns, 'redis-server', '--port', String(redisPort), '--bind', '10.218.0.2', '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', t.dir], {reject: false}))
+    procs.push(
+      execa(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          'unshare',
+          '--uts',
+          'sh',
+          '-c',
+          `hostname app1 && exec ${SSHD} "$@"`,
+          'sh',
+          ...sshdArgs(appPort, '10.218.0.2'),
+        ],
+        {reject: false},
+      ),
+    )
+    procs.push(
+      execa(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          'redis-server',
+          '--port',
+          String(redisPort),
+          '--bind',
+          '10.218.0.2',
+          '--protected-mode',
+          'no',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          t.dir,
+        ],
+        {reject: false},
+      ),
+    )
     await waitForPort(vmPort, '10.218.0.1')
     await waitForPort(appPort, '10.218.0.2')
     await waitForPort(redisPort, '10.218.0.2')
@@ -173,7 +336,9 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     t.cleanup()
   })
 
-  it('observes vm → app1\'s Redis, not the probe\'s own SSH sessions; an admin session only until its port is excluded; a host that fails later keeps all of it', {timeout: 120_000}, async () => {
+  it("observes vm → app1's Redis, not the probe's own SSH sessions; an admin session only until its port is excluded; a host that fails later keeps all of it", {
+    timeout: 120_000,
+  }, async () => {
     const out = path.join(t.dir, 'plans/dc/inventory.yaml')
     const first = await discover(['--db', `redis://10.218.0.2:${redisPort}`, '--json'], out)
     expect(first.stderr).toBe('')
@@ -184,15 +349,41 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     expect(app1.id).toBe('app1')
     const redisId = `redis:10.218.0.2:${redisPort}`
     // The probe's guess and the introspection are one record, on app1, with what only introspection knows.
-    expect(inv.databases.filter((d) => d.host === '10.218.0.2')).toEqual([expect.objectContaining({id: redisId, serverId: 'app1', role: 'standalone', sizeGiB: expect.any(Number)})])
-    expect(inv.dependencies.map((d) => [d.from, d.to, d.port, d.learnt])).toEqual([[vm.id, redisId, redisPort, 'observed']])
+    expect(inv.databases.filter((d) => d.host === '10.218.0.2')).toEqual([
+      expect.objectContaining({id: redisId, serverId: 'app1', role: 'standalone', sizeGiB: expect.any(Number)}),
+    ])
+    expect(inv.dependencies.map((d) => [d.from, d.to, d.port, d.learnt])).toEqual([
+      [vm.id, redisId, redisPort, 'observed'],
+    ])
 
     // A person's SSH session from vm to app1 is a connection like any other, until its port is management.
-    admin = execa('ssh', ['-T', '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-i', key, '-p', String(appPort), 'root@10.218.0.2', 'sleep 120'], {reject: false})
+    admin = execa(
+      'ssh',
+      [
+        '-T',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-i',
+        key,
+        '-p',
+        String(appPort),
+        'root@10.218.0.2',
+        'sleep 120',
+      ],
+      {reject: false},
+    )
     // Under load an ssh handshake can take seconds: wait until the session shows in the socket table.
     const until = Date.now() + 60_000
     let up = false
-    while (Date.now() < until && !(up = (await execa('ss', ['-tn', 'state', 'established', 'dst', `10.218.0.2:${appPort}`])).stdout.includes('10.218.0.2'))) await new Promise((r) => setTimeout(r, 100))
+    while (
+      Date.now() < until &&
+      !(up = (await execa('ss', ['-tn', 'state', 'established', 'dst', `10.218.0.2:${appPort}`])).stdout.includes(
+        '10.218.0.2',
+      ))
+    )
+      await new Promise((r) => setTimeout(r, 100))
     expect(up).toBe(true)
     const excluded = await discover(['--exclude-port', String(appPort), '--dry-run', '--json'], out)
     expect(JSON.parse(excluded.stdout).result.diff.dependencies).toMatchObject({added: [], removed: [], changed: []})
@@ -212,7 +403,9 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     expect(partial.exitCode).toBe(7)
     expect(partial.stdout).toContain(`FAILED   ${target('10.218.0.2', appPort)}: connection refused`)
     // This machine's own services may come and go meanwhile (other suites start servers): nothing is removed.
-    expect(partial.stdout).toMatch(/servers \d+ added, 0 removed, \d+ changed, \d+ unchanged; databases \d+ added, 0 removed, \d+ changed, \d+ unchanged/)
+    expect(partial.stdout).toMatch(
+      /servers \d+ added, 0 removed, \d+ changed, \d+ unchanged; databases \d+ added, 0 removed, \d+ changed, \d+ unchanged/,
+    )
     expect(partial.stdout).toMatch(/dependencies 0 added, 0 removed, 0 changed, 2 unchanged/)
     inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
     expect(inv.servers.map((s) => s.id)).toContain('app1')
@@ -222,17 +415,58 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
 
   it('a missing -i key is its own error; when every host fails, text mode shows every reason, and the exit code does not depend on the order', async () => {
     const out = path.join(t.dir, 'plans/none/inventory.yaml')
-    const missing = await migrate(['discover', 'ssh', '--host', target('10.218.0.1', vmPort), '--identity', path.join(t.dir, 'no_such_key'), '--known-hosts', knownHosts, '--out', out])
+    const missing = await migrate([
+      'discover',
+      'ssh',
+      '--host',
+      target('10.218.0.1', vmPort),
+      '--identity',
+      path.join(t.dir, 'no_such_key'),
+      '--known-hosts',
+      knownHosts,
+      '--out',
+      out,
+    ])
     expect(missing.exitCode).toBe(64)
-    expect(missing.firstLine).toBe(`Error [SSH_IDENTITY]: --identity ${path.join(t.dir, 'no_such_key')}: no readable private key file there`)
+    expect(missing.firstLine).toBe(
+      `Error [SSH_IDENTITY]: --identity ${path.join(t.dir, 'no_such_key')}: no readable private key file there`,
+    )
     // app1's sshd is stopped (by the test before, or here if that one stopped early).
     procs[1].kill('SIGTERM')
     await procs[1]
     const dead = target('10.218.0.2', appPort)
-    const refusedThenAuth = await migrate(['discover', 'ssh', '--host', dead, '--host', `nobody@10.218.0.1:${vmPort}`, '--identity', key, '--known-hosts', knownHosts, '--out', out])
-    const authThenRefused = await migrate(['discover', 'ssh', '--host', `nobody@10.218.0.1:${vmPort}`, '--host', dead, '--identity', key, '--known-hosts', knownHosts, '--out', out])
+    const refusedThenAuth = await migrate([
+      'discover',
+      'ssh',
+      '--host',
+      dead,
+      '--host',
+      `nobody@10.218.0.1:${vmPort}`,
+      '--identity',
+      key,
+      '--known-hosts',
+      knownHosts,
+      '--out',
+      out,
+    ])
+    const authThenRefused = await migrate([
+      'discover',
+      'ssh',
+      '--host',
+      `nobody@10.218.0.1:${vmPort}`,
+      '--host',
+      dead,
+      '--identity',
+      key,
+      '--known-hosts',
+      knownHosts,
+      '--out',
+      out,
+    ])
     expect([refusedThenAuth.exitCode, authThenRefused.exitCode]).toEqual([64, 64])
-    expect(refusedThenAuth.stderr).toContain(`Error [SSH_ALL_FAILED]: every host failed (2):\n  ssh ${dead}: connection refused (is sshd running on that port?)\n  ssh nobody@10.218.0.1:${vmPort}: authentication failed (permission denied)\n`)
+    expect(refusedThenAuth.stderr).toContain(
+      `Error [SSH_ALL_FAILED]: every host failed (2):\n  ssh ${dead}: connection refused (is sshd running on that port?)\n  ssh nobody@10.218.0.1:${vmPort}: authentication failed (permission denied)\n`,
+    )
     expect(refusedThenAuth.stderr + authThenRefused.stderr).not.toContain('not affected')
     expect(existsSync(out)).toBe(false)
   })

@@ -4,15 +4,28 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {classifySshFailure, disambiguateHosts, parseTarget, sshArgs} from '../../src/providers/ssh.js'
-import {factsFromProbe, observedDependencies, parseEndpoint, parseListening, splitSections} from '../../src/discover/ssh-parse.js'
+import {
+  factsFromProbe,
+  observedDependencies,
+  parseEndpoint,
+  parseListening,
+  splitSections,
+} from '../../src/discover/ssh-parse.js'
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/ssh', name), 'utf8')
-const probe = (name: string, address: string) => factsFromProbe({target: `root@${address}`, address, stdout: fixture(name)})
+const probe = (name: string, address: string) =>
+  factsFromProbe({target: `root@${address}`, address, stdout: fixture(name)})
 
 describe('ssh probe parsers on recorded outputs', () => {
   it('CentOS 7: old iproute2 ss, LVM root, IPv4-mapped IPv6 peers', () => {
     const h = probe('centos7.txt', '10.20.0.11')
-    expect(h.server).toMatchObject({id: 'orders-app-01', vcpus: 8, memoryMiB: 15886, os: {family: 'linux', name: 'CentOS Linux 7 (Core)', version: '7'}, role: 'app'})
+    expect(h.server).toMatchObject({
+      id: 'orders-app-01',
+      vcpus: 8,
+      memoryMiB: 15886,
+      os: {family: 'linux', name: 'CentOS Linux 7 (Core)', version: '7'},
+      role: 'app',
+    })
     expect(h.server.privateIps).toEqual(['10.20.0.11', '172.17.0.1'])
     // One disk (sda); the LVM volumes' use is attributed to it; the CD-ROM is not a disk.
     expect(h.server.disks).toEqual([{name: 'sda', sizeGiB: 100, usedGiB: 20.03}])
@@ -27,12 +40,25 @@ describe('ssh probe parsers on recorded outputs', () => {
 
   it('Ubuntu 22.04: NVMe partitions, loop devices ignored, PostgreSQL becomes a database', () => {
     const h = probe('ubuntu2204.txt', '10.20.0.21')
-    expect(h.server).toMatchObject({id: 'orders-db-01', vcpus: 16, memoryMiB: 64299, role: 'database', os: {name: 'Ubuntu 22.04.4 LTS', version: '22.04'}})
+    expect(h.server).toMatchObject({
+      id: 'orders-db-01',
+      vcpus: 16,
+      memoryMiB: 64299,
+      role: 'database',
+      os: {name: 'Ubuntu 22.04.4 LTS', version: '22.04'},
+    })
     expect(h.server.disks).toEqual([
       {name: 'nvme0n1', sizeGiB: 100, usedGiB: 11.87},
       {name: 'nvme1n1', sizeGiB: 1024, usedGiB: 584.03},
     ])
-    expect(h.databases).toEqual([expect.objectContaining({id: 'postgres:10.20.0.21:5432', engine: 'postgres', serverId: 'orders-db-01', port: 5432})])
+    expect(h.databases).toEqual([
+      expect.objectContaining({
+        id: 'postgres:10.20.0.21:5432',
+        engine: 'postgres',
+        serverId: 'orders-db-01',
+        port: 5432,
+      }),
+    ])
     expect(h.server.services?.find((s) => s.port === 53)?.process).toBe('systemd-resolve')
   })
 
@@ -48,7 +74,13 @@ describe('ssh probe parsers on recorded outputs', () => {
 
   it('Alpine 3.19: busybox netstat, no lsblk, ip -o addr instead of hostname -I', () => {
     const h = probe('alpine319.txt', '10.20.0.31')
-    expect(h.server).toMatchObject({id: 'orders-cache-01', vcpus: 2, memoryMiB: 3934, role: 'cache', os: {name: 'Alpine Linux v3.19', version: '3.19.1'}})
+    expect(h.server).toMatchObject({
+      id: 'orders-cache-01',
+      vcpus: 2,
+      memoryMiB: 3934,
+      role: 'cache',
+      os: {name: 'Alpine Linux v3.19', version: '3.19.1'},
+    })
     expect(h.server.privateIps).toEqual(['10.20.0.31'])
     expect(h.server.disks.map((d) => d.name)).toEqual(['vda3', 'vda1'])
     expect(h.databases.map((d) => d.id)).toEqual(['redis:10.20.0.31:6379'])
@@ -56,10 +88,32 @@ describe('ssh probe parsers on recorded outputs', () => {
   })
 
   it('connections between probed hosts become observed dependencies, counted once per connection', () => {
-    const deps = observedDependencies([probe('centos7.txt', '10.20.0.11'), probe('ubuntu2204.txt', '10.20.0.21'), probe('alpine319.txt', '10.20.0.31')])
+    const deps = observedDependencies([
+      probe('centos7.txt', '10.20.0.11'),
+      probe('ubuntu2204.txt', '10.20.0.21'),
+      probe('alpine319.txt', '10.20.0.31'),
+    ])
     expect(deps.sort((a, b) => a.to.localeCompare(b.to))).toEqual([
-      {from: 'orders-app-01', to: 'postgres:10.20.0.21:5432', kind: 'writes', protocol: 'postgres', port: 5432, learnt: 'observed', latencySensitive: true, weight: 2},
-      {from: 'orders-app-01', to: 'redis:10.20.0.31:6379', kind: 'reads', protocol: 'redis', port: 6379, learnt: 'observed', latencySensitive: true, weight: 1},
+      {
+        from: 'orders-app-01',
+        to: 'postgres:10.20.0.21:5432',
+        kind: 'writes',
+        protocol: 'postgres',
+        port: 5432,
+        learnt: 'observed',
+        latencySensitive: true,
+        weight: 2,
+      },
+      {
+        from: 'orders-app-01',
+        to: 'redis:10.20.0.31:6379',
+        kind: 'reads',
+        protocol: 'redis',
+        port: 6379,
+        learnt: 'observed',
+        latencySensitive: true,
+        weight: 1,
+      },
     ])
   })
 
@@ -90,13 +144,23 @@ describe('ssh invocation', () => {
     expect(args.slice(-3, -1)).toEqual(['--', '10.0.0.5'])
     expect(args).toEqual(expect.arrayContaining(['-p', '2222', '-l', 'deploy', '-i', '/k', 'UserKnownHostsFile=/kh']))
     expect(args.at(-1)).not.toMatch(/'.*'.*'/s)
-    expect(sshArgs(parseTarget('h'), {targets: [], acceptNewHostKeys: true})).toContain('StrictHostKeyChecking=accept-new')
+    expect(sshArgs(parseTarget('h'), {targets: [], acceptNewHostKeys: true})).toContain(
+      'StrictHostKeyChecking=accept-new',
+    )
   })
 
   it('classifies what ssh says', () => {
-    expect(classifySshFailure('ssh: connect to host 10.0.0.9 port 22: Connection refused\n', 255, false).code).toBe('SSH_REFUSED')
-    expect(classifySshFailure('Host key verification failed.\n', 255, false)).toMatchObject({code: 'SSH_HOST_KEY', badInput: true})
-    expect(classifySshFailure('deploy@10.0.0.9: Permission denied (publickey).\n', 255, false)).toMatchObject({code: 'SSH_AUTH', badInput: true})
+    expect(classifySshFailure('ssh: connect to host 10.0.0.9 port 22: Connection refused\n', 255, false).code).toBe(
+      'SSH_REFUSED',
+    )
+    expect(classifySshFailure('Host key verification failed.\n', 255, false)).toMatchObject({
+      code: 'SSH_HOST_KEY',
+      badInput: true,
+    })
+    expect(classifySshFailure('deploy@10.0.0.9: Permission denied (publickey).\n', 255, false)).toMatchObject({
+      code: 'SSH_AUTH',
+      badInput: true,
+    })
     expect(classifySshFailure('', undefined, true).code).toBe('SSH_TIMEOUT')
     expect(() => parseTarget('a@b@c')).toThrow(/expected \[user@\]host\[:port\]/)
   })

@@ -9,12 +9,16 @@ import {makePlanDir, template} from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
-const cli = (args: string[], env: Record<string, string> = {}) => execa('node', [BIN, ...args], {reject: false, env: {NO_COLOR: '1', ...env}})
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  execa('node', [BIN, ...args], {reject: false, env: {NO_COLOR: '1', ...env}})
 
 /** A copy of the README's demo (plans/demo), without what a run there left behind. */
 function demoPlan(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-cli-'))
-  cpSync(path.join(ROOT, 'plans/demo'), dir, {recursive: true, filter: (f) => !/demo-work|state\.(journal|lock)/.test(f)})
+  cpSync(path.join(ROOT, 'plans/demo'), dir, {
+    recursive: true,
+    filter: (f) => !/demo-work|state\.(journal|lock)/.test(f),
+  })
   return dir
 }
 
@@ -48,7 +52,10 @@ describe('migrate execute wave / rollback / status (CLI)', () => {
     const file = path.join(dir, 'templates', 'typo.yaml')
     cpSync(path.join(ROOT, 'templates/local-demo.yaml'), file)
     writeFileSync(file, readFileSync(file, 'utf8').replace('(owner {{ app.owner }})', '(owner {{ app.ownr }})'))
-    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('app.ownr')) + 1
+    const line =
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('app.ownr')) + 1
     const r = await cli(['validate', file])
     expect(r.exitCode).toBe(64)
     expect(r.stderr).toContain(`${file}:${line}:`)

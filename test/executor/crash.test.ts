@@ -22,10 +22,19 @@ function appendStep(i: number, idempotent: boolean): Record<string, unknown> {
   const file = '{{ plan.dir }}/effects.log'
   // sh is the test's own program here: each step is "append my token" (only if absent when idempotent), followed by
   // a short pause so kills land between the side effect and its journal line too.
-  const script = idempotent ? 'sleep 0.0$3; grep -qx "$1" "$2" || echo "$1" >> "$2"; sleep 0.0$3' : 'sleep 0.0$3; echo "$1" >> "$2"; sleep 0.0$3'
-  const undo = idempotent ? 'sleep 0.0$3; grep -qx "undo-$1" "$2" || echo "undo-$1" >> "$2"; sleep 0.0$3' : 'sleep 0.0$3; echo "undo-$1" >> "$2"; sleep 0.0$3'
+  const script = idempotent
+    ? 'sleep 0.0$3; grep -qx "$1" "$2" || echo "$1" >> "$2"; sleep 0.0$3'
+    : 'sleep 0.0$3; echo "$1" >> "$2"; sleep 0.0$3'
+  const undo = idempotent
+    ? 'sleep 0.0$3; grep -qx "undo-$1" "$2" || echo "undo-$1" >> "$2"; sleep 0.0$3'
+    : 'sleep 0.0$3; echo "undo-$1" >> "$2"; sleep 0.0$3'
   const pause = String(2 + ((i * 7) % 7))
-  return {id: `s${i}`, run: ['sh', '-c', script, 'step', token, file, pause], rollback: ['sh', '-c', undo, 'undo', token, file, pause], idempotent}
+  return {
+    id: `s${i}`,
+    run: ['sh', '-c', script, 'step', token, file, pause],
+    rollback: ['sh', '-c', undo, 'undo', token, file, pause],
+    idempotent,
+  }
 }
 
 /**
@@ -54,13 +63,14 @@ async function waitForOrphans(planDir: string): Promise<void> {
 
 /** Only children the killed CLI forked that have not exec'd their step yet (they still show the CLI's argv). */
 async function waitForUnexecd(planDir: string): Promise<void> {
-  const unexecd = (): number[] => orphans(planDir).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(BIN)
-    } catch {
-      return false
-    }
-  })
+  const unexecd = (): number[] =>
+    orphans(planDir).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(BIN)
+      } catch {
+        return false
+      }
+    })
   for (let i = 0; i < 200 && unexecd().length > 0; i++) await new Promise((r) => setTimeout(r, 25))
 }
 
@@ -80,9 +90,13 @@ function decide(dir: string, effects: string, phase: Phase, which: (step: string
   const seen = new Set(lines(effects))
   for (const app of planStatus(dir, {wave: 1}).waves[0].apps) {
     for (const s of app.steps) {
-      const open = phase === 'execute' ? s.status === 'running' || s.status === 'interrupted' : s.status === 'rolling-back'
+      const open =
+        phase === 'execute' ? s.status === 'running' || s.status === 'interrupted' : s.status === 'rolling-back'
       if (!open || !which(s.id)) continue
-      out.push(seen.has(`${phase === 'rollback' ? 'undo-' : ''}${app.name}-${s.id}`) ? '--skip-step' : '--retry-step', `${app.name}/${s.id}`)
+      out.push(
+        seen.has(`${phase === 'rollback' ? 'undo-' : ''}${app.name}-${s.id}`) ? '--skip-step' : '--retry-step',
+        `${app.name}/${s.id}`,
+      )
     }
   }
   return out
@@ -94,7 +108,11 @@ function decide(dir: string, effects: string, phase: Phase, which: (step: string
  * with no decision); only an operator about to decide whether a step took effect waits for them first, as
  * STEP_STILL_RUNNING tells them to.
  */
-async function crashLoop(dir: string, phase: Phase, seedStart: number): Promise<{runs: number; kills: number; decisions: number}> {
+async function crashLoop(
+  dir: string,
+  phase: Phase,
+  seedStart: number,
+): Promise<{runs: number; kills: number; decisions: number}> {
   const effects = path.join(dir, 'effects.log')
   let kills = 0
   let decisions = 0
@@ -102,7 +120,7 @@ async function crashLoop(dir: string, phase: Phase, seedStart: number): Promise<
   let extra: string[] = []
   let stepMs = 50
   let seed = seedStart
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
   const isStart = phase === 'execute' ? '"type":"step-start"' : '"status":"started"'
   const isEnd = phase === 'execute' ? '"type":"step-end"' : '"status":"succeeded"'
   for (;;) {
@@ -113,7 +131,11 @@ async function crashLoop(dir: string, phase: Phase, seedStart: number): Promise<
     // lands before, during and after side effects, inside journal appends and while step processes still run.
     const killAfterEvents = kills < KILLS ? 1 + Math.floor(rand() * 4) : Infinity
     const jitterFraction = rand()
-    const sub: ResultPromise = execa('node', [BIN, phase, 'wave', '1', '--plan', dir, '--concurrency', '2', '--json', ...extra], {reject: false, cwd: dir, env: {MIGRATE_DEBUG: '0'}})
+    const sub: ResultPromise = execa(
+      'node',
+      [BIN, phase, 'wave', '1', '--plan', dir, '--concurrency', '2', '--json', ...extra],
+      {reject: false, cwd: dir, env: {MIGRATE_DEBUG: '0'}},
+    )
     let events = 0
     let armed = false
     sub.stderr!.on('data', (chunk: Buffer) => {
@@ -137,7 +159,8 @@ async function crashLoop(dir: string, phase: Phase, seedStart: number): Promise<
       // checking the file (once the step's processes are gone); idempotent ones are left to the tool.
       if (decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step)).length > 0) await waitForOrphans(dir)
       extra = decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step))
-      if (process.env.CRASH_DEBUG) console.log(phase, 'kill', kills, killAfterEvents, Math.round(stepMs), extra.join(' '))
+      if (process.env.CRASH_DEBUG)
+        console.log(phase, 'kill', kills, killAfterEvents, Math.round(stepMs), extra.join(' '))
       decisions += extra.length / 2
       continue
     }
@@ -153,32 +176,44 @@ async function crashLoop(dir: string, phase: Phase, seedStart: number): Promise<
 }
 
 describe('crash safety', () => {
-  it(`survives kill -9 at ${KILLS}+ random moments of execute, then of rollback: every side effect and every undo exactly once`, async () => {
-    const steps = Array.from({length: STEPS}, (_, i) => appendStep(i + 1, i % 2 === 0))
-    const dir = makePlanDir({apps: APPS.map((name) => ({name, template: 'crash'})), templates: {crash: template('crash', steps)}})
-    const effects = path.join(dir, 'effects.log')
-    const fwd = await crashLoop(dir, 'execute', 20260117)
-    expect(fwd.kills).toBeGreaterThanOrEqual(KILLS)
-    // Every side effect exactly once.
-    const want = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `${a}-s${i + 1}`))
-    expect([...lines(effects)].sort()).toEqual([...want].sort())
-    // The journal replays to done, and its hash chain is intact despite torn lines along the way.
-    let st = planStatus(dir, {verify: true})
-    expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'done'))
-    expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
+  it(
+    `survives kill -9 at ${KILLS}+ random moments of execute, then of rollback: every side effect and every undo exactly once`,
+    async () => {
+      const steps = Array.from({length: STEPS}, (_, i) => appendStep(i + 1, i % 2 === 0))
+      const dir = makePlanDir({
+        apps: APPS.map((name) => ({name, template: 'crash'})),
+        templates: {crash: template('crash', steps)},
+      })
+      const effects = path.join(dir, 'effects.log')
+      const fwd = await crashLoop(dir, 'execute', 20260117)
+      expect(fwd.kills).toBeGreaterThanOrEqual(KILLS)
+      // Every side effect exactly once.
+      const want = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `${a}-s${i + 1}`))
+      expect([...lines(effects)].sort()).toEqual([...want].sort())
+      // The journal replays to done, and its hash chain is intact despite torn lines along the way.
+      let st = planStatus(dir, {verify: true})
+      expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'done'))
+      expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
 
-    // The same for `migrate rollback`: every compensation exactly once.
-    const back = await crashLoop(dir, 'rollback', 20260118)
-    expect(back.kills).toBeGreaterThanOrEqual(KILLS)
-    const undos = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `undo-${a}-s${i + 1}`))
-    expect([...lines(effects)].sort()).toEqual([...want, ...undos].sort())
-    // Per application newest first.
-    for (const a of APPS) expect(lines(effects).filter((l) => l.startsWith(`undo-${a}-`))).toEqual(Array.from({length: STEPS}, (_, i) => `undo-${a}-s${STEPS - i}`))
-    st = planStatus(dir, {verify: true})
-    expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'rolled-back'))
-    expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
-    expect(verifyJournal(path.join(dir, 'state.journal')).ok).toBe(true)
-    expect(fwd.decisions + back.decisions).toBeGreaterThan(0)
-    console.log(`crash test: execute ${fwd.runs} runs, ${fwd.kills} kills, ${fwd.decisions} operator decisions; rollback ${back.runs} runs, ${back.kills} kills, ${back.decisions} operator decisions; ${want.length} effects and ${undos.length} undos each exactly once`)
-  }, 120_000 + KILLS * 12_000)
+      // The same for `migrate rollback`: every compensation exactly once.
+      const back = await crashLoop(dir, 'rollback', 20260118)
+      expect(back.kills).toBeGreaterThanOrEqual(KILLS)
+      const undos = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `undo-${a}-s${i + 1}`))
+      expect([...lines(effects)].sort()).toEqual([...want, ...undos].sort())
+      // Per application newest first.
+      for (const a of APPS)
+        expect(lines(effects).filter((l) => l.startsWith(`undo-${a}-`))).toEqual(
+          Array.from({length: STEPS}, (_, i) => `undo-${a}-s${STEPS - i}`),
+        )
+      st = planStatus(dir, {verify: true})
+      expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'rolled-back'))
+      expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
+      expect(verifyJournal(path.join(dir, 'state.journal')).ok).toBe(true)
+      expect(fwd.decisions + back.decisions).toBeGreaterThan(0)
+      console.log(
+        `crash test: execute ${fwd.runs} runs, ${fwd.kills} kills, ${fwd.decisions} operator decisions; rollback ${back.runs} runs, ${back.kills} kills, ${back.decisions} operator decisions; ${want.length} effects and ${undos.length} undos each exactly once`,
+      )
+    },
+    120_000 + KILLS * 12_000,
+  )
 })

@@ -31,10 +31,23 @@ describe('execute wave', () => {
       {id: 'one', run: append('{{ app.name }}:one'), rollback: append('{{ app.name }}:undo-one')},
       {id: 'two', run: append('{{ app.name }}:two'), rollback: append('{{ app.name }}:undo-two')},
       {id: 'no-undo', run: append('{{ app.name }}:three')},
-      {id: 'health', check: {type: 'command', run: [NODE, '-e', 'process.exit(process.argv[1] === "bad" ? 1 : 0)', '{{ app.name }}']}, retries: {count: 1, backoff: '10ms'}},
+      {
+        id: 'health',
+        check: {
+          type: 'command',
+          run: [NODE, '-e', 'process.exit(process.argv[1] === "bad" ? 1 : 0)', '{{ app.name }}'],
+        },
+        retries: {count: 1, backoff: '10ms'},
+      },
       {id: 'after', run: append('{{ app.name }}:after'), rollback: append('{{ app.name }}:undo-after')},
     ])
-    const dir = makePlanDir({apps: [{name: 'good', template: 't'}, {name: 'bad', template: 't'}], templates: {t}})
+    const dir = makePlanDir({
+      apps: [
+        {name: 'good', template: 't'},
+        {name: 'bad', template: 't'},
+      ],
+      templates: {t},
+    })
     const r = await executeWave({planDir: dir, wave: 1})
     expect(r.exitCode).toBe(EXIT.ROLLED_BACK)
     expect(r.apps.find((a) => a.app === 'good')?.outcome).toBe('done')
@@ -46,7 +59,12 @@ describe('execute wave', () => {
       ['health', 1],
       ['health', 2],
     ])
-    expect(j.filter((e) => e.type.startsWith('rollback-')).map((e) => `${e.type}:${e.step}`)).toEqual(['rollback-started:two', 'rollback-succeeded:two', 'rollback-started:one', 'rollback-succeeded:one'])
+    expect(j.filter((e) => e.type.startsWith('rollback-')).map((e) => `${e.type}:${e.step}`)).toEqual([
+      'rollback-started:two',
+      'rollback-succeeded:two',
+      'rollback-started:one',
+      'rollback-succeeded:one',
+    ])
     expect(j.at(-1)?.type).toBe('app-rolled-back')
     const st = planStatus(dir)
     expect(st.waves[0].apps.map((a) => [a.name, a.status])).toEqual([
@@ -60,25 +78,78 @@ describe('execute wave', () => {
     // And `migrate rollback` undoes the good one, newest first.
     const rb2 = await rollbackWave({planDir: dir, wave: 1, apps: ['good']})
     expect(rb2.exitCode).toBe(0)
-    expect(lines(path.join(dir, 'disk.log')).filter((l) => l.startsWith('good:undo'))).toEqual(['good:undo-after', 'good:undo-two', 'good:undo-one'])
+    expect(lines(path.join(dir, 'disk.log')).filter((l) => l.startsWith('good:undo'))).toEqual([
+      'good:undo-after',
+      'good:undo-two',
+      'good:undo-one',
+    ])
   })
 
   it('inventory and parameter values with shell metacharacters arrive as literal arguments', async () => {
-    const nasty = ['x; rm -rf /', '$(touch pwned)', '`touch pwned2`', "it's \"quoted\"", 'a\nb', '&& echo hi | cat > pwned3', '*']
-    const t = template('inj', [{id: 'argv', run: [NODE, '-e', 'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))', '{{ plan.dir }}/argv.json', '{{ server.hostname }}', '{{ params.a }}', '{{ params.b }}', 'pre-{{ params.c }}-post', '{{ params.d }}', '{{ params.e }}', '{{ params.f }}']}], {a: '', b: '', c: '', d: '', e: '', f: ''})
+    const nasty = [
+      'x; rm -rf /',
+      '$(touch pwned)',
+      '`touch pwned2`',
+      'it\'s "quoted"',
+      'a\nb',
+      '&& echo hi | cat > pwned3',
+      '*',
+    ]
+    const t = template(
+      'inj',
+      [
+        {
+          id: 'argv',
+          run: [
+            NODE,
+            '-e',
+            'require("fs").writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))',
+            '{{ plan.dir }}/argv.json',
+            '{{ server.hostname }}',
+            '{{ params.a }}',
+            '{{ params.b }}',
+            'pre-{{ params.c }}-post',
+            '{{ params.d }}',
+            '{{ params.e }}',
+            '{{ params.f }}',
+          ],
+        },
+      ],
+      {a: '', b: '', c: '', d: '', e: '', f: ''},
+    )
     const dir = makePlanDir({
-      apps: [{name: 'inj', template: 'inj', servers: [{id: 'srv-1', hostname: nasty[0]}], params: {a: nasty[1], b: nasty[2], c: nasty[3], d: nasty[4], e: nasty[5], f: nasty[6]}}],
+      apps: [
+        {
+          name: 'inj',
+          template: 'inj',
+          servers: [{id: 'srv-1', hostname: nasty[0]}],
+          params: {a: nasty[1], b: nasty[2], c: nasty[3], d: nasty[4], e: nasty[5], f: nasty[6]},
+        },
+      ],
       templates: {inj: t},
     })
     const r = await executeWave({planDir: dir, wave: 1})
     expect(r.exitCode).toBe(0)
-    expect(JSON.parse(readFileSync(path.join(dir, 'argv.json'), 'utf8'))).toEqual([nasty[0], nasty[1], nasty[2], `pre-${nasty[3]}-post`, nasty[4], nasty[5], nasty[6]])
+    expect(JSON.parse(readFileSync(path.join(dir, 'argv.json'), 'utf8'))).toEqual([
+      nasty[0],
+      nasty[1],
+      nasty[2],
+      `pre-${nasty[3]}-post`,
+      nasty[4],
+      nasty[5],
+      nasty[6],
+    ])
     for (const f of ['pwned', 'pwned2', 'pwned3']) expect(existsSync(path.join(dir, f))).toBe(false)
     expect(existsSync(path.join(process.cwd(), 'pwned'))).toBe(false)
   })
 
   it('retries with backoff, skips by `when`, waits at gates, and resumes without rerunning completed steps', async () => {
-    const counter = [NODE, '-e', 'const fs=require("fs");const f=process.argv[1];const n=(fs.existsSync(f)?+fs.readFileSync(f,"utf8"):0)+1;fs.writeFileSync(f,String(n));process.exit(n<3?1:0)', '{{ plan.dir }}/count']
+    const counter = [
+      NODE,
+      '-e',
+      'const fs=require("fs");const f=process.argv[1];const n=(fs.existsSync(f)?+fs.readFileSync(f,"utf8"):0)+1;fs.writeFileSync(f,String(n));process.exit(n<3?1:0)',
+      '{{ plan.dir }}/count',
+    ]
     const t = template('g', [
       {id: 'flaky', run: counter, retries: {count: 3, backoff: '5ms', factor: 2}},
       {id: 'only-prod', when: '{{ app.environment }} == dev', run: append('never')},
@@ -96,7 +167,11 @@ describe('execute wave', () => {
       ['approve', 'waiting-gate', undefined],
       ['last', 'not-run', undefined],
     ])
-    expect(events.filter((e) => e.type === 'step-end' && e.step === 'flaky' && e.status === 'failed').map((e) => (e as {retryInMs?: number}).retryInMs)).toEqual([5, 10])
+    expect(
+      events
+        .filter((e) => e.type === 'step-end' && e.step === 'flaky' && e.status === 'failed')
+        .map((e) => (e as {retryInMs?: number}).retryInMs),
+    ).toEqual([5, 10])
     expect(planStatus(dir).waves[0].apps[0].waitingFor).toBe('approve')
     const r2 = await executeWave({planDir: dir, wave: 1, approve: ['g/approve']})
     expect(r2.exitCode).toBe(0)
@@ -123,18 +198,28 @@ describe('execute wave', () => {
 
   it('Ctrl-C stops the running step and its process tree; no new step starts; the journal records it', async () => {
     const t = template('c', [
-      {id: 'long', run: ['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'long', '{{ plan.dir }}/child.pid'], idempotent: false},
+      {
+        id: 'long',
+        run: ['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'long', '{{ plan.dir }}/child.pid'],
+        idempotent: false,
+      },
       {id: 'next', run: append('next')},
     ])
     const dir = makePlanDir({apps: [{name: 'c', template: 'c'}], templates: {c: t}})
     const ac = new AbortController()
     // Ctrl-C once the step's process tree is up (its background child wrote its pid).
     const abortWhenRunning = async (): Promise<void> => {
-      for (let i = 0; i < 200 && !existsSync(path.join(dir, 'child.pid')); i++) await new Promise((res) => setTimeout(res, 25))
+      for (let i = 0; i < 200 && !existsSync(path.join(dir, 'child.pid')); i++)
+        await new Promise((res) => setTimeout(res, 25))
       await new Promise((res) => setTimeout(res, 50))
       ac.abort()
     }
-    const p = executeWave({planDir: dir, wave: 1, signal: ac.signal, emit: (e) => void (e.type === 'step-start' && abortWhenRunning())})
+    const p = executeWave({
+      planDir: dir,
+      wave: 1,
+      signal: ac.signal,
+      emit: (e) => void (e.type === 'step-start' && abortWhenRunning()),
+    })
     const r = await p
     expect(r.exitCode).toBe(EXIT.INTERRUPTED)
     expect(r.apps[0].outcome).toBe('interrupted')
@@ -142,7 +227,9 @@ describe('execute wave', () => {
     const pid = Number(readFileSync(path.join(dir, 'child.pid'), 'utf8'))
     await new Promise((res) => setTimeout(res, 200))
     expect(alive(pid)).toBe(false)
-    const types = readJournal(path.join(dir, 'state.journal')).events.map((e) => `${e.type}${e.step ? ':' + e.step : ''}`)
+    const types = readJournal(path.join(dir, 'state.journal')).events.map(
+      (e) => `${e.type}${e.step ? ':' + e.step : ''}`,
+    )
     expect(types).toContain('interrupted:long')
     expect(types.at(-1)).toBe('run-finished')
     // A non-idempotent interrupted step is not rerun blindly: the operator must say.
@@ -155,7 +242,13 @@ describe('execute wave', () => {
   })
 
   it('a timeout kills the whole process tree and fails the step', async () => {
-    const t = template('to', [{id: 'slow', timeout: '1500ms', run: ['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'slow', '{{ plan.dir }}/child.pid']}])
+    const t = template('to', [
+      {
+        id: 'slow',
+        timeout: '1500ms',
+        run: ['sh', '-c', 'sleep 30 & echo $! > "$1"; wait', 'slow', '{{ plan.dir }}/child.pid'],
+      },
+    ])
     const dir = makePlanDir({apps: [{name: 'to', template: 'to'}], templates: {to: t}})
     const r = await executeWave({planDir: dir, wave: 1})
     expect(r.apps[0].outcome).toBe('rolled-back')
@@ -168,12 +261,29 @@ describe('execute wave', () => {
   it('secrets from env.* are redacted from the journal, results and events', async () => {
     const secret = 'hunter2-SECRET-value'
     const t = template('s', [
-      {id: 'echo', run: [NODE, '-e', 'console.log("token=" + process.argv[1]); process.exit(process.argv[2] === "fail" ? 3 : 0)', '{{ env.DEMO_TOKEN }}', 'ok']},
-      {id: 'leak', run: [NODE, '-e', 'console.error("bad token " + process.argv[1]); process.exit(3)', '{{ env.DEMO_TOKEN }}']},
+      {
+        id: 'echo',
+        run: [
+          NODE,
+          '-e',
+          'console.log("token=" + process.argv[1]); process.exit(process.argv[2] === "fail" ? 3 : 0)',
+          '{{ env.DEMO_TOKEN }}',
+          'ok',
+        ],
+      },
+      {
+        id: 'leak',
+        run: [NODE, '-e', 'console.error("bad token " + process.argv[1]); process.exit(3)', '{{ env.DEMO_TOKEN }}'],
+      },
     ])
     const dir = makePlanDir({apps: [{name: 's', template: 's'}], templates: {s: t}})
     const events: ExecEvent[] = []
-    const r = await executeWave({planDir: dir, wave: 1, env: (n) => (n === 'DEMO_TOKEN' ? secret : process.env[n]), emit: (e) => events.push(e)})
+    const r = await executeWave({
+      planDir: dir,
+      wave: 1,
+      env: (n) => (n === 'DEMO_TOKEN' ? secret : process.env[n]),
+      emit: (e) => events.push(e),
+    })
     expect(r.apps[0].outcome).toBe('rolled-back')
     const journal = readFileSync(path.join(dir, 'state.journal'), 'utf8')
     expect(journal).toContain('token=***')
@@ -211,23 +321,37 @@ steps:
     // Fix the typo: now the missing program blocks.
     writeFileSync(path.join(dir, 'templates', 'broken.yaml'), text.replace('app.nmae', 'app.name'))
     const e2 = await fails(executeWave({planDir: dir, wave: 1}))
-    expect(e2.diagnostics.some((d) => d.code === 'PROGRAM_NOT_FOUND' && /no-such-program-xyz/.test(d.message))).toBe(true)
+    expect(e2.diagnostics.some((d) => d.code === 'PROGRAM_NOT_FOUND' && /no-such-program-xyz/.test(d.message))).toBe(
+      true,
+    )
     expect(existsSync(path.join(dir, 'touched'))).toBe(false)
     expect(existsSync(path.join(dir, 'state.journal'))).toBe(false)
   })
 
   it('a rollback with nothing to undo says so once and leaves no empty journal behind', async () => {
-    const dir = makePlanDir({apps: [{name: 'idle', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'idle', template: 't'}],
+      templates: {t: template('t', [{id: 'one', run: append('one')}])},
+    })
     const rb = await rollbackWave({planDir: dir, wave: 1})
     expect(rb.exitCode).toBe(0)
-    expect(rb.apps[0]).toMatchObject({outcome: 'nothing-to-do', message: 'no step has run in wave 1, so nothing to roll back'})
+    expect(rb.apps[0]).toMatchObject({
+      outcome: 'nothing-to-do',
+      message: 'no step has run in wave 1, so nothing to roll back',
+    })
     expect(existsSync(path.join(dir, 'state.journal'))).toBe(false)
     expect(existsSync(path.join(dir, 'state.lock'))).toBe(false)
   })
 
-  it('refuses a stale plan (inventory changed since planning) unless --allow-stale; an older plan\'s file digest sees any edit', async () => {
-    const dir = makePlanDir({apps: [{name: 'st', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
-    writeFileSync(path.join(dir, 'inventory.yaml'), readFileSync(path.join(dir, 'inventory.yaml'), 'utf8') + '# edited\n')
+  it("refuses a stale plan (inventory changed since planning) unless --allow-stale; an older plan's file digest sees any edit", async () => {
+    const dir = makePlanDir({
+      apps: [{name: 'st', template: 't'}],
+      templates: {t: template('t', [{id: 'one', run: append('one')}])},
+    })
+    writeFileSync(
+      path.join(dir, 'inventory.yaml'),
+      readFileSync(path.join(dir, 'inventory.yaml'), 'utf8') + '# edited\n',
+    )
     const e = await fails(executeWave({planDir: dir, wave: 1}))
     expect(e.code).toBe('STALE_PLAN')
     expect(e.exitCode).toBe(EXIT.STALE_PLAN)
@@ -236,8 +360,11 @@ steps:
     expect(r.preflight.some((f) => f.code === 'STALE_PLAN' && f.severity === 'warning')).toBe(true)
   })
 
-  it('a plan made now is bound to the inventory\'s content: comments, formatting and a new generatedAt are not a change', async () => {
-    const dir = makePlanDir({apps: [{name: 'ct', template: 't', servers: [{id: 'ct-1', ip: '10.0.0.9'}]}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
+  it("a plan made now is bound to the inventory's content: comments, formatting and a new generatedAt are not a change", async () => {
+    const dir = makePlanDir({
+      apps: [{name: 'ct', template: 't', servers: [{id: 'ct-1', ip: '10.0.0.9'}]}],
+      templates: {t: template('t', [{id: 'one', run: append('one')}])},
+    })
     const invFile = path.join(dir, 'inventory.yaml')
     const planFile = path.join(dir, 'plan.yaml')
     // What `migrate plan` writes today: the content digest.
@@ -246,7 +373,11 @@ steps:
     writeFileSync(planFile, readFileSync(planFile, 'utf8').replace(/inventoryDigest: .*/, `inventoryDigest: ${digest}`))
     // `discover` run again with nothing new: another generatedAt, a comment, other quoting and key order.
     const text = readFileSync(invFile, 'utf8')
-    const same = `# refreshed by discover\n${text.replace('name: test', 'name: "test"\n  generatedAt: 2027-02-01T00:00:00Z')}`.replace('vcpus: 2\n    memoryMiB: 4096', 'memoryMiB: 4096\n    vcpus: 2')
+    const same =
+      `# refreshed by discover\n${text.replace('name: test', 'name: "test"\n  generatedAt: 2027-02-01T00:00:00Z')}`.replace(
+        'vcpus: 2\n    memoryMiB: 4096',
+        'memoryMiB: 4096\n    vcpus: 2',
+      )
     expect(same).not.toBe(text)
     writeFileSync(invFile, same)
     expect((await executeWave({planDir: dir, wave: 1, dryRun: true})).exitCode).toBe(0)
@@ -269,7 +400,16 @@ steps:
   it('finalize needs its own approval (--yes is not enough) and a healthy soak', async () => {
     const t = template('f', [
       {id: 'cutover', run: append('cutover'), rollback: append('undo-cutover')},
-      {id: 'finalize', finalize: true, soak: {duration: '300ms', interval: '100ms', check: {type: 'command', run: ['test', '-f', '{{ plan.dir }}/healthy']}}, run: append('finalized')},
+      {
+        id: 'finalize',
+        finalize: true,
+        soak: {
+          duration: '300ms',
+          interval: '100ms',
+          check: {type: 'command', run: ['test', '-f', '{{ plan.dir }}/healthy']},
+        },
+        run: append('finalized'),
+      },
     ])
     const dir = makePlanDir({apps: [{name: 'f', template: 'f'}], templates: {f: t}})
     const r1 = await executeWave({planDir: dir, wave: 1, yes: true})
@@ -289,9 +429,26 @@ steps:
 describe('database units', () => {
   it('a database with its own template runs as APP:DB with {{ database.* }} bound to that database', async () => {
     const app = template('app', [{id: 'app-step', run: append('{{ app.name }} app {{ databases }}')}])
-    const db = template('db', [{id: 'db-step', run: append('{{ app.name }} db {{ database.id }} {{ database.engine }} {{ database.host }}:{{ database.port }}')}])
+    const db = template('db', [
+      {
+        id: 'db-step',
+        run: append(
+          '{{ app.name }} db {{ database.id }} {{ database.engine }} {{ database.host }}:{{ database.port }}',
+        ),
+      },
+    ])
     const dir = makePlanDir({
-      apps: [{name: 'shop', template: 'app', databases: [{id: 'shop-pg', engine: 'postgres', host: '10.0.0.5', port: 5432, template: 'db'}, {id: 'shop-redis', engine: 'redis', host: '10.0.0.6', port: 6379, template: 'db'}, {id: 'shop-plain', engine: 'mysql'}]}],
+      apps: [
+        {
+          name: 'shop',
+          template: 'app',
+          databases: [
+            {id: 'shop-pg', engine: 'postgres', host: '10.0.0.5', port: 5432, template: 'db'},
+            {id: 'shop-redis', engine: 'redis', host: '10.0.0.6', port: 6379, template: 'db'},
+            {id: 'shop-plain', engine: 'mysql'},
+          ],
+        },
+      ],
       templates: {app, db},
     })
     const r = await executeWave({planDir: dir, wave: 1, concurrency: 1})
@@ -300,7 +457,11 @@ describe('database units', () => {
       ['shop:shop-pg', 'db', 'done'],
       ['shop:shop-redis', 'db', 'done'],
     ])
-    expect(lines(path.join(dir, 'disk.log'))).toEqual(['shop app 3', 'shop db shop-pg postgres 10.0.0.5:5432', 'shop db shop-redis redis 10.0.0.6:6379'])
+    expect(lines(path.join(dir, 'disk.log'))).toEqual([
+      'shop app 3',
+      'shop db shop-pg postgres 10.0.0.5:5432',
+      'shop db shop-redis redis 10.0.0.6:6379',
+    ])
     expect(planStatus(dir).waves[0].apps.map((a) => [a.name, a.status])).toEqual([
       ['shop', 'done'],
       ['shop:shop-pg', 'done'],
@@ -320,7 +481,12 @@ describe('database units', () => {
 describe('captures', () => {
   it('a run step captures stdout as {{ steps.NAME }}; later steps, rollbacks and resumed runs see it', async () => {
     const t = template('cap', [
-      {id: 'create-job', run: [NODE, '-e', 'console.log("job-" + process.argv[1])', '{{ app.name }}'], capture: 'jobId', rollback: append('delete {{ steps.jobId }}')},
+      {
+        id: 'create-job',
+        run: [NODE, '-e', 'console.log("job-" + process.argv[1])', '{{ app.name }}'],
+        capture: 'jobId',
+        rollback: append('delete {{ steps.jobId }}'),
+      },
       {id: 'use', run: append('use {{ steps.jobId }}'), rollback: append('undo-use {{ steps.jobId }}')},
       {id: 'gate', gate: {message: 'continue?'}},
       {id: 'check', check: {type: 'command', run: ['test', '-f', '{{ plan.dir }}/ok']}},
@@ -334,10 +500,15 @@ describe('captures', () => {
     const r2 = await executeWave({planDir: dir, wave: 1, yes: true})
     expect(r2.apps[0].outcome).toBe('rolled-back')
     expect(lines(path.join(dir, 'disk.log'))).toEqual(['use job-c1', 'undo-use job-c1', 'delete job-c1'])
-    const bad = template('bad', [{id: 'use', run: ['echo', '{{ steps.later }}']}, {id: 'later', run: ['echo'], capture: 'later'}])
+    const bad = template('bad', [
+      {id: 'use', run: ['echo', '{{ steps.later }}']},
+      {id: 'later', run: ['echo'], capture: 'later'},
+    ])
     const dir2 = makePlanDir({apps: [{name: 'c2', template: 'bad'}], templates: {bad}})
     const e = await fails(executeWave({planDir: dir2, wave: 1, dryRun: true}))
-    expect(e.diagnostics.find((d) => d.code === 'UNKNOWN_VARIABLE')?.message).toMatch(/no earlier step has capture: later/)
+    expect(e.diagnostics.find((d) => d.code === 'UNKNOWN_VARIABLE')?.message).toMatch(
+      /no earlier step has capture: later/,
+    )
   })
 })
 

@@ -23,16 +23,33 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())))
 
 describe('health checks', () => {
   it('http: status, body and latency', async () => {
-    expect(await runCheck({type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/`, status: 200, bodyContains: 'UP'}, signal)).toMatchObject({status: 'passed'})
-    const down = await runCheck({type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/down`, status: [200, 204]}, signal)
+    expect(
+      await runCheck(
+        {type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/`, status: 200, bodyContains: 'UP'},
+        signal,
+      ),
+    ).toMatchObject({status: 'passed'})
+    const down = await runCheck(
+      {type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/down`, status: [200, 204]},
+      signal,
+    )
     expect(down).toMatchObject({status: 'failed', data: {status: 503}})
     expect(down.message).toMatch(/status 503, expected 200 or 204/)
-    const body = await runCheck({type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/`, status: 200, bodyContains: 'DOWN'}, signal)
+    const body = await runCheck(
+      {type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/`, status: 200, bodyContains: 'DOWN'},
+      signal,
+    )
     expect(body.message).toMatch(/body does not contain "DOWN"/)
-    const slow = await runCheck({type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/slow`, status: 200, maxLatencyMs: 50}, signal)
+    const slow = await runCheck(
+      {type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/slow`, status: 200, maxLatencyMs: 50},
+      signal,
+    )
     expect(slow.status).toBe('failed')
     expect(slow.message).toMatch(/more than 50 ms/)
-    const timeout = await runCheck({type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/slow`, status: 200, timeout: '100ms'}, signal)
+    const timeout = await runCheck(
+      {type: 'http', method: 'GET', url: `http://127.0.0.1:${port}/slow`, status: 200, timeout: '100ms'},
+      signal,
+    )
     expect(timeout.message).toMatch(/no answer within 100 ms/)
   })
 
@@ -48,9 +65,28 @@ describe('health checks', () => {
   })
 
   it('command: exit code, output contains and matches', async () => {
-    expect(await runCheck({type: 'command', run: ['sh', '-c', 'echo READY_FOR_TEST'], exitCode: 0, outputMatches: '^READY_FOR_(TEST|CUTOVER)$'}, signal)).toMatchObject({status: 'passed'})
-    expect((await runCheck({type: 'command', run: ['sh', '-c', 'echo NOT_READY'], exitCode: 0, outputMatches: '^READY'}, signal)).message).toMatch(/does not match/)
-    expect((await runCheck({type: 'command', run: ['sh', '-c', 'exit 3'], exitCode: 0}, signal)).message).toMatch(/exit code 3, expected 0/)
+    expect(
+      await runCheck(
+        {
+          type: 'command',
+          run: ['sh', '-c', 'echo READY_FOR_TEST'],
+          exitCode: 0,
+          outputMatches: '^READY_FOR_(TEST|CUTOVER)$',
+        },
+        signal,
+      ),
+    ).toMatchObject({status: 'passed'})
+    expect(
+      (
+        await runCheck(
+          {type: 'command', run: ['sh', '-c', 'echo NOT_READY'], exitCode: 0, outputMatches: '^READY'},
+          signal,
+        )
+      ).message,
+    ).toMatch(/does not match/)
+    expect((await runCheck({type: 'command', run: ['sh', '-c', 'exit 3'], exitCode: 0}, signal)).message).toMatch(
+      /exit code 3, expected 0/,
+    )
     expect((await runCheck({type: 'command', run: ['no-such-program-xyz'], exitCode: 0}, signal)).status).toBe('failed')
   })
 })

@@ -26,11 +26,36 @@ export function makePlanDir(spec: PlanSpec, dir = mkdtempSync(path.join(os.tmpdi
     apiVersion: 'migrate/v1',
     kind: 'Inventory',
     metadata: {name: 'test'},
-    applications: spec.apps.map((a) => ({name: a.name, owner: a.owner ?? 'team-' + a.name, criticality: 'medium', environment: 'prod'})),
+    applications: spec.apps.map((a) => ({
+      name: a.name,
+      owner: a.owner ?? 'team-' + a.name,
+      criticality: 'medium',
+      environment: 'prod',
+    })),
     servers: spec.apps.flatMap((a) =>
-      (a.servers ?? []).map((s) => ({id: s.id, name: s.name ?? s.id, hostname: s.hostname, provider: 'onprem', privateIps: s.ip ? [s.ip] : [], vcpus: 2, memoryMiB: 4096, os: {family: 'linux'}, application: a.name})),
+      (a.servers ?? []).map((s) => ({
+        id: s.id,
+        name: s.name ?? s.id,
+        hostname: s.hostname,
+        provider: 'onprem',
+        privateIps: s.ip ? [s.ip] : [],
+        vcpus: 2,
+        memoryMiB: 4096,
+        os: {family: 'linux'},
+        application: a.name,
+      })),
     ),
-    databases: spec.apps.flatMap((a) => (a.databases ?? []).map((d) => ({id: d.id, name: d.id, engine: d.engine, host: d.host, port: d.port, sizeGiB: 10, application: a.name}))),
+    databases: spec.apps.flatMap((a) =>
+      (a.databases ?? []).map((d) => ({
+        id: d.id,
+        name: d.id,
+        engine: d.engine,
+        host: d.host,
+        port: d.port,
+        sizeGiB: 10,
+        application: a.name,
+      })),
+    ),
   }
   const invText = stringify(inventory)
   writeFileSync(path.join(dir, 'inventory.yaml'), invText)
@@ -63,19 +88,30 @@ export function makePlanDir(spec: PlanSpec, dir = mkdtempSync(path.join(os.tmpdi
       template: a.template,
       target: {cloud: 'aws', region: 'ap-southeast-3'},
       servers: (a.servers ?? []).map((s) => ({id: s.id, instanceType: 't3.small', vcpus: 2, memoryMiB: 2048})),
-      databases: (a.databases ?? []).map((d) => ({id: d.id, service: 'aws:rds-postgres', instanceClass: 'db.t3.medium', ...(d.template ? {template: d.template} : {})})),
+      databases: (a.databases ?? []).map((d) => ({
+        id: d.id,
+        service: 'aws:rds-postgres',
+        instanceClass: 'db.t3.medium',
+        ...(d.template ? {template: d.template} : {}),
+      })),
       params: a.params ?? {},
     })),
   }
   writeFileSync(path.join(dir, 'plan.yaml'), stringify(plan))
   if (spec.templates) {
     mkdirSync(path.join(dir, 'templates'), {recursive: true})
-    for (const [name, t] of Object.entries(spec.templates)) writeFileSync(path.join(dir, 'templates', `${name}.yaml`), typeof t === 'string' ? t : stringify(t))
+    for (const [name, t] of Object.entries(spec.templates))
+      writeFileSync(path.join(dir, 'templates', `${name}.yaml`), typeof t === 'string' ? t : stringify(t))
   }
   return dir
 }
 
-export function template(name: string, steps: unknown[], params: Record<string, string> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function template(
+  name: string,
+  steps: unknown[],
+  params: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name, params}, ...extra, steps}
 }
 

@@ -28,25 +28,98 @@ import {AppName} from '../../src/schema/common.js'
 import {makePlanDir} from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
-const TEMPLATES = readdirSync(path.join(ROOT, 'templates')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''))
+const TEMPLATES = readdirSync(path.join(ROOT, 'templates'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''))
 
 export const HOSTILE: string[] = [
   // paths
-  '../../../victim', 'x/../../../victim', '..', '.', '/etc/passwd', 'a/b', '~root', 'a/../..', '../',
+  '../../../victim',
+  'x/../../../victim',
+  '..',
+  '.',
+  '/etc/passwd',
+  'a/b',
+  '~root',
+  'a/../..',
+  '../',
   // options
-  '-oProxyCommand=touch /tmp/pwned', '--help', '-', '--', '-rf', '--output=/etc/passwd', '-c', '--version',
+  '-oProxyCommand=touch /tmp/pwned',
+  '--help',
+  '-',
+  '--',
+  '-rf',
+  '--output=/etc/passwd',
+  '-c',
+  '--version',
   // JMESPath
-  "zzz' || sourceProperties.identificationHints.hostname=='payments-db-01", "zzz` || `true", 'a\\', 'a`', "'", '"', '`', "\\'", "x'] | [0] | ['", '*', '@', '\\`"', '`"]`',
+  "zzz' || sourceProperties.identificationHints.hostname=='payments-db-01",
+  'zzz` || `true',
+  'a\\',
+  'a`',
+  "'",
+  '"',
+  '`',
+  "\\'",
+  "x'] | [0] | ['",
+  '*',
+  '@',
+  '\\`"',
+  '`"]`',
   // SQL
-  'x"; DROP TABLE t; --', "' OR 1=1 --", "a'b", "a\\'b", '`; DROP DATABASE mysql; --', '$$', "E'\\\\'", '\\', "\\\\'; SELECT 1; --", 'select',
+  'x"; DROP TABLE t; --',
+  "' OR 1=1 --",
+  "a'b",
+  "a\\'b",
+  '`; DROP DATABASE mysql; --',
+  '$$',
+  "E'\\\\'",
+  '\\',
+  "\\\\'; SELECT 1; --",
+  'select',
   // when
-  'a != b', 'a == a', 'prod', ' prod', "'prod'", '"prod"', 'true', 'false', '0', 'no', 'OFF', '== prod', '!=', '{{ env.HOME }}', '{{ app.name }}', '}} {{',
+  'a != b',
+  'a == a',
+  'prod',
+  ' prod',
+  "'prod'",
+  '"prod"',
+  'true',
+  'false',
+  '0',
+  'no',
+  'OFF',
+  '== prod',
+  '!=',
+  '{{ env.HOME }}',
+  '{{ app.name }}',
+  '}} {{',
   // output spoofing
-  'a\n12:00:00 app1 done', '\u001b[2K\rAPPROVED', '\r', '\u202eevil', 'nul\u0000byte', 'tab\there', 'line\u2028sep', '\u009b31m', 'bell\u0007', '\u200bzero-width', '\ufeffbom',
+  'a\n12:00:00 app1 done',
+  '\u001b[2K\rAPPROVED',
+  '\r',
+  '\u202eevil',
+  'nul\u0000byte',
+  'tab\there',
+  'line\u2028sep',
+  '\u009b31m',
+  'bell\u0007',
+  '\u200bzero-width',
+  '\ufeffbom',
   // shell
-  '$(touch /tmp/pwned)', '`id`', '; rm -rf /', '| cat /etc/passwd', '&& reboot', '${IFS}',
+  '$(touch /tmp/pwned)',
+  '`id`',
+  '; rm -rf /',
+  '| cat /etc/passwd',
+  '&& reboot',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a hostile value, literally
+  '${IFS}',
   // size, unicode, emptiness
-  'A'.repeat(5000), 'ünïcödé-ホスト', '🚀', '', ' ',
+  'A'.repeat(5000),
+  'ünïcödé-ホスト',
+  '🚀',
+  '',
+  ' ',
 ]
 
 const BENIGN = 'benign-value'
@@ -62,14 +135,25 @@ function planFor(template: string, v: string): string {
     if (k) params[k[1]] = v
   }
   const dir = makePlanDir({
-    apps: [{name: 'app1', template, owner: v, params, servers: [{id: 'srv1', name: v, hostname: v, ip: '10.0.0.1'}], databases: [{id: 'db1', engine: 'postgres', host: v, port: 5432}]}],
+    apps: [
+      {
+        name: 'app1',
+        template,
+        owner: v,
+        params,
+        servers: [{id: 'srv1', name: v, hostname: v, ip: '10.0.0.1'}],
+        databases: [{id: 'db1', engine: 'postgres', host: v, port: 5432}],
+      },
+    ],
   })
   return dir
 }
 
 /** The lines of a dry-run that are not pre-flight findings (a value may add a warning, never a line of its own). */
 function stepLines(text: string): number {
-  return text.split('\n').filter((l) => !/^ {2}\S.*: (warning|info) [A-Z_]+: /.test(l) && !/^ {2}(warning|info) [A-Z_]+: /.test(l)).length
+  return text
+    .split('\n')
+    .filter((l) => !/^ {2}\S.*: (warning|info) [A-Z_]+: /.test(l) && !/^ {2}(warning|info) [A-Z_]+: /.test(l)).length
 }
 
 interface Outcome {
@@ -82,7 +166,14 @@ async function dryRun(template: string, v: string): Promise<Outcome> {
   const dir = planFor(template, v)
   const events: ExecEvent[] = []
   try {
-    const result = await executeWave({planDir: dir, wave: 1, dryRun: true, emit: (e) => events.push(e), env: () => 'env-secret-value', deps: {which: () => true}})
+    const result = await executeWave({
+      planDir: dir,
+      wave: 1,
+      dryRun: true,
+      emit: (e) => events.push(e),
+      env: () => 'env-secret-value',
+      deps: {which: () => true},
+    })
     return {result, events}
   } catch (e) {
     return {error: e as MigrateError, events}
@@ -136,13 +227,17 @@ describe('hostile values through every shipped template', () => {
             for (const d of [s.detail, s.rollback]) {
               // Gate messages, http URLs and tcp hosts are not argv: no program reads them as options.
               if (!d || d.startsWith('gate: ')) continue
-              expect(d.replace(/http (GET|HEAD|POST) .*? → /g, '').replace(/\btcp .*:\d*/g, ''), label).not.toMatch(/ '?-oProxyCommand| '?--help\b| '?--version\b| '-rf'| '--output=/)
+              expect(d.replace(/http (GET|HEAD|POST) .*? → /g, '').replace(/\btcp .*:\d*/g, ''), label).not.toMatch(
+                / '?-oProxyCommand| '?--help\b| '?--version\b| '-rf'| '--output=/,
+              )
             }
           }
         }
       }
     }
-    console.log(`hostile corpus: ${HOSTILE.length} values × ${TEMPLATES.length} templates = ${HOSTILE.length * TEMPLATES.length} dry-runs: ${tally.rendered} rendered safely, ${tally.refused} refused with a located error (${tally.schema} of them by the inventory's schema)`)
+    console.log(
+      `hostile corpus: ${HOSTILE.length} values × ${TEMPLATES.length} templates = ${HOSTILE.length * TEMPLATES.length} dry-runs: ${tally.rendered} rendered safely, ${tally.refused} refused with a located error (${tally.schema} of them by the inventory's schema)`,
+    )
     expect(tally.refused).toBeGreaterThan(0)
     expect(tally.rendered).toBeGreaterThan(0)
   }, 300_000)
@@ -165,7 +260,11 @@ describe('hostile values through every shipped template', () => {
 })
 
 describe('the when evaluator compares values', () => {
-  const scope = (vals: Record<string, string>): VarScope => ({values: new Map(Object.entries(vals)), secrets: new Set(), env: () => undefined})
+  const scope = (vals: Record<string, string>): VarScope => ({
+    values: new Map(Object.entries(vals)),
+    secrets: new Set(),
+    env: () => undefined,
+  })
   it(`over the ${HOSTILE.length} values: == / != / truthiness decided by the value itself, never by its text re-read`, () => {
     for (const v of HOSTILE) {
       const s = scope({'app.owner': v, 'server.name': 'prod', 'app.name': 'app1'})
@@ -174,7 +273,9 @@ describe('the when evaluator compares values', () => {
       expect(evaluateWhen("'{{ app.owner }}' == 'prod'", s), JSON.stringify(v)).toBe(v === 'prod')
       expect(evaluateWhen('{{ app.owner }} == {{ server.name }}', s), JSON.stringify(v)).toBe(v === 'prod')
       expect(evaluateWhen('{{ app.owner }} == {{ app.owner }}', s), JSON.stringify(v)).toBe(true)
-      expect(evaluateWhen('{{ app.owner }}', s), JSON.stringify(v)).toBe(!['', 'false', '0', 'no', 'off'].includes(v.trim().toLowerCase()))
+      expect(evaluateWhen('{{ app.owner }}', s), JSON.stringify(v)).toBe(
+        !['', 'false', '0', 'no', 'off'].includes(v.trim().toLowerCase()),
+      )
     }
     // The issue's case: an owner `a != b` made a condition true.
     expect(evaluateWhen('{{ app.owner }} == prod', scope({'app.owner': 'a != b'}))).toBe(false)
@@ -196,7 +297,7 @@ for c in cases:
 print(json.dumps(out))
 `
 
-describe('JMESPath placement, read by jmespath.py (the AWS CLI\'s library)', () => {
+describe("JMESPath placement, read by jmespath.py (the AWS CLI's library)", () => {
   it('the aws-mgn-rehost query selects exactly the server with that hostname, for every value', async () => {
     const has = await execa('python3', ['-c', 'import jmespath'], {reject: false})
     if (has.exitCode !== 0) return console.log('jmespath.py not installed: JMESPath oracle skipped')
@@ -205,15 +306,39 @@ describe('JMESPath placement, read by jmespath.py (the AWS CLI\'s library)', () 
     const values = HOSTILE.filter((v) => !v.includes('\u0000'))
     const cases = values.map((v) => {
       const scope: VarScope = {values: new Map([['server.hostname', v]]), secrets: new Set(), env: () => undefined}
-      const items = [v, 'payments-db-01', 'zzz', ''].filter((h, i, a) => a.indexOf(h) === i).map((h, i) => ({sourceServerID: h === v ? 's-wanted' : `s-other${i}`, isArchived: false, sourceProperties: {identificationHints: {hostname: h}}}))
+      const items = [v, 'payments-db-01', 'zzz', '']
+        .filter((h, i, a) => a.indexOf(h) === i)
+        .map((h, i) => ({
+          sourceServerID: h === v ? 's-wanted' : `s-other${i}`,
+          isArchived: false,
+          sourceProperties: {identificationHints: {hostname: h}},
+        }))
       return {q: renderString(q, scope), data: {items}}
     })
     const r = await execa('python3', ['-c', PY], {input: JSON.stringify(cases)})
     const got = JSON.parse(r.stdout) as {ok: boolean; r?: unknown; e?: string}[]
-    got.forEach((g, i) => expect(g, `${JSON.stringify(values[i])} → ${cases[i].q}`).toEqual({ok: true, r: 's-wanted'}))
+    got.forEach((g, i) => {
+      expect(g, `${JSON.stringify(values[i])} → ${cases[i].q}`).toEqual({ok: true, r: 's-wanted'})
+    })
     // Before typed placement, the issue's hostname selected another server.
-    const old = "items[?sourceProperties.identificationHints.hostname=='zzz' || sourceProperties.identificationHints.hostname=='payments-db-01' && isArchived==`false`].sourceServerID | [0]"
-    const r2 = await execa('python3', ['-c', PY], {input: JSON.stringify([{q: old, data: {items: [{sourceServerID: 's-pay', isArchived: false, sourceProperties: {identificationHints: {hostname: 'payments-db-01'}}}]}}])})
+    const old =
+      "items[?sourceProperties.identificationHints.hostname=='zzz' || sourceProperties.identificationHints.hostname=='payments-db-01' && isArchived==`false`].sourceServerID | [0]"
+    const r2 = await execa('python3', ['-c', PY], {
+      input: JSON.stringify([
+        {
+          q: old,
+          data: {
+            items: [
+              {
+                sourceServerID: 's-pay',
+                isArchived: false,
+                sourceProperties: {identificationHints: {hostname: 'payments-db-01'}},
+              },
+            ],
+          },
+        },
+      ]),
+    })
     expect(JSON.parse(r2.stdout)[0].r).toBe('s-pay')
   })
 })
@@ -243,11 +368,15 @@ describe('SQL placement, read back by real servers', () => {
         // Identifiers: 1 to 63 bytes (longer ones are cut by PostgreSQL, an empty one is an error: never another meaning).
         if (v.length === 0 || Buffer.byteLength(v) > 63) continue
         const r2 = await c.query(`SELECT 1 AS ${FILTERS.sql_ident(v)}`)
-        expect(r2.fields.map((f) => f.name), JSON.stringify(v)).toEqual([v])
+        expect(
+          r2.fields.map((f) => f.name),
+          JSON.stringify(v),
+        ).toEqual([v])
       }
       // standard_conforming_strings off: the literal still reads back.
       await c.query('SET standard_conforming_strings = off')
-      for (const v of values) expect((await c.query(`SELECT ${FILTERS.sql_literal(v)} AS v`)).rows[0].v, JSON.stringify(v)).toBe(v)
+      for (const v of values)
+        expect((await c.query(`SELECT ${FILTERS.sql_literal(v)} AS v`)).rows[0].v, JSON.stringify(v)).toBe(v)
     } finally {
       await c.end()
     }
@@ -263,9 +392,19 @@ describe('SQL placement, read back by real servers', () => {
           expect(String(rows[0].v), `${mode} ${JSON.stringify(v)}`).toBe(v)
           // Names: 1 to 64 characters, no space at either end, no control character (MariaDB's own rules: it refuses,
           // trims or drops those, and names outside the BMP — the name changes or is an error, never the statement).
-          if (v.length === 0 || v.length > 64 || /^\s|\s$/.test(v) || hasUnprintable(v) || /[\u{10000}-\u{10ffff}]/u.test(v)) continue
+          if (
+            v.length === 0 ||
+            v.length > 64 ||
+            /^\s|\s$/.test(v) ||
+            hasUnprintable(v) ||
+            /[\u{10000}-\u{10ffff}]/u.test(v)
+          )
+            continue
           const [, fields] = (await c.query(`SELECT 1 AS ${FILTERS.mysql_ident(v)}`)) as [unknown, {name: string}[]]
-          expect(fields.map((f) => f.name), `${mode} ${JSON.stringify(v)}`).toEqual([v])
+          expect(
+            fields.map((f) => f.name),
+            `${mode} ${JSON.stringify(v)}`,
+          ).toEqual([v])
         }
       }
     } finally {
@@ -274,7 +413,7 @@ describe('SQL placement, read back by real servers', () => {
   })
 })
 
-describe('the issue\'s cases, end to end', () => {
+describe("the issue's cases, end to end", () => {
   it('an application named x/../../../victim is refused by validate with file:line; a workDir of ../.. stops local-demo before it deletes anything', async () => {
     const dir = makePlanDir({apps: [{name: 'ok-app', template: 'local-demo'}]})
     const inv = path.join(dir, 'inventory.yaml')
@@ -301,17 +440,33 @@ describe('the issue\'s cases, end to end', () => {
 
   it('a value starting with "-" is refused where a program would read an option: ssh -oProxyCommand, --help to psql', async () => {
     const t = {
-      apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 't', params: {url: 'postgresql://h/db'}},
+      apiVersion: 'migrate/v1',
+      kind: 'RunbookTemplate',
+      metadata: {name: 't', params: {url: 'postgresql://h/db'}},
       steps: [
         {id: 'ssh', run: ['ssh', '{{ server.hostname }}', 'true']},
         {id: 'psql', run: ['psql', '--dbname', '{{ params.url }}', '-c', 'SELECT 1']},
         {id: 'after-dashdash', run: ['echo', '--', '{{ server.hostname }}']},
       ],
     }
-    const dir = makePlanDir({apps: [{name: 'a', template: 't', params: {url: '--help'}, servers: [{id: 's1', hostname: '-oProxyCommand=touch /tmp/pwned'}]}], templates: {t}})
-    const err = (await executeWave({planDir: dir, wave: 1, dryRun: true, deps: {which: () => true}}).catch((e) => e)) as MigrateError
+    const dir = makePlanDir({
+      apps: [
+        {
+          name: 'a',
+          template: 't',
+          params: {url: '--help'},
+          servers: [{id: 's1', hostname: '-oProxyCommand=touch /tmp/pwned'}],
+        },
+      ],
+      templates: {t},
+    })
+    const err = (await executeWave({planDir: dir, wave: 1, dryRun: true, deps: {which: () => true}}).catch(
+      (e) => e,
+    )) as MigrateError
     expect(err.code).toBe('PREFLIGHT_BLOCKED')
-    const got = err.diagnostics.filter((x) => x.code === 'OPTION_LIKE_VALUE').map((x) => [x.message.split(':')[0], x.line])
+    const got = err.diagnostics
+      .filter((x) => x.code === 'OPTION_LIKE_VALUE')
+      .map((x) => [x.message.split(':')[0], x.line])
     expect(got.map((g) => g[0])).toEqual(['a/ssh', 'a/psql'])
     for (const g of got) expect(g[1]).toBeGreaterThan(0)
   })
@@ -319,18 +474,31 @@ describe('the issue\'s cases, end to end', () => {
 
 describe('a template given as a path', () => {
   it('is relative to the plan directory, as docs/execute.md says: validate and execute agree; a path out of the plan is refused by both', async () => {
-    const t = {apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 'mine'}, steps: [{id: 'one', run: ['true']}]}
+    const t = {
+      apiVersion: 'migrate/v1',
+      kind: 'RunbookTemplate',
+      metadata: {name: 'mine'},
+      steps: [{id: 'one', run: ['true']}],
+    }
     const dir = makePlanDir({apps: [{name: 'a', template: 'runbooks/mine.yaml'}]})
     mkdirSync(path.join(dir, 'runbooks'))
     writeFileSync(path.join(dir, 'runbooks/mine.yaml'), JSON.stringify(t))
-    const v = await execa(process.execPath, [path.join(ROOT, 'bin/run.js'), 'validate', path.join(dir, 'plan.yaml'), '--json'], {reject: false})
+    const v = await execa(
+      process.execPath,
+      [path.join(ROOT, 'bin/run.js'), 'validate', path.join(dir, 'plan.yaml'), '--json'],
+      {reject: false},
+    )
     expect(v.exitCode, v.stdout).toBe(0)
     const r = await executeWave({planDir: dir, wave: 1})
     expect(r.exitCode).toBe(0)
     // Out of the plan directory: refused by validate (file:line) and by execute, even though the file exists.
     const dir2 = makePlanDir({apps: [{name: 'a', template: '../outside.yaml'}]})
     writeFileSync(path.join(dir2, '../outside.yaml'), JSON.stringify(t))
-    const v2 = await execa(process.execPath, [path.join(ROOT, 'bin/run.js'), 'validate', path.join(dir2, 'plan.yaml'), '--json'], {reject: false})
+    const v2 = await execa(
+      process.execPath,
+      [path.join(ROOT, 'bin/run.js'), 'validate', path.join(dir2, 'plan.yaml'), '--json'],
+      {reject: false},
+    )
     expect(v2.exitCode).toBe(64)
     const d = JSON.parse(v2.stdout).error.diagnostics.find((x: {code: string}) => x.code === 'TEMPLATE_OUTSIDE_PLAN')
     expect(d?.line).toBeGreaterThan(0)

@@ -15,7 +15,11 @@ function tmp(): string {
 
 async function writeSome(file: string, n: number, runId = 'r1'): Promise<void> {
   const w = JournalWriter.open(file, runId)
-  await Promise.all(Array.from({length: n}, (_, i) => w.append({type: i % 2 ? 'step-succeeded' : 'step-started', wave: 1, app: 'a', step: `s${Math.floor(i / 2)}`})))
+  await Promise.all(
+    Array.from({length: n}, (_, i) =>
+      w.append({type: i % 2 ? 'step-succeeded' : 'step-started', wave: 1, app: 'a', step: `s${Math.floor(i / 2)}`}),
+    ),
+  )
   await w.close()
 }
 
@@ -67,7 +71,10 @@ describe('journal', () => {
     await writeSome(file, 8)
     const rows = readFileSync(file, 'utf8').trimEnd().split('\n')
 
-    writeFileSync(file, rows.map((r, i) => (i === 3 ? r.replace('"step-succeeded"', '"step-failed"') : r)).join('\n') + '\n')
+    writeFileSync(
+      file,
+      rows.map((r, i) => (i === 3 ? r.replace('"step-succeeded"', '"step-failed"') : r)).join('\n') + '\n',
+    )
     let v = verifyJournal(file)
     expect(v.ok).toBe(false)
     expect(v.problems[0]).toMatchObject({line: 4})
@@ -102,11 +109,14 @@ describe('lock', () => {
     const dir = tmp()
     const file = path.join(dir, 'state.lock')
     // A real second process holds the lock (the same code, compiled or not does not matter: the file is the contract).
-    const holder = execa(process.execPath, ['-e', `
+    const holder = execa(process.execPath, [
+      '-e',
+      `
       const fs = require('fs'), os = require('os');
       const info = {host: os.hostname(), pid: process.pid, user: 'holder', since: new Date().toISOString(), operation: 'execute wave 7'};
       fs.writeFileSync(${JSON.stringify(file)} + '.tmp', JSON.stringify(info)); fs.linkSync(${JSON.stringify(file)} + '.tmp', ${JSON.stringify(file)});
-      console.log('locked'); setTimeout(() => {}, 30000);`])
+      console.log('locked'); setTimeout(() => {}, 30000);`,
+    ])
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()))
     try {
       let err: any
@@ -132,7 +142,16 @@ describe('lock', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).pid).toBe(process.pid)
     lock.release()
     // --force-unlock takes a lock held from another host (this host cannot tell whether it lives), not a live one here.
-    writeFileSync(file, JSON.stringify({host: 'jump-2.elsewhere', pid: 4242, user: 'ops', since: new Date().toISOString(), operation: 'execute wave 7'}))
+    writeFileSync(
+      file,
+      JSON.stringify({
+        host: 'jump-2.elsewhere',
+        pid: 4242,
+        user: 'ops',
+        since: new Date().toISOString(),
+        operation: 'execute wave 7',
+      }),
+    )
     expect(() => acquireLock(file, 'two')).toThrow(/locked by ops@jump-2.elsewhere/)
     const b = acquireLock(file, 'two', {force: true})
     expect(b.replaced?.reason).toBe('forced')

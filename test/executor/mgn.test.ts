@@ -30,7 +30,12 @@ let endpoint = ''
 let srv: http.Server
 
 function addServer(id: string, hostname: string): void {
-  servers.set(id, {sourceServerID: id, isArchived: false, lifeCycle: {state: 'READY_FOR_TEST'}, sourceProperties: {identificationHints: {hostname}}})
+  servers.set(id, {
+    sourceServerID: id,
+    isArchived: false,
+    lifeCycle: {state: 'READY_FOR_TEST'},
+    sourceProperties: {identificationHints: {hostname}},
+  })
 }
 
 beforeAll(async () => {
@@ -47,7 +52,9 @@ beforeAll(async () => {
       if (url === '/' && body.includes('Action=GetCallerIdentity')) {
         calls.push('sts:GetCallerIdentity')
         res.setHeader('content-type', 'text/xml')
-        res.end('<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ops</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></GetCallerIdentityResponse>')
+        res.end(
+          '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ops</Arn><UserId>AIDATEST</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></GetCallerIdentityResponse>',
+        )
         return
       }
       const op = url.replace(/^\//, '').split('?')[0]
@@ -64,14 +71,27 @@ beforeAll(async () => {
         if (refuse.has(`${label} ${id}`)) {
           calls.push(`refused ${label} ${id}`)
           res.writeHead(409, {'x-amzn-errortype': 'ConflictException', 'content-type': 'application/json'})
-          return res.end(JSON.stringify({message: `Cannot ${op} source server ${id} in its current state`, code: 'ConflictException'}))
+          return res.end(
+            JSON.stringify({
+              message: `Cannot ${op} source server ${id} in its current state`,
+              code: 'ConflictException',
+            }),
+          )
         }
         if (!s) {
           res.writeHead(404, {'x-amzn-errortype': 'ResourceNotFoundException'})
           return json({message: `no source server ${id}`})
         }
-        if (op === 'StartTest') Object.assign(s, {lifeCycle: {state: 'TESTING'}, launchedInstance: {ec2InstanceID: 'i-0test0000000000001', firstBoot: 'SUCCEEDED'}})
-        if (op === 'StartCutover') Object.assign(s, {lifeCycle: {state: 'CUTTING_OVER'}, launchedInstance: {ec2InstanceID: 'i-0cut00000000000001', firstBoot: 'SUCCEEDED'}})
+        if (op === 'StartTest')
+          Object.assign(s, {
+            lifeCycle: {state: 'TESTING'},
+            launchedInstance: {ec2InstanceID: 'i-0test0000000000001', firstBoot: 'SUCCEEDED'},
+          })
+        if (op === 'StartCutover')
+          Object.assign(s, {
+            lifeCycle: {state: 'CUTTING_OVER'},
+            launchedInstance: {ec2InstanceID: 'i-0cut00000000000001', firstBoot: 'SUCCEEDED'},
+          })
         if (op === 'ChangeServerLifeCycleState') s.lifeCycle = {state: input.lifeCycle.state}
         if (op === 'FinalizeCutover') s.lifeCycle = {state: 'CUTOVER'}
         if (op === 'TerminateTargetInstances') delete s.launchedInstance
@@ -81,7 +101,8 @@ beforeAll(async () => {
         const want: string[] | undefined = input.filters?.sourceServerIDs
         return json({items: [...servers.values()].filter((s) => !want || want.includes(s.sourceServerID))})
       }
-      if (op.startsWith('Start') || op === 'TerminateTargetInstances') return json({job: {jobID: 'mgnjob-0000000000000001', type: 'LAUNCH', status: 'STARTED'}})
+      if (op.startsWith('Start') || op === 'TerminateTargetInstances')
+        return json({job: {jobID: 'mgnjob-0000000000000001', type: 'LAUNCH', status: 'STARTED'}})
       return json(servers.get(ids[0]) ?? {})
     })
   })
@@ -102,8 +123,18 @@ afterAll(() => new Promise<void>((r) => srv.close(() => r())))
 
 /** The shipped template with its 30 min soak and long waits shortened (a plan-local template overrides the package's). */
 function planWith(apps: {name: string; host: string; health: string; hosts?: string[]}[]): string {
-  const text = readFileSync(path.join(ROOT, 'templates/aws-mgn-rehost.yaml'), 'utf8').replace('duration: 30m', 'duration: 1s').replace(/interval: (1m|30s|2m)/g, 'interval: 500ms').replace(/deadline: 30m/g, 'deadline: 2s')
-  const dir = makePlanDir({apps: apps.map((a) => ({name: a.name, template: 'aws-mgn-rehost', servers: (a.hosts ?? [a.host]).map((h, k) => ({id: `${a.name}-0${k + 1}`, hostname: h})), params: {healthUrl: `${endpoint}/health/${a.health}`}}))})
+  const text = readFileSync(path.join(ROOT, 'templates/aws-mgn-rehost.yaml'), 'utf8')
+    .replace('duration: 30m', 'duration: 1s')
+    .replace(/interval: (1m|30s|2m)/g, 'interval: 500ms')
+    .replace(/deadline: 30m/g, 'deadline: 2s')
+  const dir = makePlanDir({
+    apps: apps.map((a) => ({
+      name: a.name,
+      template: 'aws-mgn-rehost',
+      servers: (a.hosts ?? [a.host]).map((h, k) => ({id: `${a.name}-0${k + 1}`, hostname: h})),
+      params: {healthUrl: `${endpoint}/health/${a.health}`},
+    })),
+  })
   mkdirSync(path.join(dir, 'templates'), {recursive: true})
   writeFileSync(path.join(dir, 'templates', 'aws-mgn-rehost.yaml'), text)
   return dir
@@ -153,7 +184,9 @@ describe.skipIf(!HAS_AWS)('aws-mgn-rehost template (real AWS CLI, local MGN endp
   it('an application on three servers: one unit each; a refused test launch holds the others before cutover; the rerun cuts all three over', async () => {
     const ids = ['s-0ddddddddddddddd1', 's-0ddddddddddddddd2', 's-0ddddddddddddddd3']
     const hosts = ['ord-01.dc1.example', 'ord-02.dc1.example', 'ord-03.dc1.example']
-    ids.forEach((id, k) => addServer(id, hosts[k]))
+    ids.forEach((id, k) => {
+      addServer(id, hosts[k])
+    })
     refuse.add(`StartTest ${ids[1]}`)
     const dir = planWith([{name: 'orders', host: hosts[0], hosts, health: 'up'}])
     const mine = () => calls.filter((c) => ids.some((id) => c.endsWith(id)))
@@ -176,7 +209,11 @@ describe.skipIf(!HAS_AWS)('aws-mgn-rehost template (real AWS CLI, local MGN endp
       ['orders:orders-02', 'waiting-gate'],
       ['orders:orders-03', 'waiting-gate'],
     ])
-    expect(mine().filter((c) => c.startsWith('StartCutover')).sort()).toEqual(ids.map((id) => `StartCutover ${id}`))
+    expect(
+      mine()
+        .filter((c) => c.startsWith('StartCutover'))
+        .sort(),
+    ).toEqual(ids.map((id) => `StartCutover ${id}`))
     // The held servers were tested once; the refused one after it was refused.
     expect(mine().filter((c) => c === `StartTest ${ids[0]}`)).toHaveLength(1)
     const refusals = mine().filter((c) => c === `refused StartTest ${ids[1]}`).length

@@ -15,21 +15,59 @@ import {lines, makePlanDir, NODE, template} from './helpers.js'
 const APPEND = 'require("fs").appendFileSync(process.argv[1], process.argv[2] + "\\n")'
 const append = (token: string): string[] => [NODE, '-e', APPEND, '{{ plan.dir }}/disk.log', token]
 // Exits 3 when the server's id is listed in the named file (so a test can make one server fail, and a rerun succeed).
-const FAIL_IF_LISTED = 'const fs=require("fs");let l="";try{l=fs.readFileSync(process.argv[1],"utf8")}catch{};if(l.split("\\n").includes(process.argv[2]))process.exit(3);if(process.argv[4])fs.appendFileSync(process.argv[3], process.argv[4]+"\\n")'
-const failIfListed = (list: string, token = ''): string[] => [NODE, '-e', FAIL_IF_LISTED, `{{ plan.dir }}/${list}`, '{{ server.id }}', '{{ plan.dir }}/disk.log', token]
+const FAIL_IF_LISTED =
+  'const fs=require("fs");let l="";try{l=fs.readFileSync(process.argv[1],"utf8")}catch{};if(l.split("\\n").includes(process.argv[2]))process.exit(3);if(process.argv[4])fs.appendFileSync(process.argv[3], process.argv[4]+"\\n")'
+const failIfListed = (list: string, token = ''): string[] => [
+  NODE,
+  '-e',
+  FAIL_IF_LISTED,
+  `{{ plan.dir }}/${list}`,
+  '{{ server.id }}',
+  '{{ plan.dir }}/disk.log',
+  token,
+]
 
 // A soak check that turns bad late for a listed server: from its 2nd poll on, and slowly (2.5 s), so the other servers'
 // soaks are over by then (without the finalize barrier they would finalize before this one fails).
-const FAIL_LATE = 'const fs=require("fs");const n=process.argv[3]+".n";const c=fs.existsSync(n)?Number(fs.readFileSync(n,"utf8")):0;fs.writeFileSync(n,String(c+1));let l="";try{l=fs.readFileSync(process.argv[1],"utf8")}catch{};if(l.split("\\n").includes(process.argv[2])&&c>=1)setTimeout(()=>process.exit(3),2500)'
-const failLate = (list: string): string[] => [NODE, '-e', FAIL_LATE, `{{ plan.dir }}/${list}`, '{{ server.id }}', '{{ plan.dir }}/soak-{{ server.id }}']
+const FAIL_LATE =
+  'const fs=require("fs");const n=process.argv[3]+".n";const c=fs.existsSync(n)?Number(fs.readFileSync(n,"utf8")):0;fs.writeFileSync(n,String(c+1));let l="";try{l=fs.readFileSync(process.argv[1],"utf8")}catch{};if(l.split("\\n").includes(process.argv[2])&&c>=1)setTimeout(()=>process.exit(3),2500)'
+const failLate = (list: string): string[] => [
+  NODE,
+  '-e',
+  FAIL_LATE,
+  `{{ plan.dir }}/${list}`,
+  '{{ server.id }}',
+  '{{ plan.dir }}/soak-{{ server.id }}',
+]
 
 const rehost = template('rehost', [
-  {id: 'replicate', phase: 'replicate', run: append('replicate {{ server.id }} {{ server.hostname }}'), rollback: append('stop-replication {{ server.id }}')},
-  {id: 'test', phase: 'test', run: failIfListed('fail-test', 'test {{ server.id }}'), rollback: append('terminate-test {{ server.id }}')},
+  {
+    id: 'replicate',
+    phase: 'replicate',
+    run: append('replicate {{ server.id }} {{ server.hostname }}'),
+    rollback: append('stop-replication {{ server.id }}'),
+  },
+  {
+    id: 'test',
+    phase: 'test',
+    run: failIfListed('fail-test', 'test {{ server.id }}'),
+    rollback: append('terminate-test {{ server.id }}'),
+  },
   {id: 'approve-cutover', phase: 'cutover', gate: {message: 'cut {{ server.id }} over?'}},
-  {id: 'cutover', phase: 'cutover', run: append('cutover {{ server.id }}'), rollback: append('revert-cutover {{ server.id }}')},
+  {
+    id: 'cutover',
+    phase: 'cutover',
+    run: append('cutover {{ server.id }}'),
+    rollback: append('revert-cutover {{ server.id }}'),
+  },
   {id: 'verify', phase: 'verify', run: failIfListed('fail-verify', 'verify {{ server.id }}')},
-  {id: 'finalize', phase: 'finalize', finalize: true, soak: {duration: '1s', interval: '200ms', check: {type: 'command', run: failLate('fail-soak')}}, run: append('finalize {{ server.id }}')},
+  {
+    id: 'finalize',
+    phase: 'finalize',
+    finalize: true,
+    soak: {duration: '1s', interval: '200ms', check: {type: 'command', run: failLate('fail-soak')}},
+    run: append('finalize {{ server.id }}'),
+  },
 ])
 ;(rehost.metadata as Record<string, unknown>).perServer = true
 
@@ -40,7 +78,13 @@ const SERVERS = [
 ]
 
 function plan(): string {
-  return makePlanDir({apps: [{name: 'orders', template: 'rehost', servers: SERVERS}, {name: 'single', template: 'rehost', servers: [{id: 'one-01', hostname: 'one.dc1'}]}], templates: {rehost}})
+  return makePlanDir({
+    apps: [
+      {name: 'orders', template: 'rehost', servers: SERVERS},
+      {name: 'single', template: 'rehost', servers: [{id: 'one-01', hostname: 'one.dc1'}]},
+    ],
+    templates: {rehost},
+  })
 }
 const put = (dir: string, file: string, text: string) => writeFileSync(path.join(dir, file), text)
 const outcomes = (r: {apps: {app: string; outcome: string}[]}) => r.apps.map((a) => [a.app, a.outcome])
@@ -50,7 +94,13 @@ describe('per-server runbooks', () => {
   it('run once per server, {{ server.* }} bound to each; nobody cuts over before all tested, nobody finalizes before all soaked', async () => {
     const dir = plan()
     const events: ExecEvent[] = []
-    const r = await executeWave({planDir: dir, wave: 1, yes: true, approve: ['orders/finalize', 'single/finalize'], emit: (e) => events.push(e)})
+    const r = await executeWave({
+      planDir: dir,
+      wave: 1,
+      yes: true,
+      approve: ['orders/finalize', 'single/finalize'],
+      emit: (e) => events.push(e),
+    })
     expect(r.exitCode).toBe(0)
     expect(outcomes(r)).toEqual([
       ['orders:ord-01', 'done'],
@@ -65,7 +115,12 @@ describe('per-server runbooks', () => {
     expect(first('cutover ord-')).toBeGreaterThan(last('test ord-'))
     expect(first('finalize ord-')).toBeGreaterThan(last('verify ord-'))
     // One app-end per unit, sent once its application is settled.
-    expect(events.filter((e) => e.type === 'app-end').map((e) => (e as {app: string}).app).sort()).toEqual(['orders:ord-01', 'orders:ord-02', 'orders:ord-03', 'single:one-01'])
+    expect(
+      events
+        .filter((e) => e.type === 'app-end')
+        .map((e) => (e as {app: string}).app)
+        .sort(),
+    ).toEqual(['orders:ord-01', 'orders:ord-02', 'orders:ord-03', 'single:one-01'])
     const status = planStatus(dir)
     expect(status.waves[0].apps.map((a) => [a.name, a.status]).sort()).toEqual([
       ['orders:ord-01', 'done'],
@@ -86,7 +141,9 @@ describe('per-server runbooks', () => {
       ['orders:ord-03', 'held'],
       ['single:one-01', 'done'],
     ])
-    expect(r.apps[0].message).toMatch(/held before cutover: orders:ord-02 failed and was rolled back; the servers of orders cut over together/)
+    expect(r.apps[0].message).toMatch(
+      /held before cutover: orders:ord-02 failed and was rolled back; the servers of orders cut over together/,
+    )
     // `migrate status` says so too (from the journal).
     const held = planStatus(dir).waves[0].apps.find((a) => a.name === 'orders:ord-01')!
     expect(held.status).toBe('held')
@@ -103,7 +160,11 @@ describe('per-server runbooks', () => {
     // ord-01 and ord-03 went on from the barrier: replicated and tested once.
     expect(log(dir).filter((l) => l.startsWith('replicate ord-01'))).toHaveLength(1)
     expect(log(dir).filter((l) => l === 'test ord-01')).toHaveLength(1)
-    expect(log(dir).filter((l) => l.startsWith('cutover ord-')).sort()).toEqual(['cutover ord-01', 'cutover ord-02', 'cutover ord-03'])
+    expect(
+      log(dir)
+        .filter((l) => l.startsWith('cutover ord-'))
+        .sort(),
+    ).toEqual(['cutover ord-01', 'cutover ord-02', 'cutover ord-03'])
   })
 
   it('an approval at the barrier is for the application: one server approved alone does not cut over', async () => {
@@ -117,7 +178,11 @@ describe('per-server runbooks', () => {
     ])
     expect(log(dir).filter((l) => l.startsWith('cutover'))).toEqual([])
     // APP/STEP approves the step for every server of the application.
-    const all = await executeWave({planDir: dir, wave: 1, approve: ['orders/approve-cutover', 'orders/finalize', 'single/approve-cutover', 'single/finalize']})
+    const all = await executeWave({
+      planDir: dir,
+      wave: 1,
+      approve: ['orders/approve-cutover', 'orders/finalize', 'single/approve-cutover', 'single/finalize'],
+    })
     expect(all.exitCode).toBe(0)
     expect(log(dir).filter((l) => l.startsWith('finalize ord-'))).toHaveLength(3)
   })
@@ -157,13 +222,23 @@ describe('per-server runbooks', () => {
   it('with --no-rollback, a failure after cutover stops the other servers and undoes nothing', async () => {
     const dir = plan()
     put(dir, 'fail-verify', 'ord-03\n')
-    const r = await executeWave({planDir: dir, wave: 1, yes: true, noRollback: true, apps: ['orders'], approve: ['orders/finalize']})
+    const r = await executeWave({
+      planDir: dir,
+      wave: 1,
+      yes: true,
+      noRollback: true,
+      apps: ['orders'],
+      approve: ['orders/finalize'],
+    })
     expect(r.exitCode).toBe(EXIT.FAILURE)
     expect(r.apps.find((a) => a.app === 'orders:ord-03')!.outcome).toBe('failed')
     // The others stop at their next step (or, if they got to finalize first, before its action): none finalizes.
-    expect(r.apps.filter((a) => a.app !== 'orders:ord-03').every((a) => a.outcome === 'failed' || a.outcome === 'held')).toBe(true)
+    expect(
+      r.apps.filter((a) => a.app !== 'orders:ord-03').every((a) => a.outcome === 'failed' || a.outcome === 'held'),
+    ).toBe(true)
     expect(log(dir).filter((l) => l.startsWith('finalize'))).toEqual([])
-    for (const a of r.apps.filter((x) => x.app !== 'orders:ord-03' && x.outcome === 'failed')) expect(a.message).toMatch(/^stopped with the other servers of orders: orders:ord-03/)
+    for (const a of r.apps.filter((x) => x.app !== 'orders:ord-03' && x.outcome === 'failed'))
+      expect(a.message).toMatch(/^stopped with the other servers of orders: orders:ord-03/)
     expect(log(dir).filter((l) => l.startsWith('revert-cutover') || l.startsWith('stop-replication'))).toEqual([])
   })
 
@@ -191,7 +266,9 @@ describe('per-server runbooks', () => {
     expect(dry.apps.map((a) => a.app)).toEqual(['orders:ord-01', 'orders:ord-02', 'orders:ord-03', 'single:one-01'])
     const steps = dry.apps[1].steps
     expect(steps.find((x) => x.id === 'cutover')?.note).toBe('barrier: the 3 server(s) of orders cut over together')
-    expect(steps.find((x) => x.id === 'finalize')?.note).toMatch(/barrier: the servers of orders finalize only when all soaked/)
+    expect(steps.find((x) => x.id === 'finalize')?.note).toMatch(
+      /barrier: the servers of orders finalize only when all soaked/,
+    )
     expect(steps.find((x) => x.id === 'replicate')?.detail).toContain('replicate ord-02 ord-02.dc1')
     const one = await executeWave({planDir: dir, wave: 1, yes: true, apps: ['orders:ord-02']})
     expect(outcomes(one)).toEqual([['orders:ord-02', 'held']])
@@ -204,17 +281,31 @@ describe('per-server runbooks', () => {
     ;(flat.metadata as Record<string, unknown>).perServer = true
     const dir = makePlanDir({apps: [{name: 'orders', template: 'flat', servers: SERVERS}], templates: {flat}})
     const dry = await executeWave({planDir: dir, wave: 1, dryRun: true})
-    expect(dry.preflight.filter((f) => f.code === 'NO_BARRIER')).toEqual([expect.objectContaining({severity: 'warning', app: 'orders'})])
+    expect(dry.preflight.filter((f) => f.code === 'NO_BARRIER')).toEqual([
+      expect.objectContaining({severity: 'warning', app: 'orders'}),
+    ])
   })
 
   it('a template that is not per-server but names {{ server.* }} gets a warning for an application on several servers', async () => {
     const first = template('first', [{id: 'copy', run: append('copy {{ server.id }}')}])
-    const dir = makePlanDir({apps: [{name: 'orders', template: 'first', servers: SERVERS}, {name: 'single', template: 'first', servers: [{id: 'one-01', hostname: 'one.dc1'}]}], templates: {first}})
+    const dir = makePlanDir({
+      apps: [
+        {name: 'orders', template: 'first', servers: SERVERS},
+        {name: 'single', template: 'first', servers: [{id: 'one-01', hostname: 'one.dc1'}]},
+      ],
+      templates: {first},
+    })
     const dry = await executeWave({planDir: dir, wave: 1, dryRun: true})
-    expect(dry.preflight.filter((f) => f.code === 'FIRST_SERVER_ONLY')).toEqual([expect.objectContaining({severity: 'warning', app: 'orders', message: expect.stringContaining('it drives ord-01 only')})])
+    expect(dry.preflight.filter((f) => f.code === 'FIRST_SERVER_ONLY')).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        app: 'orders',
+        message: expect.stringContaining('it drives ord-01 only'),
+      }),
+    ])
   })
 
-  it('a wave journaled under the application\'s own name goes on as one unit after its template became per-server', async () => {
+  it("a wave journaled under the application's own name goes on as one unit after its template became per-server", async () => {
     const dir = plan()
     const single = {...rehost, metadata: {name: 'rehost', params: {}}}
     put(dir, 'templates/rehost.yaml', stringify(single))

@@ -16,7 +16,13 @@ const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
 
 /** A step whose tree resists: a grandchild ignoring SIGTERM, and a child in its own session; their pids in files. */
-const STUBBORN = ['sh', '-c', '(trap "" TERM; echo $$ > "$1/stubborn.pid"; exec sh -c "trap \\"\\" TERM; while :; do sleep 0.1; done") & setsid sh -c "echo \\$\\$ > \\"$1/setsid.pid\\"; exec sleep 60" & sleep 60', 'stubborn', '{{ plan.dir }}']
+const STUBBORN = [
+  'sh',
+  '-c',
+  '(trap "" TERM; echo $$ > "$1/stubborn.pid"; exec sh -c "trap \\"\\" TERM; while :; do sleep 0.1; done") & setsid sh -c "echo \\$\\$ > \\"$1/setsid.pid\\"; exec sleep 60" & sleep 60',
+  'stubborn',
+  '{{ plan.dir }}',
+]
 
 function alive(pid: number): boolean {
   try {
@@ -32,14 +38,22 @@ function alive(pid: number): boolean {
 }
 
 async function pidsOf(dir: string): Promise<number[]> {
-  for (let i = 0; i < 200 && !(existsSync(path.join(dir, 'stubborn.pid')) && existsSync(path.join(dir, 'setsid.pid'))); i++) await new Promise((r) => setTimeout(r, 25))
+  for (
+    let i = 0;
+    i < 200 && !(existsSync(path.join(dir, 'stubborn.pid')) && existsSync(path.join(dir, 'setsid.pid')));
+    i++
+  )
+    await new Promise((r) => setTimeout(r, 25))
   await new Promise((r) => setTimeout(r, 100))
   return ['stubborn.pid', 'setsid.pid'].map((f) => Number(readFileSync(path.join(dir, f), 'utf8')))
 }
 
 describe('step processes are stopped for real', () => {
   it('a timeout: SIGTERM, then SIGKILL, to the group and to what left it; over only when all of it is gone', async () => {
-    const dir = makePlanDir({apps: [{name: 'to', template: 't'}], templates: {t: template('t', [{id: 'slow', timeout: '1s', run: STUBBORN}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'to', template: 't'}],
+      templates: {t: template('t', [{id: 'slow', timeout: '1s', run: STUBBORN}])},
+    })
     const r = await executeWave({planDir: dir, wave: 1})
     expect(r.apps[0].steps[0].error).toMatch(/timed out/)
     const [stubborn, setsid] = await pidsOf(dir)
@@ -48,7 +62,10 @@ describe('step processes are stopped for real', () => {
   }, 30_000)
 
   it('Ctrl-C: the same', async () => {
-    const dir = makePlanDir({apps: [{name: 'c', template: 't'}], templates: {t: template('t', [{id: 'slow', run: STUBBORN}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'c', template: 't'}],
+      templates: {t: template('t', [{id: 'slow', run: STUBBORN}])},
+    })
     const ac = new AbortController()
     const p = executeWave({planDir: dir, wave: 1, signal: ac.signal})
     const [stubborn, setsid] = await pidsOf(dir)
@@ -60,7 +77,10 @@ describe('step processes are stopped for real', () => {
   }, 30_000)
 
   it('a second Ctrl-C quits at once and kills every step process first', async () => {
-    const dir = makePlanDir({apps: [{name: 'c', template: 't'}], templates: {t: template('t', [{id: 'slow', run: STUBBORN}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'c', template: 't'}],
+      templates: {t: template('t', [{id: 'slow', run: STUBBORN}])},
+    })
     const cli = execa(NODE, [BIN, 'execute', 'wave', '1', '--plan', dir], {reject: false})
     const [stubborn, setsid] = await pidsOf(dir)
     cli.kill('SIGINT')
@@ -77,17 +97,27 @@ describe('step processes are stopped for real', () => {
 
 describe('after a kill -9 of the CLI', () => {
   // An idempotent step that says when it starts and ends: a rerun beside the still-running one would interleave.
-  const SLOW = ['sh', '-c', 'echo "start $$" >> "$1/log"; sleep 1.5; echo "end $$" >> "$1/log"', 'slow', '{{ plan.dir }}']
+  const SLOW = [
+    'sh',
+    '-c',
+    'echo "start $$" >> "$1/log"; sleep 1.5; echo "end $$" >> "$1/log"',
+    'slow',
+    '{{ plan.dir }}',
+  ]
 
   async function killDuringStep(dir: string): Promise<void> {
     const cli = execa(NODE, [BIN, 'execute', 'wave', '1', '--plan', dir], {reject: false})
-    for (let i = 0; i < 400 && lines(path.join(dir, 'log')).length === 0; i++) await new Promise((r) => setTimeout(r, 25))
+    for (let i = 0; i < 400 && lines(path.join(dir, 'log')).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 25))
     cli.kill('SIGKILL')
     await cli
   }
 
   it('the resume waits for a step still running before it reruns anything', async () => {
-    const dir = makePlanDir({apps: [{name: 'k', template: 't'}], templates: {t: template('t', [{id: 'slow', run: SLOW, idempotent: true}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'k', template: 't'}],
+      templates: {t: template('t', [{id: 'slow', run: SLOW, idempotent: true}])},
+    })
     await killDuringStep(dir)
     const events: ExecEvent[] = []
     const r = await executeWave({planDir: dir, wave: 1, emit: (e) => events.push(e)})
@@ -104,7 +134,17 @@ describe('after a kill -9 of the CLI', () => {
   }, 30_000)
 
   it('a process a finished step left running on purpose (a daemon) does not hold the next run', async () => {
-    const dir = makePlanDir({apps: [{name: 'd', template: 't'}], templates: {t: template('t', [{id: 'start-daemon', run: ['sh', '-c', 'setsid sleep 30 > /dev/null 2>&1 & echo $! > "$1/daemon.pid"', 'd', '{{ plan.dir }}']}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'd', template: 't'}],
+      templates: {
+        t: template('t', [
+          {
+            id: 'start-daemon',
+            run: ['sh', '-c', 'setsid sleep 30 > /dev/null 2>&1 & echo $! > "$1/daemon.pid"', 'd', '{{ plan.dir }}'],
+          },
+        ]),
+      },
+    })
     expect((await executeWave({planDir: dir, wave: 1})).exitCode).toBe(0)
     const pid = Number(readFileSync(path.join(dir, 'daemon.pid'), 'utf8'))
     try {
@@ -119,7 +159,10 @@ describe('after a kill -9 of the CLI', () => {
   })
 
   it('or, when it does not finish in time, stops and names it (nothing runs)', async () => {
-    const dir = makePlanDir({apps: [{name: 'k', template: 't'}], templates: {t: template('t', [{id: 'slow', run: SLOW, idempotent: true}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'k', template: 't'}],
+      templates: {t: template('t', [{id: 'slow', run: SLOW, idempotent: true}])},
+    })
     await killDuringStep(dir)
     process.env.MIGRATE_WAIT_FOR_STEPS = '0'
     let err: MigrateError | undefined
@@ -142,15 +185,35 @@ describe('redaction comes before any cut', () => {
   it('output cut to its last 2,000 characters keeps no part of a secret; a pre-flight warning hides a host built from one', async () => {
     const secret = 'hunter2-SECRET-value'
     const t = template('s', [
-      {id: 'loud', run: [NODE, '-e', 'process.stdout.write(process.argv[1] + "x".repeat(1990)); process.exit(3)', '{{ env.DEMO_TOKEN }}']},
+      {
+        id: 'loud',
+        run: [
+          NODE,
+          '-e',
+          'process.stdout.write(process.argv[1] + "x".repeat(1990)); process.exit(3)',
+          '{{ env.DEMO_TOKEN }}',
+        ],
+      },
       {id: 'reach', check: {type: 'tcp', host: '{{ env.DEMO_TOKEN }}.invalid', port: 9, timeout: '1s'}},
     ])
     const dir = makePlanDir({apps: [{name: 's', template: 's'}], templates: {s: t}})
     const events: ExecEvent[] = []
-    const r = await executeWave({planDir: dir, wave: 1, env: (n) => (n === 'DEMO_TOKEN' ? secret : undefined), emit: (e) => events.push(e)})
+    const r = await executeWave({
+      planDir: dir,
+      wave: 1,
+      env: (n) => (n === 'DEMO_TOKEN' ? secret : undefined),
+      emit: (e) => events.push(e),
+    })
     const text = readFileSync(path.join(dir, 'state.journal'), 'utf8') + JSON.stringify(r) + JSON.stringify(events)
     for (let k = 3; k <= secret.length; k++) expect(text, secret.slice(-k)).not.toContain(secret.slice(-k) + 'x')
     expect(text).not.toContain('SECRET')
-    expect(events.some((e) => e.type === 'preflight' && e.finding.code === 'TARGET_UNREACHABLE' && e.finding.message.includes('***.invalid'))).toBe(true)
+    expect(
+      events.some(
+        (e) =>
+          e.type === 'preflight' &&
+          e.finding.code === 'TARGET_UNREACHABLE' &&
+          e.finding.message.includes('***.invalid'),
+      ),
+    ).toBe(true)
   }, 30_000)
 })

@@ -12,8 +12,16 @@ import {planStatus} from '../../src/state/report.js'
 import {lines, makePlanDir, NODE, template} from './helpers.js'
 
 /** Appends its token, then (when `hang`) sleeps: a signal then lands after the side effect. */
-const EFFECT = 'require("fs").appendFileSync(process.argv[1], process.argv[2] + "\\n"); if (process.argv[3] === "hang") setTimeout(() => {}, 60000)'
-const effect = (token: string, hang = '{{ params.hang }}'): string[] => [NODE, '-e', EFFECT, '{{ plan.dir }}/disk.log', token, hang]
+const EFFECT =
+  'require("fs").appendFileSync(process.argv[1], process.argv[2] + "\\n"); if (process.argv[3] === "hang") setTimeout(() => {}, 60000)'
+const effect = (token: string, hang = '{{ params.hang }}'): string[] => [
+  NODE,
+  '-e',
+  EFFECT,
+  '{{ plan.dir }}/disk.log',
+  token,
+  hang,
+]
 
 /** Runs `fn` with a signal that aborts as soon as the line `token` is in disk.log. */
 async function abortAfter<T>(dir: string, token: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -39,14 +47,22 @@ function steps(opts: {rollbackIdempotent?: boolean} = {}): unknown[] {
 }
 
 function plan(opts: {rollbackIdempotent?: boolean} = {}): string {
-  return makePlanDir({apps: [{name: 'a1', template: 't'}], templates: {t: template('t', steps(opts), {hang: 'no', hangAt3: 'no', hangUndo2: 'no'})}})
+  return makePlanDir({
+    apps: [{name: 'a1', template: 't'}],
+    templates: {t: template('t', steps(opts), {hang: 'no', hangAt3: 'no', hangUndo2: 'no'})},
+  })
 }
 
 function setParam(dir: string, k: string, v: string): void {
   // The params are part of the plan: rewrite them in place (digest covers the inventory only).
   const f = path.join(dir, 'plan.yaml')
   const text = readFileSync(f, 'utf8')
-  writeFileSync(f, text.includes(`${k}:`) ? text.replace(new RegExp(`${k}: .*`), `${k}: ${v}`) : text.replace('    params: {}', `    params:\n      ${k}: ${v}`))
+  writeFileSync(
+    f,
+    text.includes(`${k}:`)
+      ? text.replace(new RegExp(`${k}: .*`), `${k}: ${v}`)
+      : text.replace('    params: {}', `    params:\n      ${k}: ${v}`),
+  )
 }
 
 describe('rollback exactly once', () => {
@@ -66,7 +82,16 @@ describe('rollback exactly once', () => {
     expect(s3.confirmed).toBe(true)
     const rb = await rollbackWave({planDir: dir, wave: 1})
     expect(rb.exitCode).toBe(0)
-    expect(lines(path.join(dir, 'disk.log'))).toEqual(['s1', 's2', 's3', 's4', 'undo-s4', 'undo-s3', 'undo-s2', 'undo-s1'])
+    expect(lines(path.join(dir, 'disk.log'))).toEqual([
+      's1',
+      's2',
+      's3',
+      's4',
+      'undo-s4',
+      'undo-s3',
+      'undo-s2',
+      'undo-s1',
+    ])
     expect(planStatus(dir).waves[0].apps[0].status).toBe('rolled-back')
   })
 
@@ -84,17 +109,41 @@ describe('rollback exactly once', () => {
       const rb2 = await rollbackWave({planDir: dir, wave: 1, emit: (e) => events.push(e)})
       expect(rb2.exitCode).toBe(EXIT.NEEDS_OPERATOR)
       expect(rb2.apps[0].outcome).toBe('needs-operator')
-      expect(rb2.apps[0].message).toMatch(/rollback of s2 was running when a previous run stopped .* --skip-step a1\/s2 \(it did\) or --retry-step a1\/s2 \(it did not\)/)
+      expect(rb2.apps[0].message).toMatch(
+        /rollback of s2 was running when a previous run stopped .* --skip-step a1\/s2 \(it did\) or --retry-step a1\/s2 \(it did not\)/,
+      )
       expect(events.filter((e) => e.type === 'app-end')).toHaveLength(1)
       expect(lines(path.join(dir, 'disk.log')).filter((l) => l === 'undo-s2')).toHaveLength(1)
       // A typo in the decision is refused before anything runs.
-      await expect(rollbackWave({planDir: dir, wave: 1, skipSteps: ['a1/s9']})).rejects.toMatchObject({code: 'PREFLIGHT_BLOCKED'})
-      const rb3 = await rollbackWave({planDir: dir, wave: 1, ...(decision === 'skip' ? {skipSteps: ['a1/s2']} : {retrySteps: ['a1/s2']})})
+      await expect(rollbackWave({planDir: dir, wave: 1, skipSteps: ['a1/s9']})).rejects.toMatchObject({
+        code: 'PREFLIGHT_BLOCKED',
+      })
+      const rb3 = await rollbackWave({
+        planDir: dir,
+        wave: 1,
+        ...(decision === 'skip' ? {skipSteps: ['a1/s2']} : {retrySteps: ['a1/s2']}),
+      })
       expect(rb3.exitCode).toBe(0)
       const undo2 = decision === 'skip' ? ['undo-s2'] : ['undo-s2', 'undo-s2']
-      expect(lines(path.join(dir, 'disk.log'))).toEqual(['s1', 's2', 's3', 's4', 'undo-s4', 'undo-s3', ...undo2, 'undo-s1'])
+      expect(lines(path.join(dir, 'disk.log'))).toEqual([
+        's1',
+        's2',
+        's3',
+        's4',
+        'undo-s4',
+        'undo-s3',
+        ...undo2,
+        'undo-s1',
+      ])
       const j = readJournal(path.join(dir, 'state.journal')).events
-      expect(j.some((e) => e.type === (decision === 'skip' ? 'operator-skip' : 'operator-retry') && e.mode === 'rollback' && e.step === 's2')).toBe(true)
+      expect(
+        j.some(
+          (e) =>
+            e.type === (decision === 'skip' ? 'operator-skip' : 'operator-retry') &&
+            e.mode === 'rollback' &&
+            e.step === 's2',
+        ),
+      ).toBe(true)
       expect(planStatus(dir).waves[0].apps[0].status).toBe('rolled-back')
     }
   })

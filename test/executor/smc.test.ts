@@ -51,8 +51,19 @@ afterAll(() => new Promise<void>((r) => srv.close(() => r())))
 
 describe('alicloud-smc-rehost template', () => {
   it('replicates, tests, cuts over and finalizes, passing captured ids from step to step', async () => {
-    const text = readFileSync(path.join(ROOT, 'templates/alicloud-smc-rehost.yaml'), 'utf8').replace('duration: 30m', 'duration: 1s').replace(/interval: (5m|2m|1m|30s)/g, 'interval: 300ms')
-    const dir = makePlanDir({apps: [{name: 'search', template: 'alicloud-smc-rehost', servers: [{id: 'search-01', hostname: 'search-01.dc1.example'}], params: {vSwitchId: 'vsw-bp1test', securityGroupId: 'sg-bp1test', healthUrl: health}}]})
+    const text = readFileSync(path.join(ROOT, 'templates/alicloud-smc-rehost.yaml'), 'utf8')
+      .replace('duration: 30m', 'duration: 1s')
+      .replace(/interval: (5m|2m|1m|30s)/g, 'interval: 300ms')
+    const dir = makePlanDir({
+      apps: [
+        {
+          name: 'search',
+          template: 'alicloud-smc-rehost',
+          servers: [{id: 'search-01', hostname: 'search-01.dc1.example'}],
+          params: {vSwitchId: 'vsw-bp1test', securityGroupId: 'sg-bp1test', healthUrl: health},
+        },
+      ],
+    })
     mkdirSync(path.join(dir, 'templates'), {recursive: true})
     writeFileSync(path.join(dir, 'templates', 'alicloud-smc-rehost.yaml'), text)
     const r1 = await executeWave({planDir: dir, wave: 1, yes: true})
@@ -62,7 +73,9 @@ describe('alicloud-smc-rehost template', () => {
     const r2 = await executeWave({planDir: dir, wave: 1, approve: ['finalize']})
     expect(r2.apps[0].outcome, r2.apps[0].message).toBe('done')
     const calls = readFileSync(log, 'utf8').trim().split('\n')
-    const actions = calls.map((c) => c.split(' ').slice(0, 2).join(' ')).filter((a) => !/Describe(ReplicationJobs|InstanceStatus)/.test(a))
+    const actions = calls
+      .map((c) => c.split(' ').slice(0, 2).join(' '))
+      .filter((a) => !/Describe(ReplicationJobs|InstanceStatus)/.test(a))
     expect(actions).toEqual([
       'ecs DescribeRegions',
       'smc DescribeSourceServers',
@@ -74,9 +87,15 @@ describe('alicloud-smc-rehost template', () => {
       'ecs DescribeRegions',
       'smc DeleteReplicationJob',
     ])
-    expect(calls).toContain('smc CreateReplicationJob --RegionId ap-southeast-3 --SourceId s-bp1smc000000001 --TargetType Image --Name migrate-search-search-01-w1 --ImageName migrate-search-search-01 --RunOnce false --Frequency 12 --MaxNumberOfImageToKeep 3')
-    expect(calls).toContain('ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1test000000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search-01-test --Amount 1')
-    expect(calls).toContain('ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1final00000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search-01 --Amount 1')
+    expect(calls).toContain(
+      'smc CreateReplicationJob --RegionId ap-southeast-3 --SourceId s-bp1smc000000001 --TargetType Image --Name migrate-search-search-01-w1 --ImageName migrate-search-search-01 --RunOnce false --Frequency 12 --MaxNumberOfImageToKeep 3',
+    )
+    expect(calls).toContain(
+      'ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1test000000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search-01-test --Amount 1',
+    )
+    expect(calls).toContain(
+      'ecs RunInstances --RegionId ap-southeast-3 --ImageId m-bp1final00000001 --InstanceType t3.small --VSwitchId vsw-bp1test --SecurityGroupId sg-bp1test --InstanceName search-01 --Amount 1',
+    )
     expect(calls).toContain('ecs DeleteInstance --InstanceId i-search-01-test --Force true')
     expect(calls.at(-1)).toBe('smc DeleteReplicationJob --RegionId ap-southeast-3 --JobId j-bp1job000000001')
   }, 120_000)

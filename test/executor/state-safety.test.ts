@@ -127,7 +127,10 @@ describe('state files are never followed through symbolic links', () => {
 
 describe('the lock', () => {
   it('--force-unlock is refused while the holder runs on this host', async () => {
-    const dir = makePlanDir({apps: [{name: 'a1', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'a1', template: 't'}],
+      templates: {t: template('t', [{id: 'one', run: append('one')}])},
+    })
     const held = acquireLock(path.join(dir, 'state.lock'), 'execute wave 1')
     try {
       const err = await fails(executeWave({planDir: dir, wave: 1, forceUnlock: true}))
@@ -141,7 +144,10 @@ describe('the lock', () => {
   })
 
   it('a lock naming a live pid that another process reuses is stale; a lock from before a reboot too', async () => {
-    const dir = makePlanDir({apps: [{name: 'a1', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'a1', template: 't'}],
+      templates: {t: template('t', [{id: 'one', run: append('one')}])},
+    })
     const file = path.join(dir, 'state.lock')
     const live = execa(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'])
     try {
@@ -151,13 +157,33 @@ describe('the lock', () => {
         {startTime: String(Number(real) + 1)},
         {startTime: real, bootId: '00000000-0000-0000-0000-000000000000'},
       ]) {
-        writeFileSync(file, JSON.stringify({host: os.hostname(), pid: live.pid, user: 'old', since: '2026-01-01T00:00:00Z', operation: 'execute wave 1', ...info}))
+        writeFileSync(
+          file,
+          JSON.stringify({
+            host: os.hostname(),
+            pid: live.pid,
+            user: 'old',
+            since: '2026-01-01T00:00:00Z',
+            operation: 'execute wave 1',
+            ...info,
+          }),
+        )
         const lock = acquireLock(file, 'execute wave 1')
         expect(lock.replaced?.reason).toBe('stale')
         lock.release()
       }
       // The same process (start time matches): still locked.
-      writeFileSync(file, JSON.stringify({host: os.hostname(), pid: live.pid, user: 'old', since: '2026-01-01T00:00:00Z', operation: 'execute wave 1', startTime: real}))
+      writeFileSync(
+        file,
+        JSON.stringify({
+          host: os.hostname(),
+          pid: live.pid,
+          user: 'old',
+          since: '2026-01-01T00:00:00Z',
+          operation: 'execute wave 1',
+          startTime: real,
+        }),
+      )
       expect((await fails(() => acquireLock(file, 'execute wave 1'))).code).toBe('LOCKED')
     } finally {
       live.kill('SIGKILL')
@@ -166,10 +192,14 @@ describe('the lock', () => {
   })
 
   it('temp files of a lock taking killed halfway are cleaned', () => {
-    const dir = makePlanDir({apps: [{name: 'a1', template: 't'}], templates: {t: template('t', [{id: 'one', run: append('one')}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'a1', template: 't'}],
+      templates: {t: template('t', [{id: 'one', run: append('one')}])},
+    })
     const file = path.join(dir, 'state.lock')
     // pid 2^22+1 is above pid_max's default ceiling: certainly not running.
-    for (const n of ['state.lock.4194305.1700000000000.tmp', 'state.lock.broken.4194305']) writeFileSync(path.join(dir, n), '{}')
+    for (const n of ['state.lock.4194305.1700000000000.tmp', 'state.lock.broken.4194305'])
+      writeFileSync(path.join(dir, n), '{}')
     writeFileSync(path.join(dir, `state.lock.${process.ppid}.1700000000000.tmp`), '{}')
     const lock = acquireLock(file, 'x')
     lock.release()
@@ -185,8 +215,12 @@ describe('a read-only plan directory', () => {
     mkdirSync(path.join(base, 'x'))
     chmodSync(base, 0o555)
     // root writes anywhere: run the CLI as nobody then.
-    const asNobody = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', NODE] : [NODE]
-    const r = await execa(asNobody[0], [...asNobody.slice(1), BIN, 'execute', 'wave', '1', '--plan', base, '--json'], {reject: false, env: {HOME: os.tmpdir()}})
+    const asNobody =
+      process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', NODE] : [NODE]
+    const r = await execa(asNobody[0], [...asNobody.slice(1), BIN, 'execute', 'wave', '1', '--plan', base, '--json'], {
+      reject: false,
+      env: {HOME: os.tmpdir()},
+    })
     chmodSync(base, 0o755)
     const env = JSON.parse(r.stdout)
     expect(env.error.code, r.stdout + r.stderr).toBe('STATE_NOT_WRITABLE')

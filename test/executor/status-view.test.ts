@@ -21,7 +21,10 @@ describe('status view', () => {
   })
 
   it('a started wave lists its units with their steps', async () => {
-    const dir = makePlanDir({apps: [{name: 'a', template: 't'}], templates: {t: template('t', [{id: 'one', run: [NODE, '-e', '']}])}})
+    const dir = makePlanDir({
+      apps: [{name: 'a', template: 't'}],
+      templates: {t: template('t', [{id: 'one', run: [NODE, '-e', '']}])},
+    })
     await executeWave({planDir: dir, wave: 1})
     const text = formatStatus(planStatus(dir))
     expect(text).toContain('Wave 1 (wave 1): done — 1 done')

@@ -9,10 +9,13 @@ import {schemaHeader} from '../../src/io/write-yaml.js'
 import {KIND_NAMES, jsonSchemaOf} from '../../src/schema/kinds.js'
 
 describe('JSON Schema generated from zod', () => {
-  it.each(KIND_NAMES)('plans/schemas/%s.schema.json is up to date with the zod schema (run `npm run schemas`)', (kind) => {
-    const committed = JSON.parse(readFileSync(`plans/schemas/${kind}.schema.json`, 'utf8'))
-    expect(committed).toEqual(JSON.parse(JSON.stringify(jsonSchemaOf(kind))))
-  })
+  it.each(KIND_NAMES)(
+    'plans/schemas/%s.schema.json is up to date with the zod schema (run `npm run schemas`)',
+    (kind) => {
+      const committed = JSON.parse(readFileSync(`plans/schemas/${kind}.schema.json`, 'utf8'))
+      expect(committed).toEqual(JSON.parse(JSON.stringify(jsonSchemaOf(kind))))
+    },
+  )
 
   it('describes real constraints an editor can check', () => {
     const s = jsonSchemaOf('inventory') as {properties: Record<string, any>}
@@ -30,7 +33,9 @@ describe('JSON Schema generated from zod', () => {
   })
 
   it('the header of written YAML points editors at the schema, relative to the file', () => {
-    expect(schemaHeader('plan', path.resolve('plans/example/plan.yaml'))).toBe('# yaml-language-server: $schema=../schemas/plan.schema.json\n')
+    expect(schemaHeader('plan', path.resolve('plans/example/plan.yaml'))).toBe(
+      '# yaml-language-server: $schema=../schemas/plan.schema.json\n',
+    )
   })
 })
 

@@ -14,7 +14,13 @@ afterAll(() => tmp.cleanup())
 
 /** An inventory whose header is fine and whose x: value is a billion laughs (10^12 values when expanded). */
 function bomb(): string {
-  const lines = ['apiVersion: migrate/v1', 'kind: Inventory', 'metadata:', '  name: bomb', 'x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]']
+  const lines = [
+    'apiVersion: migrate/v1',
+    'kind: Inventory',
+    'metadata:',
+    '  name: bomb',
+    'x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+  ]
   for (let i = 1; i <= 12; i++) lines.push(`x${i}: &a${i} [${Array.from({length: 10}, () => `*a${i - 1}`).join(', ')}]`)
   return [...lines, 'servers: []', ''].join('\n')
 }
@@ -24,7 +30,9 @@ describe('an alias bomb', () => {
   writeFileSync(file, bomb())
   const expectRefused = (r: {exitCode?: number; stderr: string}) => {
     expect(r.exitCode).toBe(64)
-    expect(r.stderr).toMatch(/inventory\.yaml:6:10: error YAML_ALIAS_LIMIT: aliases expand this document by more than 1,000,000 values/)
+    expect(r.stderr).toMatch(
+      /inventory\.yaml:6:10: error YAML_ALIAS_LIMIT: aliases expand this document by more than 1,000,000 values/,
+    )
     expect(r.stderr).not.toMatch(/INTERNAL|This is a bug|\n\s+at /)
   }
 
@@ -65,7 +73,10 @@ describe('a hand-edited inventory through discover --out', () => {
     const written = readFileSync(out, 'utf8')
     expect(written).not.toContain('" platform"')
     expect(written).not.toMatch(/env :|"env "/)
-    const before = parse(edited) as {applications: {name: string; owner: string}[]; servers: {id: string; tags: Record<string, string>; vcpus: number}[]}
+    const before = parse(edited) as {
+      applications: {name: string; owner: string}[]
+      servers: {id: string; tags: Record<string, string>; vcpus: number}[]
+    }
     const after = readYaml(written) as typeof before
     const owners = (apps: {name: string; owner: string}[]) => Object.fromEntries(apps.map((a) => [a.name, a.owner]))
     expect(owners(after.applications)).toEqual(owners(before.applications))

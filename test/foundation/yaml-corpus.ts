@@ -35,14 +35,24 @@ const at =
   (text: string): string => {
     const re = new RegExp(`^( *)${line.source}$`, 'm')
     if (!re.test(text)) throw new Error(`corpus: no line matches ${line}`)
-    return text.replace(re, (_m, indent: string) => indent + (typeof replacement === 'string' ? replacement : replacement(indent)))
+    return text.replace(
+      re,
+      (_m, indent: string) => indent + (typeof replacement === 'string' ? replacement : replacement(indent)),
+    )
   }
 /** Moves the first line matching `line` by `by` columns (negative: to the left). */
-const shift = (line: RegExp, by: number) => (text: string): string => text.replace(new RegExp(`^( *)(${line.source})$`, 'm'), (_m, indent: string, rest: string) => ' '.repeat(Math.max(0, indent.length + by)) + rest)
+const shift =
+  (line: RegExp, by: number) =>
+  (text: string): string =>
+    text.replace(
+      new RegExp(`^( *)(${line.source})$`, 'm'),
+      (_m, indent: string, rest: string) => ' '.repeat(Math.max(0, indent.length + by)) + rest,
+    )
 const owner = (value: string) => at(/owner: platform/, `owner: ${value}`)
 const vcpus = (value: string) => at(/vcpus: 4/, `vcpus: ${value}`)
 const tag = (value: string) => at(/env: prod/, `env: ${value}`)
-const description = (block: string) => at(/description: ".*"/, (i) => `description: ${block.replaceAll('\n', `\n${i}`)}`)
+const description = (block: string) =>
+  at(/description: ".*"/, (i) => `description: ${block.replaceAll('\n', `\n${i}`)}`)
 const generatedAt = (value: string) => at(/generatedAt: .*/, `generatedAt: ${value}`)
 
 const EDITS: Edit[] = [
@@ -68,10 +78,16 @@ const EDITS: Edit[] = [
   ['a # without a space before it', owner('platform#not-a-comment')],
   ['a comment after a key', at(/tags:/, 'tags: # labels')],
   ['a comment line between keys', at(/owner: platform/, (i) => `# who owns it\n${i}owner: platform`)],
-  ['a comment line at column 1 inside a block', (t) => t.replace(/^( *)owner: platform$/m, '# who owns it\n$1owner: platform')],
+  [
+    'a comment line at column 1 inside a block',
+    (t) => t.replace(/^( *)owner: platform$/m, '# who owns it\n$1owner: platform'),
+  ],
   ['a comment line indented deeper', at(/owner: platform/, (i) => `    # deeper\n${i}owner: platform`)],
   ['a comment after a list item', at(/- 10\.20\.0\.13/, '- 10.20.0.13 # primary')],
-  ['a comment as the first line of an item', at(/- name: user-auth/, (i) => `- # the login service\n${i}  name: user-auth`)],
+  [
+    'a comment as the first line of an item',
+    at(/- name: user-auth/, (i) => `- # the login service\n${i}  name: user-auth`),
+  ],
   ['a comment after a block scalar header', description('| # notes\n  text\n')],
   ['a comment after a quoted value', owner('"platform" # c')],
   ['a comment with no space after #', owner('platform #c')],
@@ -89,23 +105,85 @@ const EDITS: Edit[] = [
   ['an unclosed quote', owner('"platform')],
   ['a quoted number', vcpus('"4"')],
   // YAML 1.1 booleans are strings in 1.2.
-  ...['yes', 'no', 'on', 'off', 'y', 'n', 'Y', 'Yes', 'NO', 'On', 'True', 'FALSE', 'tRUE', 'true', 'false'].map((v): Edit => [`the tag value ${v}`, tag(v)]),
-  // Numbers.
-  ...['0x1F', '0X1F', '-0x1F', '0o17', '0O17', '017', '08', '0b11', '1e3', '1E3', '1.5e3', '1e+3', '1e-3', '+4', '-4', '-0', '0', '00', '.5', '4.', '4.0', '4.50', '1_000', '1,000', '.inf', '-.inf', '+.INF', '.Inf', '.NaN', '.nan', '.NAN', '.nAn', '1e400', '-1e400', '12345678901234567890', '9007199254740993', '0x', '1:30', '190:20:30', '4 # four', '4e', '0.1.2', '1e3.5', '+.5', '-.5e2', '0x1F # hex'].map(
-    (v): Edit => [`vcpus: ${v}`, vcpus(v)],
+  ...['yes', 'no', 'on', 'off', 'y', 'n', 'Y', 'Yes', 'NO', 'On', 'True', 'FALSE', 'tRUE', 'true', 'false'].map(
+    (v): Edit => [`the tag value ${v}`, tag(v)],
   ),
+  // Numbers.
+  ...[
+    '0x1F',
+    '0X1F',
+    '-0x1F',
+    '0o17',
+    '0O17',
+    '017',
+    '08',
+    '0b11',
+    '1e3',
+    '1E3',
+    '1.5e3',
+    '1e+3',
+    '1e-3',
+    '+4',
+    '-4',
+    '-0',
+    '0',
+    '00',
+    '.5',
+    '4.',
+    '4.0',
+    '4.50',
+    '1_000',
+    '1,000',
+    '.inf',
+    '-.inf',
+    '+.INF',
+    '.Inf',
+    '.NaN',
+    '.nan',
+    '.NAN',
+    '.nAn',
+    '1e400',
+    '-1e400',
+    '12345678901234567890',
+    '9007199254740993',
+    '0x',
+    '1:30',
+    '190:20:30',
+    '4 # four',
+    '4e',
+    '0.1.2',
+    '1e3.5',
+    '+.5',
+    '-.5e2',
+    '0x1F # hex',
+  ].map((v): Edit => [`vcpus: ${v}`, vcpus(v)]),
   ...['0x1F', '1e3', '.inf', '~', 'null', '1.0', '007'].map((v): Edit => [`a tag value ${v}`, tag(v)]),
-  ...['1e3', '0x1F', '.inf', 'true', '1.50', '-0'].map((v): Edit => [`a key ${v}`, at(/team: platform/, `${v}: platform`)]),
+  ...['1e3', '0x1F', '.inf', 'true', '1.50', '-0'].map(
+    (v): Edit => [`a key ${v}`, at(/team: platform/, `${v}: platform`)],
+  ),
   // Null.
-  ...['~', 'null', 'Null', 'NULL', 'nULL', '', '# nothing', '~ # tilde'].map((v): Edit => [`owner: ${v || '(empty)'}`, owner(v)]),
+  ...['~', 'null', 'Null', 'NULL', 'nULL', '', '# nothing', '~ # tilde'].map(
+    (v): Edit => [`owner: ${v || '(empty)'}`, owner(v)],
+  ),
   ['a null key', at(/team: platform/, '~: platform')],
   ['an empty key', at(/team: platform/, '"": platform')],
   // Dates and times stay strings in the core schema.
-  ...['2026-11-02', '2026-11-02 08:00:00', '2026-11-02T08:00:00.5+07:00', '2001-12-14t21:59:43.10-05:00', '"2026-11-02T08:00:00Z"', '2027-02-31', '12:30:00'].map((v): Edit => [`generatedAt: ${v}`, generatedAt(v)]),
+  ...[
+    '2026-11-02',
+    '2026-11-02 08:00:00',
+    '2026-11-02T08:00:00.5+07:00',
+    '2001-12-14t21:59:43.10-05:00',
+    '"2026-11-02T08:00:00Z"',
+    '2027-02-31',
+    '12:30:00',
+  ].map((v): Edit => [`generatedAt: ${v}`, generatedAt(v)]),
   // Block scalars, every chomping indicator, whitespace-only lines, trailing blank lines.
   ...['|', '|-', '|+', '>', '>-', '>+', '|2', '|-2', '>+1'].flatMap((h): Edit[] => [
     [`a block scalar ${h}`, description(`${h}\n  first line\n    more indented\n  last line\n`)],
-    [`a block scalar ${h} with whitespace-only and trailing blank lines`, description(`${h}\n  first\n     \n  \n  second\n\n\n`)],
+    [
+      `a block scalar ${h} with whitespace-only and trailing blank lines`,
+      description(`${h}\n  first\n     \n  \n  second\n\n\n`),
+    ],
     [`a block scalar ${h} with leading blank lines`, description(`${h}\n\n  \n  after blanks\n`)],
     [`a block scalar ${h} that is empty`, description(`${h}\n`)],
   ]),
@@ -113,8 +191,14 @@ const EDITS: Edit[] = [
   ['a block scalar followed by a less indented comment', description('|-\n  text\n# a comment\n')],
   ['a block scalar with a wrong indentation indicator', description('|1\n  text\n')],
   ['a folded scalar with more-indented lines', description('>\n  para one\n  continues\n\n    code\n  para two\n')],
-  ['a plain scalar over two lines', at(/description: ".*"/, (i) => `description: A marketplace\n${i}  estate in Jakarta`)],
-  ['a plain scalar over lines with an empty line', at(/description: ".*"/, (i) => `description: A marketplace\n\n${i}  estate`)],
+  [
+    'a plain scalar over two lines',
+    at(/description: ".*"/, (i) => `description: A marketplace\n${i}  estate in Jakarta`),
+  ],
+  [
+    'a plain scalar over lines with an empty line',
+    at(/description: ".*"/, (i) => `description: A marketplace\n\n${i}  estate`),
+  ],
   // Flow collections.
   ['a flow mapping', at(/tags:/, 'tags: {team: platform, tier: gold}')],
   ['a flow mapping with a trailing comma', at(/tags:/, 'tags: {team: platform,}')],
@@ -130,14 +214,21 @@ const EDITS: Edit[] = [
   ['an unclosed flow sequence', at(/privateIps:/, 'privateIps: [10.20.0.13')],
   ['a flow mapping with a duplicate key', at(/tags:/, 'tags: {a: 1, a: 2}')],
   // Anchors and aliases.
-  ['an anchored mapping and its alias', (t) => at(/team: identity/, (i) => `team: identity\n${i.slice(2)}labels: *t`)(at(/tags:/, 'tags: &t')(t))],
+  [
+    'an anchored mapping and its alias',
+    (t) => at(/team: identity/, (i) => `team: identity\n${i.slice(2)}labels: *t`)(at(/tags:/, 'tags: &t')(t)),
+  ],
   ['an anchored scalar and its alias', (t) => at(/owner: identity/, 'owner: *o')(owner('&o platform')(t))],
   ['an alias as a key', (t) => at(/team: identity/, '*o : identity')(owner('&o platform')(t))],
   ['an alias to an unknown anchor', owner('*nowhere')],
   ['a merge key', (t) => at(/team: identity/, '<<: *t')(at(/tags:/, 'tags: &t')(t))],
   ['an anchor on an empty value', owner('&o')],
   ['an alias inside its own anchor', at(/tags:/, (i) => `tags: &loop\n${i}  self: *loop`)],
-  ['an anchor redefined', (t) => at(/owner: identity/, 'owner: *o')(at(/criticality: critical/, 'criticality: &o high')(owner('&o platform')(t)))],
+  [
+    'an anchor redefined',
+    (t) =>
+      at(/owner: identity/, 'owner: *o')(at(/criticality: critical/, 'criticality: &o high')(owner('&o platform')(t))),
+  ],
   // Tags.
   ['!!str on a number', vcpus('!!str 4')],
   ['! on a number', vcpus('! 4')],
@@ -185,7 +276,30 @@ const EDITS: Edit[] = [
   ['a key one space too far right', at(/criticality: critical/, ' criticality: critical')],
   ['four-space indentation', (t) => t.replace(/^( +)/gm, (m) => m + m)],
   // Other characters that start a plain scalar.
-  ...['@team', '`team', '%team', '*', '&', '!', '|x', '>x', '?x', '? x', '[x', '{x', ']x', '}x', ',x', '#x', 'a,b', 'a]b', 'a}b', 'a[b', 'a{b', '%'].map((v): Edit => [`owner: ${v}`, owner(v)]),
+  ...[
+    '@team',
+    '`team',
+    '%team',
+    '*',
+    '&',
+    '!',
+    '|x',
+    '>x',
+    '?x',
+    '? x',
+    '[x',
+    '{x',
+    ']x',
+    '}x',
+    ',x',
+    '#x',
+    'a,b',
+    'a]b',
+    'a}b',
+    'a[b',
+    'a{b',
+    '%',
+  ].map((v): Edit => [`owner: ${v}`, owner(v)]),
   // Odd keys.
   ['a __proto__ key', at(/team: platform/, '__proto__: platform')],
   ['a __proto__ key holding a mapping', at(/team: platform/, '__proto__: {polluted: true}')],
@@ -213,7 +327,10 @@ const EDITS: Edit[] = [
   ['no newline at the end', (t) => t.replace(/\n+$/, '')],
   ['many newlines at the end', (t) => `${t}\n\n\n\n`],
   ['a block scalar |+ at the end of the file', (t) => `${t.replace(/\n+$/, '')}\nnotes: |+\n  kept\n\n\n`],
-  ['a block scalar | with trailing spaces at the end of the file', (t) => `${t.replace(/\n+$/, '')}\nnotes: |\n  kept\n   \n  `],
+  [
+    'a block scalar | with trailing spaces at the end of the file',
+    (t) => `${t.replace(/\n+$/, '')}\nnotes: |\n  kept\n   \n  `,
+  ],
   ['a control character in a value', owner('plat\u0007form')],
   ['a DEL in a double-quoted value', owner('"plat\u007fform"')],
 ]
@@ -224,9 +341,15 @@ function jsonCases(data: unknown): CorpusCase[] {
   return [
     {name: 'JSON, pretty', text: pretty},
     {name: 'JSON, one line', text: JSON.stringify(data)},
-    {name: 'JSON with a duplicate key', text: pretty.replace('"kind": "Inventory",', '"kind": "Inventory",\n  "kind": "Other",')},
+    {
+      name: 'JSON with a duplicate key',
+      text: pretty.replace('"kind": "Inventory",', '"kind": "Inventory",\n  "kind": "Other",'),
+    },
     {name: 'JSON with a trailing comma', text: pretty.replace(/\n}$/, ',\n}')},
-    {name: 'JSON with a __proto__ key', text: pretty.replace('"kind": "Inventory",', '"kind": "Inventory",\n  "__proto__": {"x": 1},')},
+    {
+      name: 'JSON with a __proto__ key',
+      text: pretty.replace('"kind": "Inventory",', '"kind": "Inventory",\n  "__proto__": {"x": 1},'),
+    },
     {name: 'JSON with escapes', text: '{"a": "\\u00e9\\n\\t\\"\\/", "b": [1e400, -0, 0.1, 12345678901234567890]}'},
     {name: 'JSON with a tab after a colon', text: '{"a":\t1}'},
     {name: 'JSON with no space after colons', text: '{"a":1,"b":"x:y"}'},

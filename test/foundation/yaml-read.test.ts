@@ -8,7 +8,10 @@ import {MAX_ALIAS_EXPANSION, readYaml, withoutBom, YamlRefused} from '../../src/
 import {corpus} from './yaml-corpus.js'
 
 /** A value as text that tells NaN, ±Infinity and -0 apart, and keeps key order. */
-const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? `#${x}` : Object.is(x, -0) ? '#-0' : x))
+const canon = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'number' && !Number.isFinite(x) ? `#${x}` : Object.is(x, -0) ? '#-0' : x,
+  )
 
 type Outcome = {read: true; value: string} | {read: false; why: string}
 
@@ -38,7 +41,8 @@ function disagreement(text: string): string | undefined {
   if (!mine.read) return undefined
   const theirs = reference(text)
   if (!theirs.read) return `we read ${mine.value.slice(0, 200)}, yaml refuses (${theirs.why})`
-  if (theirs.value !== mine.value) return `we read ${mine.value.slice(0, 200)}, yaml reads ${theirs.value.slice(0, 200)}`
+  if (theirs.value !== mine.value)
+    return `we read ${mine.value.slice(0, 200)}, yaml reads ${theirs.value.slice(0, 200)}`
   return undefined
 }
 
@@ -72,11 +76,14 @@ describe('the hand-edit corpus', () => {
     for (const c of cases) {
       const mine = ours(c.text)
       const theirs = reference(c.text)
-      if (mine.read && !theirs.read) problems.push(`${c.name}: we read ${mine.value.slice(0, 200)}, yaml refuses (${theirs.why})`)
-      if (mine.read && theirs.read && mine.value !== theirs.value) problems.push(`${c.name}: we read ${mine.value.slice(0, 200)}, yaml reads ${theirs.value.slice(0, 200)}`)
+      if (mine.read && !theirs.read)
+        problems.push(`${c.name}: we read ${mine.value.slice(0, 200)}, yaml refuses (${theirs.why})`)
+      if (mine.read && theirs.read && mine.value !== theirs.value)
+        problems.push(`${c.name}: we read ${mine.value.slice(0, 200)}, yaml reads ${theirs.value.slice(0, 200)}`)
       if (!mine.read && theirs.read) {
         refused.push(c.name)
-        if (!REFUSED_ON_PURPOSE[c.name]?.test(mine.why)) problems.push(`${c.name}: refused (${mine.why}) though yaml reads it`)
+        if (!REFUSED_ON_PURPOSE[c.name]?.test(mine.why))
+          problems.push(`${c.name}: refused (${mine.why}) though yaml reads it`)
       }
     }
     expect(problems).toEqual([])
@@ -84,16 +91,77 @@ describe('the hand-edit corpus', () => {
   })
 
   it('reads the classic misreadings of the old fast reader right', () => {
-    const base = 'apiVersion: migrate/v1\nowner:  platform\ntags:\n  env : prod\nnotes: |+\n  kept\n\nblank: |\n  a\n   \n  b\nlist:\n  -\n  - a\n'
-    expect(readYaml(base)).toEqual({apiVersion: 'migrate/v1', owner: 'platform', tags: {env: 'prod'}, notes: 'kept\n\n', blank: 'a\n \nb\n', list: [null, 'a']})
+    const base =
+      'apiVersion: migrate/v1\nowner:  platform\ntags:\n  env : prod\nnotes: |+\n  kept\n\nblank: |\n  a\n   \n  b\nlist:\n  -\n  - a\n'
+    expect(readYaml(base)).toEqual({
+      apiVersion: 'migrate/v1',
+      owner: 'platform',
+      tags: {env: 'prod'},
+      notes: 'kept\n\n',
+      blank: 'a\n \nb\n',
+      list: [null, 'a'],
+    })
     expect(() => readYaml('a: foo:\n')).toThrow(YamlRefused)
     expect(() => readYaml('{"a": 1, "a": 2}')).toThrow(/appears twice/)
   })
 })
 
 // Generated documents. Strings mix the characters that matter to YAML's grammar with ordinary and non-ASCII text.
-const tricky = fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '#', ' #', ': ', ':', '-', '- ', '?', '|', '>', '&', '*', '!', '%', '@', '`', '"', "'", '[', ']', '{', '}', ',', '\\', '~', 'yes', 'no', 'on', 'null', 'true', '0x1F', '0o7', '1e3', '.inf', '.nan', '-0', '007', '1_0', 'é', '日本', '🚀', '\u00a0', '\u2028', '---', '...')
-const text = fc.oneof(fc.string({maxLength: 12}), fc.array(fc.oneof(tricky, fc.string({maxLength: 4})), {maxLength: 6}).map((xs) => xs.join('')))
+const tricky = fc.constantFrom(
+  ' ',
+  '  ',
+  '\t',
+  '\n',
+  '\r\n',
+  '#',
+  ' #',
+  ': ',
+  ':',
+  '-',
+  '- ',
+  '?',
+  '|',
+  '>',
+  '&',
+  '*',
+  '!',
+  '%',
+  '@',
+  '`',
+  '"',
+  "'",
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  '\\',
+  '~',
+  'yes',
+  'no',
+  'on',
+  'null',
+  'true',
+  '0x1F',
+  '0o7',
+  '1e3',
+  '.inf',
+  '.nan',
+  '-0',
+  '007',
+  '1_0',
+  'é',
+  '日本',
+  '🚀',
+  '\u00a0',
+  '\u2028',
+  '---',
+  '...',
+)
+const text = fc.oneof(
+  fc.string({maxLength: 12}),
+  fc.array(fc.oneof(tricky, fc.string({maxLength: 4})), {maxLength: 6}).map((xs) => xs.join('')),
+)
 const scalar = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null))
 const data = fc.letrec((tie) => ({
   node: fc.oneof({depthSize: 'small', withCrossShrink: true}, scalar, tie('list'), tie('map')),
@@ -113,38 +181,102 @@ const styles = fc.record({
 }) as fc.Arbitrary<Parameters<typeof stringify>[2] & object>
 
 // Hand-typed documents: lines of indentation, an optional "- ", a key, a separator, a value and maybe a comment.
-const fragment = fc.oneof(tricky, fc.constantFrom('a', 'b', 'owner', 'env', 'x y', '"q # r"', "'s''t'", '{a: b}', '[1, 2]', '&x v', '*x', '!!str 1', '|', '|-', '|+', '>', '>-', '|2', 'platform', '2027-01-01', '12:30'))
-const line = fc.tuple(fc.constantFrom('', ' ', '  ', '    ', '\t', '  \t'), fc.constantFrom('', '- ', '-', '- - ', '? '), fc.array(fragment, {maxLength: 2}), fc.constantFrom('', ':', ': ', ' : ', ':\t', ':  '), fc.array(fragment, {maxLength: 3}), fc.constantFrom('', ' # c', '#c', '\t# c', '   ')).map((parts) => parts.flat().join(''))
-const handTyped = fc.tuple(fc.array(line, {minLength: 1, maxLength: 8}), fc.constantFrom('\n', '\r\n'), fc.boolean()).map(([lines, eol, last]) => lines.join(eol) + (last ? eol : ''))
+const fragment = fc.oneof(
+  tricky,
+  fc.constantFrom(
+    'a',
+    'b',
+    'owner',
+    'env',
+    'x y',
+    '"q # r"',
+    "'s''t'",
+    '{a: b}',
+    '[1, 2]',
+    '&x v',
+    '*x',
+    '!!str 1',
+    '|',
+    '|-',
+    '|+',
+    '>',
+    '>-',
+    '|2',
+    'platform',
+    '2027-01-01',
+    '12:30',
+  ),
+)
+const line = fc
+  .tuple(
+    fc.constantFrom('', ' ', '  ', '    ', '\t', '  \t'),
+    fc.constantFrom('', '- ', '-', '- - ', '? '),
+    fc.array(fragment, {maxLength: 2}),
+    fc.constantFrom('', ':', ': ', ' : ', ':\t', ':  '),
+    fc.array(fragment, {maxLength: 3}),
+    fc.constantFrom('', ' # c', '#c', '\t# c', '   '),
+  )
+  .map((parts) => parts.flat().join(''))
+const handTyped = fc
+  .tuple(fc.array(line, {minLength: 1, maxLength: 8}), fc.constantFrom('\n', '\r\n'), fc.boolean())
+  .map(([lines, eol, last]) => lines.join(eol) + (last ? eol : ''))
 // Hand-edited documents: mostly well-formed lines (keys at even indentation, list items, comments, blank lines)
 // whose values are the tricky ones, so that most of them read.
-const value = fc.oneof(fragment, fc.constantFrom('', ' ', '  x', 'a b', 'x # y', 'x #y', 'x#y', '"a\\"b"', "'a''b'", '"a\n  b"', '|\n  a\n\n', '|+\n  a\n   \n', '|-\n  a', '>\n  a\n  b\n\n  c', '[a, {b: c}]', '{a: [b]}', 'a: b'))
+const value = fc.oneof(
+  fragment,
+  fc.constantFrom(
+    '',
+    ' ',
+    '  x',
+    'a b',
+    'x # y',
+    'x #y',
+    'x#y',
+    '"a\\"b"',
+    "'a''b'",
+    '"a\n  b"',
+    '|\n  a\n\n',
+    '|+\n  a\n   \n',
+    '|-\n  a',
+    '>\n  a\n  b\n\n  c',
+    '[a, {b: c}]',
+    '{a: [b]}',
+    'a: b',
+  ),
+)
 const structured = fc
   .array(
-    fc.tuple(fc.integer({min: 0, max: 2}), fc.constantFrom('key', 'key:', 'item', 'item key', 'comment', 'blank'), fc.constantFrom('a', 'b', 'owner', 'env', '"q"', 'k k'), fc.constantFrom(': ', ':  ', ' : ', ':\t'), value),
+    fc.tuple(
+      fc.integer({min: 0, max: 2}),
+      fc.constantFrom('key', 'key:', 'item', 'item key', 'comment', 'blank'),
+      fc.constantFrom('a', 'b', 'owner', 'env', '"q"', 'k k'),
+      fc.constantFrom(': ', ':  ', ' : ', ':\t'),
+      value,
+    ),
     {minLength: 1, maxLength: 10},
   )
-  .map((lines) =>
-    lines
-      .map(([depth, kind, key, sep, v]) => {
-        const pad = '  '.repeat(depth)
-        const text = v.replaceAll('\n', `\n${pad}`)
-        switch (kind) {
-          case 'key':
-            return `${pad}${key}${sep}${text}`
-          case 'key:':
-            return `${pad}${key}:`
-          case 'item':
-            return `${pad}- ${text}`
-          case 'item key':
-            return `${pad}- ${key}${sep}${text}`
-          case 'comment':
-            return `${pad}# ${text}`
-          default:
-            return pad
-        }
-      })
-      .join('\n') + '\n',
+  .map(
+    (lines) =>
+      lines
+        .map(([depth, kind, key, sep, v]) => {
+          const pad = '  '.repeat(depth)
+          const text = v.replaceAll('\n', `\n${pad}`)
+          switch (kind) {
+            case 'key':
+              return `${pad}${key}${sep}${text}`
+            case 'key:':
+              return `${pad}${key}:`
+            case 'item':
+              return `${pad}- ${text}`
+            case 'item key':
+              return `${pad}- ${key}${sep}${text}`
+            case 'comment':
+              return `${pad}# ${text}`
+            default:
+              return pad
+          }
+        })
+        .join('\n') + '\n',
   )
 
 // FUZZ_SCALE=20 npx vitest run test/foundation/yaml-read.test.ts runs each property 20 times as long, from a random
@@ -197,7 +329,8 @@ describe('generated documents', () => {
 describe('documents built to exhaust a reader', () => {
   const laughs = (levels: number, fan: number) => {
     const lines = ['a0: &a0 [lol]']
-    for (let i = 1; i <= levels; i++) lines.push(`a${i}: &a${i} [${Array.from({length: fan}, () => `*a${i - 1}`).join(', ')}]`)
+    for (let i = 1; i <= levels; i++)
+      lines.push(`a${i}: &a${i} [${Array.from({length: fan}, () => `*a${i - 1}`).join(', ')}]`)
     return lines.join('\n') + '\n'
   }
 
@@ -217,18 +350,25 @@ describe('documents built to exhaust a reader', () => {
   it('reads aliases that stay within the limit, sharing as yaml does', () => {
     expect(ours(laughs(3, 10))).toEqual(reference(laughs(3, 10)))
     // Just over the limit is refused, just under is read: the limit counts the values aliases add.
-    const repeat = (n: number) => `base: &b [${Array.from({length: 999}, (_, i) => i).join(', ')}]\nuses: [${Array.from({length: n}, () => '*b').join(', ')}]\n`
+    const repeat = (n: number) =>
+      `base: &b [${Array.from({length: 999}, (_, i) => i).join(', ')}]\nuses: [${Array.from({length: n}, () => '*b').join(', ')}]\n`
     expect(ours(repeat(Math.floor(MAX_ALIAS_EXPANSION / 1000)))).toMatchObject({read: true})
     expect(ours(repeat(Math.floor(MAX_ALIAS_EXPANSION / 1000) + 2))).toMatchObject({read: false})
   })
 
   it('refuses an alias inside its own anchor (an endless value)', () => {
-    expect(ours('a: &x\n  b: *x\n')).toMatchObject({read: false, why: expect.stringMatching(/^YAML_ALIAS_LIMIT: an alias refers to the anchor it is inside of/)})
+    expect(ours('a: &x\n  b: *x\n')).toMatchObject({
+      read: false,
+      why: expect.stringMatching(/^YAML_ALIAS_LIMIT: an alias refers to the anchor it is inside of/),
+    })
     expect(ours('a: &x [1, *x]\n')).toMatchObject({read: false})
   })
 
   it('refuses nesting deeper than 100 without overflowing the stack', () => {
-    expect(ours('['.repeat(100_000) + ']'.repeat(100_000))).toMatchObject({read: false, why: expect.stringMatching(/^YAML_TOO_DEEP/)})
+    expect(ours('['.repeat(100_000) + ']'.repeat(100_000))).toMatchObject({
+      read: false,
+      why: expect.stringMatching(/^YAML_TOO_DEEP/),
+    })
     let deep = ''
     for (let i = 0; i < 150; i++) deep += `${' '.repeat(i)}k:\n`
     expect(ours(deep)).toMatchObject({read: false, why: expect.stringMatching(/^YAML_TOO_DEEP/)})

@@ -7,25 +7,77 @@ import {assemblePlan} from '../../src/planner/assemble-plan.js'
 import {Inventory, type InventoryInput} from '../../src/schema/inventory.js'
 import {PlanSettings, type PlanSettingsInput} from '../../src/schema/plan.js'
 
-type AppSpec = {name: string; servers?: number; criticality?: 'low' | 'medium' | 'high' | 'critical'; environment?: 'dev' | 'test' | 'staging' | 'prod'; complexity?: 'low' | 'medium' | 'high'; tags?: Record<string, string>; db?: 'postgres' | 'mysql' | 'redis'; noUtil?: number; disk?: number; vcpus?: number}
+type AppSpec = {
+  name: string
+  servers?: number
+  criticality?: 'low' | 'medium' | 'high' | 'critical'
+  environment?: 'dev' | 'test' | 'staging' | 'prod'
+  complexity?: 'low' | 'medium' | 'high'
+  tags?: Record<string, string>
+  db?: 'postgres' | 'mysql' | 'redis'
+  noUtil?: number
+  disk?: number
+  vcpus?: number
+}
 
 function estate(apps: AppSpec[], deps: [string, string, boolean?][]): Inventory {
-  const inv: InventoryInput = {apiVersion: 'migrate/v1', kind: 'Inventory', metadata: {name: 'test'}, applications: [], servers: [], databases: [], dependencies: []}
+  const inv: InventoryInput = {
+    apiVersion: 'migrate/v1',
+    kind: 'Inventory',
+    metadata: {name: 'test'},
+    applications: [],
+    servers: [],
+    databases: [],
+    dependencies: [],
+  }
   for (const a of apps) {
-    inv.applications!.push({name: a.name, criticality: a.criticality ?? 'low', environment: a.environment ?? 'prod', complexity: a.complexity ?? 'low', tags: a.tags ?? {}})
+    inv.applications!.push({
+      name: a.name,
+      criticality: a.criticality ?? 'low',
+      environment: a.environment ?? 'prod',
+      complexity: a.complexity ?? 'low',
+      tags: a.tags ?? {},
+    })
     for (let i = 1; i <= (a.servers ?? 2); i++) {
       const util = i > (a.noUtil ?? 0) ? {utilization: {cpuP95: 50}} : {}
-      inv.servers!.push({id: `${a.name}-${i}`, name: `${a.name}-${i}`, provider: 'onprem', vcpus: a.vcpus ?? 4, memoryMiB: (a.vcpus ?? 4) * 4096, disks: [{name: 'sda', sizeGiB: a.disk ?? 100}], os: {family: 'linux'}, application: a.name, role: i === 1 && a.db ? 'database' : 'app', ...util})
+      inv.servers!.push({
+        id: `${a.name}-${i}`,
+        name: `${a.name}-${i}`,
+        provider: 'onprem',
+        vcpus: a.vcpus ?? 4,
+        memoryMiB: (a.vcpus ?? 4) * 4096,
+        disks: [{name: 'sda', sizeGiB: a.disk ?? 100}],
+        os: {family: 'linux'},
+        application: a.name,
+        role: i === 1 && a.db ? 'database' : 'app',
+        ...util,
+      })
     }
-    if (a.db) inv.databases!.push({id: `${a.name}-${a.db}`, name: a.name, engine: a.db, serverId: `${a.name}-1`, sizeGiB: 200, application: a.name})
+    if (a.db)
+      inv.databases!.push({
+        id: `${a.name}-${a.db}`,
+        name: a.name,
+        engine: a.db,
+        serverId: `${a.name}-1`,
+        sizeGiB: 200,
+        application: a.name,
+      })
   }
-  for (const [from, to, latency] of deps) inv.dependencies!.push({from, to, latencySensitive: latency ?? false, learnt: 'observed'})
+  for (const [from, to, latency] of deps)
+    inv.dependencies!.push({from, to, latencySensitive: latency ?? false, learnt: 'observed'})
   return Inventory.parse(inv)
 }
 
-const base: PlanSettingsInput = {startDate: '2027-01-04', timezone: 'Asia/Jakarta', pilot: {apps: 1}, ramp: {earlyWaves: 2, earlyServers: 10}, capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 1}}
+const base: PlanSettingsInput = {
+  startDate: '2027-01-04',
+  timezone: 'Asia/Jakarta',
+  pilot: {apps: 1},
+  ramp: {earlyWaves: 2, earlyServers: 10},
+  capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 1},
+}
 const settings = (extra: Partial<PlanSettingsInput> = {}) => PlanSettings.parse({...base, ...extra})
-const waveOf = (plan: ReturnType<typeof assemblePlan>, name: string) => plan.applications.find((a) => a.name === name)!.wave
+const waveOf = (plan: ReturnType<typeof assemblePlan>, name: string) =>
+  plan.applications.find((a) => a.name === name)!.wave
 
 function error(fn: () => unknown): MigrateError {
   try {
@@ -75,20 +127,43 @@ describe('assemblePlan', () => {
     const web = plan.applications.find((a) => a.name === 'web')!
     expect(web.reasons[0]).toMatch(new RegExp(`^wave ${web.wave}: depends on api \\(wave ${waveOf(plan, 'api')}\\)`))
     expect(web.reasons.join('\n')).toMatch(/moves with cache \(latency-sensitive links\)/)
-    expect(plan.applications.find((a) => a.name === 'api')!.reasons[0]).toMatch(/high criticality: kept out of the first 2 prod waves/)
+    expect(plan.applications.find((a) => a.name === 'api')!.reasons[0]).toMatch(
+      /high criticality: kept out of the first 2 prod waves/,
+    )
   })
 
   it('chooses strategies, templates and targets per cloud', () => {
-    const plan = assemblePlan(inv, settings({targets: {wiki: {cloud: 'alicloud', region: 'ap-southeast-5'}}, strategyRules: [{match: {app: 'batch'}, strategy: 'relocate', template: 'vmware-relocate'}]}))
+    const plan = assemblePlan(
+      inv,
+      settings({
+        targets: {wiki: {cloud: 'alicloud', region: 'ap-southeast-5'}},
+        strategyRules: [{match: {app: 'batch'}, strategy: 'relocate', template: 'vmware-relocate'}],
+      }),
+    )
     const app = (n: string) => plan.applications.find((a) => a.name === n)!
-    expect(app('web')).toMatchObject({strategy: 'replatform', template: 'aws-mgn-rehost', target: {cloud: 'aws', region: 'ap-southeast-3'}})
+    expect(app('web')).toMatchObject({
+      strategy: 'replatform',
+      template: 'aws-mgn-rehost',
+      target: {cloud: 'aws', region: 'ap-southeast-3'},
+    })
     // A database mapped to a managed class gets the managed runbook, and what the resource must have before its wave.
-    expect(app('web').databases).toEqual([expect.objectContaining({id: 'web-postgres', service: 'aws:rds-postgres', instanceClass: 'db.m6i.xlarge', template: 'postgres-rds', engine: 'postgres'})])
+    expect(app('web').databases).toEqual([
+      expect.objectContaining({
+        id: 'web-postgres',
+        service: 'aws:rds-postgres',
+        instanceClass: 'db.m6i.xlarge',
+        template: 'postgres-rds',
+        engine: 'postgres',
+      }),
+    ])
     expect(app('web').databases[0].requires).toMatchObject({'rds.logical_replication': expect.stringMatching(/^1 /)})
     // The database server is replaced by the managed service, the other is rehosted.
     expect(app('web').servers.map((s) => s.id)).toEqual(['web-2'])
     expect(app('cache')).toMatchObject({strategy: 'replatform', template: 'redis-elasticache', servers: []})
-    expect(app('cache').params).toMatchObject({replication_group_id: expect.stringMatching(/^cache-[a-z0-9-]+$/), region: 'ap-southeast-3'})
+    expect(app('cache').params).toMatchObject({
+      replication_group_id: expect.stringMatching(/^cache-[a-z0-9-]+$/),
+      region: 'ap-southeast-3',
+    })
     expect(app('cache').databases[0].requires).toMatchObject({'Multi-AZ': 'enabled', 'cluster mode': 'disabled'})
     expect(app('wiki')).toMatchObject({template: 'alicloud-smc-rehost', target: {cloud: 'alicloud'}})
     expect(app('wiki').servers[0].instanceType).toBe('ecs.g7.xlarge')
@@ -98,7 +173,13 @@ describe('assemblePlan', () => {
   })
 
   it('honours together and before constraints and notBefore pins', () => {
-    const plan = assemblePlan(inv, settings({constraints: [{together: ['wiki', 'a1']}, {before: ['a2', 'wiki']}], pins: [{app: 'batch', notBefore: '2027-03-01'}]}))
+    const plan = assemblePlan(
+      inv,
+      settings({
+        constraints: [{together: ['wiki', 'a1']}, {before: ['a2', 'wiki']}],
+        pins: [{app: 'batch', notBefore: '2027-03-01'}],
+      }),
+    )
     expect(waveOf(plan, 'wiki')).toBe(waveOf(plan, 'a1'))
     expect(waveOf(plan, 'a2')!).toBeLessThan(waveOf(plan, 'wiki')!)
     const batchWave = plan.waves.find((w) => w.number === waveOf(plan, 'batch'))!
@@ -113,7 +194,17 @@ describe('assemblePlan', () => {
     const order = error(() => assemblePlan(inv, settings({constraints: [{before: ['web', 'api']}]})))
     expect(order.code).toBe('CONSTRAINT_CYCLE')
     expect(order.message).toContain('web')
-    const pin = error(() => assemblePlan(inv, settings({pins: [{app: 'web', wave: 2}, {app: 'api', wave: 3}]})))
+    const pin = error(() =>
+      assemblePlan(
+        inv,
+        settings({
+          pins: [
+            {app: 'web', wave: 2},
+            {app: 'api', wave: 3},
+          ],
+        }),
+      ),
+    )
     expect(pin.code).toBe('PIN_CONTRADICTS_ORDER')
     expect(pin.message).toMatch(/"web" is pinned to wave 2, but it depends .* on "api", which is pinned to wave 3/)
     const unknown = error(() => assemblePlan(inv, settings({pins: [{app: 'wkii', wave: 2}]})))
@@ -127,13 +218,21 @@ describe('assemblePlan', () => {
   })
 
   it('turns rules off when they are removed from settings.rules', () => {
-    const plan = assemblePlan(inv, settings({rules: ['move-groups-together', 'dependencies-first', 'capacity'], pilot: {apps: 0}}))
+    const plan = assemblePlan(
+      inv,
+      settings({rules: ['move-groups-together', 'dependencies-first', 'capacity'], pilot: {apps: 0}}),
+    )
     // Without critical-not-early and small early waves, the critical web app may go early: waves fill to capacity.
     expect(plan.waves[0].applications.length).toBe(3)
   })
 })
 
-const envWaveIndex = (plan: ReturnType<typeof assemblePlan>, wave: number, env: string) => plan.waves.filter((w) => w.number <= wave && w.applications.some((a) => plan.applications.find((p) => p.name === a) && envOf.get(a) === env)).length
+const envWaveIndex = (plan: ReturnType<typeof assemblePlan>, wave: number, env: string) =>
+  plan.waves.filter(
+    (w) =>
+      w.number <= wave &&
+      w.applications.some((a) => plan.applications.find((p) => p.name === a) && envOf.get(a) === env),
+  ).length
 const envOf = new Map<string, string>()
 function remember(inv: Inventory): Inventory {
   for (const a of inv.applications) envOf.set(a.name, a.environment)
@@ -149,9 +248,19 @@ describe('the ramp per environment', () => {
     {name: 'stg-b', environment: 'staging'},
     {name: 'stg-c', environment: 'staging'},
   ]
-  for (let i = 0; i < 20; i++) apps.push({name: `prod-${String(i).padStart(2, '0')}`, servers: 4, criticality: i % 5 === 0 ? 'critical' : 'low', complexity: i % 5 === 1 ? 'high' : 'low'})
+  for (let i = 0; i < 20; i++)
+    apps.push({
+      name: `prod-${String(i).padStart(2, '0')}`,
+      servers: 4,
+      criticality: i % 5 === 0 ? 'critical' : 'low',
+      complexity: i % 5 === 1 ? 'high' : 'low',
+    })
   const inv = remember(estate(apps, []))
-  const ramped = settings({ramp: {earlyWaves: 3, earlyServers: 10}, pilot: {apps: 2}, capacity: {apps: 8, servers: 40, dataTiB: 20, critical: 2}})
+  const ramped = settings({
+    ramp: {earlyWaves: 3, earlyServers: 10},
+    pilot: {apps: 2},
+    capacity: {apps: 8, servers: 40, dataTiB: 20, critical: 2},
+  })
 
   it('starts production small with a low-risk pilot, and keeps critical and complex apps out of its first waves', () => {
     const plan = assemblePlan(inv, ramped)
@@ -163,7 +272,8 @@ describe('the ramp per environment', () => {
     expect(first.servers).toBeLessThanOrEqual(10)
     for (const w of prodWaves.slice(0, 3)) {
       expect(w.servers).toBeLessThanOrEqual(10)
-      for (const a of w.applications) expect(apps.find((x) => x.name === a)).toMatchObject({criticality: 'low', complexity: 'low'})
+      for (const a of w.applications)
+        expect(apps.find((x) => x.name === a)).toMatchObject({criticality: 'low', complexity: 'low'})
     }
     // Each critical app after the first three production waves, and its reason says so from the final placement.
     for (const a of plan.applications.filter((x) => apps.find((y) => y.name === x.name)!.criticality === 'critical')) {
@@ -175,23 +285,40 @@ describe('the ramp per environment', () => {
   })
 
   it('counts the ramp in production waves even when dev and staging take many waves', () => {
-    const many = remember(estate([...apps.slice(0, 5), ...Array.from({length: 6}, (_, i): AppSpec => ({name: `dev-x${i}`, environment: 'dev'})), ...apps.slice(5)], []))
+    const many = remember(
+      estate(
+        [
+          ...apps.slice(0, 5),
+          ...Array.from({length: 6}, (_, i): AppSpec => ({name: `dev-x${i}`, environment: 'dev'})),
+          ...apps.slice(5),
+        ],
+        [],
+      ),
+    )
     const plan = assemblePlan(many, ramped)
     const first = plan.waves.find((w) => w.environment === 'prod')!
     expect(first.applications.length).toBeLessThanOrEqual(2)
-    expect(first.applications.every((a) => a.startsWith('prod-') && apps.find((x) => x.name === a)!.criticality === 'low')).toBe(true)
+    expect(
+      first.applications.every((a) => a.startsWith('prod-') && apps.find((x) => x.name === a)!.criticality === 'low'),
+    ).toBe(true)
   })
 
   it('spreads low-risk dev apps over the early dev waves so complex ones wait, unchanged by an unrelated prod app', () => {
     const dev: AppSpec[] = ['a', 'b', 'c'].map((n) => ({name: `dev-low-${n}`, environment: 'dev'}))
     dev.push(...['a', 'b', 'c'].map((n): AppSpec => ({name: `dev-cx-${n}`, environment: 'dev', complexity: 'high'})))
-    const s = settings({ramp: {earlyWaves: 3, earlyServers: 10}, pilot: {apps: 1}, capacity: {apps: 6, servers: 40, dataTiB: 20, critical: 2}})
+    const s = settings({
+      ramp: {earlyWaves: 3, earlyServers: 10},
+      pilot: {apps: 1},
+      capacity: {apps: 6, servers: 40, dataTiB: 20, critical: 2},
+    })
     for (const extra of [[], [{name: 'prod-lone'} as AppSpec]]) {
       const e = remember(estate([...dev, ...extra], []))
       const plan = assemblePlan(e, s)
       expect(plan.metrics.rulesViolated ?? 0).toBe(0)
-      for (const a of plan.applications.filter((x) => x.name.startsWith('dev-cx'))) expect(envWaveIndex(plan, a.wave!, 'dev')).toBeGreaterThan(3)
-      for (const a of plan.applications.filter((x) => x.name.startsWith('dev-low'))) expect(envWaveIndex(plan, a.wave!, 'dev')).toBeLessThanOrEqual(3)
+      for (const a of plan.applications.filter((x) => x.name.startsWith('dev-cx')))
+        expect(envWaveIndex(plan, a.wave!, 'dev')).toBeGreaterThan(3)
+      for (const a of plan.applications.filter((x) => x.name.startsWith('dev-low')))
+        expect(envWaveIndex(plan, a.wave!, 'dev')).toBeLessThanOrEqual(3)
       for (const a of plan.applications) expect(a.reasons[0]).not.toMatch(/nothing else could move/)
     }
   })
@@ -215,7 +342,10 @@ describe('the ramp per environment', () => {
         ['dev-1', 'stg-medium'],
       ],
     )
-    const plan = assemblePlan(e, settings({targets: {'stg-a-rare': {cloud: 'alicloud', region: 'ap-southeast-5'}}, pilot: {apps: 1}}))
+    const plan = assemblePlan(
+      e,
+      settings({targets: {'stg-a-rare': {cloud: 'alicloud', region: 'ap-southeast-5'}}, pilot: {apps: 1}}),
+    )
     expect(plan.waves[0]).toMatchObject({pilot: true, environment: 'staging', applications: ['stg-b-common']})
     expect(plan.applications.find((a) => a.name === 'stg-b-common')!.reasons[0]).toMatch(/^wave 1: pilot/)
   })
@@ -226,13 +356,20 @@ describe('honest advice, pin errors and ratings', () => {
     Array.from({length: 10}, (_, i): AppSpec => ({name: `c${i}`, criticality: i < 6 ? 'critical' : 'low'})),
     [],
   )
-  const tight = settings({deadline: '2027-02-13', waveCadenceDays: 7, capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 1}, ramp: {earlyWaves: 1, earlyServers: 10}})
+  const tight = settings({
+    deadline: '2027-02-13',
+    waveCadenceDays: 7,
+    capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 1},
+    ramp: {earlyWaves: 1, earlyServers: 10},
+  })
 
   it('advises only changes that meet the deadline when re-planned, names the binding limit, and never lowers one', () => {
     const e = error(() => assemblePlan(crit, tight))
     expect(e.code).toBe('DEADLINE_UNREACHABLE')
     expect(e.message).toMatch(/as it stands(, waves 1–\d+ cut over by 2027-02-13: \d+ of 10 applications| no wave)/)
-    const advice = (e.data as {advice: {limit: string; from: string; to: string; settings: Partial<PlanSettingsInput>}[]}).advice
+    const advice = (
+      e.data as {advice: {limit: string; from: string; to: string; settings: Partial<PlanSettingsInput>}[]}
+    ).advice
     expect(advice.map((a) => a.limit)).toContain('capacity.critical')
     expect(e.hint).toMatch(/capacity.critical 1 → \d+ \(the critical count binds/)
     for (const a of advice) {
@@ -243,26 +380,81 @@ describe('honest advice, pin errors and ratings', () => {
       if (a.limit === 'waveCadenceDays') expect(Number(a.to)).toBeLessThan(Number(a.from))
     }
     // A cadence already at its minimum is never advised shorter.
-    const daily = error(() => assemblePlan(crit, PlanSettings.parse({...tight, waveCadenceDays: 1, cutoverWindows: [{days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '01:00', end: '05:00'}], deadline: '2027-01-13'})))
+    const daily = error(() =>
+      assemblePlan(
+        crit,
+        PlanSettings.parse({
+          ...tight,
+          waveCadenceDays: 1,
+          cutoverWindows: [{days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], start: '01:00', end: '05:00'}],
+          deadline: '2027-01-13',
+        }),
+      ),
+    )
     expect(daily.code).toBe('DEADLINE_UNREACHABLE')
     expect(JSON.stringify(daily.data)).not.toMatch(/waveCadenceDays/)
     expect(daily.hint).not.toMatch(/cadence 1 →|waveCadenceDays 1/)
   })
 
   it('names a binding pin in the advice', () => {
-    const e = error(() => assemblePlan(crit, PlanSettings.parse({...tight, capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 6}, deadline: '2027-03-01', pins: [{app: 'c9', notBefore: '2027-03-20'}]})))
+    const e = error(() =>
+      assemblePlan(
+        crit,
+        PlanSettings.parse({
+          ...tight,
+          capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 6},
+          deadline: '2027-03-01',
+          pins: [{app: 'c9', notBefore: '2027-03-20'}],
+        }),
+      ),
+    )
     expect(e.code).toBe('DEADLINE_UNREACHABLE')
     expect(e.hint).toMatch(/pins c9 not before 2027-03-20 → removed \(the pin of c9 binds/)
   })
 
-  it('pin errors name the real cause: a dependency\'s notBefore, the critical limit, a pin far ahead', () => {
-    const e = estate([{name: 'front'}, {name: 'back'}, {name: 'x1'}, {name: 'x2'}, {name: 'k1', criticality: 'critical'}, {name: 'k2', criticality: 'critical'}], [['front', 'back']])
-    const s = settings({ramp: {earlyWaves: 0, earlyServers: 10}, capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 1}})
-    const nb = error(() => assemblePlan(e, PlanSettings.parse({...s, pins: [{app: 'front', wave: 2}, {app: 'back', notBefore: '2027-06-01'}]})))
+  it("pin errors name the real cause: a dependency's notBefore, the critical limit, a pin far ahead", () => {
+    const e = estate(
+      [
+        {name: 'front'},
+        {name: 'back'},
+        {name: 'x1'},
+        {name: 'x2'},
+        {name: 'k1', criticality: 'critical'},
+        {name: 'k2', criticality: 'critical'},
+      ],
+      [['front', 'back']],
+    )
+    const s = settings({
+      ramp: {earlyWaves: 0, earlyServers: 10},
+      capacity: {apps: 3, servers: 20, dataTiB: 20, critical: 1},
+    })
+    const nb = error(() =>
+      assemblePlan(
+        e,
+        PlanSettings.parse({
+          ...s,
+          pins: [
+            {app: 'front', wave: 2},
+            {app: 'back', notBefore: '2027-06-01'},
+          ],
+        }),
+      ),
+    )
     expect(nb.code).toBe('PIN_CONTRADICTS_ORDER')
     expect(nb.message).toMatch(/"front" is pinned to wave 2 .*"back" may not move before 2027-06-01/)
     expect(nb.message).not.toMatch(/capacity/)
-    const critical = error(() => assemblePlan(e, PlanSettings.parse({...s, pins: [{app: 'k1', wave: 2}, {app: 'k2', wave: 2}]})))
+    const critical = error(() =>
+      assemblePlan(
+        e,
+        PlanSettings.parse({
+          ...s,
+          pins: [
+            {app: 'k1', wave: 2},
+            {app: 'k2', wave: 2},
+          ],
+        }),
+      ),
+    )
     expect(critical.code).toBe('PIN_OVER_CAPACITY')
     expect(critical.message).toMatch(/2 high\/critical applications \(capacity.critical 1\)/)
     expect(critical.hint).toMatch(/settings.capacity.critical to 2/)
@@ -282,7 +474,14 @@ describe('honest advice, pin errors and ratings', () => {
       ],
       [],
     )
-    const plan = assemblePlan(e, settings({pilot: {apps: 0}, ramp: {earlyWaves: 0, earlyServers: 10}, capacity: {apps: 2, servers: 8, dataTiB: 20, critical: 1}}))
+    const plan = assemblePlan(
+      e,
+      settings({
+        pilot: {apps: 0},
+        ramp: {earlyWaves: 0, earlyServers: 10},
+        capacity: {apps: 2, servers: 8, dataTiB: 20, critical: 1},
+      }),
+    )
     for (const w of plan.waves) {
       const missing = w.applications.reduce((n, a) => n + (a === 'u1' ? 3 : 0), 0)
       const text = w.reasons.join('\n')
@@ -294,32 +493,56 @@ describe('honest advice, pin errors and ratings', () => {
         expect(text).toMatch(/at its limit/)
         expect(w.confidence).toBeLessThan(5)
       }
-      if (/well inside capacity/.test(text)) expect(missing === 0 && w.applications.length < 2 && w.servers < 8).toBe(true)
+      if (/well inside capacity/.test(text))
+        expect(missing === 0 && w.applications.length < 2 && w.servers < 8).toBe(true)
     }
   })
 })
 
 describe('stable re-plans', () => {
-  const apps: AppSpec[] = Array.from({length: 24}, (_, i) => ({name: `s${String(i).padStart(2, '0')}`, servers: 3, vcpus: 16, criticality: i % 7 === 3 ? 'high' : 'low'}))
+  const apps: AppSpec[] = Array.from({length: 24}, (_, i) => ({
+    name: `s${String(i).padStart(2, '0')}`,
+    servers: 3,
+    vcpus: 16,
+    criticality: i % 7 === 3 ? 'high' : 'low',
+  }))
   // A few short chains: every sixth application starts one that the next two depend on.
-  const deps: [string, string][] = apps.filter((_, i) => i % 6 === 1 || i % 6 === 2).map((a) => [a.name, apps[apps.indexOf(a) - 1].name])
-  const s = settings({pilot: {apps: 1}, ramp: {earlyWaves: 2, earlyServers: 10}, capacity: {apps: 4, servers: 12, dataTiB: 1, critical: 1}})
+  const deps: [string, string][] = apps
+    .filter((_, i) => i % 6 === 1 || i % 6 === 2)
+    .map((a) => [a.name, apps[apps.indexOf(a) - 1].name])
+  const s = settings({
+    pilot: {apps: 1},
+    ramp: {earlyWaves: 2, earlyServers: 10},
+    capacity: {apps: 4, servers: 12, dataTiB: 1, critical: 1},
+  })
 
   it('moves few applications for a one-server change, and the diff names the server and its new size', async () => {
     const {diffPlans} = await import('../../src/planner/plan-file.js')
     const first = assemblePlan(estate(apps, deps), s)
     // One server grows: a big disk (its wave no longer holds the data) and more vCPUs.
-    const bigger = estate(apps.map((a) => (a.name === 's12' ? {...a, disk: 150, vcpus: 32} : a)), deps)
+    const bigger = estate(
+      apps.map((a) => (a.name === 's12' ? {...a, disk: 150, vcpus: 32} : a)),
+      deps,
+    )
     const second = assemblePlan(bigger, s, {plan: first, startedWaves: []})
     const d = diffPlans(first, second)
     expect(d.appsMoved).toBeLessThanOrEqual(Math.ceil(apps.length * 0.1))
-    expect(d.targets).toContainEqual(expect.objectContaining({app: 's12', id: 's12-1', kind: 'server', from: first.applications.find((a) => a.name === 's12')!.servers[0].instanceType}))
+    expect(d.targets).toContainEqual(
+      expect.objectContaining({
+        app: 's12',
+        id: 's12-1',
+        kind: 'server',
+        from: first.applications.find((a) => a.name === 's12')!.servers[0].instanceType,
+      }),
+    )
     expect(d.targets.find((t) => t.id === 's12-1')!.to).not.toBe(d.targets.find((t) => t.id === 's12-1')!.from)
     // Without the previous plan, the same change moves more (this is what the stability buys).
     const fresh = diffPlans(first, assemblePlan(bigger, s))
     expect(fresh.appsMoved).toBeGreaterThanOrEqual(d.appsMoved)
     // Re-planning the same inventory with the previous plan changes nothing.
-    expect(JSON.stringify(assemblePlan(estate(apps, deps), s, {plan: first, startedWaves: []}))).toBe(JSON.stringify(first))
+    expect(JSON.stringify(assemblePlan(estate(apps, deps), s, {plan: first, startedWaves: []}))).toBe(
+      JSON.stringify(first),
+    )
   })
 
   it('keeps a started wave with its pilot flag and replication days', () => {
@@ -329,7 +552,13 @@ describe('stable re-plans', () => {
     const again = assemblePlan(estate(apps, deps), other, {plan: first, startedWaves: [1, 2]})
     for (const n of [1, 2]) {
       const [a, b] = [first.waves[n - 1], again.waves[n - 1]]
-      expect(b).toMatchObject({pilot: a.pilot, replicationDays: a.replicationDays, applications: a.applications, cutover: a.cutover, name: a.name})
+      expect(b).toMatchObject({
+        pilot: a.pilot,
+        replicationDays: a.replicationDays,
+        applications: a.applications,
+        cutover: a.cutover,
+        name: a.name,
+      })
     }
   })
 })

@@ -18,7 +18,8 @@ import {validateFiles} from '../../src/validate.js'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const inventory = Inventory.parse(parse(readFileSync(path.join(root, 'plans/example/inventory.yaml'), 'utf8')))
-const exampleSettings = parse(readFileSync(path.join(root, 'plans/example/settings.yaml'), 'utf8')).settings as PlanSettingsInput
+const exampleSettings = parse(readFileSync(path.join(root, 'plans/example/settings.yaml'), 'utf8'))
+  .settings as PlanSettingsInput
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'migrate-forms-'))
 afterAll(() => rmSync(tmp, {recursive: true, force: true}))
 
@@ -43,7 +44,10 @@ function planErrors(plan: ReturnType<typeof assemblePlan>) {
 describe('blackout forms', () => {
   const cal = new Calendar(
     settings({
-      cutoverWindows: [{days: ['thu'], start: '22:00', end: '02:00'}, {days: ['sat'], start: '01:00', end: '05:00'}],
+      cutoverWindows: [
+        {days: ['thu'], start: '22:00', end: '02:00'},
+        {days: ['sat'], start: '01:00', end: '05:00'},
+      ],
       blackouts: [
         {name: 'no Friday changes', weekly: {days: ['fri']}},
         {name: 'quarter close', dates: ['2027-03-27', '2027-06-26']},
@@ -77,7 +81,11 @@ describe('cutover windows per environment', () => {
       {days: ['sat'], start: '01:00', end: '05:00', environments: ['prod']},
       {days: ['tue', 'wed'], start: '19:00', end: '23:00', environments: ['dev', 'test', 'staging']},
     ],
-    blackouts: [...exampleSettings.blackouts!, {name: 'no Friday changes', weekly: {days: ['fri']}}, {name: 'quarter close', dates: ['2027-03-31']}],
+    blackouts: [
+      ...exampleSettings.blackouts!,
+      {name: 'no Friday changes', weekly: {days: ['fri']}},
+      {name: 'quarter close', dates: ['2027-03-31']},
+    ],
     deadline: '2027-09-30',
   })
   const plan = assemblePlan(inventory, s)
@@ -113,7 +121,12 @@ describe('cutover windows per environment', () => {
   })
 
   it('says which environment has no window', () => {
-    const e = error(() => assemblePlan(inventory, settings({cutoverWindows: [{days: ['sat'], start: '01:00', end: '05:00', environments: ['prod']}]})))
+    const e = error(() =>
+      assemblePlan(
+        inventory,
+        settings({cutoverWindows: [{days: ['sat'], start: '01:00', end: '05:00', environments: ['prod']}]}),
+      ),
+    )
     expect(e.code).toBe('NO_CUTOVER_WINDOW')
     expect(e.message).toMatch(/no cutover window is open to a wave of (dev|staging|test)/)
     expect(e.message).toContain('sat 01:00-05:00 (prod)')
@@ -127,7 +140,13 @@ describe('unsupported calendar forms', () => {
     writeFileSync(file, stringify({apiVersion: 'migrate/v1', kind: 'PlanSettings', settings: s}))
     return validateFiles([file]).diagnostics.filter((d) => d.severity === 'error')
   }
-  const FORMS = ['{name, from: YYYY-MM-DD, to: YYYY-MM-DD}', '{name, dates: [YYYY-MM-DD, …]}', '{name, weekly: {days: [fri, …]}}', '{name, monthly: {fromDay: 25, toDay: end}}', '{name, yearly: {from: "12-20", to: "01-05"}}']
+  const FORMS = [
+    '{name, from: YYYY-MM-DD, to: YYYY-MM-DD}',
+    '{name, dates: [YYYY-MM-DD, …]}',
+    '{name, weekly: {days: [fri, …]}}',
+    '{name, monthly: {fromDay: 25, toDay: end}}',
+    '{name, yearly: {from: "12-20", to: "01-05"}}',
+  ]
 
   it.each([
     ['an iCalendar RRULE', {name: 'fridays', rrule: 'FREQ=WEEKLY;BYDAY=FR'}],
@@ -150,9 +169,14 @@ describe('unsupported calendar forms', () => {
   })
 
   it('a window for an unknown environment or weekday names the allowed values', () => {
-    const ds = validateSettings({name: 'x', dates: ['2027-03-31']}, {days: ['saturday'], start: '01:00', end: '05:00', environments: ['production']})
+    const ds = validateSettings(
+      {name: 'x', dates: ['2027-03-31']},
+      {days: ['saturday'], start: '01:00', end: '05:00', environments: ['production']},
+    )
     expect(ds.length).toBe(1)
-    expect(ds[0].message).toMatch(/^cutover window \(days form\) at days\.0: .*"mon"\|"tue"\|"wed"\|"thu"\|"fri"\|"sat"\|"sun"; environments\.0: .*"prod"\|"staging"\|"test"\|"dev"/)
+    expect(ds[0].message).toMatch(
+      /^cutover window \(days form\) at days\.0: .*"mon"\|"tue"\|"wed"\|"thu"\|"fri"\|"sat"\|"sun"; environments\.0: .*"prod"\|"staging"\|"test"\|"dev"/,
+    )
   })
 
   it.each([
@@ -173,20 +197,40 @@ describe('daylight-saving change days in a whole plan', () => {
     ['Europe/London', [{days: ['sun'], start: '00:30', end: '03:00'}], '2027-10-31'],
     ['Australia/Lord_Howe', [{days: ['sun'], start: '01:45', end: '04:00'}], '2027-04-04'],
     ['Australia/Lord_Howe', [{days: ['sun'], start: '02:00', end: '05:00'}], '2027-10-03'],
-  ] as const)('%s %j: the plan validates and prints the local time of its instants', (timezone, cutoverWindows, changeDay) => {
-    // A weekly cadence from a few weeks before the change day, so a wave lands on it.
-    const start = formatDay(parseDay(changeDay) - 35)
-    const plan = assemblePlan(inventory, settings({timezone, startDate: start, deadline: undefined, waveCadenceDays: 7, testDays: 3, blackouts: [], cutoverWindows: cutoverWindows as never}))
-    expect(planErrors(plan)).toEqual([])
-    const onChange = plan.waves.find((w) => w.cutover.start.startsWith(changeDay))
-    expect(onChange, `a wave on ${changeDay}`).toBeDefined()
-    const table = renderTable(plan)
-    for (const w of plan.waves) {
-      // What the table prints is the instant's wall-clock time in the zone (Intl, not the code under test).
-      const wall = (iso: string) => new Intl.DateTimeFormat('en-GB', {timeZone: timezone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23'}).format(new Date(iso))
-      expect(table).toContain(`${w.cutover.start.slice(0, 10)} ${wall(w.cutover.start)}-${wall(w.cutover.end)}`)
-      expect(`${w.cutover.start.slice(11, 16)}`).toBe(wall(w.cutover.start))
-      expect(Date.parse(w.cutover.end)).toBeGreaterThan(Date.parse(w.cutover.start))
-    }
-  })
+  ] as const)(
+    '%s %j: the plan validates and prints the local time of its instants',
+    (timezone, cutoverWindows, changeDay) => {
+      // A weekly cadence from a few weeks before the change day, so a wave lands on it.
+      const start = formatDay(parseDay(changeDay) - 35)
+      const plan = assemblePlan(
+        inventory,
+        settings({
+          timezone,
+          startDate: start,
+          deadline: undefined,
+          waveCadenceDays: 7,
+          testDays: 3,
+          blackouts: [],
+          cutoverWindows: cutoverWindows as never,
+        }),
+      )
+      expect(planErrors(plan)).toEqual([])
+      const onChange = plan.waves.find((w) => w.cutover.start.startsWith(changeDay))
+      expect(onChange, `a wave on ${changeDay}`).toBeDefined()
+      const table = renderTable(plan)
+      for (const w of plan.waves) {
+        // What the table prints is the instant's wall-clock time in the zone (Intl, not the code under test).
+        const wall = (iso: string) =>
+          new Intl.DateTimeFormat('en-GB', {
+            timeZone: timezone,
+            hour: '2-digit',
+            minute: '2-digit',
+            hourCycle: 'h23',
+          }).format(new Date(iso))
+        expect(table).toContain(`${w.cutover.start.slice(0, 10)} ${wall(w.cutover.start)}-${wall(w.cutover.end)}`)
+        expect(`${w.cutover.start.slice(11, 16)}`).toBe(wall(w.cutover.start))
+        expect(Date.parse(w.cutover.end)).toBeGreaterThan(Date.parse(w.cutover.start))
+      }
+    },
+  )
 })

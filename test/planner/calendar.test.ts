@@ -1,7 +1,15 @@
 // The calendar: time zones through Intl, blackouts (monthly to month end, fixed dates), cutover windows that skip
 // past blackouts, replication estimates; and target sizing from the shipped catalogs.
 import {describe, expect, it} from 'vitest'
-import {Calendar, formatDay, localIso, parseDay, replicationDays, tzOffsetMinutes, weekdayOf} from '../../src/planner/calendar.js'
+import {
+  Calendar,
+  formatDay,
+  localIso,
+  parseDay,
+  replicationDays,
+  tzOffsetMinutes,
+  weekdayOf,
+} from '../../src/planner/calendar.js'
 import {loadCatalogs, Sizer} from '../../src/planner/sizing.js'
 import {PlanSettings} from '../../src/schema/plan.js'
 import type {Server} from '../../src/schema/inventory.js'
@@ -48,7 +56,9 @@ describe('calendar', () => {
     // Lebaran: 03-06 and 03-13 are out; 03-20 is the next window.
     expect(formatDay(cal.nextCutover(parseDay('2027-03-01')).day)).toBe('2027-03-20')
     // A window on the 24th that ends after midnight on the 25th touches the blackout.
-    const fri = new Calendar(PlanSettings.parse({...jakarta, cutoverWindows: [{days: ['sun'], start: '22:00', end: '02:00'}]}))
+    const fri = new Calendar(
+      PlanSettings.parse({...jakarta, cutoverWindows: [{days: ['sun'], start: '22:00', end: '02:00'}]}),
+    )
     expect(formatDay(fri.nextCutover(parseDay('2027-01-24')).day)).toBe('2027-02-07')
     expect(cal.cutoverBlackout('2027-01-30T23:00:00+07:00', '2027-01-31T03:00:00+07:00')).toBe('sales')
     expect(cal.cutoverBlackout('2027-01-23T23:00:00+07:00', '2027-01-24T03:00:00+07:00')).toBeUndefined()
@@ -68,7 +78,20 @@ describe('calendar', () => {
 
 describe('target sizing', () => {
   const server = (vcpus: number, gib: number, cpuP95?: number, memP95?: number): Server =>
-    ({id: 's', name: 's', provider: 'onprem', vcpus, memoryMiB: gib * 1024, disks: [], os: {family: 'linux'}, privateIps: [], publicIps: [], state: 'running', tags: {}, ...(cpuP95 !== undefined ? {utilization: {cpuP95, memoryP95: memP95}} : {})}) as Server
+    ({
+      id: 's',
+      name: 's',
+      provider: 'onprem',
+      vcpus,
+      memoryMiB: gib * 1024,
+      disks: [],
+      os: {family: 'linux'},
+      privateIps: [],
+      publicIps: [],
+      state: 'running',
+      tags: {},
+      ...(cpuP95 !== undefined ? {utilization: {cpuP95, memoryP95: memP95}} : {}),
+    }) as Server
   const catalogs = loadCatalogs()
   it('picks the smallest type with at least the vCPUs and memory', () => {
     const aws = new Sizer(catalogs.aws)
@@ -91,12 +114,29 @@ describe('target sizing', () => {
   })
   it('maps databases to managed classes by host size or data volume', () => {
     const aws = new Sizer(catalogs.aws)
-    const pg = {id: 'db', name: 'db', engine: 'postgres', sizeGiB: 300, managed: false, role: 'primary', tags: {}} as const
-    expect(aws.sizeDatabase(pg as never, server(16, 64))).toMatchObject({service: 'aws:rds-postgres', instanceClass: 'db.m6i.4xlarge'})
+    const pg = {
+      id: 'db',
+      name: 'db',
+      engine: 'postgres',
+      sizeGiB: 300,
+      managed: false,
+      role: 'primary',
+      tags: {},
+    } as const
+    expect(aws.sizeDatabase(pg as never, server(16, 64))).toMatchObject({
+      service: 'aws:rds-postgres',
+      instanceClass: 'db.m6i.4xlarge',
+    })
     expect(aws.sizeDatabase(pg as never, undefined)).toMatchObject({instanceClass: 'db.m6i.xlarge'})
     const redis = {...pg, engine: 'redis', sizeGiB: 20}
-    expect(aws.sizeDatabase(redis as never, undefined)).toMatchObject({service: 'aws:elasticache-redis', instanceClass: 'cache.m6g.2xlarge'})
-    expect(new Sizer(catalogs.alicloud).sizeDatabase(redis as never, undefined)).toMatchObject({service: 'alicloud:tair-redis', instanceClass: 'redis.master.4xlarge.default'})
+    expect(aws.sizeDatabase(redis as never, undefined)).toMatchObject({
+      service: 'aws:elasticache-redis',
+      instanceClass: 'cache.m6g.2xlarge',
+    })
+    expect(new Sizer(catalogs.alicloud).sizeDatabase(redis as never, undefined)).toMatchObject({
+      service: 'alicloud:tair-redis',
+      instanceClass: 'redis.master.4xlarge.default',
+    })
     expect(aws.sizeDatabase({...pg, engine: 'mongodb'} as never, undefined)).toBeUndefined()
   })
 })

@@ -29,7 +29,11 @@ function smallInventory(): string {
     perApp.set(s.application, n + 1)
     return n < 2 || s.role === 'database' || s.role === 'cache'
   })
-  const ids = new Set([...inv.servers.map((s: any) => s.id), ...inv.applications.map((a: any) => a.name), ...inv.databases.map((d: any) => d.id)])
+  const ids = new Set([
+    ...inv.servers.map((s: any) => s.id),
+    ...inv.applications.map((a: any) => a.name),
+    ...inv.databases.map((d: any) => d.id),
+  ])
   inv.dependencies = inv.dependencies.filter((d: any) => ids.has(d.from) && ids.has(d.to))
   small = stringify(inv)
   return small
@@ -47,7 +51,7 @@ function planDir(name: string, settings?: (s: Record<string, any>) => void, full
   return dir
 }
 
-describe("migrate plan", {timeout: 180_000}, () => {
+describe('migrate plan', {timeout: 180_000}, () => {
   it('writes plan.yaml, byte-identical on a second run, and --diff reports no change', async () => {
     const dir = planDir('a')
     const r1 = await migrate(['plan', '--plan', dir])
@@ -105,7 +109,19 @@ describe("migrate plan", {timeout: 180_000}, () => {
     const dir = planDir('c')
     expect((await migrate(['plan', '--plan', dir])).exitCode).toBe(0)
     const first = parse(readFileSync(path.join(dir, 'plan.yaml'), 'utf8'))
-    const ev = (seq: number, wave: number) => JSON.stringify({seq, time: '2027-01-10T01:00:00Z', type: 'step-succeeded', runId: 'r1', wave, app: first.waves[wave - 1].applications[0], step: 'replicate', actor: {user: 'ops', host: 'h', pid: 1}, prev: '', hash: 'x'})
+    const ev = (seq: number, wave: number) =>
+      JSON.stringify({
+        seq,
+        time: '2027-01-10T01:00:00Z',
+        type: 'step-succeeded',
+        runId: 'r1',
+        wave,
+        app: first.waves[wave - 1].applications[0],
+        step: 'replicate',
+        actor: {user: 'ops', host: 'h', pid: 1},
+        prev: '',
+        hash: 'x',
+      })
     writeFileSync(path.join(dir, 'state.journal'), [ev(0, 1), ev(1, 2), '{"torn'].join('\n'))
     const r = await migrate(['plan', '--plan', dir, '--cadence', '7', '--start', '2027-01-11'])
     expect(r.exitCode, r.stderr).toBe(0)
@@ -135,14 +151,46 @@ describe("migrate plan", {timeout: 180_000}, () => {
 
   it('refuses bad input with exit 64 and a code that names the problem', async () => {
     const cases: [string, (s: Record<string, any>) => void, string, RegExp][] = [
-      ['cycle', (s) => (s.constraints = [{before: ['config-service', 'api-gateway']}, {before: ['api-gateway', 'config-service']}]), 'CONSTRAINT_CYCLE', /api-gateway|config-service/],
-      ['pin', (s) => (s.pins = [{app: 'api-gateway', wave: 3}, {app: 'user-auth', wave: 5}]), 'PIN_CONTRADICTS_ORDER', /"api-gateway" is pinned to wave 3, but it depends .* on "user-auth", which is pinned to wave 5/],
-      ['pin-before', (s) => (s.pins = [{app: 'api-gateway', wave: 1}]), 'PIN_CONTRADICTS_ORDER', /"api-gateway" is pinned to wave 1, but it must follow "config-service"/],
-      ['deadline', (s) => (s.deadline = '2027-03-01'), 'DEADLINE_UNREACHABLE', /after the deadline 2027-03-01; as it stands(, waves 1–\d+ cut over by 2027-03-01: \d+ of \d+ applications| no wave cuts over)/],
+      [
+        'cycle',
+        (s) =>
+          (s.constraints = [{before: ['config-service', 'api-gateway']}, {before: ['api-gateway', 'config-service']}]),
+        'CONSTRAINT_CYCLE',
+        /api-gateway|config-service/,
+      ],
+      [
+        'pin',
+        (s) =>
+          (s.pins = [
+            {app: 'api-gateway', wave: 3},
+            {app: 'user-auth', wave: 5},
+          ]),
+        'PIN_CONTRADICTS_ORDER',
+        /"api-gateway" is pinned to wave 3, but it depends .* on "user-auth", which is pinned to wave 5/,
+      ],
+      [
+        'pin-before',
+        (s) => (s.pins = [{app: 'api-gateway', wave: 1}]),
+        'PIN_CONTRADICTS_ORDER',
+        /"api-gateway" is pinned to wave 1, but it must follow "config-service"/,
+      ],
+      [
+        'deadline',
+        (s) => (s.deadline = '2027-03-01'),
+        'DEADLINE_UNREACHABLE',
+        /after the deadline 2027-03-01; as it stands(, waves 1–\d+ cut over by 2027-03-01: \d+ of \d+ applications| no wave cuts over)/,
+      ],
       ['unknown', (s) => (s.pins = [{app: 'paymnets', wave: 4}]), 'UNKNOWN_APP', /paymnets/],
-      ['toobig', (s) => (s.capacity = {apps: 1, servers: 60, dataTiB: 20, critical: 2}), 'MOVE_GROUP_TOO_BIG', /larger than a wave: 2 applications/],
+      [
+        'toobig',
+        (s) => (s.capacity = {apps: 1, servers: 60, dataTiB: 20, critical: 2}),
+        'MOVE_GROUP_TOO_BIG',
+        /larger than a wave: 2 applications/,
+      ],
     ]
-    const runs = await Promise.all(cases.map(([name, edit]) => migrate(['plan', '--plan', planDir(`bad-${name}`, edit), '--json'])))
+    const runs = await Promise.all(
+      cases.map(([name, edit]) => migrate(['plan', '--plan', planDir(`bad-${name}`, edit), '--json'])),
+    )
     for (const [k, [name, , code, message]] of cases.entries()) {
       const dir = path.join(tmp, `bad-${name}`)
       const r = runs[k]
@@ -185,11 +233,14 @@ describe("migrate plan", {timeout: 180_000}, () => {
     const badStart = await migrate(['plan', '--plan', bare, '--start', '4 Jan 2027', '--json'])
     expect(badStart.exitCode).toBe(64)
     // Refused at the command line, before any planning: a usage error that shows what a date looks like.
-    expect(JSON.parse(badStart.stdout).error).toMatchObject({code: 'USAGE', message: '--start "4 Jan 2027": expected a date as YYYY-MM-DD'})
+    expect(JSON.parse(badStart.stdout).error).toMatchObject({
+      code: 'USAGE',
+      message: '--start "4 Jan 2027": expected a date as YYYY-MM-DD',
+    })
   })
 })
 
-describe("migrate validate on a hand-edited plan", {timeout: 180_000}, () => {
+describe('migrate validate on a hand-edited plan', {timeout: 180_000}, () => {
   it('reports capacity, split move groups, blackout cutovers, unknown apps and templates with file:line', async () => {
     const dir = planDir('edit')
     expect((await migrate(['plan', '--plan', dir])).exitCode).toBe(0)
@@ -208,7 +259,10 @@ describe("migrate validate on a hand-edited plan", {timeout: 180_000}, () => {
     doc.setIn(['applications', orders, 'wave'], to)
     const wFrom = plan.waves.findIndex((w: any) => w.number === from)
     const wTo = plan.waves.findIndex((w: any) => w.number === to)
-    doc.setIn(['waves', wFrom, 'applications'], plan.waves[wFrom].applications.filter((a: string) => a !== 'orders'))
+    doc.setIn(
+      ['waves', wFrom, 'applications'],
+      plan.waves[wFrom].applications.filter((a: string) => a !== 'orders'),
+    )
     doc.setIn(['waves', wTo, 'applications'], [...plan.waves[wTo].applications, 'orders'])
     // 2. Exceed capacity: the first prod wave gets four more applications listed (and their wave fields).
     // 3. A cutover in the sales-event blackout.
@@ -218,14 +272,19 @@ describe("migrate validate on a hand-edited plan", {timeout: 180_000}, () => {
     doc.setIn(['waves', 1, 'applications'], [...plan.waves[1].applications, 'paymnts'])
     doc.setIn(['applications', idx('cms'), 'template'], 'aws-mgn-rehots')
     const big = plan.waves.findIndex((w: any) => w.applications.length >= 5)
-    const extra = apps.filter((a) => a.wave !== null && a.wave !== plan.waves[big].number && a.name !== 'orders').slice(0, 3)
+    const extra = apps
+      .filter((a) => a.wave !== null && a.wave !== plan.waves[big].number && a.name !== 'orders')
+      .slice(0, 3)
     const list = (p: (string | number)[]): string[] => {
       const v = doc.getIn(p) as any
       return Array.isArray(v) ? v : v.toJSON()
     }
     for (const a of extra) {
       const wi = plan.waves.findIndex((w: any) => w.number === a.wave)
-      doc.setIn(['waves', wi, 'applications'], list(['waves', wi, 'applications']).filter((n: string) => n !== a.name))
+      doc.setIn(
+        ['waves', wi, 'applications'],
+        list(['waves', wi, 'applications']).filter((n: string) => n !== a.name),
+      )
       doc.setIn(['applications', idx(a.name), 'wave'], plan.waves[big].number)
     }
     doc.setIn(['waves', big, 'applications'], [...list(['waves', big, 'applications']), ...extra.map((a) => a.name)])
@@ -235,7 +294,14 @@ describe("migrate validate on a hand-edited plan", {timeout: 180_000}, () => {
     expect(r.exitCode).toBe(64)
     const lines = r.stderr.split('\n')
     const find = (code: string) => lines.find((l) => l.includes(`error ${code}`))
-    for (const code of ['MOVE_GROUP_SPLIT', 'CAPACITY_EXCEEDED', 'CUTOVER_IN_BLACKOUT', 'UNKNOWN_APP', 'UNKNOWN_TEMPLATE']) expect(find(code), `${code} in\n${r.stderr}`).toBeDefined()
+    for (const code of [
+      'MOVE_GROUP_SPLIT',
+      'CAPACITY_EXCEEDED',
+      'CUTOVER_IN_BLACKOUT',
+      'UNKNOWN_APP',
+      'UNKNOWN_TEMPLATE',
+    ])
+      expect(find(code), `${code} in\n${r.stderr}`).toBeDefined()
     // Each error points at the line that holds what is wrong.
     const at = (code: string) => {
       const m = /plan\.yaml:(\d+):(\d+): error/.exec(find(code)!)

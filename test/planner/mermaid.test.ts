@@ -16,7 +16,11 @@ const example = Plan.parse(parse(readFileSync(path.join(root, 'plans/example/pla
 const norm = (s: string) => s.replace(/[\p{Cc}\p{Zl}\p{Zp}\s]+/gu, ' ').trim()
 
 function withBlackouts(names: string[], metaName = example.metadata.name): Plan {
-  const blackouts = names.map((name, i) => ({name, from: formatDay(dayOfIso('UTC', '2027-01-04') + 8 * i + 1), to: formatDay(dayOfIso('UTC', '2027-01-04') + 8 * i + 3)}))
+  const blackouts = names.map((name, i) => ({
+    name,
+    from: formatDay(dayOfIso('UTC', '2027-01-04') + 8 * i + 1),
+    to: formatDay(dayOfIso('UTC', '2027-01-04') + 8 * i + 3),
+  }))
   return {...example, metadata: {...example.metadata, name: metaName}, settings: {...example.settings, blackouts}}
 }
 
@@ -82,11 +86,14 @@ describe('mermaid gantt output', () => {
 
   it('draws any name a person could type (generated)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.string({unit: 'grapheme', minLength: 1, maxLength: 24}), {minLength: 1, maxLength: 4}), async (names) => {
-        const g = await renderGantt(renderMermaid(withBlackouts(names)))
-        const drawn = g.tasks.filter((t) => /^b\d+$/.test(t.id)).map((t) => t.name)
-        expect(drawn).toEqual(names.map((n) => norm(n) || '(unnamed)'))
-      }),
+      fc.asyncProperty(
+        fc.array(fc.string({unit: 'grapheme', minLength: 1, maxLength: 24}), {minLength: 1, maxLength: 4}),
+        async (names) => {
+          const g = await renderGantt(renderMermaid(withBlackouts(names)))
+          const drawn = g.tasks.filter((t) => /^b\d+$/.test(t.id)).map((t) => t.name)
+          expect(drawn).toEqual(names.map((n) => norm(n) || '(unnamed)'))
+        },
+      ),
       {numRuns: 40, seed: 20271114},
     )
   })

@@ -43,19 +43,36 @@ function build(p: fc.RecordValue<typeof arb> extends never ? never : any): {inv:
   const inv = generateEstate({servers: p.servers, seed: p.seed, cycles: 0.1, latency: 0.1}) as Inventory
   const start = new Date(Date.UTC(2027, 0, 4 + p.startDay))
   const day = (k: number) => new Date(start.getTime() + k * 86_400_000).toISOString().slice(0, 10)
-  const window = (days: string[], h: number, len: number, environments?: string[]) => ({days, start: hh(h, 30), end: hh((h + len) % 24, 30), ...(environments ? {environments} : {})})
+  const window = (days: string[], h: number, len: number, environments?: string[]) => ({
+    days,
+    start: hh(h, 30),
+    end: hh((h + len) % 24, 30),
+    ...(environments ? {environments} : {}),
+  })
   const cutoverWindows = p.perEnvironment
-    ? [window(p.prodDays, p.prodStart, p.prodLen, ['prod']), window(p.otherDays, p.otherStart, 3, ['dev', 'test', 'staging'])]
+    ? [
+        window(p.prodDays, p.prodStart, p.prodLen, ['prod']),
+        window(p.otherDays, p.otherStart, 3, ['dev', 'test', 'staging']),
+      ]
     : [window(p.prodDays, p.prodStart, p.prodLen)]
   // A weekly blackout never covers every window day (the planner would rightly find no window).
-  const weekly = p.weeklyBlackout && !p.prodDays.every((d: string) => d === p.weeklyBlackout) && !p.otherDays.every((d: string) => d === p.weeklyBlackout) ? [{name: 'weekly freeze', weekly: {days: [p.weeklyBlackout]}}] : []
+  const weekly =
+    p.weeklyBlackout &&
+    !p.prodDays.every((d: string) => d === p.weeklyBlackout) &&
+    !p.otherDays.every((d: string) => d === p.weeklyBlackout)
+      ? [{name: 'weekly freeze', weekly: {days: [p.weeklyBlackout]}}]
+      : []
   const settings = PlanSettings.parse(
     generatedSettings(p.servers, {
       startDate: day(0),
       timezone: p.timezone,
       waveCadenceDays: p.cadence,
       cutoverWindows,
-      blackouts: [{name: 'sales', monthly: {fromDay: 26, toDay: 'end'}}, ...weekly, ...(p.freezeDays.length ? [{name: 'change freeze', dates: [...new Set(p.freezeDays.map(day))].sort()}] : [])],
+      blackouts: [
+        {name: 'sales', monthly: {fromDay: 26, toDay: 'end'}},
+        ...weekly,
+        ...(p.freezeDays.length ? [{name: 'change freeze', dates: [...new Set(p.freezeDays.map(day))].sort()}] : []),
+      ],
     }),
   )
   return {inv, settings}
@@ -68,7 +85,7 @@ describe('validate accepts what the planner writes', () => {
     fc.assert(
       fc.property(arb, (p) => {
         const {inv, settings} = build(p)
-        let plan
+        let plan: ReturnType<typeof assemblePlan>
         try {
           plan = assemblePlan(inv, settings)
         } catch (error) {

@@ -28,7 +28,10 @@ let mermaidPromise: Promise<typeof import('mermaid').default> | undefined
 
 function loadMermaid() {
   if (mermaidPromise) return mermaidPromise
-  const dom = new JSDOM('<!doctype html><html><body></body></html>', {pretendToBeVisual: true, url: 'http://localhost/'})
+  const dom = new JSDOM('<!doctype html><html><body></body></html>', {
+    pretendToBeVisual: true,
+    url: 'http://localhost/',
+  })
   const win = dom.window as unknown as Record<string, unknown>
   for (const key of Object.getOwnPropertyNames(dom.window)) {
     if (key in globalThis) continue
@@ -52,7 +55,8 @@ function loadMermaid() {
 
 const norm = (s: string | null | undefined) => (s ?? '').replace(/\s+/g, ' ').trim()
 /** Mermaid keeps entities as placeholders in its DB until it draws; decode them the way its drawing does. */
-const decodePlaceholders = (s: string) => s.replace(/ﬂ°°(\d+)¶ß/g, (_, n) => String.fromCodePoint(Number(n))).replace(/ﬂ°(\w+)¶ß/g, (_, n) => `&${n};`)
+const decodePlaceholders = (s: string) =>
+  s.replace(/ﬂ°°(\d+)¶ß/g, (_, n) => String.fromCodePoint(Number(n))).replace(/ﬂ°(\w+)¶ß/g, (_, n) => `&${n};`)
 
 let counter = 0
 
@@ -63,14 +67,40 @@ export async function renderGantt(text: string): Promise<RenderedGantt> {
   if (doc.querySelector('parsererror')) throw new Error('Mermaid produced an SVG that does not parse')
   const role = doc.documentElement.getAttribute('aria-roledescription')
   if (role !== 'gantt') throw new Error(`Mermaid drew a "${role}" picture, not a Gantt chart`)
-  const labels = [...doc.querySelectorAll('text')].filter((t) => /\btaskText/.test(t.getAttribute('class') ?? '')).map((t) => norm(t.textContent))
+  const labels = [...doc.querySelectorAll('text')]
+    .filter((t) => /\btaskText/.test(t.getAttribute('class') ?? ''))
+    .map((t) => norm(t.textContent))
   const sections = [...doc.querySelectorAll('text.sectionTitle')].map((t) => norm(t.textContent))
   const title = norm(doc.querySelector('text.titleText')?.textContent)
   const diagram = await mermaid.mermaidAPI.getDiagramFromText(text)
-  const db = diagram.db as unknown as {getTasks(): {id: string; task: string; startTime: Date; endTime: Date; milestone?: boolean; crit?: boolean; section: string}[]}
+  const db = diagram.db as unknown as {
+    getTasks(): {
+      id: string
+      task: string
+      startTime: Date
+      endTime: Date
+      milestone?: boolean
+      crit?: boolean
+      section: string
+    }[]
+  }
   const tasks = db.getTasks().map((t) => {
-    if (!(t.startTime instanceof Date) || Number.isNaN(t.startTime.getTime()) || !(t.endTime instanceof Date) || Number.isNaN(t.endTime.getTime())) throw new Error(`task ${t.id} has no valid dates`)
-    return {id: t.id, name: norm(decodePlaceholders(t.task)), start: localDay(t.startTime), end: localDay(t.endTime), milestone: Boolean(t.milestone), crit: Boolean(t.crit), section: norm(decodePlaceholders(t.section))}
+    if (
+      !(t.startTime instanceof Date) ||
+      Number.isNaN(t.startTime.getTime()) ||
+      !(t.endTime instanceof Date) ||
+      Number.isNaN(t.endTime.getTime())
+    )
+      throw new Error(`task ${t.id} has no valid dates`)
+    return {
+      id: t.id,
+      name: norm(decodePlaceholders(t.task)),
+      start: localDay(t.startTime),
+      end: localDay(t.endTime),
+      milestone: Boolean(t.milestone),
+      crit: Boolean(t.crit),
+      section: norm(decodePlaceholders(t.section)),
+    }
   })
   return {svg, labels, sections, title, tasks}
 }

@@ -3,10 +3,16 @@ import {BaseCommand} from '../../../src/cli/base-command.js'
 import {labUp, type LabInfo} from '../../../src/db/lab/lab.js'
 
 export default class DbLabUp extends BaseCommand {
-  static override summary = 'Start a local estate to migrate for real: a source and a target server, the proxy in front, and a plan directory.'
-  static override description = 'PostgreSQL 15 + PgBouncer, MariaDB + HAProxy, or Redis + HAProxy from the Debian packages, in temp directories on spare loopback ports; they keep running until `migrate db lab down`.'
+  static override summary =
+    'Start a local estate to migrate for real: a source and a target server, the proxy in front, and a plan directory.'
+  static override description =
+    'PostgreSQL 15 + PgBouncer, MariaDB + HAProxy, or Redis + HAProxy from the Debian packages, in temp directories on spare loopback ports; they keep running until `migrate db lab down`.'
   static override flags = {
-    engine: Flags.option({options: ['postgres', 'mariadb', 'redis'] as const, required: true, description: 'which engine'})(),
+    engine: Flags.option({
+      options: ['postgres', 'mariadb', 'redis'] as const,
+      required: true,
+      description: 'which engine',
+    })(),
     dir: Flags.string({required: true, description: 'a new directory for lab.json and the plan'}),
   }
   static override examples = ['<%= config.bin %> db lab up --engine postgres --dir /tmp/lab']

@@ -15,7 +15,10 @@ export function suggestCommands(id: string, argv: string[], commandIds: string[]
     if (!topics.includes(topic)) continue
     const inTopic = commandIds.filter((c) => c.startsWith(`${topic}:`) && c.split(':').length === n + 1)
     const rest = parts.slice(n)
-    const named = closestNames(rest[0], inTopic.map((c) => c.split(':')[n])).map((sub) => [`${topic}:${sub}`, ...rest.slice(1)])
+    const named = closestNames(
+      rest[0],
+      inTopic.map((c) => c.split(':')[n]),
+    ).map((sub) => [`${topic}:${sub}`, ...rest.slice(1)])
     if (named.length > 0) return named.map(([c, ...r]) => [spaced(c), ...r, ...argv].join(' '))
     // A lone command in the topic: the rest were its arguments (`execute 1` → `execute wave 1`).
     if (inTopic.length === 1) return [[spaced(inTopic[0]), ...rest, ...argv].join(' ')]
@@ -24,22 +27,38 @@ export function suggestCommands(id: string, argv: string[], commandIds: string[]
   // A mistyped command or topic, followed by what may be subcommands and arguments: `rollbak wave 1`.
   const known = [...commandIds, ...topics]
   for (let n = parts.length; n >= 1; n--) {
-    const near = closestNames(parts.slice(0, n).join(':'), known.filter((c) => c.split(':').length === n))
+    const near = closestNames(
+      parts.slice(0, n).join(':'),
+      known.filter((c) => c.split(':').length === n),
+    )
     if (near.length > 0) return near.map((c) => [spaced(c), ...parts.slice(n), ...argv].join(' '))
   }
   return []
 }
 
-const hook: Hook<'command_not_found'> = async function (opts) {
+const hook: Hook<'command_not_found'> = async (opts) => {
   const ids = opts.config.commandIDs
   const topics = opts.config.topics.map((t) => t.name)
   const args = opts.argv ?? []
   const shown = args.filter((a) => a !== '--json')
   const suggestions = suggestCommands(opts.id, shown, ids, topics)
   const message = `unknown command "${spaced(opts.id)}"${suggestions.length > 0 ? ` (did you mean \`migrate ${suggestions[0]}\`?)` : ''}`
-  const hint = suggestions.length > 1 ? `Did you mean one of: ${suggestions.map((s) => `\`migrate ${s}\``).join(', ')}? \`migrate --help\` lists every command` : '`migrate --help` lists every command'
+  const hint =
+    suggestions.length > 1
+      ? `Did you mean one of: ${suggestions.map((s) => `\`migrate ${s}\``).join(', ')}? \`migrate --help\` lists every command`
+      : '`migrate --help` lists every command'
   if (args.includes('--json')) {
-    process.stdout.write(JSON.stringify({status: EXIT.BAD_INPUT, error: {code: 'UNKNOWN_COMMAND', message, hint, data: {suggestions: suggestions.map((s) => `migrate ${s}`)}}, warnings: []}, null, 2) + '\n')
+    process.stdout.write(
+      JSON.stringify(
+        {
+          status: EXIT.BAD_INPUT,
+          error: {code: 'UNKNOWN_COMMAND', message, hint, data: {suggestions: suggestions.map((s) => `migrate ${s}`)}},
+          warnings: [],
+        },
+        null,
+        2,
+      ) + '\n',
+    )
   } else {
     process.stderr.write(`Error [UNKNOWN_COMMAND]: ${message}\n  ${hint}\n`)
   }

@@ -25,17 +25,28 @@ export interface LabInfo {
 }
 
 /** Preferred ports: the upper end of each range, away from the tests; others are picked when these are taken. */
-const PORTS: Record<LabEngine, {db: number; proxy: number}> = {postgres: {db: 24398, proxy: 64398}, mariadb: {db: 23398, proxy: 65396}, redis: {db: 63398, proxy: 65398}}
+const PORTS: Record<LabEngine, {db: number; proxy: number}> = {
+  postgres: {db: 24398, proxy: 64398},
+  mariadb: {db: 23398, proxy: 65396},
+  redis: {db: 63398, proxy: 65398},
+}
 
 export async function labUp(engine: LabEngine, dir: string): Promise<LabInfo> {
-  if (existsSync(path.join(dir, 'lab.json'))) throw badInput(`${dir} already holds a lab`, 'LAB_EXISTS', `Stop it first: migrate db lab down --dir ${dir}`)
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw badInput(`${dir} is not empty`, 'LAB_DIR_NOT_EMPTY', 'Pass --dir with a new or empty directory')
+  if (existsSync(path.join(dir, 'lab.json')))
+    throw badInput(`${dir} already holds a lab`, 'LAB_EXISTS', `Stop it first: migrate db lab down --dir ${dir}`)
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw badInput(`${dir} is not empty`, 'LAB_DIR_NOT_EMPTY', 'Pass --dir with a new or empty directory')
   mkdirSync(dir, {recursive: true})
   const root = path.resolve(dir)
   // Every port is verified free first (another lab, a test, a system service may hold the defaults); each server
   // checks its own again when it starts, and a lab never uses or changes a server it did not start.
   const ports = await freeLabPorts(engine, PORTS[engine])
-  const s: Scenario = engine === 'postgres' ? await setupPostgres(ports, {root}) : engine === 'mariadb' ? await setupMariadb(ports, {root, detached: true}) : await setupRedis(ports, {root})
+  const s: Scenario =
+    engine === 'postgres'
+      ? await setupPostgres(ports, {root})
+      : engine === 'mariadb'
+        ? await setupMariadb(ports, {root, detached: true})
+        : await setupRedis(ports, {root})
   const info: LabInfo = {
     engine,
     dir: root,
@@ -53,7 +64,8 @@ export async function labUp(engine: LabEngine, dir: string): Promise<LabInfo> {
 
 export function readLab(dir: string): LabInfo {
   const f = path.join(dir, 'lab.json')
-  if (!existsSync(f)) throw badInput(`no lab in ${dir}`, 'LAB_NOT_FOUND', 'Start one with: migrate db lab up --engine postgres --dir DIR')
+  if (!existsSync(f))
+    throw badInput(`no lab in ${dir}`, 'LAB_NOT_FOUND', 'Start one with: migrate db lab up --engine postgres --dir DIR')
   return JSON.parse(readFileSync(f, 'utf8')) as LabInfo
 }
 
@@ -72,7 +84,9 @@ export async function labDown(dir: string): Promise<{stopped: number}> {
   for (const sv of [...info.servers].reverse()) {
     if (sv.kind === 'postgres') {
       const argv = [`${PG_BIN}/pg_ctl`, '-D', path.join(sv.dir, 'data'), '-m', 'immediate', '-w', 'stop']
-      await (process.getuid?.() === 0 ? execa('runuser', ['-u', 'postgres', '--', ...argv], {reject: false}) : execa(argv[0], argv.slice(1), {reject: false}))
+      await (process.getuid?.() === 0
+        ? execa('runuser', ['-u', 'postgres', '--', ...argv], {reject: false})
+        : execa(argv[0], argv.slice(1), {reject: false}))
     } else killPid(path.join(sv.dir, 'pid'))
     rmSync(sv.dir, {recursive: true, force: true})
   }
@@ -87,7 +101,11 @@ export interface LabLoadResult extends Omit<LoadStats, 'acks'> {
 }
 
 /** Writes through the proxy for `seconds`, then checks every acknowledged write is where the clients now connect. */
-export async function labLoad(dir: string, seconds: number, onTick?: (committed: number, failed: number) => void): Promise<LabLoadResult> {
+export async function labLoad(
+  dir: string,
+  seconds: number,
+  onTick?: (committed: number, failed: number) => void,
+): Promise<LabLoadResult> {
   const info = readLab(dir)
   const start = info.engine === 'postgres' ? startPgLoad : info.engine === 'mariadb' ? startMariadbLoad : startRedisLoad
   const load = start({url: info.clientUrl, workers: 2, intervalMs: 5})

@@ -87,12 +87,21 @@ function startLoad(makeWriter: (worker: number) => Promise<Writer>, opts: LoadOp
           maxGapAtMs = sorted[i - 1].at - t0
         }
       }
-      return {committed: acks.length, failed, errors, maxGapMs: Math.round(maxGapMs), maxGapAtMs: Math.round(maxGapAtMs), durationMs: Math.round(performance.now() - t0), acks}
+      return {
+        committed: acks.length,
+        failed,
+        errors,
+        maxGapMs: Math.round(maxGapMs),
+        maxGapAtMs: Math.round(maxGapAtMs),
+        durationMs: Math.round(performance.now() - t0),
+        acks,
+      }
     },
   }
 }
 
-export const PG_LOAD_TABLE = 'CREATE TABLE writes (id bigserial PRIMARY KEY, worker int NOT NULL, seq int NOT NULL, at timestamptz NOT NULL DEFAULT now(), UNIQUE (worker, seq))'
+export const PG_LOAD_TABLE =
+  'CREATE TABLE writes (id bigserial PRIMARY KEY, worker int NOT NULL, seq int NOT NULL, at timestamptz NOT NULL DEFAULT now(), UNIQUE (worker, seq))'
 
 /** Inserts into `writes` through `url` (e.g. PgBouncer). A retried write that already committed counts once. */
 export function startPgLoad(opts: LoadOptions): Load {
@@ -102,14 +111,18 @@ export function startPgLoad(opts: LoadOptions): Load {
     await c.connect()
     return {
       async write(seq) {
-        await c.query('INSERT INTO writes (worker, seq) VALUES ($1, $2) ON CONFLICT (worker, seq) DO NOTHING', [worker, seq])
+        await c.query('INSERT INTO writes (worker, seq) VALUES ($1, $2) ON CONFLICT (worker, seq) DO NOTHING', [
+          worker,
+          seq,
+        ])
       },
       close: () => c.end(),
     }
   }, opts)
 }
 
-export const MARIADB_LOAD_TABLE = 'CREATE TABLE writes (id bigint AUTO_INCREMENT PRIMARY KEY, worker int NOT NULL, seq int NOT NULL, at timestamp(6) NOT NULL DEFAULT current_timestamp(6), UNIQUE KEY ws (worker, seq)) ENGINE=InnoDB'
+export const MARIADB_LOAD_TABLE =
+  'CREATE TABLE writes (id bigint AUTO_INCREMENT PRIMARY KEY, worker int NOT NULL, seq int NOT NULL, at timestamp(6) NOT NULL DEFAULT current_timestamp(6), UNIQUE KEY ws (worker, seq)) ENGINE=InnoDB'
 
 /** Inserts into `writes` through `url` (e.g. HAProxy); a retry that finds its row already there counts once. */
 export function startMariadbLoad(opts: LoadOptions): Load {
@@ -129,7 +142,17 @@ export function startMariadbLoad(opts: LoadOptions): Load {
 export function startRedisLoad(opts: LoadOptions): Load {
   return startLoad(async (worker) => {
     const u = new URL(opts.url)
-    const r = new Redis({host: u.hostname, port: Number(u.port), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, retryStrategy: () => null, connectTimeout: 5000, commandTimeout: 30_000})
+    const r = new Redis({
+      host: u.hostname,
+      port: Number(u.port),
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      retryStrategy: () => null,
+      connectTimeout: 5000,
+      commandTimeout: 30_000,
+    })
     r.on('error', () => {})
     await r.connect()
     return {
@@ -142,7 +165,11 @@ export function startRedisLoad(opts: LoadOptions): Load {
 }
 
 /** Acknowledged writes missing from the target. */
-export async function lostWrites(engine: 'postgres' | 'mariadb' | 'redis', targetUrl: string, acks: Ack[]): Promise<Ack[]> {
+export async function lostWrites(
+  engine: 'postgres' | 'mariadb' | 'redis',
+  targetUrl: string,
+  acks: Ack[],
+): Promise<Ack[]> {
   const have = new Set<string>()
   if (engine === 'postgres') {
     const c = new pg.Client({connectionString: targetUrl})

@@ -24,7 +24,11 @@ function shim(root: string): {binDir: string; env: Record<string, string>} {
 
 /** Statements one by one (procedure bodies hold semicolons) as root over the socket, or as the master user over TCP. */
 async function run(h: ServerHandle, as: 'root' | 'master', statements: string[]): Promise<void> {
-  const c = await mysql.createConnection(as === 'root' ? {socketPath: path.join(h.dir, 'sock'), user: 'root'} : {host: '127.0.0.1', port: h.port, user: 'admin', password: 'rds-master-pw'})
+  const c = await mysql.createConnection(
+    as === 'root'
+      ? {socketPath: path.join(h.dir, 'sock'), user: 'root'}
+      : {host: '127.0.0.1', port: h.port, user: 'admin', password: 'rds-master-pw'},
+  )
   try {
     for (const s of statements) await c.query(s)
   } finally {
@@ -51,14 +55,37 @@ export async function setupRdsMariadb(ports: Ports, opts: RdsLabOptions = {}): P
     rmSync(root, {recursive: true, force: true})
   }
   try {
-    const [src, dst] = await Promise.all([startMariadb({port: ports.db, serverId: 1}), startMariadb({port: ports.db + 1, serverId: 2})])
+    const [src, dst] = await Promise.all([
+      startMariadb({port: ports.db, serverId: 1}),
+      startMariadb({port: ports.db + 1, serverId: 2}),
+    ])
     servers.push(src, dst)
-    await mariadb(src, "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1")
-    await run(dst, 'root', [`SET GLOBAL gtid_strict_mode = ${opts.gtidStrictMode ? 1 : 0}`, 'SET sql_log_bin = 0', ...rdsMariadbSetup('admin', '127.0.0.1'), "ALTER USER admin@'127.0.0.1' IDENTIFIED BY 'rds-master-pw'", 'SET sql_log_bin = 1'])
-    await run(dst, 'master', ["CREATE USER app@'127.0.0.1'", "GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'", "CREATE USER repl@'127.0.0.1'", "GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'"])
+    await mariadb(
+      src,
+      "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1",
+    )
+    await run(dst, 'root', [
+      `SET GLOBAL gtid_strict_mode = ${opts.gtidStrictMode ? 1 : 0}`,
+      'SET sql_log_bin = 0',
+      ...rdsMariadbSetup('admin', '127.0.0.1'),
+      "ALTER USER admin@'127.0.0.1' IDENTIFIED BY 'rds-master-pw'",
+      'SET sql_log_bin = 1',
+    ])
+    await run(dst, 'master', [
+      "CREATE USER app@'127.0.0.1'",
+      "GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'",
+      "CREATE USER repl@'127.0.0.1'",
+      "GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'",
+    ])
     const n = opts.seedRows ?? 2000
-    await mariadb(src, `CREATE DATABASE app; USE app; ${MARIADB_LOAD_TABLE}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL, amount decimal(12,2) NOT NULL, note varchar(64)) ENGINE=InnoDB; INSERT INTO orders (customer, amount, note) SELECT seq % 97, (seq * 7 % 1000) / 10.0, md5(seq) FROM seq_1_to_${n}`)
-    const proxy = await startHaproxy({apiPort: ports.proxy, frontends: [{name: 'mariadb', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}]})
+    await mariadb(
+      src,
+      `CREATE DATABASE app; USE app; ${MARIADB_LOAD_TABLE}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL, amount decimal(12,2) NOT NULL, note varchar(64)) ENGINE=InnoDB; INSERT INTO orders (customer, amount, note) SELECT seq % 97, (seq * 7 % 1000) / 10.0, md5(seq) FROM seq_1_to_${n}`,
+    )
+    const proxy = await startHaproxy({
+      apiPort: ports.proxy,
+      frontends: [{name: 'mariadb', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}],
+    })
     servers.push(proxy)
     const {binDir, env} = shim(root)
     const params = {
@@ -82,7 +109,20 @@ export async function setupRdsMariadb(ports: Ports, opts: RdsLabOptions = {}): P
     writePlanDir(planDir, 'mariadb', 'mariadb-rds', params, {host: '127.0.0.1', port: src.port, name: 'app'})
     const sourceUrl = `mysql://root@127.0.0.1:${src.port}/app`
     const targetUrl = `mysql://admin:rds-master-pw@127.0.0.1:${dst.port}/app`
-    return {engine: 'mariadb', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: `mysql://root@127.0.0.1:${dst.port}/app`, params, servers, env: {...env, MIGRATE_REPL_PASSWORD: '', MIGRATE_RDS_PASSWORD: 'rds-master-pw'}, stop: cleanup}
+    return {
+      engine: 'mariadb',
+      planDir,
+      binDir,
+      clientUrl: params.app_url,
+      sourceUrl,
+      targetUrl,
+      sourceAdminUrl: sourceUrl,
+      targetAdminUrl: `mysql://root@127.0.0.1:${dst.port}/app`,
+      params,
+      servers,
+      env: {...env, MIGRATE_REPL_PASSWORD: '', MIGRATE_RDS_PASSWORD: 'rds-master-pw'},
+      stop: cleanup,
+    }
   } catch (e) {
     await cleanup()
     throw e
@@ -110,7 +150,13 @@ export async function setupRdsPostgres(ports: Ports, opts: RdsPgLabOptions = {})
   try {
     const [src, dst] = await Promise.all([
       startPostgres({port: ports.db, database: 'app'}),
-      startRdsPostgres({port: ports.db + 1, masterUser: 'master', masterPassword: 'rds-master-pw', databases: ['app'], logicalReplication: opts.logicalReplication}),
+      startRdsPostgres({
+        port: ports.db + 1,
+        masterUser: 'master',
+        masterPassword: 'rds-master-pw',
+        databases: ['app'],
+        logicalReplication: opts.logicalReplication,
+      }),
     ])
     servers.push(src, dst)
     const n = opts.seedRows ?? 2000
@@ -139,7 +185,10 @@ export async function setupRdsPostgres(ports: Ports, opts: RdsPgLabOptions = {})
     const m = new pg.Client({host: '127.0.0.1', port: dst.port, user: 'master', database: 'app'})
     await m.connect()
     await m.query('CREATE ROLE app LOGIN; CREATE ROLE repl NOLOGIN').finally(() => m.end())
-    const bouncer = await startPgBouncer({port: ports.proxy, databases: {app: {host: '127.0.0.1', port: src.port, dbname: 'app'}}})
+    const bouncer = await startPgBouncer({
+      port: ports.proxy,
+      databases: {app: {host: '127.0.0.1', port: src.port, dbname: 'app'}},
+    })
     servers.push(bouncer)
     const {binDir, env} = shim(root)
     const sourceUrl = `postgres://postgres@127.0.0.1:${src.port}/app`
@@ -147,7 +196,20 @@ export async function setupRdsPostgres(ports: Ports, opts: RdsPgLabOptions = {})
     const params = pgLabParams({src, dst, bouncer, sourceUrl, targetUrl, sourceUser: 'repl', targetUser: 'master'})
     const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'postgres', 'postgres-rds', params, {host: '127.0.0.1', port: src.port, name: 'app'})
-    return {engine: 'postgres', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: `postgres://rdsadmin@127.0.0.1:${dst.port}/app`, params, servers, env: {...env, MIGRATE_PG_REPL_PASSWORD: 'repl-pw'}, stop: cleanup}
+    return {
+      engine: 'postgres',
+      planDir,
+      binDir,
+      clientUrl: params.app_url,
+      sourceUrl,
+      targetUrl,
+      sourceAdminUrl: sourceUrl,
+      targetAdminUrl: `postgres://rdsadmin@127.0.0.1:${dst.port}/app`,
+      params,
+      servers,
+      env: {...env, MIGRATE_PG_REPL_PASSWORD: 'repl-pw'},
+      stop: cleanup,
+    }
   } catch (e) {
     await cleanup()
     throw e

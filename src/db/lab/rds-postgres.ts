@@ -6,7 +6,7 @@
 // `rds.logical_replication` is set as RDS sets it, a static parameter that turns wal_level to logical; with it off,
 // the instance cannot publish, so reverse replication for a rollback is impossible, as on RDS.
 import {execa} from 'execa'
-import {chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -46,7 +46,20 @@ export async function startRdsPostgres(opts: RdsPgOptions): Promise<ServerHandle
   const {uid, gid} = postgresUid()
   chownSync(dir, uid, gid)
   const data = path.join(dir, 'data')
-  let [cmd, args] = asPostgres([path.join(bin, 'initdb'), '-D', data, '-U', 'rdsadmin', '-A', 'trust', '--no-instructions', '--no-sync', '-E', 'UTF8', '--locale=C'])
+  let [cmd, args] = asPostgres([
+    path.join(bin, 'initdb'),
+    '-D',
+    data,
+    '-U',
+    'rdsadmin',
+    '-A',
+    'trust',
+    '--no-instructions',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ])
   await execa(cmd, args)
   const logical = opts.logicalReplication ?? true
   const settings: Record<string, string> = {
@@ -57,9 +70,24 @@ export async function startRdsPostgres(opts: RdsPgOptions): Promise<ServerHandle
     wal_level: logical ? 'logical' : 'replica',
     ...LAB_PG_SETTINGS,
   }
-  writeFileSync(path.join(data, 'postgresql.auto.conf'), Object.entries(settings).map(([k, v]) => `${k} = '${v}'`).join('\n') + '\n')
+  writeFileSync(
+    path.join(data, 'postgresql.auto.conf'),
+    Object.entries(settings)
+      .map(([k, v]) => `${k} = '${v}'`)
+      .join('\n') + '\n',
+  )
   chownSync(path.join(data, 'postgresql.auto.conf'), uid, gid)
-  ;[cmd, args] = asPostgres([path.join(bin, 'pg_ctl'), '-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start'])
+  ;[cmd, args] = asPostgres([
+    path.join(bin, 'pg_ctl'),
+    '-D',
+    data,
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-t',
+    '30',
+    'start',
+  ])
   await execa(cmd, args)
   await waitPort(opts.port)
   const master = opts.masterUser ?? 'postgres'

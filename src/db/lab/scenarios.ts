@@ -10,7 +10,18 @@ import path from 'node:path'
 import {stringify} from 'yaml'
 import {PACKAGE_ROOT} from '../../paths.js'
 import {MARIADB_LOAD_TABLE, PG_LOAD_TABLE} from './load.js'
-import {freePorts, mariadb, portFree, psql, startHaproxy, startMariadb, startPgBouncer, startPostgres, startRedis, type ServerHandle} from './servers.js'
+import {
+  freePorts,
+  mariadb,
+  portFree,
+  psql,
+  startHaproxy,
+  startMariadb,
+  startPgBouncer,
+  startPostgres,
+  startRedis,
+  type ServerHandle,
+} from './servers.js'
 import {execa} from 'execa'
 
 export interface Scenario {
@@ -64,7 +75,13 @@ export async function freeLabPorts(engine: keyof typeof PORT_RANGES, prefer?: Po
 }
 
 /** Writes plan.yaml + inventory.yaml for one application `app` in wave 1 running `template` with `params`. */
-export function writePlanDir(dir: string, engine: string, template: string, params: Record<string, string>, db: {host: string; port: number; name: string}): void {
+export function writePlanDir(
+  dir: string,
+  engine: string,
+  template: string,
+  params: Record<string, string>,
+  db: {host: string; port: number; name: string},
+): void {
   mkdirSync(dir, {recursive: true})
   const inventory = {
     apiVersion: 'migrate/v1',
@@ -78,7 +95,11 @@ export function writePlanDir(dir: string, engine: string, template: string, para
   const plan = {
     apiVersion: 'migrate/v1',
     kind: 'Plan',
-    metadata: {name: 'local-lab', inventory: 'inventory.yaml', inventoryDigest: inventoryDigest(Inventory.parse(inventory))},
+    metadata: {
+      name: 'local-lab',
+      inventory: 'inventory.yaml',
+      inventoryDigest: inventoryDigest(Inventory.parse(inventory)),
+    },
     settings: {startDate: '2026-01-05'},
     waves: [
       {
@@ -95,7 +116,17 @@ export function writePlanDir(dir: string, engine: string, template: string, para
         confidence: 4,
       },
     ],
-    applications: [{name: 'app', wave: 1, moveGroup: 'app', strategy: 'replatform', template, target: {cloud: 'aws', region: 'ap-southeast-3'}, params}],
+    applications: [
+      {
+        name: 'app',
+        wave: 1,
+        moveGroup: 'app',
+        strategy: 'replatform',
+        template,
+        target: {cloud: 'aws', region: 'ap-southeast-3'},
+        params,
+      },
+    ],
   }
   writeFileSync(path.join(dir, 'plan.yaml'), stringify(plan))
 }
@@ -108,7 +139,15 @@ function shim(root: string): {binDir: string; env: Record<string, string>} {
 }
 
 /** The parameters a PostgreSQL template (self-managed or managed) takes for a lab's database `app` behind PgBouncer. */
-export function pgLabParams(o: {src: ServerHandle; dst: ServerHandle; bouncer: ServerHandle; sourceUrl: string; targetUrl: string; sourceUser: string; targetUser: string}): Record<string, string> {
+export function pgLabParams(o: {
+  src: ServerHandle
+  dst: ServerHandle
+  bouncer: ServerHandle
+  sourceUrl: string
+  targetUrl: string
+  sourceUser: string
+  targetUser: string
+}): Record<string, string> {
   const {src, dst, bouncer} = o
   return {
     source_url: o.sourceUrl,
@@ -158,15 +197,43 @@ export async function setupPostgres(ports: Ports, opts: {seedRows?: number; root
         'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO app',
       ].join('; '),
     )
-    const bouncer = await startPgBouncer({port: ports.proxy, databases: {app: {host: '127.0.0.1', port: src.port, dbname: 'app'}}})
+    const bouncer = await startPgBouncer({
+      port: ports.proxy,
+      databases: {app: {host: '127.0.0.1', port: src.port, dbname: 'app'}},
+    })
     servers.push(bouncer)
     const {binDir, env} = shim(root)
     const sourceUrl = `postgres://postgres@127.0.0.1:${src.port}/app`
     const targetUrl = `postgres://postgres@127.0.0.1:${dst.port}/app`
-    const params = pgLabParams({src, dst, bouncer, sourceUrl, targetUrl, sourceUser: 'postgres', targetUser: 'postgres'})
+    const params = pgLabParams({
+      src,
+      dst,
+      bouncer,
+      sourceUrl,
+      targetUrl,
+      sourceUser: 'postgres',
+      targetUser: 'postgres',
+    })
     const planDir = path.join(root, 'plan')
-    writePlanDir(planDir, 'postgres', 'postgres-logical-replication', params, {host: '127.0.0.1', port: src.port, name: 'app'})
-    return {engine: 'postgres', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env, stop: () => cleanup(root, servers)}
+    writePlanDir(planDir, 'postgres', 'postgres-logical-replication', params, {
+      host: '127.0.0.1',
+      port: src.port,
+      name: 'app',
+    })
+    return {
+      engine: 'postgres',
+      planDir,
+      binDir,
+      clientUrl: params.app_url,
+      sourceUrl,
+      targetUrl,
+      sourceAdminUrl: sourceUrl,
+      targetAdminUrl: targetUrl,
+      params,
+      servers,
+      env,
+      stop: () => cleanup(root, servers),
+    }
   } catch (e) {
     await cleanup(root, servers)
     throw e
@@ -174,13 +241,20 @@ export async function setupPostgres(ports: Ports, opts: {seedRows?: number; root
 }
 
 /** MariaDB source (server_id 1) and target (2) with binlog + GTID, HAProxy in front; users app and repl on both. */
-export async function setupMariadb(ports: Ports, opts: {seedRows?: number; root?: string; detached?: boolean} = {}): Promise<Scenario> {
+export async function setupMariadb(
+  ports: Ports,
+  opts: {seedRows?: number; root?: string; detached?: boolean} = {},
+): Promise<Scenario> {
   const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'migrate-lab-maria-'))
   const servers: ServerHandle[] = []
   try {
-    const [src, dst] = await Promise.all([startMariadb({port: ports.db, serverId: 1, detached: opts.detached}), startMariadb({port: ports.db + 1, serverId: 2, detached: opts.detached})])
+    const [src, dst] = await Promise.all([
+      startMariadb({port: ports.db, serverId: 1, detached: opts.detached}),
+      startMariadb({port: ports.db + 1, serverId: 2, detached: opts.detached}),
+    ])
     servers.push(src, dst)
-    const users = "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1"
+    const users =
+      "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1"
     await mariadb(src, users)
     await mariadb(dst, users)
     const n = opts.seedRows ?? 2000
@@ -188,7 +262,10 @@ export async function setupMariadb(ports: Ports, opts: {seedRows?: number; root?
       src,
       `CREATE DATABASE app; USE app; ${MARIADB_LOAD_TABLE}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL, amount decimal(12,2) NOT NULL, note varchar(64)) ENGINE=InnoDB; INSERT INTO orders (customer, amount, note) SELECT seq % 97, (seq * 7 % 1000) / 10.0, md5(seq) FROM seq_1_to_${n}`,
     )
-    const proxy = await startHaproxy({apiPort: ports.proxy, frontends: [{name: 'mariadb', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}]})
+    const proxy = await startHaproxy({
+      apiPort: ports.proxy,
+      frontends: [{name: 'mariadb', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}],
+    })
     servers.push(proxy)
     const {binDir, env} = shim(root)
     const sourceUrl = `mysql://root@127.0.0.1:${src.port}/app`
@@ -209,8 +286,25 @@ export async function setupMariadb(ports: Ports, opts: {seedRows?: number; root?
       smoke_expect: String(dst.port),
     }
     const planDir = path.join(root, 'plan')
-    writePlanDir(planDir, 'mariadb', 'mariadb-gtid-replication', params, {host: '127.0.0.1', port: src.port, name: 'app'})
-    return {engine: 'mariadb', planDir, binDir, clientUrl: params.app_url, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env: {...env, MIGRATE_REPL_PASSWORD: ''}, stop: () => cleanup(root, servers)}
+    writePlanDir(planDir, 'mariadb', 'mariadb-gtid-replication', params, {
+      host: '127.0.0.1',
+      port: src.port,
+      name: 'app',
+    })
+    return {
+      engine: 'mariadb',
+      planDir,
+      binDir,
+      clientUrl: params.app_url,
+      sourceUrl,
+      targetUrl,
+      sourceAdminUrl: sourceUrl,
+      targetAdminUrl: targetUrl,
+      params,
+      servers,
+      env: {...env, MIGRATE_REPL_PASSWORD: ''},
+      stop: () => cleanup(root, servers),
+    }
   } catch (e) {
     await cleanup(root, servers)
     throw e
@@ -225,8 +319,17 @@ export async function setupRedis(ports: Ports, opts: {seedKeys?: number; root?: 
     const [src, dst] = await Promise.all([startRedis({port: ports.db}), startRedis({port: ports.db + 1})])
     servers.push(src, dst)
     const n = opts.seedKeys ?? 2000
-    await execa('redis-cli', ['-p', String(src.port), 'EVAL', `for i=1,${n} do redis.call('SET', 'seed:'..i, i) end return 1`, '0'])
-    const proxy = await startHaproxy({apiPort: ports.proxy, frontends: [{name: 'redis', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}]})
+    await execa('redis-cli', [
+      '-p',
+      String(src.port),
+      'EVAL',
+      `for i=1,${n} do redis.call('SET', 'seed:'..i, i) end return 1`,
+      '0',
+    ])
+    const proxy = await startHaproxy({
+      apiPort: ports.proxy,
+      frontends: [{name: 'redis', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}],
+    })
     servers.push(proxy)
     const {binDir, env} = shim(root)
     const sourceUrl = `redis://127.0.0.1:${src.port}`
@@ -242,7 +345,20 @@ export async function setupRedis(ports: Ports, opts: {seedKeys?: number; root?: 
     }
     const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'redis', 'redis-replicaof', params, {host: '127.0.0.1', port: src.port, name: 'cache'})
-    return {engine: 'redis', planDir, binDir, clientUrl: `redis://127.0.0.1:${ports.proxy + 1}`, sourceUrl, targetUrl, sourceAdminUrl: sourceUrl, targetAdminUrl: targetUrl, params, servers, env, stop: () => cleanup(root, servers)}
+    return {
+      engine: 'redis',
+      planDir,
+      binDir,
+      clientUrl: `redis://127.0.0.1:${ports.proxy + 1}`,
+      sourceUrl,
+      targetUrl,
+      sourceAdminUrl: sourceUrl,
+      targetAdminUrl: targetUrl,
+      params,
+      servers,
+      env,
+      stop: () => cleanup(root, servers),
+    }
   } catch (e) {
     await cleanup(root, servers)
     throw e

@@ -49,7 +49,9 @@ function tempDir(prefix: string): string {
 
 /** The uid and gid of the Debian `postgres` user, who must own a cluster's files (initdb refuses root). */
 export function postgresUid(): {uid: number; gid: number} {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'))
   if (!line) throw new Error('user postgres is missing: apt-get install -y postgresql-15')
   const [, , uid, gid] = line.split(':')
   return {uid: Number(uid), gid: Number(gid)}
@@ -82,10 +84,13 @@ export async function portFree(port: number): Promise<boolean> {
 /** Refuses a port something else uses: the lab never talks to, or changes, a server it did not start. */
 export async function assertPortFree(port: number, kind: string): Promise<void> {
   if (!(await portFree(port)))
-    throw new MigrateError(`port ${port}, meant for the lab's ${kind}, is already in use on 127.0.0.1: the lab starts its own servers and never uses one it did not start`, {
-      code: 'LAB_PORT_IN_USE',
-      hint: `Stop what listens there (ss -ltnp 'sport = :${port}'), or let the lab pick free ports (migrate db lab up without fixed ports)`,
-    })
+    throw new MigrateError(
+      `port ${port}, meant for the lab's ${kind}, is already in use on 127.0.0.1: the lab starts its own servers and never uses one it did not start`,
+      {
+        code: 'LAB_PORT_IN_USE',
+        hint: `Stop what listens there (ss -ltnp 'sport = :${port}'), or let the lab pick free ports (migrate db lab up without fixed ports)`,
+      },
+    )
 }
 
 /** The first `count` consecutive ports from `from` (up to `to`) that are all free; refuses when there are none. */
@@ -95,12 +100,18 @@ export async function freePorts(count: number, from: number, to: number, kind: s
     for (let i = 0; i < count && ok; i++) ok = await portFree(p + i)
     if (ok) return p
   }
-  throw new MigrateError(`no ${count} consecutive free port(s) for the lab's ${kind} in ${from}-${to}`, {code: 'LAB_NO_FREE_PORT', hint: 'Free some ports in that range, or stop labs you no longer use (migrate db lab down --dir DIR)'})
+  throw new MigrateError(`no ${count} consecutive free port(s) for the lab's ${kind} in ${from}-${to}`, {
+    code: 'LAB_NO_FREE_PORT',
+    hint: 'Free some ports in that range, or stop labs you no longer use (migrate db lab down --dir DIR)',
+  })
 }
 
 /** After a start: the server answering on the port must be the one started in `dir`, else nothing is touched. */
 function notOurs(kind: string, port: number, seen: string): MigrateError {
-  return new MigrateError(`the ${kind} answering on port ${port} is not the one the lab started (${seen}): another process took the port; the lab leaves it alone`, {code: 'LAB_FOREIGN_SERVER', hint: 'Run the lab again: it picks ports that are free'})
+  return new MigrateError(
+    `the ${kind} answering on port ${port} is not the one the lab started (${seen}): another process took the port; the lab leaves it alone`,
+    {code: 'LAB_FOREIGN_SERVER', hint: 'Run the lab again: it picks ports that are free'},
+  )
 }
 
 export async function waitPort(port: number, host = '127.0.0.1', timeoutMs = 20_000): Promise<void> {
@@ -171,7 +182,20 @@ export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
   const {uid, gid} = postgresUid()
   chownSync(dir, uid, gid)
   const data = path.join(dir, 'data')
-  let [cmd, args] = asPostgres([`${PG_BIN}/initdb`, '-D', data, '-U', 'postgres', '-A', 'trust', '--no-instructions', '--no-sync', '-E', 'UTF8', '--locale=C'])
+  let [cmd, args] = asPostgres([
+    `${PG_BIN}/initdb`,
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '-A',
+    'trust',
+    '--no-instructions',
+    '--no-sync',
+    '-E',
+    'UTF8',
+    '--locale=C',
+  ])
   await execa(cmd, args)
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
@@ -181,7 +205,10 @@ export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
     ...LAB_PG_SETTINGS,
     ...opts.settings,
   }
-  const conf = Object.entries(settings).map(([k, v]) => `${k} = '${v}'`).join('\n') + '\n'
+  const conf =
+    Object.entries(settings)
+      .map(([k, v]) => `${k} = '${v}'`)
+      .join('\n') + '\n'
   writeFileSync(path.join(data, 'postgresql.auto.conf'), conf)
   chownSync(path.join(data, 'postgresql.auto.conf'), uid, gid)
   ;[cmd, args] = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start'])
@@ -208,7 +235,23 @@ export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
 
 /** Runs SQL with psql as superuser (ON_ERROR_STOP); returns stdout (unaligned, tuples only). */
 export async function psql(h: ServerHandle, db: string, sql: string): Promise<string> {
-  const r = await execa('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-At', '-h', '127.0.0.1', '-p', String(h.port), '-U', 'postgres', '-d', db, '-c', sql])
+  const r = await execa('psql', [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-At',
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(h.port),
+    '-U',
+    'postgres',
+    '-d',
+    db,
+    '-c',
+    sql,
+  ])
   return r.stdout
 }
 
@@ -228,7 +271,18 @@ export async function startMariadb(opts: MariaOptions): Promise<ServerHandle> {
   // Each server gets its own tmpdir: two bootstraps sharing /tmp can trip over each other's temporary tables.
   const tmp = path.join(dir, 'tmp')
   mkdirSync(tmp)
-  await execa('mariadb-install-db', ['--no-defaults', '--user=root', `--datadir=${data}`, `--tmpdir=${tmp}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {env: {LC_ALL: 'C', TMPDIR: tmp}})
+  await execa(
+    'mariadb-install-db',
+    [
+      '--no-defaults',
+      '--user=root',
+      `--datadir=${data}`,
+      `--tmpdir=${tmp}`,
+      '--auth-root-authentication-method=socket',
+      '--skip-test-db',
+    ],
+    {env: {LC_ALL: 'C', TMPDIR: tmp}},
+  )
   const child = execa(
     'mariadbd',
     [
@@ -261,10 +315,21 @@ export async function startMariadb(opts: MariaOptions): Promise<ServerHandle> {
   for (;;) {
     const r = await execa('mariadb', ['--no-defaults', '-S', sock, '-u', 'root', '-e', 'SELECT 1'], {reject: false})
     if (r.exitCode === 0) break
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mariadbd on ${opts.port} did not start: ${existsSync(path.join(dir, 'err.log')) ? readFileSync(path.join(dir, 'err.log'), 'utf8').slice(-800) : ''}`)
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(
+        `mariadbd on ${opts.port} did not start: ${existsSync(path.join(dir, 'err.log')) ? readFileSync(path.join(dir, 'err.log'), 'utf8').slice(-800) : ''}`,
+      )
     await new Promise((r) => setTimeout(r, 100))
   }
-  await execa('mariadb', ['--no-defaults', '-S', sock, '-u', 'root', '-e', "CREATE USER root@'127.0.0.1'; GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES"])
+  await execa('mariadb', [
+    '--no-defaults',
+    '-S',
+    sock,
+    '-u',
+    'root',
+    '-e',
+    "CREATE USER root@'127.0.0.1'; GRANT ALL ON *.* TO root@'127.0.0.1' WITH GRANT OPTION; FLUSH PRIVILEGES",
+  ])
   return track({
     kind: 'mariadb',
     port: opts.port,
@@ -280,7 +345,17 @@ export async function startMariadb(opts: MariaOptions): Promise<ServerHandle> {
 
 /** Runs SQL with the mariadb client as root over the server's socket; returns stdout (batch, no headers). */
 export async function mariadb(h: ServerHandle, sql: string): Promise<string> {
-  const r = await execa('mariadb', ['--no-defaults', '-S', path.join(h.dir, 'sock'), '-u', 'root', '-N', '-B', '-e', sql])
+  const r = await execa('mariadb', [
+    '--no-defaults',
+    '-S',
+    path.join(h.dir, 'sock'),
+    '-u',
+    'root',
+    '-N',
+    '-B',
+    '-e',
+    sql,
+  ])
   return r.stdout
 }
 
@@ -289,12 +364,31 @@ export async function startRedis(opts: {port: number}): Promise<ServerHandle> {
   await assertPortFree(opts.port, 'Redis')
   const dir = tempDir(`redis${opts.port}`)
   await execa('redis-server', [
-    '--port', String(opts.port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-    '--repl-diskless-sync-delay', '0', '--daemonize', 'yes', '--pidfile', path.join(dir, 'pid'), '--logfile', path.join(dir, 'log'),
+    '--port',
+    String(opts.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--repl-diskless-sync-delay',
+    '0',
+    '--daemonize',
+    'yes',
+    '--pidfile',
+    path.join(dir, 'pid'),
+    '--logfile',
+    path.join(dir, 'log'),
   ])
   await waitPort(opts.port)
   // --daemonize returns before the child binds: if another server took the port meanwhile, it answers here.
-  const seen = await execa('redis-cli', ['-p', String(opts.port), '--raw', 'CONFIG', 'GET', 'dir'], {reject: false, timeout: 5000})
+  const seen = await execa('redis-cli', ['-p', String(opts.port), '--raw', 'CONFIG', 'GET', 'dir'], {
+    reject: false,
+    timeout: 5000,
+  })
   if (seen.stdout.split('\n')[1] !== dir) {
     await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
     rmSync(dir, {recursive: true, force: true})
@@ -331,7 +425,14 @@ export interface PgBouncerHandle extends ServerHandle {
  * (extra_float_digits, search_path via currentSchema), libpq/psycopg (options). PgBouncer drops them, so a
  * deployment sets these per role instead (ALTER ROLE app SET statement_timeout = …).
  */
-export const PGBOUNCER_IGNORED_STARTUP_PARAMETERS = ['extra_float_digits', 'options', 'statement_timeout', 'lock_timeout', 'idle_in_transaction_session_timeout', 'search_path']
+export const PGBOUNCER_IGNORED_STARTUP_PARAMETERS = [
+  'extra_float_digits',
+  'options',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+  'search_path',
+]
 
 /** PgBouncer in transaction pooling, trust auth, admin user postgres; runs as user postgres (it refuses root). */
 export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerHandle> {
@@ -370,7 +471,25 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerH
   await execa(cmd, args)
   await waitPort(opts.port)
   // -d may return before the daemon binds: the admin console must report this lab's log file.
-  const seen = await execa('psql', ['-X', '-At', '-w', '-h', '127.0.0.1', '-p', String(opts.port), '-U', 'postgres', '-d', 'pgbouncer', '-c', 'SHOW CONFIG'], {reject: false, timeout: 5000, env: {PGCONNECT_TIMEOUT: '3'}})
+  const seen = await execa(
+    'psql',
+    [
+      '-X',
+      '-At',
+      '-w',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(opts.port),
+      '-U',
+      'postgres',
+      '-d',
+      'pgbouncer',
+      '-c',
+      'SHOW CONFIG',
+    ],
+    {reject: false, timeout: 5000, env: {PGCONNECT_TIMEOUT: '3'}},
+  )
   if (!seen.stdout.split('\n').some((l) => l.startsWith(`logfile|${path.join(dir, 'log')}`))) {
     await killPidFile(path.join(dir, 'pid'), 'SIGKILL')
     rmSync(dir, {recursive: true, force: true})

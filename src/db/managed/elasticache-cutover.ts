@@ -9,7 +9,14 @@ import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutove
 import {haproxyCommand, haproxyRepoint} from '../haproxy.js'
 import {redisPause, redisUnpause, redisVerify, redisWaitSync} from '../redis.js'
 import type {VerifyResult} from '../types.js'
-import {copyKeysBack, describeGroup, elasticacheComplete, elasticacheStart, primaryUrl, type ElastiCacheTarget} from './elasticache.js'
+import {
+  copyKeysBack,
+  describeGroup,
+  elasticacheComplete,
+  elasticacheStart,
+  primaryUrl,
+  type ElastiCacheTarget,
+} from './elasticache.js'
 
 export interface ElastiCacheCutoverOptions {
   source: string
@@ -28,35 +35,72 @@ export interface ElastiCacheCutoverOptions {
 
 export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log): Promise<CutoverResult> {
   const g = await describeGroup(o.group)
-  if (g.status !== 'migrating') throw new MigrateError(`${g.id} is ${g.status}, not migrating: nothing to cut over`, {code: 'ELASTICACHE_NOT_MIGRATING', hint: 'Run the replicate step (StartMigration) first'})
+  if (g.status !== 'migrating')
+    throw new MigrateError(`${g.id} is ${g.status}, not migrating: nothing to cut over`, {
+      code: 'ELASTICACHE_NOT_MIGRATING',
+      hint: 'Run the replicate step (StartMigration) first',
+    })
   const target = primaryUrl(g)
   const to = o.haproxyTarget ?? g.primary
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   let verify: VerifyResult | undefined
   const r = await withSharedConnections(async () => {
-    await Promise.all([withRedis(o.source, o.sourcePasswordEnv, (c) => c.ping()), withRedis(target, o.targetPasswordEnv, (c) => c.ping())])
+    await Promise.all([
+      withRedis(o.source, o.sourcePasswordEnv, (c) => c.ping()),
+      withRedis(target, o.targetPasswordEnv, (c) => c.ping()),
+    ])
     return runSubSteps(
       [
-        {name: 'pause-source-writes', window: 'open', run: async () => redisPause(o.source, o.pauseMs, {passwordEnv: o.sourcePasswordEnv}), undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
-        {name: 'wait-offsets-equal', run: async () => `ElastiCache at offset ${(await redisWaitSync(o.source, target, {...pw, timeoutMs: o.timeoutMs})).offset}`},
+        {
+          name: 'pause-source-writes',
+          window: 'open',
+          run: async () => redisPause(o.source, o.pauseMs, {passwordEnv: o.sourcePasswordEnv}),
+          undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {
+          name: 'wait-offsets-equal',
+          run: async () =>
+            `ElastiCache at offset ${(await redisWaitSync(o.source, target, {...pw, timeoutMs: o.timeoutMs})).offset}`,
+        },
         ...(o.verify === 'off'
           ? []
-          : [{name: 'verify', run: async () => {
-              verify = await redisVerify(o.source, target, pw)
-              if (!verify.ok) throw new MigrateError(`key counts differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-              return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
-            }} satisfies SubStep]),
+          : [
+              {
+                name: 'verify',
+                run: async () => {
+                  verify = await redisVerify(o.source, target, pw)
+                  if (!verify.ok)
+                    throw new MigrateError(
+                      `key counts differ: ${verify.tables
+                        .filter((t) => !t.ok)
+                        .map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`)
+                        .join(', ')}`,
+                      {code: 'DB_VERIFY_MISMATCH'},
+                    )
+                  return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
+                },
+              } satisfies SubStep,
+            ]),
         {
           name: 'complete-migration',
-          run: async () => `CompleteMigration: ${(await elasticacheComplete(o.group, {timeoutMs: o.timeoutMs})).status}`,
+          run: async () =>
+            `CompleteMigration: ${(await elasticacheComplete(o.group, {timeoutMs: o.timeoutMs})).status}`,
           // The group takes the source's data again from scratch: a new StartMigration.
           undo: () => elasticacheStart(o.group, o.sourceAddr),
         },
-        {name: 'repoint-clients', run: async () => {
-          await haproxyRepoint(o.haproxy.api, o.haproxy.server, to)
-          return `${o.haproxy.server} → ${to.host}:${to.port}, old sessions ended`
-        }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
-        {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+        {
+          name: 'repoint-clients',
+          run: async () => {
+            await haproxyRepoint(o.haproxy.api, o.haproxy.server, to)
+            return `${o.haproxy.server} → ${to.host}:${to.port}, old sessions ended`
+          },
+          undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
+        },
+        {
+          name: 'unpause-source',
+          window: 'close',
+          run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
       ],
       log,
     )
@@ -69,22 +113,39 @@ export async function elasticacheCutoverRollback(o: ElastiCacheCutoverOptions, l
   const [be, srv] = o.haproxy.server.split('/')
   return runSubSteps(
     [
-      {name: 'hold-clients', window: 'open', run: async () => {
-        await haproxyCommand(o.haproxy.api, `set server ${be}/${srv} state maint`)
-        await haproxyCommand(o.haproxy.api, `shutdown sessions server ${be}/${srv}`)
-        return 'HAProxy server in maintenance, sessions ended'
-      }},
-      {name: 'copy-back', run: async () => {
-        const g = await describeGroup(o.group)
-        if (g.status === 'migrating') return 'the migration never completed: ElastiCache took no writes'
-        const {keys} = await copyKeysBack(primaryUrl(g), o.source, {fromPasswordEnv: o.targetPasswordEnv, toPasswordEnv: o.sourcePasswordEnv})
-        return `${keys} key(s) copied back from ElastiCache (deletions made there after cutover are not)`
-      }},
-      {name: 'repoint-clients', run: async () => {
-        await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
-        return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
-      }},
-      {name: 'unpause-source', window: 'close', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+      {
+        name: 'hold-clients',
+        window: 'open',
+        run: async () => {
+          await haproxyCommand(o.haproxy.api, `set server ${be}/${srv} state maint`)
+          await haproxyCommand(o.haproxy.api, `shutdown sessions server ${be}/${srv}`)
+          return 'HAProxy server in maintenance, sessions ended'
+        },
+      },
+      {
+        name: 'copy-back',
+        run: async () => {
+          const g = await describeGroup(o.group)
+          if (g.status === 'migrating') return 'the migration never completed: ElastiCache took no writes'
+          const {keys} = await copyKeysBack(primaryUrl(g), o.source, {
+            fromPasswordEnv: o.targetPasswordEnv,
+            toPasswordEnv: o.sourcePasswordEnv,
+          })
+          return `${keys} key(s) copied back from ElastiCache (deletions made there after cutover are not)`
+        },
+      },
+      {
+        name: 'repoint-clients',
+        run: async () => {
+          await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
+          return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
+        },
+      },
+      {
+        name: 'unpause-source',
+        window: 'close',
+        run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+      },
     ],
     log,
   )

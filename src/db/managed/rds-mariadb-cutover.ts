@@ -8,9 +8,22 @@ import {MigrateError} from '../../errors.js'
 import {myRows, withMysql, withSharedConnections} from '../connect.js'
 import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
 import {haproxyRepoint} from '../haproxy.js'
-import {mariadbBlockWrites, mariadbReplicate, mariadbStopReplica, mariadbUnblockWrites, mariadbVerify, mariadbWaitGtid} from '../mariadb.js'
+import {
+  mariadbBlockWrites,
+  mariadbReplicate,
+  mariadbStopReplica,
+  mariadbUnblockWrites,
+  mariadbVerify,
+  mariadbWaitGtid,
+} from '../mariadb.js'
 import type {VerifyResult} from '../types.js'
-import {rdsMariadbBlockWrites, rdsMariadbReplicate, rdsMariadbResetReplica, rdsMariadbUnblockWrites, unlockReplicatedLocks} from './rds-mariadb.js'
+import {
+  rdsMariadbBlockWrites,
+  rdsMariadbReplicate,
+  rdsMariadbResetReplica,
+  rdsMariadbUnblockWrites,
+  unlockReplicatedLocks,
+} from './rds-mariadb.js'
 
 export interface RdsMariadbCutoverOptions {
   source: string
@@ -37,25 +50,58 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
   let verify: VerifyResult | undefined
   let slavePos = ''
   const r = await withSharedConnections(async () => {
-    await Promise.all([withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')), withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1'))])
+    await Promise.all([
+      withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')),
+      withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SELECT 1')),
+    ])
     return runSubSteps(
       [
-        {name: 'block-source-writes', window: 'open', run: async () => `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv})).killed} connection(s) killed`, undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})},
-        {name: 'wait-target-gtid', run: async () => `RDS reached ${(await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).gtid}`},
+        {
+          name: 'block-source-writes',
+          window: 'open',
+          run: async () =>
+            `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv})).killed} connection(s) killed`,
+          undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {
+          name: 'wait-target-gtid',
+          run: async () =>
+            `RDS reached ${(await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).gtid}`,
+        },
         ...(o.verify === 'off'
           ? []
-          : [{name: 'verify', run: async () => {
-              verify = await mariadbVerify(o.source, o.target, pw)
-              if (!verify.ok) throw new MigrateError(`${verify.mismatches} table(s) differ: ${verify.tables.filter((t) => !t.ok).map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`).join(', ')}`, {code: 'DB_VERIFY_MISMATCH'})
-              return `${verify.tables.length} table(s) equal (count + CHECKSUM TABLE)`
-            }} satisfies SubStep]),
+          : [
+              {
+                name: 'verify',
+                run: async () => {
+                  verify = await mariadbVerify(o.source, o.target, pw)
+                  if (!verify.ok)
+                    throw new MigrateError(
+                      `${verify.mismatches} table(s) differ: ${verify.tables
+                        .filter((t) => !t.ok)
+                        .map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`)
+                        .join(', ')}`,
+                      {code: 'DB_VERIFY_MISMATCH'},
+                    )
+                  return `${verify.tables.length} table(s) equal (count + CHECKSUM TABLE)`
+                },
+              } satisfies SubStep,
+            ]),
         {
           name: 'promote-target',
           run: async () => {
             slavePos = (await rdsMariadbResetReplica(o.target, o.targetPasswordEnv)).gtidSlavePos
             return `rds_stop_replication + rds_reset_external_master at ${slavePos}`
           },
-          undo: () => rdsMariadbReplicate(o.target, {sourceAddr: o.sourceAddr, replUser: o.repl.user, replPasswordEnv: o.repl.passwordEnv, gtid: slavePos, ssl: o.ssl, targetPasswordEnv: o.targetPasswordEnv}),
+          undo: () =>
+            rdsMariadbReplicate(o.target, {
+              sourceAddr: o.sourceAddr,
+              replUser: o.repl.user,
+              replPasswordEnv: o.repl.passwordEnv,
+              gtid: slavePos,
+              ssl: o.ssl,
+              targetPasswordEnv: o.targetPasswordEnv,
+            }),
         },
         {
           name: 'unblock-target-writes',
@@ -66,13 +112,19 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
         },
         {
           name: 'reverse-replication',
-          run: async () => `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
+          run: async () =>
+            `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
           undo: () => mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv}),
         },
-        {name: 'repoint-clients', window: 'close', run: async () => {
-          await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
-          return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}`
-        }, undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)},
+        {
+          name: 'repoint-clients',
+          window: 'close',
+          run: async () => {
+            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
+            return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}`
+          },
+          undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
+        },
       ],
       log,
     )
@@ -82,30 +134,47 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
 
 /** Undoes rdsMariadbCutover from wherever it got (idempotent). */
 export async function rdsMariadbCutoverRollback(o: RdsMariadbCutoverOptions, log: Log): Promise<CutoverResult> {
-  return withSharedConnections(() => runSubSteps(
-    [
-      {
-        name: 'fail-back',
-        window: 'open',
-        run: async () => {
-          const replicating = await withMysql(o.source, o.sourcePasswordEnv, async (c) => (await myRows(c, 'SHOW SLAVE STATUS')).length > 0)
-          if (!replicating) return 'the source does not replicate from RDS: nothing to bring back'
-          const b = await rdsMariadbBlockWrites(o.target, o.users, o.targetState, {passwordEnv: o.targetPasswordEnv})
-          const {gtid} = await mariadbWaitGtid(o.target, o.source, {sourcePasswordEnv: o.targetPasswordEnv, targetPasswordEnv: o.sourcePasswordEnv, timeoutMs: o.timeoutMs})
-          await mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv})
-          return `RDS blocked (${b.locked} account(s) locked, ${b.killed} session(s) ended with rds_kill), source caught up to ${gtid}`
+  return withSharedConnections(() =>
+    runSubSteps(
+      [
+        {
+          name: 'fail-back',
+          window: 'open',
+          run: async () => {
+            const replicating = await withMysql(
+              o.source,
+              o.sourcePasswordEnv,
+              async (c) => (await myRows(c, 'SHOW SLAVE STATUS')).length > 0,
+            )
+            if (!replicating) return 'the source does not replicate from RDS: nothing to bring back'
+            const b = await rdsMariadbBlockWrites(o.target, o.users, o.targetState, {passwordEnv: o.targetPasswordEnv})
+            const {gtid} = await mariadbWaitGtid(o.target, o.source, {
+              sourcePasswordEnv: o.targetPasswordEnv,
+              targetPasswordEnv: o.sourcePasswordEnv,
+              timeoutMs: o.timeoutMs,
+            })
+            await mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv})
+            return `RDS blocked (${b.locked} account(s) locked, ${b.killed} session(s) ended with rds_kill), source caught up to ${gtid}`
+          },
         },
-      },
-      {name: 'repoint-clients', run: async () => {
-        await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
-        return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
-      }},
-      {name: 'unblock-source-writes', window: 'close', run: async () => {
-        const u = await unlockReplicatedLocks(o.source, o.targetState, {passwordEnv: o.sourcePasswordEnv})
-        await mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})
-        return `read_only off${u.unlocked ? `, ${u.unlocked} account lock(s) that came through the reverse replication lifted` : ''}`
-      }},
-    ],
-    log,
-  ))
+        {
+          name: 'repoint-clients',
+          run: async () => {
+            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
+            return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
+          },
+        },
+        {
+          name: 'unblock-source-writes',
+          window: 'close',
+          run: async () => {
+            const u = await unlockReplicatedLocks(o.source, o.targetState, {passwordEnv: o.sourcePasswordEnv})
+            await mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv})
+            return `read_only off${u.unlocked ? `, ${u.unlocked} account lock(s) that came through the reverse replication lifted` : ''}`
+          },
+        },
+      ],
+      log,
+    ),
+  )
 }

@@ -13,11 +13,22 @@ import {hostPort, myRows, redactUrl, sleep, withMysql} from '../connect.js'
 import type {Finding} from '../types.js'
 
 /** The procedures the managed path calls; pre-flight blocks when one is missing or not executable. */
-export const RDS_MARIADB_PROCEDURES_USED = ['rds_set_external_master_gtid', 'rds_start_replication', 'rds_stop_replication', 'rds_reset_external_master', 'rds_replica_status', 'rds_kill', 'rds_set_configuration', 'rds_show_configuration']
+export const RDS_MARIADB_PROCEDURES_USED = [
+  'rds_set_external_master_gtid',
+  'rds_start_replication',
+  'rds_stop_replication',
+  'rds_reset_external_master',
+  'rds_replica_status',
+  'rds_kill',
+  'rds_set_configuration',
+  'rds_show_configuration',
+]
 
 /** Result sets of CALL: mysql2 returns [rows, OkPacket] for a procedure that selects. */
+// biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
 async function callRows(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<Record<string, any>[]> {
   const [res] = await c.query(sql, params)
+  // biome-ignore lint/suspicious/noExplicitAny: rows of any shape, narrowed by the caller
   return Array.isArray(res) && Array.isArray(res[0]) ? (res[0] as Record<string, any>[]) : []
 }
 
@@ -47,7 +58,10 @@ export interface TargetPowers {
 export async function targetPowers(c: mysql.Connection): Promise<TargetPowers> {
   const grants = (await myRows(c, 'SHOW GRANTS')).map((r) => String(Object.values(r)[0]))
   const global = grants.filter((g) => / ON \*\.\* TO /.test(g)).join(' ')
-  const procs = await myRows(c, "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds\\_%'")
+  const procs = await myRows(
+    c,
+    "SELECT ROUTINE_NAME AS n FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' AND ROUTINE_NAME LIKE 'rds\\_%'",
+  )
   return {
     readOnly: await succeeds(c, 'SET GLOBAL read_only = @@global.read_only'),
     sqlLogBin: await succeeds(c, 'SET SESSION sql_log_bin = @@session.sql_log_bin'),
@@ -73,12 +87,16 @@ export async function selfManagedTargetFindings(target: string, passwordEnv?: st
     ].filter((x): x is string => !!x)
     if (missing.length === 0) return []
     const managed = p.rdsProcedures.includes('rds_set_external_master_gtid')
-    return [{
-      severity: 'blocker',
-      code: 'MARIADB_TARGET_PRIVILEGES',
-      message: `the target user cannot run what this template needs: ${missing.join(', ')}${managed ? '; the target offers mysql.rds_* procedures instead (a managed RDS target)' : ''}`,
-      hint: managed ? 'Use the template mariadb-rds (the planner picks it for a database mapped to a managed class)' : 'GRANT the listed privileges (or SUPER) to the target user, or use the managed template if the target is a managed service',
-    }]
+    return [
+      {
+        severity: 'blocker',
+        code: 'MARIADB_TARGET_PRIVILEGES',
+        message: `the target user cannot run what this template needs: ${missing.join(', ')}${managed ? '; the target offers mysql.rds_* procedures instead (a managed RDS target)' : ''}`,
+        hint: managed
+          ? 'Use the template mariadb-rds (the planner picks it for a database mapped to a managed class)'
+          : 'GRANT the listed privileges (or SUPER) to the target user, or use the managed template if the target is a managed service',
+      },
+    ]
   })
 }
 
@@ -115,30 +133,99 @@ export async function rdsMariadbFindings(source: string, target: string, o: RdsP
     const user = String((await myRows(c, 'SELECT CURRENT_USER() AS u'))[0].u)
     const missing = RDS_MARIADB_PROCEDURES_USED.filter((n) => !p.rdsProcedures.includes(n))
     if (missing.length > 0) {
-      findings.push({severity: 'blocker', code: 'RDS_PROCEDURES_MISSING', message: `the target has no ${missing.map((n) => `mysql.${n}`).join(', ')}: it is not an RDS for MariaDB instance, or the user may not execute them`, hint: p.replicaAdmin ? 'The target is self-managed: use the template mariadb-gtid-replication' : 'Connect as the RDS master user (it has EXECUTE on the mysql.rds_* procedures)', objects: missing})
+      findings.push({
+        severity: 'blocker',
+        code: 'RDS_PROCEDURES_MISSING',
+        message: `the target has no ${missing.map((n) => `mysql.${n}`).join(', ')}: it is not an RDS for MariaDB instance, or the user may not execute them`,
+        hint: p.replicaAdmin
+          ? 'The target is self-managed: use the template mariadb-gtid-replication'
+          : 'Connect as the RDS master user (it has EXECUTE on the mysql.rds_* procedures)',
+        objects: missing,
+      })
       return
     }
-    if (p.replicaAdmin) findings.push({severity: 'info', code: 'RDS_TARGET_HAS_REPLICA_ADMIN', message: 'the target user could also run CHANGE MASTER itself; the managed path uses the procedures anyway'})
+    if (p.replicaAdmin)
+      findings.push({
+        severity: 'info',
+        code: 'RDS_TARGET_HAS_REPLICA_ADMIN',
+        message: 'the target user could also run CHANGE MASTER itself; the managed path uses the procedures anyway',
+      })
     try {
       await callRows(c, 'CALL mysql.rds_replica_status()')
     } catch (e) {
-      findings.push({severity: 'blocker', code: 'RDS_PROCEDURE_DENIED', message: `CALL mysql.rds_replica_status failed: ${(e as Error).message}`, hint: 'Connect as the RDS master user'})
+      findings.push({
+        severity: 'blocker',
+        code: 'RDS_PROCEDURE_DENIED',
+        message: `CALL mysql.rds_replica_status failed: ${(e as Error).message}`,
+        hint: 'Connect as the RDS master user',
+      })
     }
-    const v = (await myRows(c, 'SELECT @@log_bin AS b, @@log_slave_updates AS u, @@binlog_format AS f, @@gtid_strict_mode AS st, @@gtid_domain_id AS d, @@server_id AS s'))[0]
-    if (String(v.s) === src.serverId) findings.push({severity: 'blocker', code: 'MARIADB_SAME_SERVER_ID', message: `source and target both have server_id ${v.s}`, hint: 'Change the source server_id (RDS assigns its own)'})
+    const v = (
+      await myRows(
+        c,
+        'SELECT @@log_bin AS b, @@log_slave_updates AS u, @@binlog_format AS f, @@gtid_strict_mode AS st, @@gtid_domain_id AS d, @@server_id AS s',
+      )
+    )[0]
+    if (String(v.s) === src.serverId)
+      findings.push({
+        severity: 'blocker',
+        code: 'MARIADB_SAME_SERVER_ID',
+        message: `source and target both have server_id ${v.s}`,
+        hint: 'Change the source server_id (RDS assigns its own)',
+      })
     if (String(v.b) !== '1' || String(v.u) !== '1')
-      findings.push({severity: 'blocker', code: 'RDS_BINLOG_OFF', message: 'the RDS instance writes no binlog of replicated changes: the source cannot replicate back from it, so a rollback after cutover would lose the writes made on RDS', hint: 'Turn on automated backups (backup retention ≥ 1 day), which enables the binlog on RDS'})
-    if (String(v.f) !== 'ROW') findings.push({severity: 'warning', code: 'RDS_BINLOG_FORMAT', message: `binlog_format is ${v.f} on RDS`, hint: 'Set binlog_format=ROW in the DB parameter group'})
+      findings.push({
+        severity: 'blocker',
+        code: 'RDS_BINLOG_OFF',
+        message:
+          'the RDS instance writes no binlog of replicated changes: the source cannot replicate back from it, so a rollback after cutover would lose the writes made on RDS',
+        hint: 'Turn on automated backups (backup retention ≥ 1 day), which enables the binlog on RDS',
+      })
+    if (String(v.f) !== 'ROW')
+      findings.push({
+        severity: 'warning',
+        code: 'RDS_BINLOG_FORMAT',
+        message: `binlog_format is ${v.f} on RDS`,
+        hint: 'Set binlog_format=ROW in the DB parameter group',
+      })
     if (String(v.st) === '1' && String(v.d) === src.domain)
-      findings.push({severity: 'blocker', code: 'RDS_GTID_STRICT_SAME_DOMAIN', message: `gtid_strict_mode is on in the RDS parameter group and both servers write GTID domain ${v.d}: the dump is loaded through the binlog (no SET sql_log_bin=0 on RDS), so the first replicated transaction would be out of order and stop replication`, hint: 'Set gtid_strict_mode=0 in the DB parameter group during the migration, or give RDS its own gtid_domain_id'})
-    const retention = (await callRows(c, 'CALL mysql.rds_show_configuration()')).find((r) => r.name === 'binlog retention hours')?.value
-    findings.push({severity: 'info', code: 'RDS_BINLOG_RETENTION', message: `binlog retention hours is ${retention ?? 'NULL (binlogs are purged as soon as possible)'}; the replicate step sets it for the way back`})
+      findings.push({
+        severity: 'blocker',
+        code: 'RDS_GTID_STRICT_SAME_DOMAIN',
+        message: `gtid_strict_mode is on in the RDS parameter group and both servers write GTID domain ${v.d}: the dump is loaded through the binlog (no SET sql_log_bin=0 on RDS), so the first replicated transaction would be out of order and stop replication`,
+        hint: 'Set gtid_strict_mode=0 in the DB parameter group during the migration, or give RDS its own gtid_domain_id',
+      })
+    const retention = (await callRows(c, 'CALL mysql.rds_show_configuration()')).find(
+      (r) => r.name === 'binlog retention hours',
+    )?.value
+    findings.push({
+      severity: 'info',
+      code: 'RDS_BINLOG_RETENTION',
+      message: `binlog retention hours is ${retention ?? 'NULL (binlogs are purged as soon as possible)'}; the replicate step sets it for the way back`,
+    })
     if (o.reverseReplUser) {
-      const r = await myRows(c, "SELECT CONCAT(User, '@', Host) AS a FROM mysql.user WHERE User = ? AND Repl_slave_priv = 'Y'", [o.reverseReplUser]).catch(() => [])
-      if (r.length === 0) findings.push({severity: 'blocker', code: 'RDS_NO_REVERSE_REPL_USER', message: `there is no user ${o.reverseReplUser} with REPLICATION SLAVE on RDS: the source cannot replicate back after cutover`, hint: `As the master user: CREATE USER '${o.reverseReplUser}'@'%' IDENTIFIED BY '…'; GRANT REPLICATION SLAVE ON *.* TO '${o.reverseReplUser}'@'%'`})
+      const r = await myRows(
+        c,
+        "SELECT CONCAT(User, '@', Host) AS a FROM mysql.user WHERE User = ? AND Repl_slave_priv = 'Y'",
+        [o.reverseReplUser],
+      ).catch(() => [])
+      if (r.length === 0)
+        findings.push({
+          severity: 'blocker',
+          code: 'RDS_NO_REVERSE_REPL_USER',
+          message: `there is no user ${o.reverseReplUser} with REPLICATION SLAVE on RDS: the source cannot replicate back after cutover`,
+          hint: `As the master user: CREATE USER '${o.reverseReplUser}'@'%' IDENTIFIED BY '…'; GRANT REPLICATION SLAVE ON *.* TO '${o.reverseReplUser}'@'%'`,
+        })
     }
     const foreign = src.definers.filter((d) => !d.endsWith(`DEFINER=${user}`))
-    if (foreign.length > 0) findings.push({severity: 'blocker', code: 'RDS_DEFINER', message: `${foreign.length} view(s)/routine(s)/trigger(s)/event(s) name a DEFINER other than ${user}: loading them on RDS needs SUPER or SET USER, which the master user lacks`, hint: `Recreate them with DEFINER=${user} (or SQL SECURITY INVOKER) on the source before the dump`, objects: foreign})
+    if (foreign.length > 0)
+      findings.push({
+        severity: 'blocker',
+        code: 'RDS_DEFINER',
+        message: `${foreign.length} view(s)/routine(s)/trigger(s)/event(s) name a DEFINER other than ${user}: loading them on RDS needs SUPER or SET USER, which the master user lacks`,
+        hint: `Recreate them with DEFINER=${user} (or SQL SECURITY INVOKER) on the source before the dump`,
+        objects: foreign,
+      })
   })
   return findings
 }
@@ -148,7 +235,12 @@ export async function rdsMariadbFindings(source: string, target: string, o: RdsP
  * header, or (MariaDB 10.11+, "deferred gtid setting") at its end. Only the first and last 64 KiB are read.
  */
 export function gtidFromDump(file: string): string {
-  if (!existsSync(file)) throw badInput(`dump file ${file} does not exist`, 'RDS_DUMP_MISSING', 'Run the dump step first (mariadb-dump … --gtid --master-data=2 --result-file=…)')
+  if (!existsSync(file))
+    throw badInput(
+      `dump file ${file} does not exist`,
+      'RDS_DUMP_MISSING',
+      'Run the dump step first (mariadb-dump … --gtid --master-data=2 --result-file=…)',
+    )
   const fd = openSync(file, 'r')
   const size = fstatSync(fd).size
   const chunk = (at: number) => {
@@ -158,7 +250,12 @@ export function gtidFromDump(file: string): string {
   const text = chunk(0) + '\n' + chunk(Math.max(0, size - 65536))
   closeSync(fd)
   const m = /^(?:-- )?SET GLOBAL gtid_slave_pos\s*=\s*'([0-9,\s-]*)'/m.exec(text)
-  if (!m) throw badInput(`${file}: no "SET GLOBAL gtid_slave_pos" line in its first or last 64 KiB`, 'RDS_DUMP_NO_GTID', 'Dump with mariadb-dump --gtid --master-data=2 (the position is written as a comment, which RDS needs)')
+  if (!m)
+    throw badInput(
+      `${file}: no "SET GLOBAL gtid_slave_pos" line in its first or last 64 KiB`,
+      'RDS_DUMP_NO_GTID',
+      'Dump with mariadb-dump --gtid --master-data=2 (the position is written as a comment, which RDS needs)',
+    )
   return m[1].replace(/\s+/g, '')
 }
 
@@ -176,23 +273,45 @@ export interface RdsReplicateOptions {
 }
 
 /** rds_set_configuration('binlog retention hours'), rds_set_external_master_gtid, rds_start_replication; waits until both threads run. */
-export async function rdsMariadbReplicate(target: string, o: RdsReplicateOptions): Promise<{gtid: string; master: string}> {
+export async function rdsMariadbReplicate(
+  target: string,
+  o: RdsReplicateOptions,
+): Promise<{gtid: string; master: string}> {
   const password = o.replPasswordEnv ? process.env[o.replPasswordEnv] : ''
-  if (o.replPasswordEnv && password === undefined) throw badInput(`environment variable ${o.replPasswordEnv} is not set`, 'DB_PASSWORD_ENV_MISSING', `Export ${o.replPasswordEnv} with the replication user's password`)
+  if (o.replPasswordEnv && password === undefined)
+    throw badInput(
+      `environment variable ${o.replPasswordEnv} is not set`,
+      'DB_PASSWORD_ENV_MISSING',
+      `Export ${o.replPasswordEnv} with the replication user's password`,
+    )
   const addr = hostPort(`tcp://${o.sourceAddr}`, 3306)
   return withMysql(target, o.targetPasswordEnv, async (c) => {
-    if (o.binlogRetentionHours !== undefined) await c.query("CALL mysql.rds_set_configuration('binlog retention hours', ?)", [o.binlogRetentionHours])
+    if (o.binlogRetentionHours !== undefined)
+      await c.query("CALL mysql.rds_set_configuration('binlog retention hours', ?)", [o.binlogRetentionHours])
     // Idempotent: a replica left from an interrupted run is stopped and forgotten first.
     await c.query('CALL mysql.rds_stop_replication()').catch(() => {})
     await c.query('CALL mysql.rds_reset_external_master()').catch(() => {})
-    await c.query('CALL mysql.rds_set_external_master_gtid(?, ?, ?, ?, ?, ?)', [addr.host, addr.port, o.replUser, password ?? '', o.gtid, o.ssl ? 1 : 0])
+    await c.query('CALL mysql.rds_set_external_master_gtid(?, ?, ?, ?, ?, ?)', [
+      addr.host,
+      addr.port,
+      o.replUser,
+      password ?? '',
+      o.gtid,
+      o.ssl ? 1 : 0,
+    ])
     await c.query('CALL mysql.rds_start_replication()')
     const deadline = Date.now() + (o.timeoutMs ?? 15_000)
     for (;;) {
       const s = (await callRows(c, 'CALL mysql.rds_replica_status()'))[0]
       if (s?.Slave_IO_Running === 'Yes' && s?.Slave_SQL_Running === 'Yes') break
       if (Date.now() > deadline || s?.Last_IO_Error || s?.Last_SQL_Error)
-        throw new MigrateError(`RDS replication from ${addr.host}:${addr.port} did not start: ${s?.Last_IO_Error || s?.Last_SQL_Error || `IO ${s?.Slave_IO_Running}, SQL ${s?.Slave_SQL_Running}`}`, {code: 'MARIADB_REPLICA_START', hint: 'Check that RDS reaches the source (security group), the replication user and its REPLICATION SLAVE grant, and the GTID from the dump'})
+        throw new MigrateError(
+          `RDS replication from ${addr.host}:${addr.port} did not start: ${s?.Last_IO_Error || s?.Last_SQL_Error || `IO ${s?.Slave_IO_Running}, SQL ${s?.Slave_SQL_Running}`}`,
+          {
+            code: 'MARIADB_REPLICA_START',
+            hint: 'Check that RDS reaches the source (security group), the replication user and its REPLICATION SLAVE grant, and the GTID from the dump',
+          },
+        )
       await sleep(20)
     }
     return {gtid: o.gtid, master: `${addr.host}:${addr.port}`}
@@ -209,11 +328,19 @@ export async function rdsMariadbResetReplica(target: string, passwordEnv?: strin
 }
 
 /** Lag through mysql.rds_replica_status (the master user may not run SHOW SLAVE STATUS); null when not a replica. */
-export async function rdsMariadbLag(target: string, passwordEnv?: string): Promise<{seconds: number | null; io: string; sql: string; error?: string} | null> {
+export async function rdsMariadbLag(
+  target: string,
+  passwordEnv?: string,
+): Promise<{seconds: number | null; io: string; sql: string; error?: string} | null> {
   return withMysql(target, passwordEnv, async (c) => {
     const s = (await callRows(c, 'CALL mysql.rds_replica_status()'))[0]
     if (!s) return null
-    return {seconds: s.Seconds_Behind_Master === null ? null : Number(s.Seconds_Behind_Master), io: s.Slave_IO_Running, sql: s.Slave_SQL_Running, error: s.Last_IO_Error || s.Last_SQL_Error || undefined}
+    return {
+      seconds: s.Seconds_Behind_Master === null ? null : Number(s.Seconds_Behind_Master),
+      io: s.Slave_IO_Running,
+      sql: s.Slave_SQL_Running,
+      error: s.Last_IO_Error || s.Last_SQL_Error || undefined,
+    }
   })
 }
 
@@ -229,16 +356,38 @@ interface LockState {
  * mysql.rds_kill on their sessions, waiting until they are gone so no transaction of theirs commits afterwards.
  * The locked accounts are recorded in stateFile first, so a crash in between can still be undone.
  */
-export async function rdsMariadbBlockWrites(url: string, users: string[], stateFile: string, opts: {passwordEnv?: string} = {}): Promise<{locked: number; killed: number}> {
-  if (users.length === 0) throw badInput('no application user to block', 'DB_NO_ROLE', 'Pass --user with the account(s) the application connects as')
+export async function rdsMariadbBlockWrites(
+  url: string,
+  users: string[],
+  stateFile: string,
+  opts: {passwordEnv?: string} = {},
+): Promise<{locked: number; killed: number}> {
+  if (users.length === 0)
+    throw badInput(
+      'no application user to block',
+      'DB_NO_ROLE',
+      'Pass --user with the account(s) the application connects as',
+    )
   return withMysql(url, opts.passwordEnv, async (c) => {
-    const state: LockState = existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {version: 1, url: redactUrl(url), accounts: []}
-    const rows = await myRows(c, "SELECT User AS u, Host AS h, JSON_VALUE(Priv, '$.account_locked') AS l FROM mysql.global_priv WHERE User IN (?)", [users])
+    const state: LockState = existsSync(stateFile)
+      ? JSON.parse(readFileSync(stateFile, 'utf8'))
+      : {version: 1, url: redactUrl(url), accounts: []}
+    const rows = await myRows(
+      c,
+      "SELECT User AS u, Host AS h, JSON_VALUE(Priv, '$.account_locked') AS l FROM mysql.global_priv WHERE User IN (?)",
+      [users],
+    )
     const fresh = rows.filter((r) => String(r.l) !== 'true').map((r) => `${c.escape(r.u)}@${c.escape(r.h)}`)
     state.accounts = [...new Set([...state.accounts, ...fresh])]
     writeFileAtomic(stateFile, JSON.stringify(state, null, 2) + '\n')
     for (const a of fresh) await c.query(`ALTER USER ${a} ACCOUNT LOCK`)
-    const ids = (await myRows(c, 'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER IN (?) AND ID <> CONNECTION_ID()', [users])).map((r) => Number(r.id))
+    const ids = (
+      await myRows(
+        c,
+        'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER IN (?) AND ID <> CONNECTION_ID()',
+        [users],
+      )
+    ).map((r) => Number(r.id))
     for (const id of ids) await c.query('CALL mysql.rds_kill(?)', [id]).catch(() => {})
     const deadline = Date.now() + 10_000
     while (ids.length > 0 && Date.now() < deadline) {
@@ -251,7 +400,11 @@ export async function rdsMariadbBlockWrites(url: string, users: string[], stateF
 }
 
 /** Undoes rdsMariadbBlockWrites from its state file (a no-op without one). */
-export async function rdsMariadbUnblockWrites(url: string, stateFile: string, opts: {passwordEnv?: string} = {}): Promise<{unlocked: number}> {
+export async function rdsMariadbUnblockWrites(
+  url: string,
+  stateFile: string,
+  opts: {passwordEnv?: string} = {},
+): Promise<{unlocked: number}> {
   if (!existsSync(stateFile)) return {unlocked: 0}
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LockState
   return withMysql(url, opts.passwordEnv, async (c) => {
@@ -266,7 +419,11 @@ export async function rdsMariadbUnblockWrites(url: string, stateFile: string, op
  * RDS, and RDS has no SET sql_log_bin): once the source no longer replicates, unlock there the accounts the state
  * file names, outside the source's binlog.
  */
-export async function unlockReplicatedLocks(source: string, stateFile: string, opts: {passwordEnv?: string} = {}): Promise<{unlocked: number}> {
+export async function unlockReplicatedLocks(
+  source: string,
+  stateFile: string,
+  opts: {passwordEnv?: string} = {},
+): Promise<{unlocked: number}> {
   if (!existsSync(stateFile)) return {unlocked: 0}
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LockState
   return withMysql(source, opts.passwordEnv, async (c) => {
