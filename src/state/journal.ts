@@ -7,7 +7,6 @@
 // with O_NOFOLLOW: a symbolic link in their place is refused, never followed.
 // The chain protects against accidents (an edit, a lost or reordered line, a copy from elsewhere), not against
 // someone who can write the plan directory: they can recompute every hash and the head. See docs/execute.md.
-import {createHash} from 'node:crypto'
 import {
   closeSync,
   constants,
@@ -17,36 +16,31 @@ import {
   openSync,
   write as fsWrite,
 } from 'node:fs'
-import os from 'node:os'
 import {environmentError, MigrateError, EXIT} from '../errors.js'
-import {JournalEvent, type EventType} from '../schema/state.js'
+import type {JournalEvent} from '../schema/state.js'
+import {
+  type Actor,
+  currentActor,
+  eventBody,
+  type JournalHead,
+  parseEventLine,
+  GENESIS,
+  hashEvent,
+  type NewEvent,
+  type VerifyResult,
+  verifyChain,
+} from './chain.js'
 import {readStateFile, symlinkRefused} from './lock.js'
 
-export const GENESIS = '0'.repeat(64)
-
-export type NewEvent = Omit<JournalEvent, 'seq' | 'time' | 'actor' | 'prev' | 'hash' | 'runId'> & {type: EventType}
-
-export interface Actor {
-  user: string
-  host: string
-  pid: number
-}
-
-export function currentActor(): Actor {
-  let user = process.env.USER ?? process.env.LOGNAME ?? ''
-  if (!user) {
-    try {
-      user = os.userInfo().username
-    } catch {
-      user = 'unknown'
-    }
-  }
-  return {user, host: os.hostname(), pid: process.pid}
-}
-
-export function hashEvent(withoutHash: Omit<JournalEvent, 'hash'>): string {
-  return createHash('sha256').update(JSON.stringify(withoutHash)).digest('hex')
-}
+export {
+  type Actor,
+  currentActor,
+  GENESIS,
+  type JournalHead,
+  hashEvent,
+  type NewEvent,
+  type VerifyResult,
+} from './chain.js'
 
 export interface ReadJournal {
   events: JournalEvent[]
@@ -65,11 +59,6 @@ export interface ReadJournal {
 /** The head file beside a journal. */
 export function headFile(journal: string): string {
   return `${journal}.head`
-}
-
-export interface JournalHead {
-  seq: number
-  hash: string
 }
 
 /** The head (last event's seq and hash as last committed); undefined when there is none, null when unreadable. */
@@ -95,93 +84,33 @@ export function readJournal(file: string): ReadJournal {
     const rowStart = offset
     offset += Buffer.byteLength(row, 'utf8') + 1
     if (row.trim() === '') return
-    let raw: unknown
-    try {
-      raw = JSON.parse(row)
-    } catch {
+    const r = parseEventLine(row)
+    if (!r.ok && !r.json) {
       // A line that ends with a newline but is not JSON: only acceptable as the very last line (a crash that wrote
       // the newline of a partial page). Anything earlier is corruption.
-      const isLast = rows.slice(i + 1).every((r) => r.trim() === '')
+      const isLast = rows.slice(i + 1).every((x) => x.trim() === '')
       if (isLast && !out.torn) {
         out.torn = true
         out.validBytes = rowStart
-      } else out.bad.push({line: i + 1, reason: 'not valid JSON'})
+      } else out.bad.push({line: i + 1, reason: r.reason})
       return
     }
-    const r = JournalEvent.safeParse(raw)
-    if (!r.success) {
-      out.bad.push({
-        line: i + 1,
-        reason: r.error.issues.map((x) => `${x.path.join('.') || 'event'}: ${x.message}`).join('; '),
-      })
+    if (!r.ok) {
+      out.bad.push({line: i + 1, reason: r.reason})
       return
     }
-    out.events.push(r.data)
+    out.events.push(r.event)
     out.lines.push(i + 1)
-    out.raw.push(raw as Record<string, unknown>)
+    out.raw.push(r.raw)
   })
   return out
 }
-
-export interface VerifyResult {
-  ok: boolean
-  events: number
-  torn: boolean
-  problems: {line: number; seq?: number; problem: string}[]
-  /** The head as recorded (undefined: no head file, a journal from before heads were kept). */
-  head?: JournalHead | null
-}
-
 /**
  * Checks the hash chain and sequence numbers (any edited, removed, inserted or reordered line breaks it), and the
  * head: a journal that ends before the event its head recorded lost lines from its end.
  */
 export function verifyJournal(file: string): VerifyResult {
-  const j = readJournal(file)
-  const head = readHead(file)
-  const problems: VerifyResult['problems'] = j.bad.map((b) => ({line: b.line, problem: b.reason}))
-  let prev = GENESIS
-  j.events.forEach((e, i) => {
-    const line = j.lines[i]
-    const {hash, ...rest} = j.raw[i] as Record<string, unknown> & {hash: string}
-    if (e.seq !== i)
-      problems.push({
-        line,
-        seq: e.seq,
-        problem: `sequence number ${e.seq}, expected ${i} (an event was removed or inserted)`,
-      })
-    if (e.prev !== prev)
-      problems.push({
-        line,
-        seq: e.seq,
-        problem: 'prev does not match the hash of the event before it (an event was removed, reordered or edited)',
-      })
-    if (hashEvent(rest as Omit<JournalEvent, 'hash'>) !== hash)
-      problems.push({line, seq: e.seq, problem: 'hash does not match the event (the line was edited)'})
-    prev = hash
-  })
-  const endLine = (j.lines.at(-1) ?? 0) + 1
-  if (head === null)
-    problems.push({line: endLine, problem: `the head file ${headFile(file)} is unreadable (edited or damaged)`})
-  else if (head !== undefined) {
-    const last = j.events.at(-1)
-    if (!last || last.seq < head.seq) {
-      const n = head.seq - (last ? last.seq : -1)
-      problems.push({
-        line: endLine,
-        seq: head.seq,
-        problem: `the journal ends ${last ? `at event ${last.seq}` : 'empty'} but its head recorded event ${head.seq}: ${n} event(s) were cut from the end`,
-      })
-    } else if (j.events[head.seq]?.hash !== head.hash) {
-      problems.push({
-        line: j.lines[head.seq] ?? endLine,
-        seq: head.seq,
-        problem: `event ${head.seq} is not the one the head recorded (the journal was rewritten or replaced from there)`,
-      })
-    }
-  }
-  problems.sort((a, b) => a.line - b.line)
-  return {ok: problems.length === 0, events: j.events.length, torn: j.torn, problems, head}
+  return verifyChain(readJournal(file), readHead(file), `the head file ${headFile(file)}`)
 }
 
 /**
@@ -257,29 +186,12 @@ export class JournalWriter {
   /** Builds the event (seq, time, actor, chain) now, in call order; resolves once it is fsynced. */
   append(e: NewEvent): Promise<JournalEvent> {
     if (this.failed) return Promise.reject(this.failed)
-    const clean: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(e)) {
-      if (v === undefined) continue
-      clean[k] =
-        typeof v === 'string'
-          ? this.redact(v)
-          : k === 'argv' && Array.isArray(v)
-            ? v.map((x) => this.redact(String(x)))
-            : k === 'check'
-              ? JSON.parse(this.redact(JSON.stringify(v)))
-              : v
-    }
     // Key order is fixed here (verification re-serialises the parsed line in the same order).
     const seq = this.seq++
-    const ordered = {
-      seq,
-      time: new Date().toISOString(),
-      type: e.type,
-      runId: this.runId,
-      ...clean,
-      actor: this.actor,
-      prev: this.prev,
-    } as Omit<JournalEvent, 'hash'>
+    const ordered = {seq, ...eventBody(e, this.runId, this.actor, this.redact), prev: this.prev} as Omit<
+      JournalEvent,
+      'hash'
+    >
     const hash = hashEvent(ordered)
     this.prev = hash
     const event = {...ordered, hash} as JournalEvent

@@ -1,0 +1,121 @@
+// The journal in PostgreSQL: the same events, hash chain and head as the journal file, one chain per plan id, in
+// migrate_state.events. Appends are group-committed like the file's: the events queued meanwhile go in one call of
+// migrate_state.append (which chains them under the head row's lock, committed asynchronously so the lock is held
+// for microseconds), then a synchronous commit of this runner's own row makes them durable: WAL is flushed in order,
+// so that flush covers the events. append() resolves only then: a step's "started" is durable before the step runs.
+// Runners on other machines append to the same chain at once; each event gets its place when it is committed.
+import {isMigrateError, MigrateError} from '../../errors.js'
+import type {JournalEvent} from '../../schema/state.js'
+import {type Actor, type ChainInput, eventBody, type JournalHead, type NewEvent, parseEventLine} from '../chain.js'
+import {SCHEMA} from './schema.js'
+import type {PgSession} from './session.js'
+
+/** Reads a plan's events and head. */
+export async function readPgJournal(
+  s: PgSession,
+  planId: string,
+): Promise<{input: ChainInput; head: JournalHead | undefined}> {
+  return s.run(async (c) => {
+    const rows = await c.query<{line: string}>(`SELECT line FROM ${SCHEMA}.events WHERE plan_id = $1 ORDER BY seq`, [
+      planId,
+    ])
+    const h = await c.query<{head_seq: string; head_hash: string}>(
+      `SELECT head_seq, head_hash FROM ${SCHEMA}.plans WHERE plan_id = $1`,
+      [planId],
+    )
+    const input: ChainInput = {events: [], lines: [], raw: [], torn: false, bad: []}
+    rows.rows.forEach((r, i) => {
+      const p = parseEventLine(r.line)
+      if (!p.ok) input.bad.push({line: i + 1, reason: p.reason})
+      else {
+        input.events.push(p.event)
+        input.lines.push(i + 1)
+        input.raw.push(p.raw)
+      }
+    })
+    const row = h.rows[0]
+    const head = row && Number(row.head_seq) >= 0 ? {seq: Number(row.head_seq), hash: row.head_hash} : undefined
+    return {input, head}
+  })
+}
+
+interface Pending {
+  body: string
+  event: Omit<JournalEvent, 'seq' | 'prev' | 'hash'>
+  resolve: (e: JournalEvent) => void
+  reject: (e: unknown) => void
+}
+
+export class PgJournal {
+  private queue: Pending[] = []
+  private flushing: Promise<void> | null = null
+  private failed: unknown = null
+  /** Called synchronously with each event as it is appended (its seq and hash are given at commit: -1 and ''). */
+  onAppend?: (e: JournalEvent) => void
+
+  constructor(
+    private readonly session: PgSession,
+    readonly planId: string,
+    readonly file: string,
+    readonly runId: string,
+    readonly redact: (s: string) => string,
+    readonly actor: Actor,
+  ) {}
+
+  append(e: NewEvent): Promise<JournalEvent> {
+    if (this.failed) return Promise.reject(this.failed)
+    const lost = this.session.lost
+    if (lost) return Promise.reject(lost)
+    const event = eventBody(e, this.runId, this.actor, this.redact)
+    this.onAppend?.({seq: -1, ...event, prev: '', hash: ''} as JournalEvent)
+    return new Promise<JournalEvent>((resolve, reject) => {
+      this.queue.push({body: JSON.stringify(event).slice(1, -1), event, resolve, reject})
+      if (!this.flushing) this.flushing = this.flush()
+    })
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue
+      this.queue = []
+      try {
+        const rows = await this.session.run(async (c) => {
+          const r = await c.query<{seq: string; prev: string; hash: string}>(
+            `SELECT seq, prev, hash FROM ${SCHEMA}.append($1, $2)`,
+            [this.planId, batch.map((b) => b.body)],
+          )
+          // The durable commit: WAL is flushed up to this commit, which lies after the events' own.
+          await c.query(
+            `INSERT INTO ${SCHEMA}.runners (plan_id, backend_pid, acked_seq) VALUES ($1, pg_backend_pid(), $2)
+             ON CONFLICT (plan_id, backend_pid) DO UPDATE SET acked_seq = excluded.acked_seq, at = now()`,
+            [this.planId, r.rows.at(-1)?.seq ?? -1],
+          )
+          return r.rows
+        })
+        batch.forEach((b, i) => {
+          const {seq, prev, hash} = rows[i]
+          b.resolve({seq: Number(seq), ...b.event, prev, hash} as JournalEvent)
+        })
+      } catch (error) {
+        this.failed = isMigrateError(error)
+          ? error
+          : new MigrateError(`cannot write the journal to ${this.file}: ${(error as Error).message}`, {
+              code: 'JOURNAL_WRITE_FAILED',
+              hint: 'Check the state backend (is it up, is the disk full?); nothing further was run',
+              cause: error,
+            })
+        for (const b of [...batch, ...this.queue]) b.reject(this.failed)
+        this.queue = []
+      }
+    }
+    this.flushing = null
+  }
+
+  async drain(): Promise<void> {
+    while (this.flushing) await this.flushing
+  }
+
+  async close(): Promise<void> {
+    await this.drain()
+  }
+}
