@@ -12,3 +12,10 @@ export const dateFlag = Flags.custom<string>({
     return input
   },
 })
+
+/** --state URL: the state backend (postgres://…, or file), over $MIGRATE_STATE and the plan's settings.state. */
+export const stateFlag = Flags.string({
+  description:
+    'state backend: postgres://USER@HOST:PORT/DB or postgres:///?service=NAME shared by every runner (password from PGPASSWORD, ~/.pgpass or the service file), or file (default: $MIGRATE_STATE, settings.state, else the journal beside the plan)',
+  helpValue: 'URL',
+})

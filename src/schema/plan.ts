@@ -194,6 +194,13 @@ export const PlanSettings = z.strictObject({
   testDays: z.number().int().nonnegative().default(7),
   /** Ranked rules; remove one to turn it off, reorder to change priority. */
   rules: z.array(RuleName).default(RuleName.options),
+  /** Where execute keeps the plan's state: absent, the journal file beside the plan; postgres://… a shared backend. */
+  state: z
+    .string()
+    .optional()
+    .describe(
+      'State backend of execute/rollback/status: absent (or "file") for the journal beside the plan; postgres://USER@HOST:PORT/DATABASE or postgres:///?service=NAME for a shared backend (never with a password: it comes from PGPASSWORD, ~/.pgpass or the service file). --state and MIGRATE_STATE override it.',
+    ),
 })
 export type PlanSettings = z.infer<typeof PlanSettings>
 export type PlanSettingsInput = z.input<typeof PlanSettings>

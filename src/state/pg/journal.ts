@@ -119,3 +119,44 @@ export class PgJournal {
     await this.drain()
   }
 }
+
+/**
+ * Appends events as they were written elsewhere (`migrate state push`): the same lines, seqs and hashes, continuing
+ * the plan's chain only where it ends now (its head must be `fromSeq - 1` with `prevHash`), all or none.
+ */
+export async function importPgEvents(
+  s: PgSession,
+  planId: string,
+  events: {seq: number; line: string; hash: string; prev: string}[],
+): Promise<void> {
+  await s.run(async (c) => {
+    await c.query('BEGIN')
+    try {
+      await c.query(`INSERT INTO ${SCHEMA}.plans (plan_id) VALUES ($1) ON CONFLICT DO NOTHING`, [planId])
+      const h = await c.query(`SELECT head_seq, head_hash FROM ${SCHEMA}.plans WHERE plan_id = $1 FOR UPDATE`, [planId])
+      const first = events[0]
+      if (Number(h.rows[0].head_seq) !== first.seq - 1 || h.rows[0].head_hash !== first.prev)
+        throw new MigrateError(
+          `the chain of plan ${planId} in ${s.loc.shown} moved on meanwhile (its head is event ${h.rows[0].head_seq})`,
+          {code: 'STATE_DIVERGED', hint: 'Another runner appended meanwhile: run `migrate state push` again'},
+        )
+      for (const e of events)
+        await c.query(`INSERT INTO ${SCHEMA}.events (plan_id, seq, line, hash) VALUES ($1, $2, $3, $4)`, [
+          planId,
+          e.seq,
+          e.line,
+          e.hash,
+        ])
+      const last = events[events.length - 1]
+      await c.query(`UPDATE ${SCHEMA}.plans SET head_seq = $2, head_hash = $3 WHERE plan_id = $1`, [
+        planId,
+        last.seq,
+        last.hash,
+      ])
+      await c.query('COMMIT')
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined)
+      throw e
+    }
+  })
+}
