@@ -3,7 +3,7 @@ import {BaseCommand} from '../src/cli/base-command.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {EXIT, MigrateError} from '../src/errors.js'
 import {formatStatus} from '../src/executor/view.js'
-import {planStatus, type StatusResult} from '../src/state/report.js'
+import {planStatus, type StatusResult} from '../src/executor/plan-status.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Show where every wave, application and step stands, derived from the plan journal.'

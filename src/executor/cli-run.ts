@@ -3,7 +3,7 @@
 import readline from 'node:readline'
 import {ApprovalDesk, parseBatchAnswer} from './approvals.js'
 import type {LiveView} from './live-view.js'
-import {killAllSteps} from './process.js'
+import {killAllSteps} from '../process/run.js'
 import {formatEventLine} from './view.js'
 import type {ExecEvent} from './types.js'
 

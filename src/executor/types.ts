@@ -2,7 +2,7 @@
 // prints; commands render these events with listr2, plain lines or NDJSON.
 import type {CheckResult} from '../health/types.js'
 import type {HealthCheck} from '../schema/template.js'
-import type {ProcessOptions, ProcessResult} from './process.js'
+import type {ProcessOptions, ProcessResult} from '../process/run.js'
 
 export type Severity = 'blocker' | 'warning' | 'info'
 

@@ -2,7 +2,7 @@
 // dry-run listing and the final summary. Pure formatting plus one listr2 adapter; commands choose and write.
 import {shellPath} from '../paths.js'
 import {printable} from '../runbook/printable.js'
-import type {StatusResult} from '../state/report.js'
+import type {StatusResult} from './plan-status.js'
 import type {AppOutcome, ExecEvent, Finding, WaveResult} from './types.js'
 
 export const OUTCOME_WORD: Record<AppOutcome, string> = {

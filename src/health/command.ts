@@ -1,5 +1,5 @@
 // command health check: exit code and, optionally, what the output contains or matches.
-import {describeFailure, runProcess} from '../executor/process.js'
+import {describeFailure, runProcess} from '../process/run.js'
 import type {HealthCheck} from '../schema/template.js'
 import type {CheckResult} from './types.js'
 

@@ -8,7 +8,7 @@ import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {verifyJournal} from '../../src/state/journal.js'
-import {planStatus} from '../../src/state/report.js'
+import {planStatus} from '../../src/executor/plan-status.js'
 import {lines, makePlanDir, template} from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')

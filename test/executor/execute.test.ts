@@ -10,7 +10,7 @@ import type {Inventory} from '../../src/schema/inventory.js'
 import {executeWave, rollbackWave} from '../../src/executor/engine.js'
 import type {ExecEvent} from '../../src/executor/types.js'
 import {readJournal} from '../../src/state/journal.js'
-import {planStatus} from '../../src/state/report.js'
+import {planStatus} from '../../src/executor/plan-status.js'
 import {lines, makePlanDir, NODE, template} from './helpers.js'
 
 const APPEND = 'require("fs").appendFileSync(process.argv[1], process.argv[2] + "\\n")'

@@ -8,7 +8,7 @@ import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {executeWave} from '../../src/executor/engine.js'
-import {whichProgram} from '../../src/executor/which.js'
+import {whichProgram} from '../../src/process/which.js'
 import {makePlanDir} from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')

@@ -9,7 +9,7 @@ import {describe, expect, it} from 'vitest'
 import {EXIT} from '../../src/errors.js'
 import {executeWave, rollbackWave} from '../../src/executor/engine.js'
 import type {ExecEvent} from '../../src/executor/types.js'
-import {planStatus} from '../../src/state/report.js'
+import {planStatus} from '../../src/executor/plan-status.js'
 import {lines, makePlanDir, NODE, template} from './helpers.js'
 
 const APPEND = 'require("fs").appendFileSync(process.argv[1], process.argv[2] + "\\n")'

@@ -8,7 +8,7 @@ import {executeWave, rollbackWave} from '../../src/executor/engine.js'
 import {EXIT} from '../../src/errors.js'
 import type {ExecEvent} from '../../src/executor/types.js'
 import {readJournal} from '../../src/state/journal.js'
-import {planStatus} from '../../src/state/report.js'
+import {planStatus} from '../../src/executor/plan-status.js'
 import {lines, makePlanDir, NODE, template} from './helpers.js'
 
 /** Appends its token, then (when `hang`) sleeps: a signal then lands after the side effect. */

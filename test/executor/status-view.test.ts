@@ -3,7 +3,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {executeWave} from '../../src/executor/engine.js'
 import {formatStatus} from '../../src/executor/view.js'
-import {planStatus} from '../../src/state/report.js'
+import {planStatus} from '../../src/executor/plan-status.js'
 import {makePlanDir, NODE, template} from './helpers.js'
 
 const EXAMPLE = path.resolve(import.meta.dirname, '../../plans/example')

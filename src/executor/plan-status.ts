@@ -2,13 +2,13 @@
 // what has not started yet), plus who holds the lock and whether the hash chain is intact.
 import {existsSync} from 'node:fs'
 import path from 'node:path'
-import {loadTemplate, unitsOf} from '../executor/context.js'
+import {loadTemplate, unitsOf} from './context.js'
 import {PLAN_FILES} from '../paths.js'
 import {loadKind} from '../schema/kinds.js'
 import type {Plan} from '../schema/plan.js'
-import {readJournal, verifyJournal, type VerifyResult} from './journal.js'
-import {holderAlive, readLock, type LockInfo} from './lock.js'
-import {appState, replay, type AppState, type AppStatus} from './status.js'
+import {readJournal, verifyJournal, type VerifyResult} from '../state/journal.js'
+import {holderAlive, readLock, type LockInfo} from '../state/lock.js'
+import {appState, replay, type AppState, type AppStatus} from '../state/status.js'
 import {badInput} from '../errors.js'
 
 export type WaveStatus = 'pending' | 'running' | 'in-progress' | 'done' | 'attention'

@@ -1,0 +1,187 @@
+// The machinery execute and rollback share: the run (plan, options, journal, signal, view), record() — the one way a
+// state change is journaled and then shown — the markers and pids of step processes, and small pure helpers.
+import {createHash, randomBytes} from 'node:crypto'
+import {realpathSync} from 'node:fs'
+import path from 'node:path'
+import {EXIT} from '../errors.js'
+import {runCheck as defaultRunCheck} from '../health/index.js'
+import {runProcess} from '../process/run.js'
+import {whichProgram} from '../process/which.js'
+import {redact} from '../runbook/vars.js'
+import {type JournalWriter, type NewEvent, readJournal} from '../state/journal.js'
+import {procStartTime} from '../state/proc.js'
+import {type AppState, appState, applyEvent, type Replay, replay, type StepState} from '../state/status.js'
+import type {AppWork, WavePrep} from './prepare.js'
+import type {AppOutcome, AppReport, ExecEvent, ExecuteOptions, ExecutorDeps, WaveResult} from './types.js'
+
+export const DEFAULT_CONCURRENCY = 4
+
+export interface Run {
+  prep: WavePrep
+  opts: ExecuteOptions
+  deps: ExecutorDeps
+  journal: JournalWriter
+  signal: AbortSignal
+  emit: (e: ExecEvent) => void
+  replayed: Replay
+  /** Redacts this wave's secrets. */
+  R: (s: string) => string
+  /** The answer for an application's servers, by APP/STEP: a per-server runbook asks once. */
+  groupAsks: Map<string, Promise<boolean>>
+}
+
+export function newRun(
+  prep: WavePrep,
+  opts: ExecuteOptions,
+  deps: ExecutorDeps,
+  journal: JournalWriter,
+  signal: AbortSignal,
+  emit: (e: ExecEvent) => void,
+): Run {
+  const replayed = replay(readJournal(journal.file).events)
+  journal.onAppend = (e) => applyEvent(replayed, e)
+  return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), groupAsks: new Map()}
+}
+
+/** A journal event of this run's wave (the wave is filled in). */
+export type WaveEvent = Omit<NewEvent, 'wave'>
+
+/**
+ * Journals an event (durable before it resolves), then shows `shown`, if any: a view never shows a state change the
+ * journal does not have yet.
+ */
+export async function record(run: Run, event: WaveEvent, shown?: ExecEvent): Promise<void> {
+  await run.journal.append({wave: run.prep.wave.number, ...event})
+  if (shown) run.emit(shown)
+}
+
+/** A unit's state as the journal (with every append of this run) says. */
+export function unitState(run: Run, w: AppWork): AppState {
+  return appState(
+    run.replayed,
+    run.prep.wave.number,
+    w.name,
+    w.template?.steps.map((s) => s.id),
+  )
+}
+
+/** " (run R by user@host pid P)" for a step an earlier run left open, or "". */
+export function whoRan(st: StepState): string {
+  return st.lastActor ? ` (run ${st.lastRun} by ${st.lastActor.user}@${st.lastActor.host} pid ${st.lastActor.pid})` : ''
+}
+
+/** The names a --approve/--skip-step/--retry-step APP/STEP may use for a unit: its own, and its application's. */
+export function refNames(w: AppWork): string[] {
+  return w.group !== undefined ? [w.name, w.group] : [w.name]
+}
+
+/** Matches `--approve STEP` / `--approve APP/STEP` style lists (APP: any of the unit's names). */
+export function matchesStep(
+  list: readonly string[] | undefined,
+  app: string | readonly string[],
+  step: string,
+): boolean {
+  const names = typeof app === 'string' ? [app] : app
+  return !!list && list.some((x) => x === step || names.some((n) => x === `${n}/${step}`))
+}
+
+/** Is the step named (as STEP or APP/STEP) in one of the run's --skip-step/--retry-step/--approve lists. */
+export function named(list: readonly string[] | undefined, w: AppWork, step: string): boolean {
+  return matchesStep(list, refNames(w), step)
+}
+
+export function newRunId(): string {
+  return `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`
+}
+
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve()
+    const t = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(t)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, {once: true})
+  })
+}
+
+export function defaultDeps(partial: Partial<ExecutorDeps> = {}): ExecutorDeps {
+  return {
+    runCommand: runProcess,
+    runCheck: defaultRunCheck,
+    sleep: abortableSleep,
+    which: (p) => whichProgram(p),
+    ...partial,
+  }
+}
+
+/** Names this plan in step markers: the same plan directory gives the same key, wherever it is run from. */
+export function planKey(planDir: string): string {
+  let real = path.resolve(planDir)
+  try {
+    real = realpathSync(real)
+  } catch {
+    /* not there: the resolved path */
+  }
+  return createHash('sha256').update(real).digest('hex').slice(0, 16)
+}
+
+/** The MIGRATE_STEP marker of a step's processes: PLANKEY|UNIT|STEP[|rollback]. */
+export function stepMarker(run: Run, w: AppWork, step: string, mode?: 'rollback'): string {
+  return `${planKey(run.prep.ctx.planDir)}|${w.name}|${step}${mode ? `|${mode}` : ''}`
+}
+
+/** Journals the pid and start time of a step's process (not awaited: the step runs meanwhile; order is kept). */
+export function journalProcess(run: Run, w: AppWork, step: string, mode?: 'rollback'): (pid: number) => void {
+  return (pid) => {
+    record(run, {
+      type: 'step-process',
+      app: w.name,
+      step,
+      pid,
+      startTime: procStartTime(pid),
+      ...(mode ? {mode} : {}),
+    }).catch(() => undefined)
+  }
+}
+
+export function summarize(apps: AppReport[]): WaveResult['summary'] {
+  const s: WaveResult['summary'] = {}
+  for (const a of apps) s[a.outcome] = (s[a.outcome] ?? 0) + 1
+  return s
+}
+
+/** "2 done, 1 rolled-back": the run-finished message. */
+export function summaryText(apps: AppReport[]): string {
+  return Object.entries(summarize(apps))
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ')
+}
+
+/** The wave's exit code: the most serious application outcome decides. */
+export function exitCodeFor(apps: AppReport[], interrupted: boolean): number {
+  const has = (o: AppOutcome): boolean => apps.some((a) => a.outcome === o)
+  if (interrupted || has('interrupted')) return EXIT.INTERRUPTED
+  if (has('needs-operator') || has('waiting-gate')) return EXIT.NEEDS_OPERATOR
+  if (has('failed') || has('rollback-failed') || has('finalized')) return EXIT.FAILURE
+  if (has('rolled-back')) return EXIT.ROLLED_BACK
+  if (has('held')) return EXIT.FAILURE
+  return EXIT.OK
+}
+
+/** Puts the values earlier runs captured ({{ steps.NAME }}) back into an application's scope. */
+export function restoreCaptures(w: AppWork, st: AppState): void {
+  for (const s of w.template?.steps ?? []) {
+    if (!s.capture) continue
+    const got = st.steps.find(
+      (x) =>
+        x.id === s.id && (x.status === 'succeeded' || x.status === 'rolling-back' || x.status === 'rollback-failed'),
+    )?.captured?.[s.capture]
+    if (got !== undefined) w.scope.values.set(`steps.${s.capture}`, got)
+  }
+}

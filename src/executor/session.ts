@@ -1,0 +1,196 @@
+// Before execute or rollback acts: the plan's lock, a journal that verifies, and no step process of a previous run
+// still running. The journal is opened for the run and closed (and the lock released) however the run ends.
+import {existsSync, rmSync, statSync} from 'node:fs'
+import {hostname} from 'node:os'
+import path from 'node:path'
+import {EXIT, MigrateError} from '../errors.js'
+import {PLAN_FILES} from '../paths.js'
+import {printable} from '../runbook/printable.js'
+import {redact} from '../runbook/vars.js'
+import {headFile, JournalWriter, readJournal, verifyJournal} from '../state/journal.js'
+import {acquireLock, describeLock, type Lock} from '../state/lock.js'
+import {findStepProcesses, sameProcessAlive} from '../state/proc.js'
+import {type Replay, replay} from '../state/status.js'
+import type {WavePrep} from './prepare.js'
+import {planKey} from './run.js'
+import type {CommonOptions, ExecEvent} from './types.js'
+
+interface Leftover {
+  pid: number
+  what: string
+  command?: string
+  startTime?: string
+}
+
+/**
+ * What the journal says of step processes: those whose step is finished (a daemon a step left behind on purpose is
+ * not a running step), as UNIT|STEP[|rollback], and the pids recorded for steps still open on this host.
+ */
+function journaledProcesses(r: Replay): {finished: Set<string>; recorded: Leftover[]} {
+  const finished = new Set<string>()
+  const recorded: Leftover[] = []
+  for (const [, apps] of r.waves) {
+    for (const [, a] of apps) {
+      for (const st of a.steps.values()) {
+        if (st.status === 'succeeded' || st.status === 'skipped') finished.add(`${a.name}|${st.id}`)
+        if (st.status === 'rolled-back') finished.add(`${a.name}|${st.id}|rollback`)
+        if (st.status === 'rolled-back' || st.status === 'rolling-back' || st.status === 'rollback-failed')
+          finished.add(`${a.name}|${st.id}`)
+        const open = st.status === 'running' || st.status === 'interrupted' || st.status === 'rolling-back'
+        if (st.process && st.process.host === hostname() && open)
+          recorded.push({pid: st.process.pid, startTime: st.process.startTime, what: `${a.name}/${st.id}`})
+      }
+    }
+  }
+  return {finished, recorded}
+}
+
+/** Step processes of this plan alive now: found by their marker, and by the pid and start time the journal recorded. */
+function liveLeftovers(key: string, finished: Set<string>, recorded: Leftover[]): Leftover[] {
+  const out: Leftover[] = findStepProcesses(`${key}|`)
+    .filter((p) => !finished.has(p.marker.slice(key.length + 1)))
+    .map((p) => ({
+      pid: p.pid,
+      what: p.marker.split('|').slice(1, 3).join('/') + (p.marker.endsWith('|rollback') ? ' (rollback)' : ''),
+      command: p.command,
+      startTime: p.startTime,
+    }))
+  for (const p of recorded) if (!out.some((o) => o.pid === p.pid) && sameProcessAlive(p.pid, p.startTime)) out.push(p)
+  return out
+}
+
+function nameLeftovers(l: Leftover[]): string {
+  return l.map((p) => `${p.what} (pid ${p.pid}${p.command ? `: ${printable(p.command).slice(0, 80)}` : ''})`).join(', ')
+}
+
+/**
+ * Processes of this plan's steps that outlived a previous run (a kill -9 of the CLI leaves its step running). A
+ * resume waits for them (up to MIGRATE_WAIT_FOR_STEPS seconds, 60 by default) and, if they are still there, stops
+ * naming them: a step must never run twice at once, idempotent or not.
+ */
+async function awaitLeftoverSteps(
+  planDir: string,
+  journalFile: string,
+  emit: (e: ExecEvent) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const key = planKey(planDir)
+  const {finished, recorded} = journaledProcesses(replay(readJournal(journalFile).events))
+  let left = liveLeftovers(key, finished, recorded)
+  if (left.length === 0) return
+  const waitS = Number(process.env.MIGRATE_WAIT_FOR_STEPS ?? 60)
+  emit({
+    type: 'preflight',
+    finding: {
+      severity: 'warning',
+      code: 'STEP_STILL_RUNNING',
+      message: `${left.length} process(es) of steps of a previous run are still running: ${nameLeftovers(left)}; waiting up to ${waitS}s for them to finish before anything runs`,
+    },
+  })
+  const until = performance.now() + waitS * 1000
+  while (left.length > 0 && performance.now() < until && !signal.aborted) {
+    await new Promise((res) => setTimeout(res, 100))
+    left = liveLeftovers(key, finished, recorded)
+  }
+  if (left.length === 0) return
+  throw new MigrateError(
+    `step processes of a previous run are still running: ${nameLeftovers(left)}; running anything now could run the same step twice at once`,
+    {
+      code: 'STEP_STILL_RUNNING',
+      exitCode: EXIT.NEEDS_OPERATOR,
+      hint: `Wait for them to finish, or stop them (\`kill -TERM ${left.map((p) => p.pid).join(' ')}\`), then run again; the journal then says whether each step needs --skip-step or --retry-step. Nothing was run`,
+      data: {processes: left},
+    },
+  )
+}
+
+/**
+ * Resuming means trusting the journal: which steps ran is read from it. One that does not verify (an edited or
+ * removed event, lines cut from its end, two runs' events interleaved) is refused before anything runs.
+ */
+function refuseUntrustedJournal(file: string, operation: string): void {
+  const v = verifyJournal(file)
+  if (v.ok) return
+  const first = v.problems[0]
+  throw new MigrateError(
+    `${operation} refused: the journal does not verify (${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}, the first at ${file}:${first.line}: ${first.problem}); resuming from it could rerun a step that already ran or skip one that did not`,
+    {
+      code: 'JOURNAL_TAMPERED',
+      exitCode: EXIT.FAILURE,
+      hint:
+        `\`migrate status --verify\` lists every problem. Restore ${path.basename(file)} and ${path.basename(headFile(file))} from a backup (or git) and run again; ` +
+        `if there is none, move both aside, check on the systems which steps took effect, and rerun with --skip-step for those (nothing was run now)`,
+      data: {problems: v.problems, file},
+    },
+  )
+}
+
+/** Says (and journals) that this run took over a stale lock or forced one. */
+async function noteReplacedLock(
+  lock: Lock,
+  journal: JournalWriter,
+  wave: number,
+  emit: (e: ExecEvent) => void,
+): Promise<void> {
+  if (!lock.replaced) return
+  const holder = lock.replaced.info ? describeLock(lock.replaced.info) : 'an unknown process'
+  const stale = lock.replaced.reason === 'stale'
+  emit({
+    type: 'preflight',
+    finding: stale
+      ? {
+          severity: 'info',
+          code: 'STALE_LOCK',
+          message: `took over the lock of ${holder}: that process is no longer running (a crash); resuming from the journal`,
+        }
+      : {
+          severity: 'warning',
+          code: 'LOCK_FORCED',
+          message: `--force-unlock removed the lock of ${holder}: if that run is still alive, both runs execute the same steps and interleave the journal`,
+        },
+  })
+  await journal.append({
+    type: 'lock-forced',
+    wave,
+    message: stale
+      ? `took over a stale lock of ${holder} (no longer running)`
+      : `--force-unlock: removed the lock of ${holder}; if it was still running, two runs overlapped`,
+  })
+}
+
+/** A run that did nothing (a rollback with nothing to undo) leaves no empty journal behind. */
+function removeIfEmpty(journalFile: string): void {
+  try {
+    if (statSync(journalFile).size === 0) {
+      rmSync(journalFile)
+      rmSync(headFile(journalFile), {force: true})
+    }
+  } catch {
+    // Not there: nothing to tidy.
+  }
+}
+
+export async function withLockAndJournal<T>(
+  prep: WavePrep,
+  opts: CommonOptions,
+  operation: string,
+  runId: string,
+  fn: (journal: JournalWriter, lock: Lock) => Promise<T>,
+): Promise<T> {
+  const emit = opts.emit ?? (() => undefined)
+  const lock = acquireLock(path.join(prep.ctx.planDir, PLAN_FILES.lock), operation, {force: opts.forceUnlock})
+  let journal: JournalWriter | undefined
+  const journalFile = path.join(prep.ctx.planDir, PLAN_FILES.journal)
+  const hadJournal = existsSync(journalFile)
+  try {
+    refuseUntrustedJournal(journalFile, operation)
+    await awaitLeftoverSteps(prep.ctx.planDir, journalFile, emit, opts.signal ?? new AbortController().signal)
+    journal = JournalWriter.open(journalFile, runId, (s) => redact(s, prep.secrets))
+    await noteReplacedLock(lock, journal, prep.wave.number, emit)
+    return await fn(journal, lock)
+  } finally {
+    if (journal) await journal.close().catch(() => undefined)
+    if (!hadJournal) removeIfEmpty(journalFile)
+    lock.release()
+  }
+}
