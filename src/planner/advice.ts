@@ -4,7 +4,7 @@
 // cadence already at its minimum is not shortened. Plus what the plan moves by the deadline as it stands.
 import {MigrateError, EXIT} from '../errors.js'
 import type {PlanSettings} from '../schema/plan.js'
-import type {AssignInput, Assignment} from './assign.js'
+import type {AssignInput, Assignment} from './waves.js'
 import {formatDay} from './calendar.js'
 import {CRIT_ORDER} from './model.js'
 

@@ -7,15 +7,10 @@ import {API_VERSION} from '../schema/common.js'
 import type {Inventory} from '../schema/inventory.js'
 import type {AppPlan, Plan, PlanSettings} from '../schema/plan.js'
 import {deadlineError, lastCutover} from './advice.js'
-import {
-  assignWaves,
-  checkPins,
-  groupAttrs,
-  rulesOf,
-  type AssignInput,
-  type Assignment,
-  type FixedWave,
-} from './assign.js'
+import {checkPins, groupAttrs} from './group-attrs.js'
+import {rulesOf} from './rule-ranking.js'
+import {assignWaves} from './wave-scheduler.js'
+import type {AssignInput, Assignment, FixedWave} from './waves.js'
 import {Calendar, dayOfIso, formatDay} from './calendar.js'
 import {buildGroups, describeGroup, groupName, type GroupGraph} from './graph.js'
 import {managedParams, managedRequires, managedTemplate} from './managed.js'
@@ -78,7 +73,7 @@ export function assemble(
   const model = buildModel(inventory, settings)
   lap('model')
   const rules = rulesOf(settings)
-  const gg = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
+  const graph = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
   lap('groups')
 
   // Waves that have started keep their applications and dates.
@@ -104,11 +99,11 @@ export function assemble(
       }
     }
   }
-  const at = groupAttrs(model, gg, cal, fixedOfApp)
-  const ub = checkPins(model, gg, at)
+  const attrs = groupAttrs(model, graph, fixedOfApp)
+  const latestWave = checkPins(model, graph, attrs)
   const priorWaves =
-    prior && sameSettings(prior.plan.settings, settings) ? priorWavesOf(model, gg, prior.plan) : undefined
-  const input: AssignInput = {model, gg, at, ub, cal, fixedWaves, prior: priorWaves}
+    prior && sameSettings(prior.plan.settings, settings) ? priorWavesOf(model, graph, prior.plan) : undefined
+  const input: AssignInput = {model, graph, attrs, latestWave, cal, fixedWaves, prior: priorWaves}
   const asg = assignChecked(input)
   if (cal.deadlineDay !== undefined && lastCutover(asg) > cal.deadlineDay)
     throw deadlineError(input, asg, (s) => assignWith(input, s))
@@ -116,7 +111,7 @@ export function assemble(
 
   const appWave = new Int32Array(model.apps.length)
   model.apps.forEach((_, a) => {
-    const g = gg.groupOf[a]
+    const g = graph.groupOf[a]
     appWave[a] = g >= 0 ? asg.waveOf[g] : 0
   })
   const waveDay = (w: number): number => {
@@ -124,11 +119,11 @@ export function assemble(
     return s.fixed ? s.fixed.cutoverDay : s.schedule!.slot.day
   }
   const tally = finalTally(model, appWave, asg.waves.length)
-  const placement: Placement = {model, gg, at, asg, appWave, tally, waveDay, prior: priorWaves}
+  const placement: Placement = {model, graph, attrs, asg, appWave, tally, waveDay, prior: priorWaves}
   markPilots(placement)
   const quality = measure(
     model,
-    gg,
+    graph,
     appWave,
     asg.waves.map((s) => ({
       number: s.number,
@@ -180,12 +175,12 @@ function assignChecked(input: AssignInput): Assignment {
 function assignWith(input: AssignInput, settings: PlanSettings): Assignment {
   const model: EstateModel = {...input.model, settings}
   const fixedOfApp = new Map<number, number>()
-  input.gg.groupOf.forEach((g, a) => {
-    if (g >= 0 && input.at.fixed[g]) fixedOfApp.set(a, input.at.fixed[g])
+  input.graph.groupOf.forEach((g, a) => {
+    if (g >= 0 && input.attrs.fixed[g]) fixedOfApp.set(a, input.attrs.fixed[g])
   })
-  const at = groupAttrs(model, input.gg, input.cal, fixedOfApp)
-  const ub = checkPins(model, input.gg, at)
-  return assignChecked({...input, model, at, ub, cal: new Calendar(settings)})
+  const attrs = groupAttrs(model, input.graph, fixedOfApp)
+  const latestWave = checkPins(model, input.graph, attrs)
+  return assignChecked({...input, model, attrs, latestWave, cal: new Calendar(settings)})
 }
 
 function sameSettings(a: PlanSettings, b: PlanSettings): boolean {
@@ -203,12 +198,12 @@ function stableJson(x: unknown): string {
 }
 
 /** The previous plan's wave of each group: the earliest of its applications' (0 when none of them was placed). */
-function priorWavesOf(model: EstateModel, gg: GroupGraph, plan: Plan): Int32Array {
-  const out = new Int32Array(gg.count)
+function priorWavesOf(model: EstateModel, graph: GroupGraph, plan: Plan): Int32Array {
+  const out = new Int32Array(graph.count)
   for (const ap of plan.applications) {
     const a = model.appIndex.get(ap.name)
     if (a === undefined || ap.wave === null) continue
-    const g = gg.groupOf[a]
+    const g = graph.groupOf[a]
     if (g >= 0 && (out[g] === 0 || ap.wave < out[g])) out[g] = ap.wave
   }
   return out
@@ -217,14 +212,14 @@ function priorWavesOf(model: EstateModel, gg: GroupGraph, plan: Plan): Int32Arra
 /** The three latest-moving dependencies of application a outside its group (then the heaviest), as a reason. */
 function dependsOn(
   model: EstateModel,
-  gg: GroupGraph,
+  graph: GroupGraph,
   appWave: Int32Array,
   a: number,
   outStart: Int32Array,
   outList: Int32Array,
 ): string | undefined {
   const {edges} = model
-  const g = gg.groupOf[a]
+  const g = graph.groupOf[a]
   const top = [-1, -1, -1]
   let others = 0
   const better = (e: number, f: number): boolean => {
@@ -237,7 +232,7 @@ function dependsOn(
   for (let k = outStart[a]; k < outStart[a + 1]; k++) {
     const e = outList[k]
     const b = edges.to[e]
-    if (!appWave[b] || gg.groupOf[b] === g) continue
+    if (!appWave[b] || graph.groupOf[b] === g) continue
     others++
     let x = e
     for (let t = 0; t < 3; t++) {
@@ -255,26 +250,26 @@ function dependsOn(
 }
 
 function notBeforeBroken(input: AssignInput, asg: Assignment): boolean {
-  const {gg, at} = input
-  for (let g = 0; g < gg.count; g++) {
-    if (at.notBefore[g] === Number.NEGATIVE_INFINITY || at.pin[g] || at.fixed[g]) continue
+  const {graph, attrs} = input
+  for (let g = 0; g < graph.count; g++) {
+    if (attrs.notBefore[g] === Number.NEGATIVE_INFINITY || attrs.pin[g] || attrs.fixed[g]) continue
     const s = asg.waves[asg.waveOf[g] - 1]
-    if (s.schedule && s.schedule.slot.day < at.notBefore[g]) return true
+    if (s.schedule && s.schedule.slot.day < attrs.notBefore[g]) return true
   }
   return false
 }
 
 function checkPinDates(input: AssignInput, asg: Assignment): void {
-  const {gg, at, model} = input
-  const name = (g: number) => model.apps[gg.members[g][0]].name
-  for (let g = 0; g < gg.count; g++) {
-    if (at.notBefore[g] === Number.NEGATIVE_INFINITY) continue
+  const {graph, attrs, model} = input
+  const name = (g: number) => model.apps[graph.members[g][0]].name
+  for (let g = 0; g < graph.count; g++) {
+    if (attrs.notBefore[g] === Number.NEGATIVE_INFINITY) continue
     const s = asg.waves[asg.waveOf[g] - 1]
     const day = s.fixed ? s.fixed.cutoverDay : s.schedule!.slot.day
-    if (day >= at.notBefore[g]) continue
-    if (at.pin[g]) {
+    if (day >= attrs.notBefore[g]) continue
+    if (attrs.pin[g]) {
       throw badInput(
-        `"${name(g)}" is pinned to wave ${at.pin[g]}, which cuts over on ${formatDay(day)}, but also not before ${formatDay(at.notBefore[g])}`,
+        `"${name(g)}" is pinned to wave ${attrs.pin[g]}, which cuts over on ${formatDay(day)}, but also not before ${formatDay(attrs.notBefore[g])}`,
         'PIN_CONFLICT',
         'Pin it to a later wave, or drop one of the two in settings.pins',
       )
@@ -285,11 +280,11 @@ function checkPinDates(input: AssignInput, asg: Assignment): void {
     const queue = [g]
     for (let q = 0; q < queue.length && culprit < 0; q++) {
       const v = queue[q]
-      for (let k = gg.succStart[v]; k < gg.succStart[v + 1]; k++) {
-        const t = gg.succList[k]
+      for (let k = graph.succStart[v]; k < graph.succStart[v + 1]; k++) {
+        const t = graph.succList[k]
         if (seen.has(t)) continue
         seen.add(t)
-        if (at.pin[t] || at.fixed[t]) {
+        if (attrs.pin[t] || attrs.fixed[t]) {
           culprit = t
           break
         }
@@ -297,7 +292,7 @@ function checkPinDates(input: AssignInput, asg: Assignment): void {
       }
     }
     throw badInput(
-      `"${name(g)}" may not move before ${formatDay(at.notBefore[g])}, but ${culprit >= 0 ? `"${name(culprit)}", which depends on it, is ${at.pin[culprit] ? 'pinned to' : 'already running in'} wave ${at.pin[culprit] || at.fixed[culprit]}` : `it had to move in wave ${asg.waveOf[g]}`} (cutover ${formatDay(day)})`,
+      `"${name(g)}" may not move before ${formatDay(attrs.notBefore[g])}, but ${culprit >= 0 ? `"${name(culprit)}", which depends on it, is ${attrs.pin[culprit] ? 'pinned to' : 'already running in'} wave ${attrs.pin[culprit] || attrs.fixed[culprit]}` : `it had to move in wave ${asg.waveOf[g]}`} (cutover ${formatDay(day)})`,
       'PIN_CONTRADICTS_ORDER',
       'A dependency target moves in the same or an earlier wave: move the pin to a later wave, or drop the notBefore date in settings.pins',
     )
@@ -305,7 +300,7 @@ function checkPinDates(input: AssignInput, asg: Assignment): void {
 }
 
 function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
-  const {model, gg, appWave} = placement
+  const {model, graph, appWave} = placement
   const {inventory, settings, edges} = model
   const sizers = {aws: new Sizer(catalogs.aws), alicloud: new Sizer(catalogs.alicloud)}
   // Outgoing dependencies per application, heaviest first, for the reasons.
@@ -323,7 +318,7 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
   }
   const pinOf = new Map(settings.pins.map((p) => [p.app, p]))
   return model.apps.map((n, a) => {
-    const g = gg.groupOf[a]
+    const g = graph.groupOf[a]
     const w = appWave[a]
     const sizer = sizers[n.cloud]
     const target = {cloud: n.cloud, region: n.region}
@@ -379,15 +374,21 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
       reasons.push(`${n.strategyReason}: stays out of the waves`)
     } else {
       reasons.push(
-        placementReason(placement, a, afterOf, pinOf.get(n.name), dependsOn(model, gg, appWave, a, outStart, outList)),
+        placementReason(
+          placement,
+          a,
+          afterOf,
+          pinOf.get(n.name),
+          dependsOn(model, graph, appWave, a, outStart, outList),
+        ),
       )
-      const ms = gg.members[g]
+      const ms = graph.members[g]
       if (ms.length > 1)
         reasons.push(
           `moves with ${describeGroup(
             model,
             ms.filter((x) => x !== a),
-            gg.why[g],
+            graph.why[g],
           ).replace(/^move group /, '')}`,
         )
       reasons.push(n.strategyReason)
@@ -400,7 +401,7 @@ function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
     const out: AppPlan = {
       name: n.name,
       wave: w || null,
-      moveGroup: g >= 0 ? groupName(model, gg.members[g]) : n.name,
+      moveGroup: g >= 0 ? groupName(model, graph.members[g]) : n.name,
       strategy: n.strategy,
       template,
       target,

@@ -14,7 +14,7 @@ import type {PathIssue} from '../schema/issues.js'
 import type {Plan} from '../schema/plan.js'
 import {PLAN_FILES, TEMPLATES_DIR} from '../paths.js'
 import {startedWaves} from '../state/started-waves.js'
-import {rulesOf} from './assign.js'
+import {rulesOf} from './rule-ranking.js'
 import {formatDay, localOfIso, parseDay, type Calendar} from './calendar.js'
 import {checkSettings, checkWaveCalendar} from './check-calendar.js'
 import {buildGroups, describeGroup, type GroupGraph} from './graph.js'
@@ -413,9 +413,9 @@ function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<str
       hint: 'Re-plan (`migrate plan`) so every application gets a wave',
     })
   const rules = rulesOf(plan.settings)
-  let gg: GroupGraph
+  let graph: GroupGraph
   try {
-    gg = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
+    graph = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
   } catch (error) {
     issues.push({
       path: ['settings', 'constraints'],
@@ -426,8 +426,8 @@ function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<str
   }
   const waveOf = (a: number) => plan.applications[appIndex.get(model.apps[a].name) ?? -1]?.wave ?? null
   // Move groups whole.
-  for (let g = 0; g < gg.count; g++) {
-    const ms = gg.members[g]
+  for (let g = 0; g < graph.count; g++) {
+    const ms = graph.members[g]
     if (ms.length < 2) continue
     const first = ms.map(waveOf).find((w) => w !== null) ?? null
     const waves = [...new Set(ms.map(waveOf).filter((w): w is number => w !== null))].sort((x, y) => x - y)
@@ -438,7 +438,7 @@ function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<str
       issues.push({
         path: ['applications', appIndex.get(model.apps[a].name)!, 'wave'],
         code: 'MOVE_GROUP_SPLIT',
-        message: `${describeGroup(model, ms, gg.why[g])} is split across waves ${waves.join(' and ')}: "${model.apps[a].name}" is in wave ${w}`,
+        message: `${describeGroup(model, ms, graph.why[g])} is split across waves ${waves.join(' and ')}: "${model.apps[a].name}" is in wave ${w}`,
         hint: `Put "${model.apps[a].name}" in wave ${first} with the others (they depend on each other too closely to run on two sites)`,
       })
     }
@@ -449,7 +449,7 @@ function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<str
     for (let e = 0; e < edges.count; e++) {
       const a = edges.from[e]
       const b = edges.to[e]
-      if (gg.groupOf[a] < 0 || gg.groupOf[b] < 0 || gg.groupOf[a] === gg.groupOf[b]) continue
+      if (graph.groupOf[a] < 0 || graph.groupOf[b] < 0 || graph.groupOf[a] === graph.groupOf[b]) continue
       const wf = waveOf(a)
       const wt = waveOf(b)
       if (wf !== null && wt !== null && wt > wf)

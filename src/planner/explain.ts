@@ -3,7 +3,9 @@
 // confidence with the figures behind them.
 import type {PlanSettings, Wave} from '../schema/plan.js'
 import type {AppPlan} from '../schema/plan.js'
-import {rulesOf, type Assignment, type GroupAttrs, type WaveSlot} from './assign.js'
+import type {GroupAttrs} from './group-attrs.js'
+import {rulesOf} from './rule-ranking.js'
+import type {Assignment, WaveSlot} from './waves.js'
 import {formatDay, type Calendar} from './calendar.js'
 import type {GroupGraph} from './graph.js'
 import {CRIT_ORDER, type EstateModel} from './model.js'
@@ -16,8 +18,8 @@ const ordinal = (k: number) => (k < 4 ? ORDINAL[k] : `${k}th`)
 /** The final placement and what the explanations need of it. */
 export interface Placement {
   model: EstateModel
-  gg: GroupGraph
-  at: GroupAttrs
+  graph: GroupGraph
+  attrs: GroupAttrs
   asg: Assignment
   appWave: Int32Array
   /** Indexed per environment, over the final placement. */
@@ -126,14 +128,15 @@ function whyNotIn(
   c: number,
   a: number,
 ): {kind: string; text: (ws: number[]) => string} | undefined {
-  const {model, at, asg, tally, waveDay} = p
+  const {model, attrs, asg, tally, waveDay} = p
   const s = model.settings
   const rules = rulesOf(s)
   const slot = asg.waves[c - 1]
   const n = model.apps[a]
-  const env = at.env[g]
+  const env = attrs.env[g]
   if (slot.fixed) return {kind: 'started', text: (ws) => `${ranges(ws)} had started`}
-  if (at.notBefore[g] > waveDay(c)) return {kind: 'notBefore', text: () => `not before ${formatDay(at.notBefore[g])}`}
+  if (attrs.notBefore[g] > waveDay(c))
+    return {kind: 'notBefore', text: () => `not before ${formatDay(attrs.notBefore[g])}`}
   const other = envOf(tally, c)
   if (rules.env && other !== undefined && other !== env) {
     const names = (ws: number[]) =>
@@ -152,7 +155,7 @@ function whyNotIn(
     }
   }
   const k = envIndexAt(p, c, env)
-  if (rules.critical && k <= s.ramp.earlyWaves && at.blocked[g]) {
+  if (rules.critical && k <= s.ramp.earlyWaves && attrs.blocked[g]) {
     const what =
       n.crit >= CRIT_ORDER.high
         ? `${n.app.criticality} criticality`
@@ -171,25 +174,25 @@ function whyNotIn(
   const cap = s.capacity
   if (rules.capacity) {
     const what =
-      slot.apps + at.apps[g] > cap.apps
+      slot.apps + attrs.apps[g] > cap.apps
         ? 'applications'
-        : slot.servers + at.servers[g] > cap.servers
+        : slot.servers + attrs.servers[g] > cap.servers
           ? 'servers'
-          : slot.dataGiB + at.dataGiB[g] > cap.dataTiB * 1024
+          : slot.dataGiB + attrs.dataGiB[g] > cap.dataTiB * 1024
             ? 'data'
-            : slot.crit + at.crit[g] > cap.critical
+            : slot.crit + attrs.crit[g] > cap.critical
               ? 'critical applications'
               : ''
     if (what) return {kind: `capacity ${what}`, text: (ws) => `capacity (${what}) full in ${ranges(ws)}`}
   }
   if (rules.smallEarly && k <= s.ramp.earlyWaves) {
-    if (slot.servers + at.servers[g] > s.ramp.earlyServers)
+    if (slot.servers + attrs.servers[g] > s.ramp.earlyServers)
       return {
         kind: 'ramp',
         text: (ws) =>
           `${ranges(ws)} ${ws.length === 1 ? 'is an early' : 'are early'} ${ENV_NAMES[env]} wave${ws.length === 1 ? '' : 's'} (at most ${s.ramp.earlyServers} servers)`,
       }
-    if (k === 1 && s.pilot.apps > 0 && slot.apps + at.apps[g] > s.pilot.apps)
+    if (k === 1 && s.pilot.apps > 0 && slot.apps + attrs.apps[g] > s.pilot.apps)
       return {
         kind: 'pilot',
         text: (ws) =>
@@ -209,7 +212,7 @@ function whyNotIn(
 
 /** Days the dependencies of group g's applications would spend split across sites with g in wave c. */
 function splitDays(p: Placement, g: number, c: number): number {
-  const {model, gg, appWave, waveDay} = p
+  const {model, graph, appWave, waveDay} = p
   if (!p.adjacency) {
     const {edges} = model
     const n = model.apps.length
@@ -230,10 +233,10 @@ function splitDays(p: Placement, g: number, c: number): number {
   const {start, list} = p.adjacency
   const dc = waveDay(c)
   let sum = 0
-  for (const a of gg.members[g]) {
+  for (const a of graph.members[g]) {
     for (let k = start[a]; k < start[a + 1]; k++) {
       const b = list[k]
-      if (gg.groupOf[b] === g || !appWave[b]) continue
+      if (graph.groupOf[b] === g || !appWave[b]) continue
       sum += Math.abs(dc - waveDay(appWave[b]))
     }
   }
@@ -248,9 +251,9 @@ export function placementReason(
   pin: PlanSettings['pins'][number] | undefined,
   deps: string | undefined,
 ): string {
-  const {model, gg, asg, appWave, tally} = p
+  const {model, graph, asg, appWave, tally} = p
   const s = model.settings
-  const g = gg.groupOf[a]
+  const g = graph.groupOf[a]
   const w = appWave[a]
   const slot = asg.waves[w - 1]
   const env = model.apps[a].env
@@ -258,7 +261,7 @@ export function placementReason(
   if (slot.fixed) parts.push('the wave had started before this re-plan: kept')
   else if (slot.pilot)
     parts.push(
-      `${w === 1 ? 'pilot' : `${ENV_NAMES[env]} pilot`}: the first ${ENV_NAMES[env]} wave, low-risk applications that exercise runbooks ${p.at.teach[g] > 0 ? `${Math.round(p.at.teach[g])} application${p.at.teach[g] === 1 ? '' : 's'} use` : 'in use'}`,
+      `${w === 1 ? 'pilot' : `${ENV_NAMES[env]} pilot`}: the first ${ENV_NAMES[env]} wave, low-risk applications that exercise runbooks ${p.attrs.teach[g] > 0 ? `${Math.round(p.attrs.teach[g])} application${p.attrs.teach[g] === 1 ? '' : 's'} use` : 'in use'}`,
     )
   if (pin?.wave) parts.push(`pinned to wave ${pin.wave}`)
   if (pin?.notBefore) parts.push(`pinned after ${pin.notBefore}`)
@@ -269,8 +272,8 @@ export function placementReason(
   }
   // Why not an earlier wave: each earlier wave its dependencies allow, grouped by what stops it.
   let lo = 1
-  for (let k = gg.predStart[g]; k < gg.predStart[g + 1]; k++)
-    lo = Math.max(lo, asg.waveOf[gg.predList[k]] + gg.predStrict[k])
+  for (let k = graph.predStart[g]; k < graph.predStart[g + 1]; k++)
+    lo = Math.max(lo, asg.waveOf[graph.predList[k]] + graph.predStrict[k])
   if (!slot.fixed && !pin?.wave) {
     const byKind = new Map<string, {text: (ws: number[]) => string; ws: number[]}>()
     let free: number[] = []
@@ -307,7 +310,7 @@ export function placementReason(
       parts.push(
         `in the ${ordinal(k)} ${ENV_NAMES[env]} wave despite ${n.crit >= CRIT_ORDER.high ? `${n.app.criticality} criticality` : 'high complexity'}: the rule critical-not-early gives way (no single move or swap of applications would remove a violation)`,
       )
-    } else if (rules.critical && p.at.blocked[g]) {
+    } else if (rules.critical && p.attrs.blocked[g]) {
       parts.push(
         `in the ${ordinal(k)} ${ENV_NAMES[env]} wave with a critical or complex application of its move group (critical-not-early gives way)`,
       )
@@ -355,7 +358,7 @@ function timesOf(slot: WaveSlot, cal: Calendar): WaveTimes {
 
 /** The waves of the plan with their risk and confidence, each reason computed from the wave's final contents. */
 export function buildWaves(p: Placement, apps: AppPlan[], cal: Calendar): Wave[] {
-  const {model, gg, asg, appWave, tally} = p
+  const {model, graph, asg, appWave, tally} = p
   const {settings, edges} = model
   const cap = settings.capacity
   const splitPerWave = new Map<number, number>()
@@ -370,7 +373,7 @@ export function buildWaves(p: Placement, apps: AppPlan[], cal: Calendar): Wave[]
   const out: Wave[] = []
   for (const slot of asg.waves) {
     const members: number[] = []
-    for (const g of slot.groups) for (const a of gg.members[g]) members.push(a)
+    for (const g of slot.groups) for (const a of graph.members[g]) members.push(a)
     members.sort((x, y) => x - y)
     const names = members.map((a) => model.apps[a].name)
     const envs = new Set(members.map((a) => model.apps[a].env))
@@ -472,7 +475,7 @@ export function buildWaves(p: Placement, apps: AppPlan[], cal: Calendar): Wave[]
         `${soft} early-wave or environment rule${soft === 1 ? '' : 's'} give${soft === 1 ? 's' : ''} way in this wave`,
       )
     }
-    const pinned = members.filter((a) => p.at.pin[gg.groupOf[a]] === slot.number).map((a) => model.apps[a].name)
+    const pinned = members.filter((a) => p.attrs.pin[graph.groupOf[a]] === slot.number).map((a) => model.apps[a].name)
     if (pinned.length) conf.push(`pinned here: ${list(pinned)}`)
     confidence = Math.max(1, confidence)
     if (conf.length === 0)

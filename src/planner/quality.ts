@@ -3,7 +3,7 @@
 // applications ordered by criticality (least critical first), packed into waves by capacity, same calendar.
 import type {Inventory} from '../schema/inventory.js'
 import type {Plan, PlanSettings} from '../schema/plan.js'
-import {scheduleWave} from './assign.js'
+import {scheduleWave} from './wave-schedule.js'
 import {Calendar, dayOfIso} from './calendar.js'
 import {buildGroups, type GroupGraph} from './graph.js'
 import {buildModel, CRIT_ORDER, ENV_ORDER, type EstateModel} from './model.js'
@@ -47,7 +47,7 @@ export interface WaveFacts {
 /** Measures an assignment (appWave[a] = wave number, 0 = out of the waves). */
 export function measure(
   model: EstateModel,
-  gg: GroupGraph,
+  graph: GroupGraph,
   appWave: Int32Array,
   waves: WaveFacts[],
   cal: Calendar,
@@ -61,7 +61,7 @@ export function measure(
   for (const w of waves) byNumber.set(w.number, w)
   const day = (w: number) => byNumber.get(w)?.cutoverDay ?? cal.startDay
   // Move groups split.
-  for (const ms of gg.members) {
+  for (const ms of graph.members) {
     const first = appWave[ms[0]]
     if (ms.some((a) => appWave[a] !== first)) v['move-groups-together']++
   }
@@ -154,7 +154,7 @@ export function measure(
 /** Quality of a written (possibly hand-edited) plan against its inventory. */
 export function planQuality(plan: Plan, inventory: Inventory): Quality {
   const model = buildModel(inventory, plan.settings)
-  const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
+  const graph = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
   const cal = new Calendar(plan.settings)
   const appWave = new Int32Array(model.apps.length)
   for (const a of plan.applications) {
@@ -166,7 +166,7 @@ export function planQuality(plan: Plan, inventory: Inventory): Quality {
     cutoverDay: dayOfIso(cal.timeZone, w.cutover.start),
     inBlackout: cal.cutoverBlackout(w.cutover.start, w.cutover.end) !== undefined,
   }))
-  return measure(model, gg, appWave, waves, cal)
+  return measure(model, graph, appWave, waves, cal)
 }
 
 /** The baseline: in-scope applications by criticality (then name), packed into waves up to capacity. */
@@ -180,7 +180,7 @@ export function baselinePlacement(
   settings: PlanSettings,
 ): {waves: Map<string, number>; quality: Quality} {
   const model = buildModel(inventory, settings)
-  const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
+  const graph = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
   const cal = new Calendar(settings)
   const cap = settings.capacity
   const order = model.apps.map((_, i) => i).filter((i) => model.apps[i].inScope)
@@ -223,7 +223,7 @@ export function baselinePlacement(
   model.apps.forEach((n, a) => {
     appWave[a] && placed.set(n.name, appWave[a])
   })
-  return {waves: placed, quality: measure(model, gg, appWave, waves, cal)}
+  return {waves: placed, quality: measure(model, graph, appWave, waves, cal)}
 }
 
 /** The ramp limits of the settings: the first waves of each environment, and its first wave's size. */
@@ -237,27 +237,27 @@ export function rampOf(s: PlanSettings): RampLimits {
  */
 export function swapGain(plan: Plan, inventory: Inventory): {gain: number; move?: string} {
   const model = buildModel(inventory, plan.settings)
-  const gg = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
+  const graph = buildGroups(model, {mergeLinks: true, dependencyOrder: true})
   const cal = new Calendar(plan.settings)
-  const waveOf = new Int32Array(gg.count)
+  const waveOf = new Int32Array(graph.count)
   for (const a of plan.applications) {
     const i = model.appIndex.get(a.name)
-    if (i !== undefined && a.wave !== null && gg.groupOf[i] >= 0) waveOf[gg.groupOf[i]] = a.wave
+    if (i !== undefined && a.wave !== null && graph.groupOf[i] >= 0) waveOf[graph.groupOf[i]] = a.wave
   }
   const days = new Map(plan.waves.map((w) => [w.number, dayOfIso(cal.timeZone, w.cutover.start)]))
-  const frozen = new Uint8Array(gg.count)
-  const notBefore = new Float64Array(gg.count).fill(Number.NEGATIVE_INFINITY)
+  const frozen = new Uint8Array(graph.count)
+  const notBefore = new Float64Array(graph.count).fill(Number.NEGATIVE_INFINITY)
   for (const p of plan.settings.pins) {
     const i = model.appIndex.get(p.app)
-    if (i === undefined || gg.groupOf[i] < 0) continue
-    if (p.wave !== undefined) frozen[gg.groupOf[i]] = 1
+    if (i === undefined || graph.groupOf[i] < 0) continue
+    if (p.wave !== undefined) frozen[graph.groupOf[i]] = 1
     if (p.notBefore !== undefined)
-      notBefore[gg.groupOf[i]] = Math.max(notBefore[gg.groupOf[i]], dayOfIso(cal.timeZone, p.notBefore))
+      notBefore[graph.groupOf[i]] = Math.max(notBefore[graph.groupOf[i]], dayOfIso(cal.timeZone, p.notBefore))
   }
   const c = plan.settings.capacity
   const search = new SwapSearch({
     model,
-    gg,
+    graph,
     waveOf,
     waves: plan.waves.reduce((m, w) => Math.max(m, w.number), 0),
     day: (w) => days.get(w) ?? cal.startDay,
@@ -268,10 +268,10 @@ export function swapGain(plan: Plan, inventory: Inventory): {gain: number; move?
     rules: {env: true, devFirst: true, critical: true, smallEarly: true},
   })
   let best: {gain: number; move?: string} = {gain: 0}
-  for (let g = 0; g < gg.count; g++) {
+  for (let g = 0; g < graph.count; g++) {
     const m = search.bestFor(g, false)
     if (m && m.gain > best.gain) {
-      const name = (x: number) => model.apps[gg.members[x][0]].name
+      const name = (x: number) => model.apps[graph.members[x][0]].name
       best = {
         gain: m.gain,
         move:

@@ -7,7 +7,7 @@ import {ENVS, WaveTally, type RampLimits, type SoftRules} from './tally.js'
 
 export interface SwapSetup {
   model: EstateModel
-  gg: GroupGraph
+  graph: GroupGraph
   /** Wave of each group (1-based); changed in place by `apply`. */
   waveOf: Int32Array
   waves: number
@@ -51,15 +51,15 @@ export class SwapSearch {
   slow = 0
 
   constructor(readonly s: SwapSetup) {
-    const {model, gg, waveOf, waves} = s
-    const G = gg.count
+    const {model, graph, waveOf, waves} = s
+    const G = graph.count
     this.gEnv = new Int32Array(G * ENVS * 3)
     this.gApps = new Int32Array(G)
     this.gServers = new Int32Array(G)
     this.gData = new Float64Array(G)
     this.gCrit = new Int32Array(G)
     for (let g = 0; g < G; g++) {
-      for (const a of gg.members[g]) {
+      for (const a of graph.members[g]) {
         const n = model.apps[a]
         const i = (g * ENVS + n.env) * 3
         this.gEnv[i]++
@@ -104,11 +104,11 @@ export class SwapSearch {
 
   /** Dependency order and `before` constraints for group x at wave w, with g at b and h at a. */
   private ordered(x: number, w: number, g: number, b: number, h: number, a: number): boolean {
-    const gg = this.s.gg
-    for (let k = gg.predStart[x]; k < gg.predStart[x + 1]; k++)
-      if (this.after(gg.predList[k], g, b, h, a) + gg.predStrict[k] > w) return false
-    for (let k = gg.succStart[x]; k < gg.succStart[x + 1]; k++)
-      if (w + gg.succStrict[k] > this.after(gg.succList[k], g, b, h, a)) return false
+    const graph = this.s.graph
+    for (let k = graph.predStart[x]; k < graph.predStart[x + 1]; k++)
+      if (this.after(graph.predList[k], g, b, h, a) + graph.predStrict[k] > w) return false
+    for (let k = graph.succStart[x]; k < graph.succStart[x + 1]; k++)
+      if (w + graph.succStrict[k] > this.after(graph.succList[k], g, b, h, a)) return false
     return true
   }
 
@@ -223,13 +223,13 @@ export class SwapSearch {
 
   /** Earliest and latest wave g may take with everything else where it is. */
   range(g: number): [number, number] {
-    const {gg, waveOf, waves} = this.s
+    const {graph, waveOf, waves} = this.s
     let lo = 1
     let hi = waves
-    for (let k = gg.predStart[g]; k < gg.predStart[g + 1]; k++)
-      lo = Math.max(lo, waveOf[gg.predList[k]] + gg.predStrict[k])
-    for (let k = gg.succStart[g]; k < gg.succStart[g + 1]; k++)
-      hi = Math.min(hi, waveOf[gg.succList[k]] - gg.succStrict[k])
+    for (let k = graph.predStart[g]; k < graph.predStart[g + 1]; k++)
+      lo = Math.max(lo, waveOf[graph.predList[k]] + graph.predStrict[k])
+    for (let k = graph.succStart[g]; k < graph.succStart[g + 1]; k++)
+      hi = Math.min(hi, waveOf[graph.succList[k]] - graph.succStrict[k])
     return [lo, hi]
   }
 
@@ -277,8 +277,8 @@ export class SwapSearch {
       for (const g of hot) {
         if ((found = this.bestFor(g, false))) break
       }
-      if (!found && this.s.gg.count <= budgetGroups) {
-        for (let g = 0; g < this.s.gg.count && !found; g++) {
+      if (!found && this.s.graph.count <= budgetGroups) {
+        for (let g = 0; g < this.s.graph.count && !found; g++) {
           found = this.bestFor(g, false)
         }
       }
