@@ -16,7 +16,7 @@ import {
   type AssignRule,
   type Assignment,
   type TagKeys,
-} from './assign.js'
+} from './app-tags.js'
 import {InventoryMerger} from './merge.js'
 import {generatedDbId, isGeneratedDbId, RunScope} from './scope.js'
 import type {SourceResult} from './types.js'

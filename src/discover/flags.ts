@@ -1,7 +1,7 @@
 // Flags every `migrate discover …` command shares. Takes oclif's Flags as an argument so that src/ does not import
 // @oclif/core at run time (only commands/ and src/cli/ do).
 import type {Flags as OclifFlags} from '@oclif/core'
-import {parseAssignRule, parseTagKeys} from './assign.js'
+import {parseAssignRule, parseTagKeys} from './app-tags.js'
 import {defaultOut} from './inventory.js'
 import type {RunOptions} from './run.js'
 

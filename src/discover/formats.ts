@@ -5,7 +5,7 @@
 // each problem with its line and column. Unknown and missing columns are reported by name and line.
 import type {Diagnostic} from '../diagnostics.js'
 import type {Application, Server} from '../schema/inventory.js'
-import {slug} from './assign.js'
+import {slug} from './app-tags.js'
 import type {CsvTable} from './csv.js'
 import {numberLocaleOf, type DecimalMark} from './csv-numbers.js'
 import {adsCsv} from './formats/ads.js'

@@ -18,7 +18,7 @@ export interface RunOptions extends WriteOptions {
 export async function runDiscover(jobs: SourceJob[], o: RunOptions): Promise<DiscoverResult> {
   const dbUrls = o.dbUrls ?? []
   const {dbSource, dbTaskName} =
-    dbUrls.length > 0 ? await import('../providers/db.js') : {dbSource: undefined, dbTaskName: undefined}
+    dbUrls.length > 0 ? await import('../providers/db-introspect.js') : {dbSource: undefined, dbTaskName: undefined}
   const taskNames = [...jobs.flatMap((j) => j.source.tasks(j.options)), ...(dbTaskName ? dbUrls.map(dbTaskName) : [])]
   const results = await withProgress(o.progress ?? 'none', taskNames, async (emit) => {
     const out: SourceResult[] = []

@@ -2,7 +2,7 @@
 // servers, self-managed databases and observed dependency edges. Pure functions, tested on outputs recorded on
 // CentOS 7, Ubuntu, Debian and Alpine (test/fixtures/ssh/).
 import type {Database, Dependency, Server} from '../schema/inventory.js'
-import {slug} from './assign.js'
+import {slug} from './app-tags.js'
 import {generatedDbId} from './scope.js'
 
 /**

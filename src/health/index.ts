@@ -84,8 +84,8 @@ export function quoteArg(a: string): string {
 }
 
 /** The database drivers (pg, mysql2, ioredis) load only when a database check runs: they cost ~0.5 s of start-up. */
-function db(): Promise<typeof import('./db.js')> {
-  return import('./db.js')
+function db(): Promise<typeof import('./database.js')> {
+  return import('./database.js')
 }
 
 function withTimeout(p: Promise<CheckResult>, ms: number): Promise<CheckResult> {

@@ -26,7 +26,7 @@ import {pgbouncerPause, pgbouncerRepoint, pgbouncerResume, rewriteDatabaseEntry}
 import {haproxyRepoint, haproxyServerAddr} from '../../src/db/haproxy.js'
 import {redactUrl} from '../../src/db/connect.js'
 import {pgCutover, redisCutover} from '../../src/db/cutover.js'
-import {runRedisCheck, runReplicationLagCheck, runSqlCheck} from '../../src/health/db.js'
+import {runRedisCheck, runReplicationLagCheck, runSqlCheck} from '../../src/health/database.js'
 import {ROOT} from './helpers.js'
 
 let pgA: ServerHandle

@@ -14,7 +14,7 @@ import {setupPostgres, type Scenario} from '../../src/db/lab/scenarios.js'
 import {freePorts, psql} from '../../src/db/lab/servers.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
 import {pgCutover, type PgCutoverOptions} from '../../src/db/cutover.js'
-import {runReplicationLagCheck} from '../../src/health/db.js'
+import {runReplicationLagCheck} from '../../src/health/database.js'
 import {migrate, ROOT} from './helpers.js'
 
 let s: Scenario

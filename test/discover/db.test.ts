@@ -6,7 +6,7 @@ import {execa} from 'execa'
 import pg from 'pg'
 import {parse} from 'yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {dbSource, parseDbUrl} from '../../src/providers/db.js'
+import {dbSource, parseDbUrl} from '../../src/providers/db-introspect.js'
 import {Inventory} from '../../src/schema/inventory.js'
 import {migrate, startRedis, tempDir} from './helpers.js'
 

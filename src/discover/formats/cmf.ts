@@ -1,6 +1,6 @@
 // The Cloud Migration Factory intake form: sizes are optional (taken from the target instance type when missing),
 // wave, target account, region and instance type become tags.
-import {normaliseEnv, normaliseRole} from '../assign.js'
+import {normaliseEnv, normaliseRole} from '../app-tags.js'
 import type {CsvFormatDef, MappedRow, RowReader} from './row.js'
 import {osOf, parseTags, splitList, STRATEGIES} from './values.js'
 

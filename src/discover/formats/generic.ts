@@ -1,7 +1,7 @@
 // Our generic CSV: one server per row, columns by any of several common names, disks as "sda:100;sdb:500" or one
 // size, tags from a tags cell and from tag:<key> columns.
 import type {Server} from '../../schema/inventory.js'
-import {normaliseEnv, normaliseRole} from '../assign.js'
+import {normaliseEnv, normaliseRole} from '../app-tags.js'
 import type {CsvFormatDef, MappedRow, RowReader} from './row.js'
 import {diskParts, osOf, parseTags, powerState, splitList, STRATEGIES, utilizationOf} from './values.js'
 
