@@ -3,7 +3,7 @@ import {BaseCommand} from '../src/cli/base-command.js'
 import {dateFlag} from '../src/cli/flags.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {EXIT} from '../src/errors.js'
-import {runPlan, type PlanResult} from '../src/planner/plan-file.js'
+import {runPlan, type PlanResult} from '../src/plan-file.js'
 import {qualityLine, renderMarkdown, renderMermaid, renderTable} from '../src/planner/render.js'
 
 export default class PlanCommand extends BaseCommand {

@@ -3,7 +3,8 @@ import {existsSync, statSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 import type {Diagnostic} from './diagnostics.js'
 import {badInput} from './errors.js'
-import {validateFile, type KindName} from './schema/kinds.js'
+import {validateFile} from './file-kinds.js'
+import type {KindName} from './schema/kinds.js'
 
 const FILE_PATTERN = /\.(ya?ml|json|journal)$/
 

@@ -20,8 +20,11 @@ export abstract class DiscoverCommand extends BaseCommand {
     dbUrls: string[] = [],
   ): Promise<DiscoverResult> {
     const o = runOptionsFrom(flags, !this.jsonEnabled() && process.stdout.isTTY ? 'tty' : 'none')
-    o.dbUrls = [...dbUrls, ...(o.dbUrls ?? [])]
-    const result = await runDiscover(jobs, o)
+    const urls = [...dbUrls, ...(o.dbUrls ?? [])]
+    // The database drivers load only when there are endpoints to introspect.
+    const dbJob =
+      urls.length > 0 ? [{source: (await import('../providers/db-introspect.js')).dbSource, options: {urls}}] : []
+    const result = await runDiscover([...jobs, ...dbJob], o)
     if (!this.jsonEnabled()) for (const l of renderDiscover(result)) this.log(l)
     // Some targets could not be read: the inventory holds the rest, and the exit code says it is not complete.
     if (result.failures.length > 0 && !flags['allow-partial']) {

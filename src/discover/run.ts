@@ -1,4 +1,4 @@
-// One discovery run: the chosen sources (in order), then any --db endpoints, then one inventory written to --out.
+// One discovery run: the chosen sources (in order, --db endpoints last), then one inventory written to --out.
 import {writeInventory, type DiscoverResult, type WriteOptions} from './inventory.js'
 import {withProgress, type ProgressMode} from './progress.js'
 import type {DiscoverySource, SourceResult} from './types.js'
@@ -15,15 +15,12 @@ export interface RunOptions extends WriteOptions {
   progress?: ProgressMode
 }
 
+/** Runs the jobs in order (the caller adds a job for --db endpoints: src/cli/discover-command.ts) and writes one inventory. */
 export async function runDiscover(jobs: SourceJob[], o: RunOptions): Promise<DiscoverResult> {
-  const dbUrls = o.dbUrls ?? []
-  const {dbSource, dbTaskName} =
-    dbUrls.length > 0 ? await import('../providers/db-introspect.js') : {dbSource: undefined, dbTaskName: undefined}
-  const taskNames = [...jobs.flatMap((j) => j.source.tasks(j.options)), ...(dbTaskName ? dbUrls.map(dbTaskName) : [])]
+  const taskNames = jobs.flatMap((j) => j.source.tasks(j.options))
   const results = await withProgress(o.progress ?? 'none', taskNames, async (emit) => {
     const out: SourceResult[] = []
     for (const j of jobs) out.push(await j.source.discover(j.options, emit))
-    if (dbSource) out.push(await dbSource.discover({urls: dbUrls}, emit))
     return out
   })
   return writeInventory(results, o)

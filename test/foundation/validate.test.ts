@@ -3,7 +3,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {validateFile} from '../../src/schema/kinds.js'
+import {validateFile} from '../../src/file-kinds.js'
 
 const BIN = path.resolve('bin/run.js')
 const fx = (name: string) => path.join('test/foundation/fixtures', name)

@@ -517,7 +517,7 @@ describe('stable re-plans', () => {
   })
 
   it('moves few applications for a one-server change, and the diff names the server and its new size', async () => {
-    const {diffPlans} = await import('../../src/planner/plan-file.js')
+    const {diffPlans} = await import('../../src/plan-file.js')
     const first = assemblePlan(estate(apps, deps), s)
     // One server grows: a big disk (its wave no longer holds the data) and more vCPUs.
     const bigger = estate(
