@@ -83,7 +83,7 @@ export function quoteArg(a: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`
 }
 
-/** The database drivers (pg, mysql2, ioredis) load only when a database check runs: they cost ~0.5 s of start-up. */
+/** The database drivers (pg, mysql2, ioredis) load only when a database check runs: they are slow to load (bench/README.md). */
 function db(): Promise<typeof import('./database.js')> {
   return import('./database.js')
 }

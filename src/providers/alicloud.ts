@@ -1,7 +1,7 @@
 // Alibaba Cloud ECS as a discovery source: instances (paged with MaxResults/NextToken), their disks (DescribeDisks),
 // tags, specs (Cpu/Memory), private IPs and EIPs, for every --region, regions in parallel. Credentials through
 // @alicloud/credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/…SECRET (and …SECURITY_TOKEN), the profile file, or a RAM role.
-// The SDK loads lazily (its import costs ~1.2 s).
+// The SDK loads lazily: its import is slow (figures: bench/README.md).
 import {createRequire} from 'node:module'
 import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'

@@ -1,6 +1,6 @@
 // AWS EC2 as a discovery source: instances (paged), their volumes, instance type sizes (cached), every region named
-// or all of them, regions in parallel. The SDK is imported lazily, inside discover(), so no other command pays the
-// ~0.7 s its import costs. Credentials come from the SDK's default chain (env, profiles, SSO, instance role).
+// or all of them, regions in parallel. The SDK is imported lazily, inside discover(), so no other command pays for
+// its slow import (figures: bench/README.md). Credentials come from the SDK's default chain (env, profiles, SSO, instance role).
 import {createRequire} from 'node:module'
 import type {Diagnostic} from '../diagnostics.js'
 import type {Server} from '../schema/inventory.js'
@@ -45,7 +45,7 @@ export const awsSource: DiscoverySource<AwsOptions> = {
     // The SDK's own notice is a multi-line process warning on stderr (it would break --json and the live view):
     // off, and said once, in one line, as a warning of this source's result (nodeSupportNote()).
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
-    // require() loads the SDK's single-file CommonJS build: ~0.3 s less CPU than import() of its many ESM files.
+    // require() loads the SDK's single-file CommonJS build, cheaper than import() of its many ESM files (bench/README.md).
     const require = createRequire(import.meta.url)
     const sdk: Ec2Module = require('@aws-sdk/client-ec2')
     const profile = o.profile ?? process.env.AWS_PROFILE ?? 'default'
