@@ -3,6 +3,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
+import {onEphemeralPort} from '../helpers/ports.js'
 
 export const ROOT = path.resolve(__dirname, '../..')
 export const BIN = path.join(ROOT, 'bin/run.js')
@@ -33,20 +34,6 @@ export async function migrate(args: string[], env: Record<string, string> = {}, 
   }
 }
 
-/** A TCP port in [from, to] that nothing listens on right now (checked by binding it on 127.0.0.1). */
-export async function freePort(from: number, to: number): Promise<number> {
-  const net = await import('node:net')
-  for (let p = from; p <= to; p++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const s = net.createServer()
-      s.once('error', () => resolve(false))
-      s.listen(p, '127.0.0.1', () => s.close(() => resolve(true)))
-    })
-    if (free) return p
-  }
-  throw new Error(`no free port in ${from}-${to}`)
-}
-
 export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
   const net = await import('node:net')
   const until = Date.now() + ms
@@ -64,21 +51,24 @@ export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000)
   throw new Error(`nothing listens on ${host}:${port}`)
 }
 
-/** A throwaway redis-server on a free port of 43000-43199 (ssh-e2e takes 43200-43499), without persistence. */
+/** A throwaway redis-server on an ephemeral port (checked: the redis-server started is the one listening), without persistence. */
 export async function startRedis(extra: string[] = []): Promise<{port: number; stop: () => Promise<void>}> {
-  const port = await freePort(43000, 43199)
   const dir = mkdtempSync(path.join(tmpdir(), 'migrate-redis-'))
-  const p = execa(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
-    {reject: false},
-  )
-  await waitForPort(port)
+  const {port, stop} = await onEphemeralPort(async (port) => {
+    const p = execa(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
+      {reject: false},
+    )
+    await waitForPort(port).catch(() => undefined)
+    // A redis-server that found the port taken exits at once: give it that moment before asking.
+    await new Promise((r) => setTimeout(r, 100))
+    return {running: () => p.exitCode === null, stop: async () => void (p.kill('SIGTERM'), await p)}
+  })
   return {
     port,
     stop: async () => {
-      p.kill('SIGTERM')
-      await p
+      await stop()
       rmSync(dir, {recursive: true, force: true})
     },
   }

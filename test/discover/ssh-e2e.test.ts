@@ -8,11 +8,13 @@ import {execa, type ResultPromise} from 'execa'
 import {parse} from 'yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Inventory} from '../../src/schema/inventory.js'
+import {ephemeralPort, onEphemeralPort} from '../helpers/ports.js'
 import {migrate, tempDir} from './helpers.js'
 
 const SSHD = '/usr/sbin/sshd'
-const PORT = 22231
-const DEAD_PORT = 22232
+// Ephemeral ports, chosen in beforeAll (test/helpers/ports.ts); nothing listens on DEAD_PORT.
+let PORT = 0
+let DEAD_PORT = 0
 const canRun = existsSync(SSHD) && process.getuid?.() === 0
 
 async function waitForPort(port: number, ms = 10_000): Promise<void> {
@@ -42,9 +44,23 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
     writeFileSync(path.join(t.dir, 'authorized_keys'), readFileSync(`${key}.pub`), {mode: 0o600})
     const hostPub = readFileSync(path.join(t.dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
-    writeFileSync(knownHosts, `[127.0.0.1]:${PORT} ${hostPub}\n`)
     mkdirSync('/run/sshd', {recursive: true})
-    sshd = execa(
+    const started = await onEphemeralPort(async (port) => {
+      PORT = port
+      writeFileSync(knownHosts, `[127.0.0.1]:${PORT} ${hostPub}\n`)
+      sshd = startSshd()
+      await waitForPort(PORT).catch(() => undefined)
+      // An sshd that found the port taken exits at once: give it that moment before asking.
+      await new Promise((r) => setTimeout(r, 100))
+      return {running: () => sshd?.exitCode === null}
+    })
+    PORT = started.port
+    do DEAD_PORT = await ephemeralPort()
+    while (DEAD_PORT === PORT)
+  })
+
+  const startSshd = () =>
+    execa(
       SSHD,
       [
         '-D',
@@ -72,8 +88,6 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
       ],
       {reject: false},
     )
-    await waitForPort(PORT)
-  })
 
   afterAll(async () => {
     sshd?.kill('SIGTERM')
@@ -256,11 +270,14 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     ])
 
   beforeAll(async () => {
-    const {freePort, waitForPort} = await import('./helpers.js')
-    // 43200-43499: db.test.ts, which may run at the same time, takes its ports from 43000-43199.
-    vmPort = await freePort(43200, 43499)
-    appPort = await freePort(vmPort + 1, 43499)
-    redisPort = await freePort(appPort + 1, 43499)
+    const {waitForPort} = await import('./helpers.js')
+    // Ephemeral ports: each server listens on an address of its own (10.218.0.1, or 10.218.0.2 in the namespace),
+    // where nothing else listens; the ports only need to differ.
+    vmPort = await ephemeralPort()
+    do appPort = await ephemeralPort()
+    while (appPort === vmPort)
+    do redisPort = await ephemeralPort()
+    while (redisPort === vmPort || redisPort === appPort)
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(t.dir, 'host_key')])
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
     writeFileSync(path.join(t.dir, 'authorized_keys'), readFileSync(`${key}.pub`), {mode: 0o600})

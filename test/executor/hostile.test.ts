@@ -16,7 +16,7 @@ import path from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {freePortBlock} from '../db/managed-helpers.js'
+import {ephemeralPort} from '../helpers/ports.js'
 import {startMariadb, startPostgres, type ServerHandle} from '../../src/db/lab/servers.js'
 import {executeWave} from '../../src/executor/engine.js'
 import {formatDryRun, formatEventLine} from '../../src/executor/view.js'
@@ -347,9 +347,12 @@ describe('SQL placement, read back by real servers', () => {
   let pgh: ServerHandle | undefined
   let myh: ServerHandle | undefined
   beforeAll(async () => {
-    const base = await freePortBlock(41500, 2, 41700)
-    pgh = await startPostgres({port: base})
-    myh = await startMariadb({port: base + 1, serverId: 1})
+    // Ephemeral ports (test/helpers/ports.ts); each server start fails if another took its port in between.
+    const pgPort = await ephemeralPort()
+    let myPort = pgPort
+    while (myPort === pgPort) myPort = await ephemeralPort()
+    pgh = await startPostgres({port: pgPort})
+    myh = await startMariadb({port: myPort, serverId: 1})
   }, 120_000)
   afterAll(async () => {
     await pgh?.stop()

@@ -1,12 +1,17 @@
-// `migrate plan` end to end through the built CLI (run `npm run build` first): writing plan.yaml byte-identically,
-// --diff with --detailed-exitcode, re-planning around started waves, the formats, and the errors a person gets
-// (exit 64 with a stable code naming the applications). Then `migrate validate` on hand-edited plans.
+// `migrate plan` as a person runs it: writing plan.yaml byte-identically, --diff with --detailed-exitcode,
+// re-planning around started waves, the formats, and the errors a person gets (exit 64 with a stable code naming the
+// applications). Then `migrate validate` on hand-edited plans. The commands run in this process from the sources
+// (test/helpers/in-process.ts); the test of many bad inputs at once spawns the built CLI (npm test builds it first),
+// which is the CLI surface itself.
 import {execa} from 'execa'
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {parse, parseDocument, stringify} from 'yaml'
+import Plan from '../../commands/plan.js'
+import Validate from '../../commands/validate.js'
+import {runCommand} from '../helpers/in-process.js'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const bin = path.join(root, 'bin/run.js')
@@ -14,8 +19,16 @@ const example = path.join(root, 'plans/example')
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'migrate-plan-'))
 afterAll(() => rmSync(tmp, {recursive: true, force: true}))
 
-async function migrate(args: string[], cwd = tmp) {
+/** The built CLI, in a process of its own. */
+async function spawnMigrate(args: string[], cwd = tmp) {
   return execa(process.execPath, [bin, ...args], {cwd, reject: false, env: {MIGRATE_PLAN: ''}})
+}
+
+const COMMANDS: Record<string, Parameters<typeof runCommand>[0]> = {plan: Plan, validate: Validate}
+
+/** `migrate <command> …` in this process. */
+async function migrate(args: string[]) {
+  return runCommand(COMMANDS[args[0]], args.slice(1), {MIGRATE_PLAN: ''})
 }
 
 /** The example estate cut to two servers per application: the same applications and graph, a quarter of the YAML. */
@@ -189,7 +202,7 @@ describe('migrate plan', {timeout: 180_000}, () => {
       ],
     ]
     const runs = await Promise.all(
-      cases.map(([name, edit]) => migrate(['plan', '--plan', planDir(`bad-${name}`, edit), '--json'])),
+      cases.map(([name, edit]) => spawnMigrate(['plan', '--plan', planDir(`bad-${name}`, edit), '--json'])),
     )
     for (const [k, [name, , code, message]] of cases.entries()) {
       const dir = path.join(tmp, `bad-${name}`)

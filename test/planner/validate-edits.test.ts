@@ -2,10 +2,11 @@
 // that breaks a promise of the planner is an error located on the line that holds it; the unedited plan passes.
 // The edits go through the `yaml` library's document API (comments and layout kept), then the file is validated as
 // the CLI does (validateFiles), with the example's inventory beside it.
-import {execa} from 'execa'
 import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import Validate from '../../commands/validate.js'
+import {runCommand} from '../helpers/in-process.js'
 import {afterAll, describe, expect, it} from 'vitest'
 import {parse, parseDocument, type Document} from 'yaml'
 import {validateFiles} from '../../src/validate.js'
@@ -393,8 +394,8 @@ describe('migrate validate on hand edits of the example plan', () => {
 })
 
 describe('migrate validate with nothing to validate', () => {
-  const bin = path.join(root, 'bin/run.js')
-  const run = (...args: string[]) => execa(process.execPath, [bin, 'validate', ...args], {cwd: root, reject: false})
+  // In this process, from the sources (test/helpers/in-process.ts); paths are relative to the repository (the cwd).
+  const run = (...args: string[]) => runCommand(Validate, args)
 
   it('fails on an empty directory, naming it, with exit 64 and no stack trace', async () => {
     const empty = path.join(tmp, 'empty')
