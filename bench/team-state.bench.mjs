@@ -1,0 +1,183 @@
+// Benchmark: orchestration overhead per step with the shared PostgreSQL state backend, beside the journal file.
+//  - postgres: PROCS processes (default 20) at once, each `execute wave 1 --app UNIT` of its own application of
+//    STEPS no-op steps (default 100), all appending to one plan's chain and holding their unit's session lock;
+//  - file: the same wave in one process at concurrency PROCS (the file backend's plan lock lets one runner in).
+// A step's overhead is the time from one step's end to the next one's end within an application, less nothing: the
+// steps are no-ops, so it is journaling (step-started durable before it runs, step-succeeded after), rendering and
+// bookkeeping. Prints p50/p95/max per backend; goal: p95 < 10 ms with PostgreSQL.
+// Needs the machine's PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres): a database of
+// its own is created and dropped.
+import {createHash} from 'node:crypto'
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {execa} from 'execa'
+import pg from 'pg'
+import {stringify} from 'yaml'
+
+const PROCS = Number(process.env.BENCH_PROCS ?? 20)
+const STEPS = Number(process.env.BENCH_STEPS ?? 100)
+const ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const self = fileURLToPath(import.meta.url)
+const root = path.resolve(path.dirname(self), '..')
+
+const noop = async () => ({exitCode: 0, output: '', stdout: '', timedOut: false, canceled: false, durationMs: 0})
+
+/** One runner: executes its units and prints the gaps between step ends, per application. */
+async function worker(planDir, apps, state, concurrency) {
+  const {executeWave} = await import(path.join(root, 'dist/src/executor/engine.js'))
+  const last = new Map()
+  const gaps = []
+  const emit = (e) => {
+    if (e.type === 'app-start' || e.type === 'step-end') {
+      const now = performance.now()
+      if (e.type === 'step-end' && last.has(e.app)) gaps.push(now - last.get(e.app))
+      last.set(e.app, now)
+    }
+  }
+  const r = await executeWave({
+    planDir,
+    wave: 1,
+    apps,
+    state,
+    concurrency,
+    emit,
+    deps: {runCommand: noop, which: () => true},
+  })
+  process.stdout.write(JSON.stringify({exitCode: r.exitCode, gaps}))
+}
+
+function planDir(names) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-bench-team-'))
+  const inv = stringify({
+    apiVersion: 'migrate/v1',
+    kind: 'Inventory',
+    metadata: {name: 'bench'},
+    applications: names.map((name) => ({name})),
+  })
+  writeFileSync(path.join(dir, 'inventory.yaml'), inv)
+  const plan = {
+    apiVersion: 'migrate/v1',
+    kind: 'Plan',
+    metadata: {
+      name: `bench-${process.pid}`,
+      inventory: 'inventory.yaml',
+      inventoryDigest: createHash('sha256').update(inv).digest('hex'),
+    },
+    settings: {
+      startDate: '2026-01-05',
+      capacity: {apps: 1000, servers: 10000, dataTiB: 1000, critical: 1000},
+      ramp: {earlyWaves: 0, earlyServers: 10},
+    },
+    waves: [
+      {
+        number: 1,
+        name: 'bench',
+        applications: names,
+        replicationStart: '2026-01-05T00:00:00Z',
+        test: {start: '2026-01-06T00:00:00Z', end: '2026-01-07T00:00:00Z'},
+        cutover: {start: '2026-01-08T00:00:00Z', end: '2026-01-08T04:00:00Z'},
+        servers: 0,
+        databases: 0,
+        dataGiB: 0,
+        risk: 'low',
+        confidence: 3,
+      },
+    ],
+    applications: names.map((name) => ({
+      name,
+      wave: 1,
+      moveGroup: name,
+      strategy: 'rehost',
+      template: 'trivial',
+      target: {cloud: 'aws', region: 'ap-southeast-3'},
+    })),
+  }
+  writeFileSync(path.join(dir, 'plan.yaml'), stringify(plan))
+  mkdirSync(path.join(dir, 'templates'))
+  const steps = Array.from({length: STEPS}, (_, i) => ({
+    id: `step-${i + 1}`,
+    run: ['true', '{{ app.name }}'],
+    rollback: ['true'],
+    idempotent: true,
+  }))
+  writeFileSync(
+    path.join(dir, 'templates', 'trivial.yaml'),
+    stringify({apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 'trivial'}, steps}),
+  )
+  return dir
+}
+
+const run = (dir, apps, state, concurrency) =>
+  execa(process.execPath, [self, '--worker', dir, apps.join(','), state ?? '', String(concurrency)], {
+    reject: false,
+    env: {MIGRATE_STATE: ''},
+  })
+
+function stats(label, outs, ms) {
+  const gaps = outs.flatMap((o) => o.gaps).sort((a, b) => a - b)
+  const q = (p) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))]
+  return {
+    label,
+    steps: gaps.length,
+    totalMs: Math.round(ms),
+    p50: +q(0.5).toFixed(2),
+    p95: +q(0.95).toFixed(2),
+    max: +gaps.at(-1).toFixed(2),
+  }
+}
+
+async function collect(label, procs, ms) {
+  const outs = []
+  for (const p of procs) {
+    if (p.exitCode !== 0) throw new Error(`${label}: a runner exited ${p.exitCode}\n${p.stderr.slice(-2000)}`)
+    const o = JSON.parse(p.stdout)
+    if (o.exitCode !== 0) throw new Error(`${label}: a wave ended ${o.exitCode}`)
+    outs.push(o)
+  }
+  return stats(label, outs, ms)
+}
+
+async function main() {
+  const names = Array.from({length: PROCS}, (_, i) => `app-${String(i).padStart(2, '0')}`)
+  const db = `migrate_bench_${process.pid}`
+  const admin = new pg.Client({connectionString: ADMIN})
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${db}`)
+  const url = new URL(ADMIN)
+  url.pathname = `/${db}`
+  const rows = []
+  try {
+    // Warm-up: creates the tables, loads the modules from disk once.
+    await run(planDir(names.slice(0, 1)), names.slice(0, 1), url.toString(), 1)
+    const pgDir = planDir(names)
+    let t0 = performance.now()
+    const procs = await Promise.all(names.map((n) => run(pgDir, [n], url.toString(), 1)))
+    rows.push(await collect(`postgres, ${PROCS} processes`, procs, performance.now() - t0))
+    const fileDir = planDir(names)
+    t0 = performance.now()
+    rows.push(
+      await collect(`file, 1 process × ${PROCS}`, [await run(fileDir, names, '', PROCS)], performance.now() - t0),
+    )
+    rmSync(pgDir, {recursive: true, force: true})
+    rmSync(fileDir, {recursive: true, force: true})
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+    await admin.end()
+  }
+  const pad = (s, n) => String(s).padEnd(n)
+  console.log(`state backends: ${PROCS} applications × ${STEPS} no-op steps; per-step overhead (ms between step ends)`)
+  console.log(`${pad('backend', 28)}${pad('steps', 8)}${pad('total', 10)}${pad('p50', 8)}${pad('p95', 8)}max`)
+  for (const r of rows)
+    console.log(
+      `${pad(r.label, 28)}${pad(r.steps, 8)}${pad(`${r.totalMs} ms`, 10)}${pad(r.p50, 8)}${pad(r.p95, 8)}${r.max}`,
+    )
+  console.log(`postgres p95 ${rows[0].p95} ms per step (goal < 10 ms): ${rows[0].p95 < 10 ? 'OK' : 'OVER'}`)
+  console.log(JSON.stringify({bench: 'team-state', procs: PROCS, steps: STEPS, results: rows}))
+}
+
+if (process.argv[2] === '--worker') {
+  const [dir, apps, state, conc] = process.argv.slice(3)
+  await worker(dir, apps.split(','), state || undefined, Number(conc))
+} else await main()
