@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
+import {stateFlag} from '../src/cli/flags.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {startCliRun} from '../src/executor/cli-run.js'
 import {loadPlanContext} from '../src/executor/context.js'
@@ -35,6 +36,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
       description: 'roll back even though the inventory changed since the plan was made',
       default: false,
     }),
+    state: stateFlag,
     'force-unlock': Flags.boolean({
       description: 'take the plan lock even if another run holds it (if that run is alive, both would act at once)',
       default: false,
@@ -114,6 +116,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
         concurrency: flags.concurrency,
         allowStale: flags['allow-stale'],
         forceUnlock: flags['force-unlock'],
+        state: flags.state,
         skipSteps: flags['skip-step'],
         retrySteps: flags['retry-step'],
         signal: cli.signal,

@@ -3,7 +3,9 @@ import {BaseCommand} from '../src/cli/base-command.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {EXIT, MigrateError} from '../src/errors.js'
 import {formatStatus} from '../src/executor/view.js'
-import {planStatus, type StatusResult} from '../src/executor/plan-status.js'
+import {stateFlag} from '../src/cli/flags.js'
+import {withPlanBackend} from '../src/state/open.js'
+import {backendStatus, type StatusResult} from '../src/executor/plan-status.js'
 
 export default class Status extends BaseCommand {
   static override summary = 'Show where every wave, application and step stands, derived from the plan journal.'
@@ -13,6 +15,7 @@ export default class Status extends BaseCommand {
     plan: Flags.string({description: 'plan directory (default: $MIGRATE_PLAN, or the only one under ./plans)'}),
     wave: Flags.integer({description: 'only this wave', min: 1}),
     verify: Flags.boolean({description: 'verify the tamper-evident hash chain of the journal', default: false}),
+    state: stateFlag,
   }
   static override examples = [
     '<%= config.bin %> status --plan plans/example',
@@ -22,7 +25,10 @@ export default class Status extends BaseCommand {
 
   async run(): Promise<StatusResult> {
     const {flags} = await this.parse(Status)
-    const result = planStatus(resolvePlanDir(flags.plan), {wave: flags.wave, verify: flags.verify})
+    const planDir = resolvePlanDir(flags.plan)
+    const result = await withPlanBackend(planDir, flags.state, (b) =>
+      backendStatus(planDir, b, {wave: flags.wave, verify: flags.verify}),
+    )
     if (!this.jsonEnabled()) this.log(formatStatus(result))
     if (result.verify && !result.verify.ok) {
       const first = result.verify.problems[0]

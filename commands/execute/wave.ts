@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
+import {stateFlag} from '../../src/cli/flags.js'
 import {resolvePlanDir} from '../../src/cli/plan-dir.js'
 import {startCliRun} from '../../src/executor/cli-run.js'
 import {DEFAULT_CONCURRENCY, executeWave} from '../../src/executor/engine.js'
@@ -11,9 +12,9 @@ export default class ExecuteWave extends BaseCommand {
   static override summary =
     'Run the runbooks of every application in a wave: pre-flight, steps, health checks, automatic rollback.'
   static override description =
-    `Applications run concurrently, each one's steps in order. A failing step (after its retries) rolls that application's completed steps back in reverse; the others go on. Every step is journaled in <plan>/state.journal, so running the same command again resumes where it stopped.
+    `Applications run concurrently, each one's steps in order. A failing step (after its retries) rolls that application's completed steps back in reverse; the others go on. Every step is journaled in <plan>/state.journal (or a shared PostgreSQL backend: --state), so running the same command again resumes where it stopped. With a shared backend, runners on many machines run different units of one wave at once (--app UNIT; see migrate ci matrix).
 
-Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback, 2 dry-run with --detailed-exitcode and work pending, 3 some application rolled back, 4 plan locked, 5 stale plan, 6 an operator must decide (a gate waits for approval, or an interrupted non-idempotent step), 64 pre-flight blocker or bad input, 130 interrupted.`
+Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback, 2 dry-run with --detailed-exitcode and work pending, 3 some application rolled back, 4 plan (or, with a shared backend, a unit) locked, 5 stale plan, 6 an operator must decide (a gate waits for approval, or an interrupted non-idempotent step), 64 pre-flight blocker or bad input, 130 interrupted.`
   static override args = {
     n: Args.integer({description: 'wave number', required: true, min: 1}),
   }
@@ -55,6 +56,7 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
       description: 'run even though the inventory changed since the plan was made',
       default: false,
     }),
+    state: stateFlag,
     'force-unlock': Flags.boolean({
       description:
         'take the plan lock even if another run holds it (if that run is alive, both would run the same steps)',
@@ -98,6 +100,7 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
         concurrency: flags.concurrency,
         noRollback: flags['no-rollback'],
         forceUnlock: flags['force-unlock'],
+        state: flags.state,
         signal: cli.signal,
         emit: cli.emit,
         deps: cli.confirm ? {confirm: cli.confirm} : undefined,

@@ -7,6 +7,8 @@
 // leftover step processes), app.ts (one unit's runbook), step.ts (one step with retries), gate.ts and soak.ts,
 // rollback.ts, group.ts (per-server runbooks and the wave's units), dry-run.ts, preflight.ts, run.ts (record()).
 import {EXIT} from '../errors.js'
+import type {JournalEvent} from '../schema/state.js'
+import type {StateBackend} from '../state/backend.js'
 import {registerSecrets} from '../process/run.js'
 import {appState} from '../state/status.js'
 import {dryRun} from './dry-run.js'
@@ -28,7 +30,7 @@ import {
   summaryText,
   unitState,
 } from './run.js'
-import {withLockAndJournal} from './session.js'
+import {withBackend, withLockAndJournal} from './session.js'
 import type {AppReport, CommonOptions, ExecuteOptions, WaveResult} from './types.js'
 
 export {DEFAULT_CONCURRENCY, exitCodeFor} from './run.js'
@@ -73,13 +75,20 @@ async function executeLocked(run: Run, runId: string): Promise<WaveResult> {
   return waveResult(prep, runId, mode, apps, exitCode)
 }
 
-export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
+export function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
+  return withBackend(opts, (backend, events) => executeWith(opts, backend, events))
+}
+
+async function executeWith(
+  opts: ExecuteOptions,
+  backend: StateBackend,
+  events: readonly JournalEvent[] | undefined,
+): Promise<WaveResult> {
   const emit = opts.emit ?? (() => undefined)
   const deps = defaultDeps(opts.deps)
-  const signal = opts.signal ?? new AbortController().signal
   const runId = newRunId()
   const stepRefs = [...(opts.approve ?? []), ...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]
-  const prep = prepareWave({...opts, deps, stepRefs}, runId)
+  const prep = prepareWave({...opts, deps, stepRefs, events}, runId)
   registerSecrets(prep.secrets)
   if (opts.dryRun) {
     stopOnBlockers(prep.findings, prep.wave.number)
@@ -89,11 +98,12 @@ export async function executeWave(opts: ExecuteOptions): Promise<WaveResult> {
     return result
   }
   stopOnBlockers(prep.findings, prep.wave.number)
-  return withLockAndJournal(prep, opts, `execute wave ${prep.wave.number}`, runId, async (journal) => {
-    prep.findings.push(...(await dynamicPreflight(prep, deps, signal)))
+  const operation = `execute wave ${prep.wave.number}`
+  return withLockAndJournal(prep, opts, backend, operation, runId, async (journal, held) => {
+    prep.findings.push(...(await dynamicPreflight(prep, deps, held.signal)))
     stopOnBlockers(prep.findings, prep.wave.number)
     for (const f of prep.findings) emit({type: 'preflight', finding: f})
-    return executeLocked(newRun(prep, opts, deps, journal, signal, emit), runId)
+    return executeLocked(newRun(prep, opts, deps, journal, held.signal, emit, held.events), runId)
   })
 }
 
@@ -171,18 +181,26 @@ async function rollbackLocked(run: Run, runId: string): Promise<WaveResult> {
   return waveResult(prep, runId, mode, apps, exitCode)
 }
 
-export async function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
+export function rollbackWave(opts: CommonOptions): Promise<WaveResult> {
+  return withBackend(opts, (backend, events) => rollbackWith(opts, backend, events))
+}
+
+async function rollbackWith(
+  opts: CommonOptions,
+  backend: StateBackend,
+  events: readonly JournalEvent[] | undefined,
+): Promise<WaveResult> {
   const emit = opts.emit ?? (() => undefined)
   const deps = defaultDeps(opts.deps)
-  const signal = opts.signal ?? new AbortController().signal
   const runId = newRunId()
   const stepRefs = [...(opts.retrySteps ?? []), ...(opts.skipSteps ?? [])]
-  const prep = prepareWave({...opts, deps, dryRun: true, stepRefs}, runId)
+  const prep = prepareWave({...opts, deps, dryRun: true, stepRefs, events}, runId)
   registerSecrets(prep.secrets)
   // A rollback only needs the rollback commands to render; missing programs of forward steps do not matter.
   const blockers = prep.findings.filter((f) => f.severity === 'blocker' && f.code !== 'PROGRAM_NOT_FOUND')
   stopOnBlockers(blockers, prep.wave.number)
-  return withLockAndJournal(prep, opts, `rollback wave ${prep.wave.number}`, runId, async (journal) =>
-    rollbackLocked(newRun(prep, opts, deps, journal, signal, emit), runId),
+  const operation = `rollback wave ${prep.wave.number}`
+  return withLockAndJournal(prep, opts, backend, operation, runId, async (journal, held) =>
+    rollbackLocked(newRun(prep, opts, deps, journal, held.signal, emit, held.events), runId),
   )
 }

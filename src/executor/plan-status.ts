@@ -6,8 +6,11 @@ import {loadTemplate, unitsOf} from './context.js'
 import {PLAN_FILES} from '../paths.js'
 import {loadKind} from '../schema/kinds.js'
 import type {Plan} from '../schema/plan.js'
+import type {StateBackend} from '../state/backend.js'
+import type {ChainInput} from '../state/chain.js'
 import {readJournal, verifyJournal, type VerifyResult} from '../state/journal.js'
 import {holderAlive, readLock, type LockInfo} from '../state/lock.js'
+import type {UnitHolder} from '../state/pg/locks.js'
 import {appState, replay, type AppState, type AppStatus} from '../state/status.js'
 import {badInput} from '../errors.js'
 
@@ -23,6 +26,10 @@ export interface StatusResult {
     lastRun?: {runId: string; finished: boolean; startedAt: string; message?: string}
   }
   lock: (LockInfo & {alive: boolean | null}) | null
+  /** The state backend (file, or postgres with its redacted URL and plan id). */
+  backend?: {kind: 'file' | 'postgres'; where: string}
+  /** With a shared backend: the units runners hold now, and who they are. */
+  holders?: UnitHolder[]
   verify?: VerifyResult
   waves: {
     number: number
@@ -35,27 +42,68 @@ export interface StatusResult {
 
 export function planStatus(planDir: string, opts: {wave?: number; verify?: boolean} = {}): StatusResult {
   const file = path.join(planDir, PLAN_FILES.journal)
-  if (!existsSync(path.join(planDir, PLAN_FILES.plan)) && !existsSync(file)) {
+  requirePlan(planDir)
+  const j = readJournal(file)
+  const lockInfo = readLock(path.join(planDir, PLAN_FILES.lock))
+  const alive = lockInfo ? holderAlive(lockInfo) : null
+  return {
+    ...buildStatus(planDir, j, !!lockInfo && alive !== false, opts.wave),
+    lock: lockInfo ? {...lockInfo, alive} : null,
+    verify: opts.verify ? verifyJournal(file) : undefined,
+  }
+}
+
+function requirePlan(planDir: string): void {
+  if (!existsSync(path.join(planDir, PLAN_FILES.plan)) && !existsSync(path.join(planDir, PLAN_FILES.journal))) {
     throw badInput(
       `${planDir} has neither a plan.yaml nor a state journal`,
       'PLAN_NOT_FOUND',
       'Pass --plan with a plan directory (made by `migrate plan`)',
     )
   }
-  const j = readJournal(file)
-  const r = replay(j.events)
-  const lockInfo = readLock(path.join(planDir, PLAN_FILES.lock))
-  const alive = lockInfo ? holderAlive(lockInfo) : null
-  const live = !!lockInfo && alive !== false
-  let plan: Plan | undefined
-  const planFile = path.join(planDir, PLAN_FILES.plan)
-  if (existsSync(planFile)) {
-    try {
-      plan = loadKind<Plan>('plan', planFile).value
-    } catch {
-      plan = undefined
-    }
+}
+
+/** The status from a shared backend: its events, the units runners hold now (live), and its verification. */
+export async function backendStatus(
+  planDir: string,
+  backend: StateBackend,
+  opts: {wave?: number; verify?: boolean} = {},
+): Promise<StatusResult> {
+  if (backend.kind === 'file') return {...planStatus(planDir, opts), backend: {kind: 'file', where: backend.where}}
+  requirePlan(planDir)
+  const j = await backend.read()
+  const holders = (await backend.holders()).map(({alive, ...h}) => h)
+  const st = buildStatus(planDir, j, holders.length > 0, opts.wave)
+  return {
+    ...st,
+    journal: {...st.journal, file: backend.where},
+    lock: null,
+    backend: {kind: backend.kind, where: backend.where},
+    holders,
+    verify: opts.verify ? await backend.verify() : undefined,
   }
+}
+
+function loadPlan(planDir: string): Plan | undefined {
+  const planFile = path.join(planDir, PLAN_FILES.plan)
+  if (!existsSync(planFile)) return undefined
+  try {
+    return loadKind<Plan>('plan', planFile).value
+  } catch {
+    return undefined
+  }
+}
+
+function buildStatus(
+  planDir: string,
+  j: ChainInput,
+  live: boolean,
+  wave: number | undefined,
+): Omit<StatusResult, 'lock' | 'verify'> {
+  const file = path.join(planDir, PLAN_FILES.journal)
+  const r = replay(j.events)
+  const plan = loadPlan(planDir)
+  const opts = {wave}
   const waveNumbers = new Set<number>([...(plan?.waves.map((w) => w.number) ?? []), ...r.waves.keys()])
   if (opts.wave !== undefined && !waveNumbers.has(opts.wave)) {
     throw badInput(
@@ -113,8 +161,6 @@ export function planStatus(planDir: string, opts: {wave?: number; verify?: boole
   return {
     planDir,
     journal: {file, events: j.events.length, torn: j.torn, corruptLines: j.bad.map((b) => b.line), lastRun: r.lastRun},
-    lock: lockInfo ? {...lockInfo, alive} : null,
-    verify: opts.verify ? verifyJournal(file) : undefined,
     waves,
   }
 }

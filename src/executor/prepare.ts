@@ -9,6 +9,7 @@ import {templateStrings} from '../runbook/check.js'
 import {redact, type VarScope} from '../runbook/vars.js'
 import type {AppPlan, Wave} from '../schema/plan.js'
 import type {RunbookTemplate} from '../schema/template.js'
+import type {JournalEvent} from '../schema/state.js'
 import {readJournal} from '../state/journal.js'
 import {type Replay, replay} from '../state/status.js'
 import {didYouMean} from '../suggest.js'
@@ -54,7 +55,8 @@ export interface WavePrep {
   journal: Replay
 }
 
-type PrepareOptions = CommonOptions & {dryRun?: boolean; stepRefs?: string[]}
+/** events: the journal as the state backend holds it (a shared backend); absent, the journal file is read. */
+type PrepareOptions = CommonOptions & {dryRun?: boolean; stepRefs?: string[]; events?: readonly JournalEvent[]}
 
 /** What loading the units of a wave shares. */
 interface Loading {
@@ -223,7 +225,7 @@ export function prepareWave(opts: PrepareOptions, runId: string): WavePrep {
   const wave = findWave(ctx.plan, opts.wave)
   const {names, onlyUnits} = selectApplications(wave, opts.apps)
   // Which units the journal already knows (by name), for applications whose template became per-server mid-wave.
-  const journal = replay(readJournal(path.join(ctx.planDir, PLAN_FILES.journal)).events)
+  const journal = replay(opts.events ?? readJournal(path.join(ctx.planDir, PLAN_FILES.journal)).events)
   const l: Loading = {
     ctx,
     wave,

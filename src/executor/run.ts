@@ -8,7 +8,9 @@ import {runCheck as defaultRunCheck} from '../health/index.js'
 import {runProcess} from '../process/run.js'
 import {whichProgram} from '../process/which.js'
 import {redact} from '../runbook/vars.js'
-import {type JournalWriter, type NewEvent, readJournal} from '../state/journal.js'
+import type {JournalAppender} from '../state/backend.js'
+import type {NewEvent} from '../state/journal.js'
+import type {JournalEvent} from '../schema/state.js'
 import {procStartTime} from '../state/proc.js'
 import {type AppState, appState, applyEvent, type Replay, replay, type StepState} from '../state/status.js'
 import type {AppWork, WavePrep} from './prepare.js'
@@ -20,7 +22,7 @@ export interface Run {
   prep: WavePrep
   opts: ExecuteOptions
   deps: ExecutorDeps
-  journal: JournalWriter
+  journal: JournalAppender
   signal: AbortSignal
   emit: (e: ExecEvent) => void
   replayed: Replay
@@ -34,11 +36,12 @@ export function newRun(
   prep: WavePrep,
   opts: ExecuteOptions,
   deps: ExecutorDeps,
-  journal: JournalWriter,
+  journal: JournalAppender,
   signal: AbortSignal,
   emit: (e: ExecEvent) => void,
+  events: readonly JournalEvent[],
 ): Run {
-  const replayed = replay(readJournal(journal.file).events)
+  const replayed = replay(events)
   journal.onAppend = (e) => applyEvent(replayed, e)
   return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), groupAsks: new Map()}
 }

@@ -7,8 +7,11 @@ import {EXIT, MigrateError} from '../errors.js'
 import {PLAN_FILES} from '../paths.js'
 import {printable} from '../runbook/printable.js'
 import {redact} from '../runbook/vars.js'
-import {headFile, JournalWriter, readJournal, verifyJournal} from '../state/journal.js'
-import {acquireLock, describeLock, type Lock} from '../state/lock.js'
+import type {JournalEvent} from '../schema/state.js'
+import type {JournalAppender, StateBackend, UnitLease} from '../state/backend.js'
+import {headFile, type VerifyResult} from '../state/journal.js'
+import {describeLock} from '../state/lock.js'
+import {openPlanBackend} from '../state/open.js'
 import {findStepProcesses, sameProcessAlive} from '../state/proc.js'
 import {type Replay, replay} from '../state/status.js'
 import type {WavePrep} from './prepare.js'
@@ -70,13 +73,16 @@ function nameLeftovers(l: Leftover[]): string {
  */
 async function awaitLeftoverSteps(
   planDir: string,
-  journalFile: string,
+  events: readonly JournalEvent[],
   emit: (e: ExecEvent) => void,
   signal: AbortSignal,
+  units?: ReadonlySet<string>,
 ): Promise<void> {
   const key = planKey(planDir)
-  const {finished, recorded} = journaledProcesses(replay(readJournal(journalFile).events))
-  let left = liveLeftovers(key, finished, recorded)
+  const {finished, recorded} = journaledProcesses(replay(events))
+  // With a shared backend, other runners on this host run other units of the plan: only this run's units count.
+  const ours = (l: Leftover[]): Leftover[] => (units ? l.filter((p) => units.has(p.what.split('/')[0])) : l)
+  let left = ours(liveLeftovers(key, finished, recorded))
   if (left.length === 0) return
   const waitS = Number(process.env.MIGRATE_WAIT_FOR_STEPS ?? 60)
   emit({
@@ -90,7 +96,7 @@ async function awaitLeftoverSteps(
   const until = performance.now() + waitS * 1000
   while (left.length > 0 && performance.now() < until && !signal.aborted) {
     await new Promise((res) => setTimeout(res, 100))
-    left = liveLeftovers(key, finished, recorded)
+    left = ours(liveLeftovers(key, finished, recorded))
   }
   if (left.length === 0) return
   throw new MigrateError(
@@ -108,18 +114,22 @@ async function awaitLeftoverSteps(
  * Resuming means trusting the journal: which steps ran is read from it. One that does not verify (an edited or
  * removed event, lines cut from its end, two runs' events interleaved) is refused before anything runs.
  */
-function refuseUntrustedJournal(file: string, operation: string): void {
-  const v = verifyJournal(file)
+function refuseUntrustedJournal(v: VerifyResult, backend: StateBackend, operation: string): void {
   if (v.ok) return
+  const file = backend.where
   const first = v.problems[0]
+  const restore =
+    backend.kind === 'file'
+      ? `Restore ${path.basename(file)} and ${path.basename(headFile(file))} from a backup (or git) and run again; if there is none, move both aside`
+      : `Restore the plan's rows of migrate_state.events and migrate_state.plans from a backup of the database and run again; if there is none, move the plan aside (another plan id)`
   throw new MigrateError(
     `${operation} refused: the journal does not verify (${v.problems.length} problem${v.problems.length === 1 ? '' : 's'}, the first at ${file}:${first.line}: ${first.problem}); resuming from it could rerun a step that already ran or skip one that did not`,
     {
       code: 'JOURNAL_TAMPERED',
       exitCode: EXIT.FAILURE,
       hint:
-        `\`migrate status --verify\` lists every problem. Restore ${path.basename(file)} and ${path.basename(headFile(file))} from a backup (or git) and run again; ` +
-        `if there is none, move both aside, check on the systems which steps took effect, and rerun with --skip-step for those (nothing was run now)`,
+        `\`migrate status --verify\` lists every problem. ${restore}, ` +
+        'check on the systems which steps took effect, and rerun with --skip-step for those (nothing was run now)',
       data: {problems: v.problems, file},
     },
   )
@@ -127,8 +137,8 @@ function refuseUntrustedJournal(file: string, operation: string): void {
 
 /** Says (and journals) that this run took over a stale lock or forced one. */
 async function noteReplacedLock(
-  lock: Lock,
-  journal: JournalWriter,
+  lock: UnitLease,
+  journal: JournalAppender,
   wave: number,
   emit: (e: ExecEvent) => void,
 ): Promise<void> {
@@ -170,27 +180,62 @@ function removeIfEmpty(journalFile: string): void {
   }
 }
 
+/** What a run learns from the backend once it holds its units: the journal then, and its signal to stop on. */
+export interface Held {
+  events: readonly JournalEvent[]
+  /** Aborted by Ctrl-C/SIGTERM, or when the backend's session (and with it the units' locks) is lost. */
+  signal: AbortSignal
+}
+
+/**
+ * Takes the run's units (the plan lock with the journal file; one session lock per unit with a shared backend),
+ * checks the journal verifies and no step process of a previous run is left, and opens the journal for the run.
+ */
 export async function withLockAndJournal<T>(
   prep: WavePrep,
   opts: CommonOptions,
+  backend: StateBackend,
   operation: string,
   runId: string,
-  fn: (journal: JournalWriter, lock: Lock) => Promise<T>,
+  fn: (journal: JournalAppender, held: Held) => Promise<T>,
 ): Promise<T> {
   const emit = opts.emit ?? (() => undefined)
-  const lock = acquireLock(path.join(prep.ctx.planDir, PLAN_FILES.lock), operation, {force: opts.forceUnlock})
-  let journal: JournalWriter | undefined
+  const units = prep.apps.map((w) => w.name)
+  const lease = await backend.lock(units, operation, {force: opts.forceUnlock})
+  const stop = new AbortController()
+  opts.signal?.addEventListener('abort', () => stop.abort(), {once: true})
+  if (opts.signal?.aborted) stop.abort()
+  backend.onLost(() => stop.abort())
+  let journal: JournalAppender | undefined
   const journalFile = path.join(prep.ctx.planDir, PLAN_FILES.journal)
   const hadJournal = existsSync(journalFile)
   try {
-    refuseUntrustedJournal(journalFile, operation)
-    await awaitLeftoverSteps(prep.ctx.planDir, journalFile, emit, opts.signal ?? new AbortController().signal)
-    journal = JournalWriter.open(journalFile, runId, (s) => redact(s, prep.secrets))
-    await noteReplacedLock(lock, journal, prep.wave.number, emit)
-    return await fn(journal, lock)
+    refuseUntrustedJournal(await backend.verify(), backend, operation)
+    const {events} = await backend.read()
+    const mine = backend.kind === 'file' ? undefined : new Set(units)
+    await awaitLeftoverSteps(prep.ctx.planDir, events, emit, stop.signal, mine)
+    journal = await backend.openJournal(runId, (s) => redact(s, prep.secrets))
+    await noteReplacedLock(lease, journal, prep.wave.number, emit)
+    return await fn(journal, {events, signal: stop.signal})
   } finally {
     if (journal) await journal.close().catch(() => undefined)
-    if (!hadJournal) removeIfEmpty(journalFile)
-    lock.release()
+    if (!hadJournal && backend.kind === 'file') removeIfEmpty(journalFile)
+    await lease.release()
+  }
+}
+
+/**
+ * Opens the plan's state backend for a run (closed however it ends); with a shared backend, its journal is what the
+ * wave is prepared from.
+ */
+export async function withBackend<T>(
+  opts: CommonOptions,
+  fn: (backend: StateBackend, events: readonly JournalEvent[] | undefined) => Promise<T>,
+): Promise<T> {
+  const backend = await openPlanBackend(opts.planDir, opts.state)
+  try {
+    return await fn(backend, backend.kind === 'file' ? undefined : (await backend.read()).events)
+  } finally {
+    await backend.close()
   }
 }

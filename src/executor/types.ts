@@ -167,6 +167,8 @@ export interface CommonOptions {
   skipSteps?: string[]
   /** STEP or APP/STEP: an interrupted step (or compensation) did not take effect: run it again. */
   retrySteps?: string[]
+  /** The state backend: postgres://… or file (default: $MIGRATE_STATE, the plan's settings.state, else the file). */
+  state?: string
 }
 
 export interface ExecuteOptions extends CommonOptions {

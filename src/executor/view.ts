@@ -134,7 +134,12 @@ export function formatStatus(s: StatusResult): string {
     out.push(
       `Lock: ${s.lock.user}@${s.lock.host} pid ${s.lock.pid} (${s.lock.operation}, since ${s.lock.since})${s.lock.alive === false ? ' — that process is gone: stale, the next run takes it over' : ''}`,
     )
-  if (s.journal.lastRun && !s.journal.lastRun.finished && !s.lock)
+  if (s.backend?.kind === 'postgres') out.push(`State: ${s.backend.where}`)
+  for (const h of s.holders ?? [])
+    out.push(
+      `Held: ${h.unit} by ${h.user}@${h.host} pid ${h.pid} (${h.operation}, since ${h.since}${h.ciJob ? `, ${h.ciJob}` : ''})`,
+    )
+  if (s.journal.lastRun && !s.journal.lastRun.finished && !s.lock && !s.holders?.length)
     out.push(
       `Last run ${s.journal.lastRun.runId} (${s.journal.lastRun.message ?? ''}) did not finish: it crashed or was killed; rerun it to resume.`,
     )

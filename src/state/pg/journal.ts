@@ -4,6 +4,7 @@
 // for microseconds), then a synchronous commit of this runner's own row makes them durable: WAL is flushed in order,
 // so that flush covers the events. append() resolves only then: a step's "started" is durable before the step runs.
 // Runners on other machines append to the same chain at once; each event gets its place when it is committed.
+import type pg from 'pg'
 import {isMigrateError, MigrateError} from '../../errors.js'
 import type {JournalEvent} from '../../schema/state.js'
 import {type Actor, type ChainInput, eventBody, type JournalHead, type NewEvent, parseEventLine} from '../chain.js'
@@ -16,13 +17,16 @@ export async function readPgJournal(
   planId: string,
 ): Promise<{input: ChainInput; head: JournalHead | undefined}> {
   return s.run(async (c) => {
-    const rows = await c.query<{line: string}>(`SELECT line FROM ${SCHEMA}.events WHERE plan_id = $1 ORDER BY seq`, [
-      planId,
-    ])
-    const h = await c.query<{head_seq: string; head_hash: string}>(
-      `SELECT head_seq, head_hash FROM ${SCHEMA}.plans WHERE plan_id = $1`,
-      [planId],
-    )
+    // One snapshot for both: runners append meanwhile, and events read before the head would miss its last ones.
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    let rows: pg.QueryResult<{line: string}>
+    let h: pg.QueryResult<{head_seq: string; head_hash: string}>
+    try {
+      rows = await c.query(`SELECT line FROM ${SCHEMA}.events WHERE plan_id = $1 ORDER BY seq`, [planId])
+      h = await c.query(`SELECT head_seq, head_hash FROM ${SCHEMA}.plans WHERE plan_id = $1`, [planId])
+    } finally {
+      await c.query('COMMIT').catch(() => undefined)
+    }
     const input: ChainInput = {events: [], lines: [], raw: [], torn: false, bad: []}
     rows.rows.forEach((r, i) => {
       const p = parseEventLine(r.line)
