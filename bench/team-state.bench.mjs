@@ -48,7 +48,9 @@ async function worker(planDir, apps, state, concurrency) {
   process.stdout.write(JSON.stringify({exitCode: r.exitCode, gaps}))
 }
 
+let plans = 0
 function planDir(names) {
+  plans++
   const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-bench-team-'))
   const inv = stringify({
     apiVersion: 'migrate/v1',
@@ -61,7 +63,7 @@ function planDir(names) {
     apiVersion: 'migrate/v1',
     kind: 'Plan',
     metadata: {
-      name: `bench-${process.pid}`,
+      name: `bench-${process.pid}-${plans}`,
       inventory: 'inventory.yaml',
       inventoryDigest: createHash('sha256').update(inv).digest('hex'),
     },
@@ -76,8 +78,8 @@ function planDir(names) {
         name: 'bench',
         applications: names,
         replicationStart: '2026-01-05T00:00:00Z',
-        test: {start: '2026-01-06T00:00:00Z', end: '2026-01-07T00:00:00Z'},
-        cutover: {start: '2026-01-08T00:00:00Z', end: '2026-01-08T04:00:00Z'},
+        test: {start: '2026-01-10T00:00:00Z', end: '2026-01-12T00:00:00Z'},
+        cutover: {start: '2026-01-17T01:00:00Z', end: '2026-01-17T05:00:00Z'},
         servers: 0,
         databases: 0,
         dataGiB: 0,

@@ -103,7 +103,7 @@ async function executeWith(
     prep.findings.push(...(await dynamicPreflight(prep, deps, held.signal)))
     stopOnBlockers(prep.findings, prep.wave.number)
     for (const f of prep.findings) emit({type: 'preflight', finding: f})
-    return executeLocked(newRun(prep, opts, deps, journal, held.signal, emit, held.events), runId)
+    return executeLocked(newRun(prep, opts, deps, journal, emit, held), runId)
   })
 }
 
@@ -201,6 +201,6 @@ async function rollbackWith(
   stopOnBlockers(blockers, prep.wave.number)
   const operation = `rollback wave ${prep.wave.number}`
   return withLockAndJournal(prep, opts, backend, operation, runId, async (journal, held) =>
-    rollbackLocked(newRun(prep, opts, deps, journal, held.signal, emit, held.events), runId),
+    rollbackLocked(newRun(prep, opts, deps, journal, emit, held), runId),
   )
 }

@@ -7,6 +7,7 @@ import {pool} from './pool.js'
 import type {AppWork} from './prepare.js'
 import {rollbackApp} from './rollback.js'
 import {record, restoreCaptures, type Run, unitState} from './run.js'
+import {meetOthers, releaseOthers, sharedWithOthers} from './shared-barrier.js'
 import type {AppOutcome, AppReport} from './types.js'
 
 const OUTCOME_TEXT: Partial<Record<AppOutcome, string>> = {
@@ -64,6 +65,13 @@ async function toBarrier(g: Group): Promise<{reports: AppReport[]; heldBecause?:
   const all = g.members[0].plan.servers.length
   const stuck = reports.filter((r) => r.outcome !== 'held' && r.outcome !== 'done')
   if (stuck.length === 0 && (g.members.length >= all || !reports.some((r) => r.outcome === 'held'))) return {reports}
+  if (sharedWithOthers(g)) {
+    if (stuck.length > 0) await releaseOthers(g, 'cutover')
+    else {
+      const held = await meetOthers(g, 'cutover', reports)
+      return held ? {reports, heldBecause: held.why} : {reports}
+    }
+  }
   const heldBecause =
     stuck.length > 0
       ? stuck.map(outcomeText).join(', ')
@@ -111,6 +119,24 @@ function rollBackTogether(g: Group, reports: AppReport[]): Promise<AppReport[]> 
 }
 
 /**
+ * Before finalize, with servers in other runners' hands: meet them there (or release them when this run's servers
+ * will not get there). A server elsewhere that failed after cutover fails this group too: it rolls back as a whole.
+ */
+async function finalizeWithOthers(
+  g: Group,
+  reports: AppReport[],
+  why: string | undefined,
+): Promise<string | undefined> {
+  if (g.failure !== undefined || why !== undefined) {
+    await releaseOthers(g, 'finalize')
+    return why
+  }
+  const held = await meetOthers(g, 'finalize', reports)
+  if (held?.failed) g.failure ??= held.why
+  return held?.why
+}
+
+/**
  * The servers of one application under a per-server runbook (units APP:SERVER_ID), so that the application moves as
  * a whole. In passes, each running the members side by side:
  *  1. up to the cutover barrier (see barrierIndex): if any member does not get there (failed, waiting for an
@@ -143,10 +169,11 @@ async function executeGroup(run: Run, name: string, members: AppWork[], limit: n
   )
   // Everyone soaked and approved at their finalize step (or finished): only then the finalize actions.
   const waiting = second.filter((r) => r.outcome !== 'held' && r.outcome !== 'done' && !failedOutcome(r.outcome))
+  let why = waiting.length > 0 ? waiting.map(outcomeText).join(', ') : undefined
+  if (sharedWithOthers(g) && fin.some((f) => f !== undefined)) why = await finalizeWithOthers(g, second, why)
   let reports = second
-  if (g.failure === undefined && waiting.length === 0) reports = await pass(g, second, () => ({}))
+  if (g.failure === undefined && why === undefined) reports = await pass(g, second, () => ({}))
   else if (g.failure === undefined) {
-    const why = waiting.map(outcomeText).join(', ')
     for (const r of reports)
       if (r.outcome === 'held')
         r.message = `held before finalize: ${why}; the servers of ${name} finalize together — this server goes on from here in the next run`

@@ -8,7 +8,7 @@ import {runCheck as defaultRunCheck} from '../health/index.js'
 import {runProcess} from '../process/run.js'
 import {whichProgram} from '../process/which.js'
 import {redact} from '../runbook/vars.js'
-import type {JournalAppender} from '../state/backend.js'
+import type {JournalAppender, SharedBarrier} from '../state/backend.js'
 import type {NewEvent} from '../state/journal.js'
 import type {JournalEvent} from '../schema/state.js'
 import {procStartTime} from '../state/proc.js'
@@ -30,6 +30,8 @@ export interface Run {
   R: (s: string) => string
   /** The answer for an application's servers, by APP/STEP: a per-server runbook asks once. */
   groupAsks: Map<string, Promise<boolean>>
+  /** A shared backend's barriers: servers of one application in other runners' hands meet there. */
+  barrier?: SharedBarrier
 }
 
 export function newRun(
@@ -37,13 +39,14 @@ export function newRun(
   opts: ExecuteOptions,
   deps: ExecutorDeps,
   journal: JournalAppender,
-  signal: AbortSignal,
   emit: (e: ExecEvent) => void,
-  events: readonly JournalEvent[],
+  held: {events: readonly JournalEvent[]; signal: AbortSignal; barrier?: SharedBarrier},
 ): Run {
-  const replayed = replay(events)
+  const replayed = replay(held.events)
   journal.onAppend = (e) => applyEvent(replayed, e)
-  return {prep, opts, deps, journal, signal, emit, replayed, R: (s) => redact(s, prep.secrets), groupAsks: new Map()}
+  const R = (s: string): string => redact(s, prep.secrets)
+  const {signal, barrier} = held
+  return {prep, opts, deps, journal, signal, emit, replayed, R, groupAsks: new Map(), barrier}
 }
 
 /** A journal event of this run's wave (the wave is filled in). */

@@ -8,7 +8,7 @@ import {PLAN_FILES} from '../paths.js'
 import {printable} from '../runbook/printable.js'
 import {redact} from '../runbook/vars.js'
 import type {JournalEvent} from '../schema/state.js'
-import type {JournalAppender, StateBackend, UnitLease} from '../state/backend.js'
+import type {JournalAppender, SharedBarrier, StateBackend, UnitLease} from '../state/backend.js'
 import {headFile, type VerifyResult} from '../state/journal.js'
 import {describeLock} from '../state/lock.js'
 import {openPlanBackend} from '../state/open.js'
@@ -185,6 +185,8 @@ export interface Held {
   events: readonly JournalEvent[]
   /** Aborted by Ctrl-C/SIGTERM, or when the backend's session (and with it the units' locks) is lost. */
   signal: AbortSignal
+  /** A shared backend's barriers, for the servers of an application that other runners drive. */
+  barrier?: SharedBarrier
 }
 
 /**
@@ -216,7 +218,7 @@ export async function withLockAndJournal<T>(
     await awaitLeftoverSteps(prep.ctx.planDir, events, emit, stop.signal, mine)
     journal = await backend.openJournal(runId, (s) => redact(s, prep.secrets))
     await noteReplacedLock(lease, journal, prep.wave.number, emit)
-    return await fn(journal, {events, signal: stop.signal})
+    return await fn(journal, {events, signal: stop.signal, barrier: backend.barrier})
   } finally {
     if (journal) await journal.close().catch(() => undefined)
     if (!hadJournal && backend.kind === 'file') removeIfEmpty(journalFile)

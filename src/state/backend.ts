@@ -10,6 +10,7 @@ import {type Actor, type ChainInput, currentActor, type NewEvent, type VerifyRes
 import {headFile, JournalWriter, readHead, readJournal} from './journal.js'
 import {acquireLock, holderAlive, type Lock, type LockInfo, readLock} from './lock.js'
 import {type StateLocation, stateLocation} from './pg/connect.js'
+import {type BarrierMeeting, type BarrierOutcome, failBarrier, meetAtBarrier} from './pg/barriers.js'
 import {PgJournal, readPgJournal} from './pg/journal.js'
 import {lockUnits, type UnitHolder, unitHolders, unlockUnits} from './pg/locks.js'
 import {PgSession} from './pg/session.js'
@@ -17,6 +18,7 @@ import {PgSession} from './pg/session.js'
 /** What the executor appends to: the journal file's writer, or the PostgreSQL journal. */
 export interface JournalAppender {
   readonly file: string
+  readonly runId: string
   readonly actor: Actor
   onAppend?: (e: JournalEvent) => void
   append(e: NewEvent): Promise<JournalEvent>
@@ -31,6 +33,15 @@ export interface UnitLease {
   release(): Promise<void>
 }
 
+export type BarrierRequest = Omit<BarrierMeeting, 'timeoutMs'>
+
+export interface SharedBarrier {
+  /** Waits (up to MIGRATE_BARRIER_WAIT seconds, 600 by default) until every server is at the barrier. */
+  meet(m: BarrierRequest): Promise<BarrierOutcome>
+  /** These servers will not get there in this run: the others stop waiting. */
+  fail(m: BarrierRequest): Promise<void>
+}
+
 export interface StateBackend {
   readonly kind: 'file' | 'postgres'
   /** For messages: the journal file, or the redacted URL and plan id. */
@@ -41,6 +52,8 @@ export interface StateBackend {
   /** Who holds the plan lock (file) or which units (postgres), with whether the holder still runs. */
   holders(): Promise<(UnitHolder & {alive: boolean | null})[]>
   openJournal(runId: string, redact: (s: string) => string): Promise<JournalAppender>
+  /** A shared backend: where the servers of one application driven by different runners meet at their barriers. */
+  readonly barrier?: SharedBarrier
   /** Called when the backend can no longer vouch for the locks (the session died): stop before the next step. */
   onLost(fn: (e: Error) => void): void
   close(): Promise<void>
@@ -92,10 +105,17 @@ export class FileBackend implements StateBackend {
 export class PgBackend implements StateBackend {
   readonly kind = 'postgres' as const
   private held: string[] = []
+  readonly barrier: SharedBarrier
   constructor(
     readonly session: PgSession,
     readonly planId: string,
-  ) {}
+  ) {
+    const timeoutMs = Number(process.env.MIGRATE_BARRIER_WAIT ?? 600) * 1000
+    this.barrier = {
+      meet: (m) => meetAtBarrier(session, planId, {...m, timeoutMs}),
+      fail: (m) => failBarrier(session, planId, {...m, timeoutMs}),
+    }
+  }
   get where(): string {
     return `${this.session.loc.shown} (plan ${this.planId})`
   }

@@ -50,6 +50,26 @@ interface Pending {
   reject: (e: unknown) => void
 }
 
+/**
+ * One round trip: the events chained and committed asynchronously (the head row's lock is held for microseconds,
+ * not for a WAL flush), then this runner's own row committed synchronously: WAL is flushed in order, so once that
+ * commit returns the events are durable too. (A simple query of several statements: literals escaped by the driver.)
+ */
+async function appendBatch(
+  c: pg.Client,
+  planId: string,
+  bodies: string[],
+): Promise<{seq: string; prev: string; hash: string}[]> {
+  const plan = c.escapeLiteral(planId)
+  const arr = `ARRAY[${bodies.map((b) => c.escapeLiteral(b)).join(',')}]::text[]`
+  const sql = `BEGIN; SELECT seq, prev, hash FROM ${SCHEMA}.append(${plan}, ${arr}); COMMIT;
+    INSERT INTO ${SCHEMA}.runners (plan_id, backend_pid, acked_seq)
+      VALUES (${plan}, pg_backend_pid(), (SELECT head_seq FROM ${SCHEMA}.plans WHERE plan_id = ${plan}))
+      ON CONFLICT (plan_id, backend_pid) DO UPDATE SET acked_seq = excluded.acked_seq, at = now();`
+  const results = (await c.query(sql)) as unknown as pg.QueryResult<{seq: string; prev: string; hash: string}>[]
+  return results[1].rows
+}
+
 export class PgJournal {
   private queue: Pending[] = []
   private flushing: Promise<void> | null = null
@@ -83,19 +103,13 @@ export class PgJournal {
       const batch = this.queue
       this.queue = []
       try {
-        const rows = await this.session.run(async (c) => {
-          const r = await c.query<{seq: string; prev: string; hash: string}>(
-            `SELECT seq, prev, hash FROM ${SCHEMA}.append($1, $2)`,
-            [this.planId, batch.map((b) => b.body)],
-          )
-          // The durable commit: WAL is flushed up to this commit, which lies after the events' own.
-          await c.query(
-            `INSERT INTO ${SCHEMA}.runners (plan_id, backend_pid, acked_seq) VALUES ($1, pg_backend_pid(), $2)
-             ON CONFLICT (plan_id, backend_pid) DO UPDATE SET acked_seq = excluded.acked_seq, at = now()`,
-            [this.planId, r.rows.at(-1)?.seq ?? -1],
-          )
-          return r.rows
-        })
+        const rows = await this.session.run((c) =>
+          appendBatch(
+            c,
+            this.planId,
+            batch.map((b) => b.body),
+          ),
+        )
         batch.forEach((b, i) => {
           const {seq, prev, hash} = rows[i]
           b.resolve({seq: Number(seq), ...b.event, prev, hash} as JournalEvent)

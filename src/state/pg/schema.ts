@@ -87,6 +87,8 @@ const MIGRATIONS: string[] = [
     UPDATE ${SCHEMA}.plans p SET head_seq = h_seq, head_hash = h_hash WHERE p.plan_id = p_plan;
   END $$;
   `,
+  // 2: the session of a runner waiting at a barrier (only live sessions count as there).
+  `ALTER TABLE ${SCHEMA}.barriers ADD COLUMN backend_pid integer NOT NULL DEFAULT 0;`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

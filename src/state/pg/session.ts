@@ -15,6 +15,8 @@ export class PgSession {
   private listeners: ((e: MigrateError) => void)[] = []
   /** The server process of this session (pg_backend_pid). */
   backendPid = 0
+  /** When the session began, by the server's clock (barrier records are compared with it, not with ours). */
+  startedAt = new Date(0)
 
   private constructor(
     readonly client: pg.Client,
@@ -41,7 +43,9 @@ export class PgSession {
     const s = new PgSession(client, loc)
     try {
       await migrateSchema(client)
-      s.backendPid = Number((await client.query('SELECT pg_backend_pid() AS p')).rows[0].p)
+      const r = await client.query('SELECT pg_backend_pid() AS p, now() AS t')
+      s.backendPid = Number(r.rows[0].p)
+      s.startedAt = r.rows[0].t
     } catch (e) {
       await s.close()
       throw e instanceof MigrateError ? e : stateDbError(e, loc.shown, 'creating the state tables')
