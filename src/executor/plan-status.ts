@@ -73,7 +73,9 @@ export async function backendStatus(
   requirePlan(planDir)
   const j = await backend.read()
   const holders = (await backend.holders()).map(({alive, ...h}) => h)
-  const st = buildStatus(planDir, j, holders.length > 0, opts.wave)
+  // A step shows as running only while a runner holds its unit; otherwise it was interrupted.
+  const held = new Set(holders.map((h) => h.unit))
+  const st = buildStatus(planDir, j, (unit) => held.has(unit), opts.wave)
   return {
     ...st,
     journal: {...st.journal, file: backend.where},
@@ -97,7 +99,7 @@ function loadPlan(planDir: string): Plan | undefined {
 function buildStatus(
   planDir: string,
   j: ChainInput,
-  live: boolean,
+  live: boolean | ((unit: string) => boolean),
   wave: number | undefined,
 ): Omit<StatusResult, 'lock' | 'verify'> {
   const file = path.join(planDir, PLAN_FILES.journal)
@@ -136,7 +138,7 @@ function buildStatus(
       const tname = templates.get(name)
       let order: string[] | undefined
       if (tname) order = loadTemplate(planDir, tname).template?.steps.map((s) => s.id)
-      const st = appState(r, n, name, order, live)
+      const st = appState(r, n, name, order, typeof live === 'function' ? live(name) : live)
       const durationMs = st.steps.reduce((acc, s) => acc + (s.durationMs ?? 0), 0)
       return {...st, template: tname, durationMs}
     })

@@ -107,21 +107,39 @@ describe('shared PostgreSQL state: runners at once', () => {
   })
 
   it('pg_terminate_backend of a runner: it runs no further step, and another runner takes the unit at once', async () => {
-    const dir = plan('terminated', ['t'], [effect('one'), effect('long', '2'), effect('never')])
+    const dir = plan('terminated', ['t'], [effect('one'), effect('long', '8'), effect('never')])
     const a = runner(dir, ['--app', 't'])
     const log = path.join(dir, 'effects.log')
-    for (let i = 0; i < 200 && !lines(log).includes('t-long'); i++) await new Promise((r) => setTimeout(r, 25))
+    const started = async () =>
+      (
+        await db
+          .query(
+            `SELECT 1 FROM migrate_state.events WHERE plan_id = 'terminated' AND line LIKE '%"type":"step-started"%"step":"long"%'`,
+          )
+          .catch(() => ({rowCount: 0}))
+      ).rowCount === 1
+    for (let i = 0; i < 400 && !(await started()); i++) await new Promise((r) => setTimeout(r, 25))
+    // While it runs, status shows who holds the unit, and the step as running (not interrupted).
+    const during = await status(dir)
+    expect(during.result.holders).toEqual([
+      expect.objectContaining({unit: 't', operation: 'execute wave 1', pid: expect.any(Number)}),
+    ])
+    expect(during.result.waves[0].apps[0].status).toBe('running')
+    const text = await execa('node', [BIN, 'status', '--plan', dir, '--state', db.url], {env: {MIGRATE_STATE: ''}})
+    expect(text.stdout).toMatch(/Held: t by \S+@\S+ pid \d+ \(execute wave 1, since /)
     const held = await db.query(`SELECT backend_pid FROM migrate_state.unit_locks WHERE plan_id = 'terminated'`)
     expect(held.rowCount).toBe(1)
     await db.query('SELECT pg_terminate_backend($1)', [held.rows[0].backend_pid])
     const ra = await a
     expect(ra.exitCode).toBe(130)
     expect(String(ra.stderr)).toContain('runs no further step')
-    expect(lines(log)).not.toContain('t-never')
-    // The lock went with the session: a second runner takes the unit and applies the resume rules.
+    // Its running step was stopped (before its effect) and no further step ran.
+    expect(lines(log)).toEqual(['t-one'])
+    // The lock went with the session: a second runner takes the unit and applies the resume rules (the operator
+    // says the interrupted step needs no rerun).
     const b = await runner(dir, ['--app', 't', '--skip-step', 't/long'])
     expect(b.exitCode, String(b.stderr)).toBe(0)
-    expect(lines(log)).toEqual(['t-one', 't-long', 't-never'])
+    expect(lines(log)).toEqual(['t-one', 't-never'])
     expect((await status(dir)).result.verify.ok).toBe(true)
   })
 })
