@@ -2,78 +2,17 @@
 //  1. in-process no-op steps: measures the orchestration alone (pre-flight, rendering, journal, replay, events);
 //  2. real `true` processes: what a wave of trivial commands costs end to end (process spawn dominates).
 // Prints a small table; exits 0. Goal: < 2 ms of orchestration overhead per step.
-import {createHash} from 'node:crypto'
-import {mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync} from 'node:fs'
-import os from 'node:os'
+import {readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
-import {stringify} from 'yaml'
 import {executeWave} from '../dist/src/executor/engine.js'
+import {wavePlanDir} from './wave-plan.mjs'
 
 const APPS = Number(process.env.BENCH_APPS ?? 100)
 const STEPS = Number(process.env.BENCH_STEPS ?? 10)
 const CONCURRENCY = 10
 
-function planDir() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-bench-'))
-  const names = Array.from({length: APPS}, (_, i) => `app-${String(i).padStart(3, '0')}`)
-  const inv = stringify({
-    apiVersion: 'migrate/v1',
-    kind: 'Inventory',
-    metadata: {name: 'bench'},
-    applications: names.map((name) => ({name})),
-  })
-  writeFileSync(path.join(dir, 'inventory.yaml'), inv)
-  const plan = {
-    apiVersion: 'migrate/v1',
-    kind: 'Plan',
-    metadata: {
-      name: 'bench',
-      inventory: 'inventory.yaml',
-      inventoryDigest: createHash('sha256').update(inv).digest('hex'),
-    },
-    settings: {
-      startDate: '2026-01-05',
-      capacity: {apps: 1000, servers: 10000, dataTiB: 1000, critical: 1000},
-      ramp: {earlyWaves: 0, earlyServers: 10},
-    },
-    waves: [
-      {
-        number: 1,
-        name: 'bench',
-        applications: names,
-        replicationStart: '2026-01-05T00:00:00Z',
-        test: {start: '2026-01-06T00:00:00Z', end: '2026-01-07T00:00:00Z'},
-        cutover: {start: '2026-01-08T00:00:00Z', end: '2026-01-08T04:00:00Z'},
-        servers: 0,
-        databases: 0,
-        dataGiB: 0,
-        risk: 'low',
-        confidence: 3,
-      },
-    ],
-    applications: names.map((name) => ({
-      name,
-      wave: 1,
-      moveGroup: name,
-      strategy: 'rehost',
-      template: 'trivial',
-      target: {cloud: 'aws', region: 'ap-southeast-3'},
-    })),
-  }
-  writeFileSync(path.join(dir, 'plan.yaml'), stringify(plan))
-  mkdirSync(path.join(dir, 'templates'))
-  const steps = Array.from({length: STEPS}, (_, i) => ({
-    id: `step-${i + 1}`,
-    run: ['true', '{{ app.name }}', 'wave-{{ wave.number }}'],
-    rollback: ['true'],
-    idempotent: true,
-  }))
-  writeFileSync(
-    path.join(dir, 'templates', 'trivial.yaml'),
-    stringify({apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 'trivial'}, steps}),
-  )
-  return dir
-}
+const planDir = () =>
+  wavePlanDir({apps: Array.from({length: APPS}, (_, i) => `app-${String(i).padStart(3, '0')}`), steps: STEPS})
 
 const noop = async () => ({exitCode: 0, output: '', stdout: '', timedOut: false, canceled: false, durationMs: 0})
 

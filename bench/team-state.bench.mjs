@@ -7,14 +7,12 @@
 // bookkeeping. Prints p50/p95/max per backend; goal: p95 < 10 ms with PostgreSQL.
 // Needs the machine's PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres): a database of
 // its own is created and dropped.
-import {createHash} from 'node:crypto'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import os from 'node:os'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
 import pg from 'pg'
-import {stringify} from 'yaml'
+import {wavePlanDir} from './wave-plan.mjs'
 
 const PROCS = Number(process.env.BENCH_PROCS ?? 20)
 const STEPS = Number(process.env.BENCH_STEPS ?? 100)
@@ -49,67 +47,7 @@ async function worker(planDir, apps, state, concurrency) {
 }
 
 let plans = 0
-function planDir(names) {
-  plans++
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-bench-team-'))
-  const inv = stringify({
-    apiVersion: 'migrate/v1',
-    kind: 'Inventory',
-    metadata: {name: 'bench'},
-    applications: names.map((name) => ({name})),
-  })
-  writeFileSync(path.join(dir, 'inventory.yaml'), inv)
-  const plan = {
-    apiVersion: 'migrate/v1',
-    kind: 'Plan',
-    metadata: {
-      name: `bench-${process.pid}-${plans}`,
-      inventory: 'inventory.yaml',
-      inventoryDigest: createHash('sha256').update(inv).digest('hex'),
-    },
-    settings: {
-      startDate: '2026-01-05',
-      capacity: {apps: 1000, servers: 10000, dataTiB: 1000, critical: 1000},
-      ramp: {earlyWaves: 0, earlyServers: 10},
-    },
-    waves: [
-      {
-        number: 1,
-        name: 'bench',
-        applications: names,
-        replicationStart: '2026-01-05T00:00:00Z',
-        test: {start: '2026-01-10T00:00:00Z', end: '2026-01-12T00:00:00Z'},
-        cutover: {start: '2026-01-17T01:00:00Z', end: '2026-01-17T05:00:00Z'},
-        servers: 0,
-        databases: 0,
-        dataGiB: 0,
-        risk: 'low',
-        confidence: 3,
-      },
-    ],
-    applications: names.map((name) => ({
-      name,
-      wave: 1,
-      moveGroup: name,
-      strategy: 'rehost',
-      template: 'trivial',
-      target: {cloud: 'aws', region: 'ap-southeast-3'},
-    })),
-  }
-  writeFileSync(path.join(dir, 'plan.yaml'), stringify(plan))
-  mkdirSync(path.join(dir, 'templates'))
-  const steps = Array.from({length: STEPS}, (_, i) => ({
-    id: `step-${i + 1}`,
-    run: ['true', '{{ app.name }}'],
-    rollback: ['true'],
-    idempotent: true,
-  }))
-  writeFileSync(
-    path.join(dir, 'templates', 'trivial.yaml'),
-    stringify({apiVersion: 'migrate/v1', kind: 'RunbookTemplate', metadata: {name: 'trivial'}, steps}),
-  )
-  return dir
-}
+const planDir = (names) => wavePlanDir({apps: names, steps: STEPS, name: `bench-${process.pid}-${++plans}`})
 
 const run = (dir, apps, state, concurrency) =>
   execa(process.execPath, [self, '--worker', dir, apps.join(','), state ?? '', String(concurrency)], {

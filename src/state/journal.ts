@@ -20,6 +20,7 @@ import {environmentError, MigrateError, EXIT} from '../errors.js'
 import type {JournalEvent} from '../schema/state.js'
 import {
   type Actor,
+  type ChainInput,
   currentActor,
   eventBody,
   type JournalHead,
@@ -42,16 +43,7 @@ export {
   type VerifyResult,
 } from './chain.js'
 
-export interface ReadJournal {
-  events: JournalEvent[]
-  /** 1-based line of each event. */
-  lines: number[]
-  /** Each event as written (key order of the line), for hash verification. */
-  raw: Record<string, unknown>[]
-  /** A torn (incomplete) last line was found and ignored. */
-  torn: boolean
-  /** Lines in the middle that are not valid events: corruption, not a crash. */
-  bad: {line: number; reason: string}[]
+export interface ReadJournal extends ChainInput {
   /** Byte length of the valid prefix (everything up to and including the last newline). */
   validBytes: number
 }
