@@ -111,7 +111,12 @@ export function clientConfig(url: string): pg.ClientConfig {
   const u = new URL(url)
   const service = u.searchParams.get('service') ?? (u.hostname === '' ? process.env.PGSERVICE : undefined)
   u.searchParams.delete('service')
-  const base: pg.ClientConfig = {application_name: 'migrate-state', connectionTimeoutMillis: 10_000}
+  const base: pg.ClientConfig = {
+    application_name: 'migrate-state',
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  }
   if (service) {
     const p = serviceParams(service)
     Object.assign(base, {

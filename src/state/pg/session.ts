@@ -8,6 +8,9 @@ import {EXIT, MigrateError} from '../../errors.js'
 import {clientConfig, type StateLocation, stateDbError} from './connect.js'
 import {migrateSchema} from './schema.js'
 
+const HEARTBEAT_MS = Number(process.env.MIGRATE_STATE_HEARTBEAT_MS ?? 5000)
+const HEARTBEAT_TIMEOUT_MS = 15_000
+
 export class PgSession {
   private queue: Promise<unknown> = Promise.resolve()
   private lostError: MigrateError | undefined
@@ -18,17 +21,29 @@ export class PgSession {
   /** When the session began, by the server's clock (barrier records are compared with it, not with ours). */
   startedAt = new Date(0)
 
+  private heartbeat: NodeJS.Timeout
+
   private constructor(
     readonly client: pg.Client,
     readonly loc: StateLocation,
   ) {
-    const lose = (why: string): void => {
-      if (this.closing || this.lostError) return
-      this.lostError = sessionLost(loc.shown, why)
-      for (const l of this.listeners) l(this.lostError)
-    }
-    client.on('error', (e) => lose(e.message))
-    client.on('end', () => lose('the connection was closed'))
+    client.on('error', (e) => this.lose(e.message))
+    client.on('end', () => this.lose('the connection was closed'))
+    // A partitioned connection says nothing until it is used: ask every few seconds, so a runner that can no longer
+    // vouch for its locks stops its steps soon, not at its next append (which may be an hour away).
+    this.heartbeat = setInterval(() => {
+      this.run((c) => c.query({text: 'SELECT 1', query_timeout: HEARTBEAT_TIMEOUT_MS} as pg.QueryConfig)).catch((e) =>
+        this.lose(`no answer to a heartbeat: ${(e as Error).message}`),
+      )
+    }, HEARTBEAT_MS)
+    this.heartbeat.unref()
+  }
+
+  private lose(why: string): void {
+    if (this.closing || this.lostError) return
+    clearInterval(this.heartbeat)
+    this.lostError = sessionLost(this.loc.shown, why)
+    for (const l of this.listeners) l(this.lostError)
   }
 
   static async connect(loc: StateLocation): Promise<PgSession> {
@@ -78,6 +93,7 @@ export class PgSession {
 
   async close(): Promise<void> {
     if (this.closing) return
+    clearInterval(this.heartbeat)
     await this.queue
     this.closing = true
     await this.client.end().catch(() => undefined)
