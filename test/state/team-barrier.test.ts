@@ -59,7 +59,7 @@ async function runners(dir: string, delayMs: number) {
   )
 }
 
-describe('per-server barrier across runners', () => {
+describe('per-server barrier across runners', {timeout: 240_000}, () => {
   it('servers on different processes wait for each other: nobody cuts over before all tested', async () => {
     const dir = plan('barrier-ok')
     const rs = await runners(dir, 1500)

@@ -46,7 +46,7 @@ function plan(): string {
   })
 }
 
-describe('migrate ci matrix', () => {
+describe('migrate ci matrix', {timeout: 240_000}, () => {
   it('prints the units of a wave for a GitHub or GitLab matrix, per application or per unit', async () => {
     const dir = plan()
     const a = await cli(['ci', 'matrix', '--plan', dir, '--wave', '1'])
@@ -62,7 +62,7 @@ describe('migrate ci matrix', () => {
   })
 })
 
-describe('migrate state push / pull', () => {
+describe('migrate state push / pull', {timeout: 240_000}, () => {
   it('copies the journal byte for byte, verifies both ends, extends only, and never prints the password', async () => {
     const dir = plan()
     const run = await cli(['execute', 'wave', '1', '--plan', dir, '--app', 'web', '--json'])

@@ -59,7 +59,8 @@ const status = async (dir: string) => {
   return {exitCode: r.exitCode, result: JSON.parse(r.stdout).result}
 }
 
-describe('shared PostgreSQL state: runners at once', () => {
+// Each test starts several CLI processes: on a loaded 2-core machine one start-up alone can take seconds.
+describe('shared PostgreSQL state: runners at once', {timeout: 240_000}, () => {
   it('6 runners, one unit each, on one wave: all complete, every side effect once, one journal that verifies', async () => {
     const apps = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6']
     const dir = plan('fanout', apps, [effect('s1'), effect('s2', '0.1'), effect('s3'), effect('s4', '0.1')])
@@ -89,10 +90,10 @@ describe('shared PostgreSQL state: runners at once', () => {
   })
 
   it('kill -9 of a runner mid-step: its lock is freed, and the resume applies the usual rules', async () => {
-    const dir = plan('kill9', ['k'], [effect('first'), effect('slow', '1.5'), effect('after')])
+    const dir = plan('kill9', ['k'], [effect('first'), effect('slow', '4'), effect('after')])
     const a = runner(dir, ['--app', 'k'])
     const log = path.join(dir, 'effects.log')
-    for (let i = 0; i < 200 && !lines(log).includes('k-slow'); i++) await new Promise((r) => setTimeout(r, 25))
+    for (let i = 0; i < 1200 && !lines(log).includes('k-slow'); i++) await new Promise((r) => setTimeout(r, 25))
     a.kill('SIGKILL')
     await a
     // The step's own process outlived the CLI: the resume waits for it, then stops at the interrupted
@@ -107,7 +108,7 @@ describe('shared PostgreSQL state: runners at once', () => {
   })
 
   it('pg_terminate_backend of a runner: it runs no further step, and another runner takes the unit at once', async () => {
-    const dir = plan('terminated', ['t'], [effect('one'), effect('long', '8'), effect('never')])
+    const dir = plan('terminated', ['t'], [effect('one'), effect('long', '20'), effect('never')])
     const a = runner(dir, ['--app', 't'])
     const log = path.join(dir, 'effects.log')
     const started = async () =>
@@ -118,7 +119,7 @@ describe('shared PostgreSQL state: runners at once', () => {
           )
           .catch(() => ({rowCount: 0}))
       ).rowCount === 1
-    for (let i = 0; i < 400 && !(await started()); i++) await new Promise((r) => setTimeout(r, 25))
+    for (let i = 0; i < 1200 && !(await started()); i++) await new Promise((r) => setTimeout(r, 25))
     // While it runs, status shows who holds the unit, and the step as running (not interrupted).
     const during = await status(dir)
     expect(during.result.holders).toEqual([
