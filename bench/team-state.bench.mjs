@@ -25,6 +25,10 @@ const noop = async () => ({exitCode: 0, output: '', stdout: '', timedOut: false,
 /** One runner: executes its units and prints the gaps between step ends, per application. */
 async function worker(planDir, apps, state, concurrency) {
   const {executeWave} = await import(path.join(root, 'dist/src/executor/engine.js'))
+  await import('pg')
+  // Loaded: say so, and start only when every runner is (20 start-ups on 2 cores would otherwise be measured).
+  process.stderr.write('READY\n')
+  await new Promise((r) => process.stdin.once('data', r))
   const last = new Map()
   const gaps = []
   const emit = (e) => {
@@ -49,11 +53,34 @@ async function worker(planDir, apps, state, concurrency) {
 let plans = 0
 const planDir = (names) => wavePlanDir({apps: names, steps: STEPS, name: `bench-${process.pid}-${++plans}`})
 
-const run = (dir, apps, state, concurrency) =>
+const spawn = (dir, apps, state, concurrency) =>
   execa(process.execPath, [self, '--worker', dir, apps.join(','), state ?? '', String(concurrency)], {
     reject: false,
     env: {MIGRATE_STATE: ''},
   })
+
+/** Starts the runners, waits until all are loaded, then lets them go together; the time counts from there. */
+async function runAll(jobs) {
+  const procs = jobs.map((j) => spawn(...j))
+  await Promise.all(
+    procs.map(
+      (p) =>
+        new Promise((resolve) => {
+          let seen = ''
+          p.stderr.on('data', (d) => {
+            seen += d
+            if (seen.includes('READY')) resolve()
+          })
+          p.finally(resolve)
+        }),
+    ),
+  )
+  const t0 = performance.now()
+  for (const p of procs) p.stdin.end('go\n')
+  const done = await Promise.all(procs)
+  return {done, ms: performance.now() - t0}
+}
+const run = async (...job) => (await runAll([job])).done[0]
 
 function stats(label, outs, ms) {
   const gaps = outs.flatMap((o) => o.gaps).sort((a, b) => a - b)
@@ -92,14 +119,11 @@ async function main() {
     // Warm-up: creates the tables, loads the modules from disk once.
     await run(planDir(names.slice(0, 1)), names.slice(0, 1), url.toString(), 1)
     const pgDir = planDir(names)
-    let t0 = performance.now()
-    const procs = await Promise.all(names.map((n) => run(pgDir, [n], url.toString(), 1)))
-    rows.push(await collect(`postgres, ${PROCS} processes`, procs, performance.now() - t0))
+    const pgRun = await runAll(names.map((n) => [pgDir, [n], url.toString(), 1]))
+    rows.push(await collect(`postgres, ${PROCS} processes`, pgRun.done, pgRun.ms))
     const fileDir = planDir(names)
-    t0 = performance.now()
-    rows.push(
-      await collect(`file, 1 process × ${PROCS}`, [await run(fileDir, names, '', PROCS)], performance.now() - t0),
-    )
+    const fileRun = await runAll([[fileDir, names, '', PROCS]])
+    rows.push(await collect(`file, 1 process × ${PROCS}`, fileRun.done, fileRun.ms))
     rmSync(pgDir, {recursive: true, force: true})
     rmSync(fileDir, {recursive: true, force: true})
   } finally {

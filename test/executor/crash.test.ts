@@ -6,9 +6,11 @@
 import {execa, type ResultPromise} from 'execa'
 import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {verifyJournal} from '../../src/state/journal.js'
-import {planStatus} from '../../src/executor/plan-status.js'
+import {backendStatus, planStatus, type StatusResult} from '../../src/executor/plan-status.js'
+import {withPlanBackend} from '../../src/state/open.js'
+import {createTestDb, type TestDb} from '../state/pg-db.js'
 import {lines, makePlanDir, template} from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -85,10 +87,16 @@ type Phase = 'execute' | 'rollback'
  * --skip-step when the step's line (or its undo's line) is in the file (it took effect), --retry-step when it is not.
  * Execute asks about interrupted steps, rollback about interrupted compensations.
  */
-function decide(dir: string, effects: string, phase: Phase, which: (step: string) => boolean): string[] {
+async function decide(
+  dir: string,
+  effects: string,
+  phase: Phase,
+  which: (step: string) => boolean,
+  state?: string,
+): Promise<string[]> {
   const out: string[] = []
   const seen = new Set(lines(effects))
-  for (const app of planStatus(dir, {wave: 1}).waves[0].apps) {
+  for (const app of (await status(dir, state, {wave: 1})).waves[0].apps) {
     for (const s of app.steps) {
       const open =
         phase === 'execute' ? s.status === 'running' || s.status === 'interrupted' : s.status === 'rolling-back'
@@ -112,6 +120,7 @@ async function crashLoop(
   dir: string,
   phase: Phase,
   seedStart: number,
+  state?: string,
 ): Promise<{runs: number; kills: number; decisions: number}> {
   const effects = path.join(dir, 'effects.log')
   let kills = 0
@@ -133,7 +142,19 @@ async function crashLoop(
     const jitterFraction = rand()
     const sub: ResultPromise = execa(
       'node',
-      [BIN, phase, 'wave', '1', '--plan', dir, '--concurrency', '2', '--json', ...extra],
+      [
+        BIN,
+        phase,
+        'wave',
+        '1',
+        '--plan',
+        dir,
+        '--concurrency',
+        '2',
+        '--json',
+        ...(state ? ['--state', state] : []),
+        ...extra,
+      ],
       {reject: false, cwd: dir, env: {MIGRATE_DEBUG: '0'}},
     )
     let events = 0
@@ -157,8 +178,9 @@ async function crashLoop(
       await waitForUnexecd(dir)
       // After each crash the operator looks at the status, and settles interrupted non-idempotent steps by
       // checking the file (once the step's processes are gone); idempotent ones are left to the tool.
-      if (decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step)).length > 0) await waitForOrphans(dir)
-      extra = decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step))
+      if ((await decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step), state)).length > 0)
+        await waitForOrphans(dir)
+      extra = await decide(dir, effects, phase, (step) => NON_IDEMPOTENT.has(step), state)
       if (process.env.CRASH_DEBUG)
         console.log(phase, 'kill', kills, killAfterEvents, Math.round(stepMs), extra.join(' '))
       decisions += extra.length / 2
@@ -168,52 +190,83 @@ async function crashLoop(
     // Exit 6: an interrupted non-idempotent step (or compensation). Decide as an operator would, by looking at the file.
     expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(6)
     await waitForOrphans(dir)
-    extra = decide(dir, effects, phase, () => true)
+    extra = await decide(dir, effects, phase, () => true, state)
     decisions += extra.length / 2
     expect(extra.length, String(r.stdout)).toBeGreaterThan(0)
   }
   return {runs, kills, decisions}
 }
 
+/** The status as an operator sees it: from the journal file, or from the shared backend (--state). */
+function status(
+  dir: string,
+  state: string | undefined,
+  opts: {wave?: number; verify?: boolean},
+): Promise<StatusResult> {
+  return state
+    ? withPlanBackend(dir, state, (b) => backendStatus(dir, b, opts))
+    : Promise.resolve(planStatus(dir, opts))
+}
+
+/** The whole crash case on one backend: execute killed and resumed, then rollback killed and resumed. */
+async function crashCase(state?: string): Promise<void> {
+  const steps = Array.from({length: STEPS}, (_, i) => appendStep(i + 1, i % 2 === 0))
+  const dir = makePlanDir({
+    apps: APPS.map((name) => ({name, template: 'crash'})),
+    templates: {crash: template('crash', steps)},
+  })
+  const effects = path.join(dir, 'effects.log')
+  const fwd = await crashLoop(dir, 'execute', 20260117, state)
+  expect(fwd.kills).toBeGreaterThanOrEqual(KILLS)
+  // Every side effect exactly once.
+  const want = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `${a}-s${i + 1}`))
+  expect([...lines(effects)].sort()).toEqual([...want].sort())
+  // The journal replays to done, and its hash chain is intact despite torn lines along the way.
+  let st = await status(dir, state, {verify: true})
+  expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'done'))
+  expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
+
+  // The same for `migrate rollback`: every compensation exactly once.
+  const back = await crashLoop(dir, 'rollback', 20260118, state)
+  expect(back.kills).toBeGreaterThanOrEqual(KILLS)
+  const undos = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `undo-${a}-s${i + 1}`))
+  expect([...lines(effects)].sort()).toEqual([...want, ...undos].sort())
+  // Per application newest first.
+  for (const a of APPS)
+    expect(lines(effects).filter((l) => l.startsWith(`undo-${a}-`))).toEqual(
+      Array.from({length: STEPS}, (_, i) => `undo-${a}-s${STEPS - i}`),
+    )
+  st = await status(dir, state, {verify: true})
+  expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'rolled-back'))
+  expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
+  if (!state) expect(verifyJournal(path.join(dir, 'state.journal')).ok).toBe(true)
+  expect(fwd.decisions + back.decisions).toBeGreaterThan(0)
+  console.log(
+    `crash test (${state ? 'PostgreSQL' : 'journal file'}): execute ${fwd.runs} runs, ${fwd.kills} kills, ${fwd.decisions} operator decisions; rollback ${back.runs} runs, ${back.kills} kills, ${back.decisions} operator decisions; ${want.length} effects and ${undos.length} undos each exactly once`,
+  )
+}
+
 describe('crash safety', () => {
   it(
     `survives kill -9 at ${KILLS}+ random moments of execute, then of rollback: every side effect and every undo exactly once`,
-    async () => {
-      const steps = Array.from({length: STEPS}, (_, i) => appendStep(i + 1, i % 2 === 0))
-      const dir = makePlanDir({
-        apps: APPS.map((name) => ({name, template: 'crash'})),
-        templates: {crash: template('crash', steps)},
-      })
-      const effects = path.join(dir, 'effects.log')
-      const fwd = await crashLoop(dir, 'execute', 20260117)
-      expect(fwd.kills).toBeGreaterThanOrEqual(KILLS)
-      // Every side effect exactly once.
-      const want = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `${a}-s${i + 1}`))
-      expect([...lines(effects)].sort()).toEqual([...want].sort())
-      // The journal replays to done, and its hash chain is intact despite torn lines along the way.
-      let st = planStatus(dir, {verify: true})
-      expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'done'))
-      expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
-
-      // The same for `migrate rollback`: every compensation exactly once.
-      const back = await crashLoop(dir, 'rollback', 20260118)
-      expect(back.kills).toBeGreaterThanOrEqual(KILLS)
-      const undos = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `undo-${a}-s${i + 1}`))
-      expect([...lines(effects)].sort()).toEqual([...want, ...undos].sort())
-      // Per application newest first.
-      for (const a of APPS)
-        expect(lines(effects).filter((l) => l.startsWith(`undo-${a}-`))).toEqual(
-          Array.from({length: STEPS}, (_, i) => `undo-${a}-s${STEPS - i}`),
-        )
-      st = planStatus(dir, {verify: true})
-      expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'rolled-back'))
-      expect(st.verify?.ok, JSON.stringify(st.verify?.problems)).toBe(true)
-      expect(verifyJournal(path.join(dir, 'state.journal')).ok).toBe(true)
-      expect(fwd.decisions + back.decisions).toBeGreaterThan(0)
-      console.log(
-        `crash test: execute ${fwd.runs} runs, ${fwd.kills} kills, ${fwd.decisions} operator decisions; rollback ${back.runs} runs, ${back.kills} kills, ${back.decisions} operator decisions; ${want.length} effects and ${undos.length} undos each exactly once`,
-      )
-    },
+    () => crashCase(),
     120_000 + KILLS * 12_000,
   )
+
+  // The same harness against the shared PostgreSQL backend (the machine's server): a killed runner's session ends
+  // with it, so its unit locks are freed by the server, and the resume applies the same rules.
+  describe('with the PostgreSQL state backend', () => {
+    let db: TestDb | undefined
+    beforeAll(async () => {
+      db = await createTestDb('crash')
+    })
+    afterAll(async () => {
+      await db?.drop()
+    })
+    it(
+      `survives kill -9 at ${KILLS}+ random moments of execute and rollback, one chain in PostgreSQL`,
+      () => crashCase(db!.url),
+      120_000 + KILLS * 12_000,
+    )
+  })
 })
