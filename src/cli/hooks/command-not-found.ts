@@ -27,10 +27,12 @@ export function suggestCommands(id: string, argv: string[], commandIds: string[]
   // A mistyped command or topic, followed by what may be subcommands and arguments: `rollbak wave 1`.
   const known = [...commandIds, ...topics]
   for (let n = parts.length; n >= 1; n--) {
+    const typed = parts.slice(0, n).join(':')
+    // Of names as near, one the user was typing out comes first: `statu` is `status` before `state`.
     const near = closestNames(
-      parts.slice(0, n).join(':'),
+      typed,
       known.filter((c) => c.split(':').length === n),
-    )
+    ).sort((a, b) => Number(b.startsWith(typed)) - Number(a.startsWith(typed)))
     if (near.length > 0) return near.map((c) => [spaced(c), ...parts.slice(n), ...argv].join(' '))
   }
   return []
