@@ -6,11 +6,11 @@
 import {execa, type ResultPromise} from 'execa'
 import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {verifyJournal} from '../../src/state/journal.js'
 import {backendStatus, planStatus, type StatusResult} from '../../src/executor/plan-status.js'
 import {withPlanBackend} from '../../src/state/open.js'
-import {createTestDb, type TestDb} from '../state/pg-db.js'
+import {useTestDb} from '../state/pg-db.js'
 import {lines, makePlanDir, template} from './helpers.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -256,16 +256,10 @@ describe('crash safety', () => {
   // The same harness against the shared PostgreSQL backend (the machine's server): a killed runner's session ends
   // with it, so its unit locks are freed by the server, and the resume applies the same rules.
   describe('with the PostgreSQL state backend', () => {
-    let db: TestDb | undefined
-    beforeAll(async () => {
-      db = await createTestDb('crash')
-    })
-    afterAll(async () => {
-      await db?.drop()
-    })
+    const db = useTestDb('crash')
     it(
       `survives kill -9 at ${KILLS}+ random moments of execute and rollback, one chain in PostgreSQL`,
-      () => crashCase(db!.url),
+      () => crashCase(db.url),
       120_000 + KILLS * 12_000,
     )
   })

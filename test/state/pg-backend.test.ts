@@ -3,19 +3,13 @@
 import {mkdtempSync, readFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {openBackend, type PgBackend} from '../../src/state/backend.js'
 import {JournalWriter, readJournal, verifyJournal} from '../../src/state/journal.js'
 import {redactStateUrl, stateLocation} from '../../src/state/pg/connect.js'
-import {createTestDb, type TestDb} from './pg-db.js'
+import {useTestDb} from './pg-db.js'
 
-let db: TestDb
-beforeAll(async () => {
-  db = await createTestDb('backend')
-})
-afterAll(async () => {
-  await db?.drop()
-})
+const db = useTestDb('backend')
 
 const open = (plan: string): Promise<PgBackend> =>
   openBackend(mkdtempSync(path.join(os.tmpdir(), 'migrate-pgb-')), plan, {state: db.url}) as Promise<PgBackend>

@@ -2,6 +2,7 @@
 // dropped afterwards (with any session still connected to it).
 import {randomBytes} from 'node:crypto'
 import pg from 'pg'
+import {afterAll, beforeAll} from 'vitest'
 
 export const PG_ADMIN = {host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres'}
 
@@ -38,4 +39,16 @@ export async function createTestDb(prefix: string): Promise<TestDb> {
       await a.end()
     },
   }
+}
+
+/** A database of its own for the test file: filled in before its tests, dropped after them. */
+export function useTestDb(prefix: string): TestDb {
+  const db = {} as TestDb
+  beforeAll(async () => {
+    Object.assign(db, await createTestDb(prefix))
+  })
+  afterAll(async () => {
+    await db.drop?.()
+  })
+  return db
 }

@@ -3,20 +3,14 @@
 import {execa} from 'execa'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {lines, makePlanDir, template} from '../executor/helpers.js'
-import {createTestDb, type TestDb} from './pg-db.js'
+import {useTestDb} from './pg-db.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
 
-let db: TestDb
-beforeAll(async () => {
-  db = await createTestDb('barrier')
-})
-afterAll(async () => {
-  await db?.drop()
-})
+const db = useTestDb('barrier')
 
 const log = (what: string) => ['sh', '-c', 'echo "$1" >> "$2"', 'step', what, '{{ plan.dir }}/effects.log']
 /** Fails when the server is listed in fail.txt. */

@@ -4,22 +4,16 @@ import {execa} from 'execa'
 import {cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {makePlanDir, template} from '../executor/helpers.js'
-import {createTestDb, type TestDb} from './pg-db.js'
+import {useTestDb} from './pg-db.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
 const cli = (args: string[], env: Record<string, string> = {}) =>
   execa('node', [BIN, ...args], {reject: false, env: {NO_COLOR: '1', MIGRATE_STATE: '', ...env}})
 
-let db: TestDb
-beforeAll(async () => {
-  db = await createTestDb('cli')
-})
-afterAll(async () => {
-  await db?.drop()
-})
+const db = useTestDb('cli')
 
 const touch = (what: string) => ['sh', '-c', 'echo "$1" >> "$2"', 'step', what, '{{ plan.dir }}/effects.log']
 const perServer = template('per-server', [{id: 'copy', run: touch('copy {{ server.id }}')}])

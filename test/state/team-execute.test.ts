@@ -4,20 +4,14 @@
 import {execa, type ResultPromise} from 'execa'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 import {lines, makePlanDir, template} from '../executor/helpers.js'
-import {createTestDb, type TestDb} from './pg-db.js'
+import {useTestDb} from './pg-db.js'
 
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
 
-let db: TestDb
-beforeAll(async () => {
-  db = await createTestDb('exec')
-})
-afterAll(async () => {
-  await db?.drop()
-})
+const db = useTestDb('exec')
 
 const runner = (dir: string, args: string[], env: Record<string, string> = {}): ResultPromise =>
   execa('node', [BIN, 'execute', 'wave', '1', '--plan', dir, '--state', db.url, '--yes', ...args], {
