@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
-import {dateFlag} from '../src/cli/flags.js'
+import {dateFlag, stateFlag} from '../src/cli/flags.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {EXIT} from '../src/errors.js'
 import {runPlan, type PlanResult} from '../src/plan-file.js'
+import {sharedStartedWaves} from '../src/state/open.js'
 import {qualityLine, renderMarkdown, renderMermaid, renderTable} from '../src/planner/render.js'
 
 export default class PlanCommand extends BaseCommand {
@@ -29,6 +30,7 @@ export default class PlanCommand extends BaseCommand {
     deadline: dateFlag({description: 'last cutover no later than YYYY-MM-DD (overrides settings.deadline)'}),
     timezone: Flags.string({description: 'IANA time zone of the cutover windows, e.g. Asia/Jakarta'}),
     cadence: Flags.integer({description: 'days between waves (overrides settings.waveCadenceDays)', min: 1}),
+    state: stateFlag,
   }
   static override examples = [
     '<%= config.bin %> plan --plan plans/example',
@@ -41,7 +43,10 @@ export default class PlanCommand extends BaseCommand {
   async run(): Promise<Omit<PlanResult, 'plan'> & {plan?: PlanResult['plan']}> {
     const {flags} = await this.parse(PlanCommand)
     const planDir = resolvePlanDir(flags.plan)
+    // With a shared state backend, the waves it shows started stay where they are, as the journal file's do.
+    const started = await sharedStartedWaves(planDir, flags.state)
     const r = runPlan({
+      startedWaves: started,
       planDir,
       inventoryFile: flags.inventory,
       settingsFile: flags.settings,

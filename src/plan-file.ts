@@ -30,6 +30,8 @@ export interface PlanRequest {
   overrides: PlanOverrides
   /** Compute and compare only; write nothing. */
   dryRun: boolean
+  /** Waves a shared state backend shows as started (with the journal file's, they are kept). */
+  startedWaves?: number[]
 }
 
 export interface AppChange {
@@ -132,7 +134,8 @@ export function runPlan(req: PlanRequest): PlanResult {
   }
   const settings = parsed.data
 
-  const started = startedWaves(path.join(req.planDir, PLAN_FILES.journal))
+  const fromFile = startedWaves(path.join(req.planDir, PLAN_FILES.journal))
+  const started = [...new Set([...fromFile, ...(req.startedWaves ?? [])])].sort((a, b) => a - b)
   // The plan on disk is the previous plan: started waves are kept, and the rest moves as little as the rules allow.
   const prior: PriorState | undefined = existing ? {plan: existing, startedWaves: started} : undefined
   if (started.length > 0) {

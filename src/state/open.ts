@@ -6,6 +6,7 @@ import {PLAN_FILES} from '../paths.js'
 import {loadKind} from '../schema/kinds.js'
 import type {Plan} from '../schema/plan.js'
 import {openBackend, type StateBackend} from './backend.js'
+import {startedWavesOf} from './started-waves.js'
 
 export async function openPlanBackend(planDir: string, state?: string, plan?: Plan): Promise<StateBackend> {
   let p = plan
@@ -21,6 +22,13 @@ export async function openPlanBackend(planDir: string, state?: string, plan?: Pl
     state,
     settings: p?.settings.state,
   })
+}
+
+/** Waves a shared backend shows as started (a re-plan keeps them); undefined with the journal file. */
+export async function sharedStartedWaves(planDir: string, state?: string): Promise<number[] | undefined> {
+  return withPlanBackend(planDir, state, async (b) =>
+    b.kind === 'file' ? undefined : startedWavesOf((await b.read()).events),
+  )
 }
 
 /** Runs fn with the plan's backend, closed afterwards. */

@@ -1,6 +1,7 @@
 // Which waves have started, read from a plan's state journal: a re-plan keeps them, and `migrate validate` lets them
 // keep the dates they started with.
 import {existsSync, readFileSync} from 'node:fs'
+import type {JournalEvent} from '../schema/state.js'
 
 /** Wave numbers the state journal shows as started or finished (any event naming the wave). */
 export function startedWaves(journalFile: string): number[] {
@@ -16,4 +17,9 @@ export function startedWaves(journalFile: string): number[] {
     }
   }
   return [...waves].sort((a, b) => a - b)
+}
+
+/** The same, from events a state backend read (a shared backend holds no journal file beside the plan). */
+export function startedWavesOf(events: readonly JournalEvent[]): number[] {
+  return [...new Set(events.flatMap((e) => (e.wave !== undefined ? [e.wave] : [])))].sort((a, b) => a - b)
 }

@@ -106,3 +106,18 @@ describe('migrate state push / pull', {timeout: 240_000}, () => {
     expect(none.stderr).toContain('STATE_BACKEND_REQUIRED')
   })
 })
+
+describe('migrate plan with a shared backend', {timeout: 240_000}, () => {
+  it('keeps the waves the backend shows started, as it keeps those of the journal file', async () => {
+    const dir = plan()
+    const state = db.url
+    expect((await cli(['execute', 'wave', '1', '--plan', dir, '--app', 'web', '--state', state])).exitCode).toBe(0)
+    const kept = async (env: Record<string, string>) => {
+      const r = await cli(['plan', '--plan', dir, '--diff', '--json'], env)
+      expect(r.exitCode, String(r.stderr)).toBe(0)
+      return JSON.parse(r.stdout).result.keptWaves
+    }
+    expect(await kept({})).toEqual([])
+    expect(await kept({MIGRATE_STATE: state})).toEqual([1])
+  })
+})
