@@ -13,7 +13,7 @@ import {registerSecrets} from '../process/run.js'
 import {appState} from '../state/status.js'
 import {dryRun} from './dry-run.js'
 import {executeUnits} from './group.js'
-import {pool} from './pool.js'
+import {mapWithLimit} from '../map-limit.js'
 import {dynamicPreflight, stopOnBlockers} from './preflight.js'
 import {type AppWork, prepareWave, type WavePrep} from './prepare.js'
 import {rollbackApp} from './rollback.js'
@@ -171,7 +171,7 @@ async function rollbackLocked(run: Run, runId: string): Promise<WaveResult> {
       {type: 'run-started', mode, message: runLine(mode, prep, opts)},
       {type: 'run-start', runId, wave, mode, apps: candidates.map((a) => a.name)},
     )
-    apps.push(...(await pool(candidates, opts.concurrency ?? DEFAULT_CONCURRENCY, (w) => rollbackOne(run, w))))
+    apps.push(...(await mapWithLimit(candidates, opts.concurrency ?? DEFAULT_CONCURRENCY, (w) => rollbackOne(run, w))))
   }
   const order = prep.apps.map((w) => w.name)
   apps.sort((a, b) => order.indexOf(a.app) - order.indexOf(b.app))

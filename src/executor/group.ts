@@ -3,7 +3,7 @@
 // together.
 import {executeApp, type UnitControl} from './app.js'
 import {barrierIndex, finalizeIndex} from './barriers.js'
-import {pool} from './pool.js'
+import {mapWithLimit} from '../map-limit.js'
 import type {AppWork} from './prepare.js'
 import {rollbackApp} from './rollback.js'
 import {record, restoreCaptures, type Run, unitState} from './run.js'
@@ -51,7 +51,7 @@ interface Group {
 }
 
 function eachMember<R>(g: Group, fn: (w: AppWork, i: number) => Promise<R>): Promise<R[]> {
-  return pool(
+  return mapWithLimit(
     g.members.map((w, i) => ({w, i})),
     g.limit,
     ({w, i}) => fn(w, i),
@@ -199,7 +199,7 @@ export async function executeUnits(run: Run, units: AppWork[], limit: number): P
       g.push(w)
     }
   }
-  const done = await pool(jobs, limit, (job) =>
+  const done = await mapWithLimit(jobs, limit, (job) =>
     job[0].group === undefined ? executeApp(run, job[0]).then((r) => [r]) : executeGroup(run, job[0].group, job, limit),
   )
   const order = units.map((w) => w.name)

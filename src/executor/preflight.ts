@@ -6,7 +6,7 @@ import type {CheckResult} from '../health/types.js'
 import {printable} from '../runbook/printable.js'
 import {evaluateWhen, redact, type VarScope} from '../runbook/vars.js'
 import type {HealthCheck} from '../schema/template.js'
-import {pool} from './pool.js'
+import {mapWithLimit} from '../map-limit.js'
 import type {AppWork, WavePrep} from './prepare.js'
 import {renderCheck} from './render.js'
 import type {ExecutorDeps, Finding} from './types.js'
@@ -89,6 +89,6 @@ async function unitFindings(w: AppWork, runOnce: RunOnce, secrets: ReadonlySet<s
 export async function dynamicPreflight(prep: WavePrep, deps: ExecutorDeps, signal: AbortSignal): Promise<Finding[]> {
   const runOnce = onceEach(deps, signal)
   const out: Finding[] = []
-  await pool(prep.apps, 4, (w) => unitFindings(w, runOnce, prep.secrets, out))
+  await mapWithLimit(prep.apps, 4, (w) => unitFindings(w, runOnce, prep.secrets, out))
   return out
 }

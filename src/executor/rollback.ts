@@ -8,6 +8,7 @@ import {durationMs} from '../schema/common.js'
 import type {Step} from '../schema/template.js'
 import {STEP_ENV} from '../state/proc.js'
 import type {AppState, StepState} from '../state/status.js'
+import {retryDelay} from './backoff.js'
 import type {AppWork} from './prepare.js'
 import {commandText, lastLine, renderEnv} from './render.js'
 import {journalProcess, named, record, type Run, stepMarker, unitState, whoRan} from './run.js'
@@ -126,8 +127,8 @@ async function compensate(u: Undo, s: Step, reason: string): Promise<Stop | unde
   const {argv, env, cwd} = c
   const once = () => run.deps.runCommand(argv, {cwd, env, timeoutMs, signal: run.signal, redact: R, onSpawn})
   let r = await once()
-  for (let extra = 0; extra < (s.retries?.count ?? 0) && r.exitCode !== 0 && !r.canceled; extra++) {
-    await run.deps.sleep(durationMs(s.retries!.backoff) * s.retries!.factor ** extra, run.signal)
+  for (let n = 1; s.retries && n <= s.retries.count && r.exitCode !== 0 && !r.canceled; n++) {
+    await run.deps.sleep(retryDelay(s.retries, n), run.signal)
     r = await once()
   }
   const output = r.output ? R(r.output) : undefined

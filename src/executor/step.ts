@@ -8,6 +8,7 @@ import {renderArgv, renderString} from '../runbook/vars.js'
 import {durationMs} from '../schema/common.js'
 import type {HealthCheck, Step} from '../schema/template.js'
 import {STEP_ENV} from '../state/proc.js'
+import {retryDelay} from './backoff.js'
 import type {AppWork} from './prepare.js'
 import {commandText, lastLine, renderCheck, renderEnv, stepKind} from './render.js'
 import {journalProcess, record, type Run, stepMarker} from './run.js'
@@ -175,8 +176,6 @@ export async function runStepAction(
   extraCheck?: Record<string, unknown>,
 ): Promise<StepResult> {
   const retries = s.retries?.count ?? 0
-  let backoff = s.retries ? durationMs(s.retries.backoff) : 1000
-  const factor = s.retries?.factor ?? 2
   let a: Action
   try {
     a = renderAction(run, w, s)
@@ -212,15 +211,12 @@ export async function runStepAction(
     const ms = Math.round(performance.now() - t0)
     totalMs += ms
     lastError = x.error
-    const retryIn = !x.ok && !x.interrupted && n <= retries ? backoff : undefined
+    const retryIn = !x.ok && !x.interrupted && n <= retries && s.retries ? retryDelay(s.retries, n) : undefined
     await recordAttempt(run, w, s, at, n, ms, x, retryIn, retries + 1)
     if (x.ok) return {status: 'succeeded', attempts: n, durationMs: totalMs, detail}
     if (x.interrupted)
       return {status: 'interrupted', error: 'interrupted while running', attempts: n, durationMs: totalMs, detail}
-    if (retryIn !== undefined) {
-      await run.deps.sleep(retryIn, run.signal)
-      backoff = Math.round(backoff * factor)
-    }
+    if (retryIn !== undefined) await run.deps.sleep(retryIn, run.signal)
   }
   return {status: 'failed', error: lastError, attempts: retries + 1, durationMs: totalMs, detail}
 }

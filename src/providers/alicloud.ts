@@ -6,7 +6,7 @@ import {createRequire} from 'node:module'
 import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'
 import {badInput, MigrateError, EXIT} from '../errors.js'
-import {mapWithLimit} from '../discover/limit.js'
+import {mapWithLimit} from '../map-limit.js'
 import type {CloudOptions} from './cloud-options.js'
 
 export interface AlicloudOptions extends CloudOptions {

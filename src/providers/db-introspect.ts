@@ -7,7 +7,7 @@ import {badInput} from '../errors.js'
 import {everyTargetFailed, type TargetFailure} from '../discover/failures.js'
 import {generatedDbId} from '../discover/scope.js'
 import {emptyResult, type DiscoverySource, type SourceResult} from '../discover/types.js'
-import {mapWithLimit} from '../discover/limit.js'
+import {mapWithLimit} from '../map-limit.js'
 
 export interface DbOptions {
   urls: string[]

@@ -5,7 +5,7 @@ import {accessSync, constants, readFileSync, statSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {badInput} from '../errors.js'
 import {everyTargetFailed, type TargetFailure} from '../discover/failures.js'
-import {mapWithLimit} from '../discover/limit.js'
+import {mapWithLimit} from '../map-limit.js'
 import {factsFromProbe, observedDependencies, REMOTE_COMMAND, type HostFacts} from '../discover/ssh-parse.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'
 

@@ -79,7 +79,10 @@ export const Retries = z.strictObject({
   backoff: Duration.default('1s'),
   /** Multiply the backoff by this after each attempt. */
   factor: z.number().min(1).default(2),
+  /** No wait between attempts is longer than this. Each wait is jittered into the upper half of its value. */
+  maxBackoff: Duration.default('5m'),
 })
+export type Retries = z.infer<typeof Retries>
 
 export const Phase = z.enum([
   'prepare',

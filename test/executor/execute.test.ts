@@ -167,11 +167,15 @@ describe('execute wave', () => {
       ['approve', 'waiting-gate', undefined],
       ['last', 'not-run', undefined],
     ])
-    expect(
-      events
-        .filter((e) => e.type === 'step-end' && e.step === 'flaky' && e.status === 'failed')
-        .map((e) => (e as {retryInMs?: number}).retryInMs),
-    ).toEqual([5, 10])
+    // Exponential (5 ms, then 10 ms), each wait jittered into the upper half of its value.
+    const waits = events
+      .filter((e) => e.type === 'step-end' && e.step === 'flaky' && e.status === 'failed')
+      .map((e) => (e as {retryInMs?: number}).retryInMs ?? -1)
+    expect(waits).toHaveLength(2)
+    expect(waits[0]).toBeGreaterThanOrEqual(3)
+    expect(waits[0]).toBeLessThanOrEqual(5)
+    expect(waits[1]).toBeGreaterThanOrEqual(5)
+    expect(waits[1]).toBeLessThanOrEqual(10)
     expect(planStatus(dir).waves[0].apps[0].waitingFor).toBe('approve')
     const r2 = await executeWave({planDir: dir, wave: 1, approve: ['g/approve']})
     expect(r2.exitCode).toBe(0)
