@@ -6,7 +6,7 @@ import type {AppState, StepState} from '../state/status.js'
 import {passGate} from './gate.js'
 import type {AppWork} from './prepare.js'
 import {evaluateWhen} from '../runbook/vars.js'
-import {named, record, restoreCaptures, type Run, unitState, whoRan} from './run.js'
+import {named, record, restoreCaptures, type Run, staleDecision, unitState, whoRan} from './run.js'
 import {runStepAction} from './step.js'
 import type {AppReport} from './types.js'
 import {newUnit, type Unit, type UnitControl} from './unit.js'
@@ -28,6 +28,8 @@ async function settleInterrupted(u: Unit, state: AppState): Promise<string | und
     if (!st || (st.status !== 'running' && st.status !== 'interrupted')) continue
     const who = whoRan(st)
     const at = {app: w.name, step: s.id}
+    const stale = staleDecision(run, w, s.id)
+    if (stale) return stale
     if (named(opts.skipSteps, w, s.id)) {
       const message = `--skip-step: the operator confirmed the interrupted step took effect${who}`
       await record(run, {type: 'operator-skip', ...at, message})

@@ -11,7 +11,7 @@ import type {AppState, StepState} from '../state/status.js'
 import {retryDelay} from './backoff.js'
 import type {AppWork} from './prepare.js'
 import {commandText, lastLine, renderEnv} from './render.js'
-import {journalProcess, named, record, type Run, stepMarker, unitState, whoRan} from './run.js'
+import {journalProcess, named, record, type Run, staleDecision, stepMarker, unitState, whoRan} from './run.js'
 import type {AppOutcome, AppReport, ExecEvent, StepReport} from './types.js'
 
 export interface RollbackResult {
@@ -42,6 +42,8 @@ async function resumeCompensation(u: Undo, s: Step, st: StepState): Promise<'set
   if (st.status !== 'rolling-back' || !s.rollback || st.rollbackRetry) return 'run'
   const who = whoRan(st)
   const wave = run.prep.wave.number
+  const stale = staleDecision(run, w, s.id, 'rollback')
+  if (stale) return {outcome: 'needs-operator', message: stale}
   if (named(run.opts.skipSteps, w, s.id)) {
     const message = `--skip-step: the operator confirmed the interrupted rollback took effect${who}`
     await record(run, {type: 'operator-skip', app: w.name, step: s.id, mode: 'rollback', message})

@@ -32,6 +32,11 @@ export interface Run {
   groupAsks: Map<string, Promise<boolean>>
   /** A shared backend's barriers: servers of one application in other runners' hands meet there. */
   barrier?: SharedBarrier
+  /**
+   * Steps (UNIT|STEP, UNIT|STEP|rollback for compensations) whose process from a previous run was still running when
+   * this run started: this run waited for it, so a decision about it on the command line was made before it ended.
+   */
+  stillRan: ReadonlySet<string>
 }
 
 export function newRun(
@@ -40,13 +45,30 @@ export function newRun(
   deps: ExecutorDeps,
   journal: JournalAppender,
   emit: (e: ExecEvent) => void,
-  held: {events: readonly JournalEvent[]; signal: AbortSignal; barrier?: SharedBarrier},
+  held: {events: readonly JournalEvent[]; signal: AbortSignal; barrier?: SharedBarrier; stillRan?: ReadonlySet<string>},
 ): Run {
   const replayed = replay(held.events)
   journal.onAppend = (e) => applyEvent(replayed, e)
   const R = (s: string): string => redact(s, prep.secrets)
   const {signal, barrier} = held
-  return {prep, opts, deps, journal, signal, emit, replayed, R, groupAsks: new Map(), barrier}
+  const stillRan = held.stillRan ?? new Set<string>()
+  return {prep, opts, deps, journal, signal, emit, replayed, R, groupAsks: new Map(), barrier, stillRan}
+}
+
+/**
+ * When the operator decided about an interrupted step (or compensation) while its process was still running — this
+ * run had to wait for it — the decision may predate its effect: refused, with what to do. Undefined otherwise.
+ */
+export function staleDecision(run: Run, w: AppWork, step: string, mode?: 'rollback'): string | undefined {
+  const flag = named(run.opts.skipSteps, w, step)
+    ? '--skip-step'
+    : named(run.opts.retrySteps, w, step)
+      ? '--retry-step'
+      : ''
+  if (!flag || !run.stillRan.has(`${w.name}|${step}${mode ? `|${mode}` : ''}`)) return undefined
+  const what = mode ? `the rollback of ${step}` : `step ${step}`
+  const again = mode ? `\`migrate rollback wave ${run.prep.wave.number}\`` : ''
+  return `${what} was still running when this run started (it ended while this run waited for it), so ${flag} ${w.name}/${step} was decided before it ended: check again whether it took effect, then rerun ${again ? `${again} ` : ''}with --skip-step ${w.name}/${step} (it did) or --retry-step ${w.name}/${step} (it did not)`
 }
 
 /** A journal event of this run's wave (the wave is filled in). */

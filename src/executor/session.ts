@@ -20,6 +20,8 @@ import type {CommonOptions, ExecEvent} from './types.js'
 
 interface Leftover {
   pid: number
+  /** UNIT|STEP, or UNIT|STEP|rollback for a compensation. */
+  step: string
   what: string
   command?: string
   startTime?: string
@@ -41,7 +43,12 @@ function journaledProcesses(r: Replay): {finished: Set<string>; recorded: Leftov
           finished.add(`${a.name}|${st.id}`)
         const open = st.status === 'running' || st.status === 'interrupted' || st.status === 'rolling-back'
         if (st.process && st.process.host === hostname() && open)
-          recorded.push({pid: st.process.pid, startTime: st.process.startTime, what: `${a.name}/${st.id}`})
+          recorded.push({
+            pid: st.process.pid,
+            startTime: st.process.startTime,
+            step: `${a.name}|${st.id}${st.status === 'rolling-back' ? '|rollback' : ''}`,
+            what: `${a.name}/${st.id}`,
+          })
       }
     }
   }
@@ -54,6 +61,7 @@ function liveLeftovers(key: string, finished: Set<string>, recorded: Leftover[])
     .filter((p) => !finished.has(p.marker.slice(key.length + 1)))
     .map((p) => ({
       pid: p.pid,
+      step: p.marker.slice(key.length + 1),
       what: p.marker.split('|').slice(1, 3).join('/') + (p.marker.endsWith('|rollback') ? ' (rollback)' : ''),
       command: p.command,
       startTime: p.startTime,
@@ -69,7 +77,8 @@ function nameLeftovers(l: Leftover[]): string {
 /**
  * Processes of this plan's steps that outlived a previous run (a kill -9 of the CLI leaves its step running). A
  * resume waits for them (up to MIGRATE_WAIT_FOR_STEPS seconds, 60 by default) and, if they are still there, stops
- * naming them: a step must never run twice at once, idempotent or not.
+ * naming them: a step must never run twice at once, idempotent or not. Returns the steps it waited for
+ * (UNIT|STEP[|rollback]): an operator's --skip-step/--retry-step about one of them was decided while it still ran.
  */
 async function awaitLeftoverSteps(
   planDir: string,
@@ -77,13 +86,14 @@ async function awaitLeftoverSteps(
   emit: (e: ExecEvent) => void,
   signal: AbortSignal,
   units?: ReadonlySet<string>,
-): Promise<void> {
+): Promise<Set<string>> {
   const key = planKey(planDir)
   const {finished, recorded} = journaledProcesses(replay(events))
   // With a shared backend, other runners on this host run other units of the plan: only this run's units count.
   const ours = (l: Leftover[]): Leftover[] => (units ? l.filter((p) => units.has(p.what.split('/')[0])) : l)
   let left = ours(liveLeftovers(key, finished, recorded))
-  if (left.length === 0) return
+  const stillRan = new Set(left.map((l) => l.step))
+  if (left.length === 0) return stillRan
   const waitS = Number(process.env.MIGRATE_WAIT_FOR_STEPS ?? 60)
   emit({
     type: 'preflight',
@@ -97,8 +107,9 @@ async function awaitLeftoverSteps(
   while (left.length > 0 && performance.now() < until && !signal.aborted) {
     await new Promise((res) => setTimeout(res, 100))
     left = ours(liveLeftovers(key, finished, recorded))
+    for (const l of left) stillRan.add(l.step)
   }
-  if (left.length === 0) return
+  if (left.length === 0) return stillRan
   throw new MigrateError(
     `step processes of a previous run are still running: ${nameLeftovers(left)}; running anything now could run the same step twice at once`,
     {
@@ -187,6 +198,11 @@ export interface Held {
   signal: AbortSignal
   /** A shared backend's barriers, for the servers of an application that other runners drive. */
   barrier?: SharedBarrier
+  /**
+   * Steps (UNIT|STEP, UNIT|STEP|rollback) whose process from a previous run was still running when this run started:
+   * it waited for them, so a decision about one on the command line was made before it ended.
+   */
+  stillRan: ReadonlySet<string>
 }
 
 /**
@@ -215,10 +231,10 @@ export async function withLockAndJournal<T>(
     refuseUntrustedJournal(await backend.verify(), backend, operation)
     const {events} = await backend.read()
     const mine = backend.kind === 'file' ? undefined : new Set(units)
-    await awaitLeftoverSteps(prep.ctx.planDir, events, emit, stop.signal, mine)
+    const stillRan = await awaitLeftoverSteps(prep.ctx.planDir, events, emit, stop.signal, mine)
     journal = await backend.openJournal(runId, (s) => redact(s, prep.secrets))
     await noteReplacedLock(lease, journal, prep.wave.number, emit)
-    return await fn(journal, {events, signal: stop.signal, barrier: backend.barrier})
+    return await fn(journal, {events, signal: stop.signal, barrier: backend.barrier, stillRan})
   } finally {
     if (journal) await journal.close().catch(() => undefined)
     if (!hadJournal && backend.kind === 'file') removeIfEmpty(journalFile)

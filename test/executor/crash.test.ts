@@ -2,7 +2,8 @@
 // killed with SIGKILL at MIGRATE_CRASH_KILLS random moments and resumed each time, as an operator would: an interrupted
 // non-idempotent step is resolved with --skip-step when its line is in the file, --retry-step when it is not. Then the
 // same for `migrate rollback` and its compensations. At the end every step's side effect and every undo happened
-// exactly once, and the journal replays to "done", then "rolled-back", with an intact hash chain.
+// exactly once, no step (or compensation) ever ran twice at once, and the journal replays to "done", then
+// "rolled-back", with an intact hash chain.
 import {execa, type ResultPromise} from 'execa'
 import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
@@ -16,20 +17,27 @@ import {lines, makePlanDir, template} from './helpers.js'
 const ROOT = path.resolve(import.meta.dirname, '../..')
 const BIN = path.join(ROOT, 'bin/run.js')
 
+/** Kills per phase: high in CI (.ci/run sets MIGRATE_CRASH_KILLS=25), low by default so a local run stays short. */
+const KILLS = Number(process.env.MIGRATE_CRASH_KILLS ?? 6)
+
 const APPS = ['alpha', 'bravo', 'charlie', 'delta', 'echo']
-const STEPS = 10
+/**
+ * Steps per application: enough work for every kill. A killed run gets through up to about 4 steps of work, so at
+ * 25 kills 10 steps per application (50) ran out before the last kill in 2 of 5 runs ("expected 24 to be >= 25").
+ */
+const STEPS = Math.max(10, 2 * Math.ceil((KILLS * 4) / APPS.length / 2))
 
 function appendStep(i: number, idempotent: boolean): Record<string, unknown> {
   const token = '{{ app.name }}-s' + i
   const file = '{{ plan.dir }}/effects.log'
-  // sh is the test's own program here: each step is "append my token" (only if absent when idempotent), followed by
-  // a short pause so kills land between the side effect and its journal line too.
-  const script = idempotent
-    ? 'sleep 0.0$3; grep -qx "$1" "$2" || echo "$1" >> "$2"; sleep 0.0$3'
-    : 'sleep 0.0$3; echo "$1" >> "$2"; sleep 0.0$3'
-  const undo = idempotent
-    ? 'sleep 0.0$3; grep -qx "undo-$1" "$2" || echo "undo-$1" >> "$2"; sleep 0.0$3'
-    : 'sleep 0.0$3; echo "undo-$1" >> "$2"; sleep 0.0$3'
+  // sh is the test's own program here: each step is "append my token" (only if absent when idempotent), between
+  // short pauses so kills land between the side effect and its journal line too. Each run of it also writes when it
+  // begins and ends (runs.log), so the test sees whether two runs of one step ever overlapped.
+  const runs = '"$2.runs"'
+  const effect = (t: string): string =>
+    `echo "begin ${t} $$" >> ${runs}; sleep 0.0$3; ${idempotent ? `grep -qx "${t}" "$2" || ` : ''}echo "${t}" >> "$2"; sleep 0.0$3; echo "end ${t} $$" >> ${runs}`
+  const script = effect('$1')
+  const undo = effect('undo-$1')
   const pause = String(2 + ((i * 7) % 7))
   return {
     id: `s${i}`,
@@ -59,27 +67,53 @@ function orphans(planDir: string): number[] {
   return out
 }
 
-async function waitForOrphans(planDir: string): Promise<void> {
-  for (let i = 0; i < 200 && orphans(planDir).length > 0; i++) await new Promise((r) => setTimeout(r, 25))
+/**
+ * Waits until `left()` finds no process, for as long as it takes up to a minute, then fails naming them: the operator
+ * must never decide on a view taken while a step still runs (a wait that gave up after 5 s without a word let one do
+ * so under load: a --retry-step of a step whose process then took effect, its effect twice).
+ */
+async function waitUntilGone(left: () => number[], what: string): Promise<void> {
+  const until = performance.now() + 60_000
+  while (left().length > 0) {
+    if (performance.now() > until) throw new Error(`${what} still running after 60 s: pids ${left().join(', ')}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
 }
 
+const waitForOrphans = (planDir: string): Promise<void> =>
+  waitUntilGone(() => orphans(planDir), 'step processes of the killed run')
+
 /** Only children the killed CLI forked that have not exec'd their step yet (they still show the CLI's argv). */
-async function waitForUnexecd(planDir: string): Promise<void> {
-  const unexecd = (): number[] =>
-    orphans(planDir).filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(BIN)
-      } catch {
-        return false
-      }
-    })
-  for (let i = 0; i < 200 && unexecd().length > 0; i++) await new Promise((r) => setTimeout(r, 25))
+const waitForUnexecd = (planDir: string): Promise<void> =>
+  waitUntilGone(
+    () =>
+      orphans(planDir).filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(BIN)
+        } catch {
+          return false
+        }
+      }),
+    'children the killed CLI forked',
+  )
+
+/** Runs of one step (or compensation) that overlapped in time, from runs.log: none may. */
+function overlappingRuns(file: string): string[] {
+  const open = new Map<string, Set<string>>()
+  const out: string[] = []
+  for (const l of lines(file)) {
+    const [what, token, pid] = l.split(' ')
+    const running = open.get(token) ?? new Set<string>()
+    open.set(token, running)
+    if (what === 'begin') {
+      if (running.size > 0) out.push(`${token}: pid ${pid} began while ${[...running].join(', ')} ran`)
+      running.add(pid)
+    } else running.delete(pid)
+  }
+  return out
 }
 
 const NON_IDEMPOTENT = new Set(Array.from({length: STEPS}, (_, i) => (i % 2 === 0 ? '' : `s${i + 1}`)).filter(Boolean))
-
-/** Kills per phase: high in CI (.ci/run sets MIGRATE_CRASH_KILLS=25), low by default so a local run stays short. */
-const KILLS = Number(process.env.MIGRATE_CRASH_KILLS ?? 6)
 
 type Phase = 'execute' | 'rollback'
 
@@ -221,6 +255,8 @@ async function crashCase(state?: string): Promise<void> {
   // Every side effect exactly once.
   const want = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `${a}-s${i + 1}`))
   expect([...lines(effects)].sort()).toEqual([...want].sort())
+  // Idempotent steps ran again after a kill (by design), but never beside a run of theirs still going.
+  expect(overlappingRuns(`${effects}.runs`)).toEqual([])
   // The journal replays to done, and its hash chain is intact despite torn lines along the way.
   let st = await status(dir, state, {verify: true})
   expect(st.waves[0].apps.map((a) => a.status)).toEqual(APPS.map(() => 'done'))
@@ -231,6 +267,7 @@ async function crashCase(state?: string): Promise<void> {
   expect(back.kills).toBeGreaterThanOrEqual(KILLS)
   const undos = APPS.flatMap((a) => Array.from({length: STEPS}, (_, i) => `undo-${a}-s${i + 1}`))
   expect([...lines(effects)].sort()).toEqual([...want, ...undos].sort())
+  expect(overlappingRuns(`${effects}.runs`)).toEqual([])
   // Per application newest first.
   for (const a of APPS)
     expect(lines(effects).filter((l) => l.startsWith(`undo-${a}-`))).toEqual(

@@ -6,7 +6,7 @@ import {execa} from 'execa'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {executeWave} from '../../src/executor/engine.js'
+import {executeWave, rollbackWave} from '../../src/executor/engine.js'
 import {EXIT, type MigrateError} from '../../src/errors.js'
 import type {ExecEvent} from '../../src/executor/types.js'
 import {readJournal} from '../../src/state/journal.js'
@@ -157,6 +157,64 @@ describe('after a kill -9 of the CLI', () => {
       process.kill(pid, 'SIGKILL')
     }
   })
+
+  // A step that is not idempotent and takes effect late: after the kill its process sleeps on, the effect not yet there.
+  const LATE = [
+    'sh',
+    '-c',
+    'echo "start $$" >> "$1/log"; sleep 1.5; echo effect >> "$1/effects"; echo "end $$" >> "$1/log"',
+    'late',
+    '{{ plan.dir }}',
+  ]
+
+  it('a decision made while the step still ran is not acted on: the resume waits for the step, then asks again', async () => {
+    const dir = makePlanDir({
+      apps: [{name: 'k', template: 't'}],
+      templates: {t: template('t', [{id: 'late', run: LATE, rollback: ['true']}])},
+    })
+    await killDuringStep(dir)
+    // The operator looks at once: no effect yet, so "it did not take effect".
+    expect(existsSync(path.join(dir, 'effects'))).toBe(false)
+    const r = await executeWave({planDir: dir, wave: 1, retrySteps: ['k/late']})
+    expect(r.exitCode).toBe(EXIT.NEEDS_OPERATOR)
+    expect(r.apps[0].message).toMatch(
+      /still running when this run started .* --retry-step k\/late was decided before it ended/,
+    )
+    // The step's own process took effect meanwhile; nothing ran it again.
+    expect(lines(path.join(dir, 'effects'))).toEqual(['effect'])
+    // Asked again, the operator sees the effect: --skip-step, and the wave goes on, the effect still once.
+    const again = await executeWave({planDir: dir, wave: 1, skipSteps: ['k/late']})
+    expect(again.exitCode).toBe(0)
+    expect(lines(path.join(dir, 'effects'))).toEqual(['effect'])
+  }, 30_000)
+
+  it('the same for a compensation: a decision made while it still ran is asked again', async () => {
+    const undo = [
+      'sh',
+      '-c',
+      'echo "start $$" >> "$1/log"; sleep 1.5; echo undo >> "$1/effects"',
+      'undo',
+      '{{ plan.dir }}',
+    ]
+    const dir = makePlanDir({
+      apps: [{name: 'k', template: 't'}],
+      templates: {t: template('t', [{id: 'one', run: ['true'], rollback: undo}])},
+    })
+    expect((await executeWave({planDir: dir, wave: 1})).exitCode).toBe(0)
+    const cli = execa(NODE, [BIN, 'rollback', 'wave', '1', '--plan', dir], {reject: false})
+    for (let i = 0; i < 400 && lines(path.join(dir, 'log')).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 25))
+    cli.kill('SIGKILL')
+    await cli
+    expect(existsSync(path.join(dir, 'effects'))).toBe(false)
+    const r = await rollbackWave({planDir: dir, wave: 1, retrySteps: ['k/one']})
+    expect(r.exitCode).toBe(EXIT.NEEDS_OPERATOR)
+    expect(r.apps[0].message).toMatch(/the rollback of one was still running when this run started/)
+    expect(lines(path.join(dir, 'effects'))).toEqual(['undo'])
+    const again = await rollbackWave({planDir: dir, wave: 1, skipSteps: ['k/one']})
+    expect(again.exitCode).toBe(0)
+    expect(lines(path.join(dir, 'effects'))).toEqual(['undo'])
+  }, 30_000)
 
   it('or, when it does not finish in time, stops and names it (nothing runs)', async () => {
     const dir = makePlanDir({
