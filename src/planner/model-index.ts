@@ -10,7 +10,9 @@ const MANAGED_ENGINES = new Set(Object.keys(DB_TEMPLATES))
 
 /** Every id a dependency may name (servers, applications, databases) → the application that owns it. */
 export interface Owners {
-  ownerOf: Map<string, number>
+  /** Id → slot: servers 0..S-1, applications S.., databases S+A..; ownerApp[slot] is the application. */
+  slotOf: Map<string, number>
+  ownerApp: Int32Array
   /** Server index by id, for the servers databases run on. */
   dbHosts: Map<string, number>
 }
@@ -21,37 +23,38 @@ export interface Owners {
  */
 export function indexOwners(inventory: Inventory, apps: AppNode[], appIndex: Map<string, number>): Owners {
   const servers = inventory.servers
-  const ownerOf = new Map<string, number>()
-  const serverOf = new Map<string, number>()
-  const claim = (id: string, app: number): boolean => {
-    if (ownerOf.has(id)) return false
-    ownerOf.set(id, app)
-    return true
+  const serverCount = servers.length
+  const appCount = apps.length
+  const slotOf = new Map<string, number>()
+  const ownerApp = new Int32Array(serverCount + appCount + inventory.databases.length).fill(-1)
+  const claim = (id: string, slot: number, app: number): void => {
+    if (slotOf.has(id)) return
+    slotOf.set(id, slot)
+    ownerApp[slot] = app
   }
-  for (let i = 0; i < servers.length; i++) {
+  for (let i = 0; i < serverCount; i++) {
     const s = servers[i]
     const ai = appIndex.get(s.application!)!
-    if (claim(s.id, ai)) serverOf.set(s.id, i)
+    claim(s.id, i, ai)
     apps[ai].servers.push(i)
     if (s.utilization?.cpuP95 !== undefined) apps[ai].utilKnown++
   }
-  for (const [name, i] of appIndex) claim(name, i)
+  for (const [name, i] of appIndex) claim(name, serverCount + i, i)
   const dbHosts = new Map<string, number>()
-  const hostOf = (d: Database): number | undefined => (d.serverId === undefined ? undefined : serverOf.get(d.serverId))
+  const hostOf = (d: Database): number | undefined => {
+    const slot = d.serverId === undefined ? undefined : slotOf.get(d.serverId)
+    return slot !== undefined && slot < serverCount ? slot : undefined
+  }
   inventory.databases.forEach((d, i) => {
     const host = hostOf(d)
     if (host !== undefined) dbHosts.set(d.serverId!, host)
     const ai =
-      d.application !== undefined
-        ? appIndex.get(d.application)
-        : host !== undefined
-          ? ownerOf.get(d.serverId!)
-          : undefined
+      d.application !== undefined ? appIndex.get(d.application) : host !== undefined ? ownerApp[host] : undefined
     if (ai === undefined) return
     apps[ai].dbs.push(i)
-    claim(d.id, ai)
+    claim(d.id, serverCount + appCount + i, ai)
   })
-  return {ownerOf, dbHosts}
+  return {slotOf, ownerApp, dbHosts}
 }
 
 function matches(rule: PlanSettings['strategyRules'][number]['match'], a: Application): boolean {
@@ -157,8 +160,10 @@ export function aggregateEdges(inventory: Inventory, apps: AppNode[], owners: Ow
   const toApp = new Int32Array(m)
   for (let i = 0; i < m; i++) {
     const dep = deps[i]
-    const a = owners.ownerOf.get(dep.from) ?? -1
-    const b = owners.ownerOf.get(dep.to) ?? -1
+    const slotFrom = owners.slotOf.get(dep.from)
+    const slotTo = owners.slotOf.get(dep.to)
+    const a = slotFrom === undefined ? -1 : owners.ownerApp[slotFrom]
+    const b = slotTo === undefined ? -1 : owners.ownerApp[slotTo]
     if (a < 0 || b < 0) {
       fromApp[i] = -1
       continue
