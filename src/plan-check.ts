@@ -1,5 +1,5 @@
 // Semantic checks of a (possibly hand-edited) plan, beyond its schema: every promise the planner keeps, re-checked.
-// Applications and waves that agree, known applications and templates; the calendar (check-calendar.ts: windows,
+// Applications and waves that agree, known applications and templates; the calendar (planner/check-calendar.ts: windows,
 // blackouts, start, deadline, date order, daylight-saving-safe timestamps); `before`/`together` constraints and pins;
 // capacity per wave. With the inventory (metadata.inventory, relative to the plan file): no moving application
 // dropped or left out, move groups whole and dependency order as the planner derives them, servers, data and
@@ -7,18 +7,18 @@
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parse} from 'yaml'
-import {nearest} from '../inventory/check.js'
-import {loadWithSchema} from '../io/documents.js'
-import {Inventory} from '../schema/inventory.js'
-import type {PathIssue} from '../schema/issues.js'
-import type {Plan} from '../schema/plan.js'
-import {PLAN_FILES, TEMPLATES_DIR} from '../paths.js'
-import {startedWaves} from '../state/started-waves.js'
-import {rulesOf} from './rule-ranking.js'
-import {formatDay, localOfIso, parseDay, type Calendar} from './calendar.js'
-import {checkSettings, checkWaveCalendar} from './check-calendar.js'
-import {buildGroups, describeGroup, type GroupGraph} from './graph.js'
-import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from '../executor/context.js'
+import {nearest} from './inventory/check.js'
+import {loadWithSchema} from './io/documents.js'
+import {Inventory} from './schema/inventory.js'
+import type {PathIssue} from './schema/issues.js'
+import type {Plan} from './schema/plan.js'
+import {PLAN_FILES, TEMPLATES_DIR} from './paths.js'
+import {startedWaves} from './state/started-waves.js'
+import {rulesOf} from './planner/rule-ranking.js'
+import {formatDay, localOfIso, parseDay, type Calendar} from './planner/calendar.js'
+import {checkSettings, checkWaveCalendar} from './planner/check-calendar.js'
+import {buildGroups, describeGroup, type GroupGraph} from './planner/graph.js'
+import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from './executor/context.js'
 import {
   buildModel,
   CRIT_ORDER,
@@ -27,7 +27,7 @@ import {
   NO_TEMPLATE,
   REHOST_TEMPLATES,
   type EstateModel,
-} from './model.js'
+} from './planner/model.js'
 
 /** Names of the runbook templates available to a plan: templates/*.yaml of the package and of the plan directory. */
 export function knownTemplates(planFile?: string): Set<string> {
