@@ -96,24 +96,24 @@ function settingsFrom(
   return {base: undefined, from: 'flags'}
 }
 
-export function runPlan(req: PlanRequest): PlanResult {
-  const planFile = path.join(req.planDir, PLAN_FILES.plan)
-  const inventoryFile = req.inventoryFile ?? path.join(req.planDir, PLAN_FILES.inventory)
-  const warnings: string[] = []
-  const invText = readText(inventoryFile)
-  const inventory = loadKind<Inventory>('inventory', inventoryFile, invText).value
+/** The plan on disk, if any, and its text; one that fails the schema is replaced (with a warning). */
+function readExisting(planFile: string, warnings: string[]): {existing?: Plan; existingText?: string} {
+  if (!existsSync(planFile)) return {}
+  const existingText = readText(planFile)
+  const loaded = loadWithSchema(planFile, Plan, existingText)
+  if (!loaded.value)
+    warnings.push(
+      `${planFile} does not match the plan schema; it is replaced (run \`migrate validate ${planFile}\` to see why)`,
+    )
+  return {existing: loaded.value ?? undefined, existingText}
+}
 
-  let existing: Plan | undefined
-  let existingText: string | undefined
-  if (existsSync(planFile)) {
-    existingText = readText(planFile)
-    const loaded = loadWithSchema(planFile, Plan, existingText)
-    if (loaded.value) existing = loaded.value
-    else
-      warnings.push(
-        `${planFile} does not match the plan schema; it is replaced (run \`migrate validate ${planFile}\` to see why)`,
-      )
-  }
+/** The settings: from the settings file (or the plan on disk), overridden by flags; refused when missing or invalid. */
+function resolveSettings(
+  req: PlanRequest,
+  planFile: string,
+  existing: Plan | undefined,
+): {settings: PlanSettings; from: string} {
   const {base, from} = settingsFrom(req, planFile, existing)
   const overrides = Object.fromEntries(Object.entries(req.overrides).filter(([, v]) => v !== undefined))
   if (!base && overrides.startDate === undefined) {
@@ -132,37 +132,58 @@ export function runPlan(req: PlanRequest): PlanResult {
       'Fix the value named (dates as YYYY-MM-DD), in the settings file or the flag',
     )
   }
-  const settings = parsed.data
+  return {settings: parsed.data, from}
+}
 
+/** The waves the journal (and a shared state backend) show as started, and the previous plan they are kept from (refused when it is missing). */
+function priorOf(
+  req: PlanRequest,
+  planFile: string,
+  existing: Plan | undefined,
+): {prior?: PriorState; started: number[]} {
   const fromFile = startedWaves(path.join(req.planDir, PLAN_FILES.journal))
   const started = [...new Set([...fromFile, ...(req.startedWaves ?? [])])].sort((a, b) => a - b)
-  // The plan on disk is the previous plan: started waves are kept, and the rest moves as little as the rules allow.
-  const prior: PriorState | undefined = existing ? {plan: existing, startedWaves: started} : undefined
-  if (started.length > 0) {
-    if (!existing) {
-      throw badInput(
-        `the state journal shows wave${started.length === 1 ? '' : 's'} ${started.join(', ')} started, but ${planFile} is missing or unreadable, so they cannot be kept`,
-        'STARTED_WAVES_WITHOUT_PLAN',
-        `Restore ${planFile} from git before re-planning`,
-      )
-    }
+  if (started.length > 0 && !existing) {
+    throw badInput(
+      `the state journal shows wave${started.length === 1 ? '' : 's'} ${started.join(', ')} started, but ${planFile} is missing or unreadable, so they cannot be kept`,
+      'STARTED_WAVES_WITHOUT_PLAN',
+      `Restore ${planFile} from git before re-planning`,
+    )
   }
+  // The plan on disk is the previous plan: started waves are kept, and the rest moves as little as the rules allow.
+  return {prior: existing ? {plan: existing, startedWaves: started} : undefined, started}
+}
+
+/** The plan as written to plan.yaml: schema header, a comment, the YAML. */
+function planText(planFile: string, plan: Plan): string {
+  return (
+    schemaHeader('plan', planFile) +
+    '# Written by `migrate plan`. Change the settings (settings.yaml or flags) and re-plan rather than editing waves by hand;\n# `migrate validate` checks a hand-edited plan.\n' +
+    toYaml(plan)
+  )
+}
+
+export function runPlan(req: PlanRequest): PlanResult {
+  const planFile = path.join(req.planDir, PLAN_FILES.plan)
+  const inventoryFile = req.inventoryFile ?? path.join(req.planDir, PLAN_FILES.inventory)
+  const warnings: string[] = []
+  const invText = readText(inventoryFile)
+  const inventory = loadKind<Inventory>('inventory', inventoryFile, invText).value
+  const {existing, existingText} = readExisting(planFile, warnings)
+  const {settings, from} = resolveSettings(req, planFile, existing)
+  const {prior, started} = priorOf(req, planFile, existing)
   const rel = path.relative(req.planDir, inventoryFile).split(path.sep).join('/') || PLAN_FILES.inventory
-  const digest = inventoryDigest(inventory)
   const {plan, quality} = assemble(inventory, settings, prior, {
     name: path.basename(path.resolve(req.planDir)).replace(/[^A-Za-z0-9._:/-]/g, '-') || inventory.metadata.name,
     inventoryPath: rel,
-    inventoryDigest: digest,
+    inventoryDigest: inventoryDigest(inventory),
   })
   const checked = Plan.safeParse(plan)
   if (!checked.success)
     throw new Error(
       `the planner produced a plan that fails its own schema: ${checked.error.issues[0]?.message} at ${checked.error.issues[0]?.path.join('.')}`,
     )
-  const text =
-    schemaHeader('plan', planFile) +
-    '# Written by `migrate plan`. Change the settings (settings.yaml or flags) and re-plan rather than editing waves by hand;\n# `migrate validate` checks a hand-edited plan.\n' +
-    toYaml(plan)
+  const text = planText(planFile, plan)
   // The schema header is where this copy sits relative to the package's schemas, not part of the plan.
   const body = (t: string): string => t.replace(/^# yaml-language-server:[^\n]*\n/, '')
   const changed = existingText === undefined || body(text) !== body(existingText)
@@ -173,11 +194,8 @@ export function runPlan(req: PlanRequest): PlanResult {
       `the plan starts in the past (wave ${plan.waves[0].number} replicates from ${firstStart.slice(0, 10)}, settings.startDate ${settings.startDate}): pass --start YYYY-MM-DD or change startDate in ${from}`,
     )
   const baseline = baselineQuality(inventory, settings)
-  let written = false
-  if (!req.dryRun && changed) {
-    writeFileAtomic(planFile, text)
-    written = true
-  }
+  const written = !req.dryRun && changed
+  if (written) writeFileAtomic(planFile, text)
   return {
     planFile,
     inventoryFile,
