@@ -14,10 +14,8 @@ import type {PathIssue} from './schema/issues.js'
 import type {Plan} from './schema/plan.js'
 import {PLAN_FILES, TEMPLATES_DIR} from './paths.js'
 import {startedWaves} from './state/started-waves.js'
-import {rulesOf} from './planner/rule-ranking.js'
 import {formatDay, localOfIso, parseDay, type Calendar} from './planner/calendar.js'
 import {checkSettings, checkWaveCalendar} from './planner/check-calendar.js'
-import {buildGroups, describeGroup, type GroupGraph} from './planner/graph.js'
 import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from './executor/context.js'
 import {
   buildModel,
@@ -28,6 +26,8 @@ import {
   REHOST_TEMPLATES,
   type EstateModel,
 } from './planner/model.js'
+
+import {checkAgainstInventory, checkDroppedAsWritten, checkMoveGroupsAsWritten} from './plan-check-scope.js'
 
 /** Names of the runbook templates available to a plan: templates/*.yaml of the package and of the plan directory. */
 export function knownTemplates(planFile?: string): Set<string> {
@@ -88,10 +88,9 @@ function loadInventory(plan: Plan, file: string, issues: PathIssue[]): EstateMod
   }
 }
 
-export function checkPlan(plan: Plan, file?: string): PathIssue[] {
-  const issues: PathIssue[] = []
+/** Waves and applications that agree: every listed application exists, in one wave, the wave its entry names. */
+function checkWaveLists(plan: Plan, appIndex: Map<string, number>, issues: PathIssue[]): void {
   const waveNumbers = new Set(plan.waves.map((w) => w.number))
-  const appIndex = new Map(plan.applications.map((a, i) => [a.name, i]))
   const appNames = [...appIndex.keys()]
   const listedIn = new Map<string, number>()
   plan.waves.forEach((w, i) => {
@@ -141,8 +140,10 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
         hint: `Add "${a.name}" to the applications of wave ${a.wave}`,
       })
   })
+}
 
-  // Templates.
+/** Templates: every application's and database's template is known, shipped, or a path inside the plan directory. */
+function checkTemplates(plan: Plan, file: string | undefined, issues: PathIssue[]): void {
   const known = knownTemplates(file)
   const missing = new Map<string, {path: PathIssue['path']; who: string; count: number}>()
   const templateIssue = (p: PathIssue['path'], name: string, who: string) => {
@@ -196,7 +197,13 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
       hint: `Add templates/${name}.yaml before executing a wave that uses it`,
     })
   }
+}
 
+export function checkPlan(plan: Plan, file?: string): PathIssue[] {
+  const issues: PathIssue[] = []
+  const appIndex = new Map(plan.applications.map((a, i) => [a.name, i]))
+  checkWaveLists(plan, appIndex, issues)
+  checkTemplates(plan, file, issues)
   // Capacity, order and scope need the inventory; the calendar and the constraints do not.
   const model = file ? loadInventory(plan, file, issues) : undefined
   const started = new Set(file ? startedWaves(path.join(path.dirname(path.resolve(file)), PLAN_FILES.journal)) : [])
@@ -210,21 +217,6 @@ export function checkPlan(plan: Plan, file?: string): PathIssue[] {
   issues.push(...checkCapacity(plan, model, appIndex))
   if (model) issues.push(...checkAgainstInventory(plan, model, appIndex))
   else issues.push(...checkMoveGroupsAsWritten(plan), ...checkDroppedAsWritten(plan))
-  return issues
-}
-
-/** Without the inventory: an application with no wave must say why (retire or retain). */
-function checkDroppedAsWritten(plan: Plan): PathIssue[] {
-  const issues: PathIssue[] = []
-  plan.applications.forEach((a, i) => {
-    if (a.wave === null && a.strategy !== 'retire' && a.strategy !== 'retain')
-      issues.push({
-        path: ['applications', i, 'wave'],
-        code: 'APP_DROPPED',
-        message: `application "${a.name}" has no wave, but its strategy is ${a.strategy}: it would never be migrated`,
-        hint: 'Give it a wave, or make it retire/retain in the inventory or with a settings.strategyRules entry, and re-plan',
-      })
-  })
   return issues
 }
 
@@ -349,117 +341,5 @@ function checkCapacity(plan: Plan, model: EstateModel | undefined, appIndex: Map
         hint: 'Move applications to another wave, or raise settings.capacity and re-plan',
       })
   })
-  return issues
-}
-
-/** Move groups as the plan writes them (`moveGroup`), when the inventory cannot say which they are. */
-function checkMoveGroupsAsWritten(plan: Plan): PathIssue[] {
-  const issues: PathIssue[] = []
-  const groups = new Map<string, {name: string; wave: number; i: number}[]>()
-  plan.applications.forEach((a, i) => {
-    if (a.wave === null) return
-    const g = groups.get(a.moveGroup) ?? []
-    g.push({name: a.name, wave: a.wave, i})
-    groups.set(a.moveGroup, g)
-  })
-  for (const [name, ms] of groups) {
-    const waves = [...new Set(ms.map((m) => m.wave))].sort((x, y) => x - y)
-    if (waves.length < 2) continue
-    for (const m of ms) {
-      if (m.wave === ms[0].wave) continue
-      issues.push({
-        path: ['applications', m.i, 'wave'],
-        code: 'MOVE_GROUP_SPLIT',
-        message: `move group ${name} is split across waves ${waves.join(' and ')}: ${ms.map((x) => `${x.name} (wave ${x.wave})`).join(', ')}`,
-        hint: `Its applications depend on each other (a cycle, a latency-sensitive link or a together constraint): put "${m.name}" in wave ${ms[0].wave} with the others`,
-      })
-    }
-  }
-  return issues
-}
-
-/**
- * What only the inventory can tell: applications that must move (and were dropped or left out), the move groups and
- * the dependency order the planner derives from it. Order is an error: the planner never breaks it.
- */
-function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<string, number>): PathIssue[] {
-  const issues: PathIssue[] = []
-  plan.applications.forEach((a, i) => {
-    const mi = model.appIndex.get(a.name)
-    if (mi === undefined) {
-      const near = nearest(a.name, [...model.appIndex.keys()])
-      issues.push({
-        path: ['applications', i, 'name'],
-        code: 'UNKNOWN_APP',
-        message: `application "${a.name}" is not in the inventory ${plan.metadata.inventory}`,
-        hint: near ? `Did you mean "${near}"?` : 'Remove it, or re-plan from the current inventory',
-      })
-    } else if (a.wave === null && model.apps[mi].inScope) {
-      issues.push({
-        path: ['applications', i, 'wave'],
-        code: 'APP_DROPPED',
-        message: `application "${a.name}" has no wave, but it moves (${model.apps[mi].strategy}): it would never be migrated`,
-        hint: 'Give it a wave, or make it retire/retain in the inventory (tag lifecycle: retire|retain) or with a settings.strategyRules entry, and re-plan',
-      })
-    }
-  })
-  const missing = model.apps.filter((n) => n.inScope && !appIndex.has(n.name)).map((n) => n.name)
-  if (missing.length)
-    issues.push({
-      path: ['applications'],
-      code: 'APP_MISSING',
-      atKey: true,
-      message: `${missing.length} application${missing.length === 1 ? '' : 's'} of the inventory that move${missing.length === 1 ? 's' : ''} ${missing.length === 1 ? 'is' : 'are'} not in the plan: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`,
-      hint: 'Re-plan (`migrate plan`) so every application gets a wave',
-    })
-  const rules = rulesOf(plan.settings)
-  let graph: GroupGraph
-  try {
-    graph = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
-  } catch (error) {
-    issues.push({
-      path: ['settings', 'constraints'],
-      code: (error as {code?: string}).code ?? 'BAD_SETTINGS',
-      message: (error as Error).message,
-    })
-    return issues
-  }
-  const waveOf = (a: number) => plan.applications[appIndex.get(model.apps[a].name) ?? -1]?.wave ?? null
-  // Move groups whole.
-  for (let g = 0; g < graph.count; g++) {
-    const ms = graph.members[g]
-    if (ms.length < 2) continue
-    const first = ms.map(waveOf).find((w) => w !== null) ?? null
-    const waves = [...new Set(ms.map(waveOf).filter((w): w is number => w !== null))].sort((x, y) => x - y)
-    if (waves.length < 2) continue
-    for (const a of ms) {
-      const w = waveOf(a)
-      if (w === null || w === first) continue
-      issues.push({
-        path: ['applications', appIndex.get(model.apps[a].name)!, 'wave'],
-        code: 'MOVE_GROUP_SPLIT',
-        message: `${describeGroup(model, ms, graph.why[g])} is split across waves ${waves.join(' and ')}: "${model.apps[a].name}" is in wave ${w}`,
-        hint: `Put "${model.apps[a].name}" in wave ${first} with the others (they depend on each other too closely to run on two sites)`,
-      })
-    }
-  }
-  // Dependency order: a dependency moves in the same or an earlier wave than the application that uses it.
-  if (rules.deps) {
-    const {edges, apps} = model
-    for (let e = 0; e < edges.count; e++) {
-      const a = edges.from[e]
-      const b = edges.to[e]
-      if (graph.groupOf[a] < 0 || graph.groupOf[b] < 0 || graph.groupOf[a] === graph.groupOf[b]) continue
-      const wf = waveOf(a)
-      const wt = waveOf(b)
-      if (wf !== null && wt !== null && wt > wf)
-        issues.push({
-          path: ['applications', appIndex.get(apps[a].name)!, 'wave'],
-          code: 'DEPENDENCY_ORDER',
-          message: `"${apps[a].name}" (wave ${wf}) depends on "${apps[b].name}", which moves later (wave ${wt})`,
-          hint: `Move "${apps[b].name}" to wave ${wf} or earlier, or "${apps[a].name}" to wave ${wt} or later (or turn the dependencies-first rule off in settings.rules and re-plan)`,
-        })
-    }
-  }
   return issues
 }
