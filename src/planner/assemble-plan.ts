@@ -5,19 +5,19 @@ import {badInput} from '../errors.js'
 import {inventoryDigest} from '../inventory/digest.js'
 import {API_VERSION} from '../schema/common.js'
 import type {Inventory} from '../schema/inventory.js'
-import type {AppPlan, Plan, PlanSettings} from '../schema/plan.js'
+import type {Plan, PlanSettings} from '../schema/plan.js'
 import {deadlineError, lastCutover} from './advice.js'
 import {checkPins, groupAttrs} from './group-attrs.js'
 import {rulesOf} from './rule-ranking.js'
 import {assignWaves} from './wave-scheduler.js'
 import type {AssignInput, Assignment, FixedWave} from './waves.js'
 import {Calendar, dayOfIso, formatDay} from './calendar.js'
-import {buildGroups, describeGroup, groupName, type GroupGraph} from './graph.js'
-import {managedParams, managedRequires, managedTemplate} from './managed.js'
-import {buildModel, DB_TEMPLATES, NO_TEMPLATE, REHOST_TEMPLATES, type EstateModel} from './model.js'
-import {buildWaves, finalTally, markPilots, placementReason, type Placement} from './explain.js'
+import {buildGroups, type GroupGraph} from './graph.js'
+import {buildModel, type EstateModel} from './model.js'
+import {buildWaves, finalTally, markPilots, type Placement} from './explain.js'
 import {measure, type Quality} from './quality.js'
-import {loadCatalogs, Sizer, type Catalogs} from './sizing.js'
+import {type Catalogs, loadCatalogs} from './sizing.js'
+import {buildApps} from './app-plans.js'
 
 export const PLANNER_VERSION = 'migrate-planner/1'
 
@@ -76,29 +76,7 @@ export function assemble(
   const graph = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
   lap('groups')
 
-  // Waves that have started keep their applications and dates.
-  const fixedWaves: FixedWave[] = []
-  const fixedOfApp = new Map<number, number>()
-  if (prior) {
-    for (const n of [...new Set(prior.startedWaves)].sort((a, b) => a - b)) {
-      const pw = prior.plan.waves.find((w) => w.number === n)
-      if (!pw) continue
-      fixedWaves.push({
-        number: n,
-        name: pw.name,
-        cutoverDay: dayOfIso(cal.timeZone, pw.cutover.start),
-        replicationStart: pw.replicationStart,
-        test: pw.test,
-        cutover: pw.cutover,
-        pilot: pw.pilot,
-        ...(pw.replicationDays !== undefined ? {replicationDays: pw.replicationDays} : {}),
-      })
-      for (const name of pw.applications) {
-        const i = model.appIndex.get(name)
-        if (i !== undefined && model.apps[i].inScope && !fixedOfApp.has(i)) fixedOfApp.set(i, n)
-      }
-    }
-  }
+  const {fixedWaves, fixedOfApp} = startedWavesOf(prior, model, cal)
   const attrs = groupAttrs(model, graph, fixedOfApp)
   const latestWave = checkPins(model, graph, attrs)
   const priorWaves =
@@ -138,14 +116,6 @@ export function assemble(
   lap('targets')
   const waves = buildWaves(placement, applications, cal)
   lap('report')
-  const metrics: Record<string, number> = {
-    dependencyDaysSplit: quality.dependencyDaysSplit,
-    durationDays: quality.durationDays,
-    rulesViolated: quality.rulesViolated,
-    splitDependencies: quality.splitDependencies,
-    wavesUsed: quality.wavesUsed,
-  }
-  for (const [k, n] of Object.entries(quality.violations)) if (n > 0) metrics[`violations.${k}`] = n
   const plan: Plan = {
     apiVersion: API_VERSION,
     kind: 'Plan',
@@ -158,9 +128,53 @@ export function assemble(
     settings,
     waves,
     applications,
-    metrics: Object.fromEntries(Object.entries(metrics).sort(([a], [b]) => (a < b ? -1 : 1))),
+    metrics: planMetrics(quality),
   }
   return {plan, quality}
+}
+
+/** Waves that have started keep their applications and dates: those waves, and the wave of each of their applications. */
+function startedWavesOf(
+  prior: PriorState | undefined,
+  model: EstateModel,
+  cal: Calendar,
+): {fixedWaves: FixedWave[]; fixedOfApp: Map<number, number>} {
+  const fixedWaves: FixedWave[] = []
+  const fixedOfApp = new Map<number, number>()
+  if (prior) {
+    for (const n of [...new Set(prior.startedWaves)].sort((a, b) => a - b)) {
+      const pw = prior.plan.waves.find((w) => w.number === n)
+      if (!pw) continue
+      fixedWaves.push({
+        number: n,
+        name: pw.name,
+        cutoverDay: dayOfIso(cal.timeZone, pw.cutover.start),
+        replicationStart: pw.replicationStart,
+        test: pw.test,
+        cutover: pw.cutover,
+        pilot: pw.pilot,
+        ...(pw.replicationDays !== undefined ? {replicationDays: pw.replicationDays} : {}),
+      })
+      for (const name of pw.applications) {
+        const i = model.appIndex.get(name)
+        if (i !== undefined && model.apps[i].inScope && !fixedOfApp.has(i)) fixedOfApp.set(i, n)
+      }
+    }
+  }
+  return {fixedWaves, fixedOfApp}
+}
+
+/** The plan's metrics, sorted by name: the quality figures and each rule's violations. */
+function planMetrics(quality: Quality): Record<string, number> {
+  const metrics: Record<string, number> = {
+    dependencyDaysSplit: quality.dependencyDaysSplit,
+    durationDays: quality.durationDays,
+    rulesViolated: quality.rulesViolated,
+    splitDependencies: quality.splitDependencies,
+    wavesUsed: quality.wavesUsed,
+  }
+  for (const [k, n] of Object.entries(quality.violations)) if (n > 0) metrics[`violations.${k}`] = n
+  return Object.fromEntries(Object.entries(metrics).sort(([a], [b]) => (a < b ? -1 : 1)))
 }
 
 /** Assigns waves; when local improvement broke a notBefore date (a wave's data grew), assigns again without it. */
@@ -207,46 +221,6 @@ function priorWavesOf(model: EstateModel, graph: GroupGraph, plan: Plan): Int32A
     if (g >= 0 && (out[g] === 0 || ap.wave < out[g])) out[g] = ap.wave
   }
   return out
-}
-
-/** The three latest-moving dependencies of application a outside its group (then the heaviest), as a reason. */
-function dependsOn(
-  model: EstateModel,
-  graph: GroupGraph,
-  appWave: Int32Array,
-  a: number,
-  outStart: Int32Array,
-  outList: Int32Array,
-): string | undefined {
-  const {edges} = model
-  const g = graph.groupOf[a]
-  const top = [-1, -1, -1]
-  let others = 0
-  const better = (e: number, f: number): boolean => {
-    const we = appWave[edges.to[e]]
-    const wf = appWave[edges.to[f]]
-    if (we !== wf) return we > wf
-    if (edges.weight[e] !== edges.weight[f]) return edges.weight[e] > edges.weight[f]
-    return model.apps[edges.to[e]].name < model.apps[edges.to[f]].name
-  }
-  for (let k = outStart[a]; k < outStart[a + 1]; k++) {
-    const e = outList[k]
-    const b = edges.to[e]
-    if (!appWave[b] || graph.groupOf[b] === g) continue
-    others++
-    let x = e
-    for (let t = 0; t < 3; t++) {
-      if (top[t] < 0 || better(x, top[t])) {
-        const y = top[t]
-        top[t] = x
-        x = y
-        if (x < 0) break
-      }
-    }
-  }
-  const shown = top.filter((e) => e >= 0)
-  if (shown.length === 0) return undefined
-  return `depends on ${shown.map((e) => `${model.apps[edges.to[e]].name} (wave ${appWave[edges.to[e]]})`).join(', ')}${others > 3 ? ` and ${others - 3} more` : ''}`
 }
 
 function notBeforeBroken(input: AssignInput, asg: Assignment): boolean {
@@ -297,176 +271,4 @@ function checkPinDates(input: AssignInput, asg: Assignment): void {
       'A dependency target moves in the same or an earlier wave: move the pin to a later wave, or drop the notBefore date in settings.pins',
     )
   }
-}
-
-function buildApps(placement: Placement, catalogs: Catalogs): AppPlan[] {
-  const {model, graph, appWave} = placement
-  const {inventory, settings, edges} = model
-  const sizers = {aws: new Sizer(catalogs.aws), alicloud: new Sizer(catalogs.alicloud)}
-  // Outgoing dependencies per application, heaviest first, for the reasons.
-  const outStart = new Int32Array(model.apps.length + 1)
-  for (let e = 0; e < edges.count; e++) outStart[edges.from[e] + 1]++
-  for (let i = 0; i < model.apps.length; i++) outStart[i + 1] += outStart[i]
-  const fill = outStart.slice(0, model.apps.length)
-  const outList = new Int32Array(edges.count)
-  for (let e = 0; e < edges.count; e++) outList[fill[edges.from[e]]++] = e
-  const afterOf = new Map<number, string[]>()
-  for (const c of settings.constraints) {
-    if (!('before' in c)) continue
-    const b = model.appIndex.get(c.before[1])
-    if (b !== undefined) afterOf.set(b, [...(afterOf.get(b) ?? []), c.before[0]])
-  }
-  const pinOf = new Map(settings.pins.map((p) => [p.app, p]))
-  return model.apps.map((n, a) => {
-    const g = graph.groupOf[a]
-    const w = appWave[a]
-    const sizer = sizers[n.cloud]
-    const target = {cloud: n.cloud, region: n.region}
-    const dbTargets = n.dbs
-      .filter((di) => n.replatformed.has(di))
-      .map((di) => {
-        const d = inventory.databases[di]
-        const hi = d.serverId !== undefined ? model.dbHosts.get(d.serverId) : undefined
-        const host = hi !== undefined ? inventory.servers[hi] : undefined
-        const sized = sizer.sizeDatabase(d, host)
-        if (!sized) return undefined
-        const template = managedTemplate(n.cloud, d.engine, DB_TEMPLATES[d.engine])
-        const requires = template ? managedRequires(template, n.name, d) : undefined
-        return {
-          id: d.id,
-          service: sized.service,
-          instanceClass: sized.instanceClass,
-          template,
-          reason:
-            `${d.engine} ${d.version ?? ''}`.trim() +
-            `, ${d.sizeGiB === undefined ? 'size unknown' : `${d.sizeGiB} GiB`}: ${sized.reason}`,
-          ...(requires ? {engine: d.engine, ...(d.version ? {version: d.version} : {}), requires} : {}),
-        }
-      })
-      .filter((x): x is NonNullable<typeof x> => x !== undefined)
-      .sort((x, y) => (x.id < y.id ? -1 : 1))
-    const serverTargets: AppPlan['servers'] = []
-    if (n.inScope) {
-      const replaced = n.replaced.size > 0 ? n.replaced : undefined
-      for (let k = 0; k < n.servers.length; k++) {
-        const si = n.servers[k]
-        if (replaced?.has(si)) continue
-        const s = inventory.servers[si]
-        const sz = sizer.sizeServer(s)
-        serverTargets.push({
-          id: s.id,
-          instanceType: sz.instanceType,
-          vcpus: sz.vcpus,
-          memoryMiB: sz.memoryMiB,
-          reason: sz.reason,
-        })
-      }
-    }
-    if (!sortedById(serverTargets)) serverTargets.sort((x, y) => (x.id < y.id ? -1 : 1))
-    let template: string
-    if (!n.inScope) template = NO_TEMPLATE
-    else if (n.ruleTemplate) template = n.ruleTemplate
-    else if (n.strategy === 'replatform' && serverTargets.length === 0 && dbTargets.length > 0)
-      template = dbTargets[0].template
-    else template = REHOST_TEMPLATES[n.cloud]
-    const reasons: string[] = []
-    if (!n.inScope) {
-      reasons.push(`${n.strategyReason}: stays out of the waves`)
-    } else {
-      reasons.push(
-        placementReason(
-          placement,
-          a,
-          afterOf,
-          pinOf.get(n.name),
-          dependsOn(model, graph, appWave, a, outStart, outList),
-        ),
-      )
-      const ms = graph.members[g]
-      if (ms.length > 1)
-        reasons.push(
-          `moves with ${describeGroup(
-            model,
-            ms.filter((x) => x !== a),
-            graph.why[g],
-          ).replace(/^move group /, '')}`,
-        )
-      reasons.push(n.strategyReason)
-      const replaced = n.replaced.size === 0 ? 0 : n.servers.filter((si) => n.replaced.has(si)).length
-      if (replaced > 0)
-        reasons.push(
-          `${replaced} database/cache server${replaced === 1 ? '' : 's'} replaced by the managed service${dbTargets.length === 1 ? '' : 's'} (${[...new Set(dbTargets.map((d) => d.service))].join(', ')})`,
-        )
-    }
-    const out: AppPlan = {
-      name: n.name,
-      wave: w || null,
-      moveGroup: g >= 0 ? groupName(model, graph.members[g]) : n.name,
-      strategy: n.strategy,
-      template,
-      target,
-      servers: serverTargets,
-      databases: dbTargets,
-      params:
-        n.inScope && dbTargets.length === 1
-          ? dbParams(
-              inventory,
-              n.dbs.find((di) => inventory.databases[di].id === dbTargets[0].id)!,
-              model,
-              n.name,
-              dbTargets[0].template,
-              n.region,
-            )
-          : {},
-      reasons,
-    }
-    return out
-  })
-}
-
-/**
- * Source-side template parameters of an application's one replatformed database (host, port, database name; never
- * credentials). With several databases the names would collide (params are per application): left to the operator.
- */
-function sourceParams(inventory: Inventory, dbIndex: number, model: EstateModel): Record<string, string> {
-  const d = inventory.databases[dbIndex]
-  const hi = d.serverId !== undefined ? model.dbHosts.get(d.serverId) : undefined
-  const hostServer = hi !== undefined ? inventory.servers[hi] : undefined
-  const host = d.host ?? hostServer?.privateIps[0] ?? hostServer?.hostname
-  if (!host) return {}
-  const port = d.port ?? {postgres: 5432, mysql: 3306, mariadb: 3306, redis: 6379}[d.engine as 'postgres']
-  switch (d.engine) {
-    case 'postgres':
-      return {
-        source_conninfo: `host=${host} port=${port} dbname=${d.name}`,
-        source_url: `postgresql://${host}:${port}/${d.name}`,
-      }
-    case 'mysql':
-    case 'mariadb':
-      return {database: d.name, source_host: host, source_port: String(port)}
-    case 'redis':
-      return {source_url: `redis://${host}:${port}`}
-    default:
-      return {}
-  }
-}
-
-/** Source-side parameters, and the target-side ones the plan can derive for a managed template. */
-function dbParams(
-  inventory: Inventory,
-  dbIndex: number,
-  model: EstateModel,
-  app: string,
-  template: string | undefined,
-  region: string,
-): Record<string, string> {
-  const src = sourceParams(inventory, dbIndex, model)
-  const d = inventory.databases[dbIndex]
-  if (template === 'redis-elasticache' && src.source_url) src.source_addr = src.source_url.replace(/^redis:\/\//, '')
-  return template ? {...src, ...managedParams(template, app, d, region)} : src
-}
-
-function sortedById(xs: {id: string}[]): boolean {
-  for (let i = 1; i < xs.length; i++) if (xs[i - 1].id > xs[i].id) return false
-  return true
 }
