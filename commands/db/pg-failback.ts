@@ -22,7 +22,7 @@ export default class DbPgFailback extends BaseCommand {
     '<%= config.bin %> db pg-failback --source postgres://postgres@old/app --target postgres://postgres@new/app --role app --state plans/x/target.block.json',
   ]
 
-  async run(): Promise<{blocked: number; lsn: string; sequences: number}> {
+  async run(): Promise<{blocked: number; lsn: string; sequences: number; notes: string[]}> {
     const {flags} = await this.parse(DbPgFailback)
     const r = await pgFailback(flags.source, flags.target, flags.subscription, flags.role, flags.state, {
       sourcePasswordEnv: flags['source-password-env'],
@@ -31,7 +31,7 @@ export default class DbPgFailback extends BaseCommand {
     })
     if (!this.jsonEnabled())
       this.log(
-        `failed back: target blocked, source caught up to ${r.lsn}, ${r.sequences} sequence(s) synced back, ${flags.subscription} dropped`,
+        `failed back: target blocked, source caught up to ${r.lsn}, ${r.sequences} sequence(s) synced back; ${r.notes.join('; ')}`,
       )
     return r
   }

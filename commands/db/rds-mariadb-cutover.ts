@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
-import {haproxyFlags, passwordEnvFlags} from '../../src/cli/db-flags.js'
+import {haproxyFlags, passwordEnvFlags, windowBudgetFlags} from '../../src/cli/db-flags.js'
+import {windowLimits} from '../../src/cli/db-window.js'
 import {flagDuration, hostPort} from '../../src/db/connect.js'
 import type {CutoverResult} from '../../src/db/cutover.js'
 import {rdsMariadbCutover, rdsMariadbCutoverRollback} from '../../src/db/managed/rds-mariadb-cutover.js'
@@ -39,6 +40,7 @@ With --rollback (same flags): lock the application accounts on RDS and end their
     })(),
     timeout: Flags.string({default: '60s', description: 'longest wait for the GTID'}),
     rollback: Flags.boolean({default: false, description: 'undo a cutover (idempotent)'}),
+    ...windowBudgetFlags,
     ...passwordEnvFlags,
   }
   static override examples = [
@@ -66,6 +68,7 @@ With --rollback (same flags): lock the application accounts on RDS and end their
       },
       verify: flags.verify,
       timeoutMs: flagDuration(flags.timeout, 'timeout'),
+      limits: windowLimits(flags),
       sourcePasswordEnv: flags['source-password-env'],
       targetPasswordEnv: flags['target-password-env'],
     }

@@ -42,8 +42,8 @@ export const haproxyFlags = {
   }),
 }
 
-/** The cutover window's budget (see src/db/window.ts), and --check to run only the pre-checks. */
-export const windowFlags = {
+/** The cutover window's budget (see src/db/window.ts). */
+export const windowBudgetFlags = {
   'max-window': Flags.string({
     default: '5s',
     description:
@@ -58,6 +58,11 @@ export const windowFlags = {
     default: '1s',
     description: 'time kept before the window ends for the sub-steps after the commit point',
   }),
+}
+
+/** The window's budget, and --check to run only the pre-checks. */
+export const windowFlags = {
+  ...windowBudgetFlags,
   check: Flags.boolean({
     default: false,
     description: 'only the pre-checks (nothing changes); prints the window estimate',

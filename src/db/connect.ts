@@ -123,6 +123,17 @@ export async function withSharedConnections<T>(fn: () => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Forgets every shared connection (closing them without waiting): after a query was given up on (its bound passed),
+ * the next query must not queue behind it on the same connection. Later withPg/withMysql/withRedis open new ones.
+ */
+export function dropSharedConnections(): void {
+  if (!shared) return
+  for (const c of closers.values()) void c.close().catch(() => {})
+  shared.clear()
+  closers.clear()
+}
+
 async function useConnection<C, T>(
   key: string,
   open: () => Promise<C>,

@@ -69,6 +69,10 @@ import {
   type WindowLimits,
 } from './window.js'
 import {publicationSql} from './managed/rds-postgres.js'
+import {pgDropSlot, pgDropSubscriptionWithin, pgEnsureSubscription, pgUnsubscribe} from './pg-subscription.js'
+
+/** Undoing the reverse path drops a subscription and a slot that were just made: bounded all the same. */
+const UNDO_DROP_MS = 5000
 
 export type {CutoverResult, Log, SubStep, SubStepResult, WindowLimits} from './window.js'
 export {runSubSteps} from './window.js'
@@ -297,12 +301,10 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
   let verify: VerifyResult | undefined
   return withSharedConnections(async () => {
     // Connections are opened before the pause: inside it, only queries run.
-    const [sub, rpub, rsub] = await Promise.all([
-      pgIdent(o.target, tp, o.subscription),
+    const [rpub, rsub] = await Promise.all([
       pgIdent(o.target, tp, o.reversePublication),
       pgIdent(o.source, sp, o.reverseSubscription),
     ])
-    const pub = await pgIdent(o.source, sp, o.publication)
     // FOR ALL TABLES needs a superuser; a managed target's owner publishes the tables it owns.
     const reversePublication = await withPg(o.target, tp, (c) => publicationSql(c, o.reversePublication))
     await withPg(o.pgbouncer.admin, o.pgbouncer.passwordEnv, async (c) => void (await c.query('SHOW VERSION')))
@@ -403,25 +405,27 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
               } satisfies SubStep,
             ]),
         {
-          // The commit point: once the forward subscription is gone, a write that reached the source is lost.
+          // The commit point: once the forward subscription is gone, a write that reached the source is lost. Its
+          // DROP waits for the apply worker to exit: bounded by the window (one transaction, or nothing changes).
           name: 'stop-forward-replication',
           commit: true,
-          run: async () => {
-            await pgExec(o.target, tp, `ALTER SUBSCRIPTION ${sub} DISABLE`)
-            await pgExec(o.target, tp, `ALTER SUBSCRIPTION ${sub} SET (slot_name = NONE)`)
-            await pgExec(o.target, tp, `DROP SUBSCRIPTION ${sub}`)
+          run: async (ctx) => {
+            const d = await pgDropSubscriptionWithin(
+              o.target,
+              tp,
+              o.subscription,
+              Math.max(1, ctx.remainingMs() - 200),
+              ctx.signal,
+            )
+            return d.existed
+              ? `subscription ${o.subscription} dropped, its slot kept for after the window`
+              : 'no subscription'
           },
-          undo: async () =>
-            withPg(o.target, tp, async (c) => {
-              const conn = (
-                await c.query('SELECT quote_literal($1) AS q, quote_literal($2) AS s', [
-                  o.sourceConninfo,
-                  o.subscription,
-                ])
-              ).rows[0]
-              await c.query(
-                `CREATE SUBSCRIPTION ${sub} CONNECTION ${conn.q} PUBLICATION ${pub} WITH (create_slot = false, slot_name = ${conn.s}, copy_data = false)`,
-              )
+          undo: () =>
+            pgEnsureSubscription(o.target, tp, {
+              name: o.subscription,
+              conninfo: o.sourceConninfo,
+              publication: o.publication,
             }),
         },
         {
@@ -438,12 +442,7 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
               async (c) =>
                 `slot at ${(await c.query("SELECT lsn::text AS l FROM pg_create_logical_replication_slot($1, 'pgoutput')", [o.reverseSubscription])).rows[0].l}`,
             ),
-          undo: async () =>
-            withPg(o.target, tp, async (c) =>
-              c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [
-                o.reverseSubscription,
-              ]),
-            ),
+          undo: () => pgDropSlot(o.target, tp, o.reverseSubscription, UNDO_DROP_MS),
         },
         {
           name: 'reverse-subscription',
@@ -459,17 +458,7 @@ export async function pgCutover(o: PgCutoverOptions, log: Log): Promise<CutoverR
                 `CREATE SUBSCRIPTION ${rsub} CONNECTION ${q.conn} PUBLICATION ${rpub} WITH (create_slot = false, slot_name = ${q.slot}, copy_data = false)`,
               )
             }),
-          undo: async () =>
-            withPg(o.source, sp, async (c) => {
-              if (
-                (await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1', [o.reverseSubscription]))
-                  .rowCount === 0
-              )
-                return
-              await c.query(`ALTER SUBSCRIPTION ${rsub} DISABLE`)
-              await c.query(`ALTER SUBSCRIPTION ${rsub} SET (slot_name = NONE)`)
-              await c.query(`DROP SUBSCRIPTION ${rsub}`)
-            }),
+          undo: () => pgDropSubscriptionWithin(o.source, sp, o.reverseSubscription, UNDO_DROP_MS),
         },
         {
           // A earlier rolled-back cutover left the target blocked (fail-back); it takes writes again from now on.
@@ -566,7 +555,7 @@ export async function pgCutoverRollback(o: PgCutoverOptions, log: Log): Promise<
               targetPasswordEnv: tp,
               timeoutMs: o.timeoutMs,
             })
-            return `target blocked, source caught up to ${f.lsn}, ${f.sequences} sequence(s) synced back`
+            return `target blocked, source caught up to ${f.lsn}, ${f.sequences} sequence(s) synced back; ${f.notes.join('; ')}`
           },
         },
         {
@@ -623,7 +612,13 @@ export async function pgFinalize(
       {
         name: 'drop-reverse-subscription',
         run: async () =>
-          pgExec(o.source, sp, `DROP SUBSCRIPTION IF EXISTS ${await pgIdent(o.source, sp, o.reverseSubscription)}`),
+          (
+            await pgUnsubscribe(o.source, sp, o.reverseSubscription, {
+              budgetMs: 10_000,
+              publisher: o.target,
+              publisherPasswordEnv: tp,
+            })
+          ).notes.join('; '),
       },
       {
         name: 'drop-reverse-publication',
@@ -856,7 +851,12 @@ export async function mariadbCutover(o: MariadbCutoverOptions, log: Log): Promis
           commit: true,
           run: async () =>
             `gtid_binlog_pos ${(await mariadbPromote(o.target, {passwordEnv: o.targetPasswordEnv})).gtidBinlogPos}`,
-          undo: () => withMysql(o.target, o.targetPasswordEnv, (c) => c.query('SET GLOBAL read_only = 1')),
+          // Also the undo of a promotion that was given up on midway: read-only again, replicating again if it can.
+          undo: () =>
+            withMysql(o.target, o.targetPasswordEnv, async (c) => {
+              await c.query('SET GLOBAL read_only = 1')
+              if ((await myRows(c, 'SHOW SLAVE STATUS')).length) await c.query('START SLAVE')
+            }),
         },
         {
           name: 'reverse-replication',

@@ -8,6 +8,7 @@ import {MigrateError, badInput} from '../errors.js'
 import {writeFileAtomic} from '../io/atomic.js'
 import {redactUrl, sleep, withPg} from './connect.js'
 import {summarize, type Finding, type PreflightResult, type TableCompare, type VerifyResult} from './types.js'
+import {pgUnsubscribe} from './pg-subscription.js'
 import {WINDOW_DEFAULTS, estimateLine, estimateWindowMs, type WindowLimits} from './window.js'
 
 export interface PgOpts {
@@ -598,17 +599,19 @@ export async function pgFailback(
   subscription: string,
   roles: string[],
   stateFile: string,
-  opts: PgOpts & {timeoutMs?: number} = {},
-): Promise<{blocked: number; lsn: string; sequences: number}> {
+  opts: PgOpts & {timeoutMs?: number; dropBudgetMs?: number} = {},
+): Promise<{blocked: number; lsn: string; sequences: number; notes: string[]}> {
   const blocked = await pgBlockWrites(target, roles, stateFile, {passwordEnv: opts.targetPasswordEnv})
   const w = await pgWaitLsn(target, subscription, {passwordEnv: opts.targetPasswordEnv, timeoutMs: opts.timeoutMs})
   const seq = await pgSyncSequences(target, source, {
     sourcePasswordEnv: opts.targetPasswordEnv,
     targetPasswordEnv: opts.sourcePasswordEnv,
   })
-  await withPg(source, opts.sourcePasswordEnv, async (c) => {
-    const ident = (await c.query('SELECT quote_ident($1) AS q', [subscription])).rows[0].q
-    await c.query(`DROP SUBSCRIPTION IF EXISTS ${ident}`)
+  // Its DROP waits for the source's apply worker: bounded, and what a worker that does not stop leaves is reported.
+  const u = await pgUnsubscribe(source, opts.sourcePasswordEnv, subscription, {
+    budgetMs: opts.dropBudgetMs ?? 5000,
+    publisher: target,
+    publisherPasswordEnv: opts.targetPasswordEnv,
   })
-  return {blocked: blocked.revoked, lsn: w.lsn, sequences: seq.sequences.length}
+  return {blocked: blocked.revoked, lsn: w.lsn, sequences: seq.sequences.length, notes: u.notes}
 }

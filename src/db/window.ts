@@ -9,6 +9,7 @@
 //   target caught up?). A lapsed block aborts, and the done sub-steps are undone in reverse.
 // Sub-steps are logged with their timings (the executor keeps the output tail in the journal).
 import {MigrateError} from '../errors.js'
+import {dropSharedConnections} from './connect.js'
 
 export interface WindowLimits {
   /** The longest the window may last: the bound the gate states, and the CLIENT PAUSE duration. */
@@ -101,19 +102,30 @@ export async function runSubSteps(
   }
 }
 
-/** Bounds a probe or a query: rejects with `what` after ms. */
-export async function within<T>(ms: number, what: string, p: Promise<T>, code = 'DB_TIMEOUT'): Promise<T> {
+/** Bounds a probe or a query: rejects with `what` after ms (or at once when `signal` aborts: SIGTERM). */
+export async function within<T>(
+  ms: number,
+  what: string,
+  p: Promise<T>,
+  code = 'DB_TIMEOUT',
+  signal?: AbortSignal,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined
+  let onAbort: (() => void) | undefined
   const t = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new MigrateError(`${what}: no answer within ${Math.round(ms)} ms`, {code})),
       Math.max(1, ms),
     )
+    onAbort = () => reject(new MigrateError(`${what}: interrupted`, {code: 'INTERRUPTED'}))
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, {once: true})
   })
   try {
     return await Promise.race([p, t])
   } finally {
     clearTimeout(timer)
+    if (onAbort) signal?.removeEventListener('abort', onAbort)
   }
 }
 
@@ -137,61 +149,106 @@ async function checkBlocks(
   return (opts.probes ?? []).map((p) => p.name).join(', ')
 }
 
+/** The longest an undo may take: a server that stopped answering must not keep the others (and the resume) waiting. */
+const UNDO_BOUND_MS = 10_000
+
+interface Window {
+  opened?: number
+  closed?: number
+  deadline?: number
+  committed: boolean
+}
+
+/**
+ * The bound of one sub-step: its own boundMs; inside the window of a run with a commit point, the time left before
+ * the deadline (with the margin up to and including the commit point, without it after). A sub-step bounds its own
+ * server-side waits by ctx.remainingMs(); this is the backstop for a call that has no bound of its own.
+ */
+function stepBound(s: SubStep, w: Window, hasCommit: boolean, limits: WindowLimits): number | undefined {
+  if (s.boundMs !== undefined) return s.boundMs
+  if (!hasCommit || w.deadline === undefined || w.closed !== undefined || s.window === 'open') return undefined
+  const left = w.deadline - performance.now() - (w.committed ? 0 : limits.marginMs)
+  return Math.max(1, left)
+}
+
+/** Runs a sub-step within its bound; inside the window SIGTERM gives it up at once too (the undo starts). */
+async function runBounded(s: SubStep, ctx: StepContext, bound: number | undefined, inWindow: boolean) {
+  if (bound === undefined) return s.run(ctx)
+  const code = inWindow ? 'WINDOW_BOUND_EXCEEDED' : 'CUTOVER_REFUSED'
+  const what = inWindow ? `${s.name} did not finish within the ${Math.round(bound)} ms left of the window` : s.name
+  try {
+    return await within(bound, what, s.run(ctx), code, inWindow ? ctx.signal : undefined)
+  } catch (e) {
+    // The call given up on may still be running on its connection: later queries (the undo) must not queue behind it.
+    if (e instanceof MigrateError && (e.code === code || e.code === 'INTERRUPTED') && inWindow) dropSharedConnections()
+    throw e
+  }
+}
+
+/** Undoes the done sub-steps in reverse, each bounded; then a failed commit point's own undo (it may have partly happened), once clients are back. */
+async function undoAll(steps: SubStep[], failed: number, started: boolean, log: Log): Promise<string[]> {
+  const undone: string[] = []
+  const order = [...Array(failed).keys()].reverse()
+  if (steps[failed].commit && started) order.push(failed)
+  for (const j of order) {
+    const u = steps[j].undo
+    if (!u) continue
+    try {
+      await within(UNDO_BOUND_MS, `undo ${steps[j].name}`, u())
+      undone.push(steps[j].name)
+      log(`undo ${steps[j].name}`)
+    } catch (ue) {
+      log(`undo ${steps[j].name} FAILED: ${ue instanceof Error ? ue.message : String(ue)}`)
+    }
+  }
+  return undone
+}
+
 async function runSubStepsInner(steps: SubStep[], log: Log, opts: RunOptions): Promise<CutoverResult> {
   const t0 = performance.now()
   const done: SubStepResult[] = []
-  let opened: number | undefined
-  let closed: number | undefined
-  let deadline: number | undefined
+  const w: Window = {committed: false}
+  const hasCommit = steps.some((s) => s.commit)
   const ctx: StepContext = {
     remainingMs: () =>
-      deadline === undefined ? Number.POSITIVE_INFINITY : deadline - opts.limits.marginMs - performance.now(),
-    untilDeadlineMs: () => (deadline === undefined ? Number.POSITIVE_INFINITY : deadline - performance.now()),
+      w.deadline === undefined ? Number.POSITIVE_INFINITY : w.deadline - opts.limits.marginMs - performance.now(),
+    untilDeadlineMs: () => (w.deadline === undefined ? Number.POSITIVE_INFINITY : w.deadline - performance.now()),
     signal: interrupt.signal,
   }
   for (let i = 0; i < steps.length; i++) {
     const s = steps[i]
     await opts.before?.(s.name)
     const st = performance.now()
+    let started = false
     if (s.window === 'open') {
-      opened = st
-      deadline = st + opts.limits.maxWindowMs
+      w.opened = st
+      w.deadline = st + opts.limits.maxWindowMs
     }
     try {
       if (interrupt.signal.aborted) throw new MigrateError('interrupted', {code: 'INTERRUPTED'})
       if (s.commit) {
-        const probed = await checkBlocks(opts, closed === undefined ? deadline : undefined, opened)
+        const probed = await checkBlocks(opts, w.closed === undefined ? w.deadline : undefined, w.opened)
         log(
-          `ok   write block still in force before ${s.name} (${Math.round(performance.now() - st)} ms${probed ? `: ${probed}` : ''}, ${Math.round(st - (opened ?? st))} ms into the window)`,
+          `ok   write block still in force before ${s.name} (${Math.round(performance.now() - st)} ms${probed ? `: ${probed}` : ''}, ${Math.round(st - (w.opened ?? st))} ms into the window)`,
         )
       }
-      const note =
-        (await (s.boundMs === undefined ? s.run(ctx) : within(s.boundMs, s.name, s.run(ctx), 'CUTOVER_REFUSED'))) ??
-        undefined
+      const bound = stepBound(s, w, hasCommit, opts.limits)
+      started = true
+      const note = (await runBounded(s, ctx, bound, w.deadline !== undefined && s.boundMs === undefined)) ?? undefined
       const ms = Math.round(performance.now() - st)
       done.push({name: s.name, ms, note})
       log(`ok   ${s.name} (${ms} ms)${note ? `: ${note}` : ''}`)
+      if (s.commit) w.committed = true
       if (s.window === 'close') {
-        closed = performance.now()
-        deadline = undefined
+        w.closed = performance.now()
+        w.deadline = undefined
       }
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e)
       log(`FAIL ${s.name}: ${msg}`)
-      const undone: string[] = []
-      for (let j = i - 1; j >= 0; j--) {
-        const u = steps[j].undo
-        if (!u) continue
-        try {
-          await u()
-          undone.push(steps[j].name)
-          log(`undo ${steps[j].name}`)
-        } catch (ue) {
-          log(`undo ${steps[j].name} FAILED: ${ue instanceof Error ? ue.message : String(ue)}`)
-        }
-      }
+      const undone = await undoAll(steps, i, started, log)
       // Failing to open the window (the pause was not reached in time, and was undone) changed nothing either.
-      const before = opened === undefined || s.window === 'open'
+      const before = w.opened === undefined || s.window === 'open'
       throw new MigrateError(
         `cutover stopped at ${s.name}${before ? ' (before any pause: nothing changed)' : ''}: ${msg}`,
         {
@@ -210,7 +267,7 @@ async function runSubStepsInner(steps: SubStep[], log: Log, opts: RunOptions): P
   const end = performance.now()
   return {
     steps: done,
-    windowMs: Math.round((closed ?? end) - (opened ?? t0)),
+    windowMs: Math.round((w.closed ?? end) - (w.opened ?? t0)),
     totalMs: Math.round(end - t0),
     maxWindowMs: opts.limits.maxWindowMs,
   }

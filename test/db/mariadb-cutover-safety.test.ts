@@ -153,6 +153,34 @@ describe.sequential('mariadb cutover safety', () => {
     for (let i = 0; i < 100 && !(await replicating()); i++) await new Promise((r) => setTimeout(r, 100))
   })
 
+  test('a replica that stops right before promotion: the commit sub-step gives up within the window, writes go on on the source', {
+    timeout: 60_000,
+  }, async () => {
+    // STOP SLAVE on a server that does not answer: unbounded, it held the block (every write failing) without end.
+    const pid = Number(readFileSync(path.join(s.servers[1].dir, 'pid'), 'utf8'))
+    const before = (step: string) => {
+      if (step === 'promote-target') process.kill(pid, 'SIGSTOP')
+    }
+    const lines: string[] = []
+    const {err, stats, lost} = await underLoad(() => mariadbCutover({...opts, before}, (l) => lines.push(l))).finally(
+      () => process.kill(pid, 'SIGCONT'),
+    )
+    expect(err, lines.join('\n')).toMatchObject({
+      code: 'WINDOW_BOUND_EXCEEDED',
+      message: expect.stringMatching(/promote-target did not finish within the \d+ ms left of the window/),
+    })
+    expect(lines).toContain('undo block-source-writes')
+    expect(stats.maxGapMs, lines.join('\n')).toBeLessThan(5000 + 1000)
+    expect(lost).toEqual([])
+    expect(await readOnly()).toBe(0)
+    // The target answers again: the commit's own undo (read_only, replication started again) or this puts it back.
+    for (let i = 0; i < 100 && !(await replicating()); i++) {
+      if (i % 10 === 9) await q(s.targetUrl, 'SET GLOBAL read_only = 1').then(() => q(s.targetUrl, 'START SLAVE'))
+      await new Promise((r) => setTimeout(r, 100))
+    }
+    expect(await replicating()).toBe(true)
+  })
+
   test('checksums before the block, the changing table re-checked inside it: cut over, nothing lost', {
     timeout: 120_000,
   }, async () => {

@@ -50,6 +50,9 @@ const lagCheck = () =>
     new AbortController().signal,
   )
 
+const applyWorker = async (): Promise<number> =>
+  (await q(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL"))[0].pid
+
 async function untilApplying(): Promise<void> {
   for (let i = 0; i < 150; i++) {
     if ((await lagCheck()).status === 'passed') return
@@ -224,77 +227,103 @@ describe.sequential('postgres cutover safety', () => {
     await untilApplying()
   })
 
-  // Known race, open in issue 11: run after the tests above on Node 22/24, the cutover can reach
-  // stop-forward-replication before the apply worker is stopped, and that sub-step then waits for the stopped worker
-  // past the window (the commit sub-step is not yet bounded). Alone, and on Node 20, it passes.
-  const racy = Number(process.versions.node.split('.')[0]) >= 22
-  test.skipIf(racy)(
-    'SIGTERM during the window (as the executor sends on Ctrl-C): the pause and the write block are undone',
-    {timeout: 60_000},
-    async () => {
-      const args = [
-        'db',
-        'pg-cutover',
-        '--source',
-        opts.source,
-        '--target',
-        opts.target,
-        '--role',
-        'app',
-        '--state-dir',
-        mkdtempSync(path.join(tmpdir(), 'migrate-int-')),
-        '--source-conninfo',
-        opts.sourceConninfo,
-        '--target-conninfo',
-        opts.targetConninfo,
-        '--pgbouncer-admin',
-        opts.pgbouncer.admin,
-        '--pgbouncer-config',
-        opts.pgbouncer.config,
-        '--pgbouncer-database',
-        'app',
-        '--pgbouncer-source',
-        s.params.pgbouncer_source,
-        '--pgbouncer-target',
-        s.params.pgbouncer_target,
-        '--max-window',
-        '20s',
-      ]
-      // The subscriber's apply worker, found before the run so that stopping it below is immediate: looking it up
-      // once the line arrived let the cutover run past the LSN wait first on a faster Node (the race made it hang in
-      // stop-forward-replication instead).
-      const applyWorker: number = (
-        await q(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL")
-      )[0].pid
-      const child = execa('node', [path.join(ROOT, 'bin/run.js'), ...args], {
-        reject: false,
-        all: true,
-        forceKillAfterDelay: 30_000,
+  test('an apply worker that stops after the LSN wait: DROP SUBSCRIPTION gives up within the window, clients resume on the source, nothing lost', {
+    timeout: 60_000,
+  }, async () => {
+    // Stopped right before the commit sub-step: the target already confirmed everything, but DROP SUBSCRIPTION waits
+    // for this worker to exit. Unbounded, it held every client until the worker came back (here: never).
+    const worker = await applyWorker()
+    const before = async (step: string) => {
+      if (step === 'stop-forward-replication') process.kill(worker, 'SIGSTOP')
+    }
+    const lines: string[] = []
+    try {
+      const {err, stats, lost} = await underLoad(() => pgCutover({...opts, before}, (l) => lines.push(l)))
+      expect(err, lines.join('\n')).toMatchObject({
+        code: 'PG_DROP_TIMEOUT',
+        message: expect.stringMatching(
+          new RegExp(
+            `DROP SUBSCRIPTION mig_sub .* did not finish within \\d+ ms and was rolled back.*apply worker ${worker}`,
+          ),
+        ),
       })
-      let out = ''
-      let worker: number | undefined
-      child.all!.on('data', (d) => {
-        out += d
-        // Once the pre-checks passed, the subscriber's apply worker stops: the wait inside the window hangs.
-        if (worker === undefined && out.includes('ok   pre-check-lag')) {
-          worker = applyWorker
-          process.kill(worker, 'SIGSTOP')
-        }
-      })
-      for (let i = 0; i < 400 && !out.includes('ok   block-source-writes'); i++)
-        await new Promise((r) => setTimeout(r, 50))
-      expect(out).toContain('ok   block-source-writes')
-      child.kill('SIGTERM')
-      const r = await child
-      if (worker) process.kill(worker, 'SIGCONT')
-      expect(r.exitCode, `${r.signal}\n${r.all}`).toBe(1)
-      expect(r.all).toContain('undo block-source-writes')
-      expect(r.all).toContain('undo pause-clients')
+      expect(lines).toEqual(expect.arrayContaining(['undo block-source-writes', 'undo pause-clients']))
+      expect(stats.maxGapMs, lines.join('\n')).toBeLessThan(5000 + 1000)
+      expect(stats.failed).toBe(0)
+      expect(lost).toEqual([])
       expect(await paused()).toBe(0)
       expect(await canLogin()).toBe(true)
-      await untilApplying()
-    },
-  )
+      expect(await subscribed()).toBe(true)
+    } finally {
+      process.kill(worker, 'SIGCONT')
+    }
+    await untilApplying()
+  })
+
+  // The apply worker stops once the pre-checks passed and SIGTERM comes once the block is in place: the cutover may
+  // then be waiting for the LSN or (on a faster Node, the worker having confirmed everything first) for DROP
+  // SUBSCRIPTION, which waits for that stopped worker. Either wait is given up at once, and the done steps undone.
+  test('SIGTERM during the window (as the executor sends on Ctrl-C): the pause and the write block are undone', {
+    timeout: 60_000,
+  }, async () => {
+    const args = [
+      'db',
+      'pg-cutover',
+      '--source',
+      opts.source,
+      '--target',
+      opts.target,
+      '--role',
+      'app',
+      '--state-dir',
+      mkdtempSync(path.join(tmpdir(), 'migrate-int-')),
+      '--source-conninfo',
+      opts.sourceConninfo,
+      '--target-conninfo',
+      opts.targetConninfo,
+      '--pgbouncer-admin',
+      opts.pgbouncer.admin,
+      '--pgbouncer-config',
+      opts.pgbouncer.config,
+      '--pgbouncer-database',
+      'app',
+      '--pgbouncer-source',
+      s.params.pgbouncer_source,
+      '--pgbouncer-target',
+      s.params.pgbouncer_target,
+      '--max-window',
+      '20s',
+    ]
+    // The subscriber's apply worker, found before the run so that stopping it below is immediate.
+    const stopAtOnce = await applyWorker()
+    const child = execa('node', [path.join(ROOT, 'bin/run.js'), ...args], {
+      reject: false,
+      all: true,
+      forceKillAfterDelay: 30_000,
+    })
+    let out = ''
+    let worker: number | undefined
+    child.all!.on('data', (d) => {
+      out += d
+      // Once the pre-checks passed, the subscriber's apply worker stops: the wait inside the window hangs.
+      if (worker === undefined && out.includes('ok   pre-check-lag')) {
+        worker = stopAtOnce
+        process.kill(worker, 'SIGSTOP')
+      }
+    })
+    for (let i = 0; i < 400 && !out.includes('ok   block-source-writes'); i++)
+      await new Promise((r) => setTimeout(r, 50))
+    expect(out).toContain('ok   block-source-writes')
+    child.kill('SIGTERM')
+    const r = await child
+    if (worker) process.kill(worker, 'SIGCONT')
+    expect(r.exitCode, `${r.signal}\n${r.all}`).toBe(1)
+    expect(r.all).toContain('undo block-source-writes')
+    expect(r.all).toContain('undo pause-clients')
+    expect(await paused()).toBe(0)
+    expect(await canLogin()).toBe(true)
+    await untilApplying()
+  })
 
   test('checksums run before the pause; inside it only the changing table is re-checked; cut over with nothing lost', {
     timeout: 120_000,

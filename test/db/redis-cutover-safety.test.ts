@@ -148,6 +148,33 @@ describe.sequential('redis cutover safety', () => {
     await replicaInStep()
   })
 
+  test('a replica that stops right before promotion: REPLICAOF NO ONE gives up within the pause, clients stay on the source', {
+    timeout: 60_000,
+  }, async () => {
+    // Unbounded, the commit sub-step waited without end and the pause ran out under it (writes then reached the
+    // source while the cutover was still going).
+    const before = (step: string) => {
+      if (step === 'promote-target') process.kill(targetPid(), 'SIGSTOP')
+    }
+    const lines: string[] = []
+    const {result, stats, lost} = await underLoad(() => redisCutover({...opts, before}, (l) => lines.push(l))).finally(
+      () => process.kill(targetPid(), 'SIGCONT'),
+    )
+    expect((result as {err: any}).err, lines.join('\n')).toMatchObject({
+      code: 'WINDOW_BOUND_EXCEEDED',
+      message: expect.stringMatching(/promote-target did not finish within the \d+ ms left of the window/),
+    })
+    expect(lines).toContain('undo pause-source-writes')
+    expect(stats.maxGapMs, lines.join('\n')).toBeLessThan(5000 + 1000)
+    expect(lost).toEqual([])
+    expect(await cli(port(s.sourceUrl), 'ROLE')).toMatch(/^master/)
+    expect(await cli(port(s.clientUrl), 'ROLE')).toMatch(/^master/)
+    // The target answers again (it may have run the REPLICAOF NO ONE it had received): a replica of the source again.
+    await new Promise((r) => setTimeout(r, 500))
+    await redisReplicate(s.sourceUrl, s.targetUrl)
+    await replicaInStep()
+  })
+
   test('with nothing in the way it cuts over under load: nothing lost, the window within its bound', {
     timeout: 60_000,
   }, async () => {

@@ -7,7 +7,8 @@ import {MigrateError} from '../../errors.js'
 import {withRedis, withSharedConnections} from '../connect.js'
 import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
 import {haproxyCommand, haproxyRepoint} from '../haproxy.js'
-import {redisPause, redisUnpause, redisVerify, redisWaitSync} from '../redis.js'
+import {redisBlockInForce, redisPause, redisUnpause, redisVerify, redisWaitSync} from '../redis.js'
+import {WINDOW_DEFAULTS, type WindowLimits} from '../window.js'
 import type {VerifyResult} from '../types.js'
 import {
   copyKeysBack,
@@ -26,11 +27,15 @@ export interface ElastiCacheCutoverOptions {
   /** The primary endpoint as HAProxy reaches it (default: the one DescribeReplicationGroups reports). */
   haproxyTarget?: {host: string; port: number}
   haproxy: {api: string; server: string; source: {host: string; port: number}}
+  /** CLIENT PAUSE length: the window's bound (every wait inside it is bounded by what is left of it). */
   pauseMs: number
   verify: 'counts' | 'off'
   timeoutMs: number
   sourcePasswordEnv?: string
   targetPasswordEnv?: string
+  /** The window's other limits (maxWindowMs is pauseMs); a hook before each sub-step. */
+  limits?: Omit<WindowLimits, 'maxWindowMs'>
+  before?: (step: string) => Promise<void> | void
 }
 
 export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log): Promise<CutoverResult> {
@@ -43,7 +48,11 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
   const target = primaryUrl(g)
   const to = o.haproxyTarget ?? g.primary
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
+  const limits: WindowLimits = {...WINDOW_DEFAULTS, ...o.limits, maxWindowMs: o.pauseMs}
   let verify: VerifyResult | undefined
+  let offset: number | undefined
+  // The source still paused and its offset where the group caught up: no write can have reached it since.
+  const blockHolds = () => redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)
   const r = await withSharedConnections(async () => {
     await Promise.all([
       withRedis(o.source, o.sourcePasswordEnv, (c) => c.ping()),
@@ -54,13 +63,17 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
         {
           name: 'pause-source-writes',
           window: 'open',
-          run: async () => redisPause(o.source, o.pauseMs, {passwordEnv: o.sourcePasswordEnv}),
+          run: async () =>
+            redisPause(o.source, limits.maxWindowMs, {passwordEnv: o.sourcePasswordEnv, waitMs: limits.pauseWaitMs}),
           undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
         },
         {
           name: 'wait-offsets-equal',
-          run: async () =>
-            `ElastiCache at offset ${(await redisWaitSync(o.source, target, {...pw, timeoutMs: o.timeoutMs})).offset}`,
+          run: async (ctx) => {
+            const timeoutMs = Math.min(o.timeoutMs, ctx.remainingMs())
+            offset = (await redisWaitSync(o.source, target, {...pw, timeoutMs})).offset
+            return `ElastiCache at offset ${offset}`
+          },
         },
         ...(o.verify === 'off'
           ? []
@@ -82,16 +95,22 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
               } satisfies SubStep,
             ]),
         {
+          // The commit point: once the group stops replicating, a write that reaches the source is not on it.
           name: 'complete-migration',
-          run: async () =>
-            `CompleteMigration: ${(await elasticacheComplete(o.group, {timeoutMs: o.timeoutMs})).status}`,
+          commit: true,
+          run: async (ctx) =>
+            `CompleteMigration: ${(await elasticacheComplete(o.group, {timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).status}`,
           // The group takes the source's data again from scratch: a new StartMigration.
           undo: () => elasticacheStart(o.group, o.sourceAddr),
         },
         {
           name: 'repoint-clients',
-          run: async () => {
+          run: async (ctx) => {
             await haproxyRepoint(o.haproxy.api, o.haproxy.server, to)
+            // Still paused? A write that reached the source after CompleteMigration is on the source only: undo.
+            if (ctx.untilDeadlineMs() <= 0)
+              throw new MigrateError('the pause ran out before clients were repointed', {code: 'WRITE_BLOCK_LAPSED'})
+            await blockHolds()
             return `${o.haproxy.server} → ${to.host}:${to.port}, old sessions ended`
           },
           undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
@@ -103,6 +122,7 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
         },
       ],
       log,
+      {limits, before: o.before, probes: [{name: 'source paused, offset unchanged', check: blockHolds}]},
     )
   })
   return {...r, verify}

@@ -9,6 +9,7 @@ import {myRows, withMysql, withSharedConnections} from '../connect.js'
 import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
 import {haproxyRepoint} from '../haproxy.js'
 import {
+  mariadbBlockInForce,
   mariadbBlockWrites,
   mariadbReplicate,
   mariadbStopReplica,
@@ -17,6 +18,7 @@ import {
   mariadbWaitGtid,
 } from '../mariadb.js'
 import type {VerifyResult} from '../types.js'
+import {WINDOW_DEFAULTS, type WindowLimits} from '../window.js'
 import {
   rdsMariadbBlockWrites,
   rdsMariadbReplicate,
@@ -43,12 +45,17 @@ export interface RdsMariadbCutoverOptions {
   timeoutMs: number
   sourcePasswordEnv?: string
   targetPasswordEnv?: string
+  /** The window's budget (waits inside it are bounded by it; the block is probed before promoting); a hook before each sub-step. */
+  limits?: WindowLimits
+  before?: (step: string) => Promise<void> | void
 }
 
 export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): Promise<CutoverResult> {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   let verify: VerifyResult | undefined
   let slavePos = ''
+  let gtid: string | undefined
+  const limits = o.limits ?? WINDOW_DEFAULTS
   const r = await withSharedConnections(async () => {
     await Promise.all([
       withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')),
@@ -65,8 +72,12 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
         },
         {
           name: 'wait-target-gtid',
-          run: async () =>
-            `RDS reached ${(await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: o.timeoutMs})).gtid}`,
+          run: async (ctx) => {
+            gtid = (
+              await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})
+            ).gtid
+            return `RDS reached ${gtid}`
+          },
         },
         ...(o.verify === 'off'
           ? []
@@ -88,7 +99,9 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
               } satisfies SubStep,
             ]),
         {
+          // The commit point, bounded by what is left of the window; given up on midway, it is undone as well.
           name: 'promote-target',
+          commit: true,
           run: async () => {
             slavePos = (await rdsMariadbResetReplica(o.target, o.targetPasswordEnv)).gtidSlavePos
             return `rds_stop_replication + rds_reset_external_master at ${slavePos}`
@@ -98,7 +111,7 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
               sourceAddr: o.sourceAddr,
               replUser: o.repl.user,
               replPasswordEnv: o.repl.passwordEnv,
-              gtid: slavePos,
+              gtid: slavePos || gtid!,
               ssl: o.ssl,
               targetPasswordEnv: o.targetPasswordEnv,
             }),
@@ -127,6 +140,16 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
         },
       ],
       log,
+      {
+        limits,
+        before: o.before,
+        probes: [
+          {
+            name: 'read_only on the source, no write since RDS caught up',
+            check: () => mariadbBlockInForce(o.source, gtid, o.sourcePasswordEnv),
+          },
+        ],
+      },
     )
   })
   return {...r, verify}
