@@ -12,6 +12,7 @@ import {pgConnect, redactUrl, withPg} from './connect.js'
 import {within} from './window.js'
 
 interface SubState {
+  oid: number
   ident: string
   slot: string | null
   enabled: boolean
@@ -21,16 +22,16 @@ interface SubState {
 async function subState(c: pg.Client, name: string): Promise<SubState | undefined> {
   const r = (
     await c.query(
-      `SELECT quote_ident(s.subname) AS ident, s.subslotname::text AS slot, s.subenabled AS enabled,
+      `SELECT s.oid::int AS oid, quote_ident(s.subname) AS ident, s.subslotname::text AS slot, s.subenabled AS enabled,
               coalesce(string_agg(w.pid || coalesce(' (' || a.wait_event_type || ' ' || a.wait_event || ')', ''), ', '), '') AS workers
          FROM pg_subscription s LEFT JOIN pg_stat_subscription w ON w.subid = s.oid AND w.pid IS NOT NULL
          LEFT JOIN pg_stat_activity a ON a.pid = w.pid
         WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-        GROUP BY 1, 2, 3`,
+        GROUP BY 1, 2, 3, 4`,
       [name],
     )
   ).rows[0]
-  return r ? {ident: r.ident, slot: r.slot, enabled: r.enabled, workers: r.workers} : undefined
+  return r ? {oid: r.oid, ident: r.ident, slot: r.slot, enabled: r.enabled, workers: r.workers} : undefined
 }
 
 /**
@@ -72,6 +73,8 @@ export interface DropResult {
   existed: boolean
   /** The slot the subscription used on the publisher (not dropped here). */
   slot: string | null
+  /** Its oid: the initial copy's table-sync slots on the publisher are named pg_<oid>_sync_… */
+  oid?: number
 }
 
 /**
@@ -120,7 +123,7 @@ export async function pgDropSubscriptionWithin(
         },
       )
     }
-    return {existed: true, slot: st.slot}
+    return {existed: true, slot: st.slot, oid: st.oid}
   })
 }
 
@@ -176,11 +179,13 @@ export async function pgUnsubscribe(
 ): Promise<{dropped: boolean; notes: string[]}> {
   const notes: string[] = []
   let slot: string | null = null
+  let oid: number | undefined
   let dropped = false
   try {
     const r = await pgDropSubscriptionWithin(url, passwordEnv, name, opts.budgetMs)
     if (!r.existed) return {dropped: false, notes: [`no subscription ${name} on ${redactUrl(url)}`]}
     slot = r.slot
+    oid = r.oid
     dropped = true
     notes.push(`subscription ${name} dropped`)
   } catch (e) {
@@ -189,6 +194,7 @@ export async function pgUnsubscribe(
     slot = await withPg(url, passwordEnv, async (c) => {
       const st = await subState(c, name)
       if (!st) return null
+      oid = st.oid
       const sqls = [
         ...(st.enabled ? [`ALTER SUBSCRIPTION ${st.ident} DISABLE`] : []),
         ...(st.slot !== null ? [`ALTER SUBSCRIPTION ${st.ident} SET (slot_name = NONE)`] : []),
@@ -200,9 +206,17 @@ export async function pgUnsubscribe(
       `${e.message}; it is left disabled and without slot (replication through it has stopped): drop it with DROP SUBSCRIPTION ${name} on ${redactUrl(url)} once that worker is gone`,
     )
   }
-  if (slot && opts.publisher)
+  if (slot && opts.publisher) {
     notes.push((await pgDropSlot(opts.publisher, opts.publisherPasswordEnv, slot, opts.budgetMs)).note)
-  else if (slot)
+    // An initial copy that was still running left table-sync slots too (DROP without slot_name does not drop them).
+    const sync = await withPg(opts.publisher, opts.publisherPasswordEnv, async (c) =>
+      (
+        await c.query('SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE $1', [`pg\\_${oid}\\_sync\\_%`])
+      ).rows.map((r) => r.slot_name as string),
+    ).catch(() => [] as string[])
+    for (const t of sync)
+      notes.push((await pgDropSlot(opts.publisher, opts.publisherPasswordEnv, t, opts.budgetMs)).note)
+  } else if (slot)
     notes.push(
       `slot ${slot} on the publisher was not dropped: drop it there with SELECT pg_drop_replication_slot('${slot.replace(/'/g, "''")}')`,
     )

@@ -6,7 +6,8 @@
 // Ports: 41400-41499, verified free at run time.
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {execa} from 'execa'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {parse} from 'yaml'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -343,5 +344,48 @@ describe.sequential('postgres cutover safety', () => {
     expect(stats.maxGapMs).toBeLessThan(5000 + 1000)
     expect(lost).toEqual([])
     expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(dst().port)
+  })
+  test("a refused wave's rollback with an apply worker stopped: the subscription step's rollback finishes and reports what it left", {
+    timeout: 60_000,
+  }, async () => {
+    // After the cutover above the source subscribes to the target (mig_back); its apply worker stops. The shipped
+    // template's rollback of the subscription step, run on that path: unbounded, DROP SUBSCRIPTION waited for the
+    // worker without end (the bench's stalled replica held the wave's rollback until the stall ended).
+    const worker: number = (
+      await q(s.sourceUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_back' AND relid IS NULL")
+    )[0].pid
+    const tpl = parse(readFileSync(path.join(ROOT, 'templates/postgres-logical-replication.yaml'), 'utf8'))
+    const params: Record<string, string> = {
+      ...s.params,
+      target_url: s.sourceUrl,
+      source_url: s.targetUrl,
+      subscription: 'mig_back',
+    }
+    const argv = (tpl.steps.find((x: {id: string}) => x.id === 'subscription').rollback as string[]).map((a) =>
+      a.replace(/\{\{ params\.(\w+)(?: \| sql_ident)? \}\}/g, (_, k) => params[k]),
+    )
+    const run = () =>
+      execa(argv[0], argv.slice(1), {reject: false, all: true, env: {...s.env, MIGRATE_DEBUG: '1'}, timeout: 30_000})
+    process.kill(worker, 'SIGSTOP')
+    try {
+      const t0 = Date.now()
+      const r = await run()
+      expect(Date.now() - t0).toBeLessThan(20_000)
+      expect(r.exitCode, r.all).toBe(0)
+      expect(r.all).toMatch(
+        /did not finish within \d+ ms.*apply worker .*left disabled and without slot.*DROP SUBSCRIPTION mig_back/,
+      )
+      expect(r.all).toContain('slot mig_back dropped')
+      expect(await q(s.targetUrl, "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'mig_back'")).toEqual([])
+    } finally {
+      process.kill(worker, 'SIGCONT')
+    }
+    // The worker, back, sees its subscription disabled and exits; the same rollback then drops it.
+    for (let i = 0; i < 50; i++) {
+      const r = await run()
+      if (/subscription mig_back dropped/.test(r.all)) break
+      await new Promise((res) => setTimeout(res, 200))
+    }
+    expect(await q(s.sourceUrl, "SELECT 1 FROM pg_subscription WHERE subname = 'mig_back'")).toEqual([])
   })
 })
