@@ -129,11 +129,8 @@ export async function within<T>(
   }
 }
 
-async function checkBlocks(
-  opts: RunOptions,
-  deadline: number | undefined,
-  opened: number | undefined,
-): Promise<string> {
+/** Throws WRITE_BLOCK_LAPSED when less than the margin is left of the window (the steps after the commit need it). */
+function checkBudget(opts: RunOptions, deadline: number | undefined, opened: number | undefined): void {
   const now = performance.now()
   if (deadline !== undefined && now > deadline - opts.limits.marginMs) {
     throw new MigrateError(
@@ -144,6 +141,15 @@ async function checkBlocks(
       },
     )
   }
+}
+
+async function checkBlocks(
+  opts: RunOptions,
+  deadline: number | undefined,
+  opened: number | undefined,
+): Promise<string> {
+  checkBudget(opts, deadline, opened)
+  const now = performance.now()
   const budget = deadline === undefined ? opts.limits.pauseWaitMs : Math.max(1, deadline - opts.limits.marginMs - now)
   for (const p of opts.probes ?? []) await within(budget, `probe of ${p.name}`, p.check(), 'WRITE_BLOCK_LAPSED')
   return (opts.probes ?? []).map((p) => p.name).join(', ')
@@ -168,8 +174,11 @@ function stepBound(s: SubStep, w: Window, hasCommit: boolean, limits: WindowLimi
   if (s.boundMs !== undefined) return s.boundMs
   if (!hasCommit || w.deadline === undefined || w.closed !== undefined || s.window === 'open') return undefined
   const left = w.deadline - performance.now() - (w.committed ? 0 : limits.marginMs)
-  return Math.max(1, left)
+  return Math.max(1, left) + BACKSTOP_SLACK_MS
 }
+
+/** The backstop comes this much after the sub-step's own bound (from ctx.remainingMs()): its own error is clearer. */
+const BACKSTOP_SLACK_MS = 250
 
 /** Runs a sub-step within its bound; inside the window SIGTERM gives it up at once too (the undo starts). */
 async function runBounded(s: SubStep, ctx: StepContext, bound: number | undefined, inWindow: boolean) {
@@ -232,6 +241,9 @@ async function runSubStepsInner(steps: SubStep[], log: Log, opts: RunOptions): P
           `ok   write block still in force before ${s.name} (${Math.round(performance.now() - st)} ms${probed ? `: ${probed}` : ''}, ${Math.round(st - (w.opened ?? st))} ms into the window)`,
         )
       }
+      // Inside a cutover's window, before the commit point: no sub-step starts once the budget is spent.
+      if (hasCommit && !w.committed && !s.commit && s.window !== 'open' && w.closed === undefined)
+        checkBudget(opts, w.deadline, w.opened)
       const bound = stepBound(s, w, hasCommit, opts.limits)
       started = true
       const note = (await runBounded(s, ctx, bound, w.deadline !== undefined && s.boundMs === undefined)) ?? undefined

@@ -165,6 +165,9 @@ describe.sequential('mariadb cutover safety', () => {
     const {err, stats, lost} = await underLoad(() => mariadbCutover({...opts, before}, (l) => lines.push(l))).finally(
       () => process.kill(pid, 'SIGCONT'),
     )
+    console.log(
+      `measured: MariaDB commit sub-step hanging: client-seen gap ${stats.maxGapMs} ms, ${stats.failed} failed`,
+    )
     expect(err, lines.join('\n')).toMatchObject({
       code: 'WINDOW_BOUND_EXCEEDED',
       message: expect.stringMatching(/promote-target did not finish within the \d+ ms left of the window/),

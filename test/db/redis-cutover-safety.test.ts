@@ -120,7 +120,8 @@ describe.sequential('redis cutover safety', () => {
       redisCutover({...opts, pauseMs: 2500, limits, before}, (l) => lines.push(l)),
     )
     expect((result as {err: any}).err, lines.join('\n')).toMatchObject({
-      code: expect.stringMatching(/REDIS_SYNC_TIMEOUT|WRITE_BLOCK_LAPSED/),
+      // The stopped replica does not answer INFO: the window's bound gives the wait up (before: when it came back).
+      code: expect.stringMatching(/REDIS_SYNC_TIMEOUT|WRITE_BLOCK_LAPSED|WINDOW_BOUND_EXCEEDED/),
     })
     expect(lines).toContain('undo pause-source-writes')
     expect(lines.some((l) => l.startsWith('ok   promote-target'))).toBe(false)
@@ -160,6 +161,7 @@ describe.sequential('redis cutover safety', () => {
     const {result, stats, lost} = await underLoad(() => redisCutover({...opts, before}, (l) => lines.push(l))).finally(
       () => process.kill(targetPid(), 'SIGCONT'),
     )
+    console.log(`measured: Redis commit sub-step hanging: client-seen gap ${stats.maxGapMs} ms`)
     expect((result as {err: any}).err, lines.join('\n')).toMatchObject({
       code: 'WINDOW_BOUND_EXCEEDED',
       message: expect.stringMatching(/promote-target did not finish within the \d+ ms left of the window/),

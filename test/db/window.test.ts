@@ -39,7 +39,7 @@ describe('window budget', () => {
     const t0 = performance.now()
     const err = await runSubSteps(steps, () => {}, {limits}).catch((e) => e)
     expect(err).toMatchObject({code: 'WINDOW_BOUND_EXCEEDED', data: {failed: 'repoint'}})
-    expect(performance.now() - t0).toBeLessThan(limits.maxWindowMs + 200)
+    expect(performance.now() - t0).toBeLessThan(limits.maxWindowMs + 500)
   })
 
   test('a run without a commit point (a rollback) is not cut short by the window', async () => {
