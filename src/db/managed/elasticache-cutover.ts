@@ -3,6 +3,7 @@
 // → repoint HAProxy → unpause. The rollback holds clients off in HAProxy (server in maintenance, sessions ended),
 // copies the keys back from ElastiCache to the source (there is no reverse replication out of ElastiCache), and
 // repoints to the source.
+import {assertVerified, repointStep} from '../cutover/shared.js'
 import {MigrateError} from '../../errors.js'
 import {withRedis, withSharedConnections} from '../connect.js'
 import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
@@ -82,14 +83,7 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
                 name: 'verify',
                 run: async () => {
                   verify = await redisVerify(o.source, target, pw)
-                  if (!verify.ok)
-                    throw new MigrateError(
-                      `key counts differ: ${verify.tables
-                        .filter((t) => !t.ok)
-                        .map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`)
-                        .join(', ')}`,
-                      {code: 'DB_VERIFY_MISMATCH'},
-                    )
+                  assertVerified(verify, 'key counts differ')
                   return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
                 },
               } satisfies SubStep,
@@ -154,13 +148,7 @@ export async function elasticacheCutoverRollback(o: ElastiCacheCutoverOptions, l
           return `${keys} key(s) copied back from ElastiCache (deletions made there after cutover are not)`
         },
       },
-      {
-        name: 'repoint-clients',
-        run: async () => {
-          await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
-          return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
-        },
-      },
+      repointStep(o.haproxy, o.haproxy.source),
       {
         name: 'unpause-source',
         window: 'close',

@@ -4,10 +4,9 @@
 // the source replicates from RDS (the way back) → repoint HAProxy. Its rollback fails back without losing a write
 // made on RDS: lock the app accounts on RDS and rds_kill their sessions, wait until the source has RDS's last GTID,
 // stop the reverse replication, repoint, unblock the source.
-import {MigrateError} from '../../errors.js'
+import {assertVerified, repointStep} from '../cutover/shared.js'
 import {myRows, withMysql, withSharedConnections} from '../connect.js'
 import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
-import {haproxyRepoint} from '../haproxy.js'
 import {
   mariadbBlockInForce,
   mariadbBlockWrites,
@@ -86,14 +85,7 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
                 name: 'verify',
                 run: async () => {
                   verify = await mariadbVerify(o.source, o.target, pw)
-                  if (!verify.ok)
-                    throw new MigrateError(
-                      `${verify.mismatches} table(s) differ: ${verify.tables
-                        .filter((t) => !t.ok)
-                        .map((t) => `${t.table} ${t.sourceRows}/${t.targetRows}`)
-                        .join(', ')}`,
-                      {code: 'DB_VERIFY_MISMATCH'},
-                    )
+                  assertVerified(verify)
                   return `${verify.tables.length} table(s) equal (count + CHECKSUM TABLE)`
                 },
               } satisfies SubStep,
@@ -129,15 +121,7 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
             `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
           undo: () => mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv}),
         },
-        {
-          name: 'repoint-clients',
-          window: 'close',
-          run: async () => {
-            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.target)
-            return `${o.haproxy.server} → ${o.haproxy.target.host}:${o.haproxy.target.port}`
-          },
-          undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
-        },
+        repointStep(o.haproxy, o.haproxy.target, {back: o.haproxy.source, window: 'close'}),
       ],
       log,
       {
@@ -180,13 +164,7 @@ export async function rdsMariadbCutoverRollback(o: RdsMariadbCutoverOptions, log
             return `RDS blocked (${b.locked} account(s) locked, ${b.killed} session(s) ended with rds_kill), source caught up to ${gtid}`
           },
         },
-        {
-          name: 'repoint-clients',
-          run: async () => {
-            await haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source)
-            return `${o.haproxy.server} → ${o.haproxy.source.host}:${o.haproxy.source.port}`
-          },
-        },
+        repointStep(o.haproxy, o.haproxy.source),
         {
           name: 'unblock-source-writes',
           window: 'close',

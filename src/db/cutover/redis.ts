@@ -1,0 +1,257 @@
+import {assertVerified, repointStep} from './shared.js'
+import {MigrateError} from '../../errors.js'
+import {hostPort, parseInfo, withRedis, withSharedConnections} from '../connect.js'
+import {haproxyServerAddr} from '../haproxy.js'
+import {
+  redisBlockInForce,
+  redisCatchUp,
+  redisPause,
+  redisPromote,
+  redisReplicate,
+  redisUnpause,
+  redisVerify,
+  redisWaitSync,
+  redisWaitingClients,
+} from '../redis.js'
+import type {VerifyResult} from '../types.js'
+import {
+  WINDOW_DEFAULTS,
+  estimateWindowMs,
+  runSubSteps,
+  within,
+  type CutoverResult,
+  type Log,
+  type SubStep,
+} from '../window.js'
+
+import {type CutoverCommon, estimateStep, refuse} from './shared.js'
+
+export interface RedisCutoverOptions extends CutoverCommon {
+  source: string
+  target: string
+  /** host:port of the target as the source reaches it (reverse replication), and of the source as the target does. */
+  targetAddr?: string
+  sourceAddr?: string
+  haproxy: {api: string; server: string; source: {host: string; port: number}; target: {host: string; port: number}}
+  /** CLIENT PAUSE of a fail-back (--rollback); the cutover pauses for exactly limits.maxWindowMs. */
+  pauseMs: number
+  verify: 'counts' | 'off'
+  timeoutMs: number
+  sourcePasswordEnv?: string
+  targetPasswordEnv?: string
+}
+
+/** Redis cutover behind HAProxy: writers wait under CLIENT PAUSE WRITE, then reconnect to the promoted target. */
+export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<CutoverResult> {
+  const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
+  const limits = o.limits ?? WINDOW_DEFAULTS
+  const estimate = {ms: estimateWindowMs('redis', 0)}
+  let verify: VerifyResult | undefined
+  let offset: number | undefined
+  const sourceAddr = o.sourceAddr ? hostPort(`tcp://${o.sourceAddr}`, 6379) : hostPort(o.source, 6379)
+  const r = await withSharedConnections(async () => {
+    const pre: SubStep[] = [
+      {
+        // A stalled or broken replica link, a stopped replica, a busy script on the source: refused before pausing.
+        name: 'pre-check',
+        boundMs: limits.maxWindowMs + limits.pauseWaitMs,
+        run: async () => {
+          const busy = await withRedis(o.source, o.sourcePasswordEnv, (c) =>
+            within(limits.pauseWaitMs, `PING ${o.source}`, c.ping(), 'REDIS_PAUSE_TIMEOUT'),
+          ).catch((e) => e as Error)
+          if (busy instanceof Error)
+            refuse(
+              'Redis',
+              [
+                /\bBUSY\b/.test(busy.message)
+                  ? 'the source is running a Lua script or function (BUSY): CLIENT PAUSE would not be taken; wait for it or SCRIPT KILL / FUNCTION KILL it'
+                  : busy.message,
+              ],
+              'REDIS_PAUSE_BLOCKED',
+            )
+          const [addr] = await Promise.all([haproxyServerAddr(o.haproxy.api, o.haproxy.server)])
+          if (addr.port !== o.haproxy.source.port)
+            refuse('Redis', [
+              `HAProxy ${o.haproxy.server} points at ${addr.host}:${addr.port}, not at the source ${o.haproxy.source.host}:${o.haproxy.source.port}`,
+            ])
+          try {
+            const w = await redisCatchUp(o.source, o.target, {
+              ...pw,
+              timeoutMs: limits.maxWindowMs - limits.marginMs,
+              sourceAddr,
+            })
+            const waiting = await redisWaitingClients(o.source, o.sourcePasswordEnv)
+            return `target at the source's offset ${w.offset} after ${w.waitedMs} ms while clients write${waiting.length ? `; their next write waits out the pause: ${waiting.join('; ')}` : ''}`
+          } catch (e) {
+            if (e instanceof MigrateError && /REDIS_(LAG_TIMEOUT|NOT_REPLICA|WRONG_MASTER)/.test(e.code))
+              refuse('Redis', [e.message], e.code === 'REDIS_LAG_TIMEOUT' ? 'REDIS_LAG_REFUSED' : e.code)
+            throw e
+          }
+        },
+      },
+    ]
+    if (o.checkOnly) return runSubSteps([...pre, estimateStep(limits, estimate)], log, {limits, before: o.before})
+    return runSubSteps(
+      [
+        ...pre,
+        // The pause lasts exactly the window's bound: waits inside are bounded by it, and the commit point checks it.
+        {
+          name: 'pause-source-writes',
+          window: 'open',
+          run: async () => {
+            await redisPause(o.source, limits.maxWindowMs, {
+              passwordEnv: o.sourcePasswordEnv,
+              waitMs: limits.pauseWaitMs,
+            })
+            return `CLIENT PAUSE ${limits.maxWindowMs} WRITE`
+          },
+          undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {
+          name: 'wait-offsets-equal',
+          run: async (ctx) => {
+            offset = (
+              await redisWaitSync(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})
+            ).offset
+            return `offset ${offset}`
+          },
+        },
+        ...(o.verify === 'off'
+          ? []
+          : [
+              {
+                name: 'verify',
+                run: async () => {
+                  verify = await redisVerify(o.source, o.target, pw)
+                  assertVerified(verify, 'key counts differ')
+                  return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
+                },
+              } satisfies SubStep,
+            ]),
+        {
+          name: 'promote-target',
+          commit: true,
+          run: async () => redisPromote(o.target, {passwordEnv: o.targetPasswordEnv}),
+          undo: () =>
+            redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, targetPasswordEnv: o.targetPasswordEnv}),
+        },
+        repointStep(o.haproxy, o.haproxy.target, {back: o.haproxy.source, note: ', old sessions ended'}),
+        {
+          name: 'reverse-replication',
+          run: async (ctx) => {
+            // Still inside the pause? A write that reached the source after the target caught up would be dropped by
+            // the resync: stop here (the undo chain brings the clients and the primary role back to the source).
+            if (ctx.untilDeadlineMs() <= 0)
+              throw new MigrateError(`the pause ran out before the source became a replica`, {
+                code: 'WRITE_BLOCK_LAPSED',
+              })
+            await redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)
+            return `source replicates from ${(await redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv})).master}`
+          },
+          undo: () => redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+        {
+          name: 'unpause-source',
+          window: 'close',
+          run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+        },
+      ],
+      log,
+      {
+        limits,
+        before: o.before,
+        probes: [
+          {
+            name: 'source paused, offset unchanged',
+            check: () => redisBlockInForce(o.source, offset!, o.sourcePasswordEnv),
+          },
+        ],
+      },
+    )
+  })
+  return {...r, verify, estimateMs: estimate.ms}
+}
+
+/** Fails back the same way, with the same guarantees: the target's pause bounds the wait, and is probed before the source is promoted. */
+export async function redisCutoverRollback(o: RedisCutoverOptions, log: Log): Promise<CutoverResult> {
+  const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
+  const base = o.limits ?? WINDOW_DEFAULTS
+  const limits = {...base, maxWindowMs: Math.max(base.maxWindowMs, o.pauseMs)}
+  let offset: number | undefined
+  let replica = true
+  return withSharedConnections(() =>
+    runSubSteps(
+      [
+        {
+          name: 'pause-target',
+          window: 'open',
+          run: async () => {
+            replica =
+              (await withRedis(
+                o.source,
+                o.sourcePasswordEnv,
+                async (r) => parseInfo(String(await r.info('replication'))).role,
+              )) === 'slave'
+            if (!replica) return 'the source is primary: nothing to bring back'
+            await redisPause(o.target, limits.maxWindowMs, {
+              passwordEnv: o.targetPasswordEnv,
+              waitMs: limits.pauseWaitMs,
+            })
+            return `CLIENT PAUSE ${limits.maxWindowMs} WRITE on the target`
+          },
+          undo: () => redisUnpause(o.target, {passwordEnv: o.targetPasswordEnv}),
+        },
+        {
+          name: 'wait-source-caught-up',
+          run: async (ctx) => {
+            if (!replica) return
+            offset = (
+              await redisWaitSync(o.target, o.source, {
+                sourcePasswordEnv: o.targetPasswordEnv,
+                targetPasswordEnv: o.sourcePasswordEnv,
+                timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs()),
+              })
+            ).offset
+            return `source at the target's offset ${offset}`
+          },
+        },
+        {
+          name: 'promote-source',
+          commit: true,
+          run: async () => {
+            if (replica) await redisPromote(o.source, {passwordEnv: o.sourcePasswordEnv})
+          },
+          undo: () =>
+            redisReplicate(o.target, o.source, {sourceAddr: o.targetAddr, targetPasswordEnv: o.sourcePasswordEnv}),
+        },
+        repointStep(o.haproxy, o.haproxy.source),
+        {name: 'unpause-source', run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv})},
+        {
+          name: 'demote-target',
+          window: 'close',
+          run: async (ctx) => {
+            if (offset !== undefined) {
+              if (ctx.untilDeadlineMs() <= 0)
+                throw new MigrateError('the pause on the target ran out before it became a replica', {
+                  code: 'WRITE_BLOCK_LAPSED',
+                })
+              await redisBlockInForce(o.target, offset, o.targetPasswordEnv)
+            }
+            return `target replicates from ${(await redisReplicate(o.source, o.target, {sourceAddr: o.sourceAddr, unpause: true, ...pw})).master}`
+          },
+        },
+      ],
+      log,
+      {
+        limits,
+        probes: [
+          {
+            name: 'target paused, offset unchanged',
+            check: async () =>
+              void (offset !== undefined && (await redisBlockInForce(o.target, offset, o.targetPasswordEnv))),
+          },
+        ],
+      },
+    ),
+  )
+}
