@@ -4,7 +4,8 @@
 // the scenario's condition is set up, then the wave is approved and the cutover runs (or is refused).
 // Scenarios: baseline; long-transaction (an application transaction / write statement / Lua script holds the
 // source when the cutover starts); replica-stalled (the subscriber's apply worker / the replica process is
-// stopped with SIGSTOP); ddl (a column added on the source only; MariaDB replicates DDL, Redis has none); large
+// stopped with SIGSTOP); commit-stalled (PostgreSQL: the apply worker stops inside the window once the target
+// confirmed everything, so that DROP SUBSCRIPTION waits for it); ddl (a column added on the source only; MariaDB replicates DDL, Redis has none); large
 // (2M rows / 1M keys, verify: checksums).
 // Printed per row: client-seen gap (longest time between two acknowledged writes, ms), failed client operations,
 // lost acknowledged writes (missing where clients connect afterwards), whether the cutover was refused before any
@@ -90,6 +91,38 @@ const SCENARIOS = {
         )[0].pid
         process.kill(pid, 'SIGSTOP')
         return once(() => process.kill(pid, 'SIGCONT'))
+      },
+    },
+    // The apply worker stops once the target has confirmed everything inside the window: the commit sub-step's DROP
+    // SUBSCRIPTION then waits for it. Expected: given up within the window, undone, clients back on the source.
+    'commit-stalled': {
+      expect: 'undo',
+      releaseAfterMs: 12_000,
+      arrange: async (s) => {
+        const pid = (
+          await pgq(s.targetUrl, "SELECT pid FROM pg_stat_subscription WHERE subname = 'mig_sub' AND relid IS NULL")
+        )[0].pid
+        const c = new pg.Client({connectionString: s.sourceUrl})
+        await c.connect()
+        let stopped = false
+        const watch = (async () => {
+          for (let i = 0; i < 20_000 && !stopped; i++) {
+            const r = (
+              await c.query(`SELECT NOT rolcanlogin AS blocked,
+                  (SELECT confirmed_flush_lsn >= pg_current_wal_lsn() FROM pg_replication_slots WHERE slot_name = 'mig_sub') AS caught_up
+                 FROM pg_roles WHERE rolname = 'app'`)
+            ).rows[0]
+            if (r.blocked && r.caught_up) {
+              process.kill(pid, 'SIGSTOP')
+              stopped = true
+            }
+          }
+        })()
+        return once(() => {
+          stopped = true
+          void watch.finally(() => c.end())
+          process.kill(pid, 'SIGCONT')
+        })
       },
     },
     ddl: {
@@ -232,7 +265,7 @@ async function runOne(engine, name, sc) {
     const out = String(failed?.output ?? failed?.error ?? '')
     const refused = !ok && /before any pause: nothing changed/.test(out)
     const boundMs = bound ? Number(bound[1]) * 1000 : null
-    const outcome = ok ? 'cut over' : refused ? 'refused' : failed ? 'failed' : `exit ${cut.exitCode}`
+    const outcome = ok ? 'cut over' : refused ? 'refused' : failed ? 'failed, undone' : `exit ${cut.exitCode}`
     const row = {
       engine,
       scenario: name,
@@ -245,13 +278,18 @@ async function runOne(engine, name, sc) {
       outcome,
       committed: stats.committed,
       waveMs: Math.round(cutMs),
-      reason: refused
+      reason: failed
         ? (/refused before pausing anyone: ([^\n]{0,140})/.exec(out)?.[1] ??
           /stopped at [^:]+: ([^\n]{0,140})/.exec(out)?.[1] ??
           '')
         : '',
     }
-    row.ok = row.lost === 0 && row.gapMs <= (boundMs ?? 5000) + 1000 && (sc.expect === 'refuse' ? refused : !!ok)
+    const expected = {
+      refuse: refused,
+      undo: !ok && !refused && /Undone in reverse|\bundo pause-clients\b/.test(out),
+      cutover: !!ok,
+    }
+    row.ok = row.lost === 0 && row.gapMs <= (boundMs ?? 5000) + 1000 && expected[sc.expect]
     if (process.env.BENCH_VERBOSE) process.stderr.write(`${engine}/${name}:\n${ok?.output ?? out}\n`)
     return row
   } finally {

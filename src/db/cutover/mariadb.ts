@@ -1,4 +1,16 @@
-import {assertVerified, repointStep} from './shared.js'
+// MariaDB cutover behind HAProxy as one step, and its rollback (see ../cutover.ts): read_only + kill on the source,
+// MASTER_GTID_WAIT, re-verify what changed, promote (the commit point), reverse replication, repoint.
+import {
+  assertVerified,
+  repointStep,
+  type CutoverCommon,
+  IN_PAUSE_CHECKSUM_BYTES,
+  type PgPlan,
+  changing,
+  estimateStep,
+  hotBytes,
+  refuse,
+} from './shared.js'
 import {MigrateError} from '../../errors.js'
 import {hostPort, withMysql, withSharedConnections, myRows} from '../connect.js'
 import {
@@ -26,16 +38,6 @@ import {
   type SubStep,
   type WindowLimits,
 } from '../window.js'
-
-import {
-  type CutoverCommon,
-  IN_PAUSE_CHECKSUM_BYTES,
-  type PgPlan,
-  changing,
-  estimateStep,
-  hotBytes,
-  refuse,
-} from './shared.js'
 
 export interface MariadbCutoverOptions extends CutoverCommon {
   source: string

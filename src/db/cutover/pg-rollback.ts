@@ -1,3 +1,5 @@
+// The PostgreSQL cutover's rollback (fail back through the reverse path: nothing written on the target is lost) and
+// finalize (the way back is dropped).
 import {withPg, withSharedConnections} from '../connect.js'
 import {pgbouncerPause, pgbouncerRepoint, pgbouncerResume} from '../pgbouncer.js'
 import {pgFailback, pgUnblockWrites} from '../postgres.js'

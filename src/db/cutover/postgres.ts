@@ -1,4 +1,7 @@
-import {assertVerified} from './shared.js'
+// PostgreSQL cutover behind PgBouncer as one step (see ../cutover.ts): pre-checks (pg-precheck.ts) → PAUSE →
+// block the roles → wait for the LSN → sequences → re-verify what changed → drop the forward subscription (the
+// commit point, bounded by the window) → reverse path → repoint → RESUME.
+import {assertVerified, type PgPlan, estimateStep} from './shared.js'
 import {MigrateError} from '../../errors.js'
 import {withPg, withSharedConnections} from '../connect.js'
 import {pgbouncerDatabase, pgbouncerPause, pgbouncerRepoint, pgbouncerResume} from '../pgbouncer.js'
@@ -9,7 +12,6 @@ import {WINDOW_DEFAULTS, runSubSteps, type BlockProbe, type CutoverResult, type 
 import {publicationSql} from '../managed/rds-postgres.js'
 import {pgDropSlot, pgDropSubscriptionWithin, pgEnsureSubscription} from '../pg-subscription.js'
 
-import {type PgPlan, estimateStep} from './shared.js'
 import {type PgCutoverOptions, pgExec, pgIdent, pgPrecheckSteps} from './pg-precheck.js'
 
 /** Undoing the reverse path drops a subscription and a slot that were just made: bounded all the same. */

@@ -1,4 +1,6 @@
-import {assertVerified, repointStep} from './shared.js'
+// Redis cutover behind HAProxy as one step, and its rollback (see ../cutover.ts): CLIENT PAUSE WRITE for exactly
+// the window's bound, equal offsets, key counts, REPLICAOF NO ONE (the commit point), repoint, reverse replication.
+import {assertVerified, repointStep, type CutoverCommon, estimateStep, refuse} from './shared.js'
 import {MigrateError} from '../../errors.js'
 import {hostPort, parseInfo, withRedis, withSharedConnections} from '../connect.js'
 import {haproxyServerAddr} from '../haproxy.js'
@@ -23,8 +25,6 @@ import {
   type Log,
   type SubStep,
 } from '../window.js'
-
-import {type CutoverCommon, estimateStep, refuse} from './shared.js'
 
 export interface RedisCutoverOptions extends CutoverCommon {
   source: string
