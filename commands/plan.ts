@@ -4,7 +4,7 @@ import {dateFlag, stateFlag} from '../src/cli/flags.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {EXIT} from '../src/errors.js'
 import {runPlan, type PlanResult} from '../src/plan-file.js'
-import {sharedStartedWaves} from '../src/state/open.js'
+import {sharedStartedWaves} from '../src/plan-backend.js'
 import {qualityLine, renderMarkdown, renderMermaid, renderTable} from '../src/planner/render.js'
 
 export default class PlanCommand extends BaseCommand {

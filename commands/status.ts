@@ -4,7 +4,7 @@ import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {EXIT, MigrateError} from '../src/errors.js'
 import {formatStatus} from '../src/executor/view.js'
 import {stateFlag} from '../src/cli/flags.js'
-import {withPlanBackend} from '../src/state/open.js'
+import {withPlanBackend} from '../src/plan-backend.js'
 import {backendStatus, type StatusResult} from '../src/executor/plan-status.js'
 
 export default class Status extends BaseCommand {

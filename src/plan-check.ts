@@ -16,7 +16,7 @@ import {PLAN_FILES, TEMPLATES_DIR} from './paths.js'
 import {startedWaves} from './state/started-waves.js'
 import {formatDay, localOfIso, parseDay, type Calendar} from './planner/calendar.js'
 import {checkSettings, checkWaveCalendar} from './planner/check-calendar.js'
-import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from './executor/context.js'
+import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from './runbook/template-path.js'
 import {
   buildModel,
   CRIT_ORDER,

@@ -3,7 +3,7 @@ import {BaseCommand} from '../../src/cli/base-command.js'
 import {stateFlag} from '../../src/cli/flags.js'
 import {resolvePlanDir} from '../../src/cli/plan-dir.js'
 import type {TransferResult} from '../../src/state/transfer.js'
-import {formatTransfer, transferState} from '../../src/state/transfer-cli.js'
+import {formatTransfer, transferState} from '../../src/state-transfer-cli.js'
 
 export default class StatePush extends BaseCommand {
   static override summary =

@@ -6,8 +6,9 @@ import path from 'node:path'
 import type {Diagnostic} from '../diagnostics.js'
 import type {SourceDocument} from '../io/documents.js'
 import {badInput, EXIT, MigrateError} from '../errors.js'
-import {PLAN_FILES, TEMPLATES_DIR, shellPath} from '../paths.js'
-import {loadKind, validateFile} from '../schema/kinds.js'
+import {PLAN_FILES, shellPath, TEMPLATES_DIR} from '../paths.js'
+import {loadKind, validateFile} from '../file-kinds.js'
+import {isTemplatePath, resolveTemplateFile, templatePathEscapes} from '../runbook/template-path.js'
 import type {Inventory} from '../schema/inventory.js'
 import type {AppPlan, Plan, Wave} from '../schema/plan.js'
 import type {RunbookTemplate} from '../schema/template.js'
@@ -71,34 +72,6 @@ export interface LoadedTemplate {
   template?: RunbookTemplate
   source?: SourceDocument
   diagnostics: Diagnostic[]
-}
-
-/** A template name that is a path (has a "/" or ends in .yaml/.yml): relative to the plan directory. */
-export function isTemplatePath(name: string): boolean {
-  return name.includes('/') || /\.ya?ml$/.test(name)
-}
-
-/** A template path that resolves outside the plan directory (absolute, or climbing out with ".."): refused. */
-export function templatePathEscapes(planDir: string, name: string): boolean {
-  const root = path.resolve(planDir)
-  return !path.resolve(root, name).startsWith(root + path.sep)
-}
-
-/**
- * Where a template name resolves: a path relative to the plan (inside the plan directory), or
- * <plan>/templates/NAME.yaml, or the package's templates/NAME.yaml.
- */
-export function resolveTemplateFile(planDir: string, name: string): string | undefined {
-  if (isTemplatePath(name) && templatePathEscapes(planDir, name)) return undefined
-  const candidates = isTemplatePath(name)
-    ? [path.resolve(planDir, name)]
-    : [
-        path.join(planDir, 'templates', `${name}.yaml`),
-        path.join(planDir, 'templates', `${name}.yml`),
-        path.join(TEMPLATES_DIR, `${name}.yaml`),
-        path.join(TEMPLATES_DIR, `${name}.yml`),
-      ]
-  return candidates.find((c) => existsSync(c))
 }
 
 const templateCache = new Map<string, LoadedTemplate>()

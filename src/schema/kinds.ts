@@ -112,7 +112,3 @@ export function jsonSchemaOf(kind: KindName): Record<string, unknown> {
   const schema = z.toJSONSchema(KINDS[kind].schema, {io: 'input', unrepresentable: 'any'}) as Record<string, unknown>
   return {$id: `https://migrate.dev/schemas/${kind}.schema.json`, title: KINDS[kind].title, ...schema}
 }
-
-// Kept until src/executor/context.ts and src/state/report.ts import these from src/file-kinds.ts (areas another change
-// owns): the last edges from the schema layer up to the checkers.
-export {loadKind, validateFile} from '../file-kinds.js'

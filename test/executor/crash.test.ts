@@ -10,7 +10,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {verifyJournal} from '../../src/state/journal.js'
 import {backendStatus, planStatus, type StatusResult} from '../../src/executor/plan-status.js'
-import {withPlanBackend} from '../../src/state/open.js'
+import {withPlanBackend} from '../../src/plan-backend.js'
 import {useTestDb} from '../state/pg-db.js'
 import {lines, makePlanDir, template} from './helpers.js'
 

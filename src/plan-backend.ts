@@ -2,11 +2,11 @@
 // backend by the plan's metadata.name (the same plan checked out on many machines is one plan).
 import {existsSync} from 'node:fs'
 import path from 'node:path'
-import {PLAN_FILES} from '../paths.js'
-import {loadKind} from '../schema/kinds.js'
-import type {Plan} from '../schema/plan.js'
-import {openBackend, type StateBackend} from './backend.js'
-import {startedWavesOf} from './started-waves.js'
+import {PLAN_FILES} from './paths.js'
+import {loadKind} from './file-kinds.js'
+import type {Plan} from './schema/plan.js'
+import {openBackend, type StateBackend} from './state/backend.js'
+import {startedWavesOf} from './state/started-waves.js'
 
 export async function openPlanBackend(planDir: string, state?: string, plan?: Plan): Promise<StateBackend> {
   let p = plan

@@ -1,9 +1,9 @@
 // The backends of `migrate state push|pull`: the plan's journal file, and the shared backend named by --state,
 // $MIGRATE_STATE or settings.state (which must be one: there is nothing to copy between a file and itself).
-import {badInput} from '../errors.js'
-import {FileBackend, PgBackend} from './backend.js'
-import {openPlanBackend} from './open.js'
-import {pullState, pushState, type TransferResult} from './transfer.js'
+import {badInput} from './errors.js'
+import {FileBackend, PgBackend} from './state/backend.js'
+import {openPlanBackend} from './plan-backend.js'
+import {pullState, pushState, type TransferResult} from './state/transfer.js'
 
 export async function transferState(
   direction: 'push' | 'pull',
