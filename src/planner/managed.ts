@@ -8,7 +8,7 @@ import type {Plan} from '../schema/plan.js'
 /** Runbooks that work on a managed target, per cloud and engine. Engines without one keep the self-managed template, whose pre-flight blocks on a managed target. */
 export const MANAGED_DB_TEMPLATES: Record<TargetCloud, Partial<Record<string, string>>> = {
   aws: {postgres: 'postgres-rds', mariadb: 'mariadb-rds', redis: 'redis-elasticache'},
-  alicloud: {},
+  alicloud: {mysql: 'alicloud-dts-mysql', mariadb: 'alicloud-dts-mysql', redis: 'alicloud-dts-redis'},
 }
 
 export function managedTemplate(cloud: TargetCloud, engine: string, fallback: string): string {
@@ -33,6 +33,11 @@ export function managedParams(template: string, app: string, db: Database, regio
     case 'mariadb-rds':
     case 'postgres-rds':
       return {}
+    // The DTS job id and the instance ids are outputs of the team's provisioning: the plan names them as resources.
+    case 'alicloud-dts-mysql':
+      return {engine: db.engine, database: db.name ?? '', region}
+    case 'alicloud-dts-redis':
+      return {region}
     default:
       return {}
   }
@@ -70,8 +75,35 @@ export function managedRequires(template: string, app: string, db: Database): Re
         'engine version': `≥ 5.0.6 and ≥ the source's${db.version ? ` (${db.version})` : ''}`,
         network: "the group's VPC reaches the source node",
       }
+    case 'alicloud-dts-mysql':
+    case 'alicloud-dts-redis':
+      return dtsRequires(template, app, db)
     default:
       return undefined
+  }
+}
+
+/** An ApsaraDB RDS / Tair instance and a DTS migration instance (its job id goes into the plan as dts_job_id). */
+function dtsRequires(template: string, app: string, db: Database): Record<string, string> {
+  const id = resourceId(app, db.id)
+  const dbEngine = template === 'alicloud-dts-redis' ? 'Redis' : db.engine === 'mariadb' ? 'MariaDB' : 'MySQL'
+  const common = {
+    'target instance': `${id} (${template === 'alicloud-dts-redis' ? 'Tair' : 'ApsaraDB RDS'} ${dbEngine}, version ≥ the source's${db.version ? ` ${db.version}` : ''}): its id → target_instance_id`,
+    'DTS job': `a DTS migration instance for ${id} (source ${dbEngine} on ECS/self-managed, destination ${template === 'alicloud-dts-redis' ? 'Tair' : 'ApsaraDB RDS'} ${dbEngine}, same region): its job id → dts_job_id`,
+    network: "DTS reaches the source (allow the region's DTS server addresses), and HAProxy reaches the instance",
+  }
+  if (template === 'alicloud-dts-redis')
+    return {
+      ...common,
+      'Tair account': 'one that may write every key (DTS writes with it)',
+      'cluster mode': 'as the source',
+    }
+  return {
+    ...common,
+    'source binlog': 'log_bin ON, binlog_format ROW, binlog_row_image FULL, kept ≥ 24 h (DTS reads it)',
+    'DTS account on the source':
+      'REPLICATION SLAVE, REPLICATION CLIENT, SELECT on the database (the reverse task also writes with it)',
+    'master account': `owner of database ${db.name ?? db.id} on the instance (DTS writes with it), and the application's accounts`,
   }
 }
 

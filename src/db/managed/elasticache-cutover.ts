@@ -122,20 +122,25 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
   return {...r, verify}
 }
 
+/** Opens a rollback's window: the clients' HAProxy server in maintenance and its sessions ended (nothing reaches either side). */
+export function holdClientsStep(h: {api: string; server: string}): SubStep {
+  const [be, srv] = h.server.split('/')
+  return {
+    name: 'hold-clients',
+    window: 'open',
+    run: async () => {
+      await haproxyCommand(h.api, `set server ${be}/${srv} state maint`)
+      await haproxyCommand(h.api, `shutdown sessions server ${be}/${srv}`)
+      return 'HAProxy server in maintenance, sessions ended'
+    },
+  }
+}
+
 /** Undoes elasticacheCutover from wherever it got: hold clients, copy the keys back, repoint to the source. */
 export async function elasticacheCutoverRollback(o: ElastiCacheCutoverOptions, log: Log): Promise<CutoverResult> {
-  const [be, srv] = o.haproxy.server.split('/')
   return runSubSteps(
     [
-      {
-        name: 'hold-clients',
-        window: 'open',
-        run: async () => {
-          await haproxyCommand(o.haproxy.api, `set server ${be}/${srv} state maint`)
-          await haproxyCommand(o.haproxy.api, `shutdown sessions server ${be}/${srv}`)
-          return 'HAProxy server in maintenance, sessions ended'
-        },
-      },
+      holdClientsStep(o.haproxy),
       {
         name: 'copy-back',
         run: async () => {
