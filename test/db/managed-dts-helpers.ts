@@ -88,7 +88,7 @@ export function setupDtsMysql(base: number): Promise<DtsScenario> {
     await mariadb(src, `SET sql_log_bin = 0; ${app}; SET sql_log_bin = 1`)
     await mariadb(
       dst,
-      `SET sql_log_bin = 0; CREATE USER admin@'127.0.0.1' IDENTIFIED BY 'apsara-pw'; GRANT ${RDS_MARIADB_MASTER_PRIVILEGES.join(', ')} ON *.* TO admin@'127.0.0.1' WITH GRANT OPTION; ${app}; SET sql_log_bin = 1`,
+      `SET GLOBAL gtid_domain_id = 2; SET sql_log_bin = 0; CREATE USER admin@'127.0.0.1' IDENTIFIED BY 'apsara-pw'; GRANT ${RDS_MARIADB_MASTER_PRIVILEGES.join(', ')} ON *.* TO admin@'127.0.0.1' WITH GRANT OPTION; ${app}; SET sql_log_bin = 1`,
     )
     await mariadb(
       src,

@@ -4,12 +4,11 @@
 // 0. the service's errors (bad signature, unknown job or instance, wrong state, throttling) come back as clear
 //    errors; pre-flight blocks without credentials (no call made) and on a source DTS cannot read;
 // 1. a failing smoke test after cutover rolls back through DTS's reverse task: nothing acknowledged is lost;
-// A second cutover with a new job after such a rollback is open (the stand-in's GTID positions conflict in the
-// fixture's reverse task: /work/notes/h13-dts.md).
+// 2. a new job: cutover under load, zero lost writes; finalize stops the job and its reverse task.
 import mysql from 'mysql2/promise'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
-import {executeWaveUnderLoad, journal, migrate, stepsWith, type Lab} from './helpers.js'
+import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
 import {type DtsScenario, setupDtsMysql} from './managed-dts-helpers.js'
 import {freePortBlock} from './managed-helpers.js'
 
@@ -174,5 +173,30 @@ describe.sequential('mariadb → apsaradb rds through dts', () => {
     expect(
       JSON.stringify(s.fixture.requests.filter((x) => x.action === 'ConfigureDtsJob').map((x) => x.params.DbList)),
     ).toContain('app')
+  })
+
+  test('a new DTS job: cutover under load, zero lost; finalize stops the job and its reverse task', {
+    timeout: 180_000,
+  }, async () => {
+    const params = {...s.params, dts_job_id: 'job-2'}
+    const {r, stats} = await executeWaveUnderLoad(s, lab, params, {warmup: true})
+    const events = lastRun(journal(s.planDir))
+    expect(
+      stepsWith(events, 'step-succeeded'),
+      r.stdout.slice(-1500) + JSON.stringify(events.filter((e) => e.type === 'step-failed')),
+    ).toEqual(['preflight', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test'])
+    expect(stats.committed).toBeGreaterThan(50)
+    expect(await lostWrites('mariadb', s.targetAdminUrl, stats.acks)).toEqual([])
+    expect((await q(s.sourceAdminUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
+    const j = s.fixture.jobs.get('job-2')
+    expect([j?.status, s.fixture.jobs.get(j?.reverseJobId)?.status]).toEqual(['Suspending', 'Synchronizing'])
+    shortSoakTemplate(s.planDir, lab.template)
+    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+    expect([j?.status, s.fixture.jobs.get(j?.reverseJobId)?.status]).toEqual(['Finished', 'Finished'])
+    // Every request was signed with the access key, and no password or secret reached the plan's state.
+    const {readFileSync} = await import('node:fs')
+    const state = readFileSync(`${s.planDir}/state.journal`, 'utf8')
+    for (const secret of ['apsara-pw', 'dts-secret']) expect(state).not.toContain(secret)
   })
 })
