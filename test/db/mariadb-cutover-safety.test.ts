@@ -177,11 +177,20 @@ describe.sequential('mariadb cutover safety', () => {
     expect(lost).toEqual([])
     expect(await readOnly()).toBe(0)
     // The target answers again: the commit's own undo (read_only, replication started again) or this puts it back.
-    for (let i = 0; i < 100 && !(await replicating()); i++) {
-      if (i % 10 === 9) await q(s.targetUrl, 'SET GLOBAL read_only = 1').then(() => q(s.targetUrl, 'START SLAVE'))
+    // The frozen server runs what was queued on it once it answers (the given-up STOP SLAVE among it), in an order
+    // no client controls: restart replication until it holds, and say why when it does not.
+    for (let i = 0; i < 300 && !(await replicating()); i++) {
+      if (i % 10 === 9) {
+        await q(s.targetUrl, 'STOP SLAVE').catch(() => {})
+        await q(s.targetUrl, 'SET GLOBAL read_only = 1').then(() => q(s.targetUrl, 'START SLAVE'))
+      }
       await new Promise((r) => setTimeout(r, 100))
     }
-    expect(await replicating()).toBe(true)
+    const st = (await q(s.targetUrl, 'SHOW SLAVE STATUS'))[0]
+    expect(
+      await replicating(),
+      `IO ${st?.Slave_IO_Running} ${st?.Last_IO_Error}; SQL ${st?.Slave_SQL_Running} ${st?.Last_SQL_Error}`,
+    ).toBe(true)
   })
 
   test('checksums before the block, the changing table re-checked inside it: cut over, nothing lost', {
