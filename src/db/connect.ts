@@ -107,6 +107,9 @@ export async function pgConnect(
 type Closable = {close(): Promise<void>}
 let shared: Map<string, Promise<unknown>> | undefined
 const closers = new Map<string, Closable>()
+// How many times the shared connections were dropped: a connection still being opened when they were (its server
+// frozen, say) belongs to a sub-step that was given up, and must not go on to run that sub-step's queries later.
+let dropped = 0
 
 export async function withSharedConnections<T>(fn: () => Promise<T>): Promise<T> {
   const outer = shared
@@ -129,6 +132,7 @@ export async function withSharedConnections<T>(fn: () => Promise<T>): Promise<T>
  */
 export function dropSharedConnections(): void {
   if (!shared) return
+  dropped++
   for (const c of closers.values()) void c.close().catch(() => {})
   shared.clear()
   closers.clear()
@@ -151,16 +155,25 @@ async function useConnection<C, T>(
       await close(c).catch(() => {})
     }
   }
+  const generation = dropped
   let p = shared.get(key) as Promise<C> | undefined
   if (!p) {
     p = open()
     shared.set(key, p)
+    const opening = p
     p.then(
-      (c) => closers.set(key, {close: () => close(c)}),
-      () => shared?.delete(key),
+      // Only while it is still the shared one: a connection dropped while it was opening is closed by its caller.
+      (c) => shared?.get(key) === opening && closers.set(key, {close: () => close(c)}),
+      () => shared?.get(key) === opening && shared.delete(key),
     )
   }
   const c = await p
+  if (generation !== dropped) {
+    await close(c).catch(() => {})
+    throw new MigrateError('the connection was opened after its sub-step was given up; nothing was run on it', {
+      code: 'CONNECTION_GIVEN_UP',
+    })
+  }
   try {
     return await fn(c)
   } catch (e) {
