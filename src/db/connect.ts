@@ -239,12 +239,14 @@ export async function withMysql<T>(
   )
 }
 
+/** A row of a MySQL/MariaDB result: columns of any type, narrowed by the caller. */
+// biome-ignore lint/suspicious/noExplicitAny: rows of any shape, narrowed by the caller
+export type MyRow = Record<string, any>
+
 /** Rows of a query as plain objects. */
-// biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
-export async function myRows(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<Record<string, any>[]> {
+export async function myRows(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<MyRow[]> {
   const [rows] = await c.query(sql, params)
-  // biome-ignore lint/suspicious/noExplicitAny: rows of any shape, narrowed by the caller
-  return rows as Record<string, any>[]
+  return rows as MyRow[]
 }
 
 export async function redisConnect(url: string, passwordEnv?: string, opts: {timeoutMs?: number} = {}): Promise<Redis> {

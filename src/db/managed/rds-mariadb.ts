@@ -9,7 +9,7 @@ import {closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSy
 import type mysql from 'mysql2/promise'
 import {MigrateError, badInput} from '../../errors.js'
 import {writeFileAtomic} from '../../io/atomic.js'
-import {hostPort, myRows, redactUrl, sleep, withMysql} from '../connect.js'
+import {hostPort, type MyRow, myRows, redactUrl, sleep, withMysql} from '../connect.js'
 import type {Finding} from '../types.js'
 
 /** The procedures the managed path calls; pre-flight blocks when one is missing or not executable. */
@@ -25,11 +25,9 @@ export const RDS_MARIADB_PROCEDURES_USED = [
 ]
 
 /** Result sets of CALL: mysql2 returns [rows, OkPacket] for a procedure that selects. */
-// biome-ignore lint/suspicious/noExplicitAny: rows/values of any shape, narrowed by the caller
-async function callRows(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<Record<string, any>[]> {
+async function callRows(c: mysql.Connection, sql: string, params: unknown[] = []): Promise<MyRow[]> {
   const [res] = await c.query(sql, params)
-  // biome-ignore lint/suspicious/noExplicitAny: rows of any shape, narrowed by the caller
-  return Array.isArray(res) && Array.isArray(res[0]) ? (res[0] as Record<string, any>[]) : []
+  return Array.isArray(res) && Array.isArray(res[0]) ? (res[0] as MyRow[]) : []
 }
 
 async function succeeds(c: mysql.Connection, sql: string): Promise<boolean> {
