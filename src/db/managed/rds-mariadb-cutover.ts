@@ -66,7 +66,7 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
           name: 'block-source-writes',
           window: 'open',
           run: async () =>
-            `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv})).killed} connection(s) killed`,
+            `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv, timeoutMs: limits.pauseWaitMs})).killed} connection(s) killed`,
           undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv}),
         },
         {
