@@ -29,42 +29,42 @@ export interface Advice {
 /** At most this many re-plans per deadline error, so even a large estate answers in seconds. */
 const MAX_REPLANS = 64
 
-export function deadlineError(
-  input: AssignInput,
-  asg: Assignment,
-  replan: (s: PlanSettings) => Assignment,
-): MigrateError {
-  const {model, cal} = input
-  const s = model.settings
-  const deadline = cal.deadlineDay!
-  const lastDay = lastCutover(asg)
-  let replans = 0
-  const works = (next: PlanSettings): number | undefined => {
-    if (replans >= MAX_REPLANS) return undefined
-    replans++
+/** Candidate settings re-planned within the budget of MAX_REPLANS: which ones meet the deadline, and how early. */
+class Trials {
+  count = 0
+  constructor(
+    private readonly replan: (s: PlanSettings) => Assignment,
+    private readonly deadline: number,
+  ) {}
+
+  get exhausted(): boolean {
+    return this.count >= MAX_REPLANS
+  }
+
+  /** The last cutover under these settings when it meets the deadline; undefined otherwise or past the budget. */
+  works(next: PlanSettings): number | undefined {
+    if (this.exhausted) return undefined
+    this.count++
     try {
-      const day = lastCutover(replan(next))
-      return day <= deadline ? day : undefined
+      const day = lastCutover(this.replan(next))
+      return day <= this.deadline ? day : undefined
     } catch {
       return undefined
     }
   }
+
   /** The smallest value in (from, max] that works (integers), searching upwards by doubling then halving. */
-  const smallestRaise = (
-    from: number,
-    max: number,
-    make: (v: number) => PlanSettings,
-  ): {v: number; day: number} | undefined => {
+  smallestRaise(from: number, max: number, make: (v: number) => PlanSettings): Found | undefined {
     if (max <= from) return undefined
     // Nothing to search when even the most this limit could need does not do it.
-    const top = works(make(max))
+    const top = this.works(make(max))
     if (top === undefined) return undefined
     let lo = from
     let hi = -1
     let hiDay = 0
     for (let step = 1; ; step *= 2) {
       const v = Math.min(max, from + step)
-      const day = v === max ? top : works(make(v))
+      const day = v === max ? top : this.works(make(v))
       if (day !== undefined) {
         hi = v
         hiDay = day
@@ -75,7 +75,7 @@ export function deadlineError(
     }
     while (hi - lo > 1) {
       const mid = Math.floor((lo + hi) / 2)
-      const day = works(make(mid))
+      const day = this.works(make(mid))
       if (day !== undefined) {
         hi = mid
         hiDay = day
@@ -84,203 +84,233 @@ export function deadlineError(
     return {v: hi, day: hiDay}
   }
 
-  // Figures for the reasons.
-  let inScope = 0
-  let critApps = 0
-  let servers = 0
-  let dataGiB = 0
+  /** The largest value in [1, below) that works, when 1 does: searching downwards from the current cadence. */
+  largestBelow(below: number, make: (v: number) => PlanSettings): Found | undefined {
+    const one = this.works(make(1))
+    if (one === undefined) return undefined
+    let best: Found = {v: 1, day: one}
+    let lo = 1
+    let hi = below - 1
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2)
+      const day = this.works(make(mid))
+      if (day !== undefined) {
+        lo = mid
+        best = {v: mid, day}
+      } else hi = mid - 1
+    }
+    return best
+  }
+}
+
+/** A value that meets the deadline and the last cutover with it. */
+interface Found {
+  v: number
+  day: number
+}
+
+/** The in-scope estate's totals, for the reasons. */
+interface EstateTotals {
+  inScope: number
+  critApps: number
+  servers: number
+  dataGiB: number
+}
+
+function estateTotals(model: AssignInput['model']): EstateTotals {
+  const totals: EstateTotals = {inScope: 0, critApps: 0, servers: 0, dataGiB: 0}
   for (const n of model.apps) {
     if (!n.inScope) continue
-    inScope++
-    servers += n.servers.length
-    dataGiB += n.dataGiB
-    if (n.crit >= CRIT_ORDER.high) critApps++
+    totals.inScope++
+    totals.servers += n.servers.length
+    totals.dataGiB += n.dataGiB
+    if (n.crit >= CRIT_ORDER.high) totals.critApps++
   }
-  const advice: Advice[] = []
-  const add = (
-    limit: string,
-    from: string | number,
-    to: string | number,
-    settings: Partial<PlanSettings>,
-    day: number,
-    why: string,
-  ) =>
-    advice.push({
-      limit,
-      from: String(from),
-      to: String(to),
-      settings,
-      lastCutover: formatDay(day),
-      text: `${limit} ${from} → ${to} (${why}; last cutover ${formatDay(day)})`,
-    })
-  const cap = s.capacity
-  const withCap = (k: keyof PlanSettings['capacity']) => (v: number) => ({...s, capacity: {...cap, [k]: v}})
-  const waves = asg.waves.length
+  return totals
+}
 
-  const crit = smallestRaise(cap.critical, Math.max(cap.critical, critApps), withCap('critical'))
-  if (crit)
-    add(
-      'capacity.critical',
-      cap.critical,
-      crit.v,
-      {capacity: {...cap, critical: crit.v}},
-      crit.day,
-      `the critical count binds: ${critApps} high/critical applications, at most ${cap.critical} a wave`,
-    )
-  const apps = smallestRaise(cap.apps, Math.max(cap.apps, inScope), withCap('apps'))
-  if (apps)
-    add(
-      'capacity.apps',
-      cap.apps,
-      apps.v,
-      {capacity: {...cap, apps: apps.v}},
-      apps.day,
-      `${inScope} applications, at most ${cap.apps} a wave`,
-    )
-  const srv = smallestRaise(cap.servers, Math.max(cap.servers, servers), withCap('servers'))
-  if (srv)
-    add(
-      'capacity.servers',
-      cap.servers,
-      srv.v,
-      {capacity: {...cap, servers: srv.v}},
-      srv.day,
-      `${servers} servers, at most ${cap.servers} a wave`,
-    )
-  const tib = Math.ceil(dataGiB / 1024)
-  const data = smallestRaise(cap.dataTiB, Math.max(cap.dataTiB, tib), withCap('dataTiB'))
-  if (data)
-    add(
-      'capacity.dataTiB',
-      cap.dataTiB,
-      data.v,
-      {capacity: {...cap, dataTiB: data.v}},
-      data.day,
-      `${tib} TiB to replicate, at most ${cap.dataTiB} TiB a wave`,
-    )
-  // Every capacity limit raised together by the same share when no single one does it; then with the ramp too.
-  if (!crit && !apps && !srv && !data) {
-    const withRamp = s.rules.includes('small-early-waves') && s.ramp.earlyWaves > 0
-    const scaled =
-      (ramp: boolean) =>
-      (pct: number): PlanSettings => ({
-        ...s,
-        capacity: {
-          apps: Math.ceil((cap.apps * pct) / 100),
-          servers: Math.ceil((cap.servers * pct) / 100),
-          dataTiB: Math.ceil((cap.dataTiB * pct) / 100),
-          critical: Math.ceil((cap.critical * pct) / 100),
-        },
-        ...(ramp ? {ramp: {...s.ramp, earlyServers: Math.ceil((s.ramp.earlyServers * pct) / 100)}} : {}),
-      })
-    for (const ramp of withRamp ? [false, true] : [false]) {
-      const all = smallestRaise(100, 1000, scaled(ramp))
-      if (!all) continue
-      const next = scaled(ramp)(all.v)
-      const c = next.capacity
-      const what = `apps ${c.apps}, servers ${c.servers}, dataTiB ${c.dataTiB}, critical ${c.critical}${ramp ? `, ramp.earlyServers ${next.ramp.earlyServers}` : ''}`
-      const was = `apps ${cap.apps}, servers ${cap.servers}, dataTiB ${cap.dataTiB}, critical ${cap.critical}${ramp ? `, ramp.earlyServers ${s.ramp.earlyServers}` : ''}`
-      const why = ramp
-        ? `no single limit does it: the wave size and the ramp bind together (+${all.v - 100}% on each)`
-        : `no single limit does it: the wave size binds (+${all.v - 100}% on every capacity limit)`
-      add(
-        ramp ? 'capacity+ramp' : 'capacity',
-        was,
-        what,
-        ramp ? {capacity: c, ramp: next.ramp} : {capacity: c},
-        all.day,
-        why,
-      )
-      break
-    }
+function advise(
+  limit: string,
+  from: string | number,
+  to: string | number,
+  settings: Partial<PlanSettings>,
+  day: number,
+  why: string,
+): Advice {
+  return {
+    limit,
+    from: String(from),
+    to: String(to),
+    settings,
+    lastCutover: formatDay(day),
+    text: `${limit} ${from} → ${to} (${why}; last cutover ${formatDay(day)})`,
   }
-  if (s.rules.includes('small-early-waves') && s.ramp.earlyWaves > 0) {
-    const ramp = smallestRaise(s.ramp.earlyServers, Math.max(s.ramp.earlyServers, cap.servers), (v) => ({
+}
+
+/** Each capacity limit raised on its own: the smallest raise of each that works. */
+function capacityAdvice(s: PlanSettings, totals: EstateTotals, trials: Trials): Advice[] {
+  const cap = s.capacity
+  const tib = Math.ceil(totals.dataGiB / 1024)
+  const limits: [keyof PlanSettings['capacity'], number, string][] = [
+    [
+      'critical',
+      totals.critApps,
+      `the critical count binds: ${totals.critApps} high/critical applications, at most ${cap.critical} a wave`,
+    ],
+    ['apps', totals.inScope, `${totals.inScope} applications, at most ${cap.apps} a wave`],
+    ['servers', totals.servers, `${totals.servers} servers, at most ${cap.servers} a wave`],
+    ['dataTiB', tib, `${tib} TiB to replicate, at most ${cap.dataTiB} TiB a wave`],
+  ]
+  const advice: Advice[] = []
+  for (const [k, need, why] of limits) {
+    const found = trials.smallestRaise(cap[k], Math.max(cap[k], need), (v) => ({...s, capacity: {...cap, [k]: v}}))
+    if (found) advice.push(advise(`capacity.${k}`, cap[k], found.v, {capacity: {...cap, [k]: found.v}}, found.day, why))
+  }
+  return advice
+}
+
+/** Every capacity limit raised together by the same share (when no single one does it); then with the ramp too. */
+function scaledCapacityAdvice(s: PlanSettings, trials: Trials): Advice | undefined {
+  const cap = s.capacity
+  const withRamp = s.rules.includes('small-early-waves') && s.ramp.earlyWaves > 0
+  const scaled =
+    (ramp: boolean) =>
+    (pct: number): PlanSettings => ({
       ...s,
-      ramp: {...s.ramp, earlyServers: v},
-    }))
-    if (ramp)
-      add(
-        'ramp.earlyServers',
-        s.ramp.earlyServers,
-        ramp.v,
-        {ramp: {...s.ramp, earlyServers: ramp.v}},
-        ramp.day,
-        `the ramp binds: the first ${s.ramp.earlyWaves} waves of each environment hold at most ${s.ramp.earlyServers} servers`,
-      )
+      capacity: {
+        apps: Math.ceil((cap.apps * pct) / 100),
+        servers: Math.ceil((cap.servers * pct) / 100),
+        dataTiB: Math.ceil((cap.dataTiB * pct) / 100),
+        critical: Math.ceil((cap.critical * pct) / 100),
+      },
+      ...(ramp ? {ramp: {...s.ramp, earlyServers: Math.ceil((s.ramp.earlyServers * pct) / 100)}} : {}),
+    })
+  for (const ramp of withRamp ? [false, true] : [false]) {
+    const all = trials.smallestRaise(100, 1000, scaled(ramp))
+    if (!all) continue
+    const next = scaled(ramp)(all.v)
+    const c = next.capacity
+    const what = `apps ${c.apps}, servers ${c.servers}, dataTiB ${c.dataTiB}, critical ${c.critical}${ramp ? `, ramp.earlyServers ${next.ramp.earlyServers}` : ''}`
+    const was = `apps ${cap.apps}, servers ${cap.servers}, dataTiB ${cap.dataTiB}, critical ${cap.critical}${ramp ? `, ramp.earlyServers ${s.ramp.earlyServers}` : ''}`
+    const why = ramp
+      ? `no single limit does it: the wave size and the ramp bind together (+${all.v - 100}% on each)`
+      : `no single limit does it: the wave size binds (+${all.v - 100}% on every capacity limit)`
+    const settings = ramp ? {capacity: c, ramp: next.ramp} : {capacity: c}
+    return advise(ramp ? 'capacity+ramp' : 'capacity', was, what, settings, all.day, why)
   }
-  if (s.rules.includes('environments-not-mixed')) {
-    const rules = s.rules.filter((r) => r !== 'environments-not-mixed')
-    const day = works({...s, rules})
-    if (day !== undefined)
-      add(
-        'rules',
-        'environments-not-mixed',
-        'removed',
-        {rules},
-        day,
-        'keeping environments apart binds: dev, test, staging and production never share a wave',
-      )
-  }
+  return undefined
+}
+
+/** The ramp's early-wave server limit raised, when the ramp is on. */
+function rampAdvice(s: PlanSettings, trials: Trials): Advice | undefined {
+  if (!s.rules.includes('small-early-waves') || s.ramp.earlyWaves <= 0) return undefined
+  const ramp = trials.smallestRaise(s.ramp.earlyServers, Math.max(s.ramp.earlyServers, s.capacity.servers), (v) => ({
+    ...s,
+    ramp: {...s.ramp, earlyServers: v},
+  }))
+  if (!ramp) return undefined
+  return advise(
+    'ramp.earlyServers',
+    s.ramp.earlyServers,
+    ramp.v,
+    {ramp: {...s.ramp, earlyServers: ramp.v}},
+    ramp.day,
+    `the ramp binds: the first ${s.ramp.earlyWaves} waves of each environment hold at most ${s.ramp.earlyServers} servers`,
+  )
+}
+
+/** The rule keeping environments apart dropped, when it is on. */
+function environmentsAdvice(s: PlanSettings, trials: Trials): Advice | undefined {
+  if (!s.rules.includes('environments-not-mixed')) return undefined
+  const rules = s.rules.filter((r) => r !== 'environments-not-mixed')
+  const day = trials.works({...s, rules})
+  if (day === undefined) return undefined
+  return advise(
+    'rules',
+    'environments-not-mixed',
+    'removed',
+    {rules},
+    day,
+    'keeping environments apart binds: dev, test, staging and production never share a wave',
+  )
+}
+
+/** Each pin dropped on its own. */
+function pinAdvice(s: PlanSettings, trials: Trials): Advice[] {
+  const advice: Advice[] = []
   for (const pin of s.pins) {
     const pins = s.pins.filter((p) => p !== pin)
-    const day = works({...s, pins})
+    const day = trials.works({...s, pins})
     const what = pin.wave !== undefined ? `wave ${pin.wave}` : ''
     const date = pin.notBefore !== undefined ? `not before ${pin.notBefore}` : ''
     if (day !== undefined)
-      add(
-        'pins',
-        `${pin.app} ${[what, date].filter(Boolean).join(', ')}`,
-        'removed',
-        {pins},
-        day,
-        `the pin of ${pin.app} binds`,
+      advice.push(
+        advise(
+          'pins',
+          `${pin.app} ${[what, date].filter(Boolean).join(', ')}`,
+          'removed',
+          {pins},
+          day,
+          `the pin of ${pin.app} binds`,
+        ),
       )
   }
-  if (s.waveCadenceDays > 1) {
-    // The longest cadence that still works: search downwards for the largest value.
-    let best: {v: number; day: number} | undefined
-    let lo = 1
-    let hi = s.waveCadenceDays - 1
-    const one = works({...s, waveCadenceDays: 1})
-    if (one !== undefined) {
-      best = {v: 1, day: one}
-      while (lo < hi) {
-        const mid = Math.ceil((lo + hi) / 2)
-        const day = works({...s, waveCadenceDays: mid})
-        if (day !== undefined) {
-          lo = mid
-          best = {v: mid, day}
-        } else hi = mid - 1
-      }
-    }
-    if (best)
-      add(
-        'waveCadenceDays',
-        s.waveCadenceDays,
-        best.v,
-        {waveCadenceDays: best.v},
-        best.day,
-        `the cadence binds: ${waves} waves, one every ${s.waveCadenceDays} days`,
-      )
-  }
+  return advice
+}
 
-  // What the plan moves by the deadline as it stands.
-  let fitWaves = 0
-  let fitApps = 0
-  let fitServers = 0
+/** The longest shorter cadence that works, unless the cadence is already one day. */
+function cadenceAdvice(s: PlanSettings, waves: number, trials: Trials): Advice | undefined {
+  if (s.waveCadenceDays <= 1) return undefined
+  const best = trials.largestBelow(s.waveCadenceDays, (v) => ({...s, waveCadenceDays: v}))
+  if (!best) return undefined
+  return advise(
+    'waveCadenceDays',
+    s.waveCadenceDays,
+    best.v,
+    {waveCadenceDays: best.v},
+    best.day,
+    `the cadence binds: ${waves} waves, one every ${s.waveCadenceDays} days`,
+  )
+}
+
+/** What the plan moves by the deadline as it stands: the last wave that cuts over by then, and its running totals. */
+function byDeadline(asg: Assignment, deadline: number): {waves: number; apps: number; servers: number} {
+  const fit = {waves: 0, apps: 0, servers: 0}
   for (const w of asg.waves) {
     const day = w.fixed ? w.fixed.cutoverDay : w.schedule!.slot.day
     if (day > deadline) break
-    fitWaves = w.number
-    fitApps += w.apps
-    fitServers += w.servers
+    fit.waves = w.number
+    fit.apps += w.apps
+    fit.servers += w.servers
   }
+  return fit
+}
+
+export function deadlineError(
+  input: AssignInput,
+  asg: Assignment,
+  replan: (s: PlanSettings) => Assignment,
+): MigrateError {
+  const {model, cal} = input
+  const s = model.settings
+  const deadline = cal.deadlineDay!
+  const lastDay = lastCutover(asg)
+  const trials = new Trials(replan, deadline)
+  const totals = estateTotals(model)
+  const waves = asg.waves.length
+
+  // The order matters: the re-plans share one budget.
+  const advice = capacityAdvice(s, totals, trials)
+  if (advice.length === 0) advice.push(...present(scaledCapacityAdvice(s, trials)))
+  advice.push(...present(rampAdvice(s, trials)), ...present(environmentsAdvice(s, trials)))
+  advice.push(...pinAdvice(s, trials), ...present(cadenceAdvice(s, waves, trials)))
+
+  const fit = byDeadline(asg, deadline)
   const standing =
-    fitWaves === 0
+    fit.waves === 0
       ? `as it stands no wave cuts over by ${s.deadline}`
-      : `as it stands, waves 1–${fitWaves} cut over by ${s.deadline}: ${fitApps} of ${inScope} applications, ${fitServers} of ${servers} servers`
-  const tried = replans >= MAX_REPLANS ? ` (stopped after ${MAX_REPLANS} re-plans)` : ''
+      : `as it stands, waves 1–${fit.waves} cut over by ${s.deadline}: ${fit.apps} of ${totals.inScope} applications, ${fit.servers} of ${totals.servers} servers`
+  const tried = trials.exhausted ? ` (stopped after ${MAX_REPLANS} re-plans)` : ''
   const hint =
     advice.length > 0
       ? `Each of these meets the deadline when re-planned${tried}: ${advice.map((a) => a.text).join('; ')}. Or move the deadline to ${formatDay(lastDay)}`
@@ -293,12 +323,16 @@ export function deadlineError(
       hint,
       data: {
         wavesNeeded: waves,
-        wavesThatFit: fitWaves,
-        appsByDeadline: fitApps,
+        wavesThatFit: fit.waves,
+        appsByDeadline: fit.apps,
         lastCutover: formatDay(lastDay),
         deadline: s.deadline,
         advice,
       },
     },
   )
+}
+
+function present<T>(x: T | undefined): T[] {
+  return x === undefined ? [] : [x]
 }
