@@ -29,6 +29,8 @@ async function worker(planDir, apps, state, concurrency) {
   // Loaded: say so, and start only when every runner is (20 start-ups on 2 cores would otherwise be measured).
   process.stderr.write('READY\n')
   await new Promise((r) => process.stdin.once('data', r))
+  let cpu0
+  let cpu = {user: 0, system: 0}
   const last = new Map()
   const gaps = []
   const emit = (e) => {
@@ -36,6 +38,8 @@ async function worker(planDir, apps, state, concurrency) {
       const now = performance.now()
       if (e.type === 'step-end' && last.has(e.app)) gaps.push(now - last.get(e.app))
       last.set(e.app, now)
+      // The runner's CPU while it runs steps (from its first step's end to its last): not its start-up.
+      if (e.type === 'step-end') cpu0 ? (cpu = process.cpuUsage(cpu0)) : (cpu0 = process.cpuUsage())
     }
   }
   const r = await executeWave({
@@ -47,17 +51,29 @@ async function worker(planDir, apps, state, concurrency) {
     emit,
     deps: {runCommand: noop, which: () => true},
   })
-  process.stdout.write(JSON.stringify({exitCode: r.exitCode, gaps}))
+  process.stdout.write(JSON.stringify({exitCode: r.exitCode, gaps, cpuMs: (cpu.user + cpu.system) / 1000}))
 }
 
 let plans = 0
 const planDir = (names) => wavePlanDir({apps: names, steps: STEPS, name: `bench-${process.pid}-${++plans}`})
 
 const spawn = (dir, apps, state, concurrency) =>
-  execa(process.execPath, [self, '--worker', dir, apps.join(','), state ?? '', String(concurrency)], {
-    reject: false,
-    env: {MIGRATE_STATE: ''},
-  })
+  execa(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
+      self,
+      '--worker',
+      dir,
+      apps.join(','),
+      state ?? '',
+      String(concurrency),
+    ],
+    {
+      reject: false,
+      env: {MIGRATE_STATE: ''},
+    },
+  )
 
 /** Starts the runners, waits until all are loaded, then lets them go together; the time counts from there. */
 async function runAll(jobs) {
@@ -84,6 +100,7 @@ const run = async (...job) => (await runAll([job])).done[0]
 
 function stats(label, outs, ms) {
   const gaps = outs.flatMap((o) => o.gaps).sort((a, b) => a - b)
+  const cpuMs = outs.reduce((t, o) => t + o.cpuMs, 0)
   const q = (p) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))]
   return {
     label,
@@ -92,6 +109,7 @@ function stats(label, outs, ms) {
     p50: +q(0.5).toFixed(2),
     p95: +q(0.95).toFixed(2),
     max: +gaps.at(-1).toFixed(2),
+    runnerCpuPerStep: +(cpuMs / gaps.length).toFixed(2),
   }
 }
 
@@ -132,10 +150,12 @@ async function main() {
   }
   const pad = (s, n) => String(s).padEnd(n)
   console.log(`state backends: ${PROCS} applications × ${STEPS} no-op steps; per-step overhead (ms between step ends)`)
-  console.log(`${pad('backend', 28)}${pad('steps', 8)}${pad('total', 10)}${pad('p50', 8)}${pad('p95', 8)}max`)
+  console.log(
+    `${pad('backend', 28)}${pad('steps', 8)}${pad('total', 10)}${pad('p50', 8)}${pad('p95', 8)}${pad('max', 9)}runner CPU/step`,
+  )
   for (const r of rows)
     console.log(
-      `${pad(r.label, 28)}${pad(r.steps, 8)}${pad(`${r.totalMs} ms`, 10)}${pad(r.p50, 8)}${pad(r.p95, 8)}${r.max}`,
+      `${pad(r.label, 28)}${pad(r.steps, 8)}${pad(`${r.totalMs} ms`, 10)}${pad(r.p50, 8)}${pad(r.p95, 8)}${pad(r.max, 9)}${r.runnerCpuPerStep} ms`,
     )
   console.log(`postgres p95 ${rows[0].p95} ms per step (goal < 10 ms): ${rows[0].p95 < 10 ? 'OK' : 'OVER'}`)
   console.log(JSON.stringify({bench: 'team-state', procs: PROCS, steps: STEPS, results: rows}))

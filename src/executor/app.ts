@@ -4,6 +4,7 @@
 import type {Step} from '../schema/template.js'
 import type {AppState, StepState} from '../state/status.js'
 import {passGate} from './gate.js'
+import {stepKind} from './render.js'
 import type {AppWork} from './prepare.js'
 import {evaluateWhen} from '../runbook/vars.js'
 import {named, record, restoreCaptures, type Run, staleDecision, unitState, whoRan} from './run.js'
@@ -95,7 +96,25 @@ async function beforeStep(
   return undefined
 }
 
-/** One step of the unit: 'next' to go on, or the unit's end. */
+/**
+ * Whether the unit's next act on step s is to journal its start (or its skip) and nothing else first: not a step done
+ * before (shown at once), no stop, barrier, gate, approval, prompt or soak. Only then may the previous step's success
+ * still be on its way to the journal (recordSoon): it is written with that start.
+ */
+function journalsFirst(u: Unit, s: Step, st: StepState | undefined): boolean {
+  const {run, ctl} = u
+  return (
+    !isDone(st) &&
+    !run.signal.aborted &&
+    ctl.holdAt === undefined &&
+    ctl.holdAfterSoakAt === undefined &&
+    ctl.stop === undefined &&
+    stepKind(s) !== 'gate' &&
+    !s.finalize
+  )
+}
+
+/** One step of the unit: 'next' to go on (its success maybe still on its way: u.pending), or the unit's end. */
 async function runStep(u: Unit, s: Step, i: number, st: StepState | undefined): Promise<'next' | AppReport> {
   const {run, w, ctl, total} = u
   if (isDone(st)) {
@@ -110,13 +129,21 @@ async function runStep(u: Unit, s: Step, i: number, st: StepState | undefined): 
   if (!gate.action) return 'next'
   const lateStop = ctl.stop?.()
   if (lateStop) return u.fail(`stopped with the other servers of ${w.group ?? w.app}: ${lateStop}`)
-  const r = await runStepAction(run, w, s, {index: i, total}, gate.soakData)
+  const r = await runStepAction(run, w, s, {index: i, total}, gate.soakData, true)
   const sr = u.rep(s.id)
   Object.assign(sr, {attempts: r.attempts, durationMs: r.durationMs, detail: r.detail, status: r.status})
+  u.pending = r.durable
   if (r.status === 'succeeded') return 'next'
   if (r.status === 'interrupted') return u.finish('interrupted', `stopped while running ${s.id}`)
   sr.error = r.error
   return u.fail(`${s.id} failed: ${r.error}`)
+}
+
+/** Waits until the unit's last success is durable (and shown). */
+async function settle(u: Unit): Promise<void> {
+  const p = u.pending
+  u.pending = undefined
+  await p
 }
 
 export async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): Promise<AppReport> {
@@ -145,9 +172,15 @@ export async function executeApp(run: Run, w: AppWork, ctl: UnitControl = {}): P
   }
   await startUnit(u, stepState)
   for (let i = 0; i < steps.length; i++) {
-    const end = await runStep(u, steps[i], i, stepState(steps[i].id))
-    if (end !== 'next') return end
+    const st = stepState(steps[i].id)
+    if (!journalsFirst(u, steps[i], st)) await settle(u)
+    const end = await runStep(u, steps[i], i, st)
+    if (end !== 'next') {
+      await settle(u)
+      return end
+    }
   }
+  await settle(u)
   await record(run, {type: 'app-finished', app: w.name})
   return u.finish('done')
 }

@@ -83,6 +83,20 @@ export async function record(run: Run, event: WaveEvent, shown?: ExecEvent): Pro
   if (shown) run.emit(shown)
 }
 
+/**
+ * Journals an event and shows `shown` once it is durable, without waiting: the promise settles then (a failed write
+ * rejects it, and every later append fails the same way). Only for a step's success when the unit's very next act
+ * is to journal another event (the next step's start): the two are written together (the journals commit the appends
+ * of one event-loop turn at once), and that start, which the step waits for, is durable only with this success.
+ */
+export function recordSoon(run: Run, event: WaveEvent, shown?: ExecEvent): Promise<void> {
+  const durable = run.journal.append({wave: run.prep.wave.number, ...event}).then(() => {
+    if (shown) run.emit(shown)
+  })
+  durable.catch(() => undefined)
+  return durable
+}
+
 /** A unit's state as the journal (with every append of this run) says. */
 export function unitState(run: Run, w: AppWork): AppState {
   return appState(

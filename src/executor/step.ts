@@ -11,7 +11,7 @@ import {STEP_ENV} from '../state/proc.js'
 import {retryDelay} from './backoff.js'
 import type {AppWork} from './prepare.js'
 import {commandText, lastLine, renderCheck, renderEnv, stepKind} from './render.js'
-import {journalProcess, record, type Run, stepMarker} from './run.js'
+import {journalProcess, record, recordSoon, type Run, stepMarker} from './run.js'
 
 export interface StepResult {
   status: 'succeeded' | 'failed' | 'interrupted'
@@ -19,6 +19,8 @@ export interface StepResult {
   attempts: number
   durationMs: number
   detail?: string
+  /** A success journaled with recordSoon: settles once it is durable (and shown). */
+  durable?: Promise<void>
 }
 
 /** Where a step is in its application's runbook, for the views. */
@@ -149,14 +151,16 @@ async function recordAttempt(
   x: Attempt,
   retryIn: number | undefined,
   of: number,
-): Promise<void> {
+  soon: boolean,
+): Promise<void | {durable: Promise<void>}> {
   const base = {app: w.name, step: s.id, attempt: n, exitCode: x.exitCode, durationMs: ms, output: x.output}
   const view = {type: 'step-end' as const, app: w.name, step: s.id, ...at, attempt: n, durationMs: ms}
   if (x.ok) {
     if (x.captured && s.capture) w.scope.values.set(`steps.${s.capture}`, x.captured[s.capture])
     const message = x.checkData ? String(x.checkData.message) : undefined
     const ev = {...base, type: 'step-succeeded' as const, check: x.checkData, captured: x.captured}
-    return record(run, ev, {...view, status: 'succeeded', message})
+    const shown = {...view, status: 'succeeded' as const, message}
+    return soon ? {durable: recordSoon(run, ev, shown)} : record(run, ev, shown)
   }
   if (x.interrupted) {
     const ev = {...base, type: 'interrupted' as const, error: 'stopped by Ctrl-C/SIGTERM while running'}
@@ -167,13 +171,18 @@ async function recordAttempt(
   return record(run, ev, {...view, status: 'failed', message: x.error, retryInMs: retryIn})
 }
 
-/** Runs one attempt-loop of a step's action (run/check/wait). Journals step-started / step-failed per attempt. */
+/**
+ * Runs one attempt-loop of a step's action (run/check/wait). Journals step-started / step-failed per attempt. With
+ * `soon`, the success is journaled with recordSoon and the result carries its `durable` promise (the caller's next
+ * act must be to journal an event, or to wait for it).
+ */
 export async function runStepAction(
   run: Run,
   w: AppWork,
   s: Step,
   at: StepAt,
   extraCheck?: Record<string, unknown>,
+  soon = false,
 ): Promise<StepResult> {
   const retries = s.retries?.count ?? 0
   let a: Action
@@ -212,8 +221,8 @@ export async function runStepAction(
     totalMs += ms
     lastError = x.error
     const retryIn = !x.ok && !x.interrupted && n <= retries && s.retries ? retryDelay(s.retries, n) : undefined
-    await recordAttempt(run, w, s, at, n, ms, x, retryIn, retries + 1)
-    if (x.ok) return {status: 'succeeded', attempts: n, durationMs: totalMs, detail}
+    const recorded = await recordAttempt(run, w, s, at, n, ms, x, retryIn, retries + 1, soon)
+    if (x.ok) return {status: 'succeeded', attempts: n, durationMs: totalMs, detail, durable: recorded?.durable}
     if (x.interrupted)
       return {status: 'interrupted', error: 'interrupted while running', attempts: n, durationMs: totalMs, detail}
     if (retryIn !== undefined) await run.deps.sleep(retryIn, run.signal)

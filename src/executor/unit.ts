@@ -39,6 +39,8 @@ export interface Unit {
   hold(message: string): AppReport
   /** Fails the unit: rolls its completed steps back. */
   fail(why: string): Promise<AppReport>
+  /** The last step's success while it is on its way to the journal (see recordSoon). */
+  pending?: Promise<void>
 }
 
 export function newUnit(run: Run, w: AppWork, ctl: UnitControl): Unit {

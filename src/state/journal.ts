@@ -191,7 +191,8 @@ export class JournalWriter {
     this.onAppend?.(event)
     return new Promise<JournalEvent>((resolve, reject) => {
       this.queue.push({line, seq, hash, resolve: () => resolve(event), reject})
-      if (!this.flushing) this.flushing = this.flush()
+      // Group commit: the appends made in this turn of the event loop go in one write and one fdatasync.
+      if (!this.flushing) this.flushing = nextTurn().then(() => this.flush())
     })
   }
 
@@ -238,6 +239,11 @@ export class JournalWriter {
     this.fd = -1
     this.headFd = -1
   }
+}
+
+/** Resolves in the next turn of the event loop, after the promise callbacks queued in this one. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 // fs.write / fdatasync on a raw fd, promisified without FileHandle (so the fd stays usable synchronously too).

@@ -8,6 +8,7 @@ import type pg from 'pg'
 import {isMigrateError, MigrateError} from '../../errors.js'
 import type {JournalEvent} from '../../schema/state.js'
 import {type Actor, type ChainInput, eventBody, type JournalHead, type NewEvent, parseEventLine} from '../chain.js'
+import {nextTurn} from '../journal.js'
 import {SCHEMA} from './schema.js'
 import type {PgSession} from './session.js'
 
@@ -94,7 +95,8 @@ export class PgJournal {
     this.onAppend?.({seq: -1, ...event, prev: '', hash: ''} as JournalEvent)
     return new Promise<JournalEvent>((resolve, reject) => {
       this.queue.push({body: JSON.stringify(event).slice(1, -1), event, resolve, reject})
-      if (!this.flushing) this.flushing = this.flush()
+      // Group commit: the appends made in this turn of the event loop go in one round trip and one WAL flush.
+      if (!this.flushing) this.flushing = nextTurn().then(() => this.flush())
     })
   }
 
