@@ -5,17 +5,16 @@
 // made on RDS: lock the app accounts on RDS and rds_kill their sessions, wait until the source has RDS's last GTID,
 // stop the reverse replication, repoint, unblock the source.
 import {assertVerified, repointStep} from '../cutover/shared.js'
-import {myRows, withMysql, withSharedConnections} from '../connect.js'
-import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
 import {
-  mariadbBlockInForce,
-  mariadbBlockWrites,
-  mariadbReplicate,
-  mariadbStopReplica,
-  mariadbUnblockWrites,
-  mariadbVerify,
-  mariadbWaitGtid,
-} from '../mariadb.js'
+  type MariadbBlockRun,
+  mariadbBlockProbe,
+  mariadbBlockSteps,
+  mariadbReverseStep,
+  sourceReplicates,
+} from '../cutover/mariadb-block.js'
+import {withMysql, withSharedConnections} from '../connect.js'
+import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
+import {mariadbStopReplica, mariadbUnblockWrites, mariadbVerify, mariadbWaitGtid} from '../mariadb.js'
 import type {VerifyResult} from '../types.js'
 import {WINDOW_DEFAULTS, type WindowLimits} from '../window.js'
 import {
@@ -50,11 +49,19 @@ export interface RdsMariadbCutoverOptions {
 }
 
 export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): Promise<CutoverResult> {
-  const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
-  let verify: VerifyResult | undefined
-  let slavePos = ''
-  let gtid: string | undefined
+  const run: MariadbBlockRun & {verify?: VerifyResult; slavePos?: string} = {}
   const limits = o.limits ?? WINDOW_DEFAULTS
+  const verify: SubStep = {
+    name: 'verify',
+    run: async () => {
+      run.verify = await mariadbVerify(o.source, o.target, {
+        sourcePasswordEnv: o.sourcePasswordEnv,
+        targetPasswordEnv: o.targetPasswordEnv,
+      })
+      assertVerified(run.verify)
+      return `${run.verify.tables.length} table(s) equal (count + CHECKSUM TABLE)`
+    },
+  }
   const r = await withSharedConnections(async () => {
     await Promise.all([
       withMysql(o.source, o.sourcePasswordEnv, (c) => c.query('SELECT 1')),
@@ -62,52 +69,8 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
     ])
     return runSubSteps(
       [
-        {
-          name: 'block-source-writes',
-          window: 'open',
-          run: async () =>
-            `read_only on, ${(await mariadbBlockWrites(o.source, o.users, {passwordEnv: o.sourcePasswordEnv, timeoutMs: limits.pauseWaitMs})).killed} connection(s) killed`,
-          undo: () => mariadbUnblockWrites(o.source, {passwordEnv: o.sourcePasswordEnv}),
-        },
-        {
-          name: 'wait-target-gtid',
-          run: async (ctx) => {
-            gtid = (
-              await mariadbWaitGtid(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})
-            ).gtid
-            return `RDS reached ${gtid}`
-          },
-        },
-        ...(o.verify === 'off'
-          ? []
-          : [
-              {
-                name: 'verify',
-                run: async () => {
-                  verify = await mariadbVerify(o.source, o.target, pw)
-                  assertVerified(verify)
-                  return `${verify.tables.length} table(s) equal (count + CHECKSUM TABLE)`
-                },
-              } satisfies SubStep,
-            ]),
-        {
-          // The commit point, bounded by what is left of the window; given up on midway, it is undone as well.
-          name: 'promote-target',
-          commit: true,
-          run: async () => {
-            slavePos = (await rdsMariadbResetReplica(o.target, o.targetPasswordEnv)).gtidSlavePos
-            return `rds_stop_replication + rds_reset_external_master at ${slavePos}`
-          },
-          undo: () =>
-            rdsMariadbReplicate(o.target, {
-              sourceAddr: o.sourceAddr,
-              replUser: o.repl.user,
-              replPasswordEnv: o.repl.passwordEnv,
-              gtid: slavePos || gtid!,
-              ssl: o.ssl,
-              targetPasswordEnv: o.targetPasswordEnv,
-            }),
-        },
+        ...mariadbBlockSteps(o, limits, run, {targetName: 'RDS', verify: o.verify === 'off' ? undefined : verify}),
+        rdsPromoteStep(o, run),
         {
           name: 'unblock-target-writes',
           run: async () => {
@@ -115,28 +78,35 @@ export async function rdsMariadbCutover(o: RdsMariadbCutoverOptions, log: Log): 
             return u.unlocked ? `${u.unlocked} account(s) unlocked from an earlier fail-back` : 'nothing was blocked'
           },
         },
-        {
-          name: 'reverse-replication',
-          run: async () =>
-            `source replicates from ${(await mariadbReplicate(o.target, o.source, {user: o.repl.user, passwordEnv: o.repl.passwordEnv, sourceAddr: o.targetAddr, fromOwnBinlog: true}, {targetPasswordEnv: o.sourcePasswordEnv})).master}`,
-          undo: () => mariadbStopReplica(o.source, {passwordEnv: o.sourcePasswordEnv}),
-        },
+        mariadbReverseStep(o),
         repointStep(o.haproxy, o.haproxy.target, {back: o.haproxy.source, window: 'close'}),
       ],
       log,
-      {
-        limits,
-        before: o.before,
-        probes: [
-          {
-            name: 'read_only on the source, no write since RDS caught up',
-            check: () => mariadbBlockInForce(o.source, gtid, o.sourcePasswordEnv),
-          },
-        ],
-      },
+      {limits, before: o.before, probes: [mariadbBlockProbe(o, run, 'RDS')]},
     )
   })
-  return {...r, verify}
+  return {...r, verify: run.verify}
+}
+
+/** promote-target: the commit point, bounded by what is left of the window; given up on midway, it is undone as well. */
+function rdsPromoteStep(o: RdsMariadbCutoverOptions, run: MariadbBlockRun & {slavePos?: string}): SubStep {
+  return {
+    name: 'promote-target',
+    commit: true,
+    run: async () => {
+      run.slavePos = (await rdsMariadbResetReplica(o.target, o.targetPasswordEnv)).gtidSlavePos
+      return `rds_stop_replication + rds_reset_external_master at ${run.slavePos}`
+    },
+    undo: () =>
+      rdsMariadbReplicate(o.target, {
+        sourceAddr: o.sourceAddr,
+        replUser: o.repl.user,
+        replPasswordEnv: o.repl.passwordEnv,
+        gtid: run.slavePos || run.gtid!,
+        ssl: o.ssl,
+        targetPasswordEnv: o.targetPasswordEnv,
+      }),
+  }
 }
 
 /** Undoes rdsMariadbCutover from wherever it got (idempotent). */
@@ -148,12 +118,7 @@ export async function rdsMariadbCutoverRollback(o: RdsMariadbCutoverOptions, log
           name: 'fail-back',
           window: 'open',
           run: async () => {
-            const replicating = await withMysql(
-              o.source,
-              o.sourcePasswordEnv,
-              async (c) => (await myRows(c, 'SHOW SLAVE STATUS')).length > 0,
-            )
-            if (!replicating) return 'the source does not replicate from RDS: nothing to bring back'
+            if (!(await sourceReplicates(o))) return 'the source does not replicate from RDS: nothing to bring back'
             const b = await rdsMariadbBlockWrites(o.target, o.users, o.targetState, {passwordEnv: o.targetPasswordEnv})
             const {gtid} = await mariadbWaitGtid(o.target, o.source, {
               sourcePasswordEnv: o.targetPasswordEnv,
