@@ -16,7 +16,7 @@ import {buildGroups, type GroupGraph} from './graph.js'
 import {buildModel, type EstateModel} from './model.js'
 import {finalTally, markPilots, type Placement} from './explain.js'
 import {buildWaves} from './wave-ratings.js'
-import {measure, type Quality} from './quality.js'
+import {measure, type Quality, type WaveFacts} from './quality.js'
 import {type Catalogs, loadCatalogs} from './sizing.js'
 import {buildApps} from './app-plans.js'
 
@@ -55,22 +55,9 @@ export function assemble(
   prior?: PriorState,
   options: AssembleOptions = {},
 ): {plan: Plan; quality: Quality} {
-  const t = options.timings
-  let t0 = t ? performance.now() : 0
-  const lap = (name: string) => {
-    if (!t) return
-    const now = performance.now()
-    t[name] = (t[name] ?? 0) + now - t0
-    t0 = now
-  }
+  const lap = lapTimer(options.timings)
   const cal = new Calendar(settings)
-  if (cal.deadlineDay !== undefined && cal.deadlineDay <= cal.startDay) {
-    throw badInput(
-      `the deadline ${settings.deadline} is not after the start date ${settings.startDate}`,
-      'BAD_SETTINGS',
-      'Set settings.deadline (or --deadline) after settings.startDate',
-    )
-  }
+  checkDeadlineAfterStart(cal, settings)
   const model = buildModel(inventory, settings)
   lap('model')
   const rules = rulesOf(settings)
@@ -100,17 +87,7 @@ export function assemble(
   const tally = finalTally(model, appWave, asg.waves.length)
   const placement: Placement = {model, graph, attrs, asg, appWave, tally, waveDay, prior: priorWaves}
   markPilots(placement)
-  const quality = measure(
-    model,
-    graph,
-    appWave,
-    asg.waves.map((s) => ({
-      number: s.number,
-      cutoverDay: waveDay(s.number),
-      inBlackout: s.fixed ? cal.cutoverBlackout(s.fixed.cutover.start, s.fixed.cutover.end) !== undefined : false,
-    })),
-    cal,
-  )
+  const quality = measure(model, graph, appWave, waveFacts(asg, cal, waveDay), cal)
   const catalogs = options.catalogs ?? loadCatalogs()
   lap('quality')
   const applications = buildApps(placement, catalogs)
@@ -132,6 +109,36 @@ export function assemble(
     metrics: planMetrics(quality),
   }
   return {plan, quality}
+}
+
+/** A lap of the phase timings: adds the milliseconds since the last lap to `name` (nothing when not asked for). */
+function lapTimer(timings: Record<string, number> | undefined): (name: string) => void {
+  if (!timings) return () => {}
+  let t0 = performance.now()
+  return (name) => {
+    const now = performance.now()
+    timings[name] = (timings[name] ?? 0) + now - t0
+    t0 = now
+  }
+}
+
+function checkDeadlineAfterStart(cal: Calendar, settings: PlanSettings): void {
+  if (cal.deadlineDay !== undefined && cal.deadlineDay <= cal.startDay) {
+    throw badInput(
+      `the deadline ${settings.deadline} is not after the start date ${settings.startDate}`,
+      'BAD_SETTINGS',
+      'Set settings.deadline (or --deadline) after settings.startDate',
+    )
+  }
+}
+
+/** Each wave's number, cutover day, and whether a started wave's kept cutover falls in a blackout. */
+function waveFacts(asg: Assignment, cal: Calendar, waveDay: (w: number) => number): WaveFacts[] {
+  return asg.waves.map((s) => ({
+    number: s.number,
+    cutoverDay: waveDay(s.number),
+    inBlackout: s.fixed ? cal.cutoverBlackout(s.fixed.cutover.start, s.fixed.cutover.end) !== undefined : false,
+  }))
 }
 
 /** Waves that have started keep their applications and dates: those waves, and the wave of each of their applications. */

@@ -52,7 +52,6 @@ export function measure(
   waves: WaveFacts[],
   cal: Calendar,
 ): Quality {
-  const s = model.settings
   const v: Record<ViolationKind, number> = Object.fromEntries(VIOLATION_KINDS.map((k) => [k, 0])) as Record<
     ViolationKind,
     number
@@ -60,94 +59,158 @@ export function measure(
   const byNumber = new Map<number, WaveFacts>()
   for (const w of waves) byNumber.set(w.number, w)
   const day = (w: number) => byNumber.get(w)?.cutoverDay ?? cal.startDay
-  // Move groups split.
+  v['move-groups-together'] = groupsSplit(graph, appWave)
+  const deps = dependencySplits(model, appWave, day)
+  v['dependencies-first'] = deps.dependentFirst
+  v['before-constraints'] = beforesBroken(model, appWave)
+  // Per-wave tallies: capacity here, the soft rules (counted per environment) by WaveTally.
+  const W = waves.reduce((m, w) => Math.max(m, w.number), 0)
+  const {tally, perWave} = waveTallies(model, appWave, W)
+  const soft = emptySoft()
+  tally.violations(soft)
+  for (const k of Object.keys(soft) as (keyof SoftViolations)[]) v[k] = soft[k]
+  v.capacity = overCapacity(model.settings, perWave)
+  for (const w of waves) if (w.inBlackout) v.blackout++
+  v.pins = pinsBroken(model, appWave, day, cal)
+  const used = new Set<number>()
+  for (const w of appWave) if (w) used.add(w)
+  const last = waves.reduce((m, w) => Math.max(m, w.cutoverDay), cal.startDay)
+  const firstProd = firstProdWave(model, appWave, tally, perWave)
+  return {
+    ...(firstProd ? {firstProdWave: firstProd} : {}),
+    rulesViolated: Object.values(v).reduce((x, y) => x + y, 0),
+    violations: v,
+    dependencyDaysSplit: deps.splitDays,
+    splitDependencies: deps.split,
+    wavesUsed: used.size,
+    durationDays: last - cal.startDay,
+  }
+}
+
+/** Move groups whose applications are not all in one wave. */
+function groupsSplit(graph: GroupGraph, appWave: Int32Array): number {
+  let n = 0
   for (const ms of graph.members) {
     const first = appWave[ms[0]]
-    if (ms.some((a) => appWave[a] !== first)) v['move-groups-together']++
+    if (ms.some((a) => appWave[a] !== first)) n++
   }
+  return n
+}
+
+/**
+ * Over the dependencies between placed applications: those whose target moves after the dependent, those split
+ * across waves, and the days between the cutovers of the split ones.
+ */
+function dependencySplits(
+  model: EstateModel,
+  appWave: Int32Array,
+  day: (w: number) => number,
+): {dependentFirst: number; split: number; splitDays: number} {
+  let dependentFirst = 0
   let split = 0
   let splitDays = 0
   const {edges} = model
   for (let e = 0; e < edges.count; e++) {
-    const a = edges.from[e]
-    const b = edges.to[e]
-    const wa = appWave[a]
-    const wb = appWave[b]
+    const wa = appWave[edges.from[e]]
+    const wb = appWave[edges.to[e]]
     if (!wa || !wb) continue
-    if (wb > wa) v['dependencies-first']++
+    if (wb > wa) dependentFirst++
     if (wa !== wb) {
       split++
       splitDays += Math.abs(day(wa) - day(wb))
     }
   }
-  for (const c of s.constraints) {
+  return {dependentFirst, split, splitDays}
+}
+
+/** `before` constraints between placed applications that the waves do not keep. */
+function beforesBroken(model: EstateModel, appWave: Int32Array): number {
+  let n = 0
+  for (const c of model.settings.constraints) {
     if (!('before' in c)) continue
     const a = model.appIndex.get(c.before[0])
     const b = model.appIndex.get(c.before[1])
     if (a === undefined || b === undefined || !appWave[a] || !appWave[b]) continue
-    if (appWave[a] >= appWave[b]) v['before-constraints']++
+    if (appWave[a] >= appWave[b]) n++
   }
-  // Per-wave tallies: capacity here, the soft rules (counted per environment) by WaveTally.
-  const W = waves.reduce((m, w) => Math.max(m, w.number), 0)
-  const tally = new WaveTally(W, rampOf(s))
-  const tallies = new Map<number, {apps: number; servers: number; data: number; crit: number}>()
+  return n
+}
+
+/** What a wave holds, against the capacity limits. */
+interface WaveLoad {
+  apps: number
+  servers: number
+  data: number
+  crit: number
+}
+
+/** The soft rules' tally over waves 1..W, and each wave's load (every wave an application is in). */
+function waveTallies(
+  model: EstateModel,
+  appWave: Int32Array,
+  W: number,
+): {tally: WaveTally; perWave: Map<number, WaveLoad>} {
+  const tally = new WaveTally(W, rampOf(model.settings))
+  const perWave = new Map<number, WaveLoad>()
   model.apps.forEach((n, a) => {
     const w = appWave[a]
     if (!w) return
-    let t = tallies.get(w)
-    if (!t) tallies.set(w, (t = {apps: 0, servers: 0, data: 0, crit: 0}))
+    let t = perWave.get(w)
+    if (!t) perWave.set(w, (t = {apps: 0, servers: 0, data: 0, crit: 0}))
     t.apps++
     t.servers += n.servers.length
     t.data += n.dataGiB
     if (n.crit >= CRIT_ORDER.high) t.crit++
     if (w <= W) tally.add(w, n.env, 1, n.servers.length, n.crit >= CRIT_ORDER.high || n.complexity >= 2 ? 1 : 0)
   })
-  const soft = emptySoft()
-  tally.violations(soft)
-  for (const k of Object.keys(soft) as (keyof SoftViolations)[]) v[k] = soft[k]
-  for (const [, t] of tallies) {
+  return {tally, perWave}
+}
+
+/** Waves over any capacity limit. */
+function overCapacity(s: PlanSettings, perWave: Map<number, WaveLoad>): number {
+  let n = 0
+  for (const [, t] of perWave) {
     if (
       t.apps > s.capacity.apps ||
       t.servers > s.capacity.servers ||
       t.data > s.capacity.dataTiB * 1024 ||
       t.crit > s.capacity.critical
     )
-      v.capacity++
+      n++
   }
-  for (const w of waves) if (w.inBlackout) v.blackout++
-  for (const p of s.pins) {
+  return n
+}
+
+/** Pins the waves break: a placed application in another wave than its pin, or cutting over before its date. */
+function pinsBroken(model: EstateModel, appWave: Int32Array, day: (w: number) => number, cal: Calendar): number {
+  let n = 0
+  for (const p of model.settings.pins) {
     const a = model.appIndex.get(p.app)
     if (a === undefined || !appWave[a]) continue
-    if (p.wave !== undefined && appWave[a] !== p.wave) v.pins++
-    if (p.notBefore !== undefined && day(appWave[a]) < dayOfIso(cal.timeZone, p.notBefore)) v.pins++
+    if (p.wave !== undefined && appWave[a] !== p.wave) n++
+    if (p.notBefore !== undefined && day(appWave[a]) < dayOfIso(cal.timeZone, p.notBefore)) n++
   }
-  const used = new Set<number>()
-  for (const w of appWave) if (w) used.add(w)
-  const last = waves.reduce((m, w) => Math.max(m, w.cutoverDay), cal.startDay)
+  return n
+}
+
+/** The first wave that moves production applications: its production applications, servers and high/critical ones. */
+function firstProdWave(
+  model: EstateModel,
+  appWave: Int32Array,
+  tally: WaveTally,
+  perWave: Map<number, WaveLoad>,
+): Quality['firstProdWave'] {
   const fp = tally.firstProd
-  const firstProd = tallies.get(fp)
-  let fpCrit = 0
-  if (fp)
-    model.apps.forEach((n, a) => {
-      appWave[a] === fp && n.env === ENV_ORDER.prod && n.crit >= CRIT_ORDER.high && fpCrit++
-    })
+  if (!fp || !perWave.get(fp)) return undefined
+  let critical = 0
+  model.apps.forEach((n, a) => {
+    appWave[a] === fp && n.env === ENV_ORDER.prod && n.crit >= CRIT_ORDER.high && critical++
+  })
   return {
-    ...(fp && firstProd
-      ? {
-          firstProdWave: {
-            wave: fp,
-            apps: tally.apps[fp * 4 + ENV_ORDER.prod],
-            servers: tally.servers[fp * 4 + ENV_ORDER.prod],
-            critical: fpCrit,
-          },
-        }
-      : {}),
-    rulesViolated: Object.values(v).reduce((x, y) => x + y, 0),
-    violations: v,
-    dependencyDaysSplit: splitDays,
-    splitDependencies: split,
-    wavesUsed: used.size,
-    durationDays: last - cal.startDay,
+    wave: fp,
+    apps: tally.apps[fp * 4 + ENV_ORDER.prod],
+    servers: tally.servers[fp * 4 + ENV_ORDER.prod],
+    critical,
   }
 }
 
