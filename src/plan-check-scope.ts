@@ -53,6 +53,27 @@ export function checkMoveGroupsAsWritten(plan: Plan): PathIssue[] {
  * the dependency order the planner derives from it. Order is an error: the planner never breaks it.
  */
 export function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: Map<string, number>): PathIssue[] {
+  const issues = [...unknownOrDropped(plan, model), ...missingFromPlan(model, appIndex)]
+  const rules = rulesOf(plan.settings)
+  let graph: GroupGraph
+  try {
+    graph = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
+  } catch (error) {
+    issues.push({
+      path: ['settings', 'constraints'],
+      code: (error as {code?: string}).code ?? 'BAD_SETTINGS',
+      message: (error as Error).message,
+    })
+    return issues
+  }
+  const waveOf = (a: number) => plan.applications[appIndex.get(model.apps[a].name) ?? -1]?.wave ?? null
+  issues.push(...splitGroups(model, graph, appIndex, waveOf))
+  if (rules.deps) issues.push(...dependencyOrder(model, graph, appIndex, waveOf))
+  return issues
+}
+
+/** The plan's applications the inventory does not know, and those with no wave that the inventory says move. */
+function unknownOrDropped(plan: Plan, model: EstateModel): PathIssue[] {
   const issues: PathIssue[] = []
   plan.applications.forEach((a, i) => {
     const mi = model.appIndex.get(a.name)
@@ -73,29 +94,32 @@ export function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: 
       })
     }
   })
+  return issues
+}
+
+/** The inventory's applications that move but are not in the plan, as one issue. */
+function missingFromPlan(model: EstateModel, appIndex: Map<string, number>): PathIssue[] {
   const missing = model.apps.filter((n) => n.inScope && !appIndex.has(n.name)).map((n) => n.name)
-  if (missing.length)
-    issues.push({
+  if (!missing.length) return []
+  return [
+    {
       path: ['applications'],
       code: 'APP_MISSING',
       atKey: true,
       message: `${missing.length} application${missing.length === 1 ? '' : 's'} of the inventory that move${missing.length === 1 ? 's' : ''} ${missing.length === 1 ? 'is' : 'are'} not in the plan: ${missing.slice(0, 8).join(', ')}${missing.length > 8 ? ` and ${missing.length - 8} more` : ''}`,
       hint: 'Re-plan (`migrate plan`) so every application gets a wave',
-    })
-  const rules = rulesOf(plan.settings)
-  let graph: GroupGraph
-  try {
-    graph = buildGroups(model, {mergeLinks: rules.groups, dependencyOrder: rules.deps})
-  } catch (error) {
-    issues.push({
-      path: ['settings', 'constraints'],
-      code: (error as {code?: string}).code ?? 'BAD_SETTINGS',
-      message: (error as Error).message,
-    })
-    return issues
-  }
-  const waveOf = (a: number) => plan.applications[appIndex.get(model.apps[a].name) ?? -1]?.wave ?? null
-  // Move groups whole.
+    },
+  ]
+}
+
+/** Move groups whole: each application not in its group's first wave. */
+function splitGroups(
+  model: EstateModel,
+  graph: GroupGraph,
+  appIndex: Map<string, number>,
+  waveOf: (a: number) => number | null,
+): PathIssue[] {
+  const issues: PathIssue[] = []
   for (let g = 0; g < graph.count; g++) {
     const ms = graph.members[g]
     if (ms.length < 2) continue
@@ -113,23 +137,31 @@ export function checkAgainstInventory(plan: Plan, model: EstateModel, appIndex: 
       })
     }
   }
-  // Dependency order: a dependency moves in the same or an earlier wave than the application that uses it.
-  if (rules.deps) {
-    const {edges, apps} = model
-    for (let e = 0; e < edges.count; e++) {
-      const a = edges.from[e]
-      const b = edges.to[e]
-      if (graph.groupOf[a] < 0 || graph.groupOf[b] < 0 || graph.groupOf[a] === graph.groupOf[b]) continue
-      const wf = waveOf(a)
-      const wt = waveOf(b)
-      if (wf !== null && wt !== null && wt > wf)
-        issues.push({
-          path: ['applications', appIndex.get(apps[a].name)!, 'wave'],
-          code: 'DEPENDENCY_ORDER',
-          message: `"${apps[a].name}" (wave ${wf}) depends on "${apps[b].name}", which moves later (wave ${wt})`,
-          hint: `Move "${apps[b].name}" to wave ${wf} or earlier, or "${apps[a].name}" to wave ${wt} or later (or turn the dependencies-first rule off in settings.rules and re-plan)`,
-        })
-    }
+  return issues
+}
+
+/** Dependency order: a dependency moves in the same or an earlier wave than the application that uses it. */
+function dependencyOrder(
+  model: EstateModel,
+  graph: GroupGraph,
+  appIndex: Map<string, number>,
+  waveOf: (a: number) => number | null,
+): PathIssue[] {
+  const issues: PathIssue[] = []
+  const {edges, apps} = model
+  for (let e = 0; e < edges.count; e++) {
+    const a = edges.from[e]
+    const b = edges.to[e]
+    if (graph.groupOf[a] < 0 || graph.groupOf[b] < 0 || graph.groupOf[a] === graph.groupOf[b]) continue
+    const wf = waveOf(a)
+    const wt = waveOf(b)
+    if (wf !== null && wt !== null && wt > wf)
+      issues.push({
+        path: ['applications', appIndex.get(apps[a].name)!, 'wave'],
+        code: 'DEPENDENCY_ORDER',
+        message: `"${apps[a].name}" (wave ${wf}) depends on "${apps[b].name}", which moves later (wave ${wt})`,
+        hint: `Move "${apps[b].name}" to wave ${wf} or earlier, or "${apps[a].name}" to wave ${wt} or later (or turn the dependencies-first rule off in settings.rules and re-plan)`,
+      })
   }
   return issues
 }

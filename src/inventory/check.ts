@@ -4,22 +4,46 @@ import type {Inventory} from '../schema/inventory.js'
 import type {PathIssue} from '../schema/issues.js'
 
 export function checkInventory(inv: Inventory): PathIssue[] {
-  const issues: PathIssue[] = []
-  const apps = new Map<string, number>()
-  const nodes = new Map<string, string>() // id -> what it is
+  const ids: Ids = {apps: new Map(), nodes: new Map(), serverIds: new Set()}
+  return [
+    ...applicationIssues(inv, ids),
+    ...serverIssues(inv, ids),
+    ...databaseIssues(inv, ids),
+    ...dependencyIssues(inv, ids),
+    ...unassignedIssues(inv, ids),
+  ]
+}
 
+/** The ids seen so far, filled in the order of the checks. */
+interface Ids {
+  /** Application name → its first index. */
+  apps: Map<string, number>
+  /** Every id (applications, servers, databases share one namespace) → what it is. */
+  nodes: Map<string, string>
+  serverIds: Set<string>
+}
+
+/** Application names defined twice. */
+function applicationIssues(inv: Inventory, ids: Ids): PathIssue[] {
+  const issues: PathIssue[] = []
   inv.applications.forEach((a, i) => {
-    if (apps.has(a.name))
+    if (ids.apps.has(a.name))
       issues.push({
         path: ['applications', i, 'name'],
         code: 'DUPLICATE_ID',
-        message: `application "${a.name}" is defined twice (also applications[${apps.get(a.name)}])`,
+        message: `application "${a.name}" is defined twice (also applications[${ids.apps.get(a.name)}])`,
         hint: 'Give each application a unique name',
       })
-    else apps.set(a.name, i)
-    nodes.set(a.name, 'application')
+    else ids.apps.set(a.name, i)
+    ids.nodes.set(a.name, 'application')
   })
-  const serverIds = new Set<string>()
+  return issues
+}
+
+/** Server ids already used, and servers of an unknown application. */
+function serverIssues(inv: Inventory, ids: Ids): PathIssue[] {
+  const issues: PathIssue[] = []
+  const {apps, nodes} = ids
   inv.servers.forEach((s, i) => {
     if (nodes.has(s.id))
       issues.push({
@@ -29,10 +53,17 @@ export function checkInventory(inv: Inventory): PathIssue[] {
         hint: 'Ids of applications, servers and databases share one namespace: make it unique',
       })
     nodes.set(s.id, 'server')
-    serverIds.add(s.id)
+    ids.serverIds.add(s.id)
     if (s.application !== undefined && !apps.has(s.application))
       issues.push(unknownApp(['servers', i, 'application'], s.application, apps))
   })
+  return issues
+}
+
+/** Database ids already used, and databases of an unknown application or on an unknown server. */
+function databaseIssues(inv: Inventory, ids: Ids): PathIssue[] {
+  const issues: PathIssue[] = []
+  const {apps, nodes} = ids
   inv.databases.forEach((d, i) => {
     if (nodes.has(d.id))
       issues.push({
@@ -44,7 +75,7 @@ export function checkInventory(inv: Inventory): PathIssue[] {
     nodes.set(d.id, 'database')
     if (d.application !== undefined && !apps.has(d.application))
       issues.push(unknownApp(['databases', i, 'application'], d.application, apps))
-    if (d.serverId !== undefined && !serverIds.has(d.serverId))
+    if (d.serverId !== undefined && !ids.serverIds.has(d.serverId))
       issues.push({
         path: ['databases', i, 'serverId'],
         code: 'UNKNOWN_SERVER',
@@ -52,6 +83,13 @@ export function checkInventory(inv: Inventory): PathIssue[] {
         hint: 'Add the server or remove serverId',
       })
   })
+  return issues
+}
+
+/** Dependency ends that name no id of the inventory, and dependencies on oneself. */
+function dependencyIssues(inv: Inventory, ids: Ids): PathIssue[] {
+  const issues: PathIssue[] = []
+  const {nodes} = ids
   inv.dependencies.forEach((dep, i) => {
     for (const end of ['from', 'to'] as const) {
       const ref = dep[end]
@@ -76,9 +114,15 @@ export function checkInventory(inv: Inventory): PathIssue[] {
         severity: 'warning',
       })
   })
+  return issues
+}
+
+/** Unassigned ids that are no server, and servers that belong to no application without being listed unassigned. */
+function unassignedIssues(inv: Inventory, ids: Ids): PathIssue[] {
+  const issues: PathIssue[] = []
   const unassigned = new Set(inv.unassigned)
   inv.unassigned.forEach((id, i) => {
-    if (!serverIds.has(id))
+    if (!ids.serverIds.has(id))
       issues.push({
         path: ['unassigned', i],
         code: 'UNKNOWN_SERVER',

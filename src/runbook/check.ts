@@ -55,6 +55,11 @@ export function requiredEnv(t: RunbookTemplate): Set<string> {
 }
 
 export function checkTemplate(t: RunbookTemplate): PathIssue[] {
+  return [...stepIssues(t), ...captureIssues(t), ...variableIssues(t)]
+}
+
+/** Duplicate step ids, and finalize steps without a soak or with a rollback. */
+function stepIssues(t: RunbookTemplate): PathIssue[] {
   const issues: PathIssue[] = []
   const seen = new Map<string, number>()
   t.steps.forEach((s, i) => {
@@ -84,23 +89,12 @@ export function checkTemplate(t: RunbookTemplate): PathIssue[] {
         })
     }
   })
-  const declared = new Set(Object.keys(t.metadata.params))
-  // {{ steps.X }} may only name a capture of an earlier step (a rollback may use its own step's capture).
-  const capturesBefore = (p: Path): Set<string> => {
-    const out = new Set<string>()
-    const limit =
-      p[0] === 'steps' && typeof p[1] === 'number'
-        ? p[2] === 'rollback'
-          ? p[1] + 1
-          : p[1]
-        : p[0] === 'preflight'
-          ? 0
-          : t.steps.length
-    t.steps.slice(0, limit).forEach((s) => {
-      s.capture && out.add(s.capture)
-    })
-    return out
-  }
+  return issues
+}
+
+/** Captures: a capturePattern needs a capture name and must compile; only run steps capture. */
+function captureIssues(t: RunbookTemplate): PathIssue[] {
+  const issues: PathIssue[] = []
   t.steps.forEach((s, i) => {
     if (s.capturePattern !== undefined) {
       if (!s.capture)
@@ -128,6 +122,30 @@ export function checkTemplate(t: RunbookTemplate): PathIssue[] {
         hint: 'Only run steps can capture their stdout',
       })
   })
+  return issues
+}
+
+/** {{ steps.X }} may only name a capture of an earlier step (a rollback may use its own step's capture). */
+function capturesBefore(t: RunbookTemplate, p: Path): Set<string> {
+  const out = new Set<string>()
+  const limit =
+    p[0] === 'steps' && typeof p[1] === 'number'
+      ? p[2] === 'rollback'
+        ? p[1] + 1
+        : p[1]
+      : p[0] === 'preflight'
+        ? 0
+        : t.steps.length
+  t.steps.slice(0, limit).forEach((s) => {
+    s.capture && out.add(s.capture)
+  })
+  return out
+}
+
+/** In every interpolated string: unbalanced braces, unknown filters and unknown variables. */
+function variableIssues(t: RunbookTemplate): PathIssue[] {
+  const issues: PathIssue[] = []
+  const declared = new Set(Object.keys(t.metadata.params))
   for (const {path, text} of templateStrings(t)) {
     if (/\{\{/.test(text.replace(/\{\{\s*[^{}]*?\s*\}\}/g, ''))) {
       issues.push({
@@ -146,7 +164,7 @@ export function checkTemplate(t: RunbookTemplate): PathIssue[] {
           message: `{{ ${v.name} | ${v.filters.join(' | ')} }}: ${badFilter}`,
           hint: 'See "Placing values" in docs/execute.md',
         })
-      const why = unknownVarReason(v.name, declared, capturesBefore(path))
+      const why = unknownVarReason(v.name, declared, capturesBefore(t, path))
       if (why)
         issues.push({
           path,
