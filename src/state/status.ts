@@ -96,124 +96,145 @@ export function replay(events: readonly JournalEvent[]): Replay {
 
 /** Applies one event to a replay (the executor keeps its replay current this way as it appends). */
 export function applyEvent(r: Replay, e: JournalEvent): void {
-  const waves = r.waves
-  {
-    if (e.type === 'run-started') r.lastRun = {runId: e.runId, finished: false, startedAt: e.time, message: e.message}
-    if (e.type === 'run-finished' && r.lastRun && r.lastRun.runId === e.runId) r.lastRun.finished = true
-    if (e.wave === undefined || e.app === undefined) return
-    let w = waves.get(e.wave)
-    if (!w) waves.set(e.wave, (w = new Map()))
-    let a = w.get(e.app)
-    if (!a) w.set(e.app, (a = {name: e.app, wave: e.wave, steps: new Map()}))
-    if (e.step === undefined) {
-      if (e.type === 'app-started') {
-        a.startedAt = e.time
-        a.finishedAt = undefined
-        a.lastAppEvent = e.type
-      } else if (e.type === 'app-held') {
-        a.lastAppEvent = e.type
-        a.heldBecause = e.message
-      } else if (e.type === 'app-finished' || e.type === 'app-failed' || e.type === 'app-rolled-back') {
-        a.lastAppEvent = e.type
-        a.finishedAt = e.time
-        if (e.type === 'app-failed' && e.error) a.lastError = e.error
-        if (e.type === 'app-rolled-back') {
-          // The application is back where it started. Steps that ran are rolled back (undone, or nothing to undo); steps
-          // that never ran (not reached, waiting for approval, skipped by their `when`) stay not run.
-          for (const s of a.steps.values())
-            s.status =
-              s.status === 'pending' || s.status === 'waiting-gate' || s.status === 'skipped'
-                ? 'pending'
-                : 'rolled-back'
-        }
-      }
-      return
+  if (e.type === 'run-started') r.lastRun = {runId: e.runId, finished: false, startedAt: e.time, message: e.message}
+  if (e.type === 'run-finished' && r.lastRun && r.lastRun.runId === e.runId) r.lastRun.finished = true
+  if (e.wave === undefined || e.app === undefined) return
+  let w = r.waves.get(e.wave)
+  if (!w) r.waves.set(e.wave, (w = new Map()))
+  let a = w.get(e.app)
+  if (!a) w.set(e.app, (a = {name: e.app, wave: e.wave, steps: new Map()}))
+  if (e.step === undefined) {
+    applyAppEvent(a, e)
+    return
+  }
+  let s = a.steps.get(e.step)
+  if (!s) a.steps.set(e.step, (s = {id: e.step, status: 'pending', attempts: 0}))
+  s.lastRun = e.runId
+  s.lastActor = e.actor
+  applyAttempt(a, s, e) || applyOperatorWord(s, e) || applyCompensation(a, s, e)
+}
+
+/** An event of the application as a whole: started, held, finished, failed or rolled back. */
+function applyAppEvent(a: AppAcc, e: JournalEvent): void {
+  if (e.type === 'app-started') {
+    a.startedAt = e.time
+    a.finishedAt = undefined
+    a.lastAppEvent = e.type
+  } else if (e.type === 'app-held') {
+    a.lastAppEvent = e.type
+    a.heldBecause = e.message
+  } else if (e.type === 'app-finished' || e.type === 'app-failed' || e.type === 'app-rolled-back') {
+    a.lastAppEvent = e.type
+    a.finishedAt = e.time
+    if (e.type === 'app-failed' && e.error) a.lastError = e.error
+    if (e.type === 'app-rolled-back') {
+      // The application is back where it started. Steps that ran are rolled back (undone, or nothing to undo); steps
+      // that never ran (not reached, waiting for approval, skipped by their `when`) stay not run.
+      for (const s of a.steps.values())
+        s.status =
+          s.status === 'pending' || s.status === 'waiting-gate' || s.status === 'skipped' ? 'pending' : 'rolled-back'
     }
-    let s = a.steps.get(e.step)
-    if (!s) a.steps.set(e.step, (s = {id: e.step, status: 'pending', attempts: 0}))
-    s.lastRun = e.runId
-    s.lastActor = e.actor
-    switch (e.type) {
-      case 'step-process':
-        if (e.pid !== undefined) s.process = {pid: e.pid, startTime: e.startTime, host: e.actor.host}
-        return
-      case 'step-started':
-        s.status = 'running'
-        s.attempts = e.attempt ?? s.attempts + 1
-        s.startedAt = e.time
-        s.finishedAt = undefined
-        s.error = undefined
-        break
-      case 'step-succeeded':
+  }
+}
+
+/** A step's attempt: its process, start and outcome. False when the event is none of these. */
+function applyAttempt(a: AppAcc, s: StepState, e: JournalEvent): boolean {
+  switch (e.type) {
+    case 'step-process':
+      if (e.pid !== undefined) s.process = {pid: e.pid, startTime: e.startTime, host: e.actor.host}
+      return true
+    case 'step-started':
+      s.status = 'running'
+      s.attempts = e.attempt ?? s.attempts + 1
+      s.startedAt = e.time
+      s.finishedAt = undefined
+      s.error = undefined
+      return true
+    case 'step-succeeded':
+      s.status = 'succeeded'
+      s.finishedAt = e.time
+      s.durationMs = e.durationMs
+      s.exitCode = e.exitCode
+      s.message = e.message
+      if (e.captured) s.captured = e.captured
+      return true
+    case 'step-failed':
+      s.status = 'failed'
+      s.finishedAt = e.time
+      s.durationMs = e.durationMs
+      s.exitCode = e.exitCode
+      s.error = e.error
+      a.lastError = `${e.step}: ${e.error ?? 'failed'}`
+      return true
+    case 'step-skipped':
+      s.status = 'skipped'
+      s.finishedAt = e.time
+      s.message = e.message
+      return true
+    default:
+      return false
+  }
+}
+
+/** The operator's word on a step: skip, retry, a gate waiting or approved. False when the event is none of these. */
+function applyOperatorWord(s: StepState, e: JournalEvent): boolean {
+  switch (e.type) {
+    case 'operator-skip':
+      // Of a compensation that was running: the operator confirmed the undo took effect.
+      if (e.mode === 'rollback') s.status = 'rolled-back'
+      // Of a step that was running: the operator confirmed it took effect. It is done, and a rollback undoes it.
+      else if (s.status === 'running' || s.status === 'interrupted') {
         s.status = 'succeeded'
-        s.finishedAt = e.time
-        s.durationMs = e.durationMs
-        s.exitCode = e.exitCode
-        s.message = e.message
-        if (e.captured) s.captured = e.captured
-        break
-      case 'step-failed':
-        s.status = 'failed'
-        s.finishedAt = e.time
-        s.durationMs = e.durationMs
-        s.exitCode = e.exitCode
-        s.error = e.error
-        a.lastError = `${e.step}: ${e.error ?? 'failed'}`
-        break
-      case 'step-skipped':
-        s.status = 'skipped'
-        s.finishedAt = e.time
-        s.message = e.message
-        break
-      case 'operator-skip':
-        // Of a compensation that was running: the operator confirmed the undo took effect.
-        if (e.mode === 'rollback') s.status = 'rolled-back'
-        // Of a step that was running: the operator confirmed it took effect. It is done, and a rollback undoes it.
-        else if (s.status === 'running' || s.status === 'interrupted') {
-          s.status = 'succeeded'
-          s.confirmed = true
-        } else s.status = 'skipped'
-        s.finishedAt = e.time
-        s.message = e.message
-        break
-      case 'operator-retry':
-        // A compensation to run again stays rolling-back (what the rollback resumes); a step to run again is pending.
-        if (e.mode === 'rollback') s.rollbackRetry = true
-        else s.status = 'pending'
-        s.message = e.message
-        break
-      case 'gate-waiting':
-        s.status = 'waiting-gate'
-        s.message = e.message
-        break
-      case 'gate-approved':
-        s.approved = true
-        s.message = e.message
-        break
-      case 'interrupted':
-        // A compensation stopped while it ran is in an unknown state: rolling-back, as after a crash.
-        if (e.mode === 'rollback') s.status = 'rolling-back'
-        else s.status = 'interrupted'
-        s.finishedAt = e.time
-        s.error = e.error ?? 'interrupted'
-        break
-      case 'rollback-started':
-        s.status = 'rolling-back'
-        s.rollbackRetry = false
-        break
-      case 'rollback-succeeded':
-        s.status = 'rolled-back'
-        s.message = e.message
-        break
-      case 'rollback-failed':
-        s.rollbackRetry = false
-        s.status = 'rollback-failed'
-        s.error = e.error
-        a.lastError = `rollback of ${e.step}: ${e.error ?? 'failed'}`
-        break
-      default:
-        break
-    }
+        s.confirmed = true
+      } else s.status = 'skipped'
+      s.finishedAt = e.time
+      s.message = e.message
+      return true
+    case 'operator-retry':
+      // A compensation to run again stays rolling-back (what the rollback resumes); a step to run again is pending.
+      if (e.mode === 'rollback') s.rollbackRetry = true
+      else s.status = 'pending'
+      s.message = e.message
+      return true
+    case 'gate-waiting':
+      s.status = 'waiting-gate'
+      s.message = e.message
+      return true
+    case 'gate-approved':
+      s.approved = true
+      s.message = e.message
+      return true
+    default:
+      return false
+  }
+}
+
+/** An interruption, and a step's compensation (rollback) starting and ending. False when the event is none of these. */
+function applyCompensation(a: AppAcc, s: StepState, e: JournalEvent): boolean {
+  switch (e.type) {
+    case 'interrupted':
+      // A compensation stopped while it ran is in an unknown state: rolling-back, as after a crash.
+      if (e.mode === 'rollback') s.status = 'rolling-back'
+      else s.status = 'interrupted'
+      s.finishedAt = e.time
+      s.error = e.error ?? 'interrupted'
+      return true
+    case 'rollback-started':
+      s.status = 'rolling-back'
+      s.rollbackRetry = false
+      return true
+    case 'rollback-succeeded':
+      s.status = 'rolled-back'
+      s.message = e.message
+      return true
+    case 'rollback-failed':
+      s.rollbackRetry = false
+      s.status = 'rollback-failed'
+      s.error = e.error
+      a.lastError = `rollback of ${e.step}: ${e.error ?? 'failed'}`
+      return true
+    default:
+      return false
   }
 }
 
