@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
 import {badInput} from '../src/errors.js'
 import {KIND_NAMES} from '../src/schema/kinds.js'
-import {validateFiles, type ValidateResult} from '../src/validate.js'
+import {sharedStartedWavesOfPlans} from '../src/plan-backend.js'
+import {expandFiles, validateFiles, type ValidateResult} from '../src/validate.js'
 
 export default class Validate extends BaseCommand {
   static override summary =
@@ -22,7 +23,9 @@ export default class Validate extends BaseCommand {
 
   async run(): Promise<ValidateResult> {
     const {argv, flags} = await this.parse(Validate)
-    const result = validateFiles(argv as string[], flags.kind)
+    const files = argv as string[]
+    const shared = await sharedStartedWavesOfPlans(expandFiles(files), flags.kind)
+    const result = validateFiles(files, flags.kind, (f) => shared.started.get(f), shared.warnings)
     if (!this.jsonEnabled()) {
       this.printDiagnostics(result.diagnostics)
       for (const f of result.files)

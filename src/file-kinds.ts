@@ -11,11 +11,17 @@ import {checkTemplate} from './runbook/check.js'
 import {detectKind, KIND_NAMES, KINDS, type KindName, validateJournalText} from './schema/kinds.js'
 import type {PathIssue} from './schema/issues.js'
 
+/** What a file's checks need from outside the file. */
+export interface CheckContext {
+  /** A plan's started waves as its state backend says (a shared backend: the journal file beside it knows none). */
+  startedWaves?: readonly number[]
+}
+
 /** The semantic checker of each kind that has one: problems the schema cannot see (references, dates, templates). */
 // biome-ignore lint/suspicious/noExplicitAny: values of any shape, narrowed by each checker's kind
-export const CHECKERS: Partial<Record<KindName, (value: any, file: string) => PathIssue[]>> = {
+export const CHECKERS: Partial<Record<KindName, (value: any, file: string, ctx: CheckContext) => PathIssue[]>> = {
   inventory: (v) => checkInventory(v),
-  plan: (v, file) => checkPlan(v, file),
+  plan: (v, file, ctx) => checkPlan(v, file, ctx.startedWaves),
   settings: (v) => checkSettings(v.settings, ['settings']).issues,
   template: (v) => checkTemplate(v),
 }
@@ -44,6 +50,7 @@ export function validateFile<T = unknown>(
   file: string,
   kindOverride?: KindName,
   text = readText(file),
+  ctx: CheckContext = {},
 ): ValidatedFile<T> {
   if (kindOverride === 'state' || (!kindOverride && detectKind(file) === 'state'))
     return {file, kind: 'state', value: undefined, diagnostics: validateJournalText(file, text)}
@@ -76,14 +83,15 @@ export function validateFile<T = unknown>(
   const loaded = checkSchema(source, KINDS[kind].schema)
   const out: Diagnostic[] = loaded.diagnostics
   const check = CHECKERS[kind]
-  if (check && loaded.value !== undefined) out.push(...issuesToDiagnostics(loaded.source, check(loaded.value, file)))
+  if (check && loaded.value !== undefined)
+    out.push(...issuesToDiagnostics(loaded.source, check(loaded.value, file, ctx)))
   else if (check) {
     // Report reference problems too, not just the first layer: run the checker on the raw document, best effort
     // (it may meet shapes the schema rejected), keeping only problems at paths the schema did not already flag.
     try {
       const flagged = new Set(out.map((d) => JSON.stringify(d.path ?? [])))
       const raw = withArrayDefaults(loaded.source.value)
-      for (const d of issuesToDiagnostics(loaded.source, check(raw, file)))
+      for (const d of issuesToDiagnostics(loaded.source, check(raw, file, ctx)))
         if (!flagged.has(JSON.stringify(d.path ?? []))) out.push(d)
     } catch {
       // The document is too broken for semantic checks; the schema errors above say why.
@@ -103,8 +111,9 @@ export function loadKind<T>(
   kind: KindName,
   file: string,
   text?: string,
+  ctx?: CheckContext,
 ): {value: T; source?: SourceDocument; warnings: Diagnostic[]} {
-  const r = validateFile<T>(file, kind, text)
+  const r = validateFile<T>(file, kind, text, ctx)
   const errors = r.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length > 0 || r.value === undefined) {
     throw badInput(

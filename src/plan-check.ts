@@ -199,14 +199,20 @@ function checkTemplates(plan: Plan, file: string | undefined, issues: PathIssue[
   }
 }
 
-export function checkPlan(plan: Plan, file?: string): PathIssue[] {
+/**
+ * Every problem of a plan. `startedWaves`: the waves its state shows as started (they keep their dates); by default
+ * the journal file beside the plan says, which knows nothing of a shared state backend's (see file-kinds.ts).
+ */
+export function checkPlan(plan: Plan, file?: string, startedWaves_?: readonly number[]): PathIssue[] {
   const issues: PathIssue[] = []
   const appIndex = new Map(plan.applications.map((a, i) => [a.name, i]))
   checkWaveLists(plan, appIndex, issues)
   checkTemplates(plan, file, issues)
   // Capacity, order and scope need the inventory; the calendar and the constraints do not.
   const model = file ? loadInventory(plan, file, issues) : undefined
-  const started = new Set(file ? startedWaves(path.join(path.dirname(path.resolve(file)), PLAN_FILES.journal)) : [])
+  const started = new Set(
+    startedWaves_ ?? (file ? startedWaves(path.join(path.dirname(path.resolve(file)), PLAN_FILES.journal)) : []),
+  )
   const settings = checkSettings(plan.settings, ['settings'])
   issues.push(...settings.issues)
   if (settings.calendar)

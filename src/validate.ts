@@ -61,11 +61,21 @@ function nothingToValidate(inputs: string[]): never {
   )
 }
 
-export function validateFiles(inputs: string[], kind?: KindName): ValidateResult {
+/**
+ * `startedOf`: a plan file's started waves as its shared state backend says (else the journal file beside it says);
+ * `extra`: diagnostics found before (reading that backend).
+ */
+export function validateFiles(
+  inputs: string[],
+  kind?: KindName,
+  startedOf: (file: string) => readonly number[] | undefined = () => undefined,
+  extra: Diagnostic[] = [],
+): ValidateResult {
   const files: ValidateResult['files'] = []
   const diagnostics: Diagnostic[] = []
   for (const file of expandFiles(inputs)) {
-    const r = validateFile(file, kind)
+    const r = validateFile(file, kind, undefined, {startedWaves: startedOf(file)})
+    r.diagnostics.push(...extra.filter((d) => d.file === file))
     const errors = r.diagnostics.filter((d) => d.severity === 'error').length
     files.push({file, kind: r.kind ?? null, errors, warnings: r.diagnostics.length - errors})
     diagnostics.push(...r.diagnostics)

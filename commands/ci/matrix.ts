@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
 import {resolvePlanDir} from '../../src/cli/plan-dir.js'
+import {stateFlag} from '../../src/cli/flags.js'
+import {withPlanBackend} from '../../src/plan-backend.js'
 import {type CiMatrix, ciMatrix, type MatrixFormat, type MatrixPer} from '../../src/executor/ci-matrix.js'
 
 export default class CiMatrixCommand extends BaseCommand {
@@ -12,6 +14,7 @@ export default class CiMatrixCommand extends BaseCommand {
     wave: Flags.integer({description: 'wave number', required: true, min: 1}),
     per: Flags.string({description: 'one job per application or per unit', options: ['app', 'server'], default: 'app'}),
     format: Flags.string({description: 'matrix shape', options: ['github', 'gitlab'], default: 'github'}),
+    state: stateFlag,
   }
   static override examples = [
     '<%= config.bin %> ci matrix --plan plans/example --wave 2',
@@ -20,7 +23,10 @@ export default class CiMatrixCommand extends BaseCommand {
 
   async run(): Promise<CiMatrix> {
     const {flags} = await this.parse(CiMatrixCommand)
-    const m = ciMatrix(resolvePlanDir(flags.plan), flags.wave, flags.per as MatrixPer, flags.format as MatrixFormat)
+    const dir = resolvePlanDir(flags.plan)
+    // The journal, where the wave's units are kept: which waves started, which applications run as one unit.
+    const {events} = await withPlanBackend(dir, flags.state, (b) => b.read())
+    const m = ciMatrix(dir, flags.wave, flags.per as MatrixPer, flags.format as MatrixFormat, events)
     if (!this.jsonEnabled()) this.log(JSON.stringify(m.matrix))
     return m
   }

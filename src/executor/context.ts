@@ -24,7 +24,11 @@ export interface PlanContext {
   staleWarning?: string
 }
 
-export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = {}): PlanContext {
+/** `startedWaves`: as a shared state backend says (else the journal file beside the plan does). */
+export function loadPlanContext(
+  planDir: string,
+  opts: {allowStale?: boolean; startedWaves?: readonly number[]} = {},
+): PlanContext {
   const planFile = path.join(planDir, PLAN_FILES.plan)
   if (!existsSync(planFile))
     throw badInput(
@@ -32,7 +36,7 @@ export function loadPlanContext(planDir: string, opts: {allowStale?: boolean} = 
       'PLAN_NOT_FOUND',
       `Run \`migrate plan --plan ${shellPath(planDir)}\` first (it reads ${PLAN_FILES.inventory} there), or pass --plan with the right directory`,
     )
-  const plan = loadKind<Plan>('plan', planFile).value
+  const plan = loadKind<Plan>('plan', planFile, undefined, {startedWaves: opts.startedWaves}).value
   const inventoryFile = path.resolve(planDir, plan.metadata.inventory)
   const inventory = loadKind<Inventory>('inventory', inventoryFile).value
   const want = plan.metadata.inventoryDigest

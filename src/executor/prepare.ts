@@ -24,6 +24,7 @@ import {
   unitsOf,
 } from './context.js'
 import {staticPreflight} from './static-preflight.js'
+import {startedWavesOf} from '../state/started-waves.js'
 import type {CommonOptions, Finding} from './types.js'
 
 /**
@@ -221,7 +222,9 @@ function unknownStepRefs(refs: readonly string[], apps: readonly AppWork[], wave
 }
 
 export function prepareWave(opts: PrepareOptions, runId: string): WavePrep {
-  const ctx = loadPlanContext(opts.planDir, {allowStale: opts.allowStale})
+  // A shared backend's events (opts.events) say which waves started; the journal file beside the plan knows none.
+  const startedWaves = opts.events ? startedWavesOf(opts.events) : undefined
+  const ctx = loadPlanContext(opts.planDir, {allowStale: opts.allowStale, startedWaves})
   const wave = findWave(ctx.plan, opts.wave)
   const {names, onlyUnits} = selectApplications(wave, opts.apps)
   // Which units the journal already knows (by name), for applications whose template became per-server mid-wave.
