@@ -3,12 +3,13 @@
 // → repoint HAProxy → unpause. The rollback holds clients off in HAProxy (server in maintenance, sessions ended),
 // copies the keys back from ElastiCache to the source (there is no reverse replication out of ElastiCache), and
 // repoints to the source.
-import {assertVerified, repointStep} from '../cutover/shared.js'
+import {repointStep} from '../cutover/shared.js'
+import {redisVerifyStep} from '../cutover/redis.js'
 import {MigrateError} from '../../errors.js'
 import {withRedis, withSharedConnections} from '../connect.js'
 import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
 import {haproxyCommand, haproxyRepoint} from '../haproxy.js'
-import {redisBlockInForce, redisPause, redisUnpause, redisVerify, redisWaitSync} from '../redis.js'
+import {redisBlockInForce, redisPause, redisUnpause, redisWaitSync} from '../redis.js'
 import {WINDOW_DEFAULTS, type WindowLimits} from '../window.js'
 import type {VerifyResult} from '../types.js'
 import {
@@ -47,13 +48,11 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
       hint: 'Run the replicate step (StartMigration) first',
     })
   const target = primaryUrl(g)
-  const to = o.haproxyTarget ?? g.primary
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   const limits: WindowLimits = {...WINDOW_DEFAULTS, ...o.limits, maxWindowMs: o.pauseMs}
-  let verify: VerifyResult | undefined
-  let offset: number | undefined
+  const run: {offset?: number; verify?: VerifyResult} = {}
   // The source still paused and its offset where the group caught up: no write can have reached it since.
-  const blockHolds = () => redisBlockInForce(o.source, offset!, o.sourcePasswordEnv)
+  const blockHolds = () => redisBlockInForce(o.source, run.offset!, o.sourcePasswordEnv)
   const r = await withSharedConnections(async () => {
     await Promise.all([
       withRedis(o.source, o.sourcePasswordEnv, (c) => c.ping()),
@@ -72,54 +71,55 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
           name: 'wait-offsets-equal',
           run: async (ctx) => {
             const timeoutMs = Math.min(o.timeoutMs, ctx.remainingMs())
-            offset = (await redisWaitSync(o.source, target, {...pw, timeoutMs})).offset
-            return `ElastiCache at offset ${offset}`
+            run.offset = (await redisWaitSync(o.source, target, {...pw, timeoutMs})).offset
+            return `ElastiCache at offset ${run.offset}`
           },
         },
-        ...(o.verify === 'off'
-          ? []
-          : [
-              {
-                name: 'verify',
-                run: async () => {
-                  verify = await redisVerify(o.source, target, pw)
-                  assertVerified(verify, 'key counts differ')
-                  return verify.tables.map((t) => `${t.table} ${t.sourceRows} keys`).join(', ') || 'no keys'
-                },
-              } satisfies SubStep,
-            ]),
-        {
-          // The commit point: once the group stops replicating, a write that reaches the source is not on it.
-          name: 'complete-migration',
-          commit: true,
-          run: async (ctx) =>
-            `CompleteMigration: ${(await elasticacheComplete(o.group, {timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).status}`,
-          // The group takes the source's data again from scratch: a new StartMigration.
-          undo: () => elasticacheStart(o.group, o.sourceAddr),
-        },
-        {
-          name: 'repoint-clients',
-          run: async (ctx) => {
-            await haproxyRepoint(o.haproxy.api, o.haproxy.server, to)
-            // Still paused? A write that reached the source after CompleteMigration is on the source only: undo.
-            if (ctx.untilDeadlineMs() <= 0)
-              throw new MigrateError('the pause ran out before clients were repointed', {code: 'WRITE_BLOCK_LAPSED'})
-            await blockHolds()
-            return `${o.haproxy.server} → ${to.host}:${to.port}, old sessions ended`
-          },
-          undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
-        },
-        {
-          name: 'unpause-source',
-          window: 'close',
-          run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
-        },
+        ...(o.verify === 'off' ? [] : [redisVerifyStep(o.source, target, pw, run)]),
+        ...completeSteps(o, g.primary, blockHolds),
       ],
       log,
       {limits, before: o.before, probes: [{name: 'source paused, offset unchanged', check: blockHolds}]},
     )
   })
-  return {...r, verify}
+  return {...r, verify: run.verify}
+}
+
+/** complete-migration (the commit point) → repoint-clients (still paused?) → unpause-source (closes the window). */
+function completeSteps(
+  o: ElastiCacheCutoverOptions,
+  primary: {host: string; port: number},
+  blockHolds: () => Promise<void>,
+): SubStep[] {
+  const to = o.haproxyTarget ?? primary
+  return [
+    {
+      // The commit point: once the group stops replicating, a write that reaches the source is not on it.
+      name: 'complete-migration',
+      commit: true,
+      run: async (ctx) =>
+        `CompleteMigration: ${(await elasticacheComplete(o.group, {timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})).status}`,
+      // The group takes the source's data again from scratch: a new StartMigration.
+      undo: () => elasticacheStart(o.group, o.sourceAddr),
+    },
+    {
+      name: 'repoint-clients',
+      run: async (ctx) => {
+        await haproxyRepoint(o.haproxy.api, o.haproxy.server, to)
+        // Still paused? A write that reached the source after CompleteMigration is on the source only: undo.
+        if (ctx.untilDeadlineMs() <= 0)
+          throw new MigrateError('the pause ran out before clients were repointed', {code: 'WRITE_BLOCK_LAPSED'})
+        await blockHolds()
+        return `${o.haproxy.server} → ${to.host}:${to.port}, old sessions ended`
+      },
+      undo: () => haproxyRepoint(o.haproxy.api, o.haproxy.server, o.haproxy.source),
+    },
+    {
+      name: 'unpause-source',
+      window: 'close',
+      run: async () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
+    },
+  ]
 }
 
 /** Opens a rollback's window: the clients' HAProxy server in maintenance and its sessions ended (nothing reaches either side). */
