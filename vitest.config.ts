@@ -5,9 +5,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Every run writes its temporary files under one TMPDIR of its own, removed at the end (no /tmp/migrate-* left).
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/setup-ports.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Database and sshd tests start their own servers on fixed spare ports per file: keep files apart.
+    // Servers the tests start take ports reserved at run time (test/helpers/ports.ts): files may run side by side.
     fileParallelism: true,
     maxWorkers: 2,
     pool: 'forks',

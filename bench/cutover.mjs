@@ -18,7 +18,8 @@ import {fileURLToPath} from 'node:url'
 import pg from 'pg'
 import mysql from 'mysql2/promise'
 import {Redis} from 'ioredis'
-import {freeLabPorts, setupMariadb, setupPostgres, setupRedis} from '../dist/src/db/lab/scenarios.js'
+import {setupMariadb, setupPostgres, setupRedis} from '../dist/src/db/lab/scenarios.js'
+import {onFreePorts} from '../dist/src/db/lab/ports.js'
 import {setupRdsMariadb, setupRdsPostgres} from '../dist/src/db/lab/managed.js'
 import {lostWrites, startMariadbLoad, startPgLoad, startRedisLoad} from '../dist/src/db/lab/load.js'
 
@@ -227,8 +228,9 @@ function journal(planDir) {
 async function runOne(engine, name, sc) {
   const e = ENGINES[engine]
   const kind = e.kind ?? engine
-  const ports = await freeLabPorts(kind)
-  const s = await e.setup(ports, sc.seed)
+  // Four consecutive ports reserved at run time (src/db/lab/ports.ts: source, target, proxy and its frontend), so
+  // that a bench never races another bench or a test run for a port; started again elsewhere if one was taken.
+  const s = await onFreePorts(4, (base) => e.setup({db: base, proxy: base + 2}, sc.seed))
   let undo = async () => {}
   try {
     const load = e.load({url: s.clientUrl, workers: 2, intervalMs: 5})

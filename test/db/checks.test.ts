@@ -27,6 +27,7 @@ import {haproxyRepoint, haproxyServerAddr} from '../../src/db/haproxy.js'
 import {redactUrl} from '../../src/db/connect.js'
 import {pgCutover, redisCutover} from '../../src/db/cutover.js'
 import {runRedisCheck, runReplicationLagCheck, runSqlCheck} from '../../src/health/database.js'
+import {freePort, onFreePort, onFreePorts} from '../helpers/ports.js'
 import {ROOT} from './helpers.js'
 
 let pgA: ServerHandle
@@ -36,21 +37,27 @@ let _r1: ServerHandle
 let _r2: ServerHandle
 let bouncer: PgBouncerHandle
 let proxy: HaproxyHandle
-const A = (db = 'app') => `postgres://postgres@127.0.0.1:24320/${db}`
+const A = (db = 'app') => `postgres://postgres@127.0.0.1:${P.pgA}/${db}`
+
+/** The servers' ports, reserved when they start (test/helpers/ports.ts); nothing listens on `dead`. */
+const P = {pgA: 0, pgB: 0, maria: 0, r1: 0, r2: 0, bouncer: 0, api: 0, front: 0, dead: 0}
 
 beforeAll(async () => {
   ;[pgA, _pgB, maria, _r1, _r2] = await Promise.all([
-    startPostgres({port: 24320, database: 'app'}),
-    startPostgres({port: 24321, database: 'app', settings: {wal_level: 'replica'}}),
-    startMariadb({port: 23320, serverId: 1}),
-    startRedis({port: 63320}),
-    startRedis({port: 63321}),
+    onFreePort((port) => startPostgres({port, database: 'app'})),
+    onFreePort((port) => startPostgres({port, database: 'app', settings: {wal_level: 'replica'}})),
+    onFreePort((port) => startMariadb({port, serverId: 1})),
+    onFreePort((port) => startRedis({port})),
+    onFreePort((port) => startRedis({port})),
   ])
-  bouncer = await startPgBouncer({port: 64320, databases: {app: {host: '127.0.0.1', port: 24320, dbname: 'app'}}})
-  proxy = await startHaproxy({
-    apiPort: 65340,
-    frontends: [{name: 'redis', port: 65341, server: {host: '127.0.0.1', port: 63320}}],
-  })
+  Object.assign(P, {pgA: pgA.port, pgB: _pgB.port, maria: maria.port, r1: _r1.port, r2: _r2.port})
+  bouncer = await onFreePort((port) =>
+    startPgBouncer({port, databases: {app: {host: '127.0.0.1', port: P.pgA, dbname: 'app'}}}),
+  )
+  proxy = await onFreePorts(2, (api) =>
+    startHaproxy({apiPort: api, frontends: [{name: 'redis', port: api + 1, server: {host: '127.0.0.1', port: P.r1}}]}),
+  )
+  Object.assign(P, {bouncer: bouncer.port, api: proxy.port, front: proxy.port + 1, dead: await freePort()})
   await psql(
     pgA,
     'app',
@@ -76,7 +83,7 @@ afterAll(async () => {
 
 describe('pre-flight', () => {
   test('PostgreSQL: no replica identity, large objects and leftover slots are found; wal_level too', async () => {
-    const r = await pgPreflight(A(), `postgres://postgres@127.0.0.1:24321/app`)
+    const r = await pgPreflight(A(), `postgres://postgres@127.0.0.1:${P.pgB}/app`)
     const codes = r.findings.map((f) => `${f.severity}:${f.code}`)
     expect(codes).toEqual(
       expect.arrayContaining([
@@ -92,7 +99,7 @@ describe('pre-flight', () => {
     expect(r.findings.find((f) => f.code === 'PG_NO_REPLICA_IDENTITY')?.objects).toEqual(['nopk'])
     expect(r.findings.find((f) => f.code === 'PG_SLOT_LEFTOVER')?.objects).toEqual(['forgotten'])
     expect(codes).not.toContain('blocker:PG_WAL_LEVEL')
-    const b = await pgPreflight('postgres://postgres@127.0.0.1:24321/app', undefined)
+    const b = await pgPreflight(`postgres://postgres@127.0.0.1:${P.pgB}/app`, undefined)
     expect(b.findings.map((f) => f.code)).toContain('PG_WAL_LEVEL')
   })
 
@@ -115,7 +122,7 @@ describe('pre-flight', () => {
     const err = await pgCutover(
       {
         source: A(),
-        target: 'postgres://postgres@127.0.0.1:24321/app',
+        target: `postgres://postgres@127.0.0.1:${P.pgB}/app`,
         publication: 'p',
         subscription: 'forgotten',
         sourceConninfo: '',
@@ -129,8 +136,8 @@ describe('pre-flight', () => {
           admin: bouncer.adminUrl,
           config: bouncer.config,
           database: 'app',
-          source: {host: '127.0.0.1', port: 24320},
-          target: {host: '127.0.0.1', port: 24321},
+          source: {host: '127.0.0.1', port: P.pgA},
+          target: {host: '127.0.0.1', port: P.pgB},
         },
         verify: 'counts',
         timeoutMs: 5000,
@@ -156,19 +163,19 @@ describe('pre-flight', () => {
   })
 
   test('MariaDB: a healthy source passes; a target with the same server_id is a blocker', async () => {
-    const ok = await mariadbPreflight('mysql://root@127.0.0.1:23320/', undefined)
+    const ok = await mariadbPreflight(`mysql://root@127.0.0.1:${P.maria}/`, undefined)
     expect(ok.blockers).toBe(0)
-    const same = await mariadbPreflight('mysql://root@127.0.0.1:23320/', 'mysql://root@127.0.0.1:23320/')
+    const same = await mariadbPreflight(`mysql://root@127.0.0.1:${P.maria}/`, `mysql://root@127.0.0.1:${P.maria}/`)
     expect(same.findings.map((f) => f.code)).toContain('MARIADB_SAME_SERVER_ID')
     await mariadb(maria, 'SET GLOBAL binlog_format = STATEMENT')
-    const stmt = await mariadbPreflight('mysql://root@127.0.0.1:23320/', undefined)
+    const stmt = await mariadbPreflight(`mysql://root@127.0.0.1:${P.maria}/`, undefined)
     await mariadb(maria, 'SET GLOBAL binlog_format = ROW')
     expect(stmt.findings.filter((f) => f.severity === 'blocker').map((f) => f.code)).toEqual(['MARIADB_BINLOG_FORMAT'])
   })
 
   test('Redis: version and a non-empty target are reported', async () => {
-    await execa('redis-cli', ['-p', '63321', 'SET', 'stray', '1'])
-    const r = await redisPreflight('redis://127.0.0.1:63320', 'redis://127.0.0.1:63321')
+    await execa('redis-cli', ['-p', String(P.r2), 'SET', 'stray', '1'])
+    const r = await redisPreflight(`redis://127.0.0.1:${P.r1}`, `redis://127.0.0.1:${P.r2}`)
     expect(r.version).toMatch(/^7\./)
     expect(r.blockers).toBe(0)
     expect(r.findings.map((f) => f.code)).toContain('REDIS_TARGET_NOT_EMPTY')
@@ -199,19 +206,19 @@ describe('verify', () => {
 describe('write block', () => {
   test('REVOKE + NOLOGIN + sessions ended; unblock restores exactly what was there', async () => {
     const state = path.join(mkdtempSync(path.join(tmpdir(), 'migrate-block-')), 'block.json')
-    const app = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
+    const app = new pg.Client({connectionString: `postgres://app@127.0.0.1:${P.pgA}/app`})
     app.on('error', () => {})
     await app.connect()
     await app.query('INSERT INTO orders (amount) VALUES (1)')
     const b = await pgBlockWrites(A(), ['app'], state)
     expect(b).toMatchObject({revoked: 1, terminated: 1})
     await expect(app.query('SELECT 1')).rejects.toThrow()
-    const again = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
+    const again = new pg.Client({connectionString: `postgres://app@127.0.0.1:${P.pgA}/app`})
     again.on('error', () => {})
     await expect(again.connect()).rejects.toThrow(/not permitted to log in/)
     // Even a session that switches off read-only defaults cannot write: privileges are gone.
     await psql(pgA, 'app', 'ALTER ROLE app LOGIN')
-    const sneaky = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
+    const sneaky = new pg.Client({connectionString: `postgres://app@127.0.0.1:${P.pgA}/app`})
     sneaky.on('error', () => {})
     await sneaky.connect()
     await expect(
@@ -222,7 +229,7 @@ describe('write block', () => {
     expect(JSON.parse(readFileSync(state, 'utf8')).roles[0].grants).toEqual([{table: 'orders', privileges: ['INSERT']}])
     const u = await pgUnblockWrites(A(), state)
     expect(u).toEqual({granted: 1, roles: ['app']})
-    const back = new pg.Client({connectionString: 'postgres://app@127.0.0.1:24320/app'})
+    const back = new pg.Client({connectionString: `postgres://app@127.0.0.1:${P.pgA}/app`})
     back.on('error', () => {})
     await back.connect()
     await back.query('INSERT INTO orders (amount) VALUES (3)')
@@ -243,31 +250,31 @@ describe('repointing', () => {
       /no entry app/,
     )
     const port = async () => {
-      const c = new pg.Client({connectionString: 'postgres://postgres@127.0.0.1:64320/app'})
+      const c = new pg.Client({connectionString: `postgres://postgres@127.0.0.1:${P.bouncer}/app`})
       await c.connect()
       const p = (await c.query('SELECT inet_server_port() AS p')).rows[0].p
       await c.end()
       return p
     }
-    expect(await port()).toBe(24320)
+    expect(await port()).toBe(P.pgA)
     await pgbouncerPause(bouncer.adminUrl, 'app')
     await pgbouncerPause(bouncer.adminUrl, 'app')
-    await pgbouncerRepoint(bouncer.config, bouncer.adminUrl, 'app', {host: '127.0.0.1', port: 24321})
+    await pgbouncerRepoint(bouncer.config, bouncer.adminUrl, 'app', {host: '127.0.0.1', port: P.pgB})
     await pgbouncerResume(bouncer.adminUrl, 'app')
     await pgbouncerResume(bouncer.adminUrl, 'app')
-    expect(await port()).toBe(24321)
+    expect(await port()).toBe(P.pgB)
   })
 
   test('HAProxy: set server addr through the runtime API, old sessions ended; bad names are errors', async () => {
-    expect(await haproxyServerAddr(proxy.api, 'redis_be/db')).toEqual({host: '127.0.0.1', port: 63320})
-    const before = await execa('redis-cli', ['-p', '65341', 'INFO', 'server'])
-    expect(before.stdout).toContain('tcp_port:63320')
-    await haproxyRepoint(proxy.api, 'redis_be/db', {host: '127.0.0.1', port: 63321})
-    expect((await execa('redis-cli', ['-p', '65341', 'INFO', 'server'])).stdout).toContain('tcp_port:63321')
+    expect(await haproxyServerAddr(proxy.api, 'redis_be/db')).toEqual({host: '127.0.0.1', port: P.r1})
+    const before = await execa('redis-cli', ['-p', String(P.front), 'INFO', 'server'])
+    expect(before.stdout).toContain(`tcp_port:${P.r1}`)
+    await haproxyRepoint(proxy.api, 'redis_be/db', {host: '127.0.0.1', port: P.r2})
+    expect((await execa('redis-cli', ['-p', String(P.front), 'INFO', 'server'])).stdout).toContain(`tcp_port:${P.r2}`)
     await expect(haproxyRepoint(proxy.api, 'redis_be/nope', {host: '127.0.0.1', port: 1})).rejects.toThrow(
       /no server redis_be\/nope|No such server/i,
     )
-    await haproxyRepoint(proxy.api, 'redis_be/db', {host: '127.0.0.1', port: 63320})
+    await haproxyRepoint(proxy.api, 'redis_be/db', {host: '127.0.0.1', port: P.r1})
   })
 })
 
@@ -297,7 +304,7 @@ describe('health checks', () => {
           {
             type: 'sql',
             engine: 'mariadb',
-            url: 'mysql://root@127.0.0.1:23320/',
+            url: `mysql://root@127.0.0.1:${P.maria}/`,
             query: 'SELECT @@binlog_format',
             expect: 'ROW',
           },
@@ -306,7 +313,7 @@ describe('health checks', () => {
       ).status,
     ).toBe('passed')
     const down = await runSqlCheck(
-      {type: 'sql', engine: 'postgres', url: 'postgres://x:hunter2@127.0.0.1:24399/app', query: 'SELECT 1'},
+      {type: 'sql', engine: 'postgres', url: `postgres://x:hunter2@127.0.0.1:${P.dead}/app`, query: 'SELECT 1'},
       signal,
     )
     expect(down.status).toBe('failed')
@@ -314,32 +321,32 @@ describe('health checks', () => {
   })
 
   test('redis and replication-lag: roles, link up and offsets', async () => {
-    expect((await runRedisCheck({type: 'redis', url: 'redis://127.0.0.1:63320', expect: 'pong'}, signal)).status).toBe(
-      'passed',
-    )
+    expect(
+      (await runRedisCheck({type: 'redis', url: `redis://127.0.0.1:${P.r1}`, expect: 'pong'}, signal)).status,
+    ).toBe('passed')
     expect(
       (
         await runReplicationLagCheck(
           {
             type: 'replication-lag',
             engine: 'redis',
-            source: 'redis://127.0.0.1:63320',
-            target: 'redis://127.0.0.1:63321',
+            source: `redis://127.0.0.1:${P.r1}`,
+            target: `redis://127.0.0.1:${P.r2}`,
             maxLag: 0,
           },
           signal,
         )
       ).message,
     ).toContain('not a replica')
-    await redisReplicate('redis://127.0.0.1:63320', 'redis://127.0.0.1:63321')
-    let link = await runRedisCheck({type: 'redis', url: 'redis://127.0.0.1:63321', expect: 'link-up'}, signal)
+    await redisReplicate(`redis://127.0.0.1:${P.r1}`, `redis://127.0.0.1:${P.r2}`)
+    let link = await runRedisCheck({type: 'redis', url: `redis://127.0.0.1:${P.r2}`, expect: 'link-up'}, signal)
     for (let i = 0; i < 100 && link.status !== 'passed'; i++) {
       await new Promise((r) => setTimeout(r, 50))
-      link = await runRedisCheck({type: 'redis', url: 'redis://127.0.0.1:63321', expect: 'link-up'}, signal)
+      link = await runRedisCheck({type: 'redis', url: `redis://127.0.0.1:${P.r2}`, expect: 'link-up'}, signal)
     }
     expect(link.status).toBe('passed')
     expect(
-      (await runRedisCheck({type: 'redis', url: 'redis://127.0.0.1:63321', expect: 'master'}, signal)).message,
+      (await runRedisCheck({type: 'redis', url: `redis://127.0.0.1:${P.r2}`, expect: 'master'}, signal)).message,
     ).toContain('is a replica, expected master')
     const pgLag = await runReplicationLagCheck(
       {type: 'replication-lag', engine: 'postgres', source: A(), target: A('copy'), slot: 'forgotten', maxLag: 0},
@@ -350,8 +357,8 @@ describe('health checks', () => {
       {
         type: 'replication-lag',
         engine: 'mariadb',
-        source: 'mysql://root@127.0.0.1:23320/',
-        target: 'mysql://root@127.0.0.1:23320/',
+        source: `mysql://root@127.0.0.1:${P.maria}/`,
+        target: `mysql://root@127.0.0.1:${P.maria}/`,
         maxLag: 0,
       },
       signal,
@@ -367,12 +374,12 @@ test('a cutover sub-step that fails undoes the earlier ones in reverse: the sour
   const haproxy = {
     api: proxy.api,
     server: 'redis_be/db',
-    source: {host: '127.0.0.1', port: 63320},
-    target: {host: '127.0.0.1', port: 63321},
+    source: {host: '127.0.0.1', port: P.r1},
+    target: {host: '127.0.0.1', port: P.r2},
   }
   const opts = {
-    source: 'redis://127.0.0.1:63320',
-    target: 'redis://127.0.0.1:63321',
+    source: `redis://127.0.0.1:${P.r1}`,
+    target: `redis://127.0.0.1:${P.r2}`,
     haproxy,
     pauseMs: 30_000,
     verify: 'counts' as const,
@@ -385,10 +392,10 @@ test('a cutover sub-step that fails undoes the earlier ones in reverse: the sour
     message: expect.stringContaining('cutover stopped at repoint-clients'),
   })
   expect(lines.filter((l) => l.startsWith('undo'))).toEqual(['undo promote-target', 'undo pause-source-writes'])
-  const w = await execa('redis-cli', ['-p', '63320', 'SET', 'after-undo', '1'], {timeout: 5000})
+  const w = await execa('redis-cli', ['-p', String(P.r1), 'SET', 'after-undo', '1'], {timeout: 5000})
   expect(w.stdout).toBe('OK')
-  expect((await execa('redis-cli', ['-p', '63321', 'INFO', 'replication'])).stdout).toContain('role:slave')
-  expect(await haproxyServerAddr(proxy.api, 'redis_be/db')).toEqual({host: '127.0.0.1', port: 63320})
+  expect((await execa('redis-cli', ['-p', String(P.r2), 'INFO', 'replication'])).stdout).toContain('role:slave')
+  expect(await haproxyServerAddr(proxy.api, 'redis_be/db')).toEqual({host: '127.0.0.1', port: P.r1})
 })
 
 test('a password in a URL never reaches output', async () => {
@@ -400,9 +407,9 @@ test('a password in a URL never reaches output', async () => {
       'db',
       'verify',
       '--source',
-      'postgres://u:s3cret@127.0.0.1:24398/x',
+      `postgres://u:s3cret@127.0.0.1:${P.dead}/x`,
       '--target',
-      'postgres://u:s3cret@127.0.0.1:24397/x',
+      `postgres://u:s3cret@127.0.0.1:${P.dead}/y`,
       '--json',
     ],
     {reject: false},

@@ -1,19 +1,19 @@
 // A sub-step given up inside a cutover's window must not run later. When the server it waits on is frozen while the
 // sub-step is still connecting, the connection completes once the server answers again: the sub-step's queries
-// (STOP SLAVE, RESET SLAVE ALL, read_only = 0 of a promotion) must then not be run on it. A real MariaDB on an
-// ephemeral port, frozen with SIGSTOP.
+// (STOP SLAVE, RESET SLAVE ALL, read_only = 0 of a promotion) must then not be run on it. A real MariaDB on a
+// reserved port, frozen with SIGSTOP.
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import mysql from 'mysql2/promise'
 import {afterAll, beforeAll, expect, test} from 'vitest'
 import {dropSharedConnections, withMysql, withSharedConnections} from '../../src/db/connect.js'
 import {type ServerHandle, startMariadb} from '../../src/db/lab/servers.js'
-import {ephemeralPort} from '../helpers/ports.js'
+import {onFreePort} from '../helpers/ports.js'
 
 let server: ServerHandle
 
 beforeAll(async () => {
-  server = await startMariadb({port: await ephemeralPort(), serverId: 71})
+  server = await onFreePort((port) => startMariadb({port, serverId: 71}))
 })
 afterAll(async () => {
   await server?.stop()

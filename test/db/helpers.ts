@@ -4,7 +4,8 @@ import {execa} from 'execa'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {parse, stringify} from 'yaml'
 import path from 'node:path'
-import {writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
+import {type Ports, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
+import {onFreePorts} from '../helpers/ports.js'
 import type {Load, LoadOptions, LoadStats} from '../../src/db/lab/load.js'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
@@ -78,4 +79,12 @@ export async function executeWaveUnderLoad(
   await new Promise((r) => setTimeout(r, 300))
   const stats = await load.stop()
   return {r, stats}
+}
+
+/**
+ * A lab scenario (scenarios.ts, managed.ts) on four reserved ports: the source on the first, the target on the
+ * second, the proxy on the third (HAProxy's frontend on the fourth); started again elsewhere if a port was taken.
+ */
+export function onLabPorts<T>(setup: (ports: Ports) => Promise<T>): Promise<T> {
+  return onFreePorts(4, (base) => setup({db: base, proxy: base + 2}))
 }

@@ -1,6 +1,6 @@
 // The lab and the bench start their own servers only: a port something else holds is refused (never used as the
 // source, never made a replica), `lab up` picks free ports when its preferred ones are taken, and the lab's
-// PgBouncer lets in the startup parameters common clients send. Ports: 41200-41299, verified free at run time.
+// PgBouncer lets in the startup parameters common clients send. Ports: reserved at run time (test/helpers/ports.ts).
 import {afterAll, describe, expect, test} from 'vitest'
 import {execa} from 'execa'
 import net from 'node:net'
@@ -9,7 +9,6 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import pg from 'pg'
 import {
-  freePorts,
   startHaproxy,
   startMariadb,
   startPgBouncer,
@@ -19,6 +18,7 @@ import {
 } from '../../src/db/lab/servers.js'
 import {setupRedis} from '../../src/db/lab/scenarios.js'
 import {labDown, labUp, readLab} from '../../src/db/lab/lab.js'
+import {freePortBlock} from '../helpers/ports.js'
 
 const foreign: {stop: () => Promise<void>}[] = []
 afterAll(async () => {
@@ -82,8 +82,8 @@ async function role(port: number): Promise<string> {
 test('a foreign Redis on the lab port is refused: never the source, never made a replica', {
   timeout: 60_000,
 }, async () => {
-  const db = await freePorts(2, 41200, 41249, 'test')
-  const proxy = await freePorts(2, 41250, 41299, 'test')
+  const db = await freePortBlock(16)
+  const proxy = db + 12
   await foreignRedis(db)
   await expect(setupRedis({db, proxy})).rejects.toMatchObject({
     code: 'LAB_PORT_IN_USE',
@@ -102,7 +102,7 @@ test('a foreign Redis on the lab port is refused: never the source, never made a
 })
 
 test('every kind of lab server refuses a port held by another process', {timeout: 60_000}, async () => {
-  const port = await freePorts(1, 41260, 41299, 'test')
+  const port = await freePortBlock(2)
   const holder = net.createServer().listen(port, '127.0.0.1')
   await new Promise((r) => holder.once('listening', r))
   try {
@@ -123,12 +123,11 @@ test('every kind of lab server refuses a port held by another process', {timeout
 test('lab up picks free ports when its preferred ones are taken, and down stops only its own', {
   timeout: 120_000,
 }, async () => {
-  // Hold the preferred Redis port of `lab up` (63398) if it is free, as a foreign Redis would.
-  const preferred = 63398
-  const held = (await freePorts(1, preferred, preferred, 'test').catch(() => undefined)) !== undefined
-  if (held) await foreignRedis(preferred)
+  // Preferred ports for `lab up` (reserved here), the source's held by a foreign Redis.
+  const preferred = await freePortBlock(4)
+  await foreignRedis(preferred)
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'migrate-labports-')), 'lab')
-  const info = await labUp('redis', dir)
+  const info = await labUp('redis', dir, {db: preferred, proxy: preferred + 2})
   try {
     const ports = info.servers.map((s) => s.port)
     expect(ports).not.toContain(preferred)
@@ -137,15 +136,13 @@ test('lab up picks free ports when its preferred ones are taken, and down stops 
   } finally {
     await labDown(dir)
   }
-  if (held) {
-    expect(await role(preferred)).toBe('master')
-    expect((await execa('redis-cli', ['-p', String(preferred), 'GET', 'mine'])).stdout).toBe('precious')
-  }
+  expect(await role(preferred)).toBe('master')
+  expect((await execa('redis-cli', ['-p', String(preferred), 'GET', 'mine'])).stdout).toBe('precious')
 })
 
 describe("the lab's PgBouncer", () => {
   test('lets in the startup parameters node-postgres, pgJDBC and libpq send', {timeout: 60_000}, async () => {
-    const p = await freePorts(3, 41270, 41299, 'test')
+    const p = await freePortBlock(3)
     const db = await startPostgres({port: p, database: 'app'})
     const bouncer = await startPgBouncer({
       port: p + 2,

@@ -8,15 +8,15 @@
 import mysql from 'mysql2/promise'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
+import {onFreePorts} from '../helpers/ports.js'
 import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
 import {type DtsScenario, setupDtsMysql} from './managed-dts-helpers.js'
-import {freePortBlock} from './managed-helpers.js'
 
 let s: DtsScenario
 let lab: Lab
 beforeAll(async () => {
-  const base = await freePortBlock(44700, 4, 44800)
-  s = await setupDtsMysql(base)
+  let base = 0
+  s = await onFreePorts(4, (b) => setupDtsMysql((base = b)))
   lab = {template: 'alicloud-dts-mysql', db: {host: '127.0.0.1', port: base, name: 'app'}, startLoad: startMariadbLoad}
 }, 120_000)
 afterAll(async () => {

@@ -8,15 +8,15 @@
 import {Redis} from 'ioredis'
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
+import {onFreePorts} from '../helpers/ports.js'
 import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
 import {type DtsScenario, setupDtsRedis} from './managed-dts-helpers.js'
-import {freePortBlock} from './managed-helpers.js'
 
 let s: DtsScenario
 let lab: Lab
 beforeAll(async () => {
-  const base = await freePortBlock(44800, 4, 44900)
-  s = await setupDtsRedis(base)
+  let base = 0
+  s = await onFreePorts(4, (b) => setupDtsRedis((base = b)))
   lab = {template: 'alicloud-dts-redis', db: {host: '127.0.0.1', port: base, name: 'cache'}, startLoad: startRedisLoad}
 }, 120_000)
 afterAll(async () => {

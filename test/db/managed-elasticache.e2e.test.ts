@@ -8,14 +8,15 @@
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {Redis} from 'ioredis'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
+import {onFreePorts} from '../helpers/ports.js'
 import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
-import {freePortBlock, setupElastiCache, type ElastiCacheScenario} from './managed-helpers.js'
+import {setupElastiCache, type ElastiCacheScenario} from './managed-helpers.js'
 
 let s: ElastiCacheScenario
 let lab: Lab
 beforeAll(async () => {
-  const base = await freePortBlock(44500, 4, 44600)
-  s = await setupElastiCache(base)
+  let base = 0
+  s = await onFreePorts(4, (b) => setupElastiCache((base = b)))
   lab = {template: 'redis-elasticache', db: {host: '127.0.0.1', port: base, name: 'cache'}, startLoad: startRedisLoad}
 }, 120_000)
 afterAll(async () => {

@@ -24,8 +24,8 @@ import {
   shortSoakTemplate,
   stepsWith,
   type Lab,
+  onLabPorts,
 } from './helpers.js'
-import {freePortBlock} from './managed-helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = await mysql.createConnection({uri: url})
@@ -40,8 +40,8 @@ let s: Scenario
 let lab: Lab
 let base: number
 beforeAll(async () => {
-  base = await freePortBlock(44300, 4, 44400)
-  s = await setupRdsMariadb({db: base, proxy: base + 2})
+  s = await onLabPorts(setupRdsMariadb)
+  base = s.servers[0].port
   lab = {template: 'mariadb-rds', db: {host: '127.0.0.1', port: base, name: 'app'}, startLoad: startMariadbLoad}
 }, 120_000)
 afterAll(async () => {

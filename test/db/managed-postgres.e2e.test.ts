@@ -10,8 +10,16 @@ import pg from 'pg'
 import {setupRdsPostgres} from '../../src/db/lab/managed.js'
 import type {Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
-import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
-import {freePortBlock} from './managed-helpers.js'
+import {
+  executeWaveUnderLoad,
+  journal,
+  lastRun,
+  migrate,
+  shortSoakTemplate,
+  stepsWith,
+  type Lab,
+  onLabPorts,
+} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = new pg.Client({connectionString: url})
@@ -27,8 +35,8 @@ let s: Scenario
 let lab: Lab
 let base: number
 beforeAll(async () => {
-  base = await freePortBlock(44400, 4, 44500)
-  s = await setupRdsPostgres({db: base, proxy: base + 2})
+  s = await onLabPorts(setupRdsPostgres)
+  base = s.servers[0].port
   lab = {template: 'postgres-rds', db: {host: '127.0.0.1', port: base, name: 'app'}, startLoad: startPgLoad}
 }, 120_000)
 afterAll(async () => {

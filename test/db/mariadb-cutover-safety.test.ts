@@ -2,16 +2,15 @@
 // to its cutover gate), a writer running: a long write statement is refused before the block; one that starts just
 // before it makes read_only give up within --pause-wait (lock_wait_timeout), naming it, with nothing changed; a
 // block lifted during the window is caught before promotion (the write it let in is kept); a stopped replica is
-// refused before the block; checksums run before the block. Ports: 41380-41399, verified free at run time.
+// refused before the block; checksums run before the block. Ports: reserved at run time (onLabPorts).
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import mysql from 'mysql2/promise'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {setupMariadb, type Scenario} from '../../src/db/lab/scenarios.js'
-import {freePorts} from '../../src/db/lab/servers.js'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
 import {mariadbCutover, type MariadbCutoverOptions} from '../../src/db/cutover.js'
-import {migrate} from './helpers.js'
+import {migrate, onLabPorts} from './helpers.js'
 
 let s: Scenario
 let opts: MariadbCutoverOptions
@@ -55,9 +54,8 @@ async function underLoad<T>(fn: () => Promise<T>) {
 }
 
 beforeAll(async () => {
-  const db = await freePorts(2, 41380, 41389, 'test')
-  const proxy = await freePorts(2, 41390, 41399, 'test')
-  s = await setupMariadb({db, proxy})
+  s = await onLabPorts(setupMariadb)
+  const db = s.servers[0].port
   process.env.MIGRATE_REPL_PASSWORD = ''
   const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir])
   expect(r.exitCode, r.stdout + r.stderr).toBe(6)

@@ -6,7 +6,16 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import mysql from 'mysql2/promise'
 import {setupMariadb, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
-import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
+import {
+  executeWaveUnderLoad,
+  journal,
+  lastRun,
+  migrate,
+  shortSoakTemplate,
+  stepsWith,
+  type Lab,
+  onLabPorts,
+} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = await mysql.createConnection({uri: url})
@@ -19,12 +28,17 @@ async function q(url: string, sql: string): Promise<any[]> {
 
 const lab: Lab = {
   template: 'mariadb-gtid-replication',
-  db: {host: '127.0.0.1', port: 23300, name: 'app'},
+  db: {host: '127.0.0.1', port: 0, name: 'app'},
   startLoad: startMariadbLoad,
 }
 let s: Scenario
+/** The source's and the target's ports, reserved at run time. */
+let SRC = 0
+let DST = 0
 beforeAll(async () => {
-  s = await setupMariadb({db: 23300, proxy: 65300})
+  s = await onLabPorts(setupMariadb)
+  lab.db.port = SRC = s.servers[0].port
+  DST = s.servers[1].port
 }, 120_000)
 afterAll(async () => {
   await s?.stop()
@@ -40,7 +54,7 @@ describe.sequential('mariadb gtid replication cutover', () => {
     expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate', 'load'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(23300)
+    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(SRC)
     expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(0)
     expect(await q(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])
     expect(await lostWrites('mariadb', s.sourceUrl, stats.acks)).toEqual([])
@@ -64,11 +78,11 @@ describe.sequential('mariadb gtid replication cutover', () => {
     expect(events.some((e) => e.type === 'gate-waiting' && e.step === 'finalize')).toBe(true)
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(23301)
+    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(DST)
     // The source is read-only and replicates from the target: the way back is open.
     expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
     const st = (await q(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
-    expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', 23301])
+    expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', DST])
 
     // Finalize (short soak): the source stops replicating from the target.
     shortSoakTemplate(s.planDir, lab.template)

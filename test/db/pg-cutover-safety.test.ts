@@ -3,7 +3,7 @@
 // before any pause; a long transaction is refused before the pause, and one that starts just before it makes PAUSE
 // give up within --pause-wait, naming the session; a block lifted during the window, or a window out of budget, is
 // caught before the commit point and undone; SIGTERM undoes; checksums run before the pause, not inside it.
-// Ports: 41400-41499, verified free at run time.
+// Ports: reserved at run time (onLabPorts).
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {execa} from 'execa'
 import {mkdtempSync, readFileSync} from 'node:fs'
@@ -12,11 +12,11 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import {setupPostgres, type Scenario} from '../../src/db/lab/scenarios.js'
-import {freePorts, psql} from '../../src/db/lab/servers.js'
+import {psql} from '../../src/db/lab/servers.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
 import {pgCutover, type PgCutoverOptions} from '../../src/db/cutover.js'
 import {runReplicationLagCheck} from '../../src/health/database.js'
-import {migrate, ROOT} from './helpers.js'
+import {migrate, ROOT, onLabPorts} from './helpers.js'
 
 let s: Scenario
 let opts: PgCutoverOptions
@@ -87,9 +87,8 @@ async function underLoad<T>(fn: () => Promise<T>) {
 }
 
 beforeAll(async () => {
-  const db = await freePorts(2, 41400, 41449, 'test')
-  const proxy = await freePorts(1, 41450, 41499, 'test')
-  s = await setupPostgres({db, proxy}, {seedRows: 100_000})
+  s = await onLabPorts((ports) => setupPostgres(ports, {seedRows: 100_000}))
+  const db = s.servers[0].port
   // The template runs to its gate: schema copied, publication, subscription, initial copy, lag, cutover-check.
   const r = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir])
   expect(r.exitCode, r.stdout + r.stderr).toBe(6)

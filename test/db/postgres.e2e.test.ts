@@ -7,7 +7,16 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import pg from 'pg'
 import {setupPostgres, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
-import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
+import {
+  executeWaveUnderLoad,
+  journal,
+  lastRun,
+  migrate,
+  shortSoakTemplate,
+  stepsWith,
+  type Lab,
+  onLabPorts,
+} from './helpers.js'
 
 async function q(url: string, sql: string): Promise<any[]> {
   const c = new pg.Client({connectionString: url})
@@ -21,12 +30,17 @@ async function q(url: string, sql: string): Promise<any[]> {
 
 const lab: Lab = {
   template: 'postgres-logical-replication',
-  db: {host: '127.0.0.1', port: 24300, name: 'app'},
+  db: {host: '127.0.0.1', port: 0, name: 'app'},
   startLoad: startPgLoad,
 }
 let s: Scenario
+/** The source's and the target's ports, reserved at run time. */
+let SRC = 0
+let DST = 0
 beforeAll(async () => {
-  s = await setupPostgres({db: 24300, proxy: 64300})
+  s = await onLabPorts(setupPostgres)
+  lab.db.port = SRC = s.servers[0].port
+  DST = s.servers[1].port
 }, 120_000)
 afterAll(async () => {
   await s?.stop()
@@ -44,7 +58,7 @@ describe.sequential('postgres logical replication cutover', () => {
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'subscription', 'publication', 'schema-load'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
     // Clients are back on the source, and every acknowledged write (also those made on the target) is there.
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(24300)
+    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(SRC)
     expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
     expect(await lostWrites('postgres', s.sourceUrl, stats.acks)).toEqual([])
     expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
@@ -78,7 +92,7 @@ describe.sequential('postgres logical replication cutover', () => {
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('postgres', s.targetUrl, stats.acks)).toEqual([])
     // Clients are on the target; sequences were synced (no duplicate keys), writes flow back to the source.
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(24301)
+    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(DST)
     const seq = await q(s.targetUrl, 'SELECT last_value FROM writes_id_seq')
     const max = await q(s.targetUrl, 'SELECT max(id) AS m FROM writes')
     expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))

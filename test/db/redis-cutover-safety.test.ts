@@ -1,14 +1,14 @@
 // Redis cutover safety on real servers behind HAProxy, a writer running: a cutover that cannot finish is refused
 // before any pause (busy script, stalled replica); a wait that would outlast CLIENT PAUSE stops inside it and is
 // undone; a pause lifted by someone else is caught before promotion; nothing acknowledged is lost.
-// Ports: 41300-41399, verified free at run time.
+// Ports: reserved at run time (onLabPorts).
 import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {execa} from 'execa'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {Redis} from 'ioredis'
 import {setupRedis, type Scenario} from '../../src/db/lab/scenarios.js'
-import {freePorts} from '../../src/db/lab/servers.js'
+import {onLabPorts} from './helpers.js'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
 import {redisCutover, type RedisCutoverOptions} from '../../src/db/cutover.js'
 import {redisReplicate} from '../../src/db/redis.js'
@@ -43,9 +43,8 @@ async function underLoad<T>(fn: () => Promise<T>) {
 }
 
 beforeAll(async () => {
-  const db = await freePorts(2, 41300, 41349, 'test')
-  const proxy = await freePorts(2, 41350, 41399, 'test')
-  s = await setupRedis({db, proxy})
+  s = await onLabPorts(setupRedis)
+  const db = s.servers[0].port
   await redisReplicate(s.sourceUrl, s.targetUrl)
   await replicaInStep()
   opts = {

@@ -6,7 +6,16 @@ import {afterAll, beforeAll, describe, expect, test} from 'vitest'
 import {Redis} from 'ioredis'
 import {setupRedis, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
-import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
+import {
+  executeWaveUnderLoad,
+  journal,
+  lastRun,
+  migrate,
+  shortSoakTemplate,
+  stepsWith,
+  type Lab,
+  onLabPorts,
+} from './helpers.js'
 
 async function info(url: string, section = 'replication'): Promise<string> {
   const u = new URL(url)
@@ -20,12 +29,17 @@ async function info(url: string, section = 'replication'): Promise<string> {
 
 const lab: Lab = {
   template: 'redis-replicaof',
-  db: {host: '127.0.0.1', port: 63300, name: 'cache'},
+  db: {host: '127.0.0.1', port: 0, name: 'cache'},
   startLoad: startRedisLoad,
 }
 let s: Scenario
+/** The source's and the target's ports, reserved at run time. */
+let SRC = 0
+let DST = 0
 beforeAll(async () => {
-  s = await setupRedis({db: 63300, proxy: 65320})
+  s = await onLabPorts(setupRedis)
+  lab.db.port = SRC = s.servers[0].port
+  DST = s.servers[1].port
 }, 120_000)
 afterAll(async () => {
   await s?.stop()
@@ -42,7 +56,7 @@ describe.sequential('redis replicaof cutover', () => {
     expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate'])
     expect(stepsWith(events, 'rollback-failed')).toEqual([])
     expect(await info(s.sourceUrl)).toContain('role:master')
-    expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63300')
+    expect(await info(s.clientUrl, 'server')).toContain(`tcp_port:${SRC}`)
     // The replicate step's own rollback ended the target's replication last.
     expect(await info(s.targetUrl)).toContain('role:master')
     expect(await lostWrites('redis', s.sourceUrl, stats.acks)).toEqual([])
@@ -66,8 +80,10 @@ describe.sequential('redis replicaof cutover', () => {
     expect(stats.committed).toBeGreaterThan(50)
     expect(await lostWrites('redis', s.targetUrl, stats.acks)).toEqual([])
     expect(await info(s.targetUrl)).toContain('role:master')
-    expect(await info(s.sourceUrl)).toMatch(/role:slave[\s\S]*master_port:63301[\s\S]*master_link_status:up/)
-    expect(await info(s.clientUrl, 'server')).toContain('tcp_port:63301')
+    expect(await info(s.sourceUrl)).toMatch(
+      new RegExp(`role:slave[\\s\\S]*master_port:${DST}[\\s\\S]*master_link_status:up`),
+    )
+    expect(await info(s.clientUrl, 'server')).toContain(`tcp_port:${DST}`)
 
     // Finalize (short soak): the source stops replicating from the target.
     shortSoakTemplate(s.planDir, lab.template)

@@ -3,7 +3,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {execa} from 'execa'
-import {onEphemeralPort} from '../helpers/ports.js'
+import {onFreePort, portInUse} from '../helpers/ports.js'
 
 export const ROOT = path.resolve(__dirname, '../..')
 export const BIN = path.join(ROOT, 'bin/run.js')
@@ -51,10 +51,10 @@ export async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000)
   throw new Error(`nothing listens on ${host}:${port}`)
 }
 
-/** A throwaway redis-server on an ephemeral port (checked: the redis-server started is the one listening), without persistence. */
+/** A throwaway redis-server on a reserved port (checked: the redis-server started is the one listening), without persistence. */
 export async function startRedis(extra: string[] = []): Promise<{port: number; stop: () => Promise<void>}> {
   const dir = mkdtempSync(path.join(tmpdir(), 'migrate-redis-'))
-  const {port, stop} = await onEphemeralPort(async (port) => {
+  return onFreePort(async (port) => {
     const p = execa(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
@@ -63,13 +63,14 @@ export async function startRedis(extra: string[] = []): Promise<{port: number; s
     await waitForPort(port).catch(() => undefined)
     // A redis-server that found the port taken exits at once: give it that moment before asking.
     await new Promise((r) => setTimeout(r, 100))
-    return {running: () => p.exitCode === null, stop: async () => void (p.kill('SIGTERM'), await p)}
+    if (p.exitCode !== null) throw portInUse(port, 'Redis')
+    return {
+      port,
+      stop: async () => {
+        p.kill('SIGTERM')
+        await p
+        rmSync(dir, {recursive: true, force: true})
+      },
+    }
   })
-  return {
-    port,
-    stop: async () => {
-      await stop()
-      rmSync(dir, {recursive: true, force: true})
-    },
-  }
 }

@@ -8,11 +8,11 @@ import {execa, type ResultPromise} from 'execa'
 import {parse} from 'yaml'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {Inventory} from '../../src/schema/inventory.js'
-import {ephemeralPort, onEphemeralPort} from '../helpers/ports.js'
+import {freePort, freePortBlock, onFreePort, portInUse} from '../helpers/ports.js'
 import {migrate, tempDir} from './helpers.js'
 
 const SSHD = '/usr/sbin/sshd'
-// Ephemeral ports, chosen in beforeAll (test/helpers/ports.ts); nothing listens on DEAD_PORT.
+// Reserved ports, chosen in beforeAll (test/helpers/ports.ts); nothing listens on DEAD_PORT.
 let PORT = 0
 let DEAD_PORT = 0
 const canRun = existsSync(SSHD) && process.getuid?.() === 0
@@ -45,18 +45,16 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
     writeFileSync(path.join(t.dir, 'authorized_keys'), readFileSync(`${key}.pub`), {mode: 0o600})
     const hostPub = readFileSync(path.join(t.dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
     mkdirSync('/run/sshd', {recursive: true})
-    const started = await onEphemeralPort(async (port) => {
+    await onFreePort(async (port) => {
       PORT = port
       writeFileSync(knownHosts, `[127.0.0.1]:${PORT} ${hostPub}\n`)
       sshd = startSshd()
       await waitForPort(PORT).catch(() => undefined)
       // An sshd that found the port taken exits at once: give it that moment before asking.
       await new Promise((r) => setTimeout(r, 100))
-      return {running: () => sshd?.exitCode === null}
+      if (sshd.exitCode !== null) throw portInUse(port, 'sshd')
     })
-    PORT = started.port
-    do DEAD_PORT = await ephemeralPort()
-    while (DEAD_PORT === PORT)
+    DEAD_PORT = await freePort()
   })
 
   const startSshd = () =>
@@ -211,7 +209,7 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
 
 // A second host: an sshd in its own network namespace (10.218.0.2, its own hostname app1) joined to this machine
 // (vm, 10.218.0.1) by a veth pair, with a Redis that vm's test process keeps a connection to. The machine running
-// discover is probed too, as in the issue. Ports come from this suite's range (43200-43499), checked free.
+// discover is probed too, as in the issue. Ports are reserved at run time (test/helpers/ports.ts), checked free.
 const canNetns =
   canRun && existsSync('/usr/sbin/ip') && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/redis-server')
 
@@ -271,13 +269,11 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
 
   beforeAll(async () => {
     const {waitForPort} = await import('./helpers.js')
-    // Ephemeral ports: each server listens on an address of its own (10.218.0.1, or 10.218.0.2 in the namespace),
+    // Reserved ports: each server listens on an address of its own (10.218.0.1, or 10.218.0.2 in the namespace),
     // where nothing else listens; the ports only need to differ.
-    vmPort = await ephemeralPort()
-    do appPort = await ephemeralPort()
-    while (appPort === vmPort)
-    do redisPort = await ephemeralPort()
-    while (redisPort === vmPort || redisPort === appPort)
+    vmPort = await freePortBlock(3)
+    appPort = vmPort + 1
+    redisPort = vmPort + 2
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(t.dir, 'host_key')])
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
     writeFileSync(path.join(t.dir, 'authorized_keys'), readFileSync(`${key}.pub`), {mode: 0o600})
@@ -420,7 +416,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     expect(partial.exitCode).toBe(7)
     expect(partial.stdout).toContain(`FAILED   ${target('10.218.0.2', appPort)}: connection refused`)
     // No server is removed, and nothing of app1's. vm is this machine, whose own services come and go meanwhile
-    // (other suites start and stop servers on ephemeral ports): vm answered, so a service of its that ended is
+    // (other suites start and stop servers on reserved ports): vm answered, so a service of its that ended is
     // rightly removed; only the host that failed keeps what it had.
     expect(partial.stdout).toMatch(/servers \d+ added, 0 removed, \d+ changed, \d+ unchanged; databases /)
     const removedDbs = [...partial.stdout.matchAll(/^ {2}-db (.+)$/gm)].flatMap((m) => m[1].split(', '))

@@ -1,10 +1,11 @@
-// Built-in health checks against real local peers: an HTTP server and TCP ports on 127.0.0.1 (ephemeral ports),
+// Built-in health checks against real local peers: an HTTP server and TCP ports on 127.0.0.1 (the server's
+// own port 0, a reserved port for the refused one),
 // and real commands. Results are values: a failure never throws.
 import http from 'node:http'
-import net from 'node:net'
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {runCheck} from '../../src/health/index.js'
+import {freePort} from '../helpers/ports.js'
 
 let server: http.Server
 let port = 0
@@ -55,11 +56,8 @@ describe('health checks', () => {
 
   it('tcp: open and refused ports', async () => {
     expect(await runCheck({type: 'tcp', host: '127.0.0.1', port}, signal)).toMatchObject({status: 'passed'})
-    const closed = net.createServer()
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
-    const freePort = (closed.address() as AddressInfo).port
-    await new Promise<void>((r) => closed.close(() => r()))
-    const refused = await runCheck({type: 'tcp', host: '127.0.0.1', port: String(freePort)}, signal)
+    // A reserved port nothing listens on (no other run starts a server there).
+    const refused = await runCheck({type: 'tcp', host: '127.0.0.1', port: String(await freePort())}, signal)
     expect(refused.status).toBe('failed')
     expect(refused.message).toMatch(/refused \(ECONNREFUSED\)/)
   })

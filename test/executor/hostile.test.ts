@@ -16,7 +16,7 @@ import path from 'node:path'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {ephemeralPort} from '../helpers/ports.js'
+import {onFreePort} from '../helpers/ports.js'
 import {startMariadb, startPostgres, type ServerHandle} from '../../src/db/lab/servers.js'
 import {executeWave} from '../../src/executor/engine.js'
 import {formatDryRun, formatEventLine} from '../../src/executor/view.js'
@@ -347,12 +347,9 @@ describe('SQL placement, read back by real servers', () => {
   let pgh: ServerHandle | undefined
   let myh: ServerHandle | undefined
   beforeAll(async () => {
-    // Ephemeral ports (test/helpers/ports.ts); each server start fails if another took its port in between.
-    const pgPort = await ephemeralPort()
-    let myPort = pgPort
-    while (myPort === pgPort) myPort = await ephemeralPort()
-    pgh = await startPostgres({port: pgPort})
-    myh = await startMariadb({port: myPort, serverId: 1})
+    // Reserved ports (test/helpers/ports.ts), started again elsewhere if another process took one in between.
+    pgh = await onFreePort((port) => startPostgres({port}))
+    myh = await onFreePort((port) => startMariadb({port, serverId: 1}))
   }, 120_000)
   afterAll(async () => {
     await pgh?.stop()

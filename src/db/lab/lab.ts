@@ -7,7 +7,7 @@ import {execa} from 'execa'
 import {badInput} from '../../errors.js'
 import {PG_BIN} from './servers.js'
 import {lostWrites, startMariadbLoad, startPgLoad, startRedisLoad, type LoadStats} from './load.js'
-import {freeLabPorts, setupMariadb, setupPostgres, setupRedis, type Scenario} from './scenarios.js'
+import {freeLabPorts, type Ports, setupMariadb, setupPostgres, setupRedis, type Scenario} from './scenarios.js'
 
 export type LabEngine = 'postgres' | 'mariadb' | 'redis'
 
@@ -25,13 +25,14 @@ export interface LabInfo {
 }
 
 /** Preferred ports: the upper end of each range, away from the tests; others are picked when these are taken. */
-const PORTS: Record<LabEngine, {db: number; proxy: number}> = {
+const PORTS: Record<LabEngine, Ports> = {
   postgres: {db: 24398, proxy: 64398},
   mariadb: {db: 23398, proxy: 65396},
   redis: {db: 63398, proxy: 65398},
 }
 
-export async function labUp(engine: LabEngine, dir: string): Promise<LabInfo> {
+/** Starts a lab of `engine` in `dir` on `prefer`'s ports when they are free (the engine's defaults), else on free ones. */
+export async function labUp(engine: LabEngine, dir: string, prefer: Ports = PORTS[engine]): Promise<LabInfo> {
   if (existsSync(path.join(dir, 'lab.json')))
     throw badInput(`${dir} already holds a lab`, 'LAB_EXISTS', `Stop it first: migrate db lab down --dir ${dir}`)
   if (existsSync(dir) && readdirSync(dir).length > 0)
@@ -40,7 +41,7 @@ export async function labUp(engine: LabEngine, dir: string): Promise<LabInfo> {
   const root = path.resolve(dir)
   // Every port is verified free first (another lab, a test, a system service may hold the defaults); each server
   // checks its own again when it starts, and a lab never uses or changes a server it did not start.
-  const ports = await freeLabPorts(engine, PORTS[engine])
+  const ports = await freeLabPorts(engine, prefer)
   const s: Scenario =
     engine === 'postgres'
       ? await setupPostgres(ports, {root})

@@ -10,10 +10,9 @@ import path from 'node:path'
 import {stringify} from 'yaml'
 import {PACKAGE_ROOT} from '../../paths.js'
 import {MARIADB_LOAD_TABLE, PG_LOAD_TABLE} from './load.js'
+import {freePorts, releasePorts, takeBlock} from './ports.js'
 import {
-  freePorts,
   mariadb,
-  portFree,
   psql,
   startHaproxy,
   startMariadb,
@@ -59,16 +58,16 @@ export const PORT_RANGES = {
 } as const
 
 /**
- * Ports for a lab of `engine` that are free right now: `prefer` when all of its ports are, else the first free ones
- * of the engine's ranges. Each server checks its port again when it starts, and refuses a taken one.
+ * Ports for a lab of `engine` that are free right now and reserved for this process (ports.ts): `prefer` when all of
+ * its ports are, else the first free ones of the engine's ranges. Each server checks its port again when it starts,
+ * and refuses a taken one.
  */
 export async function freeLabPorts(engine: keyof typeof PORT_RANGES, prefer?: Ports): Promise<Ports> {
   const r = PORT_RANGES[engine]
-  const free = async (from: number, count: number) => {
-    for (let i = 0; i < count; i++) if (!(await portFree(from + i))) return false
-    return true
+  if (prefer && (await takeBlock(prefer.db, 2))) {
+    if (await takeBlock(prefer.proxy, r.proxyPorts)) return prefer
+    releasePorts(prefer.db, 2)
   }
-  if (prefer && (await free(prefer.db, 2)) && (await free(prefer.proxy, r.proxyPorts))) return prefer
   const db = await freePorts(2, r.db[0], r.db[1], `${engine} source and target`)
   const proxy = await freePorts(r.proxyPorts, r.proxy[0], r.proxy[1], engine === 'postgres' ? 'PgBouncer' : 'HAProxy')
   return {db, proxy}
