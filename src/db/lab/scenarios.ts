@@ -137,6 +137,72 @@ function shim(root: string): {binDir: string; env: Record<string, string>} {
   return {binDir, env: {PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`}}
 }
 
+async function cleanup(root: string, servers: ServerHandle[]): Promise<void> {
+  for (const s of [...servers].reverse()) await s.stop().catch(() => {})
+  rmSync(root, {recursive: true, force: true})
+}
+
+/** What a setup's own part returns; labScenario adds the plan and bin dirs, the servers, PATH and stop(). */
+export type ScenarioParts = Omit<Scenario, 'planDir' | 'binDir' | 'servers' | 'stop'>
+
+/**
+ * The frame of every lab scenario (here and managed.ts): in `root` (a new temp dir `migrate-lab-<name>-…` when not
+ * given), `build` starts the servers, pushing each on `servers` once started, and writes the plan into `planDir`.
+ * When anything fails, every server started is stopped and the root removed.
+ */
+export async function labScenario(
+  name: string,
+  root: string | undefined,
+  build: (lab: {servers: ServerHandle[]; planDir: string}) => Promise<ScenarioParts>,
+): Promise<Scenario> {
+  const dir = root ?? mkdtempSync(path.join(tmpdir(), `migrate-lab-${name}-`))
+  const servers: ServerHandle[] = []
+  const stop = () => cleanup(dir, servers)
+  try {
+    const planDir = path.join(dir, 'plan')
+    const parts = await build({servers, planDir})
+    const {binDir, env} = shim(dir)
+    return {...parts, planDir, binDir, servers, env: {...env, ...parts.env}, stop}
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}
+
+/** HAProxy in front of `src`: its runtime API on ports.proxy, the frontend `name` on ports.proxy + 1. */
+export function labHaproxy(ports: Ports, name: string, src: ServerHandle): Promise<ServerHandle> {
+  return startHaproxy({
+    apiPort: ports.proxy,
+    frontends: [{name, port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}],
+  })
+}
+
+/** A PostgreSQL lab source's schema: the writer's table, `n` orders, a no-PK audit (REPLICA IDENTITY FULL), for app. */
+export function pgSourceSchema(n: number, more: {roles?: string[]; grants?: string[]} = {}): string {
+  return [
+    'CREATE ROLE app LOGIN',
+    ...(more.roles ?? []),
+    PG_LOAD_TABLE,
+    'CREATE TABLE orders (id bigserial PRIMARY KEY, customer int NOT NULL, amount numeric(12,2) NOT NULL, note text)',
+    'CREATE TABLE audit (at timestamptz DEFAULT now(), what text)',
+    'ALTER TABLE audit REPLICA IDENTITY FULL',
+    `INSERT INTO orders (customer, amount, note) SELECT i % 97, (i * 7 % 1000) / 10.0, md5(i::text) FROM generate_series(1, ${n}) i`,
+    "INSERT INTO audit (what) VALUES ('seeded')",
+    'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app',
+    'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO app',
+    ...(more.grants ?? []),
+  ].join('; ')
+}
+
+/** The users app (reads and writes app.*) and repl (replication) of a MariaDB lab server, kept out of its binlog. */
+export const MARIADB_LAB_USERS =
+  "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1"
+
+/** A MariaDB lab source's database app: the writer's table and `n` orders. */
+export function mariadbSourceSchema(n: number): string {
+  return `CREATE DATABASE app; USE app; ${MARIADB_LOAD_TABLE}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL, amount decimal(12,2) NOT NULL, note varchar(64)) ENGINE=InnoDB; INSERT INTO orders (customer, amount, note) SELECT seq % 97, (seq * 7 % 1000) / 10.0, md5(seq) FROM seq_1_to_${n}`
+}
+
 /** The parameters a PostgreSQL template (self-managed or managed) takes for a lab's database `app` behind PgBouncer. */
 export function pgLabParams(o: {
   src: ServerHandle
@@ -165,43 +231,20 @@ export function pgLabParams(o: {
   }
 }
 
-async function cleanup(root: string, servers: ServerHandle[]): Promise<void> {
-  for (const s of [...servers].reverse()) await s.stop().catch(() => {})
-  rmSync(root, {recursive: true, force: true})
-}
-
 /** PostgreSQL 15 source and target, PgBouncer in front, table `writes` (bigserial) + seeded `orders` and a no-PK `audit` (REPLICA IDENTITY FULL). */
-export async function setupPostgres(ports: Ports, opts: {seedRows?: number; root?: string} = {}): Promise<Scenario> {
-  const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'migrate-lab-pg-'))
-  const servers: ServerHandle[] = []
-  try {
+export function setupPostgres(ports: Ports, opts: {seedRows?: number; root?: string} = {}): Promise<Scenario> {
+  return labScenario('pg', opts.root, async ({servers, planDir}) => {
     const src = await startPostgres({port: ports.db, database: 'app'})
     servers.push(src)
     const dst = await startPostgres({port: ports.db + 1, database: 'app'})
     servers.push(dst)
-    const n = opts.seedRows ?? 2000
     await psql(dst, 'postgres', 'CREATE ROLE app LOGIN')
-    await psql(
-      src,
-      'app',
-      [
-        'CREATE ROLE app LOGIN',
-        PG_LOAD_TABLE,
-        'CREATE TABLE orders (id bigserial PRIMARY KEY, customer int NOT NULL, amount numeric(12,2) NOT NULL, note text)',
-        'CREATE TABLE audit (at timestamptz DEFAULT now(), what text)',
-        'ALTER TABLE audit REPLICA IDENTITY FULL',
-        `INSERT INTO orders (customer, amount, note) SELECT i % 97, (i * 7 % 1000) / 10.0, md5(i::text) FROM generate_series(1, ${n}) i`,
-        "INSERT INTO audit (what) VALUES ('seeded')",
-        'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app',
-        'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO app',
-      ].join('; '),
-    )
+    await psql(src, 'app', pgSourceSchema(opts.seedRows ?? 2000))
     const bouncer = await startPgBouncer({
       port: ports.proxy,
       databases: {app: {host: '127.0.0.1', port: src.port, dbname: 'app'}},
     })
     servers.push(bouncer)
-    const {binDir, env} = shim(root)
     const sourceUrl = `postgres://postgres@127.0.0.1:${src.port}/app`
     const targetUrl = `postgres://postgres@127.0.0.1:${dst.port}/app`
     const params = pgLabParams({
@@ -213,7 +256,6 @@ export async function setupPostgres(ports: Ports, opts: {seedRows?: number; root
       sourceUser: 'postgres',
       targetUser: 'postgres',
     })
-    const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'postgres', 'postgres-logical-replication', params, {
       host: '127.0.0.1',
       port: src.port,
@@ -221,52 +263,32 @@ export async function setupPostgres(ports: Ports, opts: {seedRows?: number; root
     })
     return {
       engine: 'postgres',
-      planDir,
-      binDir,
       clientUrl: params.app_url,
       sourceUrl,
       targetUrl,
       sourceAdminUrl: sourceUrl,
       targetAdminUrl: targetUrl,
       params,
-      servers,
-      env,
-      stop: () => cleanup(root, servers),
+      env: {},
     }
-  } catch (e) {
-    await cleanup(root, servers)
-    throw e
-  }
+  })
 }
 
 /** MariaDB source (server_id 1) and target (2) with binlog + GTID, HAProxy in front; users app and repl on both. */
-export async function setupMariadb(
+export function setupMariadb(
   ports: Ports,
   opts: {seedRows?: number; root?: string; detached?: boolean} = {},
 ): Promise<Scenario> {
-  const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'migrate-lab-maria-'))
-  const servers: ServerHandle[] = []
-  try {
+  return labScenario('maria', opts.root, async ({servers, planDir}) => {
     const [src, dst] = await Promise.all([
       startMariadb({port: ports.db, serverId: 1, detached: opts.detached}),
       startMariadb({port: ports.db + 1, serverId: 2, detached: opts.detached}),
     ])
     servers.push(src, dst)
-    const users =
-      "SET sql_log_bin = 0; CREATE USER app@'127.0.0.1'; GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO app@'127.0.0.1'; CREATE USER repl@'127.0.0.1'; GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; SET sql_log_bin = 1"
-    await mariadb(src, users)
-    await mariadb(dst, users)
-    const n = opts.seedRows ?? 2000
-    await mariadb(
-      src,
-      `CREATE DATABASE app; USE app; ${MARIADB_LOAD_TABLE}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL, amount decimal(12,2) NOT NULL, note varchar(64)) ENGINE=InnoDB; INSERT INTO orders (customer, amount, note) SELECT seq % 97, (seq * 7 % 1000) / 10.0, md5(seq) FROM seq_1_to_${n}`,
-    )
-    const proxy = await startHaproxy({
-      apiPort: ports.proxy,
-      frontends: [{name: 'mariadb', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}],
-    })
-    servers.push(proxy)
-    const {binDir, env} = shim(root)
+    await mariadb(src, MARIADB_LAB_USERS)
+    await mariadb(dst, MARIADB_LAB_USERS)
+    await mariadb(src, mariadbSourceSchema(opts.seedRows ?? 2000))
+    servers.push(await labHaproxy(ports, 'mariadb', src))
     const sourceUrl = `mysql://root@127.0.0.1:${src.port}/app`
     const targetUrl = `mysql://root@127.0.0.1:${dst.port}/app`
     const params = {
@@ -284,7 +306,6 @@ export async function setupMariadb(
       smoke_query: 'SELECT @@port',
       smoke_expect: String(dst.port),
     }
-    const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'mariadb', 'mariadb-gtid-replication', params, {
       host: '127.0.0.1',
       port: src.port,
@@ -292,29 +313,20 @@ export async function setupMariadb(
     })
     return {
       engine: 'mariadb',
-      planDir,
-      binDir,
       clientUrl: params.app_url,
       sourceUrl,
       targetUrl,
       sourceAdminUrl: sourceUrl,
       targetAdminUrl: targetUrl,
       params,
-      servers,
-      env: {...env, MIGRATE_REPL_PASSWORD: ''},
-      stop: () => cleanup(root, servers),
+      env: {MIGRATE_REPL_PASSWORD: ''},
     }
-  } catch (e) {
-    await cleanup(root, servers)
-    throw e
-  }
+  })
 }
 
 /** Redis source and target, HAProxy in front, seeded keys. */
-export async function setupRedis(ports: Ports, opts: {seedKeys?: number; root?: string} = {}): Promise<Scenario> {
-  const root = opts.root ?? mkdtempSync(path.join(tmpdir(), 'migrate-lab-redis-'))
-  const servers: ServerHandle[] = []
-  try {
+export function setupRedis(ports: Ports, opts: {seedKeys?: number; root?: string} = {}): Promise<Scenario> {
+  return labScenario('redis', opts.root, async ({servers, planDir}) => {
     const [src, dst] = await Promise.all([startRedis({port: ports.db}), startRedis({port: ports.db + 1})])
     servers.push(src, dst)
     const n = opts.seedKeys ?? 2000
@@ -325,12 +337,7 @@ export async function setupRedis(ports: Ports, opts: {seedKeys?: number; root?: 
       `for i=1,${n} do redis.call('SET', 'seed:'..i, i) end return 1`,
       '0',
     ])
-    const proxy = await startHaproxy({
-      apiPort: ports.proxy,
-      frontends: [{name: 'redis', port: ports.proxy + 1, server: {host: '127.0.0.1', port: src.port}}],
-    })
-    servers.push(proxy)
-    const {binDir, env} = shim(root)
+    servers.push(await labHaproxy(ports, 'redis', src))
     const sourceUrl = `redis://127.0.0.1:${src.port}`
     const targetUrl = `redis://127.0.0.1:${dst.port}`
     const params = {
@@ -342,24 +349,16 @@ export async function setupRedis(ports: Ports, opts: {seedKeys?: number; root?: 
       proxy_port: String(ports.proxy + 1),
       smoke_expect: 'master',
     }
-    const planDir = path.join(root, 'plan')
     writePlanDir(planDir, 'redis', 'redis-replicaof', params, {host: '127.0.0.1', port: src.port, name: 'cache'})
     return {
       engine: 'redis',
-      planDir,
-      binDir,
       clientUrl: `redis://127.0.0.1:${ports.proxy + 1}`,
       sourceUrl,
       targetUrl,
       sourceAdminUrl: sourceUrl,
       targetAdminUrl: targetUrl,
       params,
-      servers,
-      env,
-      stop: () => cleanup(root, servers),
+      env: {},
     }
-  } catch (e) {
-    await cleanup(root, servers)
-    throw e
-  }
+  })
 }
