@@ -5,7 +5,7 @@ import {afterAll, describe, expect, test} from 'vitest'
 import {execa} from 'execa'
 import net from 'node:net'
 import path from 'node:path'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, readFileSync, unlinkSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import pg from 'pg'
 import {
@@ -18,7 +18,9 @@ import {
 } from '../../src/db/lab/servers.js'
 import {setupRedis} from '../../src/db/lab/scenarios.js'
 import {labDown, labUp, readLab} from '../../src/db/lab/lab.js'
-import {freePortBlock} from '../helpers/ports.js'
+import {startRdsPostgres} from '../../src/db/lab/rds-postgres.js'
+import {PORT_LOCK_DIR, releasePorts, reservePorts, takeBlock} from '../../src/db/lab/ports.js'
+import {freePortBlock, onFreePort, portInUse} from '../helpers/ports.js'
 
 const foreign: {stop: () => Promise<void>}[] = []
 afterAll(async () => {
@@ -113,6 +115,7 @@ test('every kind of lab server refuses a port held by another process', {timeout
       () => startPgBouncer({port, databases: {app: {host: '127.0.0.1', port: 1, dbname: 'app'}}}),
       () => startHaproxy({apiPort: port, frontends: []}),
       () => startHaproxy({apiPort: port + 1, frontends: [{name: 'x', port, server: {host: '127.0.0.1', port: 1}}]}),
+      () => startRdsPostgres({port}),
     ]
     for (const start of starts) await expect(start()).rejects.toMatchObject({code: 'LAB_PORT_IN_USE'})
   } finally {
@@ -138,6 +141,53 @@ test('lab up picks free ports when its preferred ones are taken, and down stops 
   }
   expect(await role(preferred)).toBe('master')
   expect((await execa('redis-cli', ['-p', String(preferred), 'GET', 'mine'])).stdout).toBe('precious')
+})
+
+describe('port reservations', () => {
+  test('a port reserved by another live process is never handed out; one of a process that is gone is taken over', async () => {
+    /** A free port whose lock file names `pid` (created exclusively: never another run's lock). */
+    const lockedBy = async (pid: string): Promise<number> => {
+      for (;;) {
+        const p = await reservePorts(1)
+        releasePorts(p)
+        try {
+          writeFileSync(path.join(PORT_LOCK_DIR, String(p)), `${pid}\n`, {flag: 'wx'})
+          return p
+        } catch {}
+      }
+    }
+    // The parent (vitest) is alive: its lock holds. A finished child's pid is gone: its lock is stale.
+    const live = await lockedBy(String(process.ppid))
+    const stale = await lockedBy((await execa('sh', ['-c', 'echo $$'])).stdout.trim())
+    try {
+      expect(await takeBlock(live, 1)).toBe(false)
+      expect(await takeBlock(stale, 1)).toBe(true)
+      expect(readFileSync(path.join(PORT_LOCK_DIR, String(stale)), 'utf8')).toBe(`${process.pid}\n`)
+      // Taken by this process already: not handed out twice either.
+      expect(await takeBlock(stale, 1)).toBe(false)
+    } finally {
+      releasePorts(stale)
+      unlinkSync(path.join(PORT_LOCK_DIR, String(live)))
+    }
+    const many = await Promise.all(Array.from({length: 20}, () => reservePorts(3)))
+    const all = many.flatMap((b) => [b, b + 1, b + 2])
+    expect(new Set(all).size).toBe(all.length)
+    for (const b of many) releasePorts(b, 3)
+  })
+
+  test('a start that finds its port taken runs again on another one', async () => {
+    const tried: number[] = []
+    const port = await onFreePort(async (p) => {
+      tried.push(p)
+      if (tried.length < 3) throw portInUse(p, 'test')
+      return p
+    })
+    expect(tried.length).toBe(3)
+    expect(new Set(tried).size).toBe(3)
+    expect(port).toBe(tried[2])
+    // Other failures are not retried.
+    await expect(onFreePort(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom')
+  })
 })
 
 describe("the lab's PgBouncer", () => {

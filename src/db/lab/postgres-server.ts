@@ -42,6 +42,31 @@ export interface PgOptions {
   database?: string
 }
 
+/**
+ * Starts the cluster in `dir`/data with `bin`/pg_ctl (its log in `dir`/log). When it does not start, the dir is
+ * removed; one that could not bind its port (another process took it after the check) is LAB_PORT_IN_USE.
+ */
+export async function pgCtlStart(bin: string, dir: string, port: number, kind: string): Promise<void> {
+  const log = path.join(dir, 'log')
+  const [cmd, args] = asPostgres([
+    path.join(bin, 'pg_ctl'),
+    '-D',
+    path.join(dir, 'data'),
+    '-l',
+    log,
+    '-w',
+    '-t',
+    '30',
+    'start',
+  ])
+  const started = await execa(cmd, args, {reject: false})
+  if (started.exitCode === 0) return
+  const text = existsSync(log) ? readFileSync(log, 'utf8') : ''
+  rmSync(dir, {recursive: true, force: true})
+  if (/could not bind|address already in use/i.test(text)) throw portInUse(port, kind, 'could not bind')
+  throw new Error(`${kind} on ${port} did not start: ${started.stderr}\n${text.slice(-800)}`)
+}
+
 /** A PostgreSQL 15 cluster with wal_level=logical, fsync off, trust auth on 127.0.0.1. */
 export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
   await assertPortFree(opts.port, 'PostgreSQL')
@@ -49,7 +74,7 @@ export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
   const {uid, gid} = postgresUid()
   chownSync(dir, uid, gid)
   const data = path.join(dir, 'data')
-  let [cmd, args] = asPostgres([
+  const [cmd, args] = asPostgres([
     `${PG_BIN}/initdb`,
     '-D',
     data,
@@ -78,15 +103,7 @@ export async function startPostgres(opts: PgOptions): Promise<ServerHandle> {
       .join('\n') + '\n'
   writeFileSync(path.join(data, 'postgresql.auto.conf'), conf)
   chownSync(path.join(data, 'postgresql.auto.conf'), uid, gid)
-  ;[cmd, args] = asPostgres([`${PG_BIN}/pg_ctl`, '-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '30', 'start'])
-  const started = await execa(cmd, args, {reject: false})
-  if (started.exitCode !== 0) {
-    const log = existsSync(path.join(dir, 'log')) ? readFileSync(path.join(dir, 'log'), 'utf8') : ''
-    rmSync(dir, {recursive: true, force: true})
-    // Another process bound the port after the check: the caller may start again elsewhere (isPortTaken).
-    if (/could not bind|address already in use/i.test(log)) throw portInUse(opts.port, 'PostgreSQL', 'could not bind')
-    throw new Error(`PostgreSQL on ${opts.port} did not start: ${started.stderr}\n${log.slice(-800)}`)
-  }
+  await pgCtlStart(PG_BIN, dir, opts.port, 'PostgreSQL')
   const h = track({
     kind: 'postgres',
     port: opts.port,

