@@ -207,9 +207,13 @@ describe.skipIf(!canRun)('migrate discover ssh against a real sshd', () => {
   })
 })
 
-// A second host: an sshd in its own network namespace (10.218.0.2, its own hostname app1) joined to this machine
-// (vm, 10.218.0.1) by a veth pair, with a Redis that vm's test process keeps a connection to. The machine running
+// A second host: an sshd in its own network namespace (APP_IP, its own hostname app1) joined to this machine
+// (vm, VM_IP) by a veth pair, with a Redis that vm's test process keeps a connection to. The machine running
 // discover is probed too, as in the issue. Ports are reserved at run time (test/helpers/ports.ts), checked free.
+// Each run its own /30 of 10.218.0.0/16 (from its pid), so that two runs at once do not share the addresses.
+const SUBNET = process.pid % 16384
+const VM_IP = `10.218.${SUBNET >> 6}.${(SUBNET & 63) * 4 + 1}`
+const APP_IP = `10.218.${SUBNET >> 6}.${(SUBNET & 63) * 4 + 2}`
 const canNetns =
   canRun && existsSync('/usr/sbin/ip') && existsSync('/usr/bin/unshare') && existsSync('/usr/bin/redis-server')
 
@@ -255,9 +259,9 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
       'discover',
       'ssh',
       '--host',
-      target('10.218.0.1', vmPort),
+      target(VM_IP, vmPort),
       '--host',
-      target('10.218.0.2', appPort),
+      target(APP_IP, appPort),
       '--identity',
       key,
       '--known-hosts',
@@ -269,7 +273,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
 
   beforeAll(async () => {
     const {waitForPort} = await import('./helpers.js')
-    // Reserved ports: each server listens on an address of its own (10.218.0.1, or 10.218.0.2 in the namespace),
+    // Reserved ports: each server listens on an address of its own (VM_IP, or APP_IP in the namespace),
     // where nothing else listens; the ports only need to differ.
     vmPort = await freePortBlock(3)
     appPort = vmPort + 1
@@ -278,17 +282,17 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key])
     writeFileSync(path.join(t.dir, 'authorized_keys'), readFileSync(`${key}.pub`), {mode: 0o600})
     const hostPub = readFileSync(path.join(t.dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ')
-    writeFileSync(knownHosts, `[10.218.0.1]:${vmPort} ${hostPub}\n[10.218.0.2]:${appPort} ${hostPub}\n`)
+    writeFileSync(knownHosts, `[${VM_IP}]:${vmPort} ${hostPub}\n[${APP_IP}]:${appPort} ${hostPub}\n`)
     mkdirSync('/run/sshd', {recursive: true})
     await execa('ip', ['netns', 'add', ns])
     await execa('ip', ['link', 'add', `${veth}a`, 'type', 'veth', 'peer', 'name', `${veth}b`])
     await execa('ip', ['link', 'set', `${veth}b`, 'netns', ns])
-    await execa('ip', ['addr', 'add', '10.218.0.1/30', 'dev', `${veth}a`])
+    await execa('ip', ['addr', 'add', `${VM_IP}/30`, 'dev', `${veth}a`])
     await execa('ip', ['link', 'set', `${veth}a`, 'up'])
-    await execa('ip', ['netns', 'exec', ns, 'ip', 'addr', 'add', '10.218.0.2/30', 'dev', `${veth}b`])
+    await execa('ip', ['netns', 'exec', ns, 'ip', 'addr', 'add', `${APP_IP}/30`, 'dev', `${veth}b`])
     await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', `${veth}b`, 'up'])
     await execa('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'])
-    procs.push(execa(SSHD, sshdArgs(vmPort, '10.218.0.1'), {reject: false}))
+    procs.push(execa(SSHD, sshdArgs(vmPort, VM_IP), {reject: false}))
     procs.push(
       execa(
         'ip',
@@ -302,7 +306,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
           '-c',
           `hostname app1 && exec ${SSHD} "$@"`,
           'sh',
-          ...sshdArgs(appPort, '10.218.0.2'),
+          ...sshdArgs(appPort, APP_IP),
         ],
         {reject: false},
       ),
@@ -318,7 +322,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
           '--port',
           String(redisPort),
           '--bind',
-          '10.218.0.2',
+          APP_IP,
           '--protected-mode',
           'no',
           '--save',
@@ -331,11 +335,11 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
         {reject: false},
       ),
     )
-    await waitForPort(vmPort, '10.218.0.1')
-    await waitForPort(appPort, '10.218.0.2')
-    await waitForPort(redisPort, '10.218.0.2')
+    await waitForPort(vmPort, VM_IP)
+    await waitForPort(appPort, APP_IP)
+    await waitForPort(redisPort, APP_IP)
     // vm's application talks to app1's Redis, and keeps the connection open.
-    client = net.connect(redisPort, '10.218.0.2')
+    client = net.connect(redisPort, APP_IP)
     await new Promise((resolve) => client!.once('connect', resolve))
   }, 30_000)
 
@@ -353,16 +357,16 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     timeout: 120_000,
   }, async () => {
     const out = path.join(t.dir, 'plans/dc/inventory.yaml')
-    const first = await discover(['--db', `redis://10.218.0.2:${redisPort}`, '--json'], out)
+    const first = await discover(['--db', `redis://${APP_IP}:${redisPort}`, '--json'], out)
     expect(first.stderr).toBe('')
     expect(first.exitCode).toBe(0)
     let inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
-    const app1 = inv.servers.find((s) => s.privateIps.includes('10.218.0.2'))!
-    const vm = inv.servers.find((s) => s.privateIps.includes('10.218.0.1'))!
+    const app1 = inv.servers.find((s) => s.privateIps.includes(APP_IP))!
+    const vm = inv.servers.find((s) => s.privateIps.includes(VM_IP))!
     expect(app1.id).toBe('app1')
-    const redisId = `redis:10.218.0.2:${redisPort}`
+    const redisId = `redis:${APP_IP}:${redisPort}`
     // The probe's guess and the introspection are one record, on app1, with what only introspection knows.
-    expect(inv.databases.filter((d) => d.host === '10.218.0.2')).toEqual([
+    expect(inv.databases.filter((d) => d.host === APP_IP)).toEqual([
       expect.objectContaining({id: redisId, serverId: 'app1', role: 'standalone', sizeGiB: expect.any(Number)}),
     ])
     expect(inv.dependencies.map((d) => [d.from, d.to, d.port, d.learnt])).toEqual([
@@ -382,7 +386,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
         key,
         '-p',
         String(appPort),
-        'root@10.218.0.2',
+        `root@${APP_IP}`,
         'sleep 120',
       ],
       {reject: false},
@@ -392,8 +396,8 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     let up = false
     while (
       Date.now() < until &&
-      !(up = (await execa('ss', ['-tn', 'state', 'established', 'dst', `10.218.0.2:${appPort}`])).stdout.includes(
-        '10.218.0.2',
+      !(up = (await execa('ss', ['-tn', 'state', 'established', 'dst', `${APP_IP}:${appPort}`])).stdout.includes(
+        APP_IP,
       ))
     )
       await new Promise((r) => setTimeout(r, 100))
@@ -414,13 +418,13 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     await procs[1]
     const partial = await discover([], out)
     expect(partial.exitCode).toBe(7)
-    expect(partial.stdout).toContain(`FAILED   ${target('10.218.0.2', appPort)}: connection refused`)
+    expect(partial.stdout).toContain(`FAILED   ${target(APP_IP, appPort)}: connection refused`)
     // No server is removed, and nothing of app1's. vm is this machine, whose own services come and go meanwhile
     // (other suites start and stop servers on reserved ports): vm answered, so a service of its that ended is
     // rightly removed; only the host that failed keeps what it had.
     expect(partial.stdout).toMatch(/servers \d+ added, 0 removed, \d+ changed, \d+ unchanged; databases /)
     const removedDbs = [...partial.stdout.matchAll(/^ {2}-db (.+)$/gm)].flatMap((m) => m[1].split(', '))
-    expect(removedDbs.filter((id) => !id.includes(':10.218.0.1:'))).toEqual([])
+    expect(removedDbs.filter((id) => !id.includes(`:${VM_IP}:`))).toEqual([])
     expect(partial.stdout).toMatch(/dependencies 0 added, 0 removed, 0 changed, 2 unchanged/)
     inv = Inventory.parse(parse(readFileSync(out, 'utf8')))
     expect(inv.servers.map((s) => s.id)).toContain('app1')
@@ -434,7 +438,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
       'discover',
       'ssh',
       '--host',
-      target('10.218.0.1', vmPort),
+      target(VM_IP, vmPort),
       '--identity',
       path.join(t.dir, 'no_such_key'),
       '--known-hosts',
@@ -449,14 +453,14 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     // app1's sshd is stopped (by the test before, or here if that one stopped early).
     procs[1].kill('SIGTERM')
     await procs[1]
-    const dead = target('10.218.0.2', appPort)
+    const dead = target(APP_IP, appPort)
     const refusedThenAuth = await migrate([
       'discover',
       'ssh',
       '--host',
       dead,
       '--host',
-      `nobody@10.218.0.1:${vmPort}`,
+      `nobody@${VM_IP}:${vmPort}`,
       '--identity',
       key,
       '--known-hosts',
@@ -468,7 +472,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
       'discover',
       'ssh',
       '--host',
-      `nobody@10.218.0.1:${vmPort}`,
+      `nobody@${VM_IP}:${vmPort}`,
       '--host',
       dead,
       '--identity',
@@ -480,7 +484,7 @@ describe.skipIf(!canNetns)('migrate discover ssh with a second host in a network
     ])
     expect([refusedThenAuth.exitCode, authThenRefused.exitCode]).toEqual([64, 64])
     expect(refusedThenAuth.stderr).toContain(
-      `Error [SSH_ALL_FAILED]: every host failed (2):\n  ssh ${dead}: connection refused (is sshd running on that port?)\n  ssh nobody@10.218.0.1:${vmPort}: authentication failed (permission denied)\n`,
+      `Error [SSH_ALL_FAILED]: every host failed (2):\n  ssh ${dead}: connection refused (is sshd running on that port?)\n  ssh nobody@${VM_IP}:${vmPort}: authentication failed (permission denied)\n`,
     )
     expect(refusedThenAuth.stderr + authThenRefused.stderr).not.toContain('not affected')
     expect(existsSync(out)).toBe(false)
