@@ -4,8 +4,9 @@ import type {Redis} from 'ioredis'
 import {MigrateError} from '../errors.js'
 import {hostPort, parseInfo, redactUrl, redisConnect, sleep, withRedis} from './connect.js'
 import {WINDOW_DEFAULTS, estimateWindowMs, within, type WindowLimits} from './window.js'
-import {windowFinding} from './postgres.js'
-import type {PgOpts} from './postgres.js'
+import type {PgOpts} from './pg-catalog.js'
+import {compare} from './verify-compare.js'
+import {windowFinding} from './window-finding.js'
 import {summarize, type Finding, type PreflightResult, type VerifyResult} from './types.js'
 
 export type RedisOpts = PgOpts
@@ -25,103 +26,118 @@ function versionAtLeast(v: string, want: [number, number]): boolean {
   return a > want[0] || (a === want[0] && b >= want[1])
 }
 
+/** What breaks a REPLICAOF move (and its cutover), found before anything changes. */
 export async function redisPreflight(
   source: string,
   target: string | undefined,
   opts: RedisOpts & {limits?: WindowLimits} = {},
 ): Promise<PreflightResult> {
   const findings: Finding[] = []
-  let version = ''
-  let used = 0
-  await withRedis(source, opts.sourcePasswordEnv, async (r) => {
+  const src = await withRedis(source, opts.sourcePasswordEnv, async (r) => {
     const s = await info(r, 'server')
-    const p = await info(r, 'persistence')
     const m = await info(r, 'memory')
-    const cl = await info(r, 'cluster')
-    const ks = keyspace(await info(r, 'keyspace'))
-    version = s.redis_version
-    if (!versionAtLeast(version, [6, 2]))
-      findings.push({
-        severity: 'blocker',
-        code: 'REDIS_VERSION',
-        message: `Redis ${version} lacks CLIENT PAUSE WRITE (6.2+)`,
-        hint: 'Upgrade the source, or accept a CLIENT PAUSE ALL at cutover',
-      })
-    if (cl.cluster_enabled === '1')
-      findings.push({
-        severity: 'blocker',
-        code: 'REDIS_CLUSTER',
-        message: 'the source runs in cluster mode; REPLICAOF moves one node',
-        hint: 'Migrate each shard, or use the target service’s online migration',
-      })
-    const rdb = p.rdb_last_save_time && (await r.config('GET', 'save').catch(() => ['save', '']))
-    const aof = p.aof_enabled === '1'
-    const save = Array.isArray(rdb) ? String(rdb[1] ?? '') : ''
+    findings.push(...(await sourceFindings(r, s, m, opts.limits ?? WINDOW_DEFAULTS)))
+    return {version: s.redis_version, used: Number(m.used_memory ?? 0)}
+  })
+  if (target)
+    findings.push(...(await withRedis(target, opts.targetPasswordEnv, (r) => targetFindings(r, src.version, src.used))))
+  return summarize('redis', redactUrl(source), target ? redactUrl(target) : undefined, src.version, findings)
+}
+
+/** The source: CLIENT PAUSE WRITE, not a cluster, persistence, size, eviction, the window, a password. */
+async function sourceFindings(
+  r: Redis,
+  s: Record<string, string>,
+  m: Record<string, string>,
+  limits: WindowLimits,
+): Promise<Finding[]> {
+  const findings: Finding[] = []
+  const p = await info(r, 'persistence')
+  const cl = await info(r, 'cluster')
+  const ks = keyspace(await info(r, 'keyspace'))
+  const version = s.redis_version
+  if (!versionAtLeast(version, [6, 2]))
     findings.push({
-      severity: aof || save ? 'info' : 'warning',
-      code: 'REDIS_PERSISTENCE',
-      message: `persistence: ${aof ? 'AOF' : 'no AOF'}, RDB snapshots ${save ? `"${save}"` : 'off'}`,
-      hint:
-        aof || save
-          ? undefined
-          : 'A restart loses everything; the replica’s full sync still works (diskless or a temporary RDB)',
+      severity: 'blocker',
+      code: 'REDIS_VERSION',
+      message: `Redis ${version} lacks CLIENT PAUSE WRITE (6.2+)`,
+      hint: 'Upgrade the source, or accept a CLIENT PAUSE ALL at cutover',
     })
-    used = Number(m.used_memory ?? 0)
+  if (cl.cluster_enabled === '1')
+    findings.push({
+      severity: 'blocker',
+      code: 'REDIS_CLUSTER',
+      message: 'the source runs in cluster mode; REPLICAOF moves one node',
+      hint: 'Migrate each shard, or use the target service’s online migration',
+    })
+  const rdb = p.rdb_last_save_time && (await r.config('GET', 'save').catch(() => ['save', '']))
+  const aof = p.aof_enabled === '1'
+  const save = Array.isArray(rdb) ? String(rdb[1] ?? '') : ''
+  findings.push({
+    severity: aof || save ? 'info' : 'warning',
+    code: 'REDIS_PERSISTENCE',
+    message: `persistence: ${aof ? 'AOF' : 'no AOF'}, RDB snapshots ${save ? `"${save}"` : 'off'}`,
+    hint:
+      aof || save
+        ? undefined
+        : 'A restart loses everything; the replica’s full sync still works (diskless or a temporary RDB)',
+  })
+  findings.push({
+    severity: 'info',
+    code: 'REDIS_SIZE',
+    message: `${[...ks.values()].reduce((a, b) => a + b, 0)} key(s) in ${ks.size} database(s), ${m.used_memory_human} used`,
+  })
+  if (m.maxmemory_policy && m.maxmemory_policy !== 'noeviction' && Number(m.maxmemory) > 0)
+    findings.push({
+      severity: 'warning',
+      code: 'REDIS_EVICTION',
+      message: `maxmemory-policy ${m.maxmemory_policy}: keys evicted on the source during the move make the key counts differ`,
+    })
+  findings.push(
+    windowFinding(
+      'REDIS',
+      estimateWindowMs('redis', 0),
+      limits,
+      'key counts only inside the pause; CLIENT PAUSE lasts at most the bound',
+    ),
+  )
+  const auth = await r.config('GET', 'requirepass').catch(() => ['requirepass', ''])
+  if (Array.isArray(auth) && auth[1])
     findings.push({
       severity: 'info',
-      code: 'REDIS_SIZE',
-      message: `${[...ks.values()].reduce((a, b) => a + b, 0)} key(s) in ${ks.size} database(s), ${m.used_memory_human} used`,
+      code: 'REDIS_AUTH',
+      message:
+        'the source requires a password: the target needs masterauth (migrate db redis-replicate --password-env)',
     })
-    if (m.maxmemory_policy && m.maxmemory_policy !== 'noeviction' && Number(m.maxmemory) > 0)
-      findings.push({
-        severity: 'warning',
-        code: 'REDIS_EVICTION',
-        message: `maxmemory-policy ${m.maxmemory_policy}: keys evicted on the source during the move make the key counts differ`,
-      })
-    findings.push(
-      windowFinding(
-        'REDIS',
-        estimateWindowMs('redis', 0),
-        opts.limits ?? WINDOW_DEFAULTS,
-        'key counts only inside the pause; CLIENT PAUSE lasts at most the bound',
-      ),
-    )
-    const auth = await r.config('GET', 'requirepass').catch(() => ['requirepass', ''])
-    if (Array.isArray(auth) && auth[1])
-      findings.push({
-        severity: 'info',
-        code: 'REDIS_AUTH',
-        message:
-          'the source requires a password: the target needs masterauth (migrate db redis-replicate --password-env)',
-      })
-  })
-  if (target) {
-    await withRedis(target, opts.targetPasswordEnv, async (r) => {
-      const s = await info(r, 'server')
-      const m = await info(r, 'memory')
-      const ks = keyspace(await info(r, 'keyspace'))
-      const n = [...ks.values()].reduce((a, b) => a + b, 0)
-      if (n > 0)
-        findings.push({
-          severity: 'warning',
-          code: 'REDIS_TARGET_NOT_EMPTY',
-          message: `the target holds ${n} key(s); REPLICAOF discards them`,
-        })
-      if (Number(m.maxmemory) > 0 && Number(m.maxmemory) < used * 1.2)
-        findings.push({
-          severity: 'blocker',
-          code: 'REDIS_TARGET_MEMORY',
-          message: `target maxmemory ${m.maxmemory_human} is too small for the source's ${(used / 1048576).toFixed(1)} MiB`,
-        })
-      if (!versionAtLeast(s.redis_version, [version.split('.').map(Number)[0], 0]))
-        findings.push({
-          severity: 'blocker',
-          code: 'REDIS_TARGET_OLDER',
-          message: `target ${s.redis_version} is older than source ${version}; a replica cannot load a newer RDB`,
-        })
+  return findings
+}
+
+/** The target: empty, memory for the source's data, a version that loads the source's RDB. */
+async function targetFindings(r: Redis, version: string, used: number): Promise<Finding[]> {
+  const findings: Finding[] = []
+  const s = await info(r, 'server')
+  const m = await info(r, 'memory')
+  const ks = keyspace(await info(r, 'keyspace'))
+  const n = [...ks.values()].reduce((a, b) => a + b, 0)
+  if (n > 0)
+    findings.push({
+      severity: 'warning',
+      code: 'REDIS_TARGET_NOT_EMPTY',
+      message: `the target holds ${n} key(s); REPLICAOF discards them`,
     })
-  }
-  return summarize('redis', redactUrl(source), target ? redactUrl(target) : undefined, version, findings)
+  if (Number(m.maxmemory) > 0 && Number(m.maxmemory) < used * 1.2)
+    findings.push({
+      severity: 'blocker',
+      code: 'REDIS_TARGET_MEMORY',
+      message: `target maxmemory ${m.maxmemory_human} is too small for the source's ${(used / 1048576).toFixed(1)} MiB`,
+    })
+  if (!versionAtLeast(s.redis_version, [version.split('.').map(Number)[0], 0]))
+    findings.push({
+      severity: 'blocker',
+      code: 'REDIS_TARGET_OLDER',
+      message: `target ${s.redis_version} is older than source ${version}; a replica cannot load a newer RDB`,
+    })
+  return findings
 }
 
 /** Key counts per logical database on both sides. */
@@ -132,7 +148,6 @@ export async function redisVerify(source: string, target: string, opts: RedisOpt
     withRedis(source, opts.sourcePasswordEnv, measure),
     withRedis(target, opts.targetPasswordEnv, measure),
   ])
-  const {compare} = await import('./postgres.js')
   return compare('redis', source, target, a, b, t0)
 }
 

@@ -7,9 +7,10 @@
 // DUMP/RESTORE while clients are held off; keys deleted on ElastiCache after the cutover are not deleted on the source.
 import {createRequire} from 'node:module'
 import type * as Ec from '@aws-sdk/client-elasticache'
-import {EXIT, MigrateError, badInput, type ExitCode} from '../../errors.js'
+import {EXIT, MigrateError, badInput} from '../../errors.js'
 import {parseInfo, redactUrl, sleep, withRedis} from '../connect.js'
 import type {Finding} from '../types.js'
+import {elasticacheError} from './elasticache-errors.js'
 
 type EcModule = typeof Ec
 
@@ -50,76 +51,6 @@ function client(t: ElastiCacheTarget): {m: EcModule; c: Ec.ElastiCacheClient} {
       retryMode: 'standard',
     }),
   }
-}
-
-/** What ElastiCache answered, as a MigrateError naming the call, the service's code and what to do. */
-export function elasticacheError(error: unknown, t: ElastiCacheTarget, action: string): MigrateError {
-  const e = error as {name?: string; message?: string; $metadata?: {httpStatusCode?: number}}
-  const name = e?.name ?? 'Error'
-  const where = `ElastiCache ${action} on ${t.replicationGroupId} (${t.region})`
-  const data = {action, awsCode: name, replicationGroupId: t.replicationGroupId}
-  const msg = (e?.message ?? String(error)).split('\n')[0]
-  const known: Record<string, [string, string, ExitCode]> = {
-    ReplicationGroupNotFoundFault: [
-      'ELASTICACHE_GROUP_NOT_FOUND',
-      'Check replication_group_id and the region in the plan; the group must exist before the wave (plan lists it)',
-      EXIT.BAD_INPUT,
-    ],
-    InvalidReplicationGroupStateFault: [
-      'ELASTICACHE_WRONG_STATE',
-      'Wait until the group is available (DescribeReplicationGroups), or for CompleteMigration until the data is in sync',
-      EXIT.FAILURE,
-    ],
-    ReplicationGroupAlreadyUnderMigrationFault: [
-      'ELASTICACHE_ALREADY_MIGRATING',
-      'A migration is already running into this group: complete it, or CompleteMigration --force to abandon it',
-      EXIT.FAILURE,
-    ],
-    ReplicationGroupNotUnderMigrationFault: [
-      'ELASTICACHE_NOT_MIGRATING',
-      'The group is not migrating: run the replicate step (StartMigration) first',
-      EXIT.FAILURE,
-    ],
-    InvalidParameterValueException: [
-      'ELASTICACHE_BAD_PARAMETER',
-      'Check the source address the group replicates from (source_addr: reachable from the group’s VPC)',
-      EXIT.BAD_INPUT,
-    ],
-    InvalidParameterCombinationException: [
-      'ELASTICACHE_BAD_PARAMETER',
-      'Online migration needs cluster mode and in-transit encryption disabled on the group',
-      EXIT.BAD_INPUT,
-    ],
-    Throttling: [
-      'ELASTICACHE_THROTTLED',
-      'ElastiCache kept throttling after the SDK’s retries: run the step again in a moment',
-      EXIT.FAILURE,
-    ],
-    ThrottlingException: [
-      'ELASTICACHE_THROTTLED',
-      'ElastiCache kept throttling after the SDK’s retries: run the step again in a moment',
-      EXIT.FAILURE,
-    ],
-    SignatureDoesNotMatch: [
-      'AWS_BAD_CREDENTIALS',
-      'Check the access key and secret (and this machine’s clock)',
-      EXIT.BAD_INPUT,
-    ],
-    InvalidClientTokenId: ['AWS_BAD_CREDENTIALS', 'Check the access key and secret', EXIT.BAD_INPUT],
-    CredentialsProviderError: [
-      'AWS_NO_CREDENTIALS',
-      'Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE',
-      EXIT.BAD_INPUT,
-    ],
-  }
-  const k = known[name]
-  if (k) return new MigrateError(`${where}: ${name}: ${msg}`, {code: k[0], hint: k[1], exitCode: k[2], data})
-  const status = e?.$metadata?.httpStatusCode
-  return new MigrateError(`${where} failed: ${name}${status ? ` (HTTP ${status})` : ''}: ${msg}`, {
-    code: 'ELASTICACHE_ERROR',
-    hint: 'Check the endpoint (AWS_ENDPOINT_URL_ELASTICACHE), credentials and region; run again with --debug for details',
-    data,
-  })
 }
 
 async function call<T>(
@@ -214,8 +145,26 @@ export async function elasticacheFindings(
   t: ElastiCacheTarget,
   sourcePasswordEnv?: string,
 ): Promise<Finding[]> {
-  const findings: Finding[] = []
   const g = await describeGroup(t, {withVersion: true})
+  const findings = groupFindings(g)
+  await withRedis(source, sourcePasswordEnv, async (r) => {
+    const s = parseInfo(String(await r.info('server')))
+    const m = parseInfo(String(await r.info('memory')))
+    const cl = parseInfo(String(await r.info('cluster')))
+    findings.push(...sourceFindings(g, s, m, cl))
+  })
+  findings.push({
+    severity: 'info',
+    code: 'ELASTICACHE_NO_REVERSE',
+    message:
+      'ElastiCache cannot be replicated from: a rollback after cutover copies keys back (DUMP/RESTORE), keys deleted on ElastiCache after cutover stay on the source',
+  })
+  return findings
+}
+
+/** The group: available, cluster mode and in-transit encryption off, Multi-AZ on, Redis OSS 5.0.6 or later. */
+function groupFindings(g: GroupState): Finding[] {
+  const findings: Finding[] = []
   if (g.status === 'migrating')
     findings.push({
       severity: 'blocker',
@@ -258,56 +207,56 @@ export async function elasticacheFindings(
       message: `${g.id} runs Redis OSS ${g.engineVersion}; online migration needs 5.0.6 or later`,
       hint: 'Upgrade the group (or create it) with a newer engine version',
     })
-  await withRedis(source, sourcePasswordEnv, async (r) => {
-    const s = parseInfo(String(await r.info('server')))
-    const m = parseInfo(String(await r.info('memory')))
-    const cl = parseInfo(String(await r.info('cluster')))
-    if (cl.cluster_enabled === '1')
-      findings.push({
-        severity: 'blocker',
-        code: 'REDIS_CLUSTER',
-        message: 'the source runs in cluster mode',
-        hint: 'Migrate each shard into a cluster-mode-enabled group instead',
-      })
-    if (
-      g.engineVersion &&
-      g.engine === 'redis' &&
-      versionBelow(g.engineVersion, s.redis_version.split('.').slice(0, 2).map(Number))
-    )
-      findings.push({
-        severity: 'blocker',
-        code: 'ELASTICACHE_OLDER_THAN_SOURCE',
-        message: `${g.id} runs ${g.engineVersion}, older than the source's ${s.redis_version}: it cannot load the source's RDB`,
-        hint: 'Use an engine version at least the source’s',
-      })
-    const mem = NODE_MEMORY_GIB[g.nodeType]
-    const used = Number(m.used_memory)
-    if (mem === undefined)
-      findings.push({
-        severity: 'warning',
-        code: 'ELASTICACHE_MEMORY_UNKNOWN',
-        message: `node type ${g.nodeType} is not in migrate's table: memory not checked (source uses ${(used / 1048576).toFixed(1)} MiB)`,
-      })
-    else if (used > mem * 0.75 * 1024 ** 3)
-      findings.push({
-        severity: 'blocker',
-        code: 'ELASTICACHE_MEMORY',
-        message: `the source uses ${(used / 1048576).toFixed(0)} MiB; ${g.nodeType} has ${mem} GiB, of which 25% is reserved by default`,
-        hint: 'Choose a larger node type',
-      })
-    else
-      findings.push({
-        severity: 'info',
-        code: 'ELASTICACHE_MEMORY',
-        message: `source ${(used / 1048576).toFixed(1)} MiB of ${g.nodeType}'s ${(mem * 0.75).toFixed(2)} GiB usable`,
-      })
-  })
-  findings.push({
-    severity: 'info',
-    code: 'ELASTICACHE_NO_REVERSE',
-    message:
-      'ElastiCache cannot be replicated from: a rollback after cutover copies keys back (DUMP/RESTORE), keys deleted on ElastiCache after cutover stay on the source',
-  })
+  return findings
+}
+
+/** The source against the group: not a cluster, not newer than the group, its data fits the node type. */
+function sourceFindings(
+  g: GroupState,
+  s: Record<string, string>,
+  m: Record<string, string>,
+  cl: Record<string, string>,
+): Finding[] {
+  const findings: Finding[] = []
+  if (cl.cluster_enabled === '1')
+    findings.push({
+      severity: 'blocker',
+      code: 'REDIS_CLUSTER',
+      message: 'the source runs in cluster mode',
+      hint: 'Migrate each shard into a cluster-mode-enabled group instead',
+    })
+  if (
+    g.engineVersion &&
+    g.engine === 'redis' &&
+    versionBelow(g.engineVersion, s.redis_version.split('.').slice(0, 2).map(Number))
+  )
+    findings.push({
+      severity: 'blocker',
+      code: 'ELASTICACHE_OLDER_THAN_SOURCE',
+      message: `${g.id} runs ${g.engineVersion}, older than the source's ${s.redis_version}: it cannot load the source's RDB`,
+      hint: 'Use an engine version at least the source’s',
+    })
+  const mem = NODE_MEMORY_GIB[g.nodeType]
+  const used = Number(m.used_memory)
+  if (mem === undefined)
+    findings.push({
+      severity: 'warning',
+      code: 'ELASTICACHE_MEMORY_UNKNOWN',
+      message: `node type ${g.nodeType} is not in migrate's table: memory not checked (source uses ${(used / 1048576).toFixed(1)} MiB)`,
+    })
+  else if (used > mem * 0.75 * 1024 ** 3)
+    findings.push({
+      severity: 'blocker',
+      code: 'ELASTICACHE_MEMORY',
+      message: `the source uses ${(used / 1048576).toFixed(0)} MiB; ${g.nodeType} has ${mem} GiB, of which 25% is reserved by default`,
+      hint: 'Choose a larger node type',
+    })
+  else
+    findings.push({
+      severity: 'info',
+      code: 'ELASTICACHE_MEMORY',
+      message: `source ${(used / 1048576).toFixed(1)} MiB of ${g.nodeType}'s ${(mem * 0.75).toFixed(2)} GiB usable`,
+    })
   return findings
 }
 

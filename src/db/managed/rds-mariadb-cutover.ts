@@ -17,13 +17,8 @@ import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutove
 import {mariadbStopReplica, mariadbUnblockWrites, mariadbVerify, mariadbWaitGtid} from '../mariadb.js'
 import type {VerifyResult} from '../types.js'
 import {WINDOW_DEFAULTS, type WindowLimits} from '../window.js'
-import {
-  rdsMariadbBlockWrites,
-  rdsMariadbReplicate,
-  rdsMariadbResetReplica,
-  rdsMariadbUnblockWrites,
-  unlockReplicatedLocks,
-} from './rds-mariadb.js'
+import {rdsMariadbReplicate, rdsMariadbResetReplica} from './rds-mariadb.js'
+import {rdsMariadbBlockWrites, rdsMariadbUnblockWrites, unlockReplicatedLocks} from './rds-mariadb-block.js'
 
 export interface RdsMariadbCutoverOptions {
   source: string

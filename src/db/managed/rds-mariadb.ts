@@ -5,11 +5,10 @@
 // replicating from RDS (binlog retention set on RDS through rds_set_configuration), and a fail-back blocks writes on
 // RDS by locking the application's accounts and ending their sessions with rds_kill (read_only is a parameter-group
 // setting there, out of reach of SQL).
-import {closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, rmSync} from 'node:fs'
+import {closeSync, existsSync, fstatSync, openSync, readSync} from 'node:fs'
 import type mysql from 'mysql2/promise'
 import {MigrateError, badInput} from '../../errors.js'
-import {writeFileAtomic} from '../../io/atomic.js'
-import {hostPort, type MyRow, myRows, redactUrl, sleep, withMysql} from '../connect.js'
+import {hostPort, type MyRow, myRows, sleep, withMysql} from '../connect.js'
 import type {Finding} from '../types.js'
 
 /** The procedures the managed path calls; pre-flight blocks when one is missing or not executable. */
@@ -109,122 +108,158 @@ export interface RdsPreflightOptions {
 
 /** Pre-flight of the managed path: the procedures exist and run, GTIDs can flow both ways, the dump loads without SUPER. */
 export async function rdsMariadbFindings(source: string, target: string, o: RdsPreflightOptions): Promise<Finding[]> {
-  const findings: Finding[] = []
-  const src = await withMysql(source, o.sourcePasswordEnv, async (c) => {
-    const v = (await myRows(c, 'SELECT @@gtid_domain_id AS d, @@server_id AS s'))[0]
-    const db = o.database || ((await myRows(c, 'SELECT DATABASE() AS d'))[0].d as string | null)
-    const definers = db
-      ? await myRows(
-          c,
-          `SELECT CONCAT(kind, ' ', name, ' DEFINER=', definer) AS o FROM (
+  const src = await withMysql(source, o.sourcePasswordEnv, (c) => sourceFacts(c, o.database))
+  return withMysql(target, o.targetPasswordEnv, async (c) => {
+    const p = await targetPowers(c)
+    const user = String((await myRows(c, 'SELECT CURRENT_USER() AS u'))[0].u)
+    const missing = RDS_MARIADB_PROCEDURES_USED.filter((n) => !p.rdsProcedures.includes(n))
+    if (missing.length > 0)
+      return [
+        {
+          severity: 'blocker',
+          code: 'RDS_PROCEDURES_MISSING',
+          message: `the target has no ${missing.map((n) => `mysql.${n}`).join(', ')}: it is not an RDS for MariaDB instance, or the user may not execute them`,
+          hint: p.replicaAdmin
+            ? 'The target is self-managed: use the template mariadb-gtid-replication'
+            : 'Connect as the RDS master user (it has EXECUTE on the mysql.rds_* procedures)',
+          objects: missing,
+        },
+      ]
+    return [
+      ...(await procedureFindings(c, p)),
+      ...(await binlogFindings(c, src)),
+      ...(await reverseUserFindings(c, o.reverseReplUser)),
+      ...definerFindings(src.definers, user),
+    ]
+  })
+}
+
+/** The source's GTID domain and server id, and the definers of the moved database's views, routines, triggers, events. */
+interface SourceFacts {
+  domain: string
+  serverId: string
+  definers: string[]
+}
+
+async function sourceFacts(c: mysql.Connection, database: string | undefined): Promise<SourceFacts> {
+  const v = (await myRows(c, 'SELECT @@gtid_domain_id AS d, @@server_id AS s'))[0]
+  const db = database || ((await myRows(c, 'SELECT DATABASE() AS d'))[0].d as string | null)
+  const definers = db
+    ? await myRows(
+        c,
+        `SELECT CONCAT(kind, ' ', name, ' DEFINER=', definer) AS o FROM (
              SELECT 'view' AS kind, TABLE_NAME AS name, DEFINER AS definer FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?
              UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME, DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
              UNION ALL SELECT 'trigger', TRIGGER_NAME, DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
              UNION ALL SELECT 'event', EVENT_NAME, DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) x`,
-          [db, db, db, db],
-        )
-      : []
-    return {domain: String(v.d), serverId: String(v.s), definers: definers.map((r) => String(r.o))}
-  })
-  await withMysql(target, o.targetPasswordEnv, async (c) => {
-    const p = await targetPowers(c)
-    const user = String((await myRows(c, 'SELECT CURRENT_USER() AS u'))[0].u)
-    const missing = RDS_MARIADB_PROCEDURES_USED.filter((n) => !p.rdsProcedures.includes(n))
-    if (missing.length > 0) {
-      findings.push({
-        severity: 'blocker',
-        code: 'RDS_PROCEDURES_MISSING',
-        message: `the target has no ${missing.map((n) => `mysql.${n}`).join(', ')}: it is not an RDS for MariaDB instance, or the user may not execute them`,
-        hint: p.replicaAdmin
-          ? 'The target is self-managed: use the template mariadb-gtid-replication'
-          : 'Connect as the RDS master user (it has EXECUTE on the mysql.rds_* procedures)',
-        objects: missing,
-      })
-      return
-    }
-    if (p.replicaAdmin)
-      findings.push({
-        severity: 'info',
-        code: 'RDS_TARGET_HAS_REPLICA_ADMIN',
-        message: 'the target user could also run CHANGE MASTER itself; the managed path uses the procedures anyway',
-      })
-    try {
-      await callRows(c, 'CALL mysql.rds_replica_status()')
-    } catch (e) {
-      findings.push({
-        severity: 'blocker',
-        code: 'RDS_PROCEDURE_DENIED',
-        message: `CALL mysql.rds_replica_status failed: ${(e as Error).message}`,
-        hint: 'Connect as the RDS master user',
-      })
-    }
-    const v = (
-      await myRows(
-        c,
-        'SELECT @@log_bin AS b, @@log_slave_updates AS u, @@binlog_format AS f, @@gtid_strict_mode AS st, @@gtid_domain_id AS d, @@server_id AS s',
+        [db, db, db, db],
       )
-    )[0]
-    if (String(v.s) === src.serverId)
-      findings.push({
-        severity: 'blocker',
-        code: 'MARIADB_SAME_SERVER_ID',
-        message: `source and target both have server_id ${v.s}`,
-        hint: 'Change the source server_id (RDS assigns its own)',
-      })
-    if (String(v.b) !== '1' || String(v.u) !== '1')
-      findings.push({
-        severity: 'blocker',
-        code: 'RDS_BINLOG_OFF',
-        message:
-          'the RDS instance writes no binlog of replicated changes: the source cannot replicate back from it, so a rollback after cutover would lose the writes made on RDS',
-        hint: 'Turn on automated backups (backup retention ≥ 1 day), which enables the binlog on RDS',
-      })
-    if (String(v.f) !== 'ROW')
-      findings.push({
-        severity: 'warning',
-        code: 'RDS_BINLOG_FORMAT',
-        message: `binlog_format is ${v.f} on RDS`,
-        hint: 'Set binlog_format=ROW in the DB parameter group',
-      })
-    if (String(v.st) === '1' && String(v.d) === src.domain)
-      findings.push({
-        severity: 'blocker',
-        code: 'RDS_GTID_STRICT_SAME_DOMAIN',
-        message: `gtid_strict_mode is on in the RDS parameter group and both servers write GTID domain ${v.d}: the dump is loaded through the binlog (no SET sql_log_bin=0 on RDS), so the first replicated transaction would be out of order and stop replication`,
-        hint: 'Set gtid_strict_mode=0 in the DB parameter group during the migration, or give RDS its own gtid_domain_id',
-      })
-    const retention = (await callRows(c, 'CALL mysql.rds_show_configuration()')).find(
-      (r) => r.name === 'binlog retention hours',
-    )?.value
+    : []
+  return {domain: String(v.d), serverId: String(v.s), definers: definers.map((r) => String(r.o))}
+}
+
+/** The procedures run for this user (the master user); a user that could run CHANGE MASTER is noted. */
+async function procedureFindings(c: mysql.Connection, p: TargetPowers): Promise<Finding[]> {
+  const findings: Finding[] = []
+  if (p.replicaAdmin)
     findings.push({
       severity: 'info',
-      code: 'RDS_BINLOG_RETENTION',
-      message: `binlog retention hours is ${retention ?? 'NULL (binlogs are purged as soon as possible)'}; the replicate step sets it for the way back`,
+      code: 'RDS_TARGET_HAS_REPLICA_ADMIN',
+      message: 'the target user could also run CHANGE MASTER itself; the managed path uses the procedures anyway',
     })
-    if (o.reverseReplUser) {
-      const r = await myRows(
-        c,
-        "SELECT CONCAT(User, '@', Host) AS a FROM mysql.user WHERE User = ? AND Repl_slave_priv = 'Y'",
-        [o.reverseReplUser],
-      ).catch(() => [])
-      if (r.length === 0)
-        findings.push({
-          severity: 'blocker',
-          code: 'RDS_NO_REVERSE_REPL_USER',
-          message: `there is no user ${o.reverseReplUser} with REPLICATION SLAVE on RDS: the source cannot replicate back after cutover`,
-          hint: `As the master user: CREATE USER '${o.reverseReplUser}'@'%' IDENTIFIED BY '…'; GRANT REPLICATION SLAVE ON *.* TO '${o.reverseReplUser}'@'%'`,
-        })
-    }
-    const foreign = src.definers.filter((d) => !d.endsWith(`DEFINER=${user}`))
-    if (foreign.length > 0)
-      findings.push({
-        severity: 'blocker',
-        code: 'RDS_DEFINER',
-        message: `${foreign.length} view(s)/routine(s)/trigger(s)/event(s) name a DEFINER other than ${user}: loading them on RDS needs SUPER or SET USER, which the master user lacks`,
-        hint: `Recreate them with DEFINER=${user} (or SQL SECURITY INVOKER) on the source before the dump`,
-        objects: foreign,
-      })
+  try {
+    await callRows(c, 'CALL mysql.rds_replica_status()')
+  } catch (e) {
+    findings.push({
+      severity: 'blocker',
+      code: 'RDS_PROCEDURE_DENIED',
+      message: `CALL mysql.rds_replica_status failed: ${(e as Error).message}`,
+      hint: 'Connect as the RDS master user',
+    })
+  }
+  return findings
+}
+
+/** RDS's binlog and GTID settings: its own server id, a binlog for the way back, ROW, no strict mode on a shared domain; retention. */
+async function binlogFindings(c: mysql.Connection, src: SourceFacts): Promise<Finding[]> {
+  const findings: Finding[] = []
+  const v = (
+    await myRows(
+      c,
+      'SELECT @@log_bin AS b, @@log_slave_updates AS u, @@binlog_format AS f, @@gtid_strict_mode AS st, @@gtid_domain_id AS d, @@server_id AS s',
+    )
+  )[0]
+  if (String(v.s) === src.serverId)
+    findings.push({
+      severity: 'blocker',
+      code: 'MARIADB_SAME_SERVER_ID',
+      message: `source and target both have server_id ${v.s}`,
+      hint: 'Change the source server_id (RDS assigns its own)',
+    })
+  if (String(v.b) !== '1' || String(v.u) !== '1')
+    findings.push({
+      severity: 'blocker',
+      code: 'RDS_BINLOG_OFF',
+      message:
+        'the RDS instance writes no binlog of replicated changes: the source cannot replicate back from it, so a rollback after cutover would lose the writes made on RDS',
+      hint: 'Turn on automated backups (backup retention ≥ 1 day), which enables the binlog on RDS',
+    })
+  if (String(v.f) !== 'ROW')
+    findings.push({
+      severity: 'warning',
+      code: 'RDS_BINLOG_FORMAT',
+      message: `binlog_format is ${v.f} on RDS`,
+      hint: 'Set binlog_format=ROW in the DB parameter group',
+    })
+  if (String(v.st) === '1' && String(v.d) === src.domain)
+    findings.push({
+      severity: 'blocker',
+      code: 'RDS_GTID_STRICT_SAME_DOMAIN',
+      message: `gtid_strict_mode is on in the RDS parameter group and both servers write GTID domain ${v.d}: the dump is loaded through the binlog (no SET sql_log_bin=0 on RDS), so the first replicated transaction would be out of order and stop replication`,
+      hint: 'Set gtid_strict_mode=0 in the DB parameter group during the migration, or give RDS its own gtid_domain_id',
+    })
+  const retention = (await callRows(c, 'CALL mysql.rds_show_configuration()')).find(
+    (r) => r.name === 'binlog retention hours',
+  )?.value
+  findings.push({
+    severity: 'info',
+    code: 'RDS_BINLOG_RETENTION',
+    message: `binlog retention hours is ${retention ?? 'NULL (binlogs are purged as soon as possible)'}; the replicate step sets it for the way back`,
   })
+  return findings
+}
+
+/** The replication user the source replicates back from RDS with (after cutover). */
+async function reverseUserFindings(c: mysql.Connection, reverseReplUser: string | undefined): Promise<Finding[]> {
+  const findings: Finding[] = []
+  if (!reverseReplUser) return findings
+  const r = await myRows(
+    c,
+    "SELECT CONCAT(User, '@', Host) AS a FROM mysql.user WHERE User = ? AND Repl_slave_priv = 'Y'",
+    [reverseReplUser],
+  ).catch(() => [])
+  if (r.length === 0)
+    findings.push({
+      severity: 'blocker',
+      code: 'RDS_NO_REVERSE_REPL_USER',
+      message: `there is no user ${reverseReplUser} with REPLICATION SLAVE on RDS: the source cannot replicate back after cutover`,
+      hint: `As the master user: CREATE USER '${reverseReplUser}'@'%' IDENTIFIED BY '…'; GRANT REPLICATION SLAVE ON *.* TO '${reverseReplUser}'@'%'`,
+    })
+  return findings
+}
+
+/** Definers other than the master user: loading them on RDS needs SUPER or SET USER. */
+function definerFindings(definers: string[], user: string): Finding[] {
+  const findings: Finding[] = []
+  const foreign = definers.filter((d) => !d.endsWith(`DEFINER=${user}`))
+  if (foreign.length > 0)
+    findings.push({
+      severity: 'blocker',
+      code: 'RDS_DEFINER',
+      message: `${foreign.length} view(s)/routine(s)/trigger(s)/event(s) name a DEFINER other than ${user}: loading them on RDS needs SUPER or SET USER, which the master user lacks`,
+      hint: `Recreate them with DEFINER=${user} (or SQL SECURITY INVOKER) on the source before the dump`,
+      objects: foreign,
+    })
   return findings
 }
 
@@ -339,98 +374,5 @@ export async function rdsMariadbLag(
       sql: s.Slave_SQL_Running,
       error: s.Last_IO_Error || s.Last_SQL_Error || undefined,
     }
-  })
-}
-
-interface LockState {
-  version: 1
-  url: string
-  /** 'user'@'host' accounts this block locked (unblock unlocks exactly these). */
-  accounts: string[]
-}
-
-/**
- * Blocks writes on RDS without SUPER: ACCOUNT LOCK on every account of `users` (CREATE USER privilege), then
- * mysql.rds_kill on their sessions, waiting until they are gone so no transaction of theirs commits afterwards.
- * The locked accounts are recorded in stateFile first, so a crash in between can still be undone.
- */
-export async function rdsMariadbBlockWrites(
-  url: string,
-  users: string[],
-  stateFile: string,
-  opts: {passwordEnv?: string} = {},
-): Promise<{locked: number; killed: number}> {
-  if (users.length === 0)
-    throw badInput(
-      'no application user to block',
-      'DB_NO_ROLE',
-      'Pass --user with the account(s) the application connects as',
-    )
-  return withMysql(url, opts.passwordEnv, async (c) => {
-    const state: LockState = existsSync(stateFile)
-      ? JSON.parse(readFileSync(stateFile, 'utf8'))
-      : {version: 1, url: redactUrl(url), accounts: []}
-    const rows = await myRows(
-      c,
-      "SELECT User AS u, Host AS h, JSON_VALUE(Priv, '$.account_locked') AS l FROM mysql.global_priv WHERE User IN (?)",
-      [users],
-    )
-    const fresh = rows.filter((r) => String(r.l) !== 'true').map((r) => `${c.escape(r.u)}@${c.escape(r.h)}`)
-    state.accounts = [...new Set([...state.accounts, ...fresh])]
-    writeFileAtomic(stateFile, JSON.stringify(state, null, 2) + '\n')
-    for (const a of fresh) await c.query(`ALTER USER ${a} ACCOUNT LOCK`)
-    const ids = (
-      await myRows(
-        c,
-        'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER IN (?) AND ID <> CONNECTION_ID()',
-        [users],
-      )
-    ).map((r) => Number(r.id))
-    for (const id of ids) await c.query('CALL mysql.rds_kill(?)', [id]).catch(() => {})
-    const deadline = Date.now() + 10_000
-    while (ids.length > 0 && Date.now() < deadline) {
-      const left = await myRows(c, 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID IN (?)', [ids])
-      if (Number(left[0].n) === 0) break
-      await sleep(10)
-    }
-    return {locked: fresh.length, killed: ids.length}
-  })
-}
-
-/** Undoes rdsMariadbBlockWrites from its state file (a no-op without one). */
-export async function rdsMariadbUnblockWrites(
-  url: string,
-  stateFile: string,
-  opts: {passwordEnv?: string} = {},
-): Promise<{unlocked: number}> {
-  if (!existsSync(stateFile)) return {unlocked: 0}
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LockState
-  return withMysql(url, opts.passwordEnv, async (c) => {
-    for (const a of state.accounts) await c.query(`ALTER USER ${a} ACCOUNT UNLOCK`)
-    rmSync(stateFile, {force: true})
-    return {unlocked: state.accounts.length}
-  })
-}
-
-/**
- * The account locks of a fail-back reach the source through the reverse replication (ALTER USER is binlogged on
- * RDS, and RDS has no SET sql_log_bin): once the source no longer replicates, unlock there the accounts the state
- * file names, outside the source's binlog.
- */
-export async function unlockReplicatedLocks(
-  source: string,
-  stateFile: string,
-  opts: {passwordEnv?: string} = {},
-): Promise<{unlocked: number}> {
-  if (!existsSync(stateFile)) return {unlocked: 0}
-  const state = JSON.parse(readFileSync(stateFile, 'utf8')) as LockState
-  return withMysql(source, opts.passwordEnv, async (c) => {
-    await c.query('SET SESSION sql_log_bin = 0')
-    try {
-      for (const a of state.accounts) await c.query(`ALTER USER IF EXISTS ${a} ACCOUNT UNLOCK`)
-    } finally {
-      await c.query('SET SESSION sql_log_bin = 1')
-    }
-    return {unlocked: state.accounts.length}
   })
 }
