@@ -1,16 +1,18 @@
 // Helpers for the managed-target tests: the ElastiCache stand-in (a Redis node that renames REPLICAOF, the API
 // fixture) and its scenario; the ports come from the caller (onFreePorts, test/helpers/ports.ts).
 import {execa} from 'execa'
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {startHaproxy, startRedis, waitPort, type ServerHandle} from '../../src/db/lab/servers.js'
 import {startElastiCacheFixture} from '../fixtures/elasticache-server.mjs'
+import {assertPortFree, portInUse} from '../../src/db/lab/ports.js'
 import {ROOT} from './helpers.js'
 
 /** A redis-server as ElastiCache presents it to clients: REPLICAOF under a secret name, SLAVEOF/CONFIG/SYNC/PSYNC gone. */
 export async function startElastiCacheNode(port: number, secret: string): Promise<ServerHandle> {
+  await assertPortFree(port, 'ElastiCache node')
   const dir = mkdtempSync(path.join(tmpdir(), `migrate-ecnode${port}-`))
   await execa('redis-server', [
     '--port',
@@ -46,6 +48,11 @@ export async function startElastiCacheNode(port: number, secret: string): Promis
     '',
   ])
   await waitPort(port)
+  // A daemon that lost the port to another process says so in its log and exits (CONFIG is renamed: no asking it).
+  if (/address already in use/i.test(readFileSync(path.join(dir, 'log'), 'utf8'))) {
+    rmSync(dir, {recursive: true, force: true})
+    throw portInUse(port, 'ElastiCache node')
+  }
   return {
     kind: 'redis',
     port,
