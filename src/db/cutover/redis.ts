@@ -23,6 +23,7 @@ import {
   within,
   type CutoverResult,
   type Log,
+  type BlockProbe,
   type SubStep,
   type WindowLimits,
 } from '../window.js'
@@ -43,7 +44,7 @@ export interface RedisCutoverOptions extends CutoverCommon {
 }
 
 /** What the window's sub-steps learn: the offset at which the target caught up, and the in-pause verification. */
-interface RedisRun {
+export interface RedisRun {
   offset?: number
   verify?: VerifyResult
 }
@@ -59,7 +60,10 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
     return runSubSteps(
       [
         ...pre,
-        ...redisPauseSteps(o, limits, run),
+        ...redisPauseSteps(o, limits, run, {
+          paused: `CLIENT PAUSE ${limits.maxWindowMs} WRITE`,
+          offset: (n) => `offset ${n}`,
+        }),
         {
           name: 'promote-target',
           commit: true,
@@ -76,16 +80,7 @@ export async function redisCutover(o: RedisCutoverOptions, log: Log): Promise<Cu
         },
       ],
       log,
-      {
-        limits,
-        before: o.before,
-        probes: [
-          {
-            name: 'source paused, offset unchanged',
-            check: () => redisBlockInForce(o.source, run.offset!, o.sourcePasswordEnv),
-          },
-        ],
-      },
+      {limits, before: o.before, probes: [redisPauseProbe(o, run)]},
     )
   })
   return {...r, verify: run.verify, estimateMs: estimate.ms}
@@ -134,11 +129,27 @@ function redisPrecheckStep(o: RedisCutoverOptions, limits: WindowLimits): SubSte
   }
 }
 
+/** The ends of a Redis cutover's pause: the self-managed one's and the ElastiCache one's (target: its primary). */
+export interface RedisPauseEnds {
+  source: string
+  target: string
+  verify: 'counts' | 'off'
+  timeoutMs: number
+  sourcePasswordEnv?: string
+  targetPasswordEnv?: string
+}
+
 /**
  * pause-source-writes (opens the window; the pause lasts exactly the window's bound: waits inside are bounded by it,
- * and the commit point checks it) → wait-offsets-equal → verify (none when verify is off).
+ * and the commit point checks it) → wait-offsets-equal → verify (none when verify is off). Shared by the self-managed
+ * and the ElastiCache cutover; `notes` word the first two sub-steps' notes as each always did.
  */
-function redisPauseSteps(o: RedisCutoverOptions, limits: WindowLimits, run: RedisRun): SubStep[] {
+export function redisPauseSteps(
+  o: RedisPauseEnds,
+  limits: WindowLimits,
+  run: RedisRun,
+  notes: {paused?: string; offset: (offset: number) => string},
+): SubStep[] {
   const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   return [
     {
@@ -149,21 +160,28 @@ function redisPauseSteps(o: RedisCutoverOptions, limits: WindowLimits, run: Redi
           passwordEnv: o.sourcePasswordEnv,
           waitMs: limits.pauseWaitMs,
         })
-        return `CLIENT PAUSE ${limits.maxWindowMs} WRITE`
+        return notes.paused
       },
       undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
     },
     {
       name: 'wait-offsets-equal',
       run: async (ctx) => {
-        run.offset = (
-          await redisWaitSync(o.source, o.target, {...pw, timeoutMs: Math.min(o.timeoutMs, ctx.remainingMs())})
-        ).offset
-        return `offset ${run.offset}`
+        const timeoutMs = Math.min(o.timeoutMs, ctx.remainingMs())
+        run.offset = (await redisWaitSync(o.source, o.target, {...pw, timeoutMs})).offset
+        return notes.offset(run.offset)
       },
     },
     ...(o.verify === 'off' ? [] : [redisVerifyStep(o.source, o.target, pw, run)]),
   ]
+}
+
+/** The pause's probe before the commit point: the source still paused, its offset where the target caught up. */
+export function redisPauseProbe(o: Pick<RedisPauseEnds, 'source' | 'sourcePasswordEnv'>, run: RedisRun): BlockProbe {
+  return {
+    name: 'source paused, offset unchanged',
+    check: () => redisBlockInForce(o.source, run.offset!, o.sourcePasswordEnv),
+  }
 }
 
 /** verify inside the pause: key counts per database equal on both sides (the ElastiCache cutover's too). */

@@ -4,14 +4,13 @@
 // copies the keys back from ElastiCache to the source (there is no reverse replication out of ElastiCache), and
 // repoints to the source.
 import {repointStep} from '../cutover/shared.js'
-import {redisVerifyStep} from '../cutover/redis.js'
+import {type RedisRun, redisPauseProbe, redisPauseSteps} from '../cutover/redis.js'
 import {MigrateError} from '../../errors.js'
 import {withRedis, withSharedConnections} from '../connect.js'
 import {runSubSteps, type CutoverResult, type Log, type SubStep} from '../cutover.js'
 import {haproxyCommand, haproxyRepoint} from '../haproxy.js'
-import {redisBlockInForce, redisPause, redisUnpause, redisWaitSync} from '../redis.js'
+import {redisUnpause} from '../redis.js'
 import {WINDOW_DEFAULTS, type WindowLimits} from '../window.js'
-import type {VerifyResult} from '../types.js'
 import {
   copyKeysBack,
   describeGroup,
@@ -48,11 +47,11 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
       hint: 'Run the replicate step (StartMigration) first',
     })
   const target = primaryUrl(g)
-  const pw = {sourcePasswordEnv: o.sourcePasswordEnv, targetPasswordEnv: o.targetPasswordEnv}
   const limits: WindowLimits = {...WINDOW_DEFAULTS, ...o.limits, maxWindowMs: o.pauseMs}
-  const run: {offset?: number; verify?: VerifyResult} = {}
+  const run: RedisRun = {}
   // The source still paused and its offset where the group caught up: no write can have reached it since.
-  const blockHolds = () => redisBlockInForce(o.source, run.offset!, o.sourcePasswordEnv)
+  const probe = redisPauseProbe(o, run)
+  const blockHolds = probe.check
   const r = await withSharedConnections(async () => {
     await Promise.all([
       withRedis(o.source, o.sourcePasswordEnv, (c) => c.ping()),
@@ -60,26 +59,11 @@ export async function elasticacheCutover(o: ElastiCacheCutoverOptions, log: Log)
     ])
     return runSubSteps(
       [
-        {
-          name: 'pause-source-writes',
-          window: 'open',
-          run: async () =>
-            redisPause(o.source, limits.maxWindowMs, {passwordEnv: o.sourcePasswordEnv, waitMs: limits.pauseWaitMs}),
-          undo: () => redisUnpause(o.source, {passwordEnv: o.sourcePasswordEnv}),
-        },
-        {
-          name: 'wait-offsets-equal',
-          run: async (ctx) => {
-            const timeoutMs = Math.min(o.timeoutMs, ctx.remainingMs())
-            run.offset = (await redisWaitSync(o.source, target, {...pw, timeoutMs})).offset
-            return `ElastiCache at offset ${run.offset}`
-          },
-        },
-        ...(o.verify === 'off' ? [] : [redisVerifyStep(o.source, target, pw, run)]),
+        ...redisPauseSteps({...o, target}, limits, run, {offset: (n) => `ElastiCache at offset ${n}`}),
         ...completeSteps(o, g.primary, blockHolds),
       ],
       log,
-      {limits, before: o.before, probes: [{name: 'source paused, offset unchanged', check: blockHolds}]},
+      {limits, before: o.before, probes: [probe]},
     )
   })
   return {...r, verify: run.verify}
