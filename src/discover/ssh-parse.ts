@@ -1,9 +1,19 @@
-// Parsers for the read-only commands the SSH probe runs on a host, and the step from the facts of several hosts to
-// servers, self-managed databases and observed dependency edges. Pure functions, tested on outputs recorded on
-// CentOS 7, Ubuntu, Debian and Alpine (test/fixtures/ssh/).
+// The SSH probe's script, and the step from the facts of several hosts to servers, self-managed databases and observed
+// dependency edges. The parsers of the probe's sections are in ssh-host-facts.ts (the host) and ssh-sockets.ts (its
+// sockets and services). Pure functions, tested on outputs recorded on CentOS 7, Ubuntu, Debian and Alpine
+// (test/fixtures/ssh/).
 import type {Database, Dependency, Server} from '../schema/inventory.js'
 import {slug} from './app-tags.js'
 import {generatedDbId} from './scope.js'
+import {deriveDisks, parseIps, parseMeminfo, parseNproc, parseOsRelease, splitSections} from './ssh-host-facts.js'
+import {
+  classifyService,
+  type Endpoint,
+  parseEstablished,
+  parseListening,
+  type ServiceKind,
+  type Socket,
+} from './ssh-sockets.js'
 
 /**
  * The probe, one remote `sh -c` so that a login shell other than sh still runs it. Fixed text (no input from the
@@ -26,253 +36,6 @@ export const PROBE_SCRIPT = [
 ].join('; ')
 
 export const REMOTE_COMMAND = `sh -c '${PROBE_SCRIPT}'`
-
-export function splitSections(stdout: string): Map<string, string> {
-  const out = new Map<string, string>()
-  let name: string | undefined
-  let buf: string[] = []
-  for (const line of stdout.split(/\r?\n/)) {
-    const m = /^@@([a-z-]+)$/.exec(line.trim())
-    if (m) {
-      if (name) out.set(name, buf.join('\n'))
-      name = m[1]
-      buf = []
-    } else if (name) buf.push(line)
-  }
-  if (name && name !== 'end') out.set(name, buf.join('\n'))
-  return out
-}
-
-export function parseNproc(text: string | undefined): number | undefined {
-  const n = Number.parseInt((text ?? '').trim(), 10)
-  return Number.isFinite(n) && n > 0 ? n : undefined
-}
-
-/** MemTotal in MiB. */
-export function parseMeminfo(text: string | undefined): number | undefined {
-  const m = /^MemTotal:\s+(\d+)\s*kB/m.exec(text ?? '')
-  return m ? Math.round(Number(m[1]) / 1024) : undefined
-}
-
-export function parseOsRelease(text: string | undefined): {
-  id?: string
-  name?: string
-  version?: string
-  pretty?: string
-} {
-  const kv: Record<string, string> = {}
-  for (const line of (text ?? '').split('\n')) {
-    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim())
-    if (m) kv[m[1]] = m[2].replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1')
-  }
-  return {id: kv.ID, name: kv.NAME, version: kv.VERSION_ID, pretty: kv.PRETTY_NAME}
-}
-
-export interface DfEntry {
-  device: string
-  sizeKiB: number
-  usedKiB: number
-  mount: string
-}
-
-const PSEUDO_FS = /^(tmpfs|devtmpfs|udev|none|overlay|shm|cgroup|proc|sysfs|rootfs|run|efivarfs|squashfs)$/
-
-export function parseDf(text: string | undefined): DfEntry[] {
-  const out: DfEntry[] = []
-  for (const line of (text ?? '').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/)
-    if (f.length < 6) continue
-    const [device, size, used] = f
-    const mount = f.slice(5).join(' ')
-    if (PSEUDO_FS.test(device) || device.startsWith('/dev/loop') || !/^\d+$/.test(size)) continue
-    if (!device.startsWith('/') && !device.includes(':')) continue
-    out.push({device, sizeKiB: Number(size), usedKiB: Number(used), mount})
-  }
-  return out
-}
-
-export function parseLsblk(text: string | undefined): {name: string; bytes: number}[] {
-  const out: {name: string; bytes: number}[] = []
-  for (const line of (text ?? '').split('\n')) {
-    const f = line.trim().split(/\s+/)
-    if (f.length < 3 || f[2] !== 'disk') continue
-    const bytes = Number(f[1])
-    if (!(bytes > 0) || /^(zram|ram|loop)/.test(f[0])) continue
-    out.push({name: f[0], bytes})
-  }
-  return out
-}
-
-const GiB = 1024 ** 3
-const round2 = (n: number) => Math.round(n * 100) / 100
-
-/** Disks from lsblk, with the space df reports used on their partitions; from df alone when lsblk is missing. */
-export function deriveDisks(lsblk: string | undefined, df: string | undefined): Server['disks'] {
-  const fs = parseDf(df)
-  const disks = parseLsblk(lsblk)
-  if (disks.length === 0) {
-    const seen = new Set<string>()
-    return fs
-      .filter((e) => e.device.startsWith('/dev/') && !seen.has(e.device) && seen.add(e.device))
-      .map((e) => ({
-        name: e.device.replace(/^\/dev\//, ''),
-        sizeGiB: round2((e.sizeKiB * 1024) / GiB),
-        usedGiB: round2((e.usedKiB * 1024) / GiB),
-      }))
-  }
-  const counted = new Set<string>()
-  const used = new Map<string, number>()
-  for (const e of fs) {
-    if (counted.has(e.device)) continue
-    counted.add(e.device)
-    const d = disks.find((x) => e.device === `/dev/${x.name}` || new RegExp(`^/dev/${x.name}p?\\d+$`).test(e.device))
-    const key = d?.name ?? (disks.length === 1 ? disks[0].name : undefined)
-    if (key) used.set(key, (used.get(key) ?? 0) + e.usedKiB * 1024)
-  }
-  return disks.map((d) => ({
-    name: d.name,
-    sizeGiB: round2(d.bytes / GiB),
-    ...(used.has(d.name) ? {usedGiB: round2(used.get(d.name)! / GiB)} : {}),
-  }))
-}
-
-/** IPv4/IPv6 addresses from `hostname -I` or `ip -o -4 addr show`; loopback and link-local dropped. */
-export function parseIps(text: string | undefined): string[] {
-  const t = text ?? ''
-  const found = /\binet6?\s/.test(t)
-    ? [...t.matchAll(/\binet6?\s+([0-9a-fA-F:.]+)\//g)].map((m) => m[1])
-    : t.trim().split(/\s+/)
-  return [
-    ...new Set(
-      found.filter(
-        (ip) => ip && !/^127\./.test(ip) && ip !== '::1' && !/^fe80:/i.test(ip) && /^[0-9a-fA-F:.]+$/.test(ip),
-      ),
-    ),
-  ]
-}
-
-export interface Endpoint {
-  address: string
-  port: number
-}
-
-/** "10.0.0.5:5432", "*:22", "[::]:80", "::ffff:10.0.0.5:443", "127.0.0.53%lo:53" → address and port. */
-export function parseEndpoint(s: string): Endpoint | undefined {
-  const i = s.lastIndexOf(':')
-  if (i < 0) return undefined
-  const port = Number(s.slice(i + 1))
-  if (!Number.isInteger(port)) return undefined
-  let address = s
-    .slice(0, i)
-    .replace(/^\[|\]$/g, '')
-    .replace(/%.*$/, '')
-  address = address.replace(/^::ffff:/i, '')
-  if (address === '' || address === '*' || address === '::' || address === '0.0.0.0') address = '*'
-  return {address, port}
-}
-
-export interface Socket {
-  local: Endpoint
-  peer: Endpoint
-  process?: string
-}
-
-function processOf(rest: string): string | undefined {
-  const ss = /users:\(\("([^"]+)"/.exec(rest)
-  if (ss) return ss[1]
-  const ns = /\b\d+\/([^\s]+)/.exec(rest)
-  return ns ? ns[1].replace(/:$/, '') : undefined
-}
-
-interface SocketLine {
-  line: string
-  local: string | undefined
-  peer: string | undefined
-}
-
-/** The lines of `ss` (state `ssState` first) or `netstat` output (state `netstatState` sixth) with a socket in that
- * state, and their local and peer address fields. */
-function socketLines(text: string | undefined, ssState: string, netstatState: string): SocketLine[] {
-  const out: SocketLine[] = []
-  for (const line of (text ?? '').split('\n')) {
-    const f = line.trim().split(/\s+/)
-    if (f[0] === ssState || (/^tcp6?$/.test(f[0]) && f[5] === netstatState)) out.push({line, local: f[3], peer: f[4]})
-  }
-  return out
-}
-
-/** Listening TCP sockets from `ss -tlnp` (any iproute2 version) or `netstat -tlnp` (net-tools or busybox). */
-export function parseListening(text: string | undefined): Socket[] {
-  const out: Socket[] = []
-  for (const {line, local, peer} of socketLines(text, 'LISTEN', 'LISTEN')) {
-    const l = local ? parseEndpoint(local) : undefined
-    const p = peer ? (parseEndpoint(peer) ?? {address: '*', port: 0}) : {address: '*', port: 0}
-    if (l) out.push({local: l, peer: p, process: processOf(line)})
-  }
-  return out
-}
-
-/** Established TCP connections from `ss -tnp` or `netstat -tnp`. */
-export function parseEstablished(text: string | undefined): Socket[] {
-  const out: Socket[] = []
-  for (const {line, local, peer} of socketLines(text, 'ESTAB', 'ESTABLISHED')) {
-    const l = local ? parseEndpoint(local) : undefined
-    const p = peer ? parseEndpoint(peer) : undefined
-    if (l && p) out.push({local: l, peer: p, process: processOf(line)})
-  }
-  return out
-}
-
-export type ServiceKind =
-  | 'postgres'
-  | 'mysql'
-  | 'mariadb'
-  | 'redis'
-  | 'mongodb'
-  | 'web'
-  | 'ssh'
-  | 'queue'
-  | 'search'
-  | 'cache'
-  | 'app'
-
-const BY_PROCESS: [RegExp, ServiceKind][] = [
-  [/^(postgres|postmaster)/, 'postgres'],
-  [/^mariadbd/, 'mariadb'],
-  [/^mysqld/, 'mysql'],
-  [/^(redis-server|valkey-server|keydb-server)/, 'redis'],
-  [/^mongod/, 'mongodb'],
-  [/^(nginx|httpd|apache2|caddy|haproxy|envoy|traefik|lighttpd|h2o)/, 'web'],
-  [/^sshd/, 'ssh'],
-  [/^(beam\.smp|rabbitmq|kafka|mosquitto|nats-server)/, 'queue'],
-  [/^(elasticsearch|opensearch)/, 'search'],
-  [/^memcached/, 'cache'],
-]
-const BY_PORT: Record<number, ServiceKind> = {
-  22: 'ssh',
-  80: 'web',
-  443: 'web',
-  8080: 'web',
-  8443: 'web',
-  3306: 'mysql',
-  5432: 'postgres',
-  6379: 'redis',
-  27017: 'mongodb',
-  5672: 'queue',
-  9092: 'queue',
-  1883: 'queue',
-  9200: 'search',
-  11211: 'cache',
-}
-
-export function classifyService(port: number, process: string | undefined): ServiceKind | undefined {
-  if (process) {
-    for (const [re, kind] of BY_PROCESS) if (re.test(process)) return kind
-    if (/^(java|node|python[\d.]*|ruby|php-fpm.*|dotnet|gunicorn|uwsgi|puma|unicorn)$/.test(process))
-      return port === 80 || port === 443 ? 'web' : 'app'
-  }
-  return BY_PORT[port]
-}
 
 const DB_ENGINES = new Set<ServiceKind>(['postgres', 'mysql', 'mariadb', 'redis', 'mongodb'])
 
@@ -313,33 +76,10 @@ export function factsFromProbe(p: HostProbe): HostFacts {
   ]
   const listening = parseListening(sec.get('listen'))
   const established = parseEstablished(sec.get('established'))
-  const services = new Map<number, {port: number; process?: string; service?: string}>()
-  for (const s of listening) {
-    if (services.has(s.local.port)) continue
-    const kind = classifyService(s.local.port, s.process)
-    services.set(s.local.port, {
-      port: s.local.port,
-      ...(s.process ? {process: s.process} : {}),
-      ...(kind ? {service: kind} : {}),
-    })
-  }
-  const id = slug(hostname) || slug(p.address) || 'host'
-  const kinds = new Set([...services.values()].map((s) => s.service).filter((k) => k && k !== 'ssh'))
-  const role: Server['role'] | undefined = [...kinds].some((k) => DB_ENGINES.has(k as ServiceKind) && k !== 'redis')
-    ? 'database'
-    : kinds.has('redis') || kinds.has('cache')
-      ? 'cache'
-      : kinds.has('web')
-        ? 'web'
-        : kinds.has('queue')
-          ? 'queue'
-          : kinds.has('search')
-            ? 'search'
-            : kinds.has('app')
-              ? 'app'
-              : undefined
+  const services = servicesOf(listening)
+  const role = roleOf(services)
   const server: Server = {
-    id,
+    id: slug(hostname) || slug(p.address) || 'host',
     name: hostname,
     provider: 'onprem',
     hostname,
@@ -359,6 +99,41 @@ export function factsFromProbe(p: HostProbe): HostFacts {
     services: [...services.values()].sort((a, b) => a.port - b.port),
     source: {kind: 'ssh', ref: p.target},
   }
+  const session = parseSshConnection(sec.get('ssh-connection'))
+  return {server, databases: databasesOf(server, p), listening, established, ...(session ? {session} : {})}
+}
+
+type Service = NonNullable<Server['services']>[number]
+
+/** The services listening on a host, one per port (the first socket on a port names it). */
+function servicesOf(listening: Socket[]): Map<number, Service> {
+  const services = new Map<number, Service>()
+  for (const s of listening) {
+    if (services.has(s.local.port)) continue
+    const kind = classifyService(s.local.port, s.process)
+    services.set(s.local.port, {
+      port: s.local.port,
+      ...(s.process ? {process: s.process} : {}),
+      ...(kind ? {service: kind} : {}),
+    })
+  }
+  return services
+}
+
+/** A host's role from what listens on it: a database engine first, then a cache, web, queue, search or app server. */
+function roleOf(services: Map<number, Service>): Server['role'] | undefined {
+  const kinds = new Set([...services.values()].map((s) => s.service).filter((k) => k && k !== 'ssh'))
+  if ([...kinds].some((k) => DB_ENGINES.has(k as ServiceKind) && k !== 'redis')) return 'database'
+  if (kinds.has('redis') || kinds.has('cache')) return 'cache'
+  if (kinds.has('web')) return 'web'
+  if (kinds.has('queue')) return 'queue'
+  if (kinds.has('search')) return 'search'
+  if (kinds.has('app')) return 'app'
+  return undefined
+}
+
+/** A self-managed database for each database engine listening on the host. */
+function databasesOf(server: Server, p: HostProbe): Database[] {
   const databases: Database[] = []
   for (const s of server.services ?? []) {
     const kind = s.service as ServiceKind | undefined
@@ -367,9 +142,9 @@ export function factsFromProbe(p: HostProbe): HostFacts {
     // What the probe cannot know without logging in (size, replication role) stays unknown: `discover --db` reads it.
     databases.push({
       id: generatedDbId(engine, p.address, s.port),
-      name: `${engine} on ${hostname}:${s.port}`,
+      name: `${engine} on ${server.hostname}:${s.port}`,
       engine,
-      serverId: id,
+      serverId: server.id,
       host: p.address,
       port: s.port,
       managed: false,
@@ -377,8 +152,7 @@ export function factsFromProbe(p: HostProbe): HostFacts {
       source: {kind: 'ssh', ref: p.target},
     })
   }
-  const session = parseSshConnection(sec.get('ssh-connection'))
-  return {server, databases, listening, established, ...(session ? {session} : {})}
+  return databases
 }
 
 export interface ObserveOptions {

@@ -4,13 +4,9 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {classifySshFailure, disambiguateHosts, parseTarget, sshArgs} from '../../src/providers/ssh.js'
-import {
-  factsFromProbe,
-  observedDependencies,
-  parseEndpoint,
-  parseListening,
-  splitSections,
-} from '../../src/discover/ssh-parse.js'
+import {splitSections} from '../../src/discover/ssh-host-facts.js'
+import {factsFromProbe, observedDependencies} from '../../src/discover/ssh-parse.js'
+import {parseEndpoint, parseListening} from '../../src/discover/ssh-sockets.js'
 
 const fixture = (name: string) => readFileSync(path.join(__dirname, '../fixtures/ssh', name), 'utf8')
 const probe = (name: string, address: string) =>
