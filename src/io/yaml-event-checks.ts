@@ -103,26 +103,30 @@ function checkScalar(w: Walk, e: ScalarEvent): void {
   const text = w.text
   checkPropertyEnd(text, e)
   const quoted = isQuoted(e)
-  const starts = [
-    e.tagStart,
-    e.anchorStart - 1,
-    isBlock(e) ? (blockHeader(text, e)?.offset ?? -1) : e.valueStart - (quoted ? 1 : 0),
-  ].filter((x) => x >= 0)
-  if (w.tabs && starts.length > 0) checkIndentation(text, Math.min(...starts))
+  if (w.tabs) checkScalarIndentation(text, e, quoted)
   // A "fast" scalar's value is its source text as it stands (one line, no escapes): nothing to fold or decode.
   if (e.valueEnd !== NO_RANGE && !e.fast) checkScalarText(text, e, w.open.length === 0)
   const key = isKey(w)
   if (!key && e.style === SCALAR_STYLE.PLAIN && e.valueStart !== NO_RANGE && w.open.length > 0)
     checkCommentBeforeValue(text, e.valueStart)
   if (key && e.valueEnd !== NO_RANGE) {
+    // The key starts at its tag, the & of its anchor or its opening quote, whichever comes first.
     const q = quoted ? 1 : 0
-    const props = [e.tagStart, e.anchorStart].filter((x) => x !== NO_RANGE)
-    checkKeyLength(
-      text,
-      Math.min(e.valueStart - q, ...props.map((x) => (x === e.anchorStart ? x - 1 : x))),
-      e.valueEnd + q,
-    )
+    let start = e.valueStart - q
+    if (e.tagStart !== NO_RANGE) start = Math.min(start, e.tagStart)
+    if (e.anchorStart !== NO_RANGE) start = Math.min(start, e.anchorStart - 1)
+    checkKeyLength(text, start, e.valueEnd + q)
   }
+}
+
+/** A scalar (its tag, anchor, quote or block header, whichever comes first) must not start a line after a tab. */
+function checkScalarIndentation(text: string, e: ScalarEvent, quoted: boolean): void {
+  const starts = [
+    e.tagStart,
+    e.anchorStart - 1,
+    isBlock(e) ? (blockHeader(text, e)?.offset ?? -1) : e.valueStart - (quoted ? 1 : 0),
+  ].filter((x) => x >= 0)
+  if (starts.length > 0) checkIndentation(text, Math.min(...starts))
 }
 
 /**
@@ -179,12 +183,15 @@ export function checkTabLinesNearExplicitKeys(text: string): void {
 
 /** An anchor or tag must be followed by a space or a line end: "&a[1]" is one anchor to js-yaml, broken to yaml. */
 function checkPropertyEnd(text: string, e: {anchorEnd: number; tagEnd: number}): void {
-  for (const end of [e.anchorEnd, e.tagEnd]) {
-    if (end === NO_RANGE || end >= text.length) continue
-    const ch = text[end]
-    if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\r' && ch !== ',' && ch !== ']' && ch !== '}')
-      throw new YamlRefused('an anchor (&name) or tag (!tag) must be followed by a space', end, 'YAML_SYNTAX')
-  }
+  checkPropertyEndAt(text, e.anchorEnd)
+  checkPropertyEndAt(text, e.tagEnd)
+}
+
+function checkPropertyEndAt(text: string, end: number): void {
+  if (end === NO_RANGE || end >= text.length) return
+  const ch = text[end]
+  if (ch !== ' ' && ch !== '\t' && ch !== '\n' && ch !== '\r' && ch !== ',' && ch !== ']' && ch !== '}')
+    throw new YamlRefused('an anchor (&name) or tag (!tag) must be followed by a space', end, 'YAML_SYNTAX')
 }
 
 /** Refuses a node that starts a line after a tab: YAML indents with spaces (js-yaml lets some tabs pass, yaml not). */

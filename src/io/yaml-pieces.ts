@@ -22,7 +22,7 @@ export interface Entry {
 /** Texts shorter than this are read whole (their events are small). */
 export const PIECES_FROM = 256 * 1024
 /** About how much text one batch of sequence items holds. */
-export const BATCH_SIZE = 64 * 1024
+export const BATCH_SIZE = 8 * 1024
 
 /** The root mapping's entries, or undefined when the text is not of the shape read piece by piece. */
 export function piecesOf(text: string, batchSize = BATCH_SIZE): Entry[] | undefined {

@@ -144,7 +144,8 @@ const lineStartsAt = (text: string, offset: number): boolean => offset === 0 || 
 /** js-yaml's events for text[start, end), with offsets into the whole text. */
 function pieceEvents(text: string, start: number, end: number, maxDepth: number): Event[] {
   const events = parseEvents(text.slice(start, end), {maxDepth})
-  for (const e of events) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]
     if (e.type === EVENT_ID.SCALAR) {
       if (e.valueStart !== -1) e.valueStart += start
       if (e.valueEnd !== -1) e.valueEnd += start
