@@ -89,53 +89,87 @@ export function sniffDelimiter(text: string): string {
 export function parseCsv(input: string, delimiter?: string): CsvTable {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
   const d = delimiter ?? sniffDelimiter(text)
-  const records: CsvRecord[] = []
-  const problems: CsvProblem[] = []
-  let fields: string[] = []
-  let field = ''
-  let line = 1
-  let recordLine = 1
-  let col = 1
-  let i = 0
-  let quoted = false
-  let quoteStart = {line: 1, column: 1}
-  let afterQuote = false
-  const endField = () => {
-    fields.push(field)
-    field = ''
-    afterQuote = false
+  const r = new CsvReader(text, d)
+  while (r.i < text.length) {
+    if (r.quoted) r.quotedChar()
+    else r.plainChar()
   }
-  const endRecord = () => {
-    endField()
-    if (!(fields.length === 1 && fields[0] === '')) records.push({line: recordLine, fields})
-    fields = []
+  if (r.quoted)
+    r.problems.push({line: r.quoteStart.line, column: r.quoteStart.column, message: 'a quoted field is never closed'})
+  if (r.field !== '' || r.fields.length > 0) r.endRecord()
+  const [head, ...rest] = r.records
+  return {
+    delimiter: d,
+    header: head ? head.fields.map((h) => h.trim()) : [],
+    headerLine: head?.line ?? 1,
+    records: rest,
+    problems: r.problems,
   }
-  while (i < text.length) {
+}
+
+/** parseCsv's state: where it is in the text, the record and field being read, and what it found. */
+class CsvReader {
+  readonly records: CsvRecord[] = []
+  readonly problems: CsvProblem[] = []
+  fields: string[] = []
+  field = ''
+  line = 1
+  recordLine = 1
+  col = 1
+  i = 0
+  quoted = false
+  quoteStart = {line: 1, column: 1}
+  afterQuote = false
+
+  constructor(
+    readonly text: string,
+    readonly d: string,
+  ) {}
+
+  endField(): void {
+    this.fields.push(this.field)
+    this.field = ''
+    this.afterQuote = false
+  }
+
+  endRecord(): void {
+    this.endField()
+    if (!(this.fields.length === 1 && this.fields[0] === ''))
+      this.records.push({line: this.recordLine, fields: this.fields})
+    this.fields = []
+  }
+
+  /** One character inside quotes: "" is a quote, a lone " closes the field; CRLF is kept as LF. */
+  quotedChar(): void {
+    const {text, i} = this
     const ch = text[i]
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"'
-          i += 2
-          col += 2
-          continue
-        }
-        quoted = false
-        afterQuote = true
-        i++
-        col++
-        continue
+    if (ch === '"') {
+      if (text[i + 1] === '"') {
+        this.field += '"'
+        this.i += 2
+        this.col += 2
+        return
       }
-      if (ch === '\n') {
-        line++
-        col = 0
-      }
-      if (!(ch === '\r' && text[i + 1] === '\n')) field += ch
-      i++
-      col++
-      continue
+      this.quoted = false
+      this.afterQuote = true
+      this.i++
+      this.col++
+      return
     }
-    if (field === '' && !afterQuote && ch !== '"' && ch !== d && ch !== '\r' && ch !== '\n') {
+    if (ch === '\n') {
+      this.line++
+      this.col = 0
+    }
+    if (!(ch === '\r' && text[i + 1] === '\n')) this.field += ch
+    this.i++
+    this.col++
+  }
+
+  /** Outside quotes: an unquoted field in one slice, an opening quote, a delimiter, a line end or a stray character. */
+  plainChar(): void {
+    const {text, i, d} = this
+    const ch = text[i]
+    if (this.field === '' && !this.afterQuote && ch !== '"' && ch !== d && ch !== '\r' && ch !== '\n') {
       // An unquoted field: take it in one slice up to the next delimiter or line end.
       let j = i
       while (j < text.length) {
@@ -143,49 +177,42 @@ export function parseCsv(input: string, delimiter?: string): CsvTable {
         if (c === d || c === '\r' || c === '\n') break
         j++
       }
-      field = text.slice(i, j)
-      col += j - i
-      i = j
-      continue
+      this.field = text.slice(i, j)
+      this.col += j - i
+      this.i = j
+      return
     }
-    if (ch === '"' && field === '' && !afterQuote) {
-      quoted = true
-      quoteStart = {line, column: col}
-      i++
-      col++
-      continue
+    if (ch === '"' && this.field === '' && !this.afterQuote) {
+      this.quoted = true
+      this.quoteStart = {line: this.line, column: this.col}
+      this.i++
+      this.col++
+      return
     }
     if (ch === d) {
-      endField()
-      i++
-      col++
-      continue
+      this.endField()
+      this.i++
+      this.col++
+      return
     }
     if (ch === '\r' || ch === '\n') {
-      endRecord()
-      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1
-      line++
-      col = 1
-      recordLine = line
-      continue
+      this.endRecord()
+      this.i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1
+      this.line++
+      this.col = 1
+      this.recordLine = this.line
+      return
     }
-    if (afterQuote) {
-      problems.push({line, column: col, message: `unexpected character ${JSON.stringify(ch)} after a closing quote`})
-      afterQuote = false
+    if (this.afterQuote) {
+      this.problems.push({
+        line: this.line,
+        column: this.col,
+        message: `unexpected character ${JSON.stringify(ch)} after a closing quote`,
+      })
+      this.afterQuote = false
     }
-    field += ch
-    i++
-    col++
-  }
-  if (quoted)
-    problems.push({line: quoteStart.line, column: quoteStart.column, message: 'a quoted field is never closed'})
-  if (field !== '' || fields.length > 0) endRecord()
-  const [head, ...rest] = records
-  return {
-    delimiter: d,
-    header: head ? head.fields.map((h) => h.trim()) : [],
-    headerLine: head?.line ?? 1,
-    records: rest,
-    problems,
+    this.field += ch
+    this.i++
+    this.col++
   }
 }
