@@ -5,7 +5,8 @@ import {createRequire} from 'node:module'
 import type {Diagnostic} from '../diagnostics.js'
 import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'
-import {badInput, MigrateError, EXIT} from '../errors.js'
+import {badInput} from '../errors.js'
+import {awsError} from './aws-errors.js'
 import {mapWithLimit} from '../map-limit.js'
 import type {CloudOptions} from './cloud-options.js'
 
@@ -18,13 +19,7 @@ export interface AwsOptions extends CloudOptions {
   pageSize?: number
 }
 
-/** The IAM actions discovery needs, named in access-denied errors. */
-export const AWS_PERMISSIONS = [
-  'ec2:DescribeInstances',
-  'ec2:DescribeVolumes',
-  'ec2:DescribeInstanceTypes',
-  'ec2:DescribeRegions',
-]
+export {AWS_PERMISSIONS, awsError} from './aws-errors.js'
 
 type Ec2Module = typeof import('@aws-sdk/client-ec2')
 
@@ -240,120 +235,4 @@ export function nodeSupportNote(version: string): Diagnostic[] {
       hint: 'Run migrate on Node 22 or 24',
     },
   ]
-}
-
-interface AwsContext {
-  profile: string
-  region: string
-  action: string
-  endpoint?: string
-}
-
-/** One line of cause and remedy for whatever the SDK threw. Never includes keys or tokens. */
-export function awsError(error: unknown, ctx: AwsContext): MigrateError {
-  const e = error as {
-    name?: string
-    code?: string
-    message?: string
-    $metadata?: {httpStatusCode?: number}
-    $response?: unknown
-    cause?: {code?: string}
-  }
-  const name = e?.name ?? ''
-  const where = `aws (profile ${ctx.profile}, region ${ctx.region})`
-  const perm = `ec2:${ctx.action}`
-  const data = {profile: ctx.profile, region: ctx.region, action: ctx.action, awsCode: name}
-  const netCode = e?.code ?? e?.cause?.code ?? ''
-  // First: an expired SSO session also comes as a CredentialsProviderError, whose message says it expired.
-  if (
-    ['ExpiredToken', 'ExpiredTokenException', 'RequestExpired', 'TokenRefreshRequired'].includes(name) ||
-    /token.*expired|expired.*token|session.*expired|sso.*expired/i.test(e?.message ?? '')
-  ) {
-    return new MigrateError(`${where}: the security token has expired (${name || 'expired'}) calling ${perm}`, {
-      code: 'AWS_TOKEN_EXPIRED',
-      exitCode: EXIT.BAD_INPUT,
-      hint: `Refresh the credentials: \`aws sso login --profile ${ctx.profile}\`, or renew the session token in the environment`,
-      data,
-    })
-  }
-  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(e?.message ?? '')) {
-    return new MigrateError(`${where}: no AWS credentials found`, {
-      code: 'AWS_NO_CREDENTIALS',
-      exitCode: EXIT.BAD_INPUT,
-      hint: `Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile NAME from ~/.aws/config, or run \`aws sso login --profile ${ctx.profile}\``,
-      data,
-    })
-  }
-  if (['UnauthorizedOperation', 'AccessDenied', 'AccessDeniedException', 'Blocked', 'OptInRequired'].includes(name)) {
-    return new MigrateError(`${where}: access denied to ${perm} (${name})`, {
-      code: 'AWS_ACCESS_DENIED',
-      exitCode: EXIT.BAD_INPUT,
-      hint: `Grant the profile's IAM identity ${AWS_PERMISSIONS.join(', ')} (read-only), or use a profile that has them`,
-      data,
-    })
-  }
-  if (
-    [
-      'AuthFailure',
-      'InvalidClientTokenId',
-      'SignatureDoesNotMatch',
-      'UnrecognizedClientException',
-      'IncompleteSignature',
-    ].includes(name)
-  ) {
-    return new MigrateError(`${where}: the credentials were rejected (${name}) calling ${perm}`, {
-      code: 'AWS_BAD_CREDENTIALS',
-      exitCode: EXIT.BAD_INPUT,
-      hint: 'Check the access key and secret of this profile (and that the clock of this machine is right)',
-      data,
-    })
-  }
-  if (
-    ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(
-      netCode,
-    ) ||
-    name === 'TimeoutError'
-  ) {
-    return new MigrateError(
-      `${where}: cannot reach the EC2 endpoint${ctx.endpoint ? ` ${ctx.endpoint}` : ''} (${netCode || name})`,
-      {
-        code: 'AWS_UNREACHABLE',
-        exitCode: EXIT.FAILURE,
-        hint: 'Check the network path, proxy and --endpoint / AWS_ENDPOINT_URL_EC2, then run discover again',
-        data,
-      },
-    )
-  }
-  if (['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException'].includes(name)) {
-    return new MigrateError(`${where}: EC2 kept throttling ${perm} after the SDK's retries (${name})`, {
-      code: 'AWS_THROTTLED',
-      exitCode: EXIT.FAILURE,
-      hint: 'Run again later, or with fewer regions at once (--concurrency)',
-      data,
-    })
-  }
-  if (name === 'InvalidRegion' || name === 'UnknownEndpoint' || /region/i.test(name)) {
-    return new MigrateError(`${where}: ${name}`, {
-      code: 'AWS_BAD_REGION',
-      exitCode: EXIT.BAD_INPUT,
-      hint: 'Check the region name (e.g. ap-southeast-1), or use --all-regions',
-      data,
-    })
-  }
-  if (
-    e?.$response !== undefined ||
-    /Deserialization error|XML|Unexpected end|char '|Invalid character/i.test(e?.message ?? '')
-  ) {
-    return new MigrateError(`${where}: the answer to ${perm} was not a valid EC2 response`, {
-      code: 'AWS_BAD_RESPONSE',
-      exitCode: EXIT.FAILURE,
-      hint: 'The endpoint did not answer like EC2: check --endpoint / AWS_ENDPOINT_URL_EC2 and any proxy in between',
-      data,
-    })
-  }
-  const status = e?.$metadata?.httpStatusCode
-  return new MigrateError(
-    `${where}: ${perm} failed: ${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${(e?.message ?? String(error)).split('\n')[0]}`,
-    {code: 'AWS_ERROR', exitCode: EXIT.FAILURE, hint: 'Run again with --debug for details', data},
-  )
 }
