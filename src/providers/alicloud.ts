@@ -5,7 +5,8 @@
 import {createRequire} from 'node:module'
 import type {Server} from '../schema/inventory.js'
 import {emptyResult, type DiscoverySource} from '../discover/types.js'
-import {badInput, MigrateError, EXIT} from '../errors.js'
+import {badInput} from '../errors.js'
+import {alicloudError} from './alicloud-errors.js'
 import {mapWithLimit} from '../map-limit.js'
 import type {CloudOptions} from './cloud-options.js'
 
@@ -16,7 +17,7 @@ export interface AlicloudOptions extends CloudOptions {
   maxAttempts?: number
 }
 
-export const ALICLOUD_PERMISSIONS = ['ecs:DescribeInstances', 'ecs:DescribeDisks', 'ecs:DescribeRegions']
+export {ALICLOUD_PERMISSIONS, alicloudError} from './alicloud-errors.js'
 
 type EcsModule = typeof import('@alicloud/ecs20140526')
 type EcsClient = InstanceType<EcsModule['default']>
@@ -48,151 +49,217 @@ export const alicloudSource: DiscoverySource<AlicloudOptions> = {
         'Pass --region REGION (repeatable), e.g. --region ap-southeast-5 (Jakarta), or --all-regions',
       )
     const profile = o.profile ?? process.env.ALIBABA_CLOUD_PROFILE ?? 'default'
-    const require = createRequire(import.meta.url)
-    const ecsMod: typeof import('@alicloud/ecs20140526') = require('@alicloud/ecs20140526')
-    const coreMod: typeof import('@alicloud/openapi-core') = require('@alicloud/openapi-core')
-    const credsMod: typeof import('@alicloud/credentials') = require('@alicloud/credentials')
-    // CommonJS packages: Node puts module.exports on .default; other loaders (vitest) expose the names directly.
-    const ecs = {default: cjs<typeof ecsMod>(ecsMod, 'DescribeInstancesRequest')}
-    const core = {default: cjs<typeof coreMod>(coreMod, '$OpenApiUtil')}
-    const creds = {default: cjs<typeof credsMod>(credsMod, 'Config')}
-    const Ecs = ecs.default.default
+    const sdk = loadSdk()
     const ep = o.endpoint ? parseAlicloudEndpoint(o.endpoint) : undefined
-    const env = process.env
-    let credential: unknown
-    if (env.ALIBABA_CLOUD_ACCESS_KEY_ID && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET) {
-      credential = undefined
-    } else {
-      if (o.profile) env.ALIBABA_CLOUD_PROFILE = o.profile
-      const Credential = creds.default.default
-      credential = new Credential()
-    }
-    // The shape @darabonba/typescript's shouldRetry/getBackoffDelay read: throttling is retried with jittered backoff.
-    const retryOptions = {
-      retryable: true,
-      retryCondition: [
-        {
-          maxAttempts: (o.maxAttempts ?? 5) - 1,
-          exception: ['ThrottlingError'],
-          errorCode: ['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable'],
-          maxDelay: 20_000,
-          backoff: {
-            getDelayTime: (ctx: {retriesAttempted: number}) =>
-              Math.min(20_000, 200 * 2 ** ctx.retriesAttempted) * (0.5 + Math.random() / 2),
-          },
-        },
-      ],
-      noRetryCondition: [],
-    }
-    const client = (region: string): EcsClient =>
-      new Ecs(
-        new core.default.$OpenApiUtil.Config({
-          ...(credential === undefined
-            ? {
-                accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
-                accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
-                ...(env.ALIBABA_CLOUD_SECURITY_TOKEN ? {securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN} : {}),
-              }
-            : {credential: credential as never}),
-          regionId: region,
-          endpoint: ep?.host ?? `ecs.${region}.aliyuncs.com`,
-          ...(ep ? {protocol: ep.protocol} : {}),
-          connectTimeout: 10_000,
-          readTimeout: 30_000,
-          retryOptions,
-        } as never),
-      )
+    const client = clientMaker(o, sdk, ep)
     const endpointOf = (region: string) => ep?.host ?? `ecs.${region}.aliyuncs.com`
-    let regions = o.regions
-    if (o.allRegions) {
-      const home = o.regions[0] ?? env.ALIBABA_CLOUD_REGION_ID ?? 'ap-southeast-1'
-      const task = 'alicloud (all regions)'
-      emit({task, status: 'start'})
-      try {
-        const r = await client(home).describeRegions(new ecs.default.DescribeRegionsRequest({}))
-        regions = (r.body?.regions?.region ?? [])
-          .map((x) => x.regionId!)
-          .filter(Boolean)
-          .sort()
-      } catch (error) {
-        emit({task, status: 'failed'})
-        throw alicloudError(error, {profile, region: home, action: 'DescribeRegions', endpoint: endpointOf(home)})
-      }
-      emit({task, status: 'done', message: `${regions.length} regions`})
-    }
+    const regions = o.allRegions ? await allRegions(o, sdk, client, emit, profile, endpointOf) : o.regions
     const result = emptyResult('alicloud', regions)
     const perRegion = await mapWithLimit(regions, o.concurrency ?? 8, async (region) => {
       const task = `alicloud ${region}`
       emit({task, status: 'start'})
-      let action = 'DescribeInstances'
+      const failed = {action: 'DescribeInstances'}
       try {
-        const c = client(region)
-        // Each page becomes small records at once, so the SDK's model objects die young (less memory, less GC).
-        const instancesP = (async () => {
-          const out: Server[] = []
-          let nextToken: string | undefined
-          do {
-            const r = await c.describeInstances(
-              new ecs.default.DescribeInstancesRequest({
-                regionId: region,
-                maxResults: Math.min(o.pageSize ?? 100, 100),
-                ...(nextToken ? {nextToken} : {}),
-              }),
-            )
-            const page = r.body?.instances?.instance
-            if (!r.body || (page !== undefined && !Array.isArray(page)))
-              throw Object.assign(new Error('malformed DescribeInstances response'), {code: 'MalformedResponse'})
-            for (const i of page ?? []) {
-              const s = ecsServer(i, region)
-              if (s) out.push(s)
-            }
-            nextToken = r.body.nextToken || undefined
-            emit({task, status: 'progress', message: `${out.length} instances`})
-          } while (nextToken)
-          return out
-        })()
-        const disksP = (async () => {
-          const byInstance = new Map<string, {name: string; sizeGiB: number; type?: string}[]>()
-          let nextToken: string | undefined
-          do {
-            const r = await c
-              .describeDisks(
-                new ecs.default.DescribeDisksRequest({
-                  regionId: region,
-                  maxResults: 500,
-                  ...(nextToken ? {nextToken} : {}),
-                }),
-              )
-              .catch((e) => {
-                action = 'DescribeDisks'
-                throw e
-              })
-            for (const d of r.body?.disks?.disk ?? []) {
-              if (!d.instanceId) continue
-              const list = byInstance.get(d.instanceId) ?? []
-              list.push({
-                name: d.device || d.diskId || 'disk',
-                sizeGiB: d.size ?? 0,
-                ...(d.category ? {type: d.category} : {}),
-              })
-              byInstance.set(d.instanceId, list)
-            }
-            nextToken = r.body?.nextToken || undefined
-          } while (nextToken)
-          return byInstance
-        })()
-        const [servers, disks] = await Promise.all([instancesP, disksP])
-        for (const sv of servers) sv.disks = (disks.get(sv.id) ?? []).sort((x, y) => x.name.localeCompare(y.name))
+        const servers = await discoverRegion(sdk, client(region), region, o, failed, (message) =>
+          emit({task, status: 'progress', message}),
+        )
         emit({task, status: 'done', message: `${servers.length} instances`})
         return servers
       } catch (error) {
         emit({task, status: 'failed'})
-        throw alicloudError(error, {profile, region, action, endpoint: endpointOf(region)})
+        throw alicloudError(error, {profile, region, action: failed.action, endpoint: endpointOf(region)})
       }
     })
     for (const s of perRegion) result.servers.push(...s)
     return result
   },
+}
+
+type Emit = Parameters<DiscoverySource<AlicloudOptions>['discover']>[1]
+
+/** The SDK's modules, loaded now (their import is slow). */
+function loadSdk() {
+  const require = createRequire(import.meta.url)
+  const ecsMod: typeof import('@alicloud/ecs20140526') = require('@alicloud/ecs20140526')
+  const coreMod: typeof import('@alicloud/openapi-core') = require('@alicloud/openapi-core')
+  const credsMod: typeof import('@alicloud/credentials') = require('@alicloud/credentials')
+  // CommonJS packages: Node puts module.exports on .default; other loaders (vitest) expose the names directly.
+  return {
+    ecs: {default: cjs<typeof ecsMod>(ecsMod, 'DescribeInstancesRequest')},
+    core: {default: cjs<typeof coreMod>(coreMod, '$OpenApiUtil')},
+    creds: {default: cjs<typeof credsMod>(credsMod, 'Config')},
+  }
+}
+
+type Sdk = ReturnType<typeof loadSdk>
+
+/** An ECS client per region: keys from the environment, else the credentials chain (--profile); throttling retried. */
+function clientMaker(
+  o: AlicloudOptions,
+  sdk: Sdk,
+  ep: ReturnType<typeof parseAlicloudEndpoint> | undefined,
+): (region: string) => EcsClient {
+  const Ecs = sdk.ecs.default.default
+  const env = process.env
+  let credential: unknown
+  if (env.ALIBABA_CLOUD_ACCESS_KEY_ID && env.ALIBABA_CLOUD_ACCESS_KEY_SECRET) {
+    credential = undefined
+  } else {
+    if (o.profile) env.ALIBABA_CLOUD_PROFILE = o.profile
+    const Credential = sdk.creds.default.default
+    credential = new Credential()
+  }
+  const retryOptions = retryOptionsOf(o.maxAttempts ?? 5)
+  return (region: string): EcsClient =>
+    new Ecs(
+      new sdk.core.default.$OpenApiUtil.Config({
+        ...(credential === undefined
+          ? {
+              accessKeyId: env.ALIBABA_CLOUD_ACCESS_KEY_ID,
+              accessKeySecret: env.ALIBABA_CLOUD_ACCESS_KEY_SECRET,
+              ...(env.ALIBABA_CLOUD_SECURITY_TOKEN ? {securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN} : {}),
+            }
+          : {credential: credential as never}),
+        regionId: region,
+        endpoint: ep?.host ?? `ecs.${region}.aliyuncs.com`,
+        ...(ep ? {protocol: ep.protocol} : {}),
+        connectTimeout: 10_000,
+        readTimeout: 30_000,
+        retryOptions,
+      } as never),
+    )
+}
+
+/** The shape @darabonba/typescript's shouldRetry/getBackoffDelay read: throttling is retried with jittered backoff. */
+function retryOptionsOf(maxAttempts: number) {
+  return {
+    retryable: true,
+    retryCondition: [
+      {
+        maxAttempts: maxAttempts - 1,
+        exception: ['ThrottlingError'],
+        errorCode: ['Throttling', 'Throttling.User', 'Throttling.Api', 'ServiceUnavailable'],
+        maxDelay: 20_000,
+        backoff: {
+          getDelayTime: (ctx: {retriesAttempted: number}) =>
+            Math.min(20_000, 200 * 2 ** ctx.retriesAttempted) * (0.5 + Math.random() / 2),
+        },
+      },
+    ],
+    noRetryCondition: [],
+  }
+}
+
+/** --all-regions: the regions DescribeRegions lists, asked of the first --region (or the home region). */
+async function allRegions(
+  o: AlicloudOptions,
+  sdk: Sdk,
+  client: (region: string) => EcsClient,
+  emit: Emit,
+  profile: string,
+  endpointOf: (region: string) => string,
+): Promise<string[]> {
+  const home = o.regions[0] ?? process.env.ALIBABA_CLOUD_REGION_ID ?? 'ap-southeast-1'
+  const task = 'alicloud (all regions)'
+  emit({task, status: 'start'})
+  let regions: string[]
+  try {
+    const r = await client(home).describeRegions(new sdk.ecs.default.DescribeRegionsRequest({}))
+    regions = (r.body?.regions?.region ?? [])
+      .map((x) => x.regionId!)
+      .filter(Boolean)
+      .sort()
+  } catch (error) {
+    emit({task, status: 'failed'})
+    throw alicloudError(error, {profile, region: home, action: 'DescribeRegions', endpoint: endpointOf(home)})
+  }
+  emit({task, status: 'done', message: `${regions.length} regions`})
+  return regions
+}
+
+/**
+ * One region's instances with their disks. Instances and disks are listed concurrently; each page becomes small
+ * records at once, so the SDK's model objects die young (less memory, less GC). `failed.action` names the call that
+ * failed, for the error.
+ */
+async function discoverRegion(
+  sdk: Sdk,
+  c: EcsClient,
+  region: string,
+  o: AlicloudOptions,
+  failed: {action: string},
+  progress: (message: string) => void,
+): Promise<Server[]> {
+  const [servers, disks] = await Promise.all([
+    listInstances(sdk, c, region, o.pageSize ?? 100, progress),
+    listDisks(sdk, c, region).catch((e) => {
+      failed.action = 'DescribeDisks'
+      throw e
+    }),
+  ])
+  for (const sv of servers) sv.disks = (disks.get(sv.id) ?? []).sort((x, y) => x.name.localeCompare(y.name))
+  return servers
+}
+
+async function listInstances(
+  sdk: Sdk,
+  c: EcsClient,
+  region: string,
+  pageSize: number,
+  progress: (message: string) => void,
+): Promise<Server[]> {
+  const out: Server[] = []
+  let nextToken: string | undefined
+  do {
+    const r = await c.describeInstances(
+      new sdk.ecs.default.DescribeInstancesRequest({
+        regionId: region,
+        maxResults: Math.min(pageSize, 100),
+        ...(nextToken ? {nextToken} : {}),
+      }),
+    )
+    const page = r.body?.instances?.instance
+    if (!r.body || (page !== undefined && !Array.isArray(page)))
+      throw Object.assign(new Error('malformed DescribeInstances response'), {code: 'MalformedResponse'})
+    for (const i of page ?? []) {
+      const s = ecsServer(i, region)
+      if (s) out.push(s)
+    }
+    nextToken = r.body.nextToken || undefined
+    progress(`${out.length} instances`)
+  } while (nextToken)
+  return out
+}
+
+/** Instance id → its disks. */
+async function listDisks(
+  sdk: Sdk,
+  c: EcsClient,
+  region: string,
+): Promise<Map<string, {name: string; sizeGiB: number; type?: string}[]>> {
+  const byInstance = new Map<string, {name: string; sizeGiB: number; type?: string}[]>()
+  let nextToken: string | undefined
+  do {
+    const r = await c.describeDisks(
+      new sdk.ecs.default.DescribeDisksRequest({
+        regionId: region,
+        maxResults: 500,
+        ...(nextToken ? {nextToken} : {}),
+      }),
+    )
+    for (const d of r.body?.disks?.disk ?? []) {
+      if (!d.instanceId) continue
+      const list = byInstance.get(d.instanceId) ?? []
+      list.push({
+        name: d.device || d.diskId || 'disk',
+        sizeGiB: d.size ?? 0,
+        ...(d.category ? {type: d.category} : {}),
+      })
+      byInstance.set(d.instanceId, list)
+    }
+    nextToken = r.body?.nextToken || undefined
+  } while (nextToken)
+  return byInstance
 }
 
 type EcsInstance = NonNullable<
@@ -243,108 +310,4 @@ function ecsServer(i: EcsInstance, region: string): Server | undefined {
 function cjs<T>(mod: unknown, key: string): T {
   const m = mod as Record<string, unknown> & {default?: Record<string, unknown>}
   return (m.default && key in m.default ? m.default : m) as T
-}
-
-interface Ctx {
-  profile: string
-  region: string
-  action: string
-  endpoint: string
-}
-
-export function alicloudError(error: unknown, ctx: Ctx): MigrateError {
-  const e = error as {
-    name?: string
-    code?: string
-    message?: string
-    statusCode?: number
-    data?: {statusCode?: number}
-    cause?: {code?: string}
-  }
-  const code = String(e?.code ?? '')
-  const msg = String(e?.message ?? error)
-  const where = `alicloud (profile ${ctx.profile}, region ${ctx.region})`
-  const perm = `ecs:${ctx.action}`
-  const data = {profile: ctx.profile, region: ctx.region, action: ctx.action, alicloudCode: code}
-  const net =
-    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket hang up|timeout/i.exec(
-      `${code} ${msg} ${e?.cause?.code ?? ''}`,
-    )
-  if (
-    /credentials|AccessKey.*(not set|empty)|unable to get|provider chain|Please set up the credentials/i.test(msg) &&
-    !code.includes('.')
-  ) {
-    return new MigrateError(`${where}: no Alibaba Cloud credentials found`, {
-      code: 'ALICLOUD_NO_CREDENTIALS',
-      exitCode: EXIT.BAD_INPUT,
-      hint: 'Set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or configure a profile (aliyun configure) and pass --profile NAME',
-      data,
-    })
-  }
-  if (/^Forbidden|NoPermission|^Forbidden\.RAM|AccessDenied/i.test(code)) {
-    return new MigrateError(`${where}: access denied to ${perm} (${code})`, {
-      code: 'ALICLOUD_ACCESS_DENIED',
-      exitCode: EXIT.BAD_INPUT,
-      hint: `Grant the RAM user or role ${ALICLOUD_PERMISSIONS.join(', ')} (e.g. the AliyunECSReadOnlyAccess policy)`,
-      data,
-    })
-  }
-  if (/Expired/i.test(code)) {
-    return new MigrateError(`${where}: the security token has expired (${code}) calling ${perm}`, {
-      code: 'ALICLOUD_TOKEN_EXPIRED',
-      exitCode: EXIT.BAD_INPUT,
-      hint: 'Get a fresh STS token (or assume the RAM role again) and set ALIBABA_CLOUD_SECURITY_TOKEN',
-      data,
-    })
-  }
-  if (
-    /InvalidAccessKeyId|SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeySecret|InvalidSecurityToken/i.test(
-      code,
-    )
-  ) {
-    return new MigrateError(`${where}: the credentials were rejected (${code}) calling ${perm}`, {
-      code: 'ALICLOUD_BAD_CREDENTIALS',
-      exitCode: EXIT.BAD_INPUT,
-      hint: 'Check ALIBABA_CLOUD_ACCESS_KEY_ID / …SECRET or the profile, and the clock of this machine',
-      data,
-    })
-  }
-  if (/InvalidRegionId/i.test(code)) {
-    return new MigrateError(`${where}: unknown region (${code})`, {
-      code: 'ALICLOUD_BAD_REGION',
-      exitCode: EXIT.BAD_INPUT,
-      hint: 'Use a region id such as ap-southeast-5 (Jakarta) or ap-southeast-1 (Singapore)',
-      data,
-    })
-  }
-  if (/Throttling/i.test(code)) {
-    return new MigrateError(`${where}: ECS kept throttling ${perm} after retries (${code})`, {
-      code: 'ALICLOUD_THROTTLED',
-      exitCode: EXIT.FAILURE,
-      hint: 'Run again later, or with fewer regions at once (--concurrency)',
-      data,
-    })
-  }
-  if (net) {
-    return new MigrateError(`${where}: cannot reach the ECS endpoint ${ctx.endpoint} (${net[0]})`, {
-      code: 'ALICLOUD_UNREACHABLE',
-      exitCode: EXIT.FAILURE,
-      hint: 'Check the network path, proxy and --endpoint, then run discover again',
-      data,
-    })
-  }
-  if (e instanceof SyntaxError || code === 'MalformedResponse' || /JSON|Unexpected (end|token)|malformed/i.test(msg)) {
-    return new MigrateError(`${where}: the answer to ${perm} was not a valid ECS response`, {
-      code: 'ALICLOUD_BAD_RESPONSE',
-      exitCode: EXIT.FAILURE,
-      hint: 'The endpoint did not answer like ECS: check --endpoint and any proxy in between',
-      data,
-    })
-  }
-  return new MigrateError(`${where}: ${perm} failed: ${code || e?.name || 'error'}: ${msg.split('\n')[0]}`, {
-    code: 'ALICLOUD_ERROR',
-    exitCode: EXIT.FAILURE,
-    hint: 'Run again with --debug for details',
-    data,
-  })
 }
