@@ -123,7 +123,40 @@ export async function runProcess(argvIn: readonly string[], opts: ProcessOptions
   // The marker every process of the step inherits (see proc.ts): how its processes are found and stopped when they
   // left its process group or session (setsid, daemonising), and found again after a crash of this CLI.
   const marker = opts.env?.[STEP_ENV]
-  const child = execa(argv[0], argv.slice(1), {
+  const child = spawnStep(argv, opts)
+  if (child.pid !== undefined) {
+    running.set(child.pid, marker)
+    opts.onSpawn?.(child.pid)
+  }
+  const state = {timedOut: false, canceled: false}
+  let stopping: Promise<void> | undefined
+  const stop = (): Promise<void> => (stopping ??= stopStep(child.pid, marker, opts.killAfterMs ?? 3000))
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        state.timedOut = true
+        void stop()
+      }, opts.timeoutMs)
+    : undefined
+  const onAbort = (): void => {
+    state.canceled = true
+    void stop()
+  }
+  opts.signal?.addEventListener('abort', onAbort, {once: true})
+  try {
+    const r = await child
+    // The child exited; what it started may not have: a stopped step is over only when all of it is gone.
+    if (stopping) await stopping
+    return processResult(r, state, started, opts.redact)
+  } finally {
+    if (timer) clearTimeout(timer)
+    opts.signal?.removeEventListener('abort', onAbort)
+    if (child.pid !== undefined) running.delete(child.pid)
+  }
+}
+
+/** The step's process: detached (a session leader, so its group can be signalled), output kept, never rejecting. */
+function spawnStep(argv: readonly string[], opts: ProcessOptions) {
+  return execa(argv[0], argv.slice(1), {
     cwd: opts.cwd,
     env: opts.env,
     extendEnv: true,
@@ -134,72 +167,52 @@ export async function runProcess(argvIn: readonly string[], opts: ProcessOptions
     stripFinalNewline: false,
     maxBuffer: 16 * 1024 * 1024,
   })
-  if (child.pid !== undefined) {
-    running.set(child.pid, marker)
-    opts.onSpawn?.(child.pid)
-  }
-  let timedOut = false
-  let canceled = false
-  let stopping: Promise<void> | undefined
-  const grace = opts.killAfterMs ?? 3000
-  /**
-   * Stops the step for real: SIGTERM to its process group (its session: the child is a session leader) and to every
-   * process with its marker, then SIGKILL to whatever is left after the grace period; resolves when none is left.
-   */
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      const pid = child.pid
-      if (pid === undefined) return
-      signalAll([pid], stepProcesses(pid, marker), 'SIGTERM')
-      const t0 = performance.now()
-      let killed = false
-      for (;;) {
-        await new Promise((r) => setTimeout(r, 50))
-        const left = stepProcesses(pid, marker)
-        if (left.length === 0) return
-        if (!killed && performance.now() - t0 >= grace) {
-          killed = true
-          signalAll([pid], left, 'SIGKILL')
-        }
-        // SIGKILL cannot be ignored; a process in uninterruptible sleep is given a few seconds more, then left named.
-        if (killed && performance.now() - t0 >= grace + 5000) return
-      }
-    })())
-  const timer = opts.timeoutMs
-    ? setTimeout(() => {
-        timedOut = true
-        void stop()
-      }, opts.timeoutMs)
-    : undefined
-  const onAbort = (): void => {
-    canceled = true
-    void stop()
-  }
-  opts.signal?.addEventListener('abort', onAbort, {once: true})
-  try {
-    const r = await child
-    // The child exited; what it started may not have: a stopped step is over only when all of it is gone.
-    if (stopping) await stopping
-    const all = typeof r.all === 'string' ? r.all : ''
-    const stdout = typeof r.stdout === 'string' ? r.stdout : ''
-    const spawnError =
-      r.failed && r.exitCode === undefined && !r.signal && !timedOut && !canceled
-        ? r.originalMessage || r.shortMessage
-        : undefined
-    return {
-      exitCode: r.exitCode,
-      output: tail(all, 20, 2000, opts.redact),
-      stdout,
-      timedOut,
-      canceled,
-      signal: r.signal,
-      spawnError,
-      durationMs: performance.now() - started,
+}
+
+/**
+ * Stops a step for real: SIGTERM to its process group (its session: the child is a session leader) and to every
+ * process with its marker, then SIGKILL to whatever is left after the grace period; resolves when none is left.
+ */
+async function stopStep(pid: number | undefined, marker: string | undefined, grace: number): Promise<void> {
+  if (pid === undefined) return
+  signalAll([pid], stepProcesses(pid, marker), 'SIGTERM')
+  const t0 = performance.now()
+  let killed = false
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 50))
+    const left = stepProcesses(pid, marker)
+    if (left.length === 0) return
+    if (!killed && performance.now() - t0 >= grace) {
+      killed = true
+      signalAll([pid], left, 'SIGKILL')
     }
-  } finally {
-    if (timer) clearTimeout(timer)
-    opts.signal?.removeEventListener('abort', onAbort)
-    if (child.pid !== undefined) running.delete(child.pid)
+    // SIGKILL cannot be ignored; a process in uninterruptible sleep is given a few seconds more, then left named.
+    if (killed && performance.now() - t0 >= grace + 5000) return
+  }
+}
+
+/** What the finished step comes to: its exit, the tail of its output, and why it stopped. */
+function processResult(
+  r: Awaited<ReturnType<typeof spawnStep>>,
+  {timedOut, canceled}: {timedOut: boolean; canceled: boolean},
+  started: number,
+  secrets: ProcessOptions['redact'],
+): ProcessResult {
+  const all = typeof r.all === 'string' ? r.all : ''
+  const stdout = typeof r.stdout === 'string' ? r.stdout : ''
+  const spawnError =
+    r.failed && r.exitCode === undefined && !r.signal && !timedOut && !canceled
+      ? r.originalMessage || r.shortMessage
+      : undefined
+  return {
+    exitCode: r.exitCode,
+    output: tail(all, 20, 2000, secrets),
+    stdout,
+    timedOut,
+    canceled,
+    signal: r.signal,
+    spawnError,
+    durationMs: performance.now() - started,
   }
 }
 
