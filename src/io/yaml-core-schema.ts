@@ -1,6 +1,6 @@
 // The js-yaml schema src/io/yaml-read.ts reads with: scalars resolved and mappings keyed as the `yaml` library does
 // under the YAML 1.2 core schema.
-import {defineMappingTag, defineScalarTag, NOT_RESOLVED, Schema, seqTag, strTag} from 'js-yaml'
+import {defineMappingTag, defineScalarTag, NOT_RESOLVED, Schema, seqTag, strTag} from './js-yaml.js'
 
 // yaml's core schema, tag by tag (yaml/dist/schema/core/{bool,int,float}.js, schema/common/null.js). Only plain
 // scalars are resolved; an explicit !!int/!!float/!!bool/!!null tag is refused (yaml's rules for those differ by

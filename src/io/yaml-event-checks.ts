@@ -1,6 +1,6 @@
 // The checks src/io/yaml-read.ts runs over js-yaml's events before turning them into values: what the `yaml` library
 // would read differently (or refuse) is refused here, at the offset of the node concerned.
-import {EVENT_ID, SCALAR_STYLE, type DocumentEvent, type Event, type ScalarEvent} from 'js-yaml'
+import {EVENT_ID, SCALAR_STYLE, type DocumentEvent, type Event, type ScalarEvent} from './js-yaml.js'
 import {blockHeader, checkScalarText, isBlock, isQuoted, NO_RANGE} from './yaml-scalar-check.js'
 import {TABS, YamlRefused} from './yaml-refusal.js'
 

@@ -20,7 +20,7 @@ import {
   SCALAR_STYLE,
   YAMLException,
   type Event,
-} from 'js-yaml'
+} from './js-yaml.js'
 import {checkAliasExpansion} from './yaml-aliases.js'
 import {SCHEMA, setEntry} from './yaml-core-schema.js'
 import {checkEvents, checkTabAfterIndicator, checkTabLinesNearExplicitKeys} from './yaml-event-checks.js'

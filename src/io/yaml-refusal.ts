@@ -1,5 +1,5 @@
 // Why src/io/yaml-read.ts refuses a document: YamlRefused (a located refusal), and js-yaml's errors worded as ours.
-import {YAMLException} from 'js-yaml'
+import {YAMLException} from './js-yaml.js'
 
 /** A document this reader will not read, with the 0-based offset (into the text without its BOM) it points at. */
 export class YamlRefused extends Error {

@@ -1,6 +1,6 @@
 // Scalars whose text YAML readers may decode differently (folded lines, escapes, block scalars): each is decoded a
 // second time by the `yaml` library's own resolver and refused where the two readings differ (src/io/yaml-read.ts).
-import {getScalarValue, SCALAR_STYLE, type ScalarEvent} from 'js-yaml'
+import {getScalarValue, SCALAR_STYLE, type ScalarEvent} from './js-yaml.js'
 import {CST} from 'yaml'
 import {TABS, YamlRefused} from './yaml-refusal.js'
 
