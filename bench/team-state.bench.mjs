@@ -20,27 +20,51 @@ const ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/po
 const self = fileURLToPath(import.meta.url)
 const root = path.resolve(path.dirname(self), '..')
 
-const noop = async () => ({exitCode: 0, output: '', stdout: '', timedOut: false, canceled: false, durationMs: 0})
+const ok = {exitCode: 0, output: '', stdout: '', timedOut: false, canceled: false, durationMs: 0}
 
-/** One runner: executes its units and prints the gaps between step ends, per application. */
+/** The next line on stdin (the parent's word to go on). */
+const nextLine = () => new Promise((r) => process.stdin.once('data', r))
+
+/**
+ * One runner: executes its units and prints the gaps between step ends, per application. Two barriers keep the
+ * runners' start-ups out of the per-step figures: every runner loads its modules (READY), then prepares its wave,
+ * takes its units' locks and reads the journal, and holds in its units' first step (STEPPING) until every runner is
+ * there; the parent then lets them all go at once. Gaps count from the end of each unit's first step.
+ */
 async function worker(planDir, apps, state, concurrency) {
   const {executeWave} = await import(path.join(root, 'dist/src/executor/engine.js'))
   await import('pg')
-  // Loaded: say so, and start only when every runner is (20 start-ups on 2 cores would otherwise be measured).
   process.stderr.write('READY\n')
-  await new Promise((r) => process.stdin.once('data', r))
+  await nextLine()
+  const t0 = performance.now()
+  let startupMs
+  const waiting = new Set()
+  let go
+  const released = new Promise((r) => (go = r))
+  const runCommand = async () => {
+    if (startupMs !== undefined) return ok
+    // A unit at its first step: hold there until every unit of every runner is.
+    const me = Symbol()
+    waiting.add(me)
+    if (waiting.size === apps.length) {
+      startupMs = performance.now() - t0
+      process.stderr.write('STEPPING\n')
+      nextLine().then(go)
+    }
+    await released
+    return ok
+  }
   let cpu0
   let cpu = {user: 0, system: 0}
   const last = new Map()
   const gaps = []
   const emit = (e) => {
-    if (e.type === 'app-start' || e.type === 'step-end') {
-      const now = performance.now()
-      if (e.type === 'step-end' && last.has(e.app)) gaps.push(now - last.get(e.app))
-      last.set(e.app, now)
-      // The runner's CPU while it runs steps (from its first step's end to its last): not its start-up.
-      if (e.type === 'step-end') cpu0 ? (cpu = process.cpuUsage(cpu0)) : (cpu0 = process.cpuUsage())
-    }
+    if (e.type !== 'step-end') return
+    const now = performance.now()
+    if (last.has(e.app)) gaps.push(now - last.get(e.app))
+    last.set(e.app, now)
+    // The runner's CPU while it runs steps (from its first step's end to its last): not its start-up.
+    cpu0 ? (cpu = process.cpuUsage(cpu0)) : (cpu0 = process.cpuUsage())
   }
   const r = await executeWave({
     planDir,
@@ -49,9 +73,9 @@ async function worker(planDir, apps, state, concurrency) {
     state,
     concurrency,
     emit,
-    deps: {runCommand: noop, which: () => true},
+    deps: {runCommand, which: () => true},
   })
-  process.stdout.write(JSON.stringify({exitCode: r.exitCode, gaps, cpuMs: (cpu.user + cpu.system) / 1000}))
+  process.stdout.write(JSON.stringify({exitCode: r.exitCode, gaps, startupMs, cpuMs: (cpu.user + cpu.system) / 1000}))
 }
 
 let plans = 0
@@ -75,22 +99,30 @@ const spawn = (dir, apps, state, concurrency) =>
     },
   )
 
-/** Starts the runners, waits until all are loaded, then lets them go together; the time counts from there. */
-async function runAll(jobs) {
-  const procs = jobs.map((j) => spawn(...j))
-  await Promise.all(
+/** Resolves when every process has printed `word` on stderr (or ended). */
+const allSaid = (procs, word) =>
+  Promise.all(
     procs.map(
       (p) =>
         new Promise((resolve) => {
           let seen = ''
           p.stderr.on('data', (d) => {
             seen += d
-            if (seen.includes('READY')) resolve()
+            if (seen.includes(word)) resolve()
           })
           p.finally(resolve)
         }),
     ),
   )
+
+/** Starts the runners; once all are loaded, lets them prepare; once all hold at their first step, lets them step. */
+async function runAll(jobs) {
+  const procs = jobs.map((j) => spawn(...j))
+  const loaded = allSaid(procs, 'READY')
+  const stepping = allSaid(procs, 'STEPPING')
+  await loaded
+  for (const p of procs) p.stdin.write('prepare\n')
+  await stepping
   const t0 = performance.now()
   for (const p of procs) p.stdin.end('go\n')
   const done = await Promise.all(procs)
@@ -110,6 +142,8 @@ function stats(label, outs, ms) {
     p95: +q(0.95).toFixed(2),
     max: +gaps.at(-1).toFixed(2),
     runnerCpuPerStep: +(cpuMs / gaps.length).toFixed(2),
+    // From "prepare" to holding at the first step: load the plan, lock, read the journal (all runners at once).
+    startupMs: Math.round(Math.max(...outs.map((o) => o.startupMs))),
   }
 }
 
@@ -149,13 +183,25 @@ async function main() {
     await admin.end()
   }
   const pad = (s, n) => String(s).padEnd(n)
-  console.log(`state backends: ${PROCS} applications × ${STEPS} no-op steps; per-step overhead (ms between step ends)`)
   console.log(
-    `${pad('backend', 28)}${pad('steps', 8)}${pad('total', 10)}${pad('p50', 8)}${pad('p95', 8)}${pad('max', 9)}runner CPU/step`,
+    `state backends: ${PROCS} applications × ${STEPS} no-op steps, all runners stepping at once; per-step overhead (ms between step ends)`,
   )
+  const cols = [
+    ['backend', 28],
+    ['steps', 8],
+    ['stepping', 10],
+    ['p50', 8],
+    ['p95', 8],
+    ['max', 9],
+    ['CPU/step', 10],
+    ['start-up', 0],
+  ]
+  console.log(cols.map(([h, n]) => pad(h, n)).join(''))
   for (const r of rows)
     console.log(
-      `${pad(r.label, 28)}${pad(r.steps, 8)}${pad(`${r.totalMs} ms`, 10)}${pad(r.p50, 8)}${pad(r.p95, 8)}${pad(r.max, 9)}${r.runnerCpuPerStep} ms`,
+      [r.label, r.steps, `${r.totalMs} ms`, r.p50, r.p95, r.max, `${r.runnerCpuPerStep} ms`, `${r.startupMs} ms`]
+        .map((v, i) => pad(v, cols[i][1]))
+        .join(''),
     )
   console.log(`postgres p95 ${rows[0].p95} ms per step (goal < 10 ms): ${rows[0].p95 < 10 ? 'OK' : 'OVER'}`)
   console.log(JSON.stringify({bench: 'team-state', procs: PROCS, steps: STEPS, results: rows}))
