@@ -139,7 +139,7 @@ function laughs() {
 async function one(name) {
   const spec = CASES[name]
   const text = await spec.make()
-  const {validateFile} = await import(path.join(root, 'dist/src/schema/kinds.js'))
+  const {validateFile} = await import(path.join(root, 'dist/src/file-kinds.js'))
   const {readFile} = await import(path.join(root, 'dist/src/providers/file.js'))
   const dir = spec.csv ? mkdtempSync(path.join(tmpdir(), 'migrate-bench-read-')) : undefined
   const csvFile = dir ? path.join(dir, 'cmdb.csv') : undefined

@@ -24,6 +24,13 @@ export const PIECES_FROM = 256 * 1024
 /** About how much text one batch of sequence items holds. */
 export const BATCH_SIZE = 8 * 1024
 
+/**
+ * A root mapping with more top-level keys than this is read whole: the pieces are for the long sequences of the
+ * files migrate reads (a dozen keys at the top), and one piece per key of a huge flat mapping cost 15 s of CPU on
+ * 20 MB against 4 s whole (bench/read-files.bench.mjs).
+ */
+export const MAX_ENTRIES = 256
+
 /** The root mapping's entries, or undefined when the text is not of the shape read piece by piece. */
 export function piecesOf(text: string, batchSize = BATCH_SIZE): Entry[] | undefined {
   if (/[\t\0]|\r(?!\n)|(?:^|\n)(?:%|---|\.\.\.)/.test(text)) return undefined
@@ -32,6 +39,7 @@ export function piecesOf(text: string, batchSize = BATCH_SIZE): Entry[] | undefi
   // Comment lines above the first key go with it.
   if (/^(?:[ #\r\n]|-(?:[ \r\n]|$))/.test(text) && starts.shift() === undefined) return undefined
   starts.unshift(0)
+  if (starts.length > MAX_ENTRIES) return undefined
   const entries: Entry[] = []
   for (const [i, start] of starts.entries()) {
     const end = starts[i + 1] ?? text.length
