@@ -12,10 +12,20 @@ import {stateLocation} from './state/pg/connect.js'
 import {startedWavesOf} from './state/started-waves.js'
 
 export async function openPlanBackend(planDir: string, state?: string, plan?: Plan): Promise<StateBackend> {
-  const {name, settingsState} = plan
-    ? {name: plan.metadata.name, settingsState: plan.settings.state}
-    : planKeys(planDir)
-  return openBackend(planDir, name ?? path.basename(path.resolve(planDir)), {state, settings: settingsState})
+  return backendOf(
+    planDir,
+    plan ? {name: plan.metadata.name, settingsState: plan.settings.state} : planKeys(planDir),
+    state,
+  )
+}
+
+/** The backend of a plan with these keys; a plan without a name is keyed by its directory's name. */
+function backendOf(
+  planDir: string,
+  keys: {name?: string; settingsState?: string},
+  state?: string,
+): Promise<StateBackend> {
+  return openBackend(planDir, keys.name ?? path.basename(path.resolve(planDir)), {state, settings: keys.settingsState})
 }
 
 /**
@@ -70,8 +80,7 @@ export async function sharedStartedWavesOfPlans(
       continue // A bad settings.state: the plan's own check reports it.
     }
     try {
-      const dir = path.dirname(file)
-      const b = await openBackend(dir, keys.name ?? path.basename(path.resolve(dir)), {settings: keys.settingsState})
+      const b = await backendOf(path.dirname(file), keys)
       try {
         started.set(file, startedWavesOf((await b.read()).events))
       } finally {
