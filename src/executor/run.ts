@@ -162,15 +162,23 @@ export function defaultDeps(partial: Partial<ExecutorDeps> = {}): ExecutorDeps {
   }
 }
 
+const planKeys = new Map<string, string>()
+
 /** Names this plan in step markers: the same plan directory gives the same key, wherever it is run from. */
 export function planKey(planDir: string): string {
-  let real = path.resolve(planDir)
+  const resolved = path.resolve(planDir)
+  const known = planKeys.get(resolved)
+  if (known !== undefined) return known
+  let real = resolved
   try {
     real = realpathSync(real)
   } catch {
     /* not there: the resolved path */
   }
-  return createHash('sha256').update(real).digest('hex').slice(0, 16)
+  const key = createHash('sha256').update(real).digest('hex').slice(0, 16)
+  // Asked at every step of a run: the directory's real path is looked up once per process.
+  if (planKeys.size < 64) planKeys.set(resolved, key)
+  return key
 }
 
 /** The MIGRATE_STEP marker of a step's processes: PLANKEY|UNIT|STEP[|rollback]. */
