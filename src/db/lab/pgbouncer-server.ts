@@ -10,6 +10,12 @@ export interface PgBouncerOptions {
   port: number
   /** database name → host:port/dbname it points at. */
   databases: Record<string, {host: string; port: number; dbname: string}>
+  /** transaction (the default: what the cutover labs repoint) or session. */
+  poolMode?: 'transaction' | 'session'
+  /** Server connections per database and user (default 10). */
+  poolSize?: number
+  /** Run on a server connection before another client gets it (default: none in transaction mode, DISCARD ALL in session mode). */
+  serverResetQuery?: string
 }
 
 export interface PgBouncerHandle extends ServerHandle {
@@ -35,7 +41,7 @@ export const PGBOUNCER_IGNORED_STARTUP_PARAMETERS = [
   'search_path',
 ]
 
-/** PgBouncer in transaction pooling, trust auth, admin user postgres; runs as user postgres (it refuses root). */
+/** PgBouncer (transaction pooling unless told), trust auth, admin user postgres; runs as user postgres (it refuses root). */
 export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerHandle> {
   await assertPortFree(opts.port, 'PgBouncer')
   const dir = tempDir(`pgb${opts.port}`)
@@ -57,10 +63,10 @@ export async function startPgBouncer(opts: PgBouncerOptions): Promise<PgBouncerH
       'auth_type = trust',
       `auth_file = ${path.join(dir, 'users.txt')}`,
       'admin_users = postgres',
-      'pool_mode = transaction',
+      `pool_mode = ${opts.poolMode ?? 'transaction'}`,
       'max_client_conn = 200',
-      'default_pool_size = 10',
-      'server_reset_query =',
+      `default_pool_size = ${opts.poolSize ?? 10}`,
+      `server_reset_query = ${opts.serverResetQuery ?? (opts.poolMode === 'session' ? 'DISCARD ALL' : '')}`,
       'server_check_delay = 0',
       `ignore_startup_parameters = ${PGBOUNCER_IGNORED_STARTUP_PARAMETERS.join(',')}`,
       `pidfile = ${path.join(dir, 'pid')}`,

@@ -10,7 +10,7 @@ import type {JournalEvent} from '../../schema/state.js'
 import {type Actor, type ChainInput, eventBody, type JournalHead, type NewEvent, parseEventLine} from '../chain.js'
 import {nextTurn} from '../journal.js'
 import {SCHEMA} from './schema.js'
-import type {PgSession} from './session.js'
+import {GUARD_COLUMNS, type GuardRow, type PgSession} from './session.js'
 
 /** Reads a plan's events and head. */
 export async function readPgJournal(
@@ -55,20 +55,27 @@ interface Pending {
  * One round trip: the events chained and committed asynchronously (the head row's lock is held for microseconds,
  * not for a WAL flush), then this runner's own row committed synchronously: WAL is flushed in order, so once that
  * commit returns the events are durable too. (A simple query of several statements: literals escaped by the driver.)
+ * It appends only on this runner's own server session, and ends by saying which session it ran on: a pooler that
+ * moved it elsewhere stops the runner with nothing appended (this runner's unit locks are not on that session).
  */
 async function appendBatch(
+  s: PgSession,
   c: pg.Client,
   planId: string,
   bodies: string[],
 ): Promise<{seq: string; prev: string; hash: string}[]> {
   const plan = c.escapeLiteral(planId)
-  const arr = `ARRAY[${bodies.map((b) => c.escapeLiteral(b)).join(',')}]::text[]`
+  // On another client's server session the events are not appended at all (an empty array), then refused below.
+  const mine = `pg_backend_pid() = ${s.backendPid} AND current_setting('migrate.session', true) = ${c.escapeLiteral(s.token)}`
+  const arr = `CASE WHEN ${mine} THEN ARRAY[${bodies.map((b) => c.escapeLiteral(b)).join(',')}]::text[] ELSE '{}' END`
   const sql = `BEGIN; SELECT seq, prev, hash FROM ${SCHEMA}.append(${plan}, ${arr}); COMMIT;
     INSERT INTO ${SCHEMA}.runners (plan_id, backend_pid, acked_seq)
       VALUES (${plan}, pg_backend_pid(), (SELECT head_seq FROM ${SCHEMA}.plans WHERE plan_id = ${plan}))
-      ON CONFLICT (plan_id, backend_pid) DO UPDATE SET acked_seq = excluded.acked_seq, at = now();`
-  const results = (await c.query(sql)) as unknown as pg.QueryResult<{seq: string; prev: string; hash: string}>[]
-  return results[1].rows
+      ON CONFLICT (plan_id, backend_pid) DO UPDATE SET acked_seq = excluded.acked_seq, at = now();
+    SELECT ${GUARD_COLUMNS};`
+  const results = (await c.query(sql)) as unknown as pg.QueryResult[]
+  s.guard(results[4].rows[0] as GuardRow)
+  return results[1].rows as {seq: string; prev: string; hash: string}[]
 }
 
 export class PgJournal {
@@ -107,6 +114,7 @@ export class PgJournal {
       try {
         const rows = await this.session.run((c) =>
           appendBatch(
+            this.session,
             c,
             this.planId,
             batch.map((b) => b.body),

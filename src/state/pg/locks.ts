@@ -7,7 +7,7 @@ import {createHash} from 'node:crypto'
 import {EXIT, MigrateError} from '../../errors.js'
 import type {Actor} from '../chain.js'
 import {SCHEMA} from './schema.js'
-import type {PgSession} from './session.js'
+import {GUARD_COLUMNS, type GuardRow, type PgSession, pooledSession} from './session.js'
 
 export interface UnitHolder {
   unit: string
@@ -29,6 +29,12 @@ export function ciJobUrl(env: NodeJS.ProcessEnv = process.env): string | undefin
   if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID)
     return `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : ''}`
   return env.CI_JOB_URL || env.BUILD_URL || env.BUILDKITE_BUILD_URL || undefined
+}
+
+/** A bigint advisory lock key as pg_locks shows it: classid (high 32 bits) and objid (low 32 bits), unsigned. */
+export function keyHalves(key: string): [string, string] {
+  const k = BigInt.asUintN(64, BigInt(key))
+  return [(k >> 32n).toString(), (k & 0xffffffffn).toString()]
 }
 
 export function describeHolder(h: UnitHolder): string {
@@ -71,9 +77,27 @@ export async function lockUnits(
 ): Promise<void> {
   const taken: string[] = []
   for (const unit of [...new Set(units)].sort()) {
+    const key = unitKey(planId, unit)
     const ok = await s.run(async (c) => {
-      const r = await c.query('SELECT pg_try_advisory_lock($1::bigint) AS ok', [unitKey(planId, unit)])
+      // Tried only on this runner's own server session, and not when that session holds the unit's lock without this
+      // runner having taken it (a pooler handed it another client's session): session locks stack, so it would be
+      // granted to both.
+      const r = await c.query<GuardRow & {ok: boolean | null}>(
+        `SELECT ${GUARD_COLUMNS},
+           CASE WHEN pg_backend_pid() = $2 AND current_setting('migrate.session', true) = $3
+                 AND ($4 OR NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+                   AND classid = $5::oid AND objid = $6::oid AND objsubid = 1))
+           THEN pg_try_advisory_lock($1::bigint) END AS ok`,
+        [key, s.backendPid, s.token, s.heldKeys.has(key), ...keyHalves(key)],
+      )
+      s.guard(r.rows[0])
+      if (r.rows[0].ok === null)
+        throw pooledSession(
+          s.loc.shown,
+          `its server session already holds the lock of ${unit}, taken by another client`,
+        )
       if (!r.rows[0].ok) return false
+      s.heldKeys.set(key, (s.heldKeys.get(key) ?? 0) + 1)
       await c.query(
         `INSERT INTO ${SCHEMA}.unit_locks (plan_id, unit, host, pid, os_user, operation, ci_job, backend_pid)
          VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid())
@@ -122,6 +146,11 @@ export async function unlockUnits(s: PgSession, planId: string, units: string[])
       `DELETE FROM ${SCHEMA}.unit_locks WHERE plan_id = $1 AND unit = ANY($2) AND backend_pid = pg_backend_pid()`,
       [planId, units],
     )
-    for (const u of units) await c.query('SELECT pg_advisory_unlock($1::bigint)', [unitKey(planId, u)])
+    for (const u of units) {
+      const key = unitKey(planId, u)
+      await c.query('SELECT pg_advisory_unlock($1::bigint)', [key])
+      const n = (s.heldKeys.get(key) ?? 0) - 1
+      n > 0 ? s.heldKeys.set(key, n) : s.heldKeys.delete(key)
+    }
   })
 }

@@ -3,6 +3,7 @@
 // run one at a time (run()), so a lock query never lands inside an append's transaction. When the session dies
 // (pg_terminate_backend, a network partition, a server restart) it is lost for good: the locks are gone, and every
 // later append fails, so the runner stops before its next step.
+import {randomBytes} from 'node:crypto'
 import type pg from 'pg'
 import {EXIT, MigrateError} from '../../errors.js'
 import {clientConfig, type StateLocation, stateDbError} from './connect.js'
@@ -10,6 +11,20 @@ import {migrateSchema} from './schema.js'
 
 const HEARTBEAT_MS = Number(process.env.MIGRATE_STATE_HEARTBEAT_MS ?? 5000)
 const HEARTBEAT_TIMEOUT_MS = 15_000
+
+/**
+ * Columns that say which server session a statement ran on: its backend pid, and the token this runner set on its
+ * session when it connected. Statements that rely on the session (unit locks, appends, the heartbeat) return them,
+ * and the runner stops when they are not its own: a pooler in transaction or statement mode (PgBouncer, pgcat, RDS
+ * Proxy…) hands the statements of one client to different server sessions, and several clients to one, which would
+ * make session advisory locks mean nothing.
+ */
+export const GUARD_COLUMNS = `pg_backend_pid() AS guard_pid, current_setting('migrate.session', true) AS guard_token`
+
+export interface GuardRow {
+  guard_pid: number
+  guard_token: string | null
+}
 
 export class PgSession {
   private queue: Promise<unknown> = Promise.resolve()
@@ -20,6 +35,10 @@ export class PgSession {
   backendPid = 0
   /** When the session began, by the server's clock (barrier records are compared with it, not with ours). */
   startedAt = new Date(0)
+  /** Set on the server session at connect (migrate.session): statements that rely on the session check it. */
+  readonly token = randomBytes(12).toString('hex')
+  /** The unit lock keys this session took, with how many times (advisory locks stack). */
+  readonly heldKeys = new Map<string, number>()
 
   private heartbeat: NodeJS.Timeout
 
@@ -32,18 +51,38 @@ export class PgSession {
     // A partitioned connection says nothing until it is used: ask every few seconds, so a runner that can no longer
     // vouch for its locks stops its steps soon, not at its next append (which may be an hour away).
     this.heartbeat = setInterval(() => {
-      this.run((c) => c.query({text: 'SELECT 1', query_timeout: HEARTBEAT_TIMEOUT_MS} as pg.QueryConfig)).catch((e) =>
-        this.lose(`no answer to a heartbeat: ${(e as Error).message}`),
-      )
+      this.run(async (c) => {
+        const r = await c.query({
+          text: `SELECT ${GUARD_COLUMNS}`,
+          query_timeout: HEARTBEAT_TIMEOUT_MS,
+        } as pg.QueryConfig)
+        this.guard(r.rows[0])
+      }).catch((e) => this.lose(`no answer to a heartbeat: ${(e as Error).message}`))
     }, HEARTBEAT_MS)
     this.heartbeat.unref()
   }
 
-  private lose(why: string): void {
+  private lose(why: string | MigrateError): void {
     if (this.closing || this.lostError) return
     clearInterval(this.heartbeat)
-    this.lostError = sessionLost(this.loc.shown, why)
+    this.lostError = typeof why === 'string' ? sessionLost(this.loc.shown, why) : why
     for (const l of this.listeners) l(this.lostError)
+  }
+
+  /**
+   * Checks that a statement ran on this runner's own server session (see GUARD_COLUMNS); when it did not, the session
+   * is lost for good (its locks cannot be vouched for) and the error is thrown.
+   */
+  guard(row: GuardRow | undefined): void {
+    if (row && Number(row.guard_pid) === this.backendPid && row.guard_token === this.token) return
+    const e = pooledSession(
+      this.loc.shown,
+      row
+        ? `a statement ran on server session ${row.guard_pid}${row.guard_token === this.token ? '' : " with another client's settings"}, this runner's is ${this.backendPid}`
+        : 'a statement did not say which server session it ran on',
+    )
+    this.lose(e)
+    throw this.lostError ?? e
   }
 
   static async connect(loc: StateLocation): Promise<PgSession> {
@@ -58,9 +97,19 @@ export class PgSession {
     const s = new PgSession(client, loc)
     try {
       await migrateSchema(client)
-      const r = await client.query('SELECT pg_backend_pid() AS p, now() AS t')
+      // A new session holds no advisory lock: one that does was handed on by a pooler from another client.
+      const r = await client.query(
+        `SELECT pg_backend_pid() AS p, now() AS t, set_config('migrate.session', $1, false) AS token,
+           (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS held`,
+        [s.token],
+      )
       s.backendPid = Number(r.rows[0].p)
       s.startedAt = r.rows[0].t
+      if (Number(r.rows[0].held) > 0)
+        throw pooledSession(
+          loc.shown,
+          `the new server session ${s.backendPid} already holds ${r.rows[0].held} advisory lock(s) another client took`,
+        )
     } catch (e) {
       await s.close()
       throw e instanceof MigrateError ? e : stateDbError(e, loc.shown, 'creating the state tables')
@@ -98,6 +147,18 @@ export class PgSession {
     this.closing = true
     await this.client.end().catch(() => undefined)
   }
+}
+
+/** The backend's connection goes through a pooler that shares server sessions: refused, nothing further is run. */
+export function pooledSession(shown: string, why: string): MigrateError {
+  return new MigrateError(
+    `the state backend ${shown} does not give this runner a server session of its own (${why}): a connection pooler in transaction or statement mode, or one that hands on sessions without resetting them, sits in front of PostgreSQL, and unit locks held on such sessions would not keep two runners off one unit. This runner runs no further step`,
+    {
+      code: 'STATE_POOLED',
+      exitCode: EXIT.ENVIRONMENT,
+      hint: 'Connect the state backend to PostgreSQL directly, or through PgBouncer with pool_mode = session and the default server_reset_query (DISCARD ALL) for this database; then run the same command again (it resumes from the journal)',
+    },
+  )
 }
 
 export function sessionLost(shown: string, why: string): MigrateError {
