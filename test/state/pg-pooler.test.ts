@@ -10,7 +10,8 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {type PgBouncerHandle, startPgBouncer} from '../../src/db/lab/servers.js'
 import {currentActor} from '../../src/state/chain.js'
 import {PgJournal} from '../../src/state/pg/journal.js'
-import {lockUnits} from '../../src/state/pg/locks.js'
+import {meetAtBarrier} from '../../src/state/pg/barriers.js'
+import {lockUnits, unitHolders} from '../../src/state/pg/locks.js'
 import {PgSession} from '../../src/state/pg/session.js'
 import {lines, makePlanDir, template} from '../executor/helpers.js'
 import {onFreePort} from '../helpers/ports.js'
@@ -43,6 +44,34 @@ const connect = async (url: string): Promise<PgSession> => {
   return s
 }
 
+/** A runner in a process of its own: `body` runs with its session `s` (and lockUnits) through the state URL. */
+const child = (url: string, body: string) =>
+  execa(
+    'node',
+    [
+      '--input-type=module',
+      '-e',
+      `const {PgSession} = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/pg/session.js'))})
+       const {lockUnits} = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/pg/locks.js'))})
+       const s = await PgSession.connect({kind: 'postgres', url: process.argv[1], shown: 'x'})
+       ${body}`,
+      url,
+    ],
+    {reject: false},
+  )
+
+/** Resolves with the line a child prints once it holds what it was to take. */
+const held = (p: ReturnType<typeof child>) =>
+  new Promise<string>((resolve, reject) => {
+    p.stdout?.on('data', (d) => {
+      const line = String(d)
+        .split('\n')
+        .find((l) => l.startsWith('HELD'))
+      if (line) resolve(line)
+    })
+    p.then((r) => reject(new Error(`the runner ended: ${r.stderr}`)), reject)
+  })
+
 const lock = (s: PgSession, plan: string, unit: string) => lockUnits(s, plan, [unit], 'execute', currentActor())
 
 const events = async (plan: string): Promise<number> =>
@@ -55,21 +84,17 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
     await lock(a, 'tx1', 'app-1')
     const b = PgSession.connect({kind: 'postgres', url, shown: url})
     await expect(b).rejects.toMatchObject({code: 'STATE_POOLED', exitCode: 73})
-    await expect(b).rejects.toThrow(/already holds 1 advisory lock/)
+    await expect(b).rejects.toThrow(/already holds \d+ advisory lock/)
   })
 
-  it('transaction pooling, both connected before any lock: nobody is granted a lock another holds, the sharer stops', async () => {
+  it('transaction pooling, a second runner before any unit lock: refused at connect, and the first at its next statement', async () => {
     const url = await pooler({poolMode: 'transaction', poolSize: 1})
     const a = await connect(url)
-    const b = await connect(url) // the same server session: b's settings now stand on it
-    // a's statements now run on a session that says b: refused, and a is lost for good.
+    // The same server session: it holds a's presence lock, and b's settings now stand on it.
+    await expect(PgSession.connect({kind: 'postgres', url, shown: url})).rejects.toMatchObject({code: 'STATE_POOLED'})
     await expect(lock(a, 'tx2', 'app-1')).rejects.toMatchObject({code: 'STATE_POOLED'})
     expect(a.lost?.code).toBe('STATE_POOLED')
-    await lock(b, 'tx2', 'app-1')
-    // A third runner arrives on the session holding b's lock: refused at connect, before it could re-enter it.
-    await expect(PgSession.connect({kind: 'postgres', url, shown: url})).rejects.toMatchObject({code: 'STATE_POOLED'})
-    // ... and its settings now stand there, so b stops at its next append, with nothing appended.
-    const j = new PgJournal(b, 'tx2', url, 'run-b', (x) => x, currentActor())
+    const j = new PgJournal(a, 'tx2', url, 'run-a', (x) => x, currentActor())
     await expect(j.append({type: 'run-started', wave: 1, mode: 'execute'})).rejects.toMatchObject({
       code: 'STATE_POOLED',
     })
@@ -110,25 +135,12 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
   it('session pooling with DISCARD ALL: runners are kept apart as over a direct connection, and kill -9 frees a unit', async () => {
     const url = await pooler({poolMode: 'session', poolSize: 4})
     // A runner in a process of its own: takes app-1's lock, says so, and waits to be killed.
-    const holder = execa(
-      'node',
-      [
-        '--input-type=module',
-        '-e',
-        `const {PgSession} = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/pg/session.js'))})
-         const {lockUnits} = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/pg/locks.js'))})
-         const s = await PgSession.connect({kind: 'postgres', url: process.argv[1], shown: 'x'})
-         await lockUnits(s, 'ss2', ['app-1'], 'execute', {user: 'u', host: 'h', pid: process.pid})
-         console.log('HELD'); setInterval(() => {}, 1000)`,
-        url,
-      ],
-      {reject: false},
+    const holder = child(
+      url,
+      `await lockUnits(s, 'ss2', ['app-1'], 'execute', {user: 'u', host: 'h', pid: process.pid})
+       console.log('HELD'); setInterval(() => {}, 1000)`,
     )
-    await new Promise<void>((resolve, reject) => {
-      holder.stdout?.on('data', (d) => String(d).includes('HELD') && resolve())
-      holder.catch(reject)
-      holder.then((r) => reject(new Error(`the holder ended: ${r.stderr}`)))
-    })
+    await held(holder)
     const b = await connect(url)
     await expect(lock(b, 'ss2', 'app-1')).rejects.toMatchObject({code: 'LOCKED', data: {lock: {host: 'h'}}})
     await lock(b, 'ss2', 'app-2')
@@ -149,7 +161,51 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
     expect(b.lost).toBeUndefined()
   })
 
-  it('the CLI: a runner through a transaction pooler stops with STATE_POOLED (exit 73) and runs no step twice', async () => {
+  it('session pooling: a dead runner’s records are not taken for live when its server process serves another', async () => {
+    const url = await pooler({poolMode: 'session', poolSize: 2})
+    const b = await connect(url)
+    const meeting = (units: string[], timeoutMs: number) => ({
+      wave: 1,
+      group: 'orders',
+      barrier: 'cutover' as const,
+      units,
+      all: ['orders:o1', 'orders:o2'],
+      runId: 'r',
+      timeoutMs,
+      signal: new AbortController().signal,
+    })
+    // A runner (a process of its own) holds orders:o1 and has arrived at the cutover barrier; it is killed while idle.
+    const a = child(
+      url,
+      `const {markBarrier} = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/pg/barriers.js'))})
+       await lockUnits(s, 'ss3', ['orders:o1'], 'execute', {user: 'u', host: 'h', pid: process.pid})
+       await markBarrier(s, 'ss3', ${JSON.stringify(meeting(['orders:o1'], 0))}, ['orders:o1'], 'arrived')
+       console.log('HELD ' + s.backendPid)
+       setInterval(() => {}, 1000)`,
+    )
+    const pid = Number((await held(a)).split(' ')[1])
+    a.kill('SIGKILL')
+    await a
+    // The next client gets that server process (reset), and holds an advisory lock of its own there.
+    let c: PgSession | undefined
+    for (let i = 0; i < 50 && !c; i++) {
+      const s = await PgSession.connect({kind: 'postgres', url, shown: url})
+      if (s.backendPid === pid) c = s
+      else {
+        await s.close()
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    expect(c, 'the killed runner’s server process was handed to the next client').toBeDefined()
+    sessions.push(c!)
+    await lock(c!, 'ss3', 'orders:o9')
+    expect((await unitHolders(b, 'ss3')).map((h) => h.unit)).toEqual(['orders:o9'])
+    const out = await meetAtBarrier(b, 'ss3', meeting(['orders:o2'], 1500))
+    expect(out).toMatchObject({open: false, failed: false})
+    expect(out.open ? '' : out.why).toMatch(/orders:o1 did not reach it/)
+  })
+
+  it('the CLI: runners through a transaction pooler stop with STATE_POOLED, the running step too; no step runs twice', async () => {
     const url = await pooler({poolMode: 'transaction', poolSize: 1})
     const apps = ['a1', 'a2']
     const dir = makePlanDir({
@@ -158,7 +214,7 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
         work: template('work', [
           {
             id: 's1',
-            run: ['sh', '-c', 'echo "$1" >> "$2"; sleep 2', 'step', '{{ app.name }}-s1', '{{ plan.dir }}/effects.log'],
+            run: ['sh', '-c', 'echo "$1" >> "$2"; sleep 60', 'step', '{{ app.name }}-s1', '{{ plan.dir }}/effects.log'],
           },
           {id: 's2', run: ['sh', '-c', 'echo "$1" >> "$2"', 'step', '{{ app.name }}-s2', '{{ plan.dir }}/effects.log']},
         ]),
@@ -166,6 +222,7 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
     })
     const f = path.join(dir, 'plan.yaml')
     writeFileSync(f, readFileSync(f, 'utf8').replace('name: test\n', 'name: cli-pooled\n'))
+    // A short heartbeat: the first runner notices the second on its session while its step runs, not at the step's end.
     const run = (app: string) =>
       execa(
         'node',
@@ -185,7 +242,7 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
         ],
         {
           reject: false,
-          env: {NO_COLOR: '1', MIGRATE_STATE: ''},
+          env: {NO_COLOR: '1', MIGRATE_STATE: '', MIGRATE_STATE_HEARTBEAT_MS: '300'},
         },
       )
     const first = run('a1')
@@ -196,8 +253,10 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
     const one = await first
     expect(second.exitCode, second.stderr).toBe(73)
     expect(JSON.parse(second.stdout).error.code).toBe('STATE_POOLED')
-    // The first stops at its next append (its session now carries the other's settings): a1's second step never runs.
+    // The first stops (its session now carries the other's settings): its heartbeat sees it, and stops the running step
+    // as Ctrl-C would, long before the step's 60 s; a1's second step never runs.
     expect(one.exitCode, one.stderr).not.toBe(0)
+    expect(one.durationMs).toBeLessThan(50_000)
     expect(`${one.stdout}${one.stderr}`).toMatch(/STATE_POOLED|does not give this runner a server session/)
     expect(lines(log)).toEqual(['a1-s1'])
   })

@@ -1,10 +1,11 @@
 // The barriers of a per-server runbook across runners: when the servers of one application are driven by different
 // processes (`ci matrix --per server`), each runner records in migrate_state.barriers that its servers reached the
-// barrier (cutover, finalize), and waits until every server of the application is there, on a session that is alive.
+// barrier (cutover, finalize), and waits until every server of the application is there, on a session that is alive
+// (one that still holds its presence lock: a pid alone could be a pooled server process serving someone else now).
 // The first to see them all opens the barrier for everyone (state 'passed'); a server that failed to get there
 // ('failed', recorded during this run) or a wait that times out holds them all: none cuts over unless all reached it.
 import {SCHEMA} from './schema.js'
-import type {PgSession} from './session.js'
+import {advisoryHeld, type PgSession} from './session.js'
 
 export interface BarrierMeeting {
   wave: number
@@ -23,21 +24,29 @@ export interface BarrierMeeting {
 
 export type BarrierOutcome = {open: true} | {open: false; why: string; failed: boolean}
 
-async function mark(s: PgSession, planId: string, m: BarrierMeeting, units: string[], state: string): Promise<void> {
+/** Records the state of `units` at the barrier (arrived, failed, left, passed), on this runner's session. */
+export async function markBarrier(
+  s: PgSession,
+  planId: string,
+  m: BarrierMeeting,
+  units: string[],
+  state: string,
+): Promise<void> {
   await s.run((c) =>
     c.query(
-      `INSERT INTO ${SCHEMA}.barriers (plan_id, wave, grp, barrier, unit, state, run_id, backend_pid)
-       SELECT $1, $2, $3, $4, u, $5, $6, pg_backend_pid() FROM unnest($7::text[]) AS u
+      `INSERT INTO ${SCHEMA}.barriers (plan_id, wave, grp, barrier, unit, state, run_id, backend_pid, presence_key)
+       SELECT $1, $2, $3, $4, u, $5, $6, pg_backend_pid(), $8 FROM unnest($7::text[]) AS u
        ON CONFLICT (plan_id, wave, grp, barrier, unit) DO UPDATE
-         SET state = excluded.state, run_id = excluded.run_id, backend_pid = excluded.backend_pid, at = now()`,
-      [planId, m.wave, m.group, m.barrier, state, m.runId, units],
+         SET state = excluded.state, run_id = excluded.run_id, backend_pid = excluded.backend_pid,
+           presence_key = excluded.presence_key, at = now()`,
+      [planId, m.wave, m.group, m.barrier, state, m.runId, units, s.presenceKey],
     ),
   )
 }
 
 /** Records that `units` failed to reach the barrier: runners waiting there for them stop waiting, held. */
 export function failBarrier(s: PgSession, planId: string, m: BarrierMeeting): Promise<void> {
-  return mark(s, planId, m, m.units, 'failed')
+  return markBarrier(s, planId, m, m.units, 'failed')
 }
 
 /**
@@ -55,7 +64,9 @@ async function look(
       const key = [planId, m.wave, m.group, m.barrier]
       const rows = await c.query<{unit: string; state: string; at: Date; live: boolean}>(
         `SELECT b.unit, b.state, b.at,
-                EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = b.backend_pid) AS live
+                CASE WHEN b.presence_key IS NULL
+                  THEN EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = b.backend_pid)
+                  ELSE ${advisoryHeld('b.presence_key')} END AS live
            FROM ${SCHEMA}.barriers b WHERE plan_id = $1 AND wave = $2 AND grp = $3 AND barrier = $4 FOR UPDATE`,
         key,
       )
@@ -83,7 +94,7 @@ async function look(
 
 /** Records this runner's servers at the barrier and waits for the others (polling, every 250 ms). */
 export async function meetAtBarrier(s: PgSession, planId: string, m: BarrierMeeting): Promise<BarrierOutcome> {
-  await mark(s, planId, m, m.units, 'arrived')
+  await markBarrier(s, planId, m, m.units, 'arrived')
   const until = Date.now() + m.timeoutMs
   let told = false
   for (;;) {
@@ -93,7 +104,7 @@ export async function meetAtBarrier(s: PgSession, planId: string, m: BarrierMeet
       return {open: false, failed: true, why: `${l.failed.join(', ')} did not get there (failed or stopped)`}
     if (m.signal.aborted) return {open: false, failed: false, why: 'this run was interrupted while waiting'}
     if (Date.now() >= until) {
-      await mark(s, planId, m, m.units, 'left')
+      await markBarrier(s, planId, m, m.units, 'left')
       return {
         open: false,
         failed: false,

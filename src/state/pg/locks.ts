@@ -7,7 +7,7 @@ import {createHash} from 'node:crypto'
 import {EXIT, MigrateError} from '../../errors.js'
 import type {Actor} from '../chain.js'
 import {SCHEMA} from './schema.js'
-import {GUARD_COLUMNS, type GuardRow, type PgSession, pooledSession} from './session.js'
+import {advisoryHeld, GUARD_COLUMNS, type GuardRow, type PgSession, pooledSession} from './session.js'
 
 export interface UnitHolder {
   unit: string
@@ -48,7 +48,9 @@ export async function unitHolders(s: PgSession, planId: string, units?: string[]
       `SELECT l.unit, l.host, l.pid, l.os_user, l.operation, l.since, l.ci_job
          FROM ${SCHEMA}.unit_locks l
         WHERE l.plan_id = $1 AND ($2::text[] IS NULL OR l.unit = ANY($2))
-          AND EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted AND k.pid = l.backend_pid)
+          AND CASE WHEN l.lock_key IS NULL
+                THEN EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted AND k.pid = l.backend_pid)
+                ELSE ${advisoryHeld('l.lock_key')} END
         ORDER BY l.unit`,
       [planId, units ?? null],
     )
@@ -99,11 +101,12 @@ export async function lockUnits(
       if (!r.rows[0].ok) return false
       s.heldKeys.set(key, (s.heldKeys.get(key) ?? 0) + 1)
       await c.query(
-        `INSERT INTO ${SCHEMA}.unit_locks (plan_id, unit, host, pid, os_user, operation, ci_job, backend_pid)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid())
+        `INSERT INTO ${SCHEMA}.unit_locks (plan_id, unit, host, pid, os_user, operation, ci_job, backend_pid, lock_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid(), $8)
          ON CONFLICT (plan_id, unit) DO UPDATE SET host = excluded.host, pid = excluded.pid, os_user = excluded.os_user,
-           operation = excluded.operation, ci_job = excluded.ci_job, since = now(), backend_pid = excluded.backend_pid`,
-        [planId, unit, actor.host, actor.pid, actor.user, operation, ciJobUrl() ?? null],
+           operation = excluded.operation, ci_job = excluded.ci_job, since = now(), backend_pid = excluded.backend_pid,
+           lock_key = excluded.lock_key`,
+        [planId, unit, actor.host, actor.pid, actor.user, operation, ciJobUrl() ?? null, key],
       )
       return true
     })

@@ -89,6 +89,10 @@ const MIGRATIONS: string[] = [
   `,
   // 2: the session of a runner waiting at a barrier (only live sessions count as there).
   `ALTER TABLE ${SCHEMA}.barriers ADD COLUMN backend_pid integer NOT NULL DEFAULT 0;`,
+  // 3: what makes a record live is an advisory lock held now (a unit's own, or the session's presence lock), not a
+  // backend pid: behind PgBouncer in session mode a dead runner's server session (and pid) lives on for the next.
+  `ALTER TABLE ${SCHEMA}.unit_locks ADD COLUMN lock_key bigint;
+   ALTER TABLE ${SCHEMA}.barriers ADD COLUMN presence_key bigint;`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -21,6 +21,15 @@ const HEARTBEAT_TIMEOUT_MS = 15_000
  */
 export const GUARD_COLUMNS = `pg_backend_pid() AS guard_pid, current_setting('migrate.session', true) AS guard_token`
 
+/**
+ * SQL: is the bigint advisory lock `key` (an SQL expression) held by any session now. pg_locks shows a bigint key as
+ * classid (high 32 bits) and objid (low 32 bits).
+ */
+export function advisoryHeld(key: string): string {
+  return `EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1
+    AND k.classid = ((${key} >> 32) & 4294967295)::oid AND k.objid = (${key} & 4294967295)::oid)`
+}
+
 export interface GuardRow {
   guard_pid: number
   guard_token: string | null
@@ -37,6 +46,11 @@ export class PgSession {
   startedAt = new Date(0)
   /** Set on the server session at connect (migrate.session): statements that rely on the session check it. */
   readonly token = randomBytes(12).toString('hex')
+  /**
+   * The key of an advisory lock this session holds for its whole life: records it writes (barrier arrivals) are live
+   * while that lock is held, whichever server process serves it later.
+   */
+  readonly presenceKey = BigInt.asIntN(64, BigInt(`0x${this.token.slice(0, 16)}`)).toString()
   /** The unit lock keys this session took, with how many times (advisory locks stack). */
   readonly heldKeys = new Map<string, number>()
 
@@ -77,9 +91,11 @@ export class PgSession {
     if (row && Number(row.guard_pid) === this.backendPid && row.guard_token === this.token) return
     const e = pooledSession(
       this.loc.shown,
-      row
-        ? `a statement ran on server session ${row.guard_pid}${row.guard_token === this.token ? '' : " with another client's settings"}, this runner's is ${this.backendPid}`
-        : 'a statement did not say which server session it ran on',
+      !row
+        ? 'a statement did not say which server session it ran on'
+        : Number(row.guard_pid) !== this.backendPid
+          ? `a statement ran on server session ${row.guard_pid}, this runner's is ${this.backendPid}`
+          : `another client connected on this runner's server session ${this.backendPid} and its settings replaced this runner's`,
     )
     this.lose(e)
     throw this.lostError ?? e
@@ -110,6 +126,7 @@ export class PgSession {
           loc.shown,
           `the new server session ${s.backendPid} already holds ${r.rows[0].held} advisory lock(s) another client took`,
         )
+      await client.query('SELECT pg_advisory_lock($1::bigint)', [s.presenceKey])
     } catch (e) {
       await s.close()
       throw e instanceof MigrateError ? e : stateDbError(e, loc.shown, 'creating the state tables')
