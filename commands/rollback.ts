@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../src/cli/base-command.js'
-import {stateFlag} from '../src/cli/flags.js'
+import {lockTimeoutFlag, stateFlag} from '../src/cli/flags.js'
 import {resolvePlanDir} from '../src/cli/plan-dir.js'
 import {startCliRun} from '../src/executor/cli-run.js'
 import {loadPlanContext} from '../src/executor/context.js'
@@ -37,6 +37,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
       default: false,
     }),
     state: stateFlag,
+    'lock-timeout': lockTimeoutFlag(),
     'force-unlock': Flags.boolean({
       description: 'take the plan lock even if another run holds it (if that run is alive, both would act at once)',
       default: false,
@@ -116,6 +117,7 @@ Exit codes: 0 rolled back (or nothing to do), 1 a compensating step failed, 4 pl
         concurrency: flags.concurrency,
         allowStale: flags['allow-stale'],
         forceUnlock: flags['force-unlock'],
+        lockTimeoutMs: flags['lock-timeout'],
         state: flags.state,
         skipSteps: flags['skip-step'],
         retrySteps: flags['retry-step'],

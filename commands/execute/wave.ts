@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../src/cli/base-command.js'
-import {stateFlag} from '../../src/cli/flags.js'
+import {lockTimeoutFlag, stateFlag} from '../../src/cli/flags.js'
 import {resolvePlanDir} from '../../src/cli/plan-dir.js'
 import {startCliRun} from '../../src/executor/cli-run.js'
 import {DEFAULT_CONCURRENCY, executeWave} from '../../src/executor/engine.js'
@@ -57,6 +57,7 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
       default: false,
     }),
     state: stateFlag,
+    'lock-timeout': lockTimeoutFlag(),
     'force-unlock': Flags.boolean({
       description:
         'take the plan lock even if another run holds it (if that run is alive, both would run the same steps)',
@@ -100,6 +101,7 @@ Exit codes: 0 all done (or dry-run: nothing pending), 1 failure without rollback
         concurrency: flags.concurrency,
         noRollback: flags['no-rollback'],
         forceUnlock: flags['force-unlock'],
+        lockTimeoutMs: flags['lock-timeout'],
         state: flags.state,
         signal: cli.signal,
         emit: cli.emit,

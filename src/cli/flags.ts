@@ -19,3 +19,16 @@ export const stateFlag = Flags.string({
     'state backend: postgres://USER@HOST:PORT/DB or postgres:///?service=NAME shared by every runner (password from PGPASSWORD, ~/.pgpass or the service file), or file (default: $MIGRATE_STATE, settings.state, else the journal beside the plan)',
   helpValue: 'URL',
 })
+
+/** --lock-timeout DURATION: how long execute/rollback wait for a locked plan or unit (0: exit 4 at once). */
+export const lockTimeoutFlag = Flags.custom<number>({
+  helpValue: 'DURATION',
+  description:
+    'wait up to this long (30s, 5m, 1h) for a plan (or, with a shared backend, a unit) another run holds, instead of exiting 4 at once; the wait says who holds it',
+  default: 0,
+  async parse(input: string): Promise<number> {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(input.trim())
+    if (!m) throw new Error(`Expected a duration such as 30s, 5m or 1h but received: ${input}`)
+    return Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+  },
+})

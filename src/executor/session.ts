@@ -14,6 +14,7 @@ import {describeLock} from '../state/lock.js'
 import {openPlanBackend} from '../plan-backend.js'
 import {findStepProcesses, sameProcessAlive} from '../state/proc.js'
 import {type Replay, replay} from '../state/status.js'
+import {lockWaiting} from './lock-wait.js'
 import type {WavePrep} from './prepare.js'
 import {planKey} from './run.js'
 import type {CommonOptions, ExecEvent} from './types.js'
@@ -219,7 +220,12 @@ export async function withLockAndJournal<T>(
 ): Promise<T> {
   const emit = opts.emit ?? (() => undefined)
   const units = prep.apps.map((w) => w.name)
-  const lease = await backend.lock(units, operation, {force: opts.forceUnlock})
+  const lease = await lockWaiting(backend, units, operation, {
+    force: opts.forceUnlock,
+    timeoutMs: opts.lockTimeoutMs,
+    signal: opts.signal,
+    emit,
+  })
   const stop = new AbortController()
   opts.signal?.addEventListener('abort', () => stop.abort(), {once: true})
   if (opts.signal?.aborted) stop.abort()

@@ -158,6 +158,8 @@ export interface CommonOptions {
   concurrency?: number
   allowStale?: boolean
   forceUnlock?: boolean
+  /** Wait up to this long for a locked plan or unit (default 0: refuse at once, exit 4). */
+  lockTimeoutMs?: number
   signal?: AbortSignal
   emit?: (e: ExecEvent) => void
   deps?: Partial<ExecutorDeps>
