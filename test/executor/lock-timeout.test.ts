@@ -47,6 +47,18 @@ function holder(dir: string, ms: number) {
   return {p, locked}
 }
 
+/** Runs fn while another run holds the plan lock (released after `ms`, or never: -1), then ends that run. */
+async function whileHeld(dir: string, ms: number, fn: (holderPid: number) => Promise<void>): Promise<void> {
+  const h = holder(dir, ms)
+  await h.locked
+  try {
+    await fn(h.p.pid!)
+  } finally {
+    h.p.kill('SIGKILL')
+    await h.p.catch(() => undefined)
+  }
+}
+
 const findings = (stderr: string) =>
   stderr
     .split('\n')
@@ -58,26 +70,19 @@ const findings = (stderr: string) =>
 describe('--lock-timeout', {timeout: 60_000}, () => {
   it('the journal file: waits while the plan is locked, says who holds it, and runs once it is free', async () => {
     const dir = plan()
-    const h = holder(dir, 1500)
-    await h.locked
-    try {
+    await whileHeld(dir, 1500, async (holderPid) => {
       const r = await run(dir, ['--lock-timeout', '20s'])
       expect(r.exitCode, r.stderr).toBe(0)
       const wait = findings(r.stderr).filter((f) => f.code === 'LOCK_WAIT')
       expect(wait).toHaveLength(1)
-      expect(wait[0].message).toMatch(new RegExp(`locked by ops@.* pid ${h.p.pid}.*waiting up to \\d+ s more`))
+      expect(wait[0].message).toMatch(new RegExp(`locked by ops@.* pid ${holderPid}.*waiting up to \\d+ s more`))
       expect(lines(path.join(dir, 'effects.log'))).toEqual(['pay-s1'])
-    } finally {
-      h.p.kill('SIGKILL')
-      await h.p.catch(() => undefined)
-    }
+    })
   })
 
   it('gives up with exit 4 when the time is spent, and at once without the flag; nothing runs', async () => {
     const dir = plan()
-    const h = holder(dir, -1)
-    await h.locked
-    try {
+    await whileHeld(dir, -1, async () => {
       const t0 = performance.now()
       const r = await run(dir, ['--lock-timeout', '1500ms'])
       expect(r.exitCode).toBe(4)
@@ -89,17 +94,12 @@ describe('--lock-timeout', {timeout: 60_000}, () => {
       expect(now.exitCode).toBe(4)
       expect(findings(now.stderr).some((f) => f.code === 'LOCK_WAIT')).toBe(false)
       expect(lines(path.join(dir, 'effects.log'))).toEqual([])
-    } finally {
-      h.p.kill('SIGKILL')
-      await h.p.catch(() => undefined)
-    }
+    })
   })
 
   it('Ctrl-C while waiting: exit 130, nothing run', async () => {
     const dir = plan()
-    const h = holder(dir, -1)
-    await h.locked
-    try {
+    await whileHeld(dir, -1, async () => {
       const r = run(dir, ['--lock-timeout', '60s'])
       await new Promise<void>((resolve) => r.stderr!.on('data', (d) => String(d).includes('LOCK_WAIT') && resolve()))
       r.kill('SIGINT')
@@ -107,10 +107,7 @@ describe('--lock-timeout', {timeout: 60_000}, () => {
       expect(done.exitCode).toBe(130)
       expect(JSON.parse(done.stdout).error.code).toBe('INTERRUPTED')
       expect(lines(path.join(dir, 'effects.log'))).toEqual([])
-    } finally {
-      h.p.kill('SIGKILL')
-      await h.p.catch(() => undefined)
-    }
+    })
   })
 
   it('a shared backend: waits for the unit another runner holds, then runs it', async () => {
