@@ -1,12 +1,16 @@
 // Helpers for the database end-to-end tests: run `migrate` as a user would (node bin/run.js, built first) with the
-// scenario's PATH, and read the plan's journal.
+// scenario's PATH, read the plan's journal, start a file's scenario, query each engine, and the checks every engine's
+// cutover and rollback make.
+import {afterAll, beforeAll, expect} from 'vitest'
 import {execa} from 'execa'
+import mysql from 'mysql2/promise'
+import pg from 'pg'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {parse, stringify} from 'yaml'
 import path from 'node:path'
 import {type Ports, writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {onFreePorts} from '../helpers/ports.js'
-import type {Load, LoadOptions, LoadStats} from '../../src/db/lab/load.js'
+import {lostWrites, type Load, type LoadOptions, type LoadStats} from '../../src/db/lab/load.js'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
 
@@ -87,4 +91,158 @@ export async function executeWaveUnderLoad(
  */
 export function onLabPorts<T>(setup: (ports: Ports) => Promise<T>): Promise<T> {
   return onFreePorts(4, (base) => setup({db: base, proxy: base + 2}))
+}
+
+/**
+ * A file's scenario: `start` runs before the file's tests (its scenario handed to `use`) and the scenario stops after
+ * them. The Lab returned runs `template` with `startLoad`, the inventory's database `name` on the source's port
+ * (`sourcePort`: the first server's, unless told), known once the scenario is up.
+ */
+export function labForFile<S extends Scenario>(
+  spec: {template: string; name: string; startLoad: Lab['startLoad']},
+  start: () => Promise<S>,
+  use: (s: S) => void,
+  sourcePort: (s: S) => number = (s) => s.servers[0].port,
+): Lab {
+  const lab: Lab = {
+    template: spec.template,
+    db: {host: '127.0.0.1', port: 0, name: spec.name},
+    startLoad: spec.startLoad,
+  }
+  let s: S | undefined
+  beforeAll(async () => {
+    s = await start()
+    lab.db.port = sourcePort(s)
+    use(s)
+  }, 120_000)
+  afterAll(async () => {
+    await s?.stop()
+  })
+  return lab
+}
+
+/**
+ * Runs wave 1 under load with `params` that make the smoke test fail after cutover: the run exits 3, smoke-test
+ * failed, the steps `undone` (newest first) were rolled back and, where `failed` is given, exactly those rollbacks
+ * failed.
+ */
+export async function rollbackUnderLoad(
+  s: Scenario,
+  lab: Lab,
+  params: Record<string, string>,
+  expected: {undone: string[]; failed?: string[]},
+) {
+  const {r, stats} = await executeWaveUnderLoad(s, lab, params)
+  expect(r.exitCode, r.stdout + r.stderr).toBe(3)
+  const events = journal(s.planDir)
+  expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
+  expect(stepsWith(events, 'rollback-succeeded')).toEqual(expected.undone)
+  if (expected.failed) expect(stepsWith(events, 'rollback-failed')).toEqual(expected.failed)
+  return {r, stats, events}
+}
+
+/** Runs wave 1 (again) under load, the writer started first: this run's succeeded steps are `steps`, in order. */
+export async function cutoverUnderLoad(s: Scenario, lab: Lab, params: Record<string, string>, steps: string[]) {
+  const {r, stats} = await executeWaveUnderLoad(s, lab, params, {warmup: true})
+  const events = lastRun(journal(s.planDir))
+  const failed = JSON.stringify(events.filter((e) => e.type === 'step-failed'))
+  expect(stepsWith(events, 'step-succeeded'), r.stdout.slice(-4000) + r.stderr.slice(-4000) + failed).toEqual(steps)
+  return {r, stats, events}
+}
+
+/** The writer got well going (more than 50 commits) and every write it saw acknowledged is in the database at `url`. */
+export async function expectEveryWriteOn(engine: Scenario['engine'], url: string, stats: LoadStats): Promise<void> {
+  expect(stats.committed).toBeGreaterThan(50)
+  expect(await lostWrites(engine, url, stats.acks)).toEqual([])
+}
+
+/** Approves finalize with a short soak (a plan-local copy of the template, shortSoakTemplate): the run succeeds. */
+export async function finalizeWave(s: Scenario, lab: Lab): Promise<void> {
+  shortSoakTemplate(s.planDir, lab.template)
+  const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
+  expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+}
+
+/** Rows of `sql` on the PostgreSQL at `url`, over a connection of its own. */
+export async function pgQuery(url: string, sql: string, params: unknown[] = []): Promise<any[]> {
+  const c = new pg.Client({connectionString: url})
+  await c.connect()
+  try {
+    return (await c.query(sql, params)).rows
+  } finally {
+    await c.end()
+  }
+}
+
+/** Rows of `sql` on the MariaDB at `url` (for a CALL, its result sets), over a connection of its own. */
+export async function mysqlQuery(url: string, sql: string): Promise<any[]> {
+  const c = await mysql.createConnection({uri: url})
+  try {
+    return (await c.query(sql))[0] as any[]
+  } finally {
+    await c.end()
+  }
+}
+
+/**
+ * PostgreSQL's wave made to fail its smoke test after cutover (smoke_expect): every step with a rollback command was
+ * undone, newest first, and none failed; clients are back on the source (`port`), none of the writer's transactions
+ * failed, every acknowledged write (also those made on the target) is on the source, no slot is left there, and the
+ * app can log in.
+ */
+export async function expectPgRollsBack(s: Scenario, lab: Lab, port: number): Promise<void> {
+  const undone = ['cutover', 'subscription', 'publication', 'schema-load']
+  const {stats} = await rollbackUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'}, {undone, failed: []})
+  expect((await pgQuery(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(port)
+  expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
+  expect(await lostWrites('postgres', s.sourceUrl, stats.acks)).toEqual([])
+  expect(await pgQuery(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
+  expect(await pgQuery(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'")).toEqual([
+    {rolcanlogin: true},
+  ])
+}
+
+/**
+ * PostgreSQL after a cutover: none of the writer's transactions failed, every acknowledged write is on the target,
+ * clients are on the target (`port`).
+ */
+export async function expectPgOnTarget(s: Scenario, stats: LoadStats, port: number): Promise<void> {
+  expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
+  await expectEveryWriteOn('postgres', s.targetUrl, stats)
+  expect((await pgQuery(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(port)
+}
+
+/** PostgreSQL after a cutover: the target's sequence was synced past every id written (no duplicate keys). */
+export async function expectPgSequenceSynced(s: Scenario): Promise<void> {
+  const seq = await pgQuery(s.targetUrl, 'SELECT last_value FROM writes_id_seq')
+  const max = await pgQuery(s.targetUrl, 'SELECT max(id) AS m FROM writes')
+  expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))
+}
+
+/** PostgreSQL after finalize: no slot on either side (the target's read as its admin), no subscription on the source. */
+export async function expectPgNothingLeft(s: Scenario): Promise<void> {
+  expect(await pgQuery(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
+  expect(await pgQuery(s.targetAdminUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
+  expect(await pgQuery(s.sourceUrl, 'SELECT subname FROM pg_subscription')).toEqual([])
+}
+
+/**
+ * MariaDB's wave made to fail its smoke test after cutover (smoke_expect): cutover, replicate and load were undone,
+ * none failed; clients are back on the source (`port`), which takes writes and replicates from nothing. Returns the
+ * writer's figures.
+ */
+export async function mariadbRollsBack(s: Scenario, lab: Lab, port: number): Promise<LoadStats> {
+  const undone = ['cutover', 'replicate', 'load']
+  const {stats} = await rollbackUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'}, {undone, failed: []})
+  expect((await mysqlQuery(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(port)
+  expect((await mysqlQuery(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(0)
+  expect(await mysqlQuery(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])
+  return stats
+}
+
+/** MariaDB after a cutover: the source is read-only and replicates from the target (on `port`): the way back is open. */
+export async function expectMariadbReplicatingBack(s: Scenario, port: number): Promise<void> {
+  expect((await mysqlQuery(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
+  const st = (await mysqlQuery(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
+  expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', port])
 }
