@@ -163,6 +163,25 @@ export async function finalizeWave(s: Scenario, lab: Lab): Promise<void> {
   expect(f.exitCode, f.stdout + f.stderr).toBe(0)
 }
 
+/** `migrate db preflight --json` from the scenario's source to `target`, on `service` (--target-service) if given. */
+export function dbPreflight(
+  s: Scenario,
+  o: {engine: Scenario['engine']; target: string; service?: string},
+  extra: string[] = [],
+) {
+  const service = o.service === undefined ? [] : ['--target-service', o.service]
+  const args = ['--engine', o.engine, ...service, '--source', s.sourceUrl, '--target', o.target]
+  return migrate(s, ['db', 'preflight', '--json', ...args, ...extra])
+}
+
+/** The codes of the blocker findings in a `--json` answer, whether it succeeded (result) or failed (error.data). */
+export function blockerCodes(out: string): string[] {
+  const j = JSON.parse(out)
+  return ((j.result ?? j.error?.data)?.findings ?? [])
+    .filter((f: {severity: string}) => f.severity === 'blocker')
+    .map((f: {code: string}) => f.code)
+}
+
 /** Rows of `sql` on the PostgreSQL at `url`, over a connection of its own. */
 export async function pgQuery(url: string, sql: string, params: unknown[] = []): Promise<any[]> {
   const c = new pg.Client({connectionString: url})

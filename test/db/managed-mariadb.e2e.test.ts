@@ -5,73 +5,46 @@
 //    (strict GTID in one domain, foreign DEFINERs, no way-back user) are found before anything changes;
 // 2. a failing smoke test after cutover rolls back through the reverse replication: nothing lost;
 // 3. run again: cutover under load, zero lost writes, the source replicates back from RDS; finalize stops that.
-import {afterAll, beforeAll, describe, expect, test} from 'vitest'
-import mysql from 'mysql2/promise'
+import {describe, expect, test} from 'vitest'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {parse, stringify} from 'yaml'
 import {setupRdsMariadb} from '../../src/db/lab/managed.js'
 import type {Scenario} from '../../src/db/lab/scenarios.js'
 import {writePlanDir} from '../../src/db/lab/scenarios.js'
-import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
+import {startMariadbLoad} from '../../src/db/lab/load.js'
 import {mariadb} from '../../src/db/lab/servers.js'
 import {
   ROOT,
-  executeWaveUnderLoad,
+  blockerCodes as codes,
+  cutoverUnderLoad,
+  dbPreflight,
+  expectEveryWriteOn,
+  expectMariadbReplicatingBack,
+  finalizeWave,
   journal,
+  labForFile,
   lastRun,
+  mariadbRollsBack,
   migrate,
-  shortSoakTemplate,
-  stepsWith,
-  type Lab,
+  mysqlQuery as q,
   onLabPorts,
+  stepsWith,
 } from './helpers.js'
 
-async function q(url: string, sql: string): Promise<any[]> {
-  const c = await mysql.createConnection({uri: url})
-  try {
-    return (await c.query(sql))[0] as any[]
-  } finally {
-    await c.end()
-  }
-}
-
 let s: Scenario
-let lab: Lab
-let base: number
-beforeAll(async () => {
-  s = await onLabPorts(setupRdsMariadb)
-  base = s.servers[0].port
-  lab = {template: 'mariadb-rds', db: {host: '127.0.0.1', port: base, name: 'app'}, startLoad: startMariadbLoad}
-}, 120_000)
-afterAll(async () => {
-  await s?.stop()
-})
+const lab = labForFile(
+  {template: 'mariadb-rds', name: 'app', startLoad: startMariadbLoad},
+  () => onLabPorts(setupRdsMariadb),
+  (x) => (s = x),
+)
+/** The source's port, reserved at run time; the target's is the next. */
+const base = () => lab.db.port
 
-const target = () => `mysql://admin@127.0.0.1:${base + 1}/`
+const target = () => `mysql://admin@127.0.0.1:${base() + 1}/`
+const passwordEnv = ['--target-password-env', 'MIGRATE_RDS_PASSWORD']
 const preflight = (service: string, extra: string[] = []) =>
-  migrate(s, [
-    'db',
-    'preflight',
-    '--json',
-    '--engine',
-    'mariadb',
-    '--target-service',
-    service,
-    '--source',
-    s.sourceUrl,
-    '--target',
-    target(),
-    '--target-password-env',
-    'MIGRATE_RDS_PASSWORD',
-    ...extra,
-  ])
-const codes = (out: string) => {
-  const j = JSON.parse(out)
-  return ((j.result ?? j.error?.data)?.findings ?? [])
-    .filter((f: {severity: string}) => f.severity === 'blocker')
-    .map((f: {code: string}) => f.code)
-}
+  dbPreflight(s, {engine: 'mariadb', service, target: target()}, [...passwordEnv, ...extra])
 
 describe.sequential('mariadb → rds for mariadb', () => {
   test('the master user is refused what RDS withholds', async () => {
@@ -98,19 +71,7 @@ describe.sequential('mariadb → rds for mariadb', () => {
         .hint,
     ).toMatch(/mariadb-rds/)
     // Without --target-service: the default is the self-managed path, so the old template's pre-flight blocks too.
-    const dflt = await migrate(s, [
-      'db',
-      'preflight',
-      '--json',
-      '--engine',
-      'mariadb',
-      '--source',
-      s.sourceUrl,
-      '--target',
-      target(),
-      '--target-password-env',
-      'MIGRATE_RDS_PASSWORD',
-    ])
+    const dflt = await dbPreflight(s, {engine: 'mariadb', target: target()}, passwordEnv)
     expect(dflt.exitCode).toBe(1)
     for (const service of ['rds', 'auto']) {
       const ok = await preflight(service, ['--repl-user', 'repl'])
@@ -118,19 +79,11 @@ describe.sequential('mariadb → rds for mariadb', () => {
       expect(codes(ok.stdout)).toEqual([])
     }
     // The managed path against a self-managed server (root on the source itself): no procedures.
-    const notRds = await migrate(s, [
-      'db',
-      'preflight',
-      '--json',
-      '--engine',
-      'mariadb',
-      '--target-service',
-      'rds',
-      '--source',
-      s.sourceUrl,
-      '--target',
-      `mysql://root@127.0.0.1:${base}/`,
-    ])
+    const notRds = await dbPreflight(s, {
+      engine: 'mariadb',
+      service: 'rds',
+      target: `mysql://root@127.0.0.1:${base()}/`,
+    })
     expect(codes(notRds.stdout)).toContain('RDS_PROCEDURES_MISSING')
     // Neighbours: strict GTID mode in the same domain, a view whose DEFINER the master user cannot be, no way-back user.
     await mariadb(s.servers[1], 'SET GLOBAL gtid_strict_mode = 1')
@@ -179,34 +132,23 @@ describe.sequential('mariadb → rds for mariadb', () => {
     expect(stepsWith(events, 'step-failed')).toEqual(['replicate'])
     expect(JSON.stringify(events.filter((e) => e.type === 'step-failed'))).toMatch(/REPLICATION SLAVE ADMIN/)
     expect(stepsWith(events, 'rollback-succeeded')).toContain('load')
-    expect(await q(`mysql://root@127.0.0.1:${base + 1}/`, "SHOW DATABASES LIKE 'app'")).toEqual([])
+    expect(await q(`mysql://root@127.0.0.1:${base() + 1}/`, "SHOW DATABASES LIKE 'app'")).toEqual([])
   })
 
   test('a failing smoke test after cutover rolls back: clients on the source, nothing lost', {
     timeout: 180_000,
   }, async () => {
-    const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
-    expect(r.exitCode, r.stdout + r.stderr).toBe(3)
-    const events = journal(s.planDir)
-    expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
-    expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate', 'load'])
-    expect(stepsWith(events, 'rollback-failed')).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(base)
-    expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(0)
-    expect(await q(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])
+    const stats = await mariadbRollsBack(s, lab, base())
     // The fail-back locked the app account on RDS; that lock came to the source through the way back and is lifted there.
     expect((await q(s.clientUrl, 'SELECT CURRENT_USER() AS u'))[0].u).toBe('app@127.0.0.1')
-    await expect(q(`mysql://app@127.0.0.1:${base + 1}/app`, 'SELECT 1')).rejects.toThrow(/locked/)
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('mariadb', s.sourceUrl, stats.acks)).toEqual([])
+    await expect(q(`mysql://app@127.0.0.1:${base() + 1}/app`, 'SELECT 1')).rejects.toThrow(/locked/)
+    await expectEveryWriteOn('mariadb', s.sourceUrl, stats)
   })
 
   test('run again: cutover under load, zero lost, the way back open; finalize closes it', {
     timeout: 180_000,
   }, async () => {
-    const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
-    const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+    const {stats} = await cutoverUnderLoad(s, lab, s.params, [
       'preflight',
       'dump',
       'load',
@@ -217,14 +159,11 @@ describe.sequential('mariadb → rds for mariadb', () => {
       'smoke-test',
       'reverse-replication-healthy',
     ])
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('mariadb', s.targetUrl, stats.acks)).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(base + 1)
+    await expectEveryWriteOn('mariadb', s.targetUrl, stats)
+    expect((await q(s.clientUrl, 'SELECT @@port AS p'))[0].p).toBe(base() + 1)
     // RDS no longer replicates (rds_reset_external_master); the source replicates from RDS and is read-only.
     expect(await q(s.targetUrl, 'CALL mysql.rds_replica_status()')).toEqual([[], expect.anything()])
-    expect((await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
-    const st = (await q(s.sourceUrl, 'SHOW SLAVE STATUS'))[0]
-    expect([st.Slave_IO_Running, st.Slave_SQL_Running, st.Master_Port]).toEqual(['Yes', 'Yes', base + 1])
+    await expectMariadbReplicatingBack(s, base() + 1)
     const retention = (await q(s.targetUrl, 'CALL mysql.rds_show_configuration()'))[0].find(
       (x: {name: string}) => x.name === 'binlog retention hours',
     )
@@ -232,9 +171,7 @@ describe.sequential('mariadb → rds for mariadb', () => {
     // The app accounts an earlier fail-back locked on RDS are open again.
     expect((await q(s.clientUrl, 'SELECT CURRENT_USER() AS u'))[0].u).toBe('app@127.0.0.1')
 
-    shortSoakTemplate(s.planDir, lab.template)
-    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
-    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+    await finalizeWave(s, lab)
     expect(await q(s.sourceUrl, 'SHOW SLAVE STATUS')).toEqual([])
   })
 })

@@ -5,64 +5,34 @@
 //    a subscription without the source's password fails as on RDS (password_required);
 // 1. a failing smoke test after cutover rolls back through the reverse replication: nothing lost;
 // 2. run again: cutover under load, zero lost, zero failed; finalize leaves no slot behind.
-import {afterAll, beforeAll, describe, expect, test} from 'vitest'
-import pg from 'pg'
+import {describe, expect, test} from 'vitest'
 import {setupRdsPostgres} from '../../src/db/lab/managed.js'
 import type {Scenario} from '../../src/db/lab/scenarios.js'
-import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
+import {startPgLoad} from '../../src/db/lab/load.js'
 import {
-  executeWaveUnderLoad,
-  journal,
-  lastRun,
-  migrate,
-  shortSoakTemplate,
-  stepsWith,
-  type Lab,
+  blockerCodes as blockers,
+  cutoverUnderLoad,
+  dbPreflight,
+  expectPgNothingLeft,
+  expectPgOnTarget,
+  expectPgRollsBack,
+  expectPgSequenceSynced,
+  finalizeWave,
+  labForFile,
   onLabPorts,
+  pgQuery as q,
 } from './helpers.js'
 
-async function q(url: string, sql: string): Promise<any[]> {
-  const c = new pg.Client({connectionString: url})
-  await c.connect()
-  try {
-    return (await c.query(sql)).rows
-  } finally {
-    await c.end()
-  }
-}
-
 let s: Scenario
-let lab: Lab
-let base: number
-beforeAll(async () => {
-  s = await onLabPorts(setupRdsPostgres)
-  base = s.servers[0].port
-  lab = {template: 'postgres-rds', db: {host: '127.0.0.1', port: base, name: 'app'}, startLoad: startPgLoad}
-}, 120_000)
-afterAll(async () => {
-  await s?.stop()
-})
+const lab = labForFile(
+  {template: 'postgres-rds', name: 'app', startLoad: startPgLoad},
+  () => onLabPorts(setupRdsPostgres),
+  (x) => (s = x),
+)
+/** The source's port, reserved at run time; the target's is the next. */
+const base = () => lab.db.port
 
-const blockers = (out: string) => {
-  const j = JSON.parse(out)
-  return ((j.result ?? j.error?.data)?.findings ?? [])
-    .filter((f: {severity: string}) => f.severity === 'blocker')
-    .map((f: {code: string}) => f.code)
-}
-const preflight = (service: string, target = s.targetUrl) =>
-  migrate(s, [
-    'db',
-    'preflight',
-    '--json',
-    '--engine',
-    'postgres',
-    '--target-service',
-    service,
-    '--source',
-    s.sourceUrl,
-    '--target',
-    target,
-  ])
+const preflight = (service: string, target = s.targetUrl) => dbPreflight(s, {engine: 'postgres', service, target})
 
 describe.sequential('postgres 15 → rds postgres 17', () => {
   test('pre-flight: the master user may subscribe; a target that cannot publish or subscribe is blocked', {
@@ -104,27 +74,13 @@ describe.sequential('postgres 15 → rds postgres 17', () => {
   test('a failing smoke test after cutover rolls back: clients on the source, nothing lost', {
     timeout: 180_000,
   }, async () => {
-    const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, smoke_expect: 'not-this'})
-    expect(r.exitCode, r.stdout + r.stderr).toBe(3)
-    const events = journal(s.planDir)
-    expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
-    expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'subscription', 'publication', 'schema-load'])
-    expect(stepsWith(events, 'rollback-failed')).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(base)
-    expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
-    expect(await lostWrites('postgres', s.sourceUrl, stats.acks)).toEqual([])
-    expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
-    expect(await q(s.sourceUrl, "SELECT rolcanlogin FROM pg_roles WHERE rolname = 'app'")).toEqual([
-      {rolcanlogin: true},
-    ])
+    await expectPgRollsBack(s, lab, base())
   })
 
   test('run again: cutover under load, zero lost, zero failed; finalize leaves no slot', {
     timeout: 180_000,
   }, async () => {
-    const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
-    const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+    const {stats} = await cutoverUnderLoad(s, lab, s.params, [
       'preflight',
       'schema-dump',
       'schema-load',
@@ -137,10 +93,7 @@ describe.sequential('postgres 15 → rds postgres 17', () => {
       'smoke-test',
       'reverse-replication-healthy',
     ])
-    expect(stats.failed, JSON.stringify(stats.errors)).toBe(0)
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('postgres', s.targetUrl, stats.acks)).toEqual([])
-    expect((await q(s.clientUrl, 'SELECT inet_server_port() AS p'))[0].p).toBe(base + 1)
+    await expectPgOnTarget(s, stats, base() + 1)
     // The subscription and the reverse publication belong to the master user, not to a superuser.
     expect(
       await q(
@@ -148,15 +101,9 @@ describe.sequential('postgres 15 → rds postgres 17', () => {
         'SELECT pubname, r.rolname, r.rolsuper FROM pg_publication p JOIN pg_roles r ON r.oid = p.pubowner',
       ),
     ).toEqual([{pubname: 'mig_back_pub', rolname: 'master', rolsuper: false}])
-    const seq = await q(s.targetUrl, 'SELECT last_value FROM writes_id_seq')
-    const max = await q(s.targetUrl, 'SELECT max(id) AS m FROM writes')
-    expect(Number(seq[0].last_value)).toBeGreaterThanOrEqual(Number(max[0].m))
+    await expectPgSequenceSynced(s)
 
-    shortSoakTemplate(s.planDir, lab.template)
-    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
-    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
-    expect(await q(s.sourceUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
-    expect(await q(s.targetAdminUrl, 'SELECT slot_name FROM pg_replication_slots')).toEqual([])
-    expect(await q(s.sourceUrl, 'SELECT subname FROM pg_subscription')).toEqual([])
+    await finalizeWave(s, lab)
+    await expectPgNothingLeft(s)
   })
 })
