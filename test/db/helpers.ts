@@ -3,6 +3,7 @@
 // cutover and rollback make.
 import {afterAll, beforeAll, expect} from 'vitest'
 import {execa} from 'execa'
+import {Redis} from 'ioredis'
 import mysql from 'mysql2/promise'
 import pg from 'pg'
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
@@ -182,6 +183,13 @@ export function blockerCodes(out: string): string[] {
     .map((f: {code: string}) => f.code)
 }
 
+/** The codes of the blocker findings in a failed `--json` answer; throws on an answer that holds no error. */
+export function errorBlockerCodes(out: string): string[] {
+  return JSON.parse(out)
+    .error.data.findings.filter((f: {severity: string}) => f.severity === 'blocker')
+    .map((f: {code: string}) => f.code)
+}
+
 /** Rows of `sql` on the PostgreSQL at `url`, over a connection of its own. */
 export async function pgQuery(url: string, sql: string, params: unknown[] = []): Promise<any[]> {
   const c = new pg.Client({connectionString: url})
@@ -200,6 +208,24 @@ export async function mysqlQuery(url: string, sql: string): Promise<any[]> {
     return (await c.query(sql))[0] as any[]
   } finally {
     await c.end()
+  }
+}
+
+/** One command on the Redis at `url`, over a connection of its own that fails at once if the server does not answer. */
+export async function redisCall(url: string, ...command: string[]): Promise<unknown> {
+  const u = new URL(url)
+  const r = new Redis({
+    host: u.hostname,
+    port: Number(u.port),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
+  await r.connect()
+  try {
+    return await r.call(command[0], ...command.slice(1))
+  } finally {
+    r.disconnect()
   }
 }
 

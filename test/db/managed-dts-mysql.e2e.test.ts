@@ -5,38 +5,37 @@
 //    errors; pre-flight blocks without credentials (no call made) and on a source DTS cannot read;
 // 1. a failing smoke test after cutover rolls back through DTS's reverse task: nothing acknowledged is lost;
 // 2. a new job: cutover under load, zero lost writes; finalize stops the job and its reverse task.
-import mysql from 'mysql2/promise'
-import {afterAll, beforeAll, describe, expect, test} from 'vitest'
-import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
+import {describe, expect, test} from 'vitest'
+import {startMariadbLoad} from '../../src/db/lab/load.js'
 import {onFreePorts} from '../helpers/ports.js'
-import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
+import {
+  errorBlockerCodes as blockers,
+  cutoverUnderLoad,
+  expectEveryWriteOn,
+  finalizeWave,
+  labForFile,
+  migrate,
+  mysqlQuery as q,
+  rollbackUnderLoad,
+} from './helpers.js'
 import {type DtsScenario, setupDtsMysql} from './managed-dts-helpers.js'
 
 let s: DtsScenario
-let lab: Lab
-beforeAll(async () => {
-  let base = 0
-  s = await onFreePorts(4, (b) => setupDtsMysql((base = b)))
-  lab = {template: 'alicloud-dts-mysql', db: {host: '127.0.0.1', port: base, name: 'app'}, startLoad: startMariadbLoad}
-}, 120_000)
-afterAll(async () => {
-  await s?.stop()
-})
+let base = 0
+const lab = labForFile(
+  {template: 'alicloud-dts-mysql', name: 'app', startLoad: startMariadbLoad},
+  () => onFreePorts(4, (b) => setupDtsMysql((base = b))),
+  (x) => (s = x),
+  () => base,
+)
 
 const job = (id = 'job-1') => ['--dts-job-id', id, '--region', 'ap-southeast-5', '--endpoint', s.fixture.host]
 const err = (out: string) => JSON.parse(out).error?.code
-async function q(url: string, sql: string): Promise<any[]> {
-  const c = await mysql.createConnection({uri: url})
-  try {
-    return (await c.query(sql))[0] as any[]
-  } finally {
-    await c.end()
-  }
-}
-const preflight = (env: Record<string, string> = {}) =>
+/** `migrate db <cmd>` for MariaDB on job-1, from the source to ApsaraDB (the plan's URLs). */
+const dts = (cmd: string, extra: string[], env: Record<string, string> = {}) =>
   migrate({...s, env: {...s.env, ...env}}, [
     'db',
-    'dts-preflight',
+    cmd,
     '--json',
     '--engine',
     'mariadb',
@@ -45,13 +44,10 @@ const preflight = (env: Record<string, string> = {}) =>
     s.params.source_url,
     '--target',
     s.params.target_url,
-    '--target-password-env',
-    'MIGRATE_APSARA_PASSWORD',
+    ...extra,
   ])
-const blockers = (out: string) =>
-  (JSON.parse(out).error?.data?.findings ?? [])
-    .filter((f: {severity: string}) => f.severity === 'blocker')
-    .map((f: {code: string}) => f.code)
+const preflight = (env: Record<string, string> = {}) =>
+  dts('dts-preflight', ['--target-password-env', 'MIGRATE_APSARA_PASSWORD'], env)
 
 describe.sequential('mariadb → apsaradb rds through dts', () => {
   test('the service’s errors: bad signature, unknown job and instance, wrong state, throttling', {
@@ -90,17 +86,7 @@ describe.sequential('mariadb → apsaradb rds through dts', () => {
     expect([noInstance.exitCode, err(noInstance.stdout)]).toEqual([64, 'DTS_NOT_FOUND'])
     expect(s.fixture.jobs.get('job-1')?.status).toBe('NotConfigured')
     // The cutover refuses a job that does not run; the service refuses to stop a job never configured.
-    const cut = await migrate(s, [
-      'db',
-      'dts-cutover',
-      '--json',
-      '--engine',
-      'mariadb',
-      ...job(),
-      '--source',
-      s.params.source_url,
-      '--target',
-      s.params.target_url,
+    const cut = await dts('dts-cutover', [
       '--haproxy-api',
       s.params.haproxy_api,
       '--haproxy-server',
@@ -148,13 +134,9 @@ describe.sequential('mariadb → apsaradb rds through dts', () => {
     timeout: 180_000,
   }, async () => {
     // The smoke test reads through a URL that bypasses HAProxy (the source), so it fails after a good cutover.
-    const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, app_url: s.params.source_url})
-    expect(r.exitCode, r.stdout + r.stderr).toBe(3)
-    const events = journal(s.planDir)
-    expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
-    expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate'])
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('mariadb', s.sourceAdminUrl, stats.acks)).toEqual([])
+    const params = {...s.params, app_url: s.params.source_url}
+    const {stats} = await rollbackUnderLoad(s, lab, params, {undone: ['cutover', 'replicate']})
+    await expectEveryWriteOn('mariadb', s.sourceAdminUrl, stats)
     // Writes made on ApsaraDB after the cutover came back through the reverse task, and the source takes writes again.
     const onTarget = (await q(s.targetAdminUrl, 'SELECT COUNT(*) AS n FROM writes'))[0].n
     expect((await q(s.sourceAdminUrl, 'SELECT COUNT(*) AS n FROM writes'))[0].n).toBeGreaterThanOrEqual(onTarget)
@@ -179,20 +161,19 @@ describe.sequential('mariadb → apsaradb rds through dts', () => {
     timeout: 180_000,
   }, async () => {
     const params = {...s.params, dts_job_id: 'job-2'}
-    const {r, stats} = await executeWaveUnderLoad(s, lab, params, {warmup: true})
-    const events = lastRun(journal(s.planDir))
-    expect(
-      stepsWith(events, 'step-succeeded'),
-      r.stdout.slice(-1500) + JSON.stringify(events.filter((e) => e.type === 'step-failed')),
-    ).toEqual(['preflight', 'replicate', 'wait-caught-up', 'approve-cutover', 'cutover', 'smoke-test'])
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('mariadb', s.targetAdminUrl, stats.acks)).toEqual([])
+    const {stats} = await cutoverUnderLoad(s, lab, params, [
+      'preflight',
+      'replicate',
+      'wait-caught-up',
+      'approve-cutover',
+      'cutover',
+      'smoke-test',
+    ])
+    await expectEveryWriteOn('mariadb', s.targetAdminUrl, stats)
     expect((await q(s.sourceAdminUrl, 'SELECT @@read_only AS r'))[0].r).toBe(1)
     const j = s.fixture.jobs.get('job-2')
     expect([j?.status, s.fixture.jobs.get(j?.reverseJobId)?.status]).toEqual(['Suspending', 'Synchronizing'])
-    shortSoakTemplate(s.planDir, lab.template)
-    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
-    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+    await finalizeWave(s, lab)
     expect([j?.status, s.fixture.jobs.get(j?.reverseJobId)?.status]).toEqual(['Finished', 'Finished'])
     // Every request was signed with the access key, and no password or secret reached the plan's state.
     const {readFileSync} = await import('node:fs')

@@ -5,27 +5,34 @@
 //    unknown group, throttling, bad signature) come back as clear errors; pre-flight checks the prerequisites;
 // 1. a failing smoke test after cutover rolls back by copying the keys back: nothing acknowledged is lost;
 // 2. run again: cutover under load, zero lost writes; finalize.
-import {afterAll, beforeAll, describe, expect, test} from 'vitest'
-import {Redis} from 'ioredis'
-import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
+import {describe, expect, test} from 'vitest'
+import {startRedisLoad} from '../../src/db/lab/load.js'
 import {onFreePorts} from '../helpers/ports.js'
-import {executeWaveUnderLoad, journal, lastRun, migrate, shortSoakTemplate, stepsWith, type Lab} from './helpers.js'
+import {
+  cutoverUnderLoad,
+  dbPreflight,
+  errorBlockerCodes,
+  expectEveryWriteOn,
+  finalizeWave,
+  labForFile,
+  migrate,
+  redisCall as redis,
+  rollbackUnderLoad,
+} from './helpers.js'
 import {setupElastiCache, type ElastiCacheScenario} from './managed-helpers.js'
 
 let s: ElastiCacheScenario
-let lab: Lab
-beforeAll(async () => {
-  let base = 0
-  s = await onFreePorts(4, (b) => setupElastiCache((base = b)))
-  lab = {template: 'redis-elasticache', db: {host: '127.0.0.1', port: base, name: 'cache'}, startLoad: startRedisLoad}
-}, 120_000)
-afterAll(async () => {
-  await s?.stop()
-})
+let base = 0
+const lab = labForFile(
+  {template: 'redis-elasticache', name: 'cache', startLoad: startRedisLoad},
+  () => onFreePorts(4, (b) => setupElastiCache((base = b))),
+  (x) => (s = x),
+  () => base,
+)
 
 const group = () => s.fixture.groups['shop-cache']
-const ec = (cmd: string, extra: string[] = []) =>
-  migrate(s, [
+const ec = (cmd: string, extra: string[] = [], env: Record<string, string> = {}) =>
+  migrate({...s, env: {...s.env, ...env}}, [
     'db',
     cmd,
     '--json',
@@ -38,22 +45,6 @@ const ec = (cmd: string, extra: string[] = []) =>
     ...extra,
   ])
 const err = (out: string) => JSON.parse(out).error?.code
-async function redis(url: string, ...args: string[]): Promise<unknown> {
-  const u = new URL(url)
-  const r = new Redis({
-    host: u.hostname,
-    port: Number(u.port),
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  })
-  await r.connect()
-  try {
-    return await r.call(args[0], ...args.slice(1))
-  } finally {
-    r.disconnect()
-  }
-}
 
 describe.sequential('redis → elasticache', () => {
   test('clients cannot run REPLICAOF, SLAVEOF or CONFIG on the node; the replicaof path is blocked in pre-flight', {
@@ -65,23 +56,9 @@ describe.sequential('redis → elasticache', () => {
       ['CONFIG', 'GET', 'save'],
     ])
       await expect(redis(s.targetUrl, ...c)).rejects.toThrow(/unknown command/)
-    const p = await migrate(s, [
-      'db',
-      'preflight',
-      '--json',
-      '--engine',
-      'redis',
-      '--source',
-      s.sourceUrl,
-      '--target',
-      s.targetUrl,
-    ])
+    const p = await dbPreflight(s, {engine: 'redis', target: s.targetUrl})
     expect(p.exitCode).toBe(1)
-    expect(
-      JSON.parse(p.stdout)
-        .error.data.findings.filter((f: {severity: string}) => f.severity === 'blocker')
-        .map((f: {code: string}) => f.code),
-    ).toEqual(['REDIS_TARGET_COMMANDS'])
+    expect(errorBlockerCodes(p.stdout)).toEqual(['REDIS_TARGET_COMMANDS'])
   })
 
   test('the service’s errors: wrong state, invalid parameter, unknown group, throttling, bad signature', {
@@ -117,17 +94,7 @@ describe.sequential('redis → elasticache', () => {
     )
     s.fixture.faults.throttle = 0
     expect(group().status).toBe('available')
-    const wrongKey = await migrate({...s, env: {...s.env, AWS_SECRET_ACCESS_KEY: 'wrong'}}, [
-      'db',
-      'elasticache-complete',
-      '--json',
-      '--replication-group-id',
-      'shop-cache',
-      '--region',
-      'us-east-1',
-      '--endpoint',
-      s.fixture.url,
-    ])
+    const wrongKey = await ec('elasticache-complete', [], {AWS_SECRET_ACCESS_KEY: 'wrong'})
     expect(err(wrongKey.stdout)).toBe('AWS_BAD_CREDENTIALS')
     // The endpoint can come from the SDK's own variable instead of the flag.
     const viaEnv = await migrate({...s, env: {...s.env, AWS_ENDPOINT_URL_ELASTICACHE: s.fixture.url}}, [
@@ -162,10 +129,7 @@ describe.sequential('redis → elasticache', () => {
         Object.assign(g, saved, change)
         const r = await pf()
         expect(r.exitCode).toBe(1)
-        const blockers = JSON.parse(r.stdout)
-          .error.data.findings.filter((f: {severity: string}) => f.severity === 'blocker')
-          .map((f: {code: string}) => f.code)
-        expect(blockers, code).toContain(code)
+        expect(errorBlockerCodes(r.stdout), code).toContain(code)
       }
       Object.assign(g, saved, {nodeType: 'cache.x9.huge'})
       expect(JSON.parse((await pf()).stdout).result.findings.map((f: {code: string}) => f.code)).toContain(
@@ -179,22 +143,15 @@ describe.sequential('redis → elasticache', () => {
   test('a failing smoke test after cutover rolls back by copying keys back: nothing lost', {
     timeout: 180_000,
   }, async () => {
-    const {r, stats} = await executeWaveUnderLoad(s, lab, {...s.params, proxy_url: s.params.source_url})
-    expect(r.exitCode, r.stdout + r.stderr).toBe(3)
-    const events = journal(s.planDir)
-    expect(stepsWith(events, 'step-failed')).toContain('smoke-test')
-    expect(stepsWith(events, 'rollback-succeeded')).toEqual(['cutover', 'replicate'])
-    expect(stepsWith(events, 'rollback-failed')).toEqual([])
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('redis', s.sourceUrl, stats.acks)).toEqual([])
+    const params = {...s.params, proxy_url: s.params.source_url}
+    const {stats} = await rollbackUnderLoad(s, lab, params, {undone: ['cutover', 'replicate'], failed: []})
+    await expectEveryWriteOn('redis', s.sourceUrl, stats)
     expect(await redis(s.clientUrl, 'INFO', 'server')).toMatch(new RegExp(`tcp_port:${lab.db.port}\\b`))
     expect(group().status).toBe('available')
   })
 
   test('run again: cutover under load, zero lost; finalize', {timeout: 180_000}, async () => {
-    const {r, stats} = await executeWaveUnderLoad(s, lab, s.params, {warmup: true})
-    const events = lastRun(journal(s.planDir))
-    expect(stepsWith(events, 'step-succeeded'), r.stdout + r.stderr).toEqual([
+    const {stats} = await cutoverUnderLoad(s, lab, s.params, [
       'preflight',
       'replicate',
       'wait-caught-up',
@@ -202,16 +159,13 @@ describe.sequential('redis → elasticache', () => {
       'cutover',
       'smoke-test',
     ])
-    expect(stats.committed).toBeGreaterThan(50)
-    expect(await lostWrites('redis', s.targetUrl, stats.acks)).toEqual([])
+    await expectEveryWriteOn('redis', s.targetUrl, stats)
     expect(group().status).toBe('available')
     expect(await redis(s.targetUrl, 'ROLE')).toEqual(expect.arrayContaining(['master']))
     const actions = s.fixture.requests.map((x) => x.action)
     expect(actions).toContain('StartMigration')
     expect(actions).toContain('CompleteMigration')
     expect(s.fixture.requests.every((x) => x.signed)).toBe(false) // the bad-secret request above was refused
-    shortSoakTemplate(s.planDir, lab.template)
-    const f = await migrate(s, ['execute', 'wave', '1', '--plan', s.planDir, '--approve', 'finalize'])
-    expect(f.exitCode, f.stdout + f.stderr).toBe(0)
+    await finalizeWave(s, lab)
   })
 })
