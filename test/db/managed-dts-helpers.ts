@@ -10,7 +10,7 @@ import {writePlanDir, type Scenario} from '../../src/db/lab/scenarios.js'
 import {mariadb, startHaproxy, startMariadb, startRedis, type ServerHandle} from '../../src/db/lab/servers.js'
 import {startDtsFixture} from '../fixtures/dts-server.mjs'
 import {ROOT} from './helpers.js'
-import {startElastiCacheNode} from './managed-helpers.js'
+import {seedRedisKeys, startElastiCacheNode} from './managed-helpers.js'
 
 export type DtsScenario = Scenario & {fixture: Awaited<ReturnType<typeof startDtsFixture>>}
 
@@ -24,43 +24,58 @@ export const DTS_ENV = {
   MIGRATE_TAIR_PASSWORD: '',
 }
 
+/** The two DTS jobs each estate's fixture knows: job-1 for the first run, job-2 for the run after a rollback. */
+const DTS_JOBS = {
+  'job-1': {instanceId: 'dtsinst-1', region: 'ap-southeast-5'},
+  'job-2': {instanceId: 'dtsinst-2', region: 'ap-southeast-5'},
+}
+
+/**
+ * The scenario around started servers and the fixture: HAProxy (runtime API on base + 2, frontend on base + 3) in
+ * front of the source, `migrate` on PATH, the plan. A failure closes the fixture (guarded stops the servers).
+ */
 async function scenario(
   root: string,
   servers: ServerHandle[],
   engine: 'mariadb' | 'redis',
   template: string,
   fixture: DtsScenario['fixture'],
-  x: {src: ServerHandle; dst: ServerHandle; proxyApi: number; proxyPort: number; params: Record<string, string>},
+  x: {src: ServerHandle; dst: ServerHandle; base: number; params: Record<string, string>},
 ): Promise<DtsScenario> {
-  const proxy = await startHaproxy({
-    apiPort: x.proxyApi,
-    frontends: [{name: engine, port: x.proxyPort, server: {host: '127.0.0.1', port: x.src.port}}],
-  })
-  servers.push(proxy)
-  const binDir = path.join(root, 'bin')
-  mkdirSync(binDir, {recursive: true})
-  symlinkSync(path.join(ROOT, 'bin', 'run.js'), path.join(binDir, 'migrate'))
-  const planDir = path.join(root, 'plan')
-  const db = {host: '127.0.0.1', port: x.src.port, name: engine === 'redis' ? 'cache' : 'app'}
-  writePlanDir(planDir, engine, template, x.params, db)
-  return {
-    engine,
-    planDir,
-    binDir,
-    clientUrl: x.params.app_url,
-    sourceUrl: x.params.source_url,
-    targetUrl: engine === 'redis' ? x.dst.url : `mysql://admin:apsara-pw@127.0.0.1:${x.dst.port}/app`,
-    sourceAdminUrl: x.params.source_url,
-    targetAdminUrl: engine === 'redis' ? x.dst.url : `mysql://root@127.0.0.1:${x.dst.port}/app`,
-    params: x.params,
-    servers,
-    env: {PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`, ...DTS_ENV},
-    fixture,
-    async stop() {
-      await fixture.close()
-      for (const s of [...servers].reverse()) await s.stop().catch(() => {})
-      rmSync(root, {recursive: true, force: true})
-    },
+  try {
+    const proxy = await startHaproxy({
+      apiPort: x.base + 2,
+      frontends: [{name: engine, port: x.base + 3, server: {host: '127.0.0.1', port: x.src.port}}],
+    })
+    servers.push(proxy)
+    const binDir = path.join(root, 'bin')
+    mkdirSync(binDir, {recursive: true})
+    symlinkSync(path.join(ROOT, 'bin', 'run.js'), path.join(binDir, 'migrate'))
+    const planDir = path.join(root, 'plan')
+    const db = {host: '127.0.0.1', port: x.src.port, name: engine === 'redis' ? 'cache' : 'app'}
+    writePlanDir(planDir, engine, template, x.params, db)
+    return {
+      engine,
+      planDir,
+      binDir,
+      clientUrl: x.params.app_url,
+      sourceUrl: x.params.source_url,
+      targetUrl: engine === 'redis' ? x.dst.url : `mysql://admin:apsara-pw@127.0.0.1:${x.dst.port}/app`,
+      sourceAdminUrl: x.params.source_url,
+      targetAdminUrl: engine === 'redis' ? x.dst.url : `mysql://root@127.0.0.1:${x.dst.port}/app`,
+      params: x.params,
+      servers,
+      env: {PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`, ...DTS_ENV},
+      fixture,
+      async stop() {
+        await fixture.close()
+        for (const s of [...servers].reverse()) await s.stop().catch(() => {})
+        rmSync(root, {recursive: true, force: true})
+      },
+    }
+  } catch (e) {
+    await fixture.close()
+    throw e
   }
 }
 
@@ -95,10 +110,7 @@ export function setupDtsMysql(base: number): Promise<DtsScenario> {
       `CREATE DATABASE app; USE app; ${MARIADB_LOAD_TABLE}; CREATE TABLE orders (id bigint AUTO_INCREMENT PRIMARY KEY, customer int NOT NULL, amount decimal(12,2) NOT NULL) ENGINE=InnoDB; INSERT INTO orders (customer, amount) SELECT seq % 97, seq / 10.0 FROM seq_1_to_2000`,
     )
     const fixture = await startDtsFixture({
-      jobs: {
-        'job-1': {instanceId: 'dtsinst-1', region: 'ap-southeast-5'},
-        'job-2': {instanceId: 'dtsinst-2', region: 'ap-southeast-5'},
-      },
+      jobs: DTS_JOBS,
       targets: {'rm-shop': {engine: 'MariaDB', host: '127.0.0.1', port: dst.port}},
     })
     const params = {
@@ -123,16 +135,7 @@ export function setupDtsMysql(base: number): Promise<DtsScenario> {
       haproxy_server: 'mariadb_be/db',
       app_url: `mysql://app@127.0.0.1:${base + 3}/app`,
     }
-    return scenario(root, servers, 'mariadb', 'alicloud-dts-mysql', fixture, {
-      src,
-      dst,
-      proxyApi: base + 2,
-      proxyPort: base + 3,
-      params,
-    }).catch(async (e) => {
-      await fixture.close()
-      throw e
-    })
+    return scenario(root, servers, 'mariadb', 'alicloud-dts-mysql', fixture, {src, dst, base, params})
   })
 }
 
@@ -144,19 +147,9 @@ export function setupDtsRedis(base: number): Promise<DtsScenario> {
       startElastiCacheNode(base + 1, 'tair-internal-replicaof'),
     ])
     servers.push(src, dst)
-    const {execa} = await import('execa')
-    await execa('redis-cli', [
-      '-p',
-      String(src.port),
-      'EVAL',
-      "for i=1,2000 do redis.call('SET', 'seed:'..i, i) end return 1",
-      '0',
-    ])
+    await seedRedisKeys(src.port)
     const fixture = await startDtsFixture({
-      jobs: {
-        'job-1': {instanceId: 'dtsinst-1', region: 'ap-southeast-5'},
-        'job-2': {instanceId: 'dtsinst-2', region: 'ap-southeast-5'},
-      },
+      jobs: DTS_JOBS,
       targets: {
         'r-cache': {
           engine: 'Redis',
@@ -183,15 +176,6 @@ export function setupDtsRedis(base: number): Promise<DtsScenario> {
       haproxy_server: 'redis_be/db',
       app_url: `redis://127.0.0.1:${base + 3}`,
     }
-    return scenario(root, servers, 'redis', 'alicloud-dts-redis', fixture, {
-      src,
-      dst,
-      proxyApi: base + 2,
-      proxyPort: base + 3,
-      params,
-    }).catch(async (e) => {
-      await fixture.close()
-      throw e
-    })
+    return scenario(root, servers, 'redis', 'alicloud-dts-redis', fixture, {src, dst, base, params})
   })
 }

@@ -65,6 +65,17 @@ export async function startElastiCacheNode(port: number, secret: string): Promis
   }
 }
 
+/** Seeds 2000 keys (seed:1 … seed:2000) on the Redis on `port`, for a migration to carry over. */
+export async function seedRedisKeys(port: number): Promise<void> {
+  await execa('redis-cli', [
+    '-p',
+    String(port),
+    'EVAL',
+    "for i=1,2000 do redis.call('SET', 'seed:'..i, i) end return 1",
+    '0',
+  ])
+}
+
 export type ElastiCacheScenario = Scenario & {fixture: Awaited<ReturnType<typeof startElastiCacheFixture>>}
 
 /** Source redis (ours), an ElastiCache node behind the ElastiCache API fixture (group shop-cache), HAProxy → source. */
@@ -82,13 +93,7 @@ export async function setupElastiCache(base: number): Promise<ElastiCacheScenari
     up(startRedis({port: base})),
     up(startElastiCacheNode(base + 1, 'ec-internal-replicaof')),
   ]).catch(fail)
-  await execa('redis-cli', [
-    '-p',
-    String(src.port),
-    'EVAL',
-    "for i=1,2000 do redis.call('SET', 'seed:'..i, i) end return 1",
-    '0',
-  ])
+  await seedRedisKeys(src.port)
   const fixture = await startElastiCacheFixture({
     groups: {
       'shop-cache': {
