@@ -11,19 +11,10 @@ import {setupMariadb, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startMariadbLoad} from '../../src/db/lab/load.js'
 import {mariadbCutover, type MariadbCutoverOptions} from '../../src/db/cutover.js'
 import {mariadbReplicate} from '../../src/db/mariadb.js'
-import {migrate, onLabPorts} from './helpers.js'
+import {migrate, mysqlQuery as q, onLabPorts} from './helpers.js'
 
 let s: Scenario
 let opts: MariadbCutoverOptions
-
-async function q(url: string, sql: string): Promise<any[]> {
-  const c = await mysql.createConnection({uri: url})
-  try {
-    return (await c.query(sql))[0] as any[]
-  } finally {
-    await c.end()
-  }
-}
 
 const readOnly = async () => (await q(s.sourceUrl, 'SELECT @@read_only AS r'))[0].r
 const replicating = async () => {

@@ -16,22 +16,12 @@ import {psql} from '../../src/db/lab/servers.js'
 import {lostWrites, startPgLoad} from '../../src/db/lab/load.js'
 import {pgCutover, type PgCutoverOptions} from '../../src/db/cutover.js'
 import {runReplicationLagCheck} from '../../src/health/database.js'
-import {migrate, ROOT, onLabPorts} from './helpers.js'
+import {migrate, ROOT, onLabPorts, pgQuery as q} from './helpers.js'
 
 let s: Scenario
 let opts: PgCutoverOptions
 const src = () => s.servers[0]
 const dst = () => s.servers[1]
-
-async function q(url: string, sql: string, params: unknown[] = []): Promise<any[]> {
-  const c = new pg.Client({connectionString: url})
-  await c.connect()
-  try {
-    return (await c.query(sql, params)).rows
-  } finally {
-    await c.end()
-  }
-}
 
 const paused = async () => (await q(s.params.pgbouncer_admin, 'SHOW DATABASES')).find((d) => d.name === 'app')?.paused
 const canLogin = async () =>
