@@ -91,19 +91,23 @@ export async function executeWaveUnderLoad(
  * second, the proxy on the third (HAProxy's frontend on the fourth); started again elsewhere if a port was taken.
  */
 export function onLabPorts<T>(setup: (ports: Ports) => Promise<T>): Promise<T> {
-  return onFreePorts(4, (base) => setup({db: base, proxy: base + 2}))
+  return onFreePorts(4, (base) => setup(labPorts(base)))
+}
+
+/** A lab scenario's ports from the first of its four: the source on it, the proxy two further (see onLabPorts). */
+export function labPorts(base: number): Ports {
+  return {db: base, proxy: base + 2}
 }
 
 /**
- * A file's scenario: `start` runs before the file's tests (its scenario handed to `use`) and the scenario stops after
- * them. The Lab returned runs `template` with `startLoad`, the inventory's database `name` on the source's port
- * (`sourcePort`: the first server's, unless told), known once the scenario is up.
+ * A file's scenario: `setup` starts it on four reserved ports from `base` (the source on `base`) before the file's
+ * tests, handing it to `use`, and it stops after them. The Lab returned runs `template` with `startLoad`, the
+ * inventory's database `name` on the source's port, known once the scenario is up.
  */
 export function labForFile<S extends Scenario>(
   spec: {template: string; name: string; startLoad: Lab['startLoad']},
-  start: () => Promise<S>,
+  setup: (base: number) => Promise<S>,
   use: (s: S) => void,
-  sourcePort: (s: S) => number = (s) => s.servers[0].port,
 ): Lab {
   const lab: Lab = {
     template: spec.template,
@@ -112,8 +116,9 @@ export function labForFile<S extends Scenario>(
   }
   let s: S | undefined
   beforeAll(async () => {
-    s = await start()
-    lab.db.port = sourcePort(s)
+    let base = 0
+    s = await onFreePorts(4, (b) => setup((base = b)))
+    lab.db.port = base
     use(s)
   }, 120_000)
   afterAll(async () => {

@@ -7,7 +7,6 @@
 // 2. a new job: cutover under load, zero lost writes; finalize stops the job and its reverse task.
 import {describe, expect, test} from 'vitest'
 import {startMariadbLoad} from '../../src/db/lab/load.js'
-import {onFreePorts} from '../helpers/ports.js'
 import {
   errorBlockerCodes as blockers,
   cutoverUnderLoad,
@@ -21,12 +20,10 @@ import {
 import {type DtsScenario, setupDtsMysql} from './managed-dts-helpers.js'
 
 let s: DtsScenario
-let base = 0
 const lab = labForFile(
   {template: 'alicloud-dts-mysql', name: 'app', startLoad: startMariadbLoad},
-  () => onFreePorts(4, (b) => setupDtsMysql((base = b))),
+  setupDtsMysql,
   (x) => (s = x),
-  () => base,
 )
 
 const job = (id = 'job-1') => ['--dts-job-id', id, '--region', 'ap-southeast-5', '--endpoint', s.fixture.host]

@@ -7,7 +7,6 @@
 // 2. a new DTS job: cutover under load, zero lost writes; finalize stops the job.
 import {describe, expect, test} from 'vitest'
 import {startRedisLoad} from '../../src/db/lab/load.js'
-import {onFreePorts} from '../helpers/ports.js'
 import {
   cutoverUnderLoad,
   dbPreflight,
@@ -22,12 +21,10 @@ import {
 import {type DtsScenario, setupDtsRedis} from './managed-dts-helpers.js'
 
 let s: DtsScenario
-let base = 0
 const lab = labForFile(
   {template: 'alicloud-dts-redis', name: 'cache', startLoad: startRedisLoad},
-  () => onFreePorts(4, (b) => setupDtsRedis((base = b))),
+  setupDtsRedis,
   (x) => (s = x),
-  () => base,
 )
 
 const role = async (url: string) => String(((await redisCall(url, 'ROLE')) as unknown[])[0])

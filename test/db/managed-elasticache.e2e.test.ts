@@ -7,7 +7,6 @@
 // 2. run again: cutover under load, zero lost writes; finalize.
 import {describe, expect, test} from 'vitest'
 import {startRedisLoad} from '../../src/db/lab/load.js'
-import {onFreePorts} from '../helpers/ports.js'
 import {
   cutoverUnderLoad,
   dbPreflight,
@@ -22,12 +21,10 @@ import {
 import {setupElastiCache, type ElastiCacheScenario} from './managed-helpers.js'
 
 let s: ElastiCacheScenario
-let base = 0
 const lab = labForFile(
   {template: 'redis-elasticache', name: 'cache', startLoad: startRedisLoad},
-  () => onFreePorts(4, (b) => setupElastiCache((base = b))),
+  setupElastiCache,
   (x) => (s = x),
-  () => base,
 )
 
 const group = () => s.fixture.groups['shop-cache']

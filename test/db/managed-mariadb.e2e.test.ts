@@ -24,18 +24,18 @@ import {
   finalizeWave,
   journal,
   labForFile,
+  labPorts,
   lastRun,
   mariadbRollsBack,
   migrate,
   mysqlQuery as q,
-  onLabPorts,
   stepsWith,
 } from './helpers.js'
 
 let s: Scenario
 const lab = labForFile(
   {template: 'mariadb-rds', name: 'app', startLoad: startMariadbLoad},
-  () => onLabPorts(setupRdsMariadb),
+  (b) => setupRdsMariadb(labPorts(b)),
   (x) => (s = x),
 )
 /** The source's port, reserved at run time; the target's is the next. */

@@ -19,14 +19,14 @@ import {
   expectPgSequenceSynced,
   finalizeWave,
   labForFile,
-  onLabPorts,
+  labPorts,
   pgQuery as q,
 } from './helpers.js'
 
 let s: Scenario
 const lab = labForFile(
   {template: 'postgres-rds', name: 'app', startLoad: startPgLoad},
-  () => onLabPorts(setupRdsPostgres),
+  (b) => setupRdsPostgres(labPorts(b)),
   (x) => (s = x),
 )
 /** The source's port, reserved at run time; the target's is the next. */

@@ -11,15 +11,15 @@ import {
   expectMariadbReplicatingBack,
   finalizeWave,
   labForFile,
+  labPorts,
   mariadbRollsBack,
   mysqlQuery as q,
-  onLabPorts,
 } from './helpers.js'
 
 let s: Scenario
 const lab = labForFile(
   {template: 'mariadb-gtid-replication', name: 'app', startLoad: startMariadbLoad},
-  () => onLabPorts(setupMariadb),
+  (b) => setupMariadb(labPorts(b)),
   (x) => (s = x),
 )
 /** The source's and the target's ports, reserved at run time. */

@@ -14,13 +14,13 @@ import {
   expectPgSequenceSynced,
   finalizeWave,
   labForFile,
-  onLabPorts,
+  labPorts,
 } from './helpers.js'
 
 let s: Scenario
 const lab = labForFile(
   {template: 'postgres-logical-replication', name: 'app', startLoad: startPgLoad},
-  () => onLabPorts(setupPostgres),
+  (b) => setupPostgres(labPorts(b)),
   (x) => (s = x),
 )
 /** The source's and the target's ports, reserved at run time. */

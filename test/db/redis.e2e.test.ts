@@ -6,14 +6,7 @@ import {describe, expect, test} from 'vitest'
 import {Redis} from 'ioredis'
 import {setupRedis, type Scenario} from '../../src/db/lab/scenarios.js'
 import {lostWrites, startRedisLoad} from '../../src/db/lab/load.js'
-import {
-  cutoverUnderLoad,
-  expectEveryWriteOn,
-  finalizeWave,
-  labForFile,
-  onLabPorts,
-  rollbackUnderLoad,
-} from './helpers.js'
+import {cutoverUnderLoad, expectEveryWriteOn, finalizeWave, labForFile, labPorts, rollbackUnderLoad} from './helpers.js'
 
 async function info(url: string, section = 'replication'): Promise<string> {
   const u = new URL(url)
@@ -28,7 +21,7 @@ async function info(url: string, section = 'replication'): Promise<string> {
 let s: Scenario
 const lab = labForFile(
   {template: 'redis-replicaof', name: 'cache', startLoad: startRedisLoad},
-  () => onLabPorts(setupRedis),
+  (b) => setupRedis(labPorts(b)),
   (x) => (s = x),
 )
 /** The source's and the target's ports, reserved at run time. */
