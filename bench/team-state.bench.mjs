@@ -3,14 +3,16 @@
 //    STEPS no-op steps (default 100), all appending to one plan's chain and holding their unit's session lock;
 //  - file: the same wave in one process at concurrency PROCS (the file backend's plan lock lets one runner in);
 //  - the floor, without migrate: PROCS processes whose every step is a bare pg client's `SELECT 1`, or its INSERT
-//    committed synchronously (one WAL flush, the least a step made durable in PostgreSQL costs on this machine).
+//    committed synchronously (one WAL flush, the least a step made durable in PostgreSQL costs on this machine);
+//  - where pgbench is on PATH, migrate's own append SQL (appendSql) from pgbench, a C client: the server's share alone.
 // Each row also gives the runners' CPU per step and (local server, Linux) the PostgreSQL server's CPU per step.
 // A step's overhead is the time from one step's end to the next one's end within an application, less nothing: the
 // steps are no-ops, so it is journaling (step-started durable before it runs, step-succeeded after), rendering and
 // bookkeeping. Prints p50/p95/max per backend; goal: p95 < 10 ms with PostgreSQL.
 // Needs the machine's PostgreSQL (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres): a database of
 // its own is created and dropped.
-import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execa} from 'execa'
@@ -132,6 +134,58 @@ async function floorWorker(url, kind) {
   }
   await c.end()
   process.stdout.write(JSON.stringify({exitCode: 0, gaps, startupMs: 0, cpuMs: (cpu.user + cpu.system) / 1000}))
+}
+
+/**
+ * The floor of migrate's own append: the very SQL a runner sends per step (appendSql: two events chained, then the
+ * synchronous commit that makes them durable), from pgbench, PROCS connections × STEPS each: a C client that costs
+ * next to nothing, so what is left is the server's work and the machine. Only where pgbench is on PATH.
+ */
+async function pgbenchFloor(url) {
+  if ((await execa('pgbench', ['--version'], {reject: false})).exitCode !== 0) return undefined
+  const {appendSql} = await import(path.join(root, 'dist/src/state/pg/journal.js'))
+  const body = (type, step) =>
+    `"time":"2026-11-30T00:00:00.000Z","type":"${type}","runId":"20261130T000000Z-1","wave":1,"app":"app-00","step":"${step}","attempt":1,"actor":{"user":"ci","host":"runner-1","pid":4242}`
+  const sql = appendSql(
+    pg.escapeLiteral,
+    'bench-pgbench',
+    [body('step-succeeded', 's1'), body('step-started', 's2')],
+    'true',
+  )
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'migrate-pgbench-'))
+  try {
+    const script = path.join(dir, 'append.sql')
+    // One command of several statements, as the runner sends it (pgbench separates them with \;).
+    writeFileSync(script, `${sql.replace(/;\s*(?=[A-Z])/g, '\\; ').replace(/\s*\n\s*/g, ' ')}\n`)
+    const u = new URL(url)
+    const stop = serverCpu()
+    const r = await execa(
+      'pgbench',
+      ['-n', '-c', String(PROCS), '-j', '2', '-t', String(STEPS), '-f', script, '-l', `--log-prefix=${dir}/log`],
+      {
+        reject: false,
+        env: {
+          PGHOST: u.hostname,
+          PGPORT: u.port || '5432',
+          PGUSER: decodeURIComponent(u.username),
+          PGDATABASE: u.pathname.slice(1),
+        },
+      },
+    )
+    const serverMs = stop()
+    if (r.exitCode !== 0) throw new Error(`pgbench: ${r.stderr.slice(-500)}`)
+    const lat = readdirSync(dir)
+      .filter((f) => f.startsWith('log'))
+      .flatMap((f) => readFileSync(path.join(dir, f), 'utf8').trim().split('\n'))
+      .map((l) => Number(l.split(' ')[2]) / 1000)
+    const ms = Number(/latency average = ([\d.]+)/.exec(r.stdout)?.[1] ?? 0) * STEPS
+    return {
+      ...stats(`floor: migrate's append, pgbench ×${PROCS}`, [{gaps: lat, cpuMs: 0, startupMs: 0}], ms, serverMs),
+      runnerCpuPerStep: undefined,
+    }
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
 }
 
 let plans = 0
@@ -273,6 +327,8 @@ async function main() {
       const floorRun = await runAll(names.map(() => ['--floor', url.toString(), kind]))
       rows.push(await collect(`${label}, ${PROCS} proc.`, floorRun))
     }
+    const pgb = await pgbenchFloor(url.toString())
+    if (pgb) rows.push(pgb)
     rmSync(pgDir, {recursive: true, force: true})
     rmSync(fileDir, {recursive: true, force: true})
   } finally {
@@ -304,7 +360,7 @@ async function main() {
         r.p50,
         r.p95,
         r.max,
-        `${r.runnerCpuPerStep} ms`,
+        r.runnerCpuPerStep === undefined ? '-' : `${r.runnerCpuPerStep} ms`,
         r.serverCpuPerStep === undefined ? '-' : `${r.serverCpuPerStep} ms`,
         `${r.startupMs} ms`,
       ]

@@ -64,18 +64,27 @@ async function appendBatch(
   planId: string,
   bodies: string[],
 ): Promise<{seq: string; prev: string; hash: string}[]> {
-  const plan = c.escapeLiteral(planId)
   // On another client's server session the events are not appended at all (an empty array), then refused below.
   const mine = `pg_backend_pid() = ${s.backendPid} AND current_setting('migrate.session', true) = ${c.escapeLiteral(s.token)}`
-  const arr = `CASE WHEN ${mine} THEN ARRAY[${bodies.map((b) => c.escapeLiteral(b)).join(',')}]::text[] ELSE '{}' END`
-  const sql = `BEGIN; SELECT seq, prev, hash FROM ${SCHEMA}.append(${plan}, ${arr}); COMMIT;
+  const results = (await c.query(
+    appendSql((x) => c.escapeLiteral(x), planId, bodies, mine),
+  )) as unknown as pg.QueryResult[]
+  s.guard(results[4].rows[0] as GuardRow)
+  return results[1].rows as {seq: string; prev: string; hash: string}[]
+}
+
+/**
+ * The text of one append (see appendBatch): `bodies` appended to the plan's chain where `mine` (an SQL condition) holds,
+ * made durable, then the session's guard columns. Also what `npm run bench` replays with pgbench.
+ */
+export function appendSql(literal: (s: string) => string, planId: string, bodies: string[], mine: string): string {
+  const plan = literal(planId)
+  const arr = `CASE WHEN ${mine} THEN ARRAY[${bodies.map((b) => literal(b)).join(',')}]::text[] ELSE '{}' END`
+  return `BEGIN; SELECT seq, prev, hash FROM ${SCHEMA}.append(${plan}, ${arr}); COMMIT;
     INSERT INTO ${SCHEMA}.runners (plan_id, backend_pid, acked_seq)
       VALUES (${plan}, pg_backend_pid(), (SELECT head_seq FROM ${SCHEMA}.plans WHERE plan_id = ${plan}))
       ON CONFLICT (plan_id, backend_pid) DO UPDATE SET acked_seq = excluded.acked_seq, at = now();
     SELECT ${GUARD_COLUMNS};`
-  const results = (await c.query(sql)) as unknown as pg.QueryResult[]
-  s.guard(results[4].rows[0] as GuardRow)
-  return results[1].rows as {seq: string; prev: string; hash: string}[]
 }
 
 export class PgJournal {
