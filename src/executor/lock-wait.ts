@@ -1,6 +1,7 @@
 // --lock-timeout: a run that finds its plan (or, with a shared backend, one of its units) locked by another run waits
 // for it, up to the time given, instead of exiting 4 at once, as `terraform apply -lock-timeout` does. It says once
-// who holds it (and again when the holder changes), tries again every second, and stops waiting on Ctrl-C.
+// who holds it (and again when the holder changes), tries again once it looks free (checked every second), and stops
+// waiting on Ctrl-C. With --force-unlock it waits too: for a holder alive on this host, whose lock is never forced.
 import {EXIT, isMigrateError, MigrateError} from '../errors.js'
 import type {StateBackend, UnitLease} from '../state/backend.js'
 import {abortableSleep} from './run.js'
@@ -23,8 +24,7 @@ export async function lockWaiting(
       return await backend.lock(units, operation, {force: opts.force})
     } catch (e) {
       const waited = performance.now() - started
-      // A --force-unlock refused because the holder runs on this host: waiting does not change that.
-      if (!isMigrateError(e) || e.code !== 'LOCKED' || timeoutMs <= 0 || opts.force) throw e
+      if (!isMigrateError(e) || e.code !== 'LOCKED' || timeoutMs <= 0) throw e
       if (waited >= timeoutMs) throw waitedFor(e, waited)
       if (opts.signal?.aborted) throw interrupted(e)
       if (e.message !== told) {
@@ -38,7 +38,11 @@ export async function lockWaiting(
           },
         })
       }
-      await abortableSleep(Math.min(RETRY_MS, timeoutMs - waited), opts.signal ?? new AbortController().signal)
+      // Tried again only once none of the units looks held: taking the free ones and letting them go again every
+      // second would make a third run find them locked by this one.
+      const signal = opts.signal ?? new AbortController().signal
+      do await abortableSleep(Math.min(RETRY_MS, timeoutMs - (performance.now() - started)), signal)
+      while (!signal.aborted && performance.now() - started < timeoutMs && (await stillHeld(backend, units)))
       if (opts.signal?.aborted) throw interrupted(e)
     }
   }
@@ -49,7 +53,18 @@ function interrupted(e: MigrateError): MigrateError {
     code: 'INTERRUPTED',
     exitCode: EXIT.INTERRUPTED,
     hint: 'Nothing was run: run the same command again',
+    data: e.data,
+    cause: e,
   })
+}
+
+/** Does a live run still hold the plan lock, or one of these units (as `status` shows holders)? */
+async function stillHeld(backend: StateBackend, units: string[]): Promise<boolean> {
+  try {
+    return (await backend.holders()).some((h) => h.alive !== false && (h.unit === '*' || units.includes(h.unit)))
+  } catch {
+    return false // cannot tell: try the lock, which says
+  }
 }
 
 /** The lock error, saying how long this run waited for it. */

@@ -264,7 +264,7 @@ export function acquireLock(file: string, operation: string, opts: {force?: bool
         code: 'LOCKED',
         exitCode: EXIT.LOCKED,
         hint:
-          `Wait for it to finish. If it ran on another host that is gone, rerun with --force-unlock (refused while the holder runs on this host): ` +
+          `Wait for it to finish (rerun with --lock-timeout 10m to wait here). If it ran on another host that is gone, rerun with --force-unlock (refused while the holder runs on this host): ` +
           `if that process is in fact still running, two runs would execute the same steps at once and the journal would interleave them. Lock file: ${file}`,
         data: {lock: held ?? undefined, file},
       },

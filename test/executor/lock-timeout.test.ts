@@ -2,6 +2,7 @@
 // run waits for it, saying who holds it, instead of exiting 4 at once; it gives up with exit 4 when the time is
 // spent, and with 130 on Ctrl-C, having run nothing. The runners are the real CLI; the holders are real processes.
 import {execa} from 'execa'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {currentActor} from '../../src/state/chain.js'
@@ -30,8 +31,8 @@ const run = (dir: string, args: string[]) =>
     env: {NO_COLOR: '1', MIGRATE_STATE: ''},
   })
 
-/** Another run holding the plan lock (the lock file is the contract), releasing it after `ms` (never: -1). */
-function holder(dir: string, ms: number) {
+/** Another run holding the plan lock (the lock file is the contract) until it is killed or the file removed. */
+function holder(dir: string) {
   const file = path.join(dir, 'state.lock')
   const p = execa(process.execPath, [
     '-e',
@@ -40,16 +41,15 @@ function holder(dir: string, ms: number) {
      fs.writeFileSync(${JSON.stringify(file)} + '.tmp', JSON.stringify(info)); fs.linkSync(${JSON.stringify(file)} + '.tmp', ${JSON.stringify(file)});
      fs.rmSync(${JSON.stringify(file)} + '.tmp');
      console.log('locked');
-     if (${ms} >= 0) setTimeout(() => fs.rmSync(${JSON.stringify(file)}), ${ms});
      setTimeout(() => {}, 60000);`,
   ])
   const locked = new Promise<void>((resolve) => p.stdout!.once('data', () => resolve()))
   return {p, locked}
 }
 
-/** Runs fn while another run holds the plan lock (released after `ms`, or never: -1), then ends that run. */
-async function whileHeld(dir: string, ms: number, fn: (holderPid: number) => Promise<void>): Promise<void> {
-  const h = holder(dir, ms)
+/** Runs fn while another run holds the plan lock, then ends that run. */
+async function whileHeld(dir: string, fn: (holderPid: number) => Promise<void>): Promise<void> {
+  const h = holder(dir)
   await h.locked
   try {
     await fn(h.p.pid!)
@@ -70,10 +70,14 @@ const findings = (stderr: string) =>
 describe('--lock-timeout', {timeout: 60_000}, () => {
   it('the journal file: waits while the plan is locked, says who holds it, and runs once it is free', async () => {
     const dir = plan()
-    await whileHeld(dir, 1500, async (holderPid) => {
-      const r = await run(dir, ['--lock-timeout', '20s'])
-      expect(r.exitCode, r.stderr).toBe(0)
-      const wait = findings(r.stderr).filter((f) => f.code === 'LOCK_WAIT')
+    await whileHeld(dir, async (holderPid) => {
+      const r = run(dir, ['--lock-timeout', '30s'])
+      await new Promise<void>((resolve) => r.stderr!.on('data', (d) => String(d).includes('LOCK_WAIT') && resolve()))
+      expect(lines(path.join(dir, 'effects.log'))).toEqual([])
+      rmSync(path.join(dir, 'state.lock')) // the holder ends its run
+      const done = await r
+      expect(done.exitCode, done.stderr).toBe(0)
+      const wait = findings(done.stderr).filter((f) => f.code === 'LOCK_WAIT')
       expect(wait).toHaveLength(1)
       expect(wait[0].message).toMatch(new RegExp(`locked by ops@.* pid ${holderPid}.*waiting up to \\d+ s more`))
       expect(lines(path.join(dir, 'effects.log'))).toEqual(['pay-s1'])
@@ -82,7 +86,7 @@ describe('--lock-timeout', {timeout: 60_000}, () => {
 
   it('gives up with exit 4 when the time is spent, and at once without the flag; nothing runs', async () => {
     const dir = plan()
-    await whileHeld(dir, -1, async () => {
+    await whileHeld(dir, async () => {
       const t0 = performance.now()
       const r = await run(dir, ['--lock-timeout', '1500ms'])
       expect(r.exitCode).toBe(4)
@@ -99,7 +103,7 @@ describe('--lock-timeout', {timeout: 60_000}, () => {
 
   it('Ctrl-C while waiting: exit 130, nothing run', async () => {
     const dir = plan()
-    await whileHeld(dir, -1, async () => {
+    await whileHeld(dir, async () => {
       const r = run(dir, ['--lock-timeout', '60s'])
       await new Promise<void>((resolve) => r.stderr!.on('data', (d) => String(d).includes('LOCK_WAIT') && resolve()))
       r.kill('SIGINT')

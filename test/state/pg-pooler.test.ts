@@ -205,6 +205,38 @@ describe('state backend behind a pooler', {timeout: 120_000}, () => {
     expect(out.open ? '' : out.why).toMatch(/orders:o1 did not reach it/)
   })
 
+  it('session pooling without a reset: a dead runner’s barrier arrival, its session kept by the pooler, lapses', async () => {
+    const url = await pooler({poolMode: 'session', poolSize: 3, serverResetQuery: ''})
+    const b = await connect(url)
+    const a = child(
+      url,
+      `const {markBarrier} = await import(${JSON.stringify(path.join(ROOT, 'dist/src/state/pg/barriers.js'))})
+       await markBarrier(s, 'ss4', ${JSON.stringify({wave: 1, group: 'orders', barrier: 'cutover', runId: 'r'})}, ['orders:o1'], 'arrived')
+       console.log('HELD'); setInterval(() => {}, 1000)`,
+    )
+    await held(a)
+    a.kill('SIGKILL')
+    await a
+    // Its server session lives on in the pool with its presence lock: only the arrival's age tells it is gone.
+    process.env.MIGRATE_BARRIER_FRESH_S = '1'
+    try {
+      await new Promise((r) => setTimeout(r, 1500))
+      const out = await meetAtBarrier(b, 'ss4', {
+        wave: 1,
+        group: 'orders',
+        barrier: 'cutover',
+        units: ['orders:o2'],
+        all: ['orders:o1', 'orders:o2'],
+        runId: 'r',
+        timeoutMs: 1500,
+        signal: new AbortController().signal,
+      })
+      expect(out).toMatchObject({open: false, failed: false})
+    } finally {
+      delete process.env.MIGRATE_BARRIER_FRESH_S
+    }
+  })
+
   it('the CLI: runners through a transaction pooler stop with STATE_POOLED, the running step too; no step runs twice', async () => {
     const url = await pooler({poolMode: 'transaction', poolSize: 1})
     const apps = ['a1', 'a2']

@@ -22,6 +22,12 @@ export interface BarrierMeeting {
   onWait?: (missing: string[]) => void
 }
 
+/** How long an arrival counts without its runner renewing it (runners waiting renew theirs every 250 ms). */
+const freshS = (): number => {
+  const n = Number(process.env.MIGRATE_BARRIER_FRESH_S ?? 20)
+  return Number.isFinite(n) && n > 0 ? n : 20
+}
+
 export type BarrierOutcome = {open: true} | {open: false; why: string; failed: boolean}
 
 /** Records the state of `units` at the barrier (arrived, failed, left, passed), on this runner's session. */
@@ -66,9 +72,17 @@ async function look(
         `SELECT b.unit, b.state, b.at,
                 CASE WHEN b.presence_key IS NULL
                   THEN EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = b.backend_pid)
-                  ELSE ${advisoryHeld('b.presence_key')} END AS live
+                  ELSE ${advisoryHeld('b.presence_key')} AND b.at > now() - make_interval(secs => ${freshS()}) END AS live
            FROM ${SCHEMA}.barriers b WHERE plan_id = $1 AND wave = $2 AND grp = $3 AND barrier = $4 FOR UPDATE`,
         key,
+      )
+      // This runner is still here: its arrivals are fresh (after the rows are locked above, in one order for all). An
+      // arrival not renewed for freshS() seconds counts as gone even if its presence lock is still held (a dead
+      // runner's session kept alive by a pooler that does not reset it).
+      await c.query(
+        `UPDATE ${SCHEMA}.barriers SET at = now() WHERE plan_id = $1 AND wave = $2 AND grp = $3 AND barrier = $4
+           AND unit = ANY($5) AND state = 'arrived' AND presence_key = $6`,
+        [...key, m.units, s.presenceKey],
       )
       const mine = rows.rows.filter((r) => m.units.includes(r.unit))
       const passed = mine.length > 0 && mine.every((r) => r.state === 'passed')

@@ -82,7 +82,7 @@ export function appendSql(literal: (s: string) => string, planId: string, bodies
   const arr = `CASE WHEN ${mine} THEN ARRAY[${bodies.map((b) => literal(b)).join(',')}]::text[] ELSE '{}' END`
   return `BEGIN; SELECT seq, prev, hash FROM ${SCHEMA}.append(${plan}, ${arr}); COMMIT;
     INSERT INTO ${SCHEMA}.runners (plan_id, backend_pid, acked_seq)
-      VALUES (${plan}, pg_backend_pid(), (SELECT head_seq FROM ${SCHEMA}.plans WHERE plan_id = ${plan}))
+      SELECT ${plan}, pg_backend_pid(), (SELECT head_seq FROM ${SCHEMA}.plans WHERE plan_id = ${plan}) WHERE ${mine}
       ON CONFLICT (plan_id, backend_pid) DO UPDATE SET acked_seq = excluded.acked_seq, at = now();
     SELECT ${GUARD_COLUMNS};`
 }

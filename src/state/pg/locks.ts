@@ -136,7 +136,7 @@ export function unitLocked(unit: string, h: UnitHolder | undefined, shown: strin
     {
       code: 'LOCKED',
       exitCode: EXIT.LOCKED,
-      hint: `Another runner is running it now (state: ${shown}). Run the other units of the wave here (--app), or wait for it; the lock is a session lock of the state backend, released by the server as soon as that runner ends, so there is nothing to unlock by hand`,
+      hint: `Another runner is running it now (state: ${shown}). Run the other units of the wave here (--app), or wait for it (rerun with --lock-timeout 10m to wait here); the lock is a session lock of the state backend, released by the server as soon as that runner ends, so there is nothing to unlock by hand`,
       data: {unit, lock: h},
     },
   )
@@ -151,7 +151,8 @@ export async function unlockUnits(s: PgSession, planId: string, units: string[])
     )
     for (const u of units) {
       const key = unitKey(planId, u)
-      await c.query('SELECT pg_advisory_unlock($1::bigint)', [key])
+      const r = await c.query<{ok: boolean}>('SELECT pg_advisory_unlock($1::bigint) AS ok', [key])
+      if (!r.rows[0].ok) continue // not held by this session (it was lost, or never took it): nothing to count down
       const n = (s.heldKeys.get(key) ?? 0) - 1
       n > 0 ? s.heldKeys.set(key, n) : s.heldKeys.delete(key)
     }

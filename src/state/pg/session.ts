@@ -95,7 +95,7 @@ export class PgSession {
         ? 'a statement did not say which server session it ran on'
         : Number(row.guard_pid) !== this.backendPid
           ? `a statement ran on server session ${row.guard_pid}, this runner's is ${this.backendPid}`
-          : `another client connected on this runner's server session ${this.backendPid} and its settings replaced this runner's`,
+          : `this runner's settings on its server session ${this.backendPid} were replaced or reset (another client connected there, or a pooler reset it)`,
     )
     this.lose(e)
     throw this.lostError ?? e
@@ -129,7 +129,9 @@ export class PgSession {
       await client.query('SELECT pg_advisory_lock($1::bigint)', [s.presenceKey])
     } catch (e) {
       await s.close()
-      throw e instanceof MigrateError ? e : stateDbError(e, loc.shown, 'creating the state tables')
+      if (e instanceof MigrateError) throw e
+      if (/pooling mode/i.test((e as Error)?.message ?? '')) throw pooledSession(loc.shown, (e as Error).message)
+      throw stateDbError(e, loc.shown, 'creating the state tables')
     }
     return s
   }
@@ -150,6 +152,9 @@ export class PgSession {
       try {
         return await fn(this.client)
       } catch (e) {
+        // PgBouncer in statement mode refuses transactions outright: say what it is, not only what it said.
+        if (!this.lostError && /pooling mode/i.test((e as Error)?.message ?? ''))
+          this.lose(pooledSession(this.loc.shown, (e as Error).message))
         throw this.lostError ?? e
       }
     })
