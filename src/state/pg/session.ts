@@ -113,20 +113,23 @@ export class PgSession {
     const s = new PgSession(client, loc)
     try {
       await migrateSchema(client)
-      // A new session holds no advisory lock: one that does was handed on by a pooler from another client.
+      // A new session holds no advisory lock: one that does was handed on by a pooler from another client. The
+      // presence lock is taken in the same statement, so on the same server session as the token.
       const r = await client.query(
-        `SELECT pg_backend_pid() AS p, now() AS t, set_config('migrate.session', $1, false) AS token,
-           (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) AS held`,
-        [s.token],
+        `SELECT pg_backend_pid() AS p, now() AS t, set_config('migrate.session', $1, false) AS token, h.n AS held,
+           CASE WHEN h.n = 0 THEN pg_try_advisory_lock($2::bigint) END AS presence
+         FROM (SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) h`,
+        [s.token, s.presenceKey],
       )
       s.backendPid = Number(r.rows[0].p)
       s.startedAt = r.rows[0].t
-      if (Number(r.rows[0].held) > 0)
+      if (Number(r.rows[0].held) > 0 || r.rows[0].presence !== true)
         throw pooledSession(
           loc.shown,
-          `the new server session ${s.backendPid} already holds ${r.rows[0].held} advisory lock(s) another client took`,
+          Number(r.rows[0].held) > 0
+            ? `the new server session ${s.backendPid} already holds ${r.rows[0].held} advisory lock(s) another client took`
+            : `the new server session ${s.backendPid} could not take this runner's own lock`,
         )
-      await client.query('SELECT pg_advisory_lock($1::bigint)', [s.presenceKey])
     } catch (e) {
       await s.close()
       if (e instanceof MigrateError) throw e
