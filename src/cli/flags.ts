@@ -1,5 +1,6 @@
 // Flags of a domain type, shared by commands: parsed and refused at the command line, before any work starts.
 import {Flags} from '@oclif/core'
+import {flagDuration} from '../db/connect.js'
 import {calendarDateProblem} from '../schema/calendar-date.js'
 
 /** A calendar date as YYYY-MM-DD that exists (2027-02-30 and 2027-13-01 are refused with the reason). */
@@ -27,8 +28,11 @@ export const lockTimeoutFlag = Flags.custom<number>({
     'wait up to this long (30s, 5m, 1h) for a plan (or, with a shared backend, a unit) another run holds, instead of exiting 4 at once; the wait says who holds it',
   default: 0,
   async parse(input: string): Promise<number> {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(input.trim())
-    if (!m) throw new Error(`Expected a duration such as 30s, 5m or 1h but received: ${input}`)
-    return Number(m[1]) * {ms: 1, s: 1000, m: 60_000, h: 3_600_000}[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']
+    // The db commands' duration flags' reading (500ms, 30s, 5m, 1h; a bare number is seconds), worded as oclif's.
+    try {
+      return flagDuration(input, 'lock-timeout')
+    } catch {
+      throw new Error(`Expected a duration such as 30s, 5m or 1h but received: ${input}`)
+    }
   },
 })

@@ -31,12 +31,6 @@ export function ciJobUrl(env: NodeJS.ProcessEnv = process.env): string | undefin
   return env.CI_JOB_URL || env.BUILD_URL || env.BUILDKITE_BUILD_URL || undefined
 }
 
-/** A bigint advisory lock key as pg_locks shows it: classid (high 32 bits) and objid (low 32 bits), unsigned. */
-export function keyHalves(key: string): [string, string] {
-  const k = BigInt.asUintN(64, BigInt(key))
-  return [(k >> 32n).toString(), (k & 0xffffffffn).toString()]
-}
-
 export function describeHolder(h: UnitHolder): string {
   return `${h.user}@${h.host} pid ${h.pid} (${h.operation}, since ${h.since}${h.ciJob ? `, ${h.ciJob}` : ''})`
 }
@@ -87,10 +81,9 @@ export async function lockUnits(
       const r = await c.query<GuardRow & {ok: boolean | null}>(
         `SELECT ${GUARD_COLUMNS},
            CASE WHEN pg_backend_pid() = $2 AND current_setting('migrate.session', true) = $3
-                 AND ($4 OR NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-                   AND classid = $5::oid AND objid = $6::oid AND objsubid = 1))
+                 AND ($4 OR NOT ${advisoryHeld('$1::bigint', 'pg_backend_pid()')})
            THEN pg_try_advisory_lock($1::bigint) END AS ok`,
-        [key, s.backendPid, s.token, s.heldKeys.has(key), ...keyHalves(key)],
+        [key, s.backendPid, s.token, s.heldKeys.has(key)],
       )
       s.guard(r.rows[0])
       if (r.rows[0].ok === null)

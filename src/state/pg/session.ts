@@ -22,12 +22,18 @@ const HEARTBEAT_TIMEOUT_MS = 15_000
 export const GUARD_COLUMNS = `pg_backend_pid() AS guard_pid, current_setting('migrate.session', true) AS guard_token`
 
 /**
- * SQL: is the bigint advisory lock `key` (an SQL expression) held by any session now. pg_locks shows a bigint key as
- * classid (high 32 bits) and objid (low 32 bits).
+ * SQL: is the bigint advisory lock `key` (an SQL expression) held now, by any session or by the server process `pid`
+ * (an SQL expression). pg_locks shows a bigint key as classid (high 32 bits) and objid (low 32 bits).
  */
-export function advisoryHeld(key: string): string {
+export function advisoryHeld(key: string, pid?: string): string {
   return `EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1
-    AND k.classid = ((${key} >> 32) & 4294967295)::oid AND k.objid = (${key} & 4294967295)::oid)`
+    AND k.classid = ((${key} >> 32) & 4294967295)::oid AND k.objid = (${key} & 4294967295)::oid${pid ? ` AND k.pid = ${pid}` : ''})`
+}
+
+/** A refusal of PgBouncer in statement mode ("… not allowed in statement pooling mode"). */
+export function poolerRefusal(e: unknown): string | undefined {
+  const message = (e as Error)?.message ?? ''
+  return /pooling mode/i.test(message) ? message : undefined
 }
 
 export interface GuardRow {
@@ -133,7 +139,8 @@ export class PgSession {
     } catch (e) {
       await s.close()
       if (e instanceof MigrateError) throw e
-      if (/pooling mode/i.test((e as Error)?.message ?? '')) throw pooledSession(loc.shown, (e as Error).message)
+      const refused = poolerRefusal(e)
+      if (refused) throw pooledSession(loc.shown, refused)
       throw stateDbError(e, loc.shown, 'creating the state tables')
     }
     return s
@@ -156,8 +163,8 @@ export class PgSession {
         return await fn(this.client)
       } catch (e) {
         // PgBouncer in statement mode refuses transactions outright: say what it is, not only what it said.
-        if (!this.lostError && /pooling mode/i.test((e as Error)?.message ?? ''))
-          this.lose(pooledSession(this.loc.shown, (e as Error).message))
+        const refused = poolerRefusal(e)
+        if (!this.lostError && refused) this.lose(pooledSession(this.loc.shown, refused))
         throw this.lostError ?? e
       }
     })
